@@ -1,0 +1,303 @@
+//! The query plans of the hot queries on PostgreSQL. The SQL is not written out again
+//! here: taskbridge's own model functions run on a connection whose instrumentation
+//! records each statement and its binds, and each recorded statement is then
+//! explained with `EXPLAIN (ANALYZE, BUFFERS)` inside a transaction that is rolled
+//! back (the sync's writes included).
+
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use taskbridge::db::{self, DbConn};
+use taskbridge::models::task::{self, Filter};
+use taskbridge::models::{integration, sync as store};
+
+use crate::seed::Person;
+
+pub struct Plan {
+    pub name: String,
+    pub sql: String,
+    pub plan: String,
+    /// Tables of the database with more than 10,000 rows.
+    big_tables: Vec<String>,
+}
+
+impl Plan {
+    /// The scans in the plan, e.g. "Index Only Scan using tasks_mine on tasks".
+    pub fn scans(&self) -> Vec<String> {
+        self.plan
+            .lines()
+            .map(|l| l.trim_start().trim_start_matches("->").trim())
+            .filter(|l| l.contains(" Scan ") || l.starts_with("Seq Scan"))
+            .map(|l| l.split("  (").next().unwrap_or(l).to_owned())
+            .collect()
+    }
+
+    /// Reads big tables (more than 10,000 rows) only through indexes: a sequential
+    /// scan of one would grow with the database.
+    pub fn uses_indexes(&self) -> bool {
+        !self.scans().iter().any(|s| {
+            s.strip_prefix("Seq Scan on ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .is_some_and(|table| self.big_tables.iter().any(|b| b == table))
+        })
+    }
+
+    pub fn time_ms(&self) -> Option<f64> {
+        self.plan
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Execution Time:"))
+            .and_then(|t| t.trim().trim_end_matches(" ms").parse().ok())
+    }
+}
+
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl Instrumentation for Recorder {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            if let Ok(mut seen) = self.0.lock() {
+                seen.push(query.to_string());
+            }
+        }
+    }
+}
+
+/// Splits diesel's debug form of a bind list (`[5, "pivotal", ["a", "b"], None]`)
+/// into SQL literals.
+fn literals(binds: &str) -> Vec<String> {
+    fn split_top(s: &str) -> Vec<String> {
+        let (mut parts, mut cur, mut depth, mut quoted, mut escaped) =
+            (Vec::new(), String::new(), 0, false, false);
+        for c in s.chars() {
+            if quoted {
+                cur.push(c);
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    quoted = false;
+                }
+                continue;
+            }
+            match c {
+                '"' => {
+                    quoted = true;
+                    cur.push(c);
+                }
+                '[' | '(' => {
+                    depth += 1;
+                    cur.push(c);
+                }
+                ']' | ')' => {
+                    depth -= 1;
+                    cur.push(c);
+                }
+                ',' if depth == 0 => parts.push(std::mem::take(&mut cur).trim().to_owned()),
+                _ => cur.push(c),
+            }
+        }
+        if !cur.trim().is_empty() {
+            parts.push(cur.trim().to_owned());
+        }
+        parts
+    }
+    fn literal(v: &str) -> String {
+        if let Some(inner) = v.strip_prefix("Some(").and_then(|r| r.strip_suffix(')')) {
+            return literal(inner);
+        }
+        if v == "None" {
+            return "NULL".into();
+        }
+        if let Some(inner) = v.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            let items: Vec<String> = split_top(inner).iter().map(|i| literal(i)).collect();
+            return format!("ARRAY[{}]", items.join(", "));
+        }
+        if let Some(inner) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            let text = inner.replace("\\\"", "\"").replace("\\\\", "\\");
+            return format!("'{}'", text.replace('\'', "''"));
+        }
+        v.to_owned()
+    }
+    let inner = binds
+        .trim()
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or("");
+    split_top(inner).iter().map(|v| literal(v)).collect()
+}
+
+/// The SQL with its binds written in, ready for EXPLAIN.
+fn with_literals(recorded: &str) -> String {
+    let (sql, binds) = recorded
+        .split_once(" -- binds: ")
+        .unwrap_or((recorded, "[]"));
+    let values = literals(binds);
+    let mut sql = sql.to_owned();
+    for (i, v) in values.iter().enumerate().rev() {
+        sql = sql.replace(&format!("${}", i + 1), v);
+    }
+    sql
+}
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+type Step = Box<dyn Fn(&mut DbConn) -> QueryResult<()>>;
+
+/// Explains the statements My Tasks, the scheduler and a sync page run, for `person`
+/// (My Tasks) and `sync_connection` (a connection with tasks already synced).
+pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::Result<Vec<Plan>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut recorded = PgConnection::establish(url)?;
+    recorded.set_instrumentation(Recorder(seen.clone()));
+    let mut recorded = DbConn::Pg(recorded);
+    let (user_id, company_id) = (person.user_id, person.company_id);
+    let (today, week_end) = crate::reference::dates();
+    // The pass the synced tasks were last seen in: explained with it, the archive
+    // finds nothing to archive, as after an unchanged pass.
+    let last_pass: i64 = {
+        use taskbridge::schema::tasks;
+        tasks::table
+            .filter(tasks::connection_id.eq(sync_connection))
+            .select(diesel::dsl::max(tasks::seen_pass))
+            .first::<Option<i64>>(&mut recorded)?
+            .unwrap_or(0)
+    };
+    if let Ok(mut s) = seen.lock() {
+        s.clear();
+    }
+    let page: Vec<taskbridge::connectors::RemoteTask> = crate::syncing::pages(100, 1)
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let steps: Vec<(&str, Step)> = vec![
+        (
+            "My Tasks: tools ON",
+            Box::new(move |c| integration::enabled_providers(c, company_id).map(drop)),
+        ),
+        (
+            "My Tasks: connections",
+            Box::new(move |c| integration::for_user(c, user_id).map(drop)),
+        ),
+        (
+            "My Tasks: running syncs",
+            Box::new(move |c| store::running_for_user(c, user_id).map(drop)),
+        ),
+        (
+            "My Tasks: count, page of 50",
+            Box::new(move |c| {
+                task::page(c, user_id, &Filter::default(), (&today, &week_end), (0, 50)).map(drop)
+            }),
+        ),
+        (
+            "My Tasks: filter values",
+            Box::new(move |c| task::facets(c, user_id).map(drop)),
+        ),
+        (
+            "Scheduler: due connections",
+            Box::new(|c| store::due(c, db::now(), 4).map(drop)),
+        ),
+        (
+            "Sync: one page of 100",
+            Box::new(move |c| {
+                if !store::try_lease(c, sync_connection, "explain", 60)? {
+                    return Err(diesel::result::Error::NotFound);
+                }
+                let connection = store::load(c, sync_connection)?;
+                store::apply_page(c, &connection, last_pass, &page, Some("{}"), "explain", 60)?;
+                Ok(())
+            }),
+        ),
+        (
+            "Sync: archive after a pass",
+            Box::new(move |c| {
+                if !store::try_lease(c, sync_connection, "explain", 60)? {
+                    return Err(diesel::result::Error::NotFound);
+                }
+                store::finish_pass(c, sync_connection, last_pass, "explain").map(drop)
+            }),
+        ),
+    ];
+    let mut explainer = PgConnection::establish(url)?;
+    let big_tables: Vec<String> = diesel::sql_query(
+        "SELECT relname::text AS \"QUERY PLAN\" FROM pg_class WHERE relkind = 'r' AND reltuples > 10000",
+    )
+    .load::<Line>(&mut explainer)?
+    .into_iter()
+    .map(|l| l.line)
+    .collect();
+    let mut plans = Vec::new();
+    for (name, step) in steps {
+        if let Ok(mut s) = seen.lock() {
+            s.clear();
+        }
+        // The steps that write are rolled back.
+        let _ = recorded.transaction::<(), diesel::result::Error, _>(|c| {
+            step(c)?;
+            Err(diesel::result::Error::RollbackTransaction)
+        });
+        let statements: Vec<String> = seen
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|sql| {
+                let upper = sql.trim_start().to_ascii_uppercase();
+                !["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"]
+                    .iter()
+                    .any(|w| upper.starts_with(w))
+            })
+            .collect();
+        let n = statements.len();
+        for (k, sql) in statements.into_iter().enumerate() {
+            let literal_sql = with_literals(&sql);
+            let lines: Vec<Line> = explainer
+                .transaction(|c| {
+                    let lines =
+                        diesel::sql_query(format!("EXPLAIN (ANALYZE, BUFFERS) {literal_sql}"))
+                            .load(c);
+                    match lines {
+                        Ok(lines) => Err::<Vec<Line>, _>(ExplainDone::Lines(lines)),
+                        Err(e) => Err(ExplainDone::Failed(e)),
+                    }
+                })
+                .or_else(|done| match done {
+                    ExplainDone::Lines(lines) => Ok(lines),
+                    ExplainDone::Failed(e) => Err(e),
+                })?;
+            plans.push(Plan {
+                name: if n > 1 {
+                    format!("{name} ({}/{n})", k + 1)
+                } else {
+                    name.to_owned()
+                },
+                sql: literal_sql,
+                plan: lines
+                    .into_iter()
+                    .map(|l| l.line)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                big_tables: big_tables.clone(),
+            });
+        }
+    }
+    Ok(plans)
+}
+
+/// Carries the EXPLAIN output out of a transaction that is always rolled back.
+enum ExplainDone {
+    Lines(Vec<Line>),
+    Failed(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for ExplainDone {
+    fn from(e: diesel::result::Error) -> Self {
+        ExplainDone::Failed(e)
+    }
+}

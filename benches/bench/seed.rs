@@ -1,0 +1,212 @@
+//! Databases for the suite (a temporary SQLite file, or a PostgreSQL database created
+//! for the run and dropped after it) and the people and tasks in them.
+
+use std::path::Path;
+use std::time::Instant;
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use taskbridge::db::{self, DbConn, Pool};
+
+pub struct Database {
+    pub url: String,
+    pub pool: Pool,
+    pg: Option<(String, String)>,
+}
+
+impl Database {
+    pub fn sqlite(dir: &Path, name: &str) -> anyhow::Result<Self> {
+        let url = dir.join(format!("{name}.db")).display().to_string();
+        Self::open(url, None)
+    }
+
+    /// A new database on the PostgreSQL server `admin_url` points at.
+    pub fn postgres(admin_url: &str, name: &str) -> anyhow::Result<Self> {
+        let db_name = format!("tb_bench_{}_{name}", std::process::id());
+        let mut admin = PgConnection::establish(admin_url)?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db_name}")).execute(&mut admin)?;
+        diesel::sql_query(format!("CREATE DATABASE {db_name}")).execute(&mut admin)?;
+        let mut url = url::Url::parse(admin_url)?;
+        url.set_path(&db_name);
+        Self::open(url.to_string(), Some((admin_url.to_owned(), db_name)))
+    }
+
+    fn open(url: String, pg: Option<(String, String)>) -> anyhow::Result<Self> {
+        let pool = db::connect(&url).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut conn = pool.get()?;
+        db::migrate(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+        drop(conn);
+        Ok(Self { url, pool, pg })
+    }
+
+    pub fn conn(&self) -> anyhow::Result<db::PooledConn> {
+        Ok(self.pool.get()?)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut conn) = PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    datname: String,
+}
+
+/// Drops databases left by earlier runs that were killed before they could clean up
+/// (their process is gone).
+pub fn drop_stale_postgres(admin_url: &str) -> anyhow::Result<()> {
+    let mut admin = PgConnection::establish(admin_url)?;
+    let names: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'tb\\_bench\\_%'")
+            .load(&mut admin)?;
+    for Name { datname } in names {
+        let pid = datname.split('_').nth(2).unwrap_or("");
+        if !pid.is_empty() && !Path::new(&format!("/proc/{pid}")).exists() {
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"))
+                .execute(&mut admin)?;
+        }
+    }
+    Ok(())
+}
+
+/// How many companies, people in each, tasks for each person.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub companies: i64,
+    pub people: i64,
+    pub tasks: i64,
+}
+
+impl Shape {
+    pub fn total_tasks(&self) -> i64 {
+        self.companies * self.people * self.tasks
+    }
+}
+
+/// A seeded person.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub user_id: i64,
+    pub company_id: i64,
+    pub email: String,
+}
+
+/// Far enough that no seeded connection ever comes due during a run.
+pub const FAR_FUTURE: i64 = 4_000_000_000;
+
+fn numbers(upto: i64) -> String {
+    format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {upto})")
+}
+
+/// Past sync runs kept for each connection, as the sync history would hold them.
+const RUNS_PER_CONNECTION: i64 = 10;
+
+/// Seeds `shape` in bulk, in set-based SQL: companies with Pivotal Tracker ON, people
+/// (the first of each company its owner) who all share `password_hash`, a connection
+/// each with its past sync runs, and their tasks (one in ten already archived, a
+/// third without a due date).
+pub fn bulk(conn: &mut DbConn, shape: Shape, password_hash: &str) -> anyhow::Result<f64> {
+    anyhow::ensure!(password_hash.chars().all(|c| c != '\''), "unexpected hash");
+    let started = Instant::now();
+    let now = db::now();
+    let postgres = !db::is_sqlite(conn);
+    let base = time::OffsetDateTime::now_utc()
+        .date()
+        .saturating_sub(time::Duration::days(45));
+    let due = if postgres {
+        format!("to_char(DATE '{base}' + (n.i % 90), 'YYYY-MM-DD')")
+    } else {
+        format!("date('{base}', '+' || (n.i % 90) || ' days')")
+    };
+    let statements = [
+        format!(
+            "{} INSERT INTO companies (name, created_at) \
+             SELECT 'Bench company ' || n.i, {now} FROM n",
+            numbers(shape.companies)
+        ),
+        format!(
+            "INSERT INTO company_integrations (company_id, provider, enabled, changed_by, changed_at) \
+             SELECT id, 'pivotal', TRUE, NULL, {now} FROM companies"
+        ),
+        format!(
+            "{} INSERT INTO users (company_id, email, name, password_hash, role, disabled, created_at) \
+             SELECT c.id, 'p' || n.i || '.c' || c.id || '@bench.test', 'Person ' || n.i || ' of ' || c.name, \
+                    '{password_hash}', CASE WHEN n.i = 1 THEN 'owner' ELSE 'user' END, FALSE, {now} \
+             FROM companies c CROSS JOIN n",
+            numbers(shape.people)
+        ),
+        format!(
+            "INSERT INTO connections (company_id, user_id, provider, status, external_user_id, \
+                external_account_id, account_name, display_name, email, created_at, updated_at, \
+                next_sync_at, last_sync_at) \
+             SELECT company_id, id, 'pivotal', 'active', 'tracker-' || id, 'tracker-' || id, 'p' || id, \
+                    name, email, {now}, {now}, {FAR_FUTURE}, {now} \
+             FROM users"
+        ),
+        format!(
+            "{} INSERT INTO sync_runs (connection_id, trigger, status, started_at, finished_at, \
+                fetched, added, updated, archived) \
+             SELECT c.id, 'schedule', 'ok', {now} - n.i * 300, {now} - n.i * 300 + 2, {}, 0, 0, 0 \
+             FROM connections c CROSS JOIN n",
+            numbers(RUNS_PER_CONNECTION),
+            shape.tasks
+        ),
+        format!(
+            "{} INSERT INTO tasks (connection_id, user_id, provider, external_id, title, status, project, \
+                due_on, url, content_hash, archived, seen_pass, created_at, updated_at) \
+             SELECT c.id, c.user_id, 'pivotal', 's' || c.id || '-' || n.i, \
+                    'Story ' || n.i || ': check the figures for ' || c.display_name, \
+                    CASE n.i % 4 WHEN 0 THEN 'started' WHEN 1 THEN 'unstarted' WHEN 2 THEN 'finished' ELSE 'rejected' END, \
+                    'Project ' || (n.i % 5 + 1), \
+                    CASE WHEN n.i % 3 = 0 THEN NULL ELSE {due} END, \
+                    'https://www.pivotaltracker.com/story/show/' || (c.id * 1000 + n.i), \
+                    'seeded', (n.i % 10 = 0), 0, {now}, {now} \
+             FROM connections c CROSS JOIN n",
+            numbers(shape.tasks)
+        ),
+    ];
+    db::write(conn, |conn| {
+        for sql in &statements {
+            diesel::sql_query(sql).execute(conn)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    if postgres {
+        diesel::sql_query("VACUUM ANALYZE").execute(conn)?;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Person `n` (from 1) of the `c`-th company (from 1) seeded by [`bulk`].
+pub fn person(conn: &mut DbConn, c: i64, n: i64) -> anyhow::Result<Person> {
+    use taskbridge::schema::{companies, users};
+    let company_id: i64 = companies::table
+        .filter(companies::name.eq(format!("Bench company {c}")))
+        .select(companies::id)
+        .first(conn)?;
+    let email = format!("p{n}.c{company_id}@bench.test");
+    let user_id: i64 = users::table
+        .filter(users::email.eq(&email))
+        .select(users::id)
+        .first(conn)?;
+    Ok(Person {
+        user_id,
+        company_id,
+        email,
+    })
+}
+
+/// How many tasks the database holds.
+pub fn task_count(conn: &mut DbConn) -> anyhow::Result<i64> {
+    use taskbridge::schema::tasks;
+    Ok(tasks::table.count().get_result(conn)?)
+}

@@ -1,0 +1,218 @@
+//! Sync: a connection to the fake Pivotal Tracker synced by taskbridge's own engine
+//! (first full sync, then again with nothing changed), and the database side alone:
+//! the engine's writes (`apply_page` per page of 100, the run's progress, `finish_pass`)
+//! over the same tasks, without HTTP.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use secrecy::SecretString;
+use taskbridge::config::Settings;
+use taskbridge::connectors::{Credentials, ProviderKind, RemoteTask};
+use taskbridge::db::DbConn;
+use taskbridge::domain::Role;
+use taskbridge::models::integration::{self, NewConnection};
+use taskbridge::models::{company, sync as store, user};
+use taskbridge::services::integrations::{credentials_binding, seal_credentials};
+use taskbridge::services::tools::Tools;
+use taskbridge::sync::{RunOutcome, SyncEngine, Trigger};
+
+use crate::fake_pivotal::{self, FakePivotal};
+use crate::seed::{Database, FAR_FUTURE};
+use crate::server::SECRET_KEY;
+
+#[derive(Debug, Clone, Default)]
+pub struct SyncFigures {
+    pub tasks: i64,
+    /// The connection the engine synced (its tasks stay, for the query plans).
+    pub connection_id: i64,
+    /// The engine, end to end: HTTP, parsing, database.
+    pub first_secs: f64,
+    pub again_secs: f64,
+    /// The database side alone.
+    pub db_first_secs: f64,
+    pub db_again_secs: f64,
+}
+
+impl SyncFigures {
+    pub fn db_first_rate(&self) -> f64 {
+        self.tasks as f64 / self.db_first_secs
+    }
+
+    pub fn db_again_rate(&self) -> f64 {
+        self.tasks as f64 / self.db_again_secs
+    }
+}
+
+pub fn tools_for(db: &Database, fake: &FakePivotal) -> anyhow::Result<Arc<Tools>> {
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", db.url.clone()),
+        ("TASKBRIDGE_SECRET_KEY", SECRET_KEY.to_owned()),
+        ("TASKBRIDGE_SANDBOX", "off".to_owned()),
+        ("TASKBRIDGE_PIVOTAL_API_URL", fake.api_url.clone()),
+    ]);
+    let settings = Settings::from_lookup(|k| vars.get(k).cloned())?;
+    Ok(Arc::new(
+        Tools::from_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?,
+    ))
+}
+
+/// A new company and person with Pivotal Tracker connected (to the fake), not due.
+pub fn new_connection(conn: &mut DbConn, tools: &Tools, label: &str) -> anyhow::Result<i64> {
+    use taskbridge::schema::connections;
+    let company_id = company::create(conn, &format!("Sync bench {label}"))?;
+    let email = format!("sync-{label}@bench.test");
+    let user_id = user::create(conn, company_id, &email, "Bench Runner", "-", Role::Owner)?;
+    integration::set_enabled(
+        conn,
+        company_id,
+        ProviderKind::PivotalTracker.slug(),
+        true,
+        user_id,
+    )?;
+    let creds = Credentials::api_token(SecretString::from(fake_pivotal::TOKEN.to_owned()));
+    let sealed = seal_credentials(
+        &tools.cipher,
+        &creds,
+        &credentials_binding(company_id, user_id, ProviderKind::PivotalTracker),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let me = fake_pivotal::ME_ID.to_string();
+    let id = integration::upsert(
+        conn,
+        NewConnection {
+            company_id,
+            user_id,
+            provider: ProviderKind::PivotalTracker.slug(),
+            external_user_id: &me,
+            external_account_id: &me,
+            account_name: fake_pivotal::USERNAME,
+            display_name: "Bench Runner",
+            email: Some("runner@bench.test"),
+            api_base: None,
+            credentials: sealed,
+        },
+    )?;
+    diesel::update(connections::table.find(id))
+        .set(connections::next_sync_at.eq(FAR_FUTURE))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// The pages the connector makes of the fake's stories: the same tasks, 100 a page.
+pub fn pages(total: u64, projects: u64) -> Vec<Vec<RemoteTask>> {
+    let mut pages = Vec::new();
+    for (_, _, stories) in fake_pivotal::stories(total, projects) {
+        for chunk in stories.chunks(100) {
+            pages.push(
+                chunk
+                    .iter()
+                    .map(|s| RemoteTask {
+                        external_id: s.id.to_string(),
+                        title: s.name.clone(),
+                        status: s.state.to_owned(),
+                        project: Some(s.project.clone()),
+                        due_on: s.deadline.as_ref().map(|d| d[..10].to_owned()),
+                        url: Some(s.url.clone()),
+                        closed: false,
+                        updated_at: Some("2026-02-01T10:30:00Z".into()),
+                    })
+                    .collect(),
+            );
+        }
+    }
+    pages
+}
+
+/// One pass of the engine's database writes over `pages`; returns (seconds, counts).
+fn db_pass(
+    conn: &mut DbConn,
+    id: i64,
+    pages: &[Vec<RemoteTask>],
+) -> anyhow::Result<(f64, store::PageCounts)> {
+    const OWNER: &str = "bench";
+    anyhow::ensure!(store::try_lease(conn, id, OWNER, 600)?, "lease not taken");
+    let connection = store::load(conn, id)?;
+    let run_id = store::start_run(conn, id, "manual")?;
+    let started = Instant::now();
+    let mut totals = store::PageCounts::default();
+    let mut fetched = 0;
+    for (i, page) in pages.iter().enumerate() {
+        let next = (i + 1 < pages.len()).then(|| format!("{{\"page\":{}}}", i + 1));
+        let counts =
+            store::apply_page(conn, &connection, run_id, page, next.as_deref(), OWNER, 600)?
+                .ok_or_else(|| anyhow::anyhow!("lease lost"))?;
+        fetched += page.len() as i64;
+        totals.added += counts.added;
+        totals.updated += counts.updated;
+        totals.archived += counts.archived;
+        store::progress(conn, run_id, fetched, totals)?;
+    }
+    store::finish_pass(conn, id, run_id, OWNER)?.ok_or_else(|| anyhow::anyhow!("lease lost"))?;
+    let secs = started.elapsed().as_secs_f64();
+    store::finish_run(conn, run_id, store::RUN_OK, None)?;
+    store::release(conn, id, OWNER, FAR_FUTURE)?;
+    Ok((secs, totals))
+}
+
+fn expect_completed(outcome: RunOutcome, total: i64, added: i64, what: &str) -> anyhow::Result<()> {
+    match outcome {
+        RunOutcome::Completed { fetched, counts }
+            if fetched == total && counts.added == added && counts.updated == 0 =>
+        {
+            Ok(())
+        }
+        other => anyhow::bail!("{what}: expected {total} fetched and {added} added, got {other:?}"),
+    }
+}
+
+/// Syncs a new connection of `total` tasks twice through the engine, then measures
+/// the database side alone on another new connection.
+pub fn measure(
+    rt: &tokio::runtime::Runtime,
+    db: &Database,
+    fake: &FakePivotal,
+    (total, projects): (u64, u64),
+    label: &str,
+) -> anyhow::Result<SyncFigures> {
+    let tools = tools_for(db, fake)?;
+    let mut conn = db.conn()?;
+    let engine = SyncEngine::new(db.pool.clone(), tools.clone(), Duration::from_secs(86_400));
+    let id = new_connection(&mut conn, &tools, &format!("{label}-engine"))?;
+    let connection_id = id;
+    let total_i = total as i64;
+
+    let started = Instant::now();
+    let outcome = rt
+        .block_on(engine.sync_connection(id, Trigger::Manual))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let first_secs = started.elapsed().as_secs_f64();
+    expect_completed(outcome, total_i, total_i, "first sync")?;
+
+    let started = Instant::now();
+    let outcome = rt
+        .block_on(engine.sync_connection(id, Trigger::Manual))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let again_secs = started.elapsed().as_secs_f64();
+    expect_completed(outcome, total_i, 0, "unchanged re-sync")?;
+
+    let pages = pages(total, projects);
+    let id = new_connection(&mut conn, &tools, &format!("{label}-db"))?;
+    let (db_first_secs, counts) = db_pass(&mut conn, id, &pages)?;
+    anyhow::ensure!(counts.added == total_i, "database pass added {counts:?}");
+    let (db_again_secs, counts) = db_pass(&mut conn, id, &pages)?;
+    anyhow::ensure!(
+        counts == store::PageCounts::default(),
+        "unchanged pass wrote {counts:?}"
+    );
+    Ok(SyncFigures {
+        tasks: total_i,
+        connection_id,
+        first_secs,
+        again_secs,
+        db_first_secs,
+        db_again_secs,
+    })
+}

@@ -1,0 +1,2 @@
+DROP TABLE connections;
+DROP TABLE company_integrations;

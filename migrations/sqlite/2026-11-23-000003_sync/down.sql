@@ -1,0 +1,10 @@
+DROP TABLE sync_runs;
+DROP TABLE tasks;
+DROP INDEX connections_due;
+ALTER TABLE connections DROP COLUMN last_error;
+ALTER TABLE connections DROP COLUMN last_sync_at;
+ALTER TABLE connections DROP COLUMN pass_id;
+ALTER TABLE connections DROP COLUMN sync_cursor;
+ALTER TABLE connections DROP COLUMN lease_until;
+ALTER TABLE connections DROP COLUMN lease_owner;
+ALTER TABLE connections DROP COLUMN next_sync_at;

@@ -1,0 +1,167 @@
+//! Who is signed in, what they may do, and the guards on every request.
+
+pub mod csrf;
+pub mod password;
+pub mod session_store;
+pub mod throttle;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::{web, FromRequest, HttpRequest};
+use diesel::prelude::*;
+
+use crate::db::{self, now, Pool};
+use crate::domain::{CompanyId, Role, UserId};
+use crate::error::AppError;
+use crate::schema::{companies, notifications, users};
+
+pub use session_store::USER_ID;
+
+/// When the person signed in; sessions older than [`ABSOLUTE_TIMEOUT_SECS`] end.
+pub const SIGNED_IN_AT: &str = "signed_in_at";
+/// A session idle this long ends (the cookie and the row expire together).
+pub const IDLE_TIMEOUT_SECS: i64 = 2 * 60 * 60;
+/// A session ends this long after sign-in, however active.
+pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
+
+/// The signed-in person, loaded fresh on every request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub company_id: CompanyId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub company_name: String,
+    pub company_has_logo: bool,
+    pub unread_notifications: i64,
+    pub csrf_token: String,
+}
+
+impl CurrentUser {
+    /// Owners and admins only; everyone else gets a 403.
+    pub fn require_company_manager(&self) -> Result<(), AppError> {
+        if self.role.manages_company() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn require_health_viewer(&self) -> Result<(), AppError> {
+        if self.role.sees_health() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    bool,
+    String,
+    Option<String>,
+);
+
+async fn load_current_user(req: HttpRequest) -> Result<CurrentUser, AppError> {
+    let session = req.get_session();
+    let user_id = session
+        .get::<i64>(USER_ID)
+        .ok()
+        .flatten()
+        .ok_or(AppError::SignInRequired)?;
+    let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
+    if now() - signed_in_at > ABSOLUTE_TIMEOUT_SECS {
+        session.purge();
+        return Err(AppError::SignInRequired);
+    }
+    let pool = req
+        .app_data::<web::Data<Pool>>()
+        .ok_or_else(|| AppError::Internal("no database pool".into()))?
+        .clone();
+    let found = db::run(&pool, move |conn| {
+        let row: Option<Row> = users::table
+            .inner_join(companies::table)
+            .filter(users::id.eq(user_id))
+            .select((
+                users::id,
+                users::company_id,
+                users::name,
+                users::email,
+                users::role,
+                users::disabled,
+                companies::name,
+                companies::logo_mime,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some(row) = row else { return Ok(None) };
+        let unread: i64 = notifications::table
+            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::read_at.is_null())
+            .count()
+            .get_result(conn)?;
+        Ok(Some((row, unread)))
+    })
+    .await?;
+    let Some(((id, company_id, name, email, role, disabled, company_name, logo_mime), unread)) =
+        found
+    else {
+        session.purge();
+        return Err(AppError::SignInRequired);
+    };
+    if disabled {
+        session.purge();
+        return Err(AppError::SignInRequired);
+    }
+    let role = Role::parse(&role).map_err(AppError::Internal)?;
+    Ok(CurrentUser {
+        id: UserId(id),
+        company_id: CompanyId(company_id),
+        name,
+        email,
+        role,
+        company_name,
+        company_has_logo: logo_mime.is_some(),
+        unread_notifications: unread,
+        csrf_token: csrf::token(&session)?,
+    })
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        Box::pin(load_current_user(req.clone()))
+    }
+}
+
+/// Starts a signed-in session: a new session key (no fixation), a new CSRF token.
+pub fn begin_session(session: &Session, user_id: UserId) -> Result<(), AppError> {
+    session.renew();
+    session.clear();
+    let insert = |k: &str, v: i64| {
+        session
+            .insert(k, v)
+            .map_err(|e| AppError::Internal(format!("session: {e}")))
+    };
+    insert(USER_ID, user_id.0)?;
+    insert(SIGNED_IN_AT, now())?;
+    csrf::token(session)?;
+    Ok(())
+}
+
+/// The client address, for throttling and the audit log.
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,166 @@
+//! Sessions live in the database, so ending one (log out, a disabled person) is real:
+//! a copied cookie for a deleted row is refused. Rows are keyed by a digest of the
+//! cookie's key, never the key itself.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use diesel::prelude::*;
+use rand::distributions::{Alphanumeric, DistString};
+
+use crate::crypto::sha256_hex;
+use crate::db::{self, now, Pool};
+use crate::error::AppError;
+use crate::schema::sessions;
+
+/// The session key under which the signed-in person's id is kept.
+pub const USER_ID: &str = "user_id";
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    pool: Pool,
+}
+
+impl DbSessionStore {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+}
+
+fn user_of(state: &HashMap<String, String>) -> Option<i64> {
+    state
+        .get(USER_ID)
+        .and_then(|v| serde_json::from_str::<i64>(v).ok())
+}
+
+fn new_key() -> Result<SessionKey, anyhow::Error> {
+    let raw = Alphanumeric.sample_string(&mut rand::rngs::OsRng, 64);
+    SessionKey::try_from(raw).map_err(|e| anyhow::anyhow!("session key: {e}"))
+}
+
+fn any_err(e: AppError) -> anyhow::Error {
+    anyhow::anyhow!(e.to_string())
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let id = sha256_hex(key.as_ref());
+        let row: Option<String> = db::run(&self.pool, move |conn| {
+            Ok(sessions::table
+                .filter(sessions::id.eq(id))
+                .filter(sessions::expires_at.gt(now()))
+                .select(sessions::state)
+                .first::<String>(conn)
+                .optional()?)
+        })
+        .await
+        .map_err(|e| LoadError::Other(any_err(e)))?;
+        match row {
+            // A row that cannot be read is treated as no session at all.
+            Some(state) => Ok(serde_json::from_str(&state).ok()),
+            None => Ok(None),
+        }
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let key = new_key().map_err(SaveError::Other)?;
+        let id = sha256_hex(key.as_ref());
+        let user_id = user_of(&state);
+        let body = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let expires = now() + ttl.whole_seconds();
+        db::run(&self.pool, move |conn| {
+            diesel::insert_into(sessions::table)
+                .values((
+                    sessions::id.eq(id),
+                    sessions::user_id.eq(user_id),
+                    sessions::state.eq(body),
+                    sessions::created_at.eq(now()),
+                    sessions::expires_at.eq(expires),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| SaveError::Other(any_err(e)))?;
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let id = sha256_hex(key.as_ref());
+        let user_id = user_of(&state);
+        let body =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let expires = now() + ttl.whole_seconds();
+        let updated = db::run(&self.pool, move |conn| {
+            Ok(diesel::update(sessions::table.filter(sessions::id.eq(id)))
+                .set((
+                    sessions::user_id.eq(user_id),
+                    sessions::state.eq(body),
+                    sessions::expires_at.eq(expires),
+                ))
+                .execute(conn)?)
+        })
+        .await
+        .map_err(|e| UpdateError::Other(any_err(e)))?;
+        if updated == 0 {
+            // The session was ended meanwhile (log out elsewhere): never resurrect it.
+            return self
+                .save(state_without_user(), ttl)
+                .await
+                .map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())));
+        }
+        Ok(key)
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        let id = sha256_hex(key.as_ref());
+        let expires = now() + ttl.whole_seconds();
+        // Sliding expiry, written at most once a minute per session.
+        db::run(&self.pool, move |conn| {
+            diesel::update(
+                sessions::table
+                    .filter(sessions::id.eq(id))
+                    .filter(sessions::expires_at.lt(expires - 60)),
+            )
+            .set(sessions::expires_at.eq(expires))
+            .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .map_err(any_err)
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        let id = sha256_hex(key.as_ref());
+        db::run(&self.pool, move |conn| {
+            diesel::delete(sessions::table.filter(sessions::id.eq(id))).execute(conn)?;
+            Ok(())
+        })
+        .await
+        .map_err(any_err)
+    }
+}
+
+fn state_without_user() -> HashMap<String, String> {
+    HashMap::new()
+}
+
+/// Ends every session a person has, everywhere.
+pub fn end_all_for_user(conn: &mut db::DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
+}
+
+/// Removes sessions past their expiry.
+pub fn purge_expired(conn: &mut db::DbConn) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now()))).execute(conn)
+}

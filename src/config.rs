@@ -1,0 +1,437 @@
+//! Settings, read once from the environment (and `.env`) at start.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// A configuration problem: names the variable, says what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// The registered OAuth client for one tool.
+#[derive(Clone)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+impl fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where each tool lives and the clients registered with it.
+#[derive(Clone, Debug)]
+pub struct ProviderSettings {
+    pub salesforce: Option<OAuthClient>,
+    pub basecamp: Option<OAuthClient>,
+    pub intellinote: Option<OAuthClient>,
+    pub salesforce_login_url: Url,
+    pub basecamp_launchpad_url: Url,
+    pub pivotal_api_url: Url,
+    /// Whether `TASKBRIDGE_PIVOTAL_API_URL` was set: the sandbox then leaves Pivotal alone.
+    pub pivotal_api_url_set: bool,
+    pub intellinote_url: Url,
+}
+
+/// The 64 bytes behind session cookies and encryption at rest.
+#[derive(Clone)]
+pub struct SecretKey(Vec<u8>);
+
+impl SecretKey {
+    pub fn from_text(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.len() < 32 {
+            return Err("must be at least 32 characters (64 random hex digits recommended)".into());
+        }
+        Ok(Self(text.as_bytes().to_vec()))
+    }
+
+    pub fn generate() -> Self {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(hex::encode(bytes).into_bytes())
+    }
+
+    pub fn as_text(&self) -> String {
+        String::from_utf8_lossy(&self.0).into_owned()
+    }
+
+    /// A key for one purpose, so no two uses ever share key material.
+    pub fn derive(&self, purpose: &str) -> [u8; 64] {
+        use sha2::{Digest, Sha512};
+        let mut hasher = Sha512::new();
+        hasher.update(b"taskbridge/");
+        hasher.update(purpose.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(&self.0);
+        hasher.finalize().into()
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
+
+/// Everything the application needs to run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub base_url: Url,
+    pub secret_key: SecretKey,
+    pub sync_interval: Duration,
+    pub sandbox: bool,
+    pub providers: ProviderSettings,
+    /// A warning to print once the logger is up (a generated key, say).
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    /// Reads `.env` if present, then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any source of variables (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut warnings = Vec::new();
+
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| "taskbridge.db".to_owned());
+        if database_url.starts_with("mysql:") {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "MySQL is not supported; use a SQLite file path or postgres://…",
+            ));
+        }
+
+        let bind = match var("TASKBRIDGE_BIND") {
+            Some(v) => v.parse().map_err(|_| {
+                ConfigError::new(
+                    "TASKBRIDGE_BIND",
+                    format!("{v:?} is not an address like 127.0.0.1:8080"),
+                )
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+
+        let base_url = parse_url(&var, "TASKBRIDGE_BASE_URL", "http://127.0.0.1:8080")?;
+
+        let secret_key = match var("TASKBRIDGE_SECRET_KEY") {
+            Some(v) => SecretKey::from_text(&v)
+                .map_err(|p| ConfigError::new("TASKBRIDGE_SECRET_KEY", p))?,
+            None if is_postgres(&database_url) => {
+                return Err(ConfigError::new(
+                    "TASKBRIDGE_SECRET_KEY",
+                    "required with PostgreSQL, so every app instance shares one key",
+                ))
+            }
+            None => {
+                let path = key_file_beside(&database_url);
+                let (key, created) = load_or_create_key(&path).map_err(|e| {
+                    ConfigError::new("TASKBRIDGE_SECRET_KEY", format!("not set, and {e}"))
+                })?;
+                if created {
+                    warnings.push(format!(
+                        "TASKBRIDGE_SECRET_KEY is not set: generated one and kept it in {} (mode 0600). Back it up: without it, stored tokens cannot be read.",
+                        path.display()
+                    ));
+                }
+                key
+            }
+        };
+
+        let sync_interval = match var("TASKBRIDGE_SYNC_INTERVAL_SECS") {
+            Some(v) => match v.parse::<u64>() {
+                Ok(secs) if secs >= 10 => Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::new(
+                        "TASKBRIDGE_SYNC_INTERVAL_SECS",
+                        format!("{v:?} is not a number of seconds of at least 10"),
+                    ))
+                }
+            },
+            None => Duration::from_secs(300),
+        };
+
+        let providers = ProviderSettings {
+            salesforce: oauth_client(&var, "SALESFORCE")?,
+            basecamp: oauth_client(&var, "BASECAMP")?,
+            intellinote: oauth_client(&var, "INTELLINOTE")?,
+            salesforce_login_url: parse_url(
+                &var,
+                "TASKBRIDGE_SALESFORCE_LOGIN_URL",
+                "https://login.salesforce.com",
+            )?,
+            basecamp_launchpad_url: parse_url(
+                &var,
+                "TASKBRIDGE_BASECAMP_LAUNCHPAD_URL",
+                "https://launchpad.37signals.com",
+            )?,
+            pivotal_api_url: parse_url(
+                &var,
+                "TASKBRIDGE_PIVOTAL_API_URL",
+                "https://www.pivotaltracker.com/services/v5",
+            )?,
+            pivotal_api_url_set: var("TASKBRIDGE_PIVOTAL_API_URL").is_some(),
+            intellinote_url: parse_url(
+                &var,
+                "TASKBRIDGE_INTELLINOTE_URL",
+                "https://api.intellinote.net/rest",
+            )?,
+        };
+
+        let any_credentials = providers.salesforce.is_some()
+            || providers.basecamp.is_some()
+            || providers.intellinote.is_some();
+        let sandbox = match var("TASKBRIDGE_SANDBOX").as_deref() {
+            Some("on") | Some("true") | Some("1") => true,
+            Some("off") | Some("false") | Some("0") => false,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TASKBRIDGE_SANDBOX",
+                    format!("{other:?} is neither \"on\" nor \"off\""),
+                ))
+            }
+            None => !any_credentials,
+        };
+
+        Ok(Self {
+            database_url,
+            bind,
+            base_url,
+            secret_key,
+            sync_interval,
+            sandbox,
+            providers,
+            warnings,
+        })
+    }
+
+    /// Cookies are marked `Secure` and HSTS is sent when served over TLS.
+    pub fn served_over_tls(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// The origin browsers send in `Origin` for our own pages.
+    pub fn origin(&self) -> String {
+        self.base_url.origin().ascii_serialization()
+    }
+}
+
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn parse_url(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+) -> Result<Url, ConfigError> {
+    let raw = var(name).unwrap_or_else(|| default.to_owned());
+    let url = Url::parse(raw.trim_end_matches('/'))
+        .map_err(|e| ConfigError::new(name, format!("{raw:?} is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(
+            name,
+            format!("{raw:?} must start with http:// or https://"),
+        ));
+    }
+    Ok(url)
+}
+
+fn oauth_client(
+    var: &impl Fn(&str) -> Option<String>,
+    tool: &'static str,
+) -> Result<Option<OAuthClient>, ConfigError> {
+    let (id_var, secret_var): (&'static str, &'static str) = match tool {
+        "SALESFORCE" => (
+            "TASKBRIDGE_SALESFORCE_CLIENT_ID",
+            "TASKBRIDGE_SALESFORCE_CLIENT_SECRET",
+        ),
+        "BASECAMP" => (
+            "TASKBRIDGE_BASECAMP_CLIENT_ID",
+            "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
+        ),
+        _ => (
+            "TASKBRIDGE_INTELLINOTE_CLIENT_ID",
+            "TASKBRIDGE_INTELLINOTE_CLIENT_SECRET",
+        ),
+    };
+    match (var(id_var), var(secret_var)) {
+        (Some(client_id), Some(secret)) => Ok(Some(OAuthClient {
+            client_id,
+            client_secret: SecretString::from(secret),
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError::new(
+            secret_var,
+            format!("is required when {id_var} is set"),
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            id_var,
+            format!("is required when {secret_var} is set"),
+        )),
+    }
+}
+
+/// `taskbridge.db` keeps its key in `taskbridge.db.key`, beside it.
+fn key_file_beside(database_url: &str) -> PathBuf {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .unwrap_or(database_url);
+    let path = if path == ":memory:" {
+        "taskbridge.db"
+    } else {
+        path
+    };
+    PathBuf::from(format!("{path}.key"))
+}
+
+fn load_or_create_key(path: &Path) -> Result<(SecretKey, bool), String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => SecretKey::from_text(&text)
+            .map(|k| (k, false))
+            .map_err(|e| format!("{} {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKey::generate();
+            write_private(path, key.as_text().as_bytes())
+                .map_err(|e| format!("{} could not be written: {e}", path.display()))?;
+            Ok((key, true))
+        }
+        Err(e) => Err(format!("{} could not be read: {e}", path.display())),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Keeps a secret out of `Debug` output while still letting code read it.
+pub fn expose(secret: &SecretString) -> &str {
+    secret.expose_secret()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db").display().to_string();
+        let mut map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.entry("DATABASE_URL".into()).or_insert(db);
+        let result = Settings::from_lookup(|k| map.get(k).cloned());
+        drop(dir);
+        result
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(s.sync_interval, Duration::from_secs(300));
+        assert!(s.sandbox, "no credentials means the sandbox is on");
+        assert_eq!(s.warnings.len(), 1, "a generated key is announced");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let err = settings(&[("TASKBRIDGE_BIND", "nowhere")]).err().unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_BIND");
+        let err = settings(&[("TASKBRIDGE_SYNC_INTERVAL_SECS", "soon")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_SYNC_INTERVAL_SECS");
+        let err = settings(&[("TASKBRIDGE_SANDBOX", "maybe")]).err().unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_SANDBOX");
+        let err = settings(&[("TASKBRIDGE_BASE_URL", "ftp://x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_BASE_URL");
+        let err = settings(&[("TASKBRIDGE_BASECAMP_CLIENT_ID", "abc")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_BASECAMP_CLIENT_SECRET");
+        let err = settings(&[("DATABASE_URL", "postgres://localhost/x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_SECRET_KEY");
+    }
+
+    #[test]
+    fn real_credentials_turn_the_sandbox_off_unless_forced() {
+        let creds = [
+            ("TASKBRIDGE_SALESFORCE_CLIENT_ID", "id"),
+            ("TASKBRIDGE_SALESFORCE_CLIENT_SECRET", "secret"),
+        ];
+        assert!(!settings(&creds).unwrap().sandbox);
+        let mut forced = creds.to_vec();
+        forced.push(("TASKBRIDGE_SANDBOX", "on"));
+        assert!(settings(&forced).unwrap().sandbox);
+    }
+
+    #[test]
+    fn generated_key_is_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db").display().to_string();
+        let get = |k: &str| (k == "DATABASE_URL").then(|| db.clone());
+        let first = Settings::from_lookup(get).unwrap();
+        let second = Settings::from_lookup(get).unwrap();
+        assert_eq!(first.secret_key.as_text(), second.secret_key.as_text());
+        assert!(second.warnings.is_empty());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(format!("{db}.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

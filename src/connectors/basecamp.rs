@@ -1,0 +1,634 @@
+//! Basecamp 3/4: Launchpad OAuth, `authorization.json`, `/my/assignments.json`.
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use url::Url;
+
+use super::http::{self, id_string, Reply};
+use super::{
+    ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
+};
+
+pub(super) fn authorize_url(
+    cfg: &ProviderConfig,
+    client_id: &str,
+    redirect_uri: &Url,
+    state: &str,
+    challenge: &str,
+) -> Result<Url, ConnectorError> {
+    let mut url = http::endpoint(&cfg.base_url, &["authorization", "new"])?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect_uri.as_str())
+        .append_pair("state", state)
+        .append_pair("code_challenge", challenge)
+        .append_pair("code_challenge_method", "S256");
+    Ok(url)
+}
+
+/// Whether a refused token request may be an old Launchpad that only knows `type=…`.
+fn legacy_may_help(reply: &Reply) -> bool {
+    let status = reply.status.as_u16();
+    if status != 400 && status != 422 {
+        return false;
+    }
+    !matches!(
+        http::oauth_error_code(reply).as_deref(),
+        Some("invalid_grant" | "invalid_client" | "unauthorized_client" | "access_denied")
+    )
+}
+
+async fn token_request(
+    http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
+    standard: &[(&str, &str)],
+    legacy: &[(&str, &str)],
+) -> Result<Reply, ConnectorError> {
+    let url = http::endpoint(&cfg.base_url, &["authorization", "token"])?;
+    let reply = http::send(http_client.post(url.clone()).form(standard)).await?;
+    if reply.is_success() || !legacy_may_help(&reply) {
+        return Ok(reply);
+    }
+    http::send(http_client.post(url).form(legacy)).await
+}
+
+pub(super) async fn exchange_code(
+    http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
+    code: &str,
+    verifier: &str,
+    redirect_uri: &Url,
+) -> Result<Credentials, ConnectorError> {
+    let id = http::client_id(cfg)?;
+    let secret = http::client_secret(cfg)?;
+    let standard = [
+        ("grant_type", "authorization_code"),
+        ("client_id", id),
+        ("client_secret", secret),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code", code),
+        ("code_verifier", verifier),
+    ];
+    let legacy = [
+        ("type", "web_server"),
+        ("client_id", id),
+        ("client_secret", secret),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code", code),
+    ];
+    let reply = token_request(http_client, cfg, &standard, &legacy).await?;
+    if !reply.is_success() {
+        return Err(http::oauth_error(&reply));
+    }
+    let answer: http::TokenAnswer = reply.json()?;
+    Ok(answer.into_credentials(None, serde_json::json!({})))
+}
+
+pub(super) async fn refresh(
+    http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
+    creds: &Credentials,
+) -> Result<Credentials, ConnectorError> {
+    let id = http::client_id(cfg)?;
+    let secret = http::client_secret(cfg)?;
+    let token = http::refresh_token(creds)?;
+    let standard = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("client_id", id),
+        ("client_secret", secret),
+    ];
+    let legacy = [
+        ("type", "refresh"),
+        ("refresh_token", token),
+        ("client_id", id),
+        ("client_secret", secret),
+    ];
+    let reply = token_request(http_client, cfg, &standard, &legacy).await?;
+    if !reply.is_success() {
+        return Err(http::oauth_error(&reply));
+    }
+    let answer: http::TokenAnswer = reply.json()?;
+    Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
+}
+
+#[derive(Deserialize)]
+struct Authorization {
+    identity: LaunchpadIdentity,
+    #[serde(default)]
+    accounts: Vec<LaunchpadAccount>,
+}
+
+#[derive(Deserialize)]
+struct LaunchpadIdentity {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    email_address: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LaunchpadAccount {
+    product: String,
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+    name: String,
+    href: String,
+}
+
+fn parse_identity(reply: &Reply) -> Result<Identity, ConnectorError> {
+    let auth: Authorization = reply.json()?;
+    let mut accounts = Vec::new();
+    for a in auth.accounts.into_iter().filter(|a| a.product == "bc3") {
+        let href = http::tool_url(&a.href)?;
+        accounts.push(RemoteAccount {
+            id: a.id,
+            name: a.name,
+            api_base: Some(href.as_str().trim_end_matches('/').to_string()),
+        });
+    }
+    let name = [auth.identity.first_name, auth.identity.last_name]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Identity {
+        external_user_id: auth.identity.id,
+        name,
+        email: auth.identity.email_address,
+        accounts,
+    })
+}
+
+fn bearer(req: reqwest::RequestBuilder, creds: &Credentials) -> reqwest::RequestBuilder {
+    req.bearer_auth(creds.access_token.expose_secret())
+        .header(reqwest::header::ACCEPT, "application/json")
+}
+
+pub(super) async fn identity(
+    http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
+    creds: &Credentials,
+) -> Result<Identity, ConnectorError> {
+    let url = http::endpoint(&cfg.base_url, &["authorization.json"])?;
+    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    if !reply.is_success() {
+        return Err(api_error(&reply));
+    }
+    parse_identity(&reply)
+}
+
+fn api_error(reply: &Reply) -> ConnectorError {
+    http::generic_error(reply)
+}
+
+#[derive(Deserialize)]
+struct Assignments {
+    #[serde(default)]
+    priorities: Vec<Assignment>,
+    #[serde(default)]
+    non_priorities: Vec<Assignment>,
+}
+
+#[derive(Deserialize)]
+struct Assignment {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+    #[serde(default)]
+    app_url: Option<String>,
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    due_on: Option<String>,
+    #[serde(default)]
+    bucket: Option<Bucket>,
+    #[serde(default)]
+    completed: bool,
+    #[serde(default)]
+    children: Vec<Assignment>,
+}
+
+#[derive(Deserialize)]
+struct Bucket {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct AssignedReport {
+    #[serde(default)]
+    todos: Vec<Todo>,
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Todo {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    completed: bool,
+    #[serde(default)]
+    due_on: Option<String>,
+    #[serde(default)]
+    app_url: Option<String>,
+    #[serde(default)]
+    bucket: Option<Bucket>,
+    #[serde(default)]
+    updated_at: Option<String>,
+}
+
+fn flatten_assignment(a: Assignment, project: Option<&str>, out: &mut Vec<RemoteTask>) {
+    let project = a
+        .bucket
+        .as_ref()
+        .map(|b| b.name.as_str())
+        .or(project)
+        .map(str::to_string);
+    if !a.completed {
+        out.push(RemoteTask {
+            external_id: a.id,
+            title: a.content.unwrap_or_default(),
+            status: "active".into(),
+            project: project.clone(),
+            due_on: a.due_on.as_deref().and_then(http::date_prefix),
+            url: a.app_url,
+            closed: false,
+            updated_at: None,
+        });
+    }
+    // Card steps come folded into their card; each step is a task of its own.
+    for child in a.children {
+        flatten_assignment(child, project.as_deref(), out);
+    }
+}
+
+fn parse_assignments(reply: &Reply) -> Result<Vec<RemoteTask>, ConnectorError> {
+    let all: Assignments = reply.json()?;
+    let mut tasks = Vec::new();
+    for a in all.priorities.into_iter().chain(all.non_priorities) {
+        flatten_assignment(a, None, &mut tasks);
+    }
+    Ok(tasks)
+}
+
+fn parse_report(reply: &Reply) -> Result<Vec<RemoteTask>, ConnectorError> {
+    let report: AssignedReport = reply.json()?;
+    Ok(report
+        .todos
+        .into_iter()
+        .filter(|t| !t.completed)
+        .map(|t| RemoteTask {
+            external_id: t.id,
+            title: t.title.or(t.content).unwrap_or_default(),
+            status: t.status.unwrap_or_else(|| "active".into()),
+            project: t.bucket.map(|b| b.name),
+            due_on: t.due_on.as_deref().and_then(http::date_prefix),
+            url: t.app_url,
+            closed: false,
+            updated_at: t.updated_at,
+        })
+        .collect())
+}
+
+/// The account's API base as a URL; the cursor and every request must stay under it.
+fn account_base(account: &RemoteAccount) -> Result<Url, ConnectorError> {
+    let raw = account
+        .api_base
+        .as_deref()
+        .ok_or(ConnectorError::NotConfigured(
+            "the Basecamp account has no API address",
+        ))?;
+    http::tool_url(raw)
+}
+
+async fn report_page(
+    http_client: &reqwest::Client,
+    creds: &Credentials,
+    base: &Url,
+    url: Url,
+) -> Result<TaskPage, ConnectorError> {
+    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    if !reply.is_success() {
+        return Err(api_error(&reply));
+    }
+    let tasks = parse_report(&reply)?;
+    let next = match http::next_link(&reply.headers) {
+        Some(raw) => {
+            let next = http::tool_url(&raw)?;
+            if !http::is_under(&next, base) {
+                return Err(ConnectorError::BadResponse(
+                    "the next page link points outside the account".into(),
+                ));
+            }
+            Some(next.to_string())
+        }
+        None => None,
+    };
+    Ok(TaskPage { tasks, next })
+}
+
+pub(super) async fn fetch_tasks_page(
+    http_client: &reqwest::Client,
+    creds: &Credentials,
+    account: &RemoteAccount,
+    cursor: Option<&str>,
+) -> Result<TaskPage, ConnectorError> {
+    let base = account_base(account)?;
+    if let Some(next) = cursor {
+        let next = http::tool_url(next)?;
+        if !http::is_under(&next, &base) {
+            return Err(ConnectorError::BadResponse(
+                "the saved page link points outside the account".into(),
+            ));
+        }
+        return report_page(http_client, creds, &base, next).await;
+    }
+    let url = http::endpoint(&base, &["my", "assignments.json"])?;
+    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    if reply.is_success() {
+        return Ok(TaskPage {
+            tasks: parse_assignments(&reply)?,
+            next: None,
+        });
+    }
+    // `/my/assignments.json` is recent (2026); older deployments answer 404 and still have
+    // the assigned-to-do report. An inactive account also answers 404, but says so.
+    if reply.status.as_u16() != 404 || reply.header("reason").is_some() {
+        return Err(api_error(&reply));
+    }
+    let url = http::endpoint(&base, &["my", "profile.json"])?;
+    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    if !reply.is_success() {
+        return Err(api_error(&reply));
+    }
+    let profile: Profile = reply.json()?;
+    let file = format!("{}.json", profile.id);
+    let url = http::endpoint(&base, &["reports", "todos", "assigned", &file])?;
+    report_page(http_client, creds, &base, url).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::*;
+    use super::{parse_assignments, parse_identity, parse_report, Reply};
+    use wiremock::matchers::{body_string_contains, header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn reply(body: &str) -> Reply {
+        Reply {
+            status: reqwest::StatusCode::OK,
+            headers: reqwest::header::HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn parses_the_documented_authorization_json() {
+        let id = parse_identity(&reply(&fixture("basecamp/authorization.json"))).unwrap();
+        assert_eq!(id.external_user_id, "9999999");
+        assert_eq!(id.name, "Jason Fried");
+        assert_eq!(id.email.as_deref(), Some("jason@basecamp.com"));
+        assert_eq!(
+            id.accounts,
+            vec![RemoteAccount {
+                id: "99999999".into(),
+                name: "Honcho Design".into(),
+                api_base: Some("https://3.basecampapi.com/99999999".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn ignores_accounts_of_other_products() {
+        let body = r#"{"identity":{"id":1,"first_name":"A","last_name":"B","email_address":"a@b.test"},
+          "accounts":[{"product":"bcx","id":1,"name":"Old","href":"https://basecamp.com/1/api/v1","app_href":"x"},
+                      {"product":"bc3","id":2,"name":"New","href":"https://3.basecampapi.com/2","app_href":"y"}]}"#;
+        let id = parse_identity(&reply(body)).unwrap();
+        assert_eq!(id.accounts.len(), 1);
+        assert_eq!(id.accounts[0].name, "New");
+    }
+
+    #[test]
+    fn parses_the_documented_my_assignments() {
+        let tasks = parse_assignments(&reply(&fixture("basecamp/my_assignments.json"))).unwrap();
+        assert_eq!(tasks.len(), 2);
+        assert_eq!(tasks[0].external_id, "9007199254741623");
+        assert_eq!(tasks[0].title, "Program the flux capacitor");
+        assert_eq!(tasks[0].due_on.as_deref(), Some("2026-03-15"));
+        assert_eq!(tasks[0].project.as_deref(), Some("The Leto Laptop"));
+        assert!(tasks[0]
+            .url
+            .as_deref()
+            .unwrap()
+            .starts_with("https://3.basecamp.com/"));
+        assert_eq!(tasks[1].due_on, None);
+    }
+
+    #[test]
+    fn flattens_card_steps_and_skips_completed_ones() {
+        let body = r#"{"priorities":[],"non_priorities":[{"id":1,"content":"Card","completed":false,
+           "bucket":{"id":9,"name":"Proj"},"type":"Kanban::Card","children":[
+             {"id":2,"content":"Step one","completed":false,"due_on":"2026-01-02"},
+             {"id":3,"content":"Step two","completed":true}]}]}"#;
+        let tasks = parse_assignments(&reply(body)).unwrap();
+        let ids: Vec<_> = tasks.iter().map(|t| t.external_id.as_str()).collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(tasks[1].project.as_deref(), Some("Proj"));
+    }
+
+    #[test]
+    fn parses_the_documented_assigned_report() {
+        let tasks = parse_report(&reply(&fixture(
+            "basecamp/reports_todos_assigned_person.json",
+        )))
+        .unwrap();
+        assert!(!tasks.is_empty());
+        assert_eq!(tasks[0].external_id, "1069479164");
+        assert_eq!(tasks[0].title, "Amy vs. Sharon");
+        assert!(tasks[0].updated_at.is_some());
+    }
+
+    fn account(server: &MockServer) -> RemoteAccount {
+        RemoteAccount {
+            id: "7".into(),
+            name: "Acme".into(),
+            api_base: Some(format!("{}/7", server.uri())),
+        }
+    }
+
+    #[tokio::test]
+    async fn falls_back_to_the_report_and_follows_link_headers_exactly() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/7/my/assignments.json"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/7/my/profile.json"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(fixture("basecamp/person.json")),
+            )
+            .mount(&server)
+            .await;
+        let page2 = format!(
+            "{}/7/reports/todos/assigned/1049715928.json?cursor=opaque-xyz",
+            server.uri()
+        );
+        Mock::given(method("GET"))
+            .and(path("/7/reports/todos/assigned/1049715928.json"))
+            .and(wiremock::matchers::query_param("cursor", "opaque-xyz"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(
+                r#"{"todos":[{"id":2,"title":"Second","completed":false,"app_url":"https://x/2"}]}"#,
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/7/reports/todos/assigned/1049715928.json"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("link", format!("<{page2}>; rel=\"next\"").as_str())
+                    .set_body_string(r#"{"todos":[{"id":1,"title":"First","completed":false}]}"#),
+            )
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account(&server), "1")
+            .await
+            .unwrap();
+        assert_eq!(pages, 2);
+        let titles: Vec<_> = tasks.iter().map(|t| t.title.as_str()).collect();
+        assert_eq!(titles, ["First", "Second"]);
+    }
+
+    #[tokio::test]
+    async fn refuses_a_next_link_to_another_host() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/7/my/assignments.json"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/7/my/profile.json"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"id":5}"#))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/7/reports/todos/assigned/5.json"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("link", "<https://evil.test/7/x.json>; rel=\"next\"")
+                    .set_body_string(r#"{"todos":[]}"#),
+            )
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let err = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectorError::BadResponse(_)));
+    }
+
+    #[tokio::test]
+    async fn an_inactive_account_is_not_found_without_fallback() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/7/my/assignments.json"))
+            .respond_with(ResponseTemplate::new(404).insert_header("reason", "Account Inactive"))
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let err = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None)
+            .await
+            .unwrap_err();
+        assert_eq!(err, ConnectorError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn sends_a_user_agent_and_bearer_token() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/authorization.json"))
+            .and(header("user-agent", USER_AGENT))
+            .and(header("authorization", "Bearer at-1"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(fixture("basecamp/authorization.json")),
+            )
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let id = identity(&client(), &cfg, &creds("at-1", None, serde_json::json!({})))
+            .await
+            .unwrap();
+        assert_eq!(id.accounts.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn exchange_uses_standard_parameters_and_falls_back_to_legacy() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/authorization/token"))
+            .and(body_string_contains("grant_type=authorization_code"))
+            .respond_with(
+                ResponseTemplate::new(400).set_body_string(r#"{"error":"unsupported_grant_type"}"#),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/authorization/token"))
+            .and(body_string_contains("type=web_server"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(fixture("basecamp/token_response.json")),
+            )
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let redirect = Url::parse("https://app.test/cb").unwrap();
+        let c = exchange_code(&client(), &cfg, "code-1", "verifier", &redirect)
+            .await
+            .unwrap();
+        assert!(c.refresh_token.is_some());
+        let in_two_weeks = time::OffsetDateTime::now_utc().unix_timestamp() + 1_209_600;
+        assert!((c.expires_at.unwrap() - in_two_weeks).abs() < 60);
+    }
+
+    #[tokio::test]
+    async fn invalid_grant_does_not_retry_the_legacy_form() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/authorization/token"))
+            .respond_with(
+                ResponseTemplate::new(400).set_body_string(r#"{"error":"invalid_grant"}"#),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", Some("rt"), serde_json::json!({}));
+        assert_eq!(
+            refresh(&client(), &cfg, &c).await.unwrap_err(),
+            ConnectorError::InvalidGrant
+        );
+    }
+}

@@ -1,0 +1,565 @@
+//! The task tools taskbridge syncs from, one module per tool behind one interface.
+//!
+//! Every call takes the tool's [`ProviderConfig`] and only contacts URLs that come from it
+//! or from the tool's own answers (Basecamp account `href`, Salesforce `instance_url`),
+//! so the sandbox or a test server can stand in for any tool.
+
+mod basecamp;
+mod error;
+mod http;
+mod intellinote;
+mod pivotal;
+mod salesforce;
+
+use std::time::Duration;
+
+use base64::Engine;
+use rand::RngCore;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+pub use error::{catalogue, ConnectorError, ErrorInfo};
+
+/// A task tool taskbridge can sync from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Basecamp,
+    Intellinote,
+    #[serde(rename = "pivotal")]
+    PivotalTracker,
+    Salesforce,
+}
+
+/// How a person proves to a tool who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    /// OAuth 2 authorization code with PKCE and state.
+    OAuth,
+    /// A personal API token pasted by the person.
+    ApiToken,
+}
+
+impl ProviderKind {
+    /// Every tool, in alphabetical order of name.
+    pub const ALL: [ProviderKind; 4] = [
+        ProviderKind::Basecamp,
+        ProviderKind::Intellinote,
+        ProviderKind::PivotalTracker,
+        ProviderKind::Salesforce,
+    ];
+
+    /// The short name used in URLs and the database.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Basecamp => "basecamp",
+            Self::Intellinote => "intellinote",
+            Self::PivotalTracker => "pivotal",
+            Self::Salesforce => "salesforce",
+        }
+    }
+
+    /// The tool for a slug, if it is one.
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+
+    /// The tool's name as people know it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Basecamp => "Basecamp",
+            Self::Intellinote => "Intellinote",
+            Self::PivotalTracker => "Pivotal Tracker",
+            Self::Salesforce => "Salesforce",
+        }
+    }
+
+    /// How people authenticate with this tool.
+    pub fn auth_kind(self) -> AuthKind {
+        match self {
+            Self::PivotalTracker => AuthKind::ApiToken,
+            _ => AuthKind::OAuth,
+        }
+    }
+}
+
+/// Where a tool lives and taskbridge's OAuth client registered with it.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub kind: ProviderKind,
+    /// Basecamp Launchpad URL, Intellinote REST URL, Pivotal API URL or Salesforce login URL.
+    pub base_url: Url,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    /// Whether `base_url` points at taskbridge's own sandbox.
+    pub sandbox: bool,
+}
+
+/// What taskbridge holds to act for a person in a tool.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The OAuth access token, or the Pivotal Tracker API token.
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    /// When the access token expires (Unix seconds), if the tool said.
+    pub expires_at: Option<i64>,
+    /// Tool-specific facts from the token answer (Salesforce `instance_url`, `id`, `issued_at`).
+    pub extra: serde_json::Value,
+}
+
+impl Credentials {
+    /// Credentials for a tool that takes a personal API token.
+    pub fn api_token(token: SecretString) -> Self {
+        Self {
+            access_token: token,
+            refresh_token: None,
+            expires_at: None,
+            extra: serde_json::Value::Null,
+        }
+    }
+}
+
+/// Who the connected person is in the tool, and the accounts they can sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub external_user_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub accounts: Vec<RemoteAccount>,
+}
+
+/// One account (Basecamp account, Salesforce org, Intellinote org) a person can sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteAccount {
+    pub id: String,
+    pub name: String,
+    /// The account's API root where the tool gives one (Basecamp `href`, Salesforce `instance_url`).
+    pub api_base: Option<String>,
+}
+
+/// One task assigned to the person, in taskbridge's terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteTask {
+    pub external_id: String,
+    pub title: String,
+    pub status: String,
+    pub project: Option<String>,
+    /// Due date as `YYYY-MM-DD`.
+    pub due_on: Option<String>,
+    /// Where to open the task in the tool.
+    pub url: Option<String>,
+    pub closed: bool,
+    pub updated_at: Option<String>,
+}
+
+/// One page of tasks and the opaque cursor for the next, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskPage {
+    pub tasks: Vec<RemoteTask>,
+    pub next: Option<String>,
+}
+
+/// The `User-Agent` every request carries (Basecamp refuses requests without one).
+pub const USER_AGENT: &str = "taskbridge (https://github.com/taskbridge/taskbridge)";
+/// How long a whole request may take by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The HTTP client for talking to tools: no redirects, bounded time, taskbridge's User-Agent.
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    http_client_with_timeout(DEFAULT_TIMEOUT)
+}
+
+/// [`http_client`] with another total timeout (tests use a short one).
+pub fn http_client_with_timeout(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .timeout(timeout)
+        .user_agent(USER_AGENT)
+        .build()
+}
+
+/// A PKCE pair (RFC 7636, S256): keep the verifier secret, send the challenge.
+#[derive(Debug, Clone)]
+pub struct Pkce {
+    pub verifier: SecretString,
+    pub challenge: String,
+}
+
+impl Pkce {
+    /// A fresh random verifier and its S256 challenge.
+    pub fn new() -> Self {
+        let verifier = random_token();
+        let challenge = Self::challenge_for(&verifier);
+        Self {
+            verifier: SecretString::from(verifier),
+            challenge,
+        }
+    }
+
+    /// The S256 challenge for a verifier: base64url(sha256(verifier)), unpadded.
+    pub fn challenge_for(verifier: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    }
+}
+
+impl Default for Pkce {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// 32 random bytes, base64url: for OAuth `state`, PKCE verifiers and the like.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The tool's sign-in and consent page to send the browser to (OAuth tools only).
+///
+/// `force_login` asks the tool to show its sign-in again where it supports that (Salesforce).
+pub fn authorize_url(
+    cfg: &ProviderConfig,
+    redirect_uri: &Url,
+    state: &str,
+    pkce_challenge: &str,
+    force_login: bool,
+) -> Result<Url, ConnectorError> {
+    let client_id = http::client_id(cfg)?;
+    match cfg.kind {
+        ProviderKind::Basecamp => {
+            basecamp::authorize_url(cfg, client_id, redirect_uri, state, pkce_challenge)
+        }
+        ProviderKind::Intellinote => {
+            intellinote::authorize_url(cfg, client_id, redirect_uri, state, pkce_challenge)
+        }
+        ProviderKind::Salesforce => salesforce::authorize_url(
+            cfg,
+            client_id,
+            redirect_uri,
+            state,
+            pkce_challenge,
+            force_login,
+        ),
+        ProviderKind::PivotalTracker => Err(pivotal::NO_OAUTH),
+    }
+}
+
+/// Trades the authorization `code` from the redirect for credentials.
+pub async fn exchange_code(
+    http: &reqwest::Client,
+    cfg: &ProviderConfig,
+    code: &str,
+    pkce_verifier: &str,
+    redirect_uri: &Url,
+) -> Result<Credentials, ConnectorError> {
+    match cfg.kind {
+        ProviderKind::Basecamp => {
+            basecamp::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
+        }
+        ProviderKind::Intellinote => {
+            intellinote::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
+        }
+        ProviderKind::Salesforce => {
+            salesforce::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
+        }
+        ProviderKind::PivotalTracker => Err(pivotal::NO_OAUTH),
+    }
+}
+
+/// New credentials from the refresh token; keeps the old refresh token unless the tool rotated it.
+///
+/// For Pivotal Tracker there is nothing to refresh: it answers `InvalidToken`.
+pub async fn refresh(
+    http: &reqwest::Client,
+    cfg: &ProviderConfig,
+    creds: &Credentials,
+) -> Result<Credentials, ConnectorError> {
+    match cfg.kind {
+        ProviderKind::Basecamp => basecamp::refresh(http, cfg, creds).await,
+        ProviderKind::Intellinote => intellinote::refresh(http, cfg, creds).await,
+        ProviderKind::Salesforce => salesforce::refresh(http, cfg, creds).await,
+        ProviderKind::PivotalTracker => Err(ConnectorError::InvalidToken),
+    }
+}
+
+/// Who the credentials belong to, and which accounts they reach.
+pub async fn identity(
+    http: &reqwest::Client,
+    cfg: &ProviderConfig,
+    creds: &Credentials,
+) -> Result<Identity, ConnectorError> {
+    match cfg.kind {
+        ProviderKind::Basecamp => basecamp::identity(http, cfg, creds).await,
+        ProviderKind::Intellinote => intellinote::identity(http, cfg, creds).await,
+        ProviderKind::PivotalTracker => pivotal::identity(http, cfg, creds).await,
+        ProviderKind::Salesforce => salesforce::identity(http, cfg, creds).await,
+    }
+}
+
+/// One page of the open tasks assigned to `me` (the identity's `external_user_id`) in `account`.
+///
+/// Start with `cursor: None` and pass each page's `next` back until it is `None`.
+pub async fn fetch_tasks_page(
+    http: &reqwest::Client,
+    cfg: &ProviderConfig,
+    creds: &Credentials,
+    account: &RemoteAccount,
+    me: &str,
+    cursor: Option<&str>,
+) -> Result<TaskPage, ConnectorError> {
+    match cfg.kind {
+        ProviderKind::Basecamp => basecamp::fetch_tasks_page(http, creds, account, cursor).await,
+        ProviderKind::Intellinote => {
+            intellinote::fetch_tasks_page(http, cfg, creds, account, me, cursor).await
+        }
+        ProviderKind::PivotalTracker => {
+            pivotal::fetch_tasks_page(http, cfg, creds, me, cursor).await
+        }
+        ProviderKind::Salesforce => {
+            salesforce::fetch_tasks_page(http, creds, account, me, cursor).await
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Helpers for connector tests.
+
+    use super::*;
+
+    pub fn fixture(path: &str) -> String {
+        let full = format!(
+            "{}/tests/fixtures/providers/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    }
+
+    pub fn config(kind: ProviderKind, base: &str) -> ProviderConfig {
+        ProviderConfig {
+            kind,
+            base_url: Url::parse(base).unwrap(),
+            client_id: Some("client-1".into()),
+            client_secret: Some(SecretString::from("secret-1")),
+            sandbox: false,
+        }
+    }
+
+    pub fn creds(access: &str, refresh: Option<&str>, extra: serde_json::Value) -> Credentials {
+        Credentials {
+            access_token: SecretString::from(access),
+            refresh_token: refresh.map(SecretString::from),
+            expires_at: None,
+            extra,
+        }
+    }
+
+    pub fn client() -> reqwest::Client {
+        http_client().unwrap()
+    }
+
+    /// Every task over every page, failing after 100 pages.
+    pub async fn all_tasks(
+        http: &reqwest::Client,
+        cfg: &ProviderConfig,
+        creds: &Credentials,
+        account: &RemoteAccount,
+        me: &str,
+    ) -> Result<(Vec<RemoteTask>, usize), ConnectorError> {
+        let mut tasks = Vec::new();
+        let mut cursor: Option<String> = None;
+        for pages in 1..=100 {
+            let page = fetch_tasks_page(http, cfg, creds, account, me, cursor.as_deref()).await?;
+            tasks.extend(page.tasks);
+            match page.next {
+                Some(n) => cursor = Some(n),
+                None => return Ok((tasks, pages)),
+            }
+        }
+        panic!("more than 100 pages");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_slugs_in_alphabetical_order() {
+        let names: Vec<_> = ProviderKind::ALL.iter().map(|k| k.name()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        for k in ProviderKind::ALL {
+            assert_eq!(ProviderKind::from_slug(k.slug()), Some(k));
+        }
+        assert_eq!(ProviderKind::from_slug("jira"), None);
+        assert_eq!(ProviderKind::PivotalTracker.auth_kind(), AuthKind::ApiToken);
+        assert_eq!(ProviderKind::Salesforce.auth_kind(), AuthKind::OAuth);
+    }
+
+    #[test]
+    fn pkce_challenge_matches_rfc_7636_example() {
+        assert_eq!(
+            Pkce::challenge_for("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        let p = Pkce::new();
+        use secrecy::ExposeSecret;
+        assert_eq!(Pkce::challenge_for(p.verifier.expose_secret()), p.challenge);
+        assert_ne!(random_token(), random_token());
+    }
+
+    use test_support::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    /// Basecamp's identity call answering `response`, through the shared error mapping.
+    async fn identity_answering(response: ResponseTemplate, timeout: Duration) -> ConnectorError {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/authorization.json"))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let http = http_client_with_timeout(timeout).unwrap();
+        identity(&http, &cfg, &creds("at", None, serde_json::Value::Null))
+            .await
+            .unwrap_err()
+    }
+
+    const SHORT: Duration = Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn rate_limits_carry_retry_after_in_seconds() {
+        let e = identity_answering(
+            ResponseTemplate::new(429).insert_header("Retry-After", "2"),
+            SHORT,
+        )
+        .await;
+        assert_eq!(
+            e,
+            ConnectorError::RateLimited {
+                retry_after: Some(Duration::from_secs(2))
+            }
+        );
+        assert!(e.retryable());
+    }
+
+    #[tokio::test]
+    async fn rate_limits_carry_retry_after_as_an_http_date() {
+        let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(90);
+        let format = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        let date = at.format(&format).unwrap();
+        let e = identity_answering(
+            ResponseTemplate::new(429).insert_header("Retry-After", date.as_str()),
+            SHORT,
+        )
+        .await;
+        let wait = e.retry_after().unwrap().as_secs();
+        assert!((85..=90).contains(&wait), "{wait}");
+    }
+
+    #[tokio::test]
+    async fn server_errors_unauthorized_and_garbage_map_to_their_codes() {
+        let e = identity_answering(ResponseTemplate::new(503), SHORT).await;
+        assert_eq!((e.code(), e.retryable()), ("TB-TOOL-DOWN", true));
+        let e = identity_answering(ResponseTemplate::new(401).set_body_string("{}"), SHORT).await;
+        assert_eq!(e, ConnectorError::Unauthorized);
+        let e = identity_answering(
+            ResponseTemplate::new(200).set_body_string("<html>oops</html>"),
+            SHORT,
+        )
+        .await;
+        assert_eq!(e.code(), "TB-TOOL-GARBAGE");
+        assert!(!e.to_string().contains("oops"));
+        let e = identity_answering(
+            ResponseTemplate::new(302).insert_header("Location", "https://x.test/login"),
+            SHORT,
+        )
+        .await;
+        assert_eq!(e.code(), "TB-TOOL-ERROR");
+    }
+
+    #[tokio::test]
+    async fn a_slow_tool_times_out() {
+        let slow = ResponseTemplate::new(200).set_delay(Duration::from_secs(3));
+        let e = identity_answering(slow, Duration::from_millis(300)).await;
+        assert_eq!(e, ConnectorError::Timeout);
+        assert_eq!(e.code(), "TB-TOOL-SLOW");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_tool_is_a_network_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let cfg = config(ProviderKind::Basecamp, &format!("http://127.0.0.1:{port}"));
+        let e = identity(
+            &client(),
+            &cfg,
+            &creds("secret-at", None, serde_json::Value::Null),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code(), "TB-TOOL-UNREACHABLE");
+        assert!(!e.to_string().contains("secret-at"));
+    }
+
+    #[test]
+    fn authorize_urls_carry_state_pkce_and_the_tools_parameters() {
+        let redirect = Url::parse("https://app.test/integrations/x/callback").unwrap();
+        let q = |kind, base: &str, force| {
+            let url = authorize_url(&config(kind, base), &redirect, "st-1", "ch-1", force).unwrap();
+            let pairs: std::collections::HashMap<String, String> =
+                url.query_pairs().into_owned().collect();
+            (url.path().to_string(), pairs)
+        };
+        let (p, bc) = q(ProviderKind::Basecamp, "https://launchpad.test", false);
+        assert_eq!(p, "/authorization/new");
+        assert_eq!(bc["state"], "st-1");
+        assert_eq!(bc["code_challenge_method"], "S256");
+        let (p, inn) = q(ProviderKind::Intellinote, "https://api.test/rest", false);
+        assert_eq!(p, "/rest/auth/oauth2/authorization");
+        assert_eq!(inn["scope"], "read,write");
+        let (p, sf) = q(ProviderKind::Salesforce, "https://login.test", true);
+        assert_eq!(p, "/services/oauth2/authorize");
+        assert_eq!(sf["scope"], "api refresh_token id");
+        assert_eq!(sf["prompt"], "login");
+        assert_eq!(sf["code_challenge"], "ch-1");
+        assert_eq!(sf["redirect_uri"], redirect.as_str());
+        let (_, sf) = q(ProviderKind::Salesforce, "https://login.test", false);
+        assert!(!sf.contains_key("prompt"));
+        assert!(authorize_url(
+            &config(ProviderKind::PivotalTracker, "https://p.test"),
+            &redirect,
+            "s",
+            "c",
+            false
+        )
+        .is_err());
+        let mut no_client = config(ProviderKind::Basecamp, "https://launchpad.test");
+        no_client.client_id = None;
+        assert_eq!(
+            authorize_url(&no_client, &redirect, "s", "c", false)
+                .unwrap_err()
+                .code(),
+            "TB-NOT-CONFIGURED"
+        );
+    }
+
+    #[test]
+    fn credentials_debug_hides_tokens() {
+        let c = test_support::creds("at-secret", Some("rt-secret"), serde_json::Value::Null);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("at-secret") && !shown.contains("rt-secret"));
+    }
+}

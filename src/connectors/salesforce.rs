@@ -1,0 +1,633 @@
+//! Salesforce: web server OAuth flow with PKCE, the identity URL, SOQL over Task.
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use url::Url;
+
+use super::http::{self, Reply};
+use super::{
+    ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
+};
+
+/// The REST API version taskbridge speaks (Winter '24; every current org serves it).
+pub(crate) const API_VERSION: &str = "v59.0";
+
+const TASK_FIELDS: &str =
+    "Id, Subject, Status, Priority, ActivityDate, IsClosed, What.Name, What.Type, LastModifiedDate";
+
+pub(super) fn authorize_url(
+    cfg: &ProviderConfig,
+    client_id: &str,
+    redirect_uri: &Url,
+    state: &str,
+    challenge: &str,
+    force_login: bool,
+) -> Result<Url, ConnectorError> {
+    let mut url = http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect_uri.as_str())
+            .append_pair("scope", "api refresh_token id")
+            .append_pair("state", state)
+            .append_pair("code_challenge", challenge)
+            .append_pair("code_challenge_method", "S256");
+        if force_login {
+            q.append_pair("prompt", "login");
+        }
+    }
+    Ok(url)
+}
+
+/// The token answer's Salesforce-specific facts, kept in `Credentials::extra`.
+fn extra_from(
+    answer: &http::TokenAnswer,
+    previous: &serde_json::Value,
+) -> Result<serde_json::Value, ConnectorError> {
+    let mut extra = match previous {
+        serde_json::Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    for key in ["instance_url", "id", "issued_at"] {
+        if let Some(v) = answer.rest.get(key).and_then(|v| v.as_str()) {
+            if key != "issued_at" {
+                http::tool_url(v)?;
+            }
+            extra.insert(key.into(), serde_json::Value::String(v.to_string()));
+        }
+    }
+    for key in ["instance_url", "id"] {
+        if !extra.contains_key(key) {
+            return Err(ConnectorError::BadResponse(format!(
+                "the Salesforce token answer has no {key}"
+            )));
+        }
+    }
+    Ok(serde_json::Value::Object(extra))
+}
+
+async fn token_request(
+    http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
+    form: &[(&str, &str)],
+) -> Result<http::TokenAnswer, ConnectorError> {
+    let url = http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?;
+    let reply = http::send(http_client.post(url).form(form)).await?;
+    if !reply.is_success() {
+        return Err(http::oauth_error(&reply));
+    }
+    reply.json()
+}
+
+pub(super) async fn exchange_code(
+    http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
+    code: &str,
+    verifier: &str,
+    redirect_uri: &Url,
+) -> Result<Credentials, ConnectorError> {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("client_id", http::client_id(cfg)?),
+        ("client_secret", http::client_secret(cfg)?),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code_verifier", verifier),
+    ];
+    let answer = token_request(http_client, cfg, &form).await?;
+    let extra = extra_from(&answer, &serde_json::Value::Null)?;
+    Ok(answer.into_credentials(None, extra))
+}
+
+pub(super) async fn refresh(
+    http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
+    creds: &Credentials,
+) -> Result<Credentials, ConnectorError> {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", http::refresh_token(creds)?),
+        ("client_id", http::client_id(cfg)?),
+        ("client_secret", http::client_secret(cfg)?),
+    ];
+    let answer = token_request(http_client, cfg, &form).await?;
+    let extra = extra_from(&answer, &creds.extra)?;
+    Ok(answer.into_credentials(Some(creds), extra))
+}
+
+#[derive(Deserialize)]
+struct ApiErrorItem {
+    #[serde(rename = "errorCode")]
+    error_code: String,
+}
+
+/// Maps a REST error; Salesforce sends a JSON array of `{message, errorCode}`.
+fn api_error(reply: &Reply) -> ConnectorError {
+    let code = serde_json::from_slice::<Vec<ApiErrorItem>>(&reply.body)
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .map(|e| e.error_code);
+    match code.as_deref() {
+        Some("INVALID_SESSION_ID") => ConnectorError::Unauthorized,
+        Some("REQUEST_LIMIT_EXCEEDED") => ConnectorError::RequestLimitExceeded,
+        Some("API_DISABLED_FOR_ORG") => ConnectorError::ApiDisabled { edition: None },
+        Some("NOT_FOUND") => ConnectorError::NotFound,
+        Some("INSUFFICIENT_ACCESS" | "INSUFFICIENT_ACCESS_OR_READONLY") => {
+            ConnectorError::AccessDenied
+        }
+        _ => http::generic_error(reply),
+    }
+}
+
+fn bearer(req: reqwest::RequestBuilder, creds: &Credentials) -> reqwest::RequestBuilder {
+    req.bearer_auth(creds.access_token.expose_secret())
+        .header(reqwest::header::ACCEPT, "application/json")
+}
+
+fn extra_url(creds: &Credentials, key: &'static str) -> Result<Url, ConnectorError> {
+    let raw =
+        creds
+            .extra
+            .get(key)
+            .and_then(|v| v.as_str())
+            .ok_or(ConnectorError::NotConfigured(
+                "the Salesforce connection lacks its instance or identity URL",
+            ))?;
+    http::tool_url(raw)
+}
+
+#[derive(Deserialize)]
+struct IdentityAnswer {
+    user_id: String,
+    organization_id: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct QueryAnswer<T> {
+    done: bool,
+    #[serde(default, rename = "nextRecordsUrl")]
+    next_records_url: Option<String>,
+    records: Vec<T>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OrgRecord {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TaskRecord {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    activity_date: Option<String>,
+    #[serde(default)]
+    is_closed: bool,
+    #[serde(default)]
+    what: Option<What>,
+    #[serde(default)]
+    last_modified_date: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct What {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn query_url(instance: &Url, soql: &str) -> Result<Url, ConnectorError> {
+    let mut url = http::endpoint(instance, &["services", "data", API_VERSION, "query"])?;
+    url.query_pairs_mut().append_pair("q", soql);
+    Ok(url)
+}
+
+fn parse_identity(reply: &Reply) -> Result<IdentityAnswer, ConnectorError> {
+    reply.json()
+}
+
+pub(super) async fn identity(
+    http_client: &reqwest::Client,
+    _cfg: &ProviderConfig,
+    creds: &Credentials,
+) -> Result<Identity, ConnectorError> {
+    let mut id_url = extra_url(creds, "id")?;
+    id_url.query_pairs_mut().append_pair("format", "json");
+    let reply = http::send(bearer(http_client.get(id_url), creds)).await?;
+    if !reply.is_success() {
+        return Err(api_error(&reply));
+    }
+    let who = parse_identity(&reply)?;
+    let instance = extra_url(creds, "instance_url")?;
+    // The identity URL answers in every edition; this REST call is what tells an org
+    // without API access apart, and it names the org.
+    let url = query_url(
+        &instance,
+        "SELECT Id, Name, OrganizationType FROM Organization",
+    )?;
+    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    let org_name = if reply.is_success() {
+        let orgs: QueryAnswer<OrgRecord> = reply.json()?;
+        orgs.records.into_iter().next().and_then(|o| o.name)
+    } else {
+        match api_error(&reply) {
+            // Connecting must not fail over today's allowance; the sync reports it.
+            ConnectorError::RequestLimitExceeded | ConnectorError::RateLimited { .. } => None,
+            e => return Err(e),
+        }
+    };
+    Ok(Identity {
+        name: who
+            .display_name
+            .or(who.username)
+            .unwrap_or_else(|| who.user_id.clone()),
+        email: who.email,
+        accounts: vec![RemoteAccount {
+            name: org_name.unwrap_or_else(|| who.organization_id.clone()),
+            id: who.organization_id,
+            api_base: Some(instance.as_str().trim_end_matches('/').to_string()),
+        }],
+        external_user_id: who.user_id,
+    })
+}
+
+fn is_salesforce_id(s: &str) -> bool {
+    (s.len() == 15 || s.len() == 18) && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+fn parse_tasks(reply: &Reply, instance: &Url) -> Result<TaskPage, ConnectorError> {
+    let answer: QueryAnswer<TaskRecord> = reply.json()?;
+    let base = instance.as_str().trim_end_matches('/');
+    let tasks = answer
+        .records
+        .into_iter()
+        .filter_map(|r| Some((r.id.clone()?, r)))
+        .map(|(id, r)| RemoteTask {
+            url: is_salesforce_id(&id).then(|| format!("{base}/{id}")),
+            external_id: id,
+            title: r.subject.unwrap_or_else(|| "(no subject)".into()),
+            status: r.status.unwrap_or_default(),
+            project: r.what.and_then(|w| w.name),
+            due_on: r.activity_date.as_deref().and_then(http::date_prefix),
+            closed: r.is_closed,
+            updated_at: r.last_modified_date,
+        })
+        .collect();
+    let next = if answer.done {
+        None
+    } else {
+        Some(answer.next_records_url.ok_or_else(|| {
+            ConnectorError::BadResponse(
+                "Salesforce said there is more but gave no next page".into(),
+            )
+        })?)
+    };
+    Ok(TaskPage { tasks, next })
+}
+
+pub(super) async fn fetch_tasks_page(
+    http_client: &reqwest::Client,
+    creds: &Credentials,
+    account: &RemoteAccount,
+    me: &str,
+    cursor: Option<&str>,
+) -> Result<TaskPage, ConnectorError> {
+    let instance = match account.api_base.as_deref() {
+        Some(raw) => http::tool_url(raw)?,
+        None => extra_url(creds, "instance_url")?,
+    };
+    let url = match cursor {
+        None => {
+            if !is_salesforce_id(me) {
+                return Err(ConnectorError::BadResponse(
+                    "Salesforce gave a user id that is not an id".into(),
+                ));
+            }
+            let soql = format!(
+                "SELECT {TASK_FIELDS} FROM Task WHERE OwnerId = '{me}' AND IsClosed = false ORDER BY ActivityDate ASC NULLS LAST"
+            );
+            query_url(&instance, &soql)?
+        }
+        Some(next) => {
+            // nextRecordsUrl is a path on the instance; never let it point elsewhere.
+            if !next.starts_with("/services/data/") || next.contains("//") || next.contains("..") {
+                return Err(ConnectorError::BadResponse(
+                    "Salesforce's next page is not an API path".into(),
+                ));
+            }
+            let mut url = instance.clone();
+            let prefix = instance.path().trim_end_matches('/').to_string();
+            let (path, query) = match next.split_once('?') {
+                Some((p, q)) => (p, Some(q)),
+                None => (next, None),
+            };
+            url.set_path(&format!("{prefix}{path}"));
+            url.set_query(query);
+            url
+        }
+    };
+    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    if !reply.is_success() {
+        return Err(api_error(&reply));
+    }
+    parse_tasks(&reply, &instance)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::*;
+    use super::{api_error, parse_identity, parse_tasks, Reply};
+    use secrecy::ExposeSecret;
+    use wiremock::matchers::{body_string_contains, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            headers: Default::default(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn maps_every_recorded_error_body() {
+        let cases = [
+            (
+                "salesforce/errors/401_invalid_session_id.json",
+                401,
+                ConnectorError::Unauthorized,
+            ),
+            (
+                "salesforce/errors/401_invalid_session_id_rest_not_allowed.json",
+                401,
+                ConnectorError::Unauthorized,
+            ),
+            (
+                "salesforce/errors/403_api_disabled_for_org.json",
+                403,
+                ConnectorError::ApiDisabled { edition: None },
+            ),
+            (
+                "salesforce/errors/403_request_limit_exceeded.json",
+                403,
+                ConnectorError::RequestLimitExceeded,
+            ),
+        ];
+        for (file, status, want) in cases {
+            assert_eq!(api_error(&reply(status, &fixture(file))), want, "{file}");
+        }
+        let e = api_error(&reply(
+            400,
+            &fixture("salesforce/errors/400_query_error_invalid_field.json"),
+        ));
+        assert_eq!(
+            e,
+            ConnectorError::Other {
+                status: 400,
+                message: "INVALID_FIELD: error_message".into()
+            }
+        );
+    }
+
+    #[test]
+    fn parses_the_identity_url_answer() {
+        let who = parse_identity(&reply(
+            200,
+            &fixture("salesforce/identity_url_response.json"),
+        ))
+        .unwrap();
+        assert_eq!(who.user_id, "005B0000005V71XIAS");
+        assert_eq!(who.organization_id, "00DB0000000ToZ3MAK");
+        assert_eq!(who.display_name.as_deref(), Some("Wolfgang Mathurin"));
+    }
+
+    #[test]
+    fn recorded_query_pages_give_next_records_url_until_done() {
+        let instance = Url::parse("https://na1.salesforce.com").unwrap();
+        let p1 = parse_tasks(
+            &reply(200, &fixture("salesforce/query_page1_not_done.json")),
+            &instance,
+        )
+        .unwrap();
+        assert_eq!(p1.next.as_deref(), Some("/services/data/v26.0/query/01gD"));
+        let p2 = parse_tasks(
+            &reply(200, &fixture("salesforce/query_page2_done.json")),
+            &instance,
+        )
+        .unwrap();
+        assert_eq!(p2.next, None);
+        let empty = parse_tasks(
+            &reply(200, &fixture("salesforce/query_empty.json")),
+            &instance,
+        )
+        .unwrap();
+        assert!(empty.tasks.is_empty() && empty.next.is_none());
+    }
+
+    #[test]
+    fn task_records_map_to_tasks() {
+        let body = r#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Task","url":"/x"},
+            "Id":"00T5e00000AbCdEAAV","Subject":"Call Acme","Status":"Not Started","Priority":"High",
+            "ActivityDate":"2026-04-01","IsClosed":false,"What":{"attributes":{"type":"Name"},"Name":"Acme Deal","Type":"Opportunity"},
+            "LastModifiedDate":"2026-03-01T10:00:00.000+0000"}]}"#;
+        let instance = Url::parse("https://na1.salesforce.com/").unwrap();
+        let page = parse_tasks(&reply(200, body), &instance).unwrap();
+        let t = &page.tasks[0];
+        assert_eq!(
+            t.url.as_deref(),
+            Some("https://na1.salesforce.com/00T5e00000AbCdEAAV")
+        );
+        assert_eq!(t.project.as_deref(), Some("Acme Deal"));
+        assert_eq!(t.due_on.as_deref(), Some("2026-04-01"));
+    }
+
+    #[tokio::test]
+    async fn exchange_keeps_instance_and_identity_urls_and_has_no_expiry() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/services/oauth2/token"))
+            .and(body_string_contains("code_verifier=ver"))
+            .and(body_string_contains("grant_type=authorization_code"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_string(fixture("salesforce/token_response_web_server.json")),
+            )
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Salesforce, &server.uri());
+        let c = exchange_code(
+            &client(),
+            &cfg,
+            "c",
+            "ver",
+            &Url::parse("https://app.test/cb").unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(c.extra["instance_url"], "https://na1.salesforce.com");
+        assert_eq!(
+            c.extra["id"],
+            "https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P"
+        );
+        assert_eq!(c.expires_at, None);
+        assert!(c.refresh_token.is_none());
+    }
+
+    #[tokio::test]
+    async fn refresh_keeps_the_refresh_token_salesforce_does_not_rotate() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/services/oauth2/token"))
+            .and(body_string_contains("grant_type=refresh_token"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_string(fixture("salesforce/token_refresh_response.json")),
+            )
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Salesforce, &server.uri());
+        let old = creds(
+            "old",
+            Some("keep-me"),
+            serde_json::json!({"instance_url":"https://old.test","id":"https://login.test/id/a/b"}),
+        );
+        let c = refresh(&client(), &cfg, &old).await.unwrap();
+        assert_eq!(c.access_token.expose_secret(), "refreshed_access_token");
+        assert_eq!(c.refresh_token.unwrap().expose_secret(), "keep-me");
+        assert_eq!(c.extra["instance_url"], "https://na1.salesforce.com");
+    }
+
+    #[tokio::test]
+    async fn refresh_takes_a_rotated_refresh_token() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/services/oauth2/token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "access_token":"a2","refresh_token":"rotated","instance_url":"https://na1.salesforce.com",
+                "id":"https://login.salesforce.com/id/o/u","issued_at":"1"})))
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Salesforce, &server.uri());
+        let old = creds("old", Some("old-rt"), serde_json::json!({}));
+        let c = refresh(&client(), &cfg, &old).await.unwrap();
+        assert_eq!(c.refresh_token.unwrap().expose_secret(), "rotated");
+    }
+
+    #[tokio::test]
+    async fn refresh_invalid_grant_needs_reconnect() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/services/oauth2/token"))
+            .respond_with(ResponseTemplate::new(400).set_body_string(fixture(
+                "salesforce/errors/refresh_error_invalid_grant.json",
+            )))
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Salesforce, &server.uri());
+        let old = creds("old", Some("rt"), serde_json::json!({}));
+        let err = refresh(&client(), &cfg, &old).await.unwrap_err();
+        assert_eq!(err, ConnectorError::InvalidGrant);
+        assert_eq!(err.code(), "TB-AUTH-REVOKED");
+    }
+
+    #[tokio::test]
+    async fn follows_next_records_url_until_done() {
+        let server = MockServer::start().await;
+        let rec = |id: &str| serde_json::json!({"attributes":{"type":"Task"},"Id":id,"Subject":id,"Status":"Open","IsClosed":false});
+        Mock::given(method("GET"))
+            .and(path("/services/data/v59.0/query"))
+            .and(query_param(
+                "q",
+                "SELECT Id, Subject, Status, Priority, ActivityDate, IsClosed, What.Name, What.Type, LastModifiedDate FROM Task WHERE OwnerId = '005x00000012Q9P' AND IsClosed = false ORDER BY ActivityDate ASC NULLS LAST",
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "totalSize":2,"done":false,"nextRecordsUrl":"/services/data/v59.0/query/01gD-1",
+                "records":[rec("00T000000000001")]})))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/services/data/v59.0/query/01gD-1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "totalSize":2,"done":true,"records":[rec("00T000000000002")]})))
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Salesforce, "https://login.test");
+        let c = creds("at", None, serde_json::json!({}));
+        let account = RemoteAccount {
+            id: "00Dx0000000BV7z".into(),
+            name: "Org".into(),
+            api_base: Some(server.uri()),
+        };
+        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account, "005x00000012Q9P")
+            .await
+            .unwrap();
+        assert_eq!(pages, 2);
+        assert_eq!(tasks.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn refuses_a_next_page_outside_the_api() {
+        let cfg = config(ProviderKind::Salesforce, "https://login.test");
+        let c = creds("at", None, serde_json::json!({}));
+        let account = RemoteAccount {
+            id: "o".into(),
+            name: "Org".into(),
+            api_base: Some("https://na1.salesforce.com".into()),
+        };
+        for bad in [
+            "https://evil.test/services/data/x",
+            "//evil.test/services/data/",
+            "/services/data/../../x",
+        ] {
+            let err = fetch_tasks_page(&client(), &cfg, &c, &account, "005x00000012Q9P", Some(bad))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, ConnectorError::BadResponse(_)), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_org_without_api_access_fails_identity() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/id/00D/005"))
+            .and(query_param("format", "json"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_string(fixture("salesforce/identity_url_response.json")),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/services/data/v59.0/query"))
+            .respond_with(
+                ResponseTemplate::new(403)
+                    .set_body_string(fixture("salesforce/errors/403_api_disabled_for_org.json")),
+            )
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Salesforce, &server.uri());
+        let c = creds(
+            "at",
+            None,
+            serde_json::json!({"instance_url": server.uri(), "id": format!("{}/id/00D/005", server.uri())}),
+        );
+        let err = identity(&client(), &cfg, &c).await.unwrap_err();
+        assert_eq!(err.code(), "TB-SF-API-DISABLED");
+    }
+}

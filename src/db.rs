@@ -1,0 +1,162 @@
+//! One connection type over SQLite and PostgreSQL, a pool, and migrations.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ManageConnection, Pool as R2d2Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::is_postgres;
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Taken while migrating so that instances starting together migrate one at a time.
+const MIGRATION_LOCK_KEY: i64 = 0x7461_736b_6272_6467;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = R2d2Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+/// Opens the backend the URL names; never guesses.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    postgres: bool,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.strip_prefix("sqlite://").unwrap_or(url).to_owned(),
+            postgres: is_postgres(url),
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        if self.postgres {
+            return PgConnection::establish(&self.url)
+                .map(DbConn::Pg)
+                .map_err(diesel::r2d2::Error::ConnectionError);
+        }
+        let mut conn =
+            SqliteConnection::establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)?;
+        Ok(DbConn::Sqlite(conn))
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Builds the pool; fails fast when the database cannot be reached.
+pub fn connect(url: &str) -> Result<Pool, AppError> {
+    let manager = Manager::new(url);
+    let size = if manager.postgres { 16 } else { 8 };
+    R2d2Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(false)
+        .build(manager)
+        .map_err(|e| AppError::Internal(format!("cannot open the database: {e}")))
+}
+
+/// Runs pending migrations for whichever backend the connection is.
+pub fn migrate(conn: &mut DbConn) -> Result<usize, AppError> {
+    let internal = |e: Box<dyn std::error::Error + Send + Sync>| {
+        AppError::Internal(format!("migration failed: {e}"))
+    };
+    match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(internal),
+        DbConn::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(internal);
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            result
+        }
+    }
+}
+
+pub fn is_sqlite(conn: &DbConn) -> bool {
+    matches!(conn, DbConn::Sqlite(_))
+}
+
+/// A write transaction. On SQLite it begins IMMEDIATE, taking the write lock up front
+/// so concurrent writers wait on `busy_timeout` instead of failing mid-transaction.
+pub fn write<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The original error is the one worth reporting.
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+/// Runs database work on the blocking pool, never on the async executor.
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+}
+
+/// Seconds since the Unix epoch: every timestamp in the database is one of these.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,149 @@
+//! One error type at the HTTP boundary. What a person sees is an explicit variant
+//! with a safe message; causes are logged, never shown.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("sign-in required")]
+    SignInRequired,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("database error: {0}")]
+    Database(diesel::result::Error),
+    #[error("template error: {0}")]
+    Template(#[from] askama::Error),
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            // The one place a missing row becomes a 404.
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::Database(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::Error> for AppError {
+    fn from(e: diesel::r2d2::Error) -> Self {
+        AppError::Unavailable(e.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+impl AppError {
+    fn title_and_message(&self) -> (&'static str, String) {
+        match self {
+            AppError::NotFound => (
+                "Page not found",
+                "There is nothing here. The link may be old, or the page belongs to another company.".into(),
+            ),
+            AppError::Forbidden => (
+                "Not allowed",
+                "Your role does not give you access to this page. Ask your company's owner or admin if you need it."
+                    .into(),
+            ),
+            AppError::SignInRequired => ("Please log in", "Log in to continue.".into()),
+            AppError::BadRequest(m) => ("That did not work", m.clone()),
+            AppError::TooManyRequests(m) => ("Too many attempts", m.clone()),
+            AppError::Unavailable(_) => (
+                "Temporarily unavailable",
+                "taskbridge cannot reach its database right now. Please try again in a minute.".into(),
+            ),
+            AppError::Internal(_) | AppError::Database(_) | AppError::Template(_) => (
+                "Something went wrong",
+                "An unexpected error happened on our side. It has been logged; please try again.".into(),
+            ),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::SignInRequired => StatusCode::SEE_OTHER,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) | AppError::Database(_) | AppError::Template(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::SignInRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/login"))
+                .finish();
+        }
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        error_page(status, self.title_and_message())
+    }
+}
+
+/// Renders the error page for a status; used by the default 404 handler too.
+pub fn error_page(status: StatusCode, (title, message): (&str, String)) -> HttpResponse {
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        message: &message,
+    };
+    let body = page.render().unwrap_or_else(|_| {
+        format!(
+            "<!doctype html><title>{}</title><h1>{}</h1>",
+            status.as_u16(),
+            status.as_u16()
+        )
+    });
+    let mut response = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body);
+    response.extensions_mut().insert(ShownError {
+        title: title.to_owned(),
+        message,
+    });
+    response
+}
+
+/// What an error page said, kept on the response so that a signed-in person gets it
+/// inside the app's layout (see `web::shell::errors_in_app_layout`).
+#[derive(Debug, Clone)]
+pub struct ShownError {
+    pub title: String,
+    pub message: String,
+}
+
+pub async fn not_found() -> HttpResponse {
+    error_page(
+        StatusCode::NOT_FOUND,
+        AppError::NotFound.title_and_message(),
+    )
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,193 @@
+//! taskbridge: bring the tasks people are assigned in their task tools into the
+//! time tracker. `build` makes the whole application from `Settings`; the binary
+//! and the tests start the same thing.
+
+pub mod auth;
+pub mod config;
+pub mod connectors;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod models;
+pub mod sandbox;
+pub mod schema;
+pub mod services;
+pub mod sync;
+pub mod web;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_session::config::{PersistentSession, TtlExtensionPolicy};
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, DefaultHeaders, Logger};
+use actix_web::web::{self as actix, Data};
+use actix_web::{App, HttpServer};
+
+use crate::auth::session_store::DbSessionStore;
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::error::AppError;
+
+pub const SESSION_COOKIE: &str = "taskbridge_session";
+
+/// A built application, listening, not yet running.
+pub struct Application {
+    server: Server,
+    port: u16,
+    pool: Pool,
+}
+
+impl Application {
+    /// Opens the database, migrates it, binds the listener and builds the server.
+    pub async fn build(settings: Settings) -> Result<Self, AppError> {
+        let pool = open_database(&settings).await?;
+        Self::build_with_pool(settings, pool)
+    }
+
+    /// Builds on a pool the caller opened. When `TASKBRIDGE_BASE_URL` names port 0
+    /// (tests bind port 0), it is rewritten to the port actually bound.
+    pub fn build_with_pool(mut settings: Settings, pool: Pool) -> Result<Self, AppError> {
+        let listener = TcpListener::bind(settings.bind)
+            .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", settings.bind)))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .port();
+        if settings.base_url.port() == Some(0) {
+            let _ = settings.base_url.set_port(Some(port));
+        }
+        let server = serve(listener, settings, pool.clone())?;
+        Ok(Self { server, port, pool })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects and runs pending migrations.
+pub async fn open_database(settings: &Settings) -> Result<Pool, AppError> {
+    let url = settings.database_url.clone();
+    let pool = actix::block(move || db::connect(&url))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let applied = db::run(&pool, db::migrate).await?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    Ok(pool)
+}
+
+fn security_headers(settings: &Settings) -> DefaultHeaders {
+    let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+               object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' https:";
+    let headers = DefaultHeaders::new()
+        .add(("Content-Security-Policy", csp))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"));
+    if settings.served_over_tls() {
+        headers.add((
+            "Strict-Transport-Security",
+            "max-age=63072000; includeSubDomains",
+        ))
+    } else {
+        headers
+    }
+}
+
+fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server, AppError> {
+    let session_key = Key::from(&settings.secret_key.derive("session-cookie"));
+    let tls = settings.served_over_tls();
+    let settings = Data::new(settings);
+    let pool_data = Data::new(pool.clone());
+    let tools = Data::new(services::tools::Tools::from_settings(&settings)?);
+    let engine = Arc::new(sync::SyncEngine::new(
+        pool.clone(),
+        tools.clone().into_inner(),
+        settings.sync_interval,
+    ));
+    engine.clone().spawn();
+    let engine = Data::from(engine);
+    // One sandbox for the whole server, shared by every worker.
+    let sandbox = settings
+        .sandbox
+        .then(|| Data::new(sandbox::SandboxState::new(settings.base_url.clone())));
+    spawn_housekeeping(pool);
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(
+            DbSessionStore::new(pool_data.get_ref().clone()),
+            session_key.clone(),
+        )
+        .cookie_name(SESSION_COOKIE.into())
+        .cookie_secure(tls)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .session_lifecycle(
+            PersistentSession::default()
+                .session_ttl(actix_web::cookie::time::Duration::seconds(
+                    auth::IDLE_TIMEOUT_SECS,
+                ))
+                .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+        )
+        .build();
+        App::new()
+            .app_data(settings.clone())
+            .app_data(pool_data.clone())
+            .app_data(tools.clone())
+            .app_data(engine.clone())
+            .app_data(actix::FormConfig::default().limit(64 * 1024))
+            .configure(web::routes)
+            .configure(|cfg| {
+                if let Some(state) = &sandbox {
+                    cfg.app_data(state.clone());
+                    sandbox::configure(cfg);
+                }
+            })
+            .default_service(actix::to(error::not_found))
+            .wrap(from_fn(web::shell::errors_in_app_layout))
+            .wrap(from_fn(auth::csrf::guard))
+            .wrap(sessions)
+            .wrap(security_headers(&settings))
+            .wrap(
+                Logger::new("%{method}xi %U %s %Dms")
+                    // Paths only: query strings can carry OAuth codes and state.
+                    .custom_request_replace("method", |req| req.method().to_string())
+                    .exclude(web::paths::HEALTHZ)
+                    .log_target("taskbridge::http"),
+            )
+    })
+    .listen(listener)
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .shutdown_timeout(10)
+    .run();
+    Ok(server)
+}
+
+/// Removes expired sessions now and then.
+fn spawn_housekeeping(pool: Pool) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) =
+                db::run(&pool, |conn| Ok(auth::session_store::purge_expired(conn)?)).await
+            {
+                tracing::warn!(error = %e, "session clean-up failed");
+            }
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        }
+    });
+}

@@ -1,0 +1,154 @@
+//! The tasks on My Tasks: filtered, searched, paged.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::schema::tasks;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+type Backend = <DbConn as diesel::Connection>::Backend;
+
+/// Which due dates to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Overdue,
+    Today,
+    ThisWeek,
+    NoDate,
+}
+
+impl Due {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "overdue" => Some(Due::Overdue),
+            "today" => Some(Due::Today),
+            "week" => Some(Due::ThisWeek),
+            "none" => Some(Due::NoDate),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub provider: Option<String>,
+    pub project: Option<String>,
+    pub status: Option<String>,
+    pub due: Option<Due>,
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct TaskRow {
+    pub id: i64,
+    pub provider: String,
+    pub title: String,
+    pub status: String,
+    pub project: String,
+    pub due_on: Option<String>,
+    pub url: Option<String>,
+}
+
+/// `today` and `week_end` are `YYYY-MM-DD`; dates compare as text.
+fn filtered<'a>(
+    user_id: i64,
+    f: &'a Filter,
+    today: &'a str,
+    week_end: &'a str,
+) -> tasks::BoxedQuery<'a, Backend> {
+    let mut q = tasks::table
+        .filter(tasks::user_id.eq(user_id))
+        .filter(tasks::archived.eq(false))
+        .into_boxed();
+    if let Some(p) = &f.provider {
+        q = q.filter(tasks::provider.eq(p));
+    }
+    if let Some(p) = &f.project {
+        q = q.filter(tasks::project.eq(p));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(tasks::status.eq(s));
+    }
+    match f.due {
+        Some(Due::Overdue) => q = q.filter(tasks::due_on.lt(today)),
+        Some(Due::Today) => q = q.filter(tasks::due_on.eq(today)),
+        Some(Due::ThisWeek) => {
+            q = q.filter(tasks::due_on.ge(today).and(tasks::due_on.le(week_end)))
+        }
+        Some(Due::NoDate) => q = q.filter(tasks::due_on.is_null()),
+        None => {}
+    }
+    if let Some(s) = &f.search {
+        // Searched literally: LIKE's wildcards in the search are escaped.
+        let mut escaped = String::with_capacity(s.len());
+        for c in s.to_lowercase().chars() {
+            if matches!(c, '\\' | '%' | '_') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        let pattern = format!("%{escaped}%");
+        q = q.filter(lower(tasks::title).like(pattern).escape('\\'));
+    }
+    q
+}
+
+pub fn page(
+    conn: &mut DbConn,
+    user_id: i64,
+    f: &Filter,
+    (today, week_end): (&str, &str),
+    (offset, limit): (i64, i64),
+) -> QueryResult<(Vec<TaskRow>, i64)> {
+    let total = filtered(user_id, f, today, week_end)
+        .count()
+        .get_result(conn)?;
+    let rows = filtered(user_id, f, today, week_end)
+        .order((
+            tasks::provider.asc(),
+            tasks::project.asc(),
+            tasks::due_on.is_null().asc(),
+            tasks::due_on.asc(),
+            tasks::id.asc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .select((
+            tasks::id,
+            tasks::provider,
+            tasks::title,
+            tasks::status,
+            tasks::project,
+            tasks::due_on,
+            tasks::url,
+        ))
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// The values the filters can take, from the person's open tasks.
+pub fn facets(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<String>, Vec<String>)> {
+    let mine = tasks::table
+        .filter(tasks::user_id.eq(user_id))
+        .filter(tasks::archived.eq(false));
+    let projects = mine
+        .select(tasks::project)
+        .distinct()
+        .order(tasks::project.asc())
+        .load(conn)?;
+    let statuses = mine
+        .select(tasks::status)
+        .distinct()
+        .order(tasks::status.asc())
+        .load(conn)?;
+    Ok((projects, statuses))
+}
+
+pub fn open_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
+    tasks::table
+        .filter(tasks::user_id.eq(user_id))
+        .filter(tasks::archived.eq(false))
+        .count()
+        .get_result(conn)
+}

@@ -1,0 +1,113 @@
+//! People and their roles.
+
+use diesel::prelude::*;
+
+use crate::db::{now, DbConn};
+use crate::domain::Role;
+use crate::schema::users;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub company_id: i64,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::User)
+    }
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    company_id: i64,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    role: Role,
+) -> QueryResult<i64> {
+    diesel::insert_into(users::table)
+        .values((
+            users::company_id.eq(company_id),
+            users::email.eq(email),
+            users::name.eq(name),
+            users::password_hash.eq(password_hash),
+            users::role.eq(role.as_str()),
+            users::disabled.eq(false),
+            users::created_at.eq(now()),
+        ))
+        .returning(users::id)
+        .get_result(conn)
+}
+
+pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::email.eq(email)),
+    ))
+    .get_result(conn)
+}
+
+pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A person of this company; another company's id is simply not found.
+pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<User> {
+    users::table
+        .filter(users::company_id.eq(company_id))
+        .filter(users::id.eq(id))
+        .select(User::as_select())
+        .first(conn)
+}
+
+pub fn list(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::company_id.eq(company_id))
+        .order((users::name.asc(), users::id.asc()))
+        .select(User::as_select())
+        .load(conn)
+}
+
+pub fn active_owner_count(conn: &mut DbConn, company_id: i64) -> QueryResult<i64> {
+    users::table
+        .filter(users::company_id.eq(company_id))
+        .filter(users::role.eq(Role::Owner.as_str()))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_role(conn: &mut DbConn, id: i64, role: Role) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::role.eq(role.as_str()))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_disabled(conn: &mut DbConn, id: i64, disabled: bool) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::disabled.eq(disabled))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Everyone active in the company but `except`.
+pub fn others_in_company(conn: &mut DbConn, company_id: i64, except: i64) -> QueryResult<Vec<i64>> {
+    users::table
+        .filter(users::company_id.eq(company_id))
+        .filter(users::id.ne(except))
+        .filter(users::disabled.eq(false))
+        .select(users::id)
+        .load(conn)
+}

@@ -1,0 +1,454 @@
+//! Emulated Basecamp: Launchpad OAuth and identity, and the bc3 API of each account.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::oauth::{self, TokenParams};
+use super::seed::{Account, Person, Task, Tool};
+use super::{pass, retry_after, Call, Gate, SandboxState};
+use crate::connectors::ProviderKind;
+
+const KIND: ProviderKind = ProviderKind::Basecamp;
+const TWO_WEEKS: i64 = 1_209_600;
+/// Basecamp's geared page sizes: 15, 30, 50, then 100.
+const GEARS: [usize; 3] = [15, 30, 50];
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/sandbox/basecamp/launchpad/authorization/new",
+        web::get().to(authorize),
+    )
+    .route(
+        "/sandbox/basecamp/launchpad/authorization/token",
+        web::post().to(token),
+    )
+    .route(
+        "/sandbox/basecamp/launchpad/authorization.json",
+        web::get().to(authorization),
+    )
+    .route(
+        "/sandbox/basecamp/api/{account}/my/profile.json",
+        web::get().to(profile),
+    )
+    .route(
+        "/sandbox/basecamp/api/{account}/my/assignments.json",
+        web::get().to(assignments),
+    )
+    .route(
+        "/sandbox/basecamp/api/{account}/reports/todos/assigned/{person}.json",
+        web::get().to(assigned_report),
+    )
+    .route(
+        "/sandbox/basecamp/app/{account}/buckets/{bucket}/todos/{id}",
+        web::get().to(todo_page),
+    );
+}
+
+async fn authorize(
+    state: web::Data<SandboxState>,
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    oauth::authorize(KIND, state, req, query).await
+}
+
+async fn token(
+    state: web::Data<SandboxState>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    match oauth::token(&state, KIND, &TokenParams::from_form(form.into_inner())) {
+        Ok(issued) => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(json!({
+                "access_token": issued.access_token,
+                "token_type": "Bearer",
+                "expires_in": TWO_WEEKS,
+                "refresh_token": issued.refresh_token,
+            })),
+        Err(e) => oauth::token_error_response(&e),
+    }
+}
+
+/// Ids are numbers in Basecamp's JSON.
+fn num(id: &str) -> Value {
+    id.parse::<u64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::from(id))
+}
+
+fn error(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({ "error": message }))
+}
+
+fn refusal(gate: Gate) -> HttpResponse {
+    match gate {
+        Gate::RateLimited => HttpResponse::TooManyRequests()
+            .insert_header(retry_after())
+            .json(json!({"error": "Rate limit exceeded"})),
+        Gate::ServerError => error(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+        ),
+        _ => unauthorized(),
+    }
+}
+
+fn unauthorized() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header(("WWW-Authenticate", "Bearer realm=\"Basecamp\""))
+        .json(json!({"error": "OAuth token expired or invalid"}))
+}
+
+/// Basecamp refuses requests that do not say who is calling.
+fn has_user_agent(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim().is_empty())
+}
+
+fn missing_user_agent() -> HttpResponse {
+    error(
+        actix_web::http::StatusCode::BAD_REQUEST,
+        "Please include a User-Agent header naming your app and a link or email to contact you",
+    )
+}
+
+/// The caller, checked the way Basecamp does: User-Agent, token, then the account.
+async fn caller(
+    state: &SandboxState,
+    req: &HttpRequest,
+    account: Option<&str>,
+    call: Call,
+) -> Result<(Person, Tool), HttpResponse> {
+    if !has_user_agent(req) {
+        return Err(missing_user_agent());
+    }
+    let (person, grant) = state.bearer(KIND, req).ok_or_else(unauthorized)?;
+    let gate = state.gate(KIND, &person, Some(&grant), call);
+    pass(gate).await.map_err(refusal)?;
+    let tool = state.tool(KIND);
+    if let Some(id) = account {
+        let reachable = person.accounts.iter().any(|a| a == id)
+            && tool.account(id).is_some_and(|a| a.product == "bc3");
+        if !reachable {
+            return Err(error(actix_web::http::StatusCode::NOT_FOUND, "Not found"));
+        }
+    }
+    Ok((person, tool))
+}
+
+async fn authorization(state: web::Data<SandboxState>, req: HttpRequest) -> HttpResponse {
+    let (person, tool) = match caller(&state, &req, None, Call::Identity).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let expires_at = time::OffsetDateTime::now_utc() + time::Duration::seconds(TWO_WEEKS);
+    let accounts: Vec<Value> = person
+        .accounts
+        .iter()
+        .filter_map(|id| tool.account(id))
+        .map(|a: &Account| {
+            let href = if a.product == "bc3" {
+                state.url(&format!("/sandbox/basecamp/api/{}", a.id))
+            } else {
+                state.url(&format!("/sandbox/basecamp/bcx/{}/api/v1", a.id))
+            };
+            json!({
+                "product": a.product,
+                "id": num(&a.id),
+                "name": a.name,
+                "href": href,
+                "app_href": state.url(&format!("/sandbox/basecamp/app/{}", a.id)),
+            })
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "expires_at": expires_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        "identity": {
+            "id": num(&person.id),
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "email_address": person.email,
+        },
+        "accounts": accounts,
+    }))
+}
+
+fn person_json(state: &SandboxState, p: &Person, account: &str, tool: &Tool) -> Value {
+    json!({
+        "id": num(&p.person_id),
+        "name": p.name(),
+        "email_address": p.email,
+        "personable_type": "User",
+        "title": Value::Null,
+        "bio": Value::Null,
+        "location": Value::Null,
+        "admin": false,
+        "owner": false,
+        "client": false,
+        "employee": true,
+        "time_zone": "Etc/UTC",
+        "avatar_url": state.url(&format!("/sandbox/basecamp/api/{account}/people/{}/avatar", p.person_id)),
+        "company": {"id": 1, "name": tool.account(account).map(|a| a.name.clone()).unwrap_or_default()},
+        "can_ping": true,
+        "can_manage_projects": true,
+        "can_manage_people": false,
+        "can_access_timesheet": false,
+        "can_access_hill_charts": true,
+    })
+}
+
+async fn profile(
+    state: web::Data<SandboxState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let account = path.into_inner();
+    match caller(&state, &req, Some(&account), Call::Identity).await {
+        Ok((person, tool)) => {
+            HttpResponse::Ok().json(person_json(&state, &person, &account, &tool))
+        }
+        Err(r) => r,
+    }
+}
+
+fn todo_urls(state: &SandboxState, t: &Task) -> (String, String, String) {
+    let bucket_app = state.url(&format!(
+        "/sandbox/basecamp/app/{}/buckets/{}",
+        t.account, t.project
+    ));
+    let app = format!("{bucket_app}/todos/{}", t.id);
+    let api = state.url(&format!(
+        "/sandbox/basecamp/api/{}/todos/{}.json",
+        t.account, t.id
+    ));
+    (bucket_app, app, api)
+}
+
+fn open_tasks_of<'a>(tool: &'a Tool, person: &Person, account: &str) -> Vec<&'a Task> {
+    tool.tasks
+        .iter()
+        .filter(|t| t.assignee == person.id && t.account == account && !t.closed)
+        .collect()
+}
+
+fn assignment_json(
+    state: &SandboxState,
+    tool: &Tool,
+    person: &Person,
+    t: &Task,
+    priority: bool,
+) -> Value {
+    let (bucket_app, app, _) = todo_urls(state, t);
+    let project = tool
+        .project(&t.project)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    let mut item = json!({
+        "id": num(&t.id),
+        "app_url": app,
+        "content": t.title,
+        "starts_on": Value::Null,
+        "due_on": t.due_on.map(|d| d.to_string()),
+        "bucket": {"id": num(&t.project), "name": project, "app_url": bucket_app},
+        "completed": t.closed,
+        "type": "todo",
+        "assignees": [{"id": num(&person.person_id), "name": person.name()}],
+        "comments_count": 0,
+        "has_description": false,
+        "parent": {"id": num(&format!("{}1", t.project)), "title": "To-dos", "app_url": format!("{bucket_app}/todolists/{}1", t.project)},
+        "children": [],
+    });
+    if priority {
+        item["priority_recording_id"] = num(&format!("{}7", t.id));
+    }
+    item
+}
+
+async fn assignments(
+    state: web::Data<SandboxState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let account = path.into_inner();
+    let (person, tool) = match caller(&state, &req, Some(&account), Call::Tasks).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if tool.account(&account).is_some_and(|a| a.legacy) {
+        return error(actix_web::http::StatusCode::NOT_FOUND, "Not found");
+    }
+    let tasks = open_tasks_of(&tool, &person, &account);
+    let (priorities, rest) = tasks.split_at(2.min(tasks.len()));
+    let body = json!({
+        "priorities": priorities.iter().map(|t| assignment_json(&state, &tool, &person, t, true)).collect::<Vec<_>>(),
+        "non_priorities": rest.iter().map(|t| assignment_json(&state, &tool, &person, t, false)).collect::<Vec<_>>(),
+    });
+    with_etag(&req, body, None)
+}
+
+fn todo_json(
+    state: &SandboxState,
+    tool: &Tool,
+    person: &Person,
+    account: &str,
+    t: &Task,
+    position: usize,
+) -> Value {
+    let (bucket_app, app, api) = todo_urls(state, t);
+    let project = tool
+        .project(&t.project)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    json!({
+        "id": num(&t.id),
+        "status": "active",
+        "visible_to_clients": false,
+        "created_at": t.updated_at,
+        "updated_at": t.updated_at,
+        "title": t.title,
+        "inherits_status": true,
+        "type": "Todo",
+        "url": api,
+        "app_url": app,
+        "comments_count": 0,
+        "position": position,
+        "parent": {
+            "id": num(&format!("{}1", t.project)),
+            "title": "To-dos",
+            "type": "Todolist",
+            "url": state.url(&format!("/sandbox/basecamp/api/{account}/todolists/{}1.json", t.project)),
+            "app_url": format!("{bucket_app}/todolists/{}1", t.project),
+        },
+        "bucket": {"id": num(&t.project), "name": project, "type": "Project"},
+        "description": "",
+        "completed": t.closed,
+        "content": t.title,
+        "starts_on": Value::Null,
+        "due_on": t.due_on.map(|d| d.to_string()),
+        "assignees": [person_json(state, person, account, tool)],
+    })
+}
+
+/// The slice of `total` items on geared page `page` (1-based), and whether more follow.
+fn gear(page: usize, total: usize) -> (usize, usize, bool) {
+    let mut start = 0;
+    for p in 1..page {
+        start += GEARS.get(p - 1).copied().unwrap_or(100);
+    }
+    let size = GEARS.get(page - 1).copied().unwrap_or(100);
+    let start = start.min(total);
+    let end = (start + size).min(total);
+    (start, end, end < total)
+}
+
+async fn assigned_report(
+    state: web::Data<SandboxState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let (account, person_id) = path.into_inner();
+    let (_caller, tool) = match caller(&state, &req, Some(&account), Call::Tasks).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(person) = tool
+        .people
+        .iter()
+        .find(|p| p.person_id == person_id && p.accounts.contains(&account))
+    else {
+        return error(actix_web::http::StatusCode::NOT_FOUND, "Not found");
+    };
+    let page = query
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let tasks = open_tasks_of(&tool, person, &account);
+    let (start, end, more) = gear(page, tasks.len());
+    let todos: Vec<Value> = tasks[start..end]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| todo_json(&state, &tool, person, &account, t, start + i + 1))
+        .collect();
+    let body = json!({
+        "person": person_json(&state, person, &account, &tool),
+        "grouped_by": "bucket",
+        "todos": todos,
+    });
+    let next = more.then(|| {
+        state.url(&format!(
+            "/sandbox/basecamp/api/{account}/reports/todos/assigned/{person_id}.json?page={}",
+            page + 1
+        ))
+    });
+    let mut response = with_etag(&req, body, next.as_deref());
+    if let Ok(v) = header::HeaderValue::from_str(&tasks.len().to_string()) {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static("x-total-count"), v);
+    }
+    response
+}
+
+/// A JSON answer with an ETag, or 304 when the caller already has it.
+fn with_etag(req: &HttpRequest, body: Value, next: Option<&str>) -> HttpResponse {
+    let bytes = body.to_string();
+    let etag = format!(
+        "\"{}\"",
+        hex::encode(&Sha256::digest(bytes.as_bytes())[..16])
+    );
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut builder = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    builder
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "max-age=0, private, must-revalidate"));
+    if let Some(next) = next {
+        builder.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
+    }
+    if matches {
+        builder.finish()
+    } else {
+        builder
+            .content_type("application/json; charset=utf-8")
+            .body(bytes)
+    }
+}
+
+async fn todo_page(
+    state: web::Data<SandboxState>,
+    path: web::Path<(String, String, String)>,
+) -> HttpResponse {
+    let (_, _, id) = path.into_inner();
+    super::pages::task_page(&state, KIND, &id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gear;
+
+    #[test]
+    fn pages_are_geared() {
+        assert_eq!(gear(1, 40), (0, 15, true));
+        assert_eq!(gear(2, 40), (15, 40, false));
+        assert_eq!(gear(3, 200), (45, 95, true));
+        assert_eq!(gear(4, 200), (95, 195, true));
+        assert_eq!(gear(1, 0), (0, 0, false));
+    }
+}

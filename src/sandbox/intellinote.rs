@@ -1,0 +1,213 @@
+//! Emulated Intellinote: OAuth with JSON token requests, `/v2/user/-`, orgs and TASK notes.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::oauth::{self, TokenParams};
+use super::seed::{Person, Tool};
+use super::{pass, retry_after, Call, Gate, SandboxState};
+use crate::connectors::ProviderKind;
+
+const KIND: ProviderKind = ProviderKind::Intellinote;
+const V: &str = "/sandbox/intellinote/rest/{v:v2(\\.0)?}";
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/sandbox/intellinote/rest/auth/oauth2/authorization",
+        web::get().to(authorize),
+    )
+    .route(
+        "/sandbox/intellinote/rest/auth/oauth2/access",
+        web::post().to(access),
+    )
+    .route(&format!("{V}/user/-"), web::get().to(user))
+    .route(&format!("{V}/orgs"), web::get().to(orgs))
+    .route(&format!("{V}/ping/authed"), web::get().to(ping))
+    .route(&format!("{V}/org/{{org}}/notes"), web::get().to(notes))
+    .route(
+        "/sandbox/intellinote/org/{org}/note/{id}",
+        web::get().to(note_page),
+    );
+}
+
+async fn authorize(
+    state: web::Data<SandboxState>,
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    oauth::authorize(KIND, state, req, query).await
+}
+
+async fn access(state: web::Data<SandboxState>, body: web::Json<Value>) -> HttpResponse {
+    match oauth::token(&state, KIND, &TokenParams::from_json(&body)) {
+        Ok(issued) => {
+            let mut answer = json!({"access_token": issued.access_token, "token_type": "bearer"});
+            if let Some(r) = issued.refresh_token {
+                answer["refresh_token"] = Value::from(r);
+            }
+            HttpResponse::Ok()
+                .insert_header(("Cache-Control", "no-store"))
+                .json(answer)
+        }
+        Err(e) => oauth::token_error_response(&e),
+    }
+}
+
+fn unauthorized() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .json(json!({"error": "Active authorization bearer token required."}))
+}
+
+fn refusal(gate: Gate) -> HttpResponse {
+    match gate {
+        Gate::RateLimited => HttpResponse::TooManyRequests()
+            .insert_header(retry_after())
+            .json(json!({"error": "Too many requests. Please slow down."})),
+        Gate::ServerError => {
+            HttpResponse::InternalServerError().json(json!({"error": "Internal server error."}))
+        }
+        _ => unauthorized(),
+    }
+}
+
+async fn caller(
+    state: &SandboxState,
+    req: &HttpRequest,
+    call: Call,
+) -> Result<(Person, Tool), HttpResponse> {
+    let (person, grant) = state.bearer(KIND, req).ok_or_else(unauthorized)?;
+    pass(state.gate(KIND, &person, Some(&grant), call))
+        .await
+        .map_err(refusal)?;
+    Ok((person, state.tool(KIND)))
+}
+
+fn orgs_of(person: &Person, tool: &Tool) -> Vec<Value> {
+    person
+        .accounts
+        .iter()
+        .filter_map(|id| tool.account(id))
+        .map(|a| json!({"org_id": num(&a.id), "name": a.name}))
+        .collect()
+}
+
+fn num(id: &str) -> Value {
+    id.parse::<u64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::from(id))
+}
+
+async fn user(state: web::Data<SandboxState>, req: HttpRequest) -> HttpResponse {
+    match caller(&state, &req, Call::Identity).await {
+        Ok((p, tool)) => HttpResponse::Ok().json(json!({
+            "user_id": p.id,
+            "given_name": p.first_name,
+            "family_name": p.last_name,
+            "email": p.email,
+            "avatar": Value::Null,
+            "orgs": orgs_of(&p, &tool),
+        })),
+        Err(r) => r,
+    }
+}
+
+async fn orgs(state: web::Data<SandboxState>, req: HttpRequest) -> HttpResponse {
+    match caller(&state, &req, Call::Identity).await {
+        Ok((p, tool)) => HttpResponse::Ok().json(orgs_of(&p, &tool)),
+        Err(r) => r,
+    }
+}
+
+async fn ping(state: web::Data<SandboxState>, req: HttpRequest) -> HttpResponse {
+    match caller(&state, &req, Call::Identity).await {
+        Ok(_) => HttpResponse::Ok().json(json!({
+            "timestamp": time::OffsetDateTime::now_utc().unix_timestamp() * 1000
+        })),
+        Err(r) => r,
+    }
+}
+
+fn user_ref(p: Option<&Person>) -> Value {
+    match p {
+        Some(p) => json!({"user_id": p.id, "given_name": p.first_name, "family_name": p.last_name}),
+        None => Value::Null,
+    }
+}
+
+async fn notes(
+    state: web::Data<SandboxState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let (_, org) = path.into_inner();
+    let (person, tool) = match caller(&state, &req, Call::Tasks).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !person.accounts.contains(&org) {
+        return HttpResponse::NotFound().json(json!({"error": "Not found."}));
+    }
+    if query
+        .get("note_type")
+        .is_some_and(|t| !t.eq_ignore_ascii_case("TASK"))
+    {
+        return HttpResponse::Ok().json(Vec::<Value>::new());
+    }
+    let include = query
+        .get("include_complete")
+        .map(String::as_str)
+        .unwrap_or("false");
+    let assignee = query.get("assignee");
+    let mut list: Vec<Value> = tool
+        .tasks
+        .iter()
+        .filter(|t| t.account == org)
+        .filter(|t| assignee.is_none_or(|a| &t.assignee == a))
+        .filter(|t| match include {
+            "true" => true,
+            "only" => t.closed,
+            _ => !t.closed,
+        })
+        .map(|t| {
+            let workspace = tool.project(&t.project);
+            json!({
+                "note_id": num(&t.id),
+                "note_type": "TASK",
+                "title": t.title,
+                "viewed": false,
+                "state": "ACTIVE",
+                "creator": user_ref(tool.people.first()),
+                "workspace": {
+                    "workspace_id": num(&t.project),
+                    "name": workspace.map(|w| w.name.clone()),
+                },
+                "tags": [],
+                "body": "",
+                "assignee": user_ref(tool.person(&t.assignee)),
+                "complete": t.closed,
+                "due": t.due_on.map(|d| d.midnight().assume_utc().unix_timestamp() * 1000),
+            })
+        })
+        .collect();
+    let offset = query
+        .get("offset")
+        .and_then(|o| o.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(list.len());
+    list.drain(..offset);
+    if let Some(limit) = query.get("limit").and_then(|l| l.parse::<usize>().ok()) {
+        list.truncate(limit);
+    }
+    HttpResponse::Ok().json(list)
+}
+
+async fn note_page(
+    state: web::Data<SandboxState>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (_, id) = path.into_inner();
+    super::pages::task_page(&state, KIND, &id)
+}

@@ -1,0 +1,429 @@
+//! Emulated task tools under `/sandbox/<tool>/`, offline and in memory.
+//!
+//! Each speaks its real API's shapes, so the connectors work against it unchanged when
+//! their configured URLs point here (see [`sandbox_urls`] and [`provider_config`]):
+//!
+//! | tool | configured URL | what lives there |
+//! |---|---|---|
+//! | Basecamp | `{base}/sandbox/basecamp/launchpad` | `authorization/new`, `authorization/token`, `authorization.json`; accounts' `href` is `{base}/sandbox/basecamp/api/<account_id>` (`my/assignments.json`, `my/profile.json`, `reports/todos/assigned/<person>.json`) |
+//! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` |
+//! | Pivotal Tracker | `{base}/sandbox/pivotal/services/v5` | `me`, `projects/<id>/stories`; sample API tokens listed at `/sandbox/pivotal/` |
+//! | Salesforce | `{base}/sandbox/salesforce/login` | `services/oauth2/authorize`, `services/oauth2/token`, `id/<org>/<user>`; `instance_url` is `{base}/sandbox/salesforce/instance` (`services/data/`, `services/data/vXX.X/query`) |
+//!
+//! `/sandbox/` lists every sample person and what each one's tool does on purpose.
+//!
+//! Control API, for tests and demos (JSON, no authentication: the data is all fake):
+//! - `GET /sandbox/_control/state`: every tool's people, accounts, projects and tasks.
+//! - `POST /sandbox/_control/reset`: back to the seeded data (issued tokens stay valid).
+//! - `POST /sandbox/<tool>/_control/reassign` with `{"task_id": "…", "assignee": "<email or id>", "closed": true|false}`
+//!   (both optional): moves a task to another sample person and/or closes or reopens it;
+//!   answers the task, 404 for an unknown task, 400 for an unknown person.
+//!
+//! The app builds one [`SandboxState`] at start, wraps it in `web::Data`, registers it with
+//! `App::app_data` in every worker, and mounts the routes with `App::configure(configure)`.
+
+mod basecamp;
+mod intellinote;
+mod oauth;
+mod pages;
+mod pivotal;
+mod salesforce;
+mod seed;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+use crate::connectors::{ProviderConfig, ProviderKind};
+pub use seed::Behaviour;
+use seed::{Person, Tool};
+
+/// The OAuth client id every emulated tool accepts.
+pub const SANDBOX_CLIENT_ID: &str = "taskbridge-sandbox";
+/// The OAuth client secret every emulated tool accepts.
+pub const SANDBOX_CLIENT_SECRET: &str = "taskbridge-sandbox-secret";
+/// How long the slow sample accounts take to answer.
+pub const SLOW_RESPONSE: Duration = Duration::from_secs(20);
+const RETRY_AFTER_SECS: u64 = 2;
+/// How long a rate-limited person's calls work once they waited.
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+const CODE_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Where each emulated tool lives, to put in its [`ProviderConfig::base_url`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxUrls {
+    pub basecamp_launchpad: Url,
+    pub intellinote: Url,
+    pub pivotal: Url,
+    pub salesforce_login: Url,
+}
+
+fn under(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let prefix = base.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}{path}"));
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+/// The sandbox's tool URLs for an app served at `base`.
+pub fn sandbox_urls(base: &Url) -> SandboxUrls {
+    SandboxUrls {
+        basecamp_launchpad: under(base, "/sandbox/basecamp/launchpad"),
+        intellinote: under(base, "/sandbox/intellinote/rest"),
+        pivotal: under(base, "/sandbox/pivotal/services/v5"),
+        salesforce_login: under(base, "/sandbox/salesforce/login"),
+    }
+}
+
+/// A connector configuration pointing `kind` at the sandbox of an app served at `base`.
+pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
+    let urls = sandbox_urls(base);
+    let base_url = match kind {
+        ProviderKind::Basecamp => urls.basecamp_launchpad,
+        ProviderKind::Intellinote => urls.intellinote,
+        ProviderKind::PivotalTracker => urls.pivotal,
+        ProviderKind::Salesforce => urls.salesforce_login,
+    };
+    let oauth = kind != ProviderKind::PivotalTracker;
+    ProviderConfig {
+        kind,
+        base_url,
+        client_id: oauth.then(|| SANDBOX_CLIENT_ID.to_string()),
+        client_secret: oauth.then(|| SecretString::from(SANDBOX_CLIENT_SECRET)),
+        sandbox: true,
+    }
+}
+
+/// A token the sandbox issued, and to whom.
+#[derive(Debug, Clone)]
+struct Grant {
+    kind: ProviderKind,
+    person: String,
+    /// Issued already expired (Expired Eddie's first token).
+    expired: bool,
+}
+
+/// An authorization code waiting to be exchanged.
+#[derive(Debug, Clone)]
+struct Code {
+    kind: ProviderKind,
+    person: String,
+    client_id: String,
+    redirect_uri: String,
+    challenge: Option<String>,
+    issued: Instant,
+}
+
+struct Inner {
+    tools: HashMap<ProviderKind, Tool>,
+    codes: HashMap<String, Code>,
+    access: HashMap<String, Grant>,
+    refresh: HashMap<String, Grant>,
+    /// When each rate-limited person was last told to wait.
+    throttled: HashMap<(ProviderKind, String), Instant>,
+    api_calls: u64,
+}
+
+/// The emulated tools' shared, in-memory state; build one per app, not per worker.
+pub struct SandboxState {
+    base: Url,
+    client_id: String,
+    client_secret: String,
+    inner: Mutex<Inner>,
+}
+
+fn seeded() -> HashMap<ProviderKind, Tool> {
+    let today = time::OffsetDateTime::now_utc().date();
+    ProviderKind::ALL
+        .into_iter()
+        .map(|k| (k, seed::seed(k, today)))
+        .collect()
+}
+
+/// Which kind of call a misbehaving person's tool is answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// Who am I (Launchpad `authorization.json`, `/v2/user/-`, `/me`, Salesforce id URL).
+    Identity,
+    /// Other REST calls that connecting needs (Salesforce `services/data`, Organization query).
+    Rest,
+    /// Listing tasks.
+    Tasks,
+}
+
+/// What a misbehaving person's tool does with a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Pass,
+    Slow,
+    Unauthorized,
+    RateLimited,
+    ServerError,
+    ApiDisabled,
+    RequestLimit,
+}
+
+impl SandboxState {
+    /// A sandbox for an app served at `base`, accepting [`SANDBOX_CLIENT_ID`] and [`SANDBOX_CLIENT_SECRET`].
+    pub fn new(base: Url) -> Self {
+        Self::with_client(base, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
+    }
+
+    /// A sandbox accepting another OAuth client.
+    pub fn with_client(base: Url, client_id: &str, client_secret: &str) -> Self {
+        Self {
+            base,
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            inner: Mutex::new(Inner {
+                tools: seeded(),
+                codes: HashMap::new(),
+                access: HashMap::new(),
+                refresh: HashMap::new(),
+                throttled: HashMap::new(),
+                api_calls: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The data is all fake; a panic elsewhere must not take the sandbox down with it.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An absolute URL on this app for `path` (which starts with `/`).
+    fn url(&self, path: &str) -> String {
+        under(&self.base, path).to_string()
+    }
+
+    /// A clone of one tool's sample data.
+    fn tool(&self, kind: ProviderKind) -> Tool {
+        self.lock()
+            .tools
+            .get(&kind)
+            .cloned()
+            .unwrap_or_else(|| seed::seed(kind, time::OffsetDateTime::now_utc().date()))
+    }
+
+    fn person(&self, kind: ProviderKind, id: &str) -> Option<Person> {
+        self.lock().tools.get(&kind)?.person(id).cloned()
+    }
+
+    /// The person an access token belongs to, with the grant.
+    fn holder(&self, kind: ProviderKind, token: &str) -> Option<(Person, Grant)> {
+        let inner = self.lock();
+        let grant = inner.access.get(token).filter(|g| g.kind == kind)?.clone();
+        let person = inner.tools.get(&kind)?.person(&grant.person)?.clone();
+        Some((person, grant))
+    }
+
+    /// The person behind the request's `Authorization: Bearer` token.
+    fn bearer(&self, kind: ProviderKind, req: &HttpRequest) -> Option<(Person, Grant)> {
+        let value = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)?
+            .to_str()
+            .ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        self.holder(kind, token.trim())
+    }
+
+    fn issue(&self, kind: ProviderKind, person: &str, expired: bool) -> (String, String) {
+        let access = crate::connectors::random_token();
+        let refresh = crate::connectors::random_token();
+        let mut inner = self.lock();
+        inner.access.insert(
+            access.clone(),
+            Grant {
+                kind,
+                person: person.into(),
+                expired,
+            },
+        );
+        inner.refresh.insert(
+            refresh.clone(),
+            Grant {
+                kind,
+                person: person.into(),
+                expired: false,
+            },
+        );
+        (access, refresh)
+    }
+
+    /// What `person`'s tool does with this call, on purpose.
+    fn gate(&self, kind: ProviderKind, person: &Person, grant: Option<&Grant>, call: Call) -> Gate {
+        let mut inner = self.lock();
+        inner.api_calls += 1;
+        if grant.is_some_and(|g| g.expired) {
+            return Gate::Unauthorized;
+        }
+        match (person.behaviour, call) {
+            (Behaviour::Revoked, Call::Tasks) => Gate::Unauthorized,
+            (Behaviour::ServerErrors, Call::Tasks) => Gate::ServerError,
+            (Behaviour::Slow, Call::Tasks) => Gate::Slow,
+            (Behaviour::ApiDisabled, Call::Rest | Call::Tasks) => Gate::ApiDisabled,
+            (Behaviour::RequestLimit, Call::Rest | Call::Tasks) => Gate::RequestLimit,
+            (Behaviour::RateLimited, Call::Tasks) => {
+                let now = Instant::now();
+                let key = (kind, person.id.clone());
+                match inner.throttled.get(&key) {
+                    Some(at) if now.duration_since(*at) < Duration::from_secs(RETRY_AFTER_SECS) => {
+                        Gate::RateLimited
+                    }
+                    Some(at) if now.duration_since(*at) < RATE_WINDOW => Gate::Pass,
+                    _ => {
+                        inner.throttled.insert(key, now);
+                        Gate::RateLimited
+                    }
+                }
+            }
+            _ => Gate::Pass,
+        }
+    }
+
+    fn api_calls(&self) -> u64 {
+        self.lock().api_calls
+    }
+}
+
+/// Waits out a slow person's delay; any other misbehaviour is returned for the tool to render.
+async fn pass(gate: Gate) -> Result<(), Gate> {
+    match gate {
+        Gate::Pass => Ok(()),
+        Gate::Slow => {
+            actix_web::rt::time::sleep(SLOW_RESPONSE).await;
+            Ok(())
+        }
+        other => Err(other),
+    }
+}
+
+/// The current time as RFC 3339, to the second.
+fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn retry_after() -> (&'static str, String) {
+    ("Retry-After", RETRY_AFTER_SECS.to_string())
+}
+
+fn tool_from_slug(slug: &str) -> Option<ProviderKind> {
+    ProviderKind::from_slug(slug)
+}
+
+async fn control_state(state: web::Data<SandboxState>) -> HttpResponse {
+    let inner = state.lock();
+    let mut out = serde_json::Map::new();
+    for kind in ProviderKind::ALL {
+        if let Some(tool) = inner.tools.get(&kind) {
+            out.insert(kind.slug().into(), seed::tool_json(tool));
+        }
+    }
+    HttpResponse::Ok().json(out)
+}
+
+async fn control_reset(state: web::Data<SandboxState>) -> HttpResponse {
+    let mut inner = state.lock();
+    inner.tools = seeded();
+    inner.throttled.clear();
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Deserialize)]
+struct Reassign {
+    task_id: String,
+    #[serde(default)]
+    assignee: Option<String>,
+    #[serde(default)]
+    closed: Option<bool>,
+}
+
+async fn control_reassign(
+    state: web::Data<SandboxState>,
+    path: web::Path<String>,
+    body: web::Json<Reassign>,
+) -> HttpResponse {
+    let Some(kind) = tool_from_slug(&path) else {
+        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
+    };
+    let mut inner = state.lock();
+    let Some(tool) = inner.tools.get_mut(&kind) else {
+        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
+    };
+    let assignee = match &body.assignee {
+        Some(who) => match tool.people.iter().find(|p| &p.email == who || &p.id == who) {
+            Some(p) => Some(p.id.clone()),
+            None => {
+                return HttpResponse::BadRequest()
+                    .json(serde_json::json!({"error": "no such sample person"}))
+            }
+        },
+        None => None,
+    };
+    let closed_status = |closed: bool| match (kind, closed) {
+        (ProviderKind::Basecamp, true) => "completed",
+        (ProviderKind::Basecamp, false) => "active",
+        (ProviderKind::Intellinote, _) => "ACTIVE",
+        (ProviderKind::PivotalTracker, true) => "accepted",
+        (ProviderKind::PivotalTracker, false) => "started",
+        (ProviderKind::Salesforce, true) => "Completed",
+        (ProviderKind::Salesforce, false) => "In Progress",
+    };
+    let Some(task) = tool.tasks.iter_mut().find(|t| t.id == body.task_id) else {
+        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such task"}));
+    };
+    if let Some(a) = assignee {
+        task.assignee = a;
+    }
+    if let Some(closed) = body.closed {
+        task.closed = closed;
+        task.status = closed_status(closed).into();
+    }
+    task.updated_at = now_rfc3339();
+    let task = task.clone();
+    let tool = tool.clone();
+    drop(inner);
+    HttpResponse::Ok().json(seed::task_json(&tool, &task))
+}
+
+/// Mounts every sandbox route under `/sandbox`; needs `web::Data<SandboxState>` in app data.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sandbox", web::get().to(pages::index))
+        .route("/sandbox/", web::get().to(pages::index))
+        .route("/sandbox/sandbox.css", web::get().to(pages::css))
+        .route("/sandbox/_control/state", web::get().to(control_state))
+        .route("/sandbox/_control/reset", web::post().to(control_reset))
+        .route(
+            "/sandbox/{tool}/_control/reassign",
+            web::post().to(control_reassign),
+        )
+        .route(
+            "/sandbox/{tool}/_oauth/sign-in",
+            web::post().to(oauth::sign_in),
+        )
+        .route(
+            "/sandbox/{tool}/_oauth/decide",
+            web::post().to(oauth::decide),
+        );
+    basecamp::routes(cfg);
+    intellinote::routes(cfg);
+    pivotal::routes(cfg);
+    salesforce::routes(cfg);
+}

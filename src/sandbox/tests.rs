@@ -1,0 +1,1 @@
+//! End-to-end tests: the connectors against the sandbox on a real server.

@@ -1,0 +1,180 @@
+//! One schema for both backends; the migrations under `migrations/sqlite` and
+//! `migrations/postgres` are kept in step with it.
+
+diesel::table! {
+    companies (id) {
+        id -> BigInt,
+        name -> Text,
+        logo -> Nullable<Binary>,
+        logo_mime -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        disabled -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    invites (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        accepted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        message -> Text,
+        link -> Nullable<Text>,
+        created_at -> BigInt,
+        read_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        company_id -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        detail -> Text,
+        ip -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        email -> Text,
+        ip -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    company_integrations (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        provider -> Text,
+        enabled -> Bool,
+        changed_by -> Nullable<BigInt>,
+        changed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    connections (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        user_id -> BigInt,
+        provider -> Text,
+        status -> Text,
+        external_user_id -> Text,
+        external_account_id -> Text,
+        account_name -> Text,
+        display_name -> Text,
+        email -> Nullable<Text>,
+        api_base -> Nullable<Text>,
+        credentials -> Nullable<Binary>,
+        last_error_code -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        next_sync_at -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<BigInt>,
+        sync_cursor -> Nullable<Text>,
+        pass_id -> Nullable<BigInt>,
+        last_sync_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        connection_id -> BigInt,
+        user_id -> BigInt,
+        provider -> Text,
+        external_id -> Text,
+        title -> Text,
+        status -> Text,
+        project -> Text,
+        due_on -> Nullable<Text>,
+        url -> Nullable<Text>,
+        content_hash -> Text,
+        archived -> Bool,
+        seen_pass -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sync_runs (id) {
+        id -> BigInt,
+        connection_id -> BigInt,
+        trigger -> Text,
+        status -> Text,
+        started_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+        fetched -> BigInt,
+        added -> BigInt,
+        updated -> BigInt,
+        archived -> BigInt,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(users -> companies (company_id));
+diesel::joinable!(connections -> users (user_id));
+diesel::joinable!(tasks -> connections (connection_id));
+diesel::joinable!(sync_runs -> connections (connection_id));
+diesel::joinable!(company_integrations -> companies (company_id));
+diesel::joinable!(invites -> companies (company_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(audit_log -> companies (company_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    companies,
+    users,
+    invites,
+    sessions,
+    notifications,
+    audit_log,
+    sign_in_failures,
+    company_integrations,
+    connections,
+    tasks,
+    sync_runs,
+);

@@ -1,0 +1,307 @@
+//! Turning integrations on and off, for the company and for each person.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::CurrentUser;
+use crate::connectors::{ConnectorError, Credentials, Identity, ProviderKind, RemoteAccount};
+use crate::crypto::Cipher;
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::models::{audit, integration, notification, user};
+
+/// Why an integration was being turned on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Purpose {
+    /// An owner or admin turning the tool on for the whole company (and for themselves).
+    Company,
+    /// A person connecting their own account.
+    Personal,
+}
+
+/// What went wrong turning an integration on, told to the person with what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrationError {
+    #[error("consent denied")]
+    ConsentDenied,
+    #[error("state missing, wrong or reused")]
+    BadState,
+    #[error("tool: {0}")]
+    Tool(#[from] ConnectorError),
+    #[error("account already linked")]
+    AlreadyLinked { other: String },
+    #[error("company integration is off")]
+    NotEnabled,
+    #[error("no account to sync")]
+    NoAccounts,
+    #[error("not configured")]
+    NotConfigured,
+    #[error("empty token")]
+    EmptyToken,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<diesel::result::Error> for IntegrationError {
+    fn from(e: diesel::result::Error) -> Self {
+        IntegrationError::App(e.into())
+    }
+}
+
+/// The credentials as stored, sealed with the row they belong to.
+#[derive(Serialize, Deserialize)]
+struct StoredCredentials {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_at: Option<i64>,
+    extra: serde_json::Value,
+}
+
+/// What a connection's ciphertext is bound to: a copy in another row does not decrypt.
+pub fn credentials_binding(company_id: i64, user_id: i64, kind: ProviderKind) -> String {
+    format!("connection/{company_id}/{user_id}/{}", kind.slug())
+}
+
+pub fn seal_credentials(
+    cipher: &Cipher,
+    creds: &Credentials,
+    bound_to: &str,
+) -> Result<Vec<u8>, AppError> {
+    let stored = StoredCredentials {
+        access_token: creds.access_token.expose_secret().to_owned(),
+        refresh_token: creds
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned()),
+        expires_at: creds.expires_at,
+        extra: creds.extra.clone(),
+    };
+    let json = serde_json::to_vec(&stored).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(cipher.seal(&json, bound_to))
+}
+
+pub fn open_credentials(
+    cipher: &Cipher,
+    sealed: &[u8],
+    bound_to: &str,
+) -> Result<Credentials, AppError> {
+    let json = cipher
+        .open(sealed, bound_to)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let stored: StoredCredentials = serde_json::from_slice(&json)
+        .map_err(|e| AppError::Internal(format!("stored credentials: {e}")))?;
+    Ok(Credentials {
+        access_token: SecretString::from(stored.access_token),
+        refresh_token: stored.refresh_token.map(SecretString::from),
+        expires_at: stored.expires_at,
+        extra: stored.extra,
+    })
+}
+
+/// The account to sync when there is no choice to make.
+pub fn only_account(identity: &Identity) -> Option<RemoteAccount> {
+    match identity.accounts.as_slice() {
+        [] => Some(RemoteAccount {
+            id: identity.external_user_id.clone(),
+            name: identity.name.clone(),
+            api_base: None,
+        }),
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// What a sign-in produced: the credentials, who they belong to, and the account to sync.
+pub struct Link<'a> {
+    pub kind: ProviderKind,
+    pub purpose: Purpose,
+    pub creds: &'a Credentials,
+    pub identity: &'a Identity,
+    pub account: &'a RemoteAccount,
+}
+
+/// Links the person to the tool account and, for a company purpose, turns the
+/// integration on for the company and tells everyone else. All in one transaction.
+pub async fn connect(
+    pool: &Pool,
+    cipher: &Cipher,
+    user: &CurrentUser,
+    link: Link<'_>,
+    ip: String,
+) -> Result<(), IntegrationError> {
+    let Link {
+        kind,
+        purpose,
+        creds,
+        identity,
+        account,
+    } = link;
+    if purpose == Purpose::Company {
+        user.require_company_manager()?;
+    }
+    let (company_id, user_id) = (user.company_id.0, user.id.0);
+    let sealed = seal_credentials(
+        cipher,
+        creds,
+        &credentials_binding(company_id, user_id, kind),
+    )?;
+    let identity = identity.clone();
+    let account = account.clone();
+    db::run(pool, move |conn| {
+        let outcome = db::write(
+            conn,
+            |conn| -> Result<Result<(), IntegrationError>, AppError> {
+                let slug = kind.slug();
+                if purpose == Purpose::Personal && !integration::is_enabled(conn, company_id, slug)?
+                {
+                    return Ok(Err(IntegrationError::NotEnabled));
+                }
+                if let Some(other) = integration::account_linked_to_other(
+                    conn,
+                    company_id,
+                    slug,
+                    &account.id,
+                    &identity.external_user_id,
+                    user_id,
+                )? {
+                    return Ok(Err(IntegrationError::AlreadyLinked { other }));
+                }
+                integration::upsert(
+                    conn,
+                    integration::NewConnection {
+                        company_id,
+                        user_id,
+                        provider: slug,
+                        external_user_id: &identity.external_user_id,
+                        external_account_id: &account.id,
+                        account_name: &account.name,
+                        display_name: &identity.name,
+                        email: identity.email.as_deref(),
+                        api_base: account.api_base.as_deref(),
+                        credentials: sealed,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    Some(company_id),
+                    Some(user_id),
+                    audit::Action::ConnectionOn,
+                    &format!("{}: {} ({})", kind.name(), identity.name, account.name),
+                    Some(&ip),
+                )?;
+                if purpose == Purpose::Company
+                    && integration::set_enabled(conn, company_id, slug, true, user_id)?
+                {
+                    audit::record(
+                        conn,
+                        Some(company_id),
+                        Some(user_id),
+                        audit::Action::IntegrationOn,
+                        kind.name(),
+                        Some(&ip),
+                    )?;
+                    let others = user::others_in_company(conn, company_id, user_id)?;
+                    notification::notify(
+                        conn,
+                        &others,
+                        &active_notice(kind),
+                        Some(crate::web::paths::INTEGRATION_SETTINGS),
+                    )?;
+                }
+                Ok(Ok(()))
+            },
+        )?;
+        Ok(outcome)
+    })
+    .await?
+}
+
+/// The in-app notice that a tool is active for the company.
+pub fn active_notice(kind: ProviderKind) -> String {
+    format!(
+        "{} is now active for your company. Turn on your own {} integration in Integration Settings to see your tasks.",
+        kind.name(),
+        kind.name()
+    )
+}
+
+/// Personal OFF: the connection and its tokens are deleted.
+pub async fn disconnect(
+    pool: &Pool,
+    user: &CurrentUser,
+    kind: ProviderKind,
+    ip: String,
+) -> Result<bool, AppError> {
+    let (company_id, user_id) = (user.company_id.0, user.id.0);
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            let removed = integration::delete_for_user(conn, user_id, kind.slug())? > 0;
+            if removed {
+                audit::record(
+                    conn,
+                    Some(company_id),
+                    Some(user_id),
+                    audit::Action::ConnectionOff,
+                    kind.name(),
+                    Some(&ip),
+                )?;
+            }
+            Ok(removed)
+        })
+    })
+    .await
+}
+
+/// Company OFF: sync stops for everyone; connections and what was synced are kept.
+pub async fn turn_off_for_company(
+    pool: &Pool,
+    user: &CurrentUser,
+    kind: ProviderKind,
+    ip: String,
+) -> Result<bool, AppError> {
+    user.require_company_manager()?;
+    let (company_id, user_id) = (user.company_id.0, user.id.0);
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            let changed = integration::set_enabled(conn, company_id, kind.slug(), false, user_id)?;
+            if changed {
+                audit::record(
+                    conn,
+                    Some(company_id),
+                    Some(user_id),
+                    audit::Action::IntegrationOff,
+                    kind.name(),
+                    Some(&ip),
+                )?;
+            }
+            Ok(changed)
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SecretKey;
+
+    #[test]
+    fn credentials_round_trip_only_in_their_own_row() {
+        let cipher = Cipher::new(&SecretKey::from_text(&"s".repeat(40)).unwrap());
+        let creds = Credentials {
+            access_token: SecretString::from("at-123"),
+            refresh_token: Some(SecretString::from("rt-456")),
+            expires_at: Some(42),
+            extra: serde_json::json!({"instance_url": "https://x.test"}),
+        };
+        let here = credentials_binding(1, 2, ProviderKind::Salesforce);
+        let sealed = seal_credentials(&cipher, &creds, &here).unwrap();
+        assert!(!String::from_utf8_lossy(&sealed).contains("at-123"));
+        let back = open_credentials(&cipher, &sealed, &here).unwrap();
+        assert_eq!(back.access_token.expose_secret(), "at-123");
+        assert_eq!(back.refresh_token.unwrap().expose_secret(), "rt-456");
+        assert_eq!(back.extra["instance_url"], "https://x.test");
+        let elsewhere = credentials_binding(1, 3, ProviderKind::Salesforce);
+        assert!(open_credentials(&cipher, &sealed, &elsewhere).is_err());
+    }
+}

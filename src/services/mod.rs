@@ -1,0 +1,58 @@
+//! Use cases shared by the web handlers and the command line.
+
+pub mod integrations;
+pub mod tools;
+
+use crate::auth::password;
+use crate::db::{self, Pool};
+use crate::domain::{parse_name, Email, Role};
+use crate::error::AppError;
+use crate::models::{audit, company, user};
+
+/// Creates a company and its owner; refuses bad input with a message naming it.
+pub async fn create_company(
+    pool: &Pool,
+    company_name: &str,
+    owner_name: &str,
+    email: &str,
+    secret: &str,
+) -> Result<i64, String> {
+    let company_name = parse_name(company_name, "the company's name")?;
+    let owner_name = parse_name(owner_name, "the owner's name")?;
+    let email = Email::parse(email)?;
+    password::validate(secret, email.as_str())?;
+    let secret = secret.to_owned();
+    let hash = actix_web::web::block(move || password::hash(&secret))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            if user::email_taken(conn, email.as_str())? {
+                return Err(AppError::BadRequest(format!(
+                    "{email} already has an account"
+                )));
+            }
+            let company_id = company::create(conn, &company_name)?;
+            let user_id = user::create(
+                conn,
+                company_id,
+                email.as_str(),
+                &owner_name,
+                &hash,
+                Role::Owner,
+            )?;
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(user_id),
+                audit::Action::SignUp,
+                "created from the command line",
+                None,
+            )?;
+            Ok(company_id)
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())
+}

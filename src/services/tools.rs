@@ -1,0 +1,85 @@
+//! The task tools as this deployment reaches them: real services, or the sandbox.
+
+use std::collections::HashMap;
+
+use url::Url;
+
+use crate::config::{OAuthClient, Settings};
+use crate::connectors::{self, AuthKind, ProviderConfig, ProviderKind};
+use crate::crypto::Cipher;
+use crate::error::AppError;
+
+/// Every tool's configuration, the HTTP client for them, and the cipher for their tokens.
+pub struct Tools {
+    configs: HashMap<ProviderKind, ProviderConfig>,
+    pub http: reqwest::Client,
+    pub cipher: Cipher,
+    base_url: Url,
+}
+
+impl Tools {
+    pub fn from_settings(settings: &Settings) -> Result<Self, AppError> {
+        let p = &settings.providers;
+        let real = |kind: ProviderKind, url: &Url, client: &Option<OAuthClient>| ProviderConfig {
+            kind,
+            base_url: url.clone(),
+            client_id: client.as_ref().map(|c| c.client_id.clone()),
+            client_secret: client.as_ref().map(|c| c.client_secret.clone()),
+            sandbox: false,
+        };
+        let configs = ProviderKind::ALL
+            .into_iter()
+            .map(|kind| {
+                let (url, client) = match kind {
+                    ProviderKind::Basecamp => (&p.basecamp_launchpad_url, &p.basecamp),
+                    ProviderKind::Intellinote => (&p.intellinote_url, &p.intellinote),
+                    ProviderKind::Salesforce => (&p.salesforce_login_url, &p.salesforce),
+                    ProviderKind::PivotalTracker => (&p.pivotal_api_url, &None),
+                };
+                // With the sandbox on, a tool nobody configured talks to its emulation.
+                let unconfigured = match kind.auth_kind() {
+                    AuthKind::OAuth => client.is_none(),
+                    AuthKind::ApiToken => !p.pivotal_api_url_set,
+                };
+                let config = if settings.sandbox && unconfigured {
+                    crate::sandbox::provider_config(kind, &settings.base_url)
+                } else {
+                    real(kind, url, client)
+                };
+                (kind, config)
+            })
+            .collect();
+        let http = connectors::http_client()
+            .map_err(|e| AppError::Internal(format!("HTTP client: {e}")))?;
+        Ok(Self {
+            configs,
+            http,
+            cipher: Cipher::new(&settings.secret_key),
+            base_url: settings.base_url.clone(),
+        })
+    }
+
+    pub fn config(&self, kind: ProviderKind) -> Result<&ProviderConfig, AppError> {
+        self.configs
+            .get(&kind)
+            .ok_or_else(|| AppError::Internal(format!("no configuration for {}", kind.name())))
+    }
+
+    /// Whether people can turn this tool on here (an OAuth tool needs a registered client).
+    pub fn available(&self, kind: ProviderKind) -> bool {
+        self.configs
+            .get(&kind)
+            .is_some_and(|c| kind.auth_kind() == AuthKind::ApiToken || c.client_id.is_some())
+    }
+
+    pub fn is_sandbox(&self, kind: ProviderKind) -> bool {
+        self.configs.get(&kind).is_some_and(|c| c.sandbox)
+    }
+
+    /// One callback per tool, so an answer meant for one tool is never taken for another.
+    pub fn redirect_uri(&self, kind: ProviderKind) -> Result<Url, AppError> {
+        self.base_url
+            .join(&format!("/oauth/{}/callback", kind.slug()))
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+}

@@ -1,0 +1,280 @@
+//! Sign up, log in, log out.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::{self, csrf, password, throttle, CurrentUser};
+use crate::db::{self, Pool};
+use crate::domain::{parse_name, Email, Role};
+use crate::error::{AppError, AppResult};
+use crate::models::{audit, company, user};
+use crate::web::{paths, render, render_status, see_other};
+
+#[derive(Template)]
+#[template(path = "sign_up.html")]
+pub struct SignUpPage {
+    pub csrf_token: String,
+    pub company_name: String,
+    pub name: String,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "log_in.html")]
+pub struct LogInPage {
+    pub csrf_token: String,
+    pub email: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SignUpForm {
+    company_name: String,
+    name: String,
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct LogInForm {
+    email: String,
+    password: String,
+}
+
+/// Already signed in? Go straight to the app.
+async fn signed_in(req: &HttpRequest) -> bool {
+    use actix_web::FromRequest;
+    CurrentUser::extract(req).await.is_ok()
+}
+
+pub async fn sign_up_form(req: HttpRequest, session: Session) -> AppResult<HttpResponse> {
+    if signed_in(&req).await {
+        return Ok(see_other(paths::MY_TASKS));
+    }
+    render(&SignUpPage {
+        csrf_token: csrf::token(&session)?,
+        company_name: String::new(),
+        name: String::new(),
+        email: String::new(),
+        error: None,
+    })
+}
+
+pub async fn sign_up(
+    req: HttpRequest,
+    session: Session,
+    pool: web::Data<Pool>,
+    form: web::Form<SignUpForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let again = |error: String| -> AppResult<HttpResponse> {
+        render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SignUpPage {
+                csrf_token: csrf::token(&session)?,
+                company_name: form.company_name.clone(),
+                name: form.name.clone(),
+                email: form.email.clone(),
+                error: Some(error),
+            },
+        )
+    };
+    let company_name = match parse_name(&form.company_name, "your company's name") {
+        Ok(v) => v,
+        Err(e) => return again(e),
+    };
+    let name = match parse_name(&form.name, "your name") {
+        Ok(v) => v,
+        Err(e) => return again(e),
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(v) => v,
+        Err(e) => return again(e),
+    };
+    if let Err(e) = password::validate(&form.password, email.as_str()) {
+        return again(e);
+    }
+    let taken = {
+        let email = email.clone();
+        db::run(&pool, move |conn| {
+            Ok(user::email_taken(conn, email.as_str())?)
+        })
+        .await?
+    };
+    if taken {
+        return again("An account with this email already exists. Log in instead.".into());
+    }
+    let secret = form.password.clone();
+    let hash = web::block(move || password::hash(&secret))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let ip = auth::client_ip(&req);
+    let created = db::run(&pool, move |conn| {
+        db::write(conn, |conn| {
+            if user::email_taken(conn, email.as_str())? {
+                return Ok(None);
+            }
+            let company_id = company::create(conn, &company_name)?;
+            let user_id =
+                user::create(conn, company_id, email.as_str(), &name, &hash, Role::Owner)?;
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(user_id),
+                audit::Action::SignUp,
+                &format!("{email} created {company_name}"),
+                Some(&ip),
+            )?;
+            Ok(Some(user_id))
+        })
+    })
+    .await?;
+    let Some(user_id) = created else {
+        return again("An account with this email already exists. Log in instead.".into());
+    };
+    auth::begin_session(&session, crate::domain::UserId(user_id))?;
+    Ok(see_other(paths::MY_TASKS))
+}
+
+pub async fn log_in_form(req: HttpRequest, session: Session) -> AppResult<HttpResponse> {
+    if signed_in(&req).await {
+        return Ok(see_other(paths::MY_TASKS));
+    }
+    render(&LogInPage {
+        csrf_token: csrf::token(&session)?,
+        email: String::new(),
+        error: None,
+        notice: None,
+    })
+}
+
+enum Outcome {
+    Throttled(i64),
+    Refused,
+    Disabled,
+    SignedIn(i64),
+}
+
+pub async fn log_in(
+    req: HttpRequest,
+    session: Session,
+    pool: web::Data<Pool>,
+    form: web::Form<LogInForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let again = |status: StatusCode, error: String| -> AppResult<HttpResponse> {
+        render_status(
+            status,
+            &LogInPage {
+                csrf_token: csrf::token(&session)?,
+                email: form.email.clone(),
+                error: Some(error),
+                notice: None,
+            },
+        )
+    };
+    let email = form.email.trim().to_lowercase();
+    let ip = auth::client_ip(&req);
+    // Three steps, so no database connection is held while the password is hashed.
+    let found = {
+        let (email, ip) = (email.clone(), ip.clone());
+        db::run(&pool, move |conn| {
+            if let Err(wait) = throttle::check(conn, &email, &ip)? {
+                return Ok(Err(wait));
+            }
+            Ok(Ok(user::by_email(conn, &email)?))
+        })
+        .await?
+    };
+    let outcome = match found {
+        Err(wait) => Outcome::Throttled(wait),
+        Ok(found) => {
+            // Hash either way, so an unknown email takes as long as a known one.
+            let stored = found
+                .as_ref()
+                .map(|u| u.password_hash.clone())
+                .unwrap_or_else(|| password::dummy_hash().to_owned());
+            let secret = form.password.clone();
+            let matches = web::block(move || password::verify(&secret, &stored))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let (email, ip) = (email.clone(), ip.clone());
+            db::run(&pool, move |conn| match found {
+                Some(u) if matches && u.disabled => Ok(Outcome::Disabled),
+                Some(u) if matches => {
+                    throttle::clear_account(conn, &email)?;
+                    audit::record(
+                        conn,
+                        Some(u.company_id),
+                        Some(u.id),
+                        audit::Action::SignIn,
+                        &email,
+                        Some(&ip),
+                    )?;
+                    Ok(Outcome::SignedIn(u.id))
+                }
+                other => {
+                    throttle::record_failure(conn, &email, &ip)?;
+                    audit::record(
+                        conn,
+                        other.as_ref().map(|u| u.company_id),
+                        None,
+                        audit::Action::SignInFailed,
+                        &email,
+                        Some(&ip),
+                    )?;
+                    Ok(Outcome::Refused)
+                }
+            })
+            .await?
+        }
+    };
+    match outcome {
+        Outcome::Throttled(wait) => {
+            again(StatusCode::TOO_MANY_REQUESTS, throttle::wait_message(wait))
+        }
+        Outcome::Refused => again(
+            StatusCode::UNAUTHORIZED,
+            "That email and password do not match an account. Check them and try again.".into(),
+        ),
+        Outcome::Disabled => again(
+            StatusCode::FORBIDDEN,
+            "Your account has been disabled. Ask your company's owner or admin to enable it."
+                .into(),
+        ),
+        Outcome::SignedIn(user_id) => {
+            auth::begin_session(&session, crate::domain::UserId(user_id))?;
+            Ok(see_other(paths::MY_TASKS))
+        }
+    }
+}
+
+pub async fn log_out(
+    req: HttpRequest,
+    session: Session,
+    pool: web::Data<Pool>,
+) -> AppResult<HttpResponse> {
+    use actix_web::FromRequest;
+    if let Ok(user) = CurrentUser::extract(&req).await {
+        let ip = auth::client_ip(&req);
+        db::run(&pool, move |conn| {
+            Ok(audit::record(
+                conn,
+                Some(user.company_id.0),
+                Some(user.id.0),
+                audit::Action::SignOut,
+                &user.email,
+                Some(&ip),
+            )?)
+        })
+        .await?;
+    }
+    // Purging deletes the session row: the old cookie no longer opens anything.
+    session.purge();
+    Ok(see_other(paths::LOG_IN))
+}

@@ -1,0 +1,220 @@
+//! The company's settings: its name and logo.
+
+use actix_multipart::Multipart;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use crate::auth::{self, csrf, CurrentUser};
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::domain::parse_name;
+use crate::error::{AppError, AppResult};
+use crate::models::{audit, company};
+use crate::web::shell::{Nav, Shell};
+use crate::web::{flash, paths, render, render_status, see_other};
+
+pub const MAX_LOGO_BYTES: usize = 1024 * 1024;
+
+#[derive(Template)]
+#[template(path = "company_settings.html")]
+pub struct SettingsPage {
+    pub shell: Shell,
+    pub name: String,
+    pub can_edit: bool,
+    pub error: Option<String>,
+}
+
+pub async fn settings(
+    user: CurrentUser,
+    session: Session,
+    app: web::Data<Settings>,
+) -> AppResult<HttpResponse> {
+    render(&SettingsPage {
+        name: user.company_name.clone(),
+        can_edit: user.role.manages_company(),
+        shell: Shell::new(&user, &session, Nav::CompanySettings, app.sandbox),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    name: String,
+}
+
+pub async fn save_settings(
+    req: HttpRequest,
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    app: web::Data<Settings>,
+    form: web::Form<NameForm>,
+) -> AppResult<HttpResponse> {
+    user.require_company_manager()?;
+    let name = match parse_name(&form.name, "the company's name") {
+        Ok(name) => name,
+        Err(e) => {
+            return render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SettingsPage {
+                    name: form.name.clone(),
+                    can_edit: true,
+                    shell: Shell::new(&user, &session, Nav::CompanySettings, app.sandbox),
+                    error: Some(e),
+                },
+            )
+        }
+    };
+    let ip = auth::client_ip(&req);
+    let (company_id, actor) = (user.company_id.0, user.id.0);
+    db::run(&pool, move |conn| {
+        db::write(conn, |conn| {
+            company::rename(conn, company_id, &name)?;
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(actor),
+                audit::Action::CompanySettingsChanged,
+                &format!("name: {name}"),
+                Some(&ip),
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    flash::success(&session, "Company settings saved.");
+    Ok(see_other(paths::COMPANY_SETTINGS))
+}
+
+/// The image type, judged by content rather than by file name or header.
+pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else {
+        None
+    }
+}
+
+pub async fn upload_logo(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    mut payload: Multipart,
+) -> AppResult<HttpResponse> {
+    user.require_company_manager()?;
+    let mut token = None;
+    let mut image: Option<Vec<u8>> = None;
+    let mut too_big = false;
+    while let Some(field) = payload.next().await {
+        let mut field = field
+            .map_err(|_| AppError::BadRequest("The upload was interrupted. Try again.".into()))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let mut data = Vec::new();
+        let mut over = false;
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| {
+                AppError::BadRequest("The upload was interrupted. Try again.".into())
+            })?;
+            // Past the limit, keep reading (to reach the other fields) but keep nothing.
+            if over || data.len() + chunk.len() > MAX_LOGO_BYTES {
+                over = true;
+                data.clear();
+                continue;
+            }
+            data.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            csrf::FIELD if !over => token = Some(String::from_utf8_lossy(&data).into_owned()),
+            "logo" if over => too_big = true,
+            "logo" => image = Some(data),
+            _ => {}
+        }
+    }
+    csrf::verify(&session, token.as_deref().unwrap_or_default())?;
+    let problem = if too_big {
+        Some("That image is larger than 1 MB. Choose a smaller PNG or JPEG.")
+    } else {
+        match image.as_deref() {
+            None | Some([]) => Some("Choose a PNG or JPEG image to upload."),
+            Some(bytes) if sniff_image(bytes).is_none() => {
+                Some("That file is not a PNG or JPEG image.")
+            }
+            Some(_) => None,
+        }
+    };
+    if let Some(problem) = problem {
+        flash::error(&session, problem);
+        return Ok(see_other(paths::COMPANY_SETTINGS));
+    }
+    let bytes = image.unwrap_or_default();
+    let mime = sniff_image(&bytes).unwrap_or("image/png");
+    let (company_id, actor) = (user.company_id.0, user.id.0);
+    db::run(&pool, move |conn| {
+        db::write(conn, |conn| {
+            company::set_logo(conn, company_id, Some((bytes, mime)))?;
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(actor),
+                audit::Action::CompanySettingsChanged,
+                "logo uploaded",
+                None,
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    flash::success(&session, "Logo updated.");
+    Ok(see_other(paths::COMPANY_SETTINGS))
+}
+
+pub async fn remove_logo(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+) -> AppResult<HttpResponse> {
+    user.require_company_manager()?;
+    let company_id = user.company_id.0;
+    db::run(&pool, move |conn| {
+        Ok(company::set_logo(conn, company_id, None)?)
+    })
+    .await?;
+    flash::success(
+        &session,
+        "Logo removed; your company's initials are shown instead.",
+    );
+    Ok(see_other(paths::COMPANY_SETTINGS))
+}
+
+pub async fn logo(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    let company_id = user.company_id.0;
+    let found = db::run(&pool, move |conn| Ok(company::logo(conn, company_id)?)).await?;
+    let (bytes, mime) = found.ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header(("Cache-Control", "private, max-age=60"))
+        .body(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn images_are_judged_by_content() {
+        assert_eq!(
+            super::sniff_image(b"\x89PNG\r\n\x1a\nrest"),
+            Some("image/png")
+        );
+        assert_eq!(
+            super::sniff_image(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some("image/jpeg")
+        );
+        assert_eq!(super::sniff_image(b"<svg onload=alert(1)>"), None);
+        assert_eq!(super::sniff_image(b"GIF89a"), None);
+    }
+}

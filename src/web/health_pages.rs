@@ -1,0 +1,215 @@
+//! Integration health for owners, admins and managers, each connection's sync
+//! history, and the error catalogue.
+
+use actix_session::Session;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use diesel::prelude::*;
+
+use crate::auth::CurrentUser;
+use crate::config::Settings;
+use crate::connectors::{ErrorInfo, ProviderKind};
+use crate::db::{self, Pool};
+use crate::error::{AppError, AppResult};
+use crate::models::integration::{self, STATUS_NEEDS_RECONNECT};
+use crate::models::{sync as store, user};
+use crate::schema::connections;
+use crate::web::format::timestamp;
+use crate::web::render;
+use crate::web::shell::{Nav, Shell};
+
+pub struct PersonHealth {
+    pub name: String,
+    pub email: String,
+    pub connection_id: Option<i64>,
+    pub state: &'static str,
+    pub state_class: &'static str,
+    pub account: String,
+    pub last_sync: String,
+    pub last_error: Option<String>,
+}
+
+pub struct ToolHealth {
+    pub name: &'static str,
+    pub on: bool,
+    pub connected: usize,
+    pub broken: usize,
+    pub people: Vec<PersonHealth>,
+}
+
+#[derive(Template)]
+#[template(path = "health.html")]
+pub struct HealthPage {
+    pub shell: Shell,
+    pub tools: Vec<ToolHealth>,
+}
+
+pub async fn health(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+) -> AppResult<HttpResponse> {
+    user.require_health_viewer()?;
+    let company_id = user.company_id.0;
+    let (enabled, people, conns) = db::run(&pool, move |conn| {
+        let enabled = integration::enabled_providers(conn, company_id)?;
+        let people = user::list(conn, company_id)?;
+        let conns: Vec<integration::Connection> = connections::table
+            .filter(connections::company_id.eq(company_id))
+            .select(integration::Connection::as_select())
+            .load(conn)?;
+        Ok((enabled, people, conns))
+    })
+    .await?;
+    let tools = ProviderKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let rows: Vec<PersonHealth> = people
+                .iter()
+                .filter(|p| !p.disabled)
+                .map(|p| {
+                    let c = conns
+                        .iter()
+                        .find(|c| c.user_id == p.id && c.provider == kind.slug());
+                    let (state, class) = match c {
+                        None => ("Not connected", "state-off"),
+                        Some(c) if c.status == STATUS_NEEDS_RECONNECT => {
+                            ("Needs reconnect", "state-bad")
+                        }
+                        Some(c) if c.last_error_code.is_some() => ("Sync failing", "state-bad"),
+                        Some(_) => ("Connected", "state-on"),
+                    };
+                    PersonHealth {
+                        name: p.name.clone(),
+                        email: p.email.clone(),
+                        connection_id: c.map(|c| c.id),
+                        state,
+                        state_class: class,
+                        account: c.map(|c| c.account_name.clone()).unwrap_or_default(),
+                        last_sync: c
+                            .and_then(|c| c.last_sync_at)
+                            .map(timestamp)
+                            .unwrap_or_else(|| "—".into()),
+                        last_error: c.and_then(|c| {
+                            c.last_error_code.as_ref().map(|code| {
+                                format!("{} ({code})", c.last_error.clone().unwrap_or_default())
+                            })
+                        }),
+                    }
+                })
+                .collect();
+            ToolHealth {
+                name: kind.name(),
+                on: enabled.iter().any(|p| p == kind.slug()),
+                connected: rows.iter().filter(|r| r.connection_id.is_some()).count(),
+                broken: rows.iter().filter(|r| r.state_class == "state-bad").count(),
+                people: rows,
+            }
+        })
+        .collect();
+    render(&HealthPage {
+        shell: Shell::new(&user, &session, Nav::Health, settings.sandbox),
+        tools,
+    })
+}
+
+pub struct RunRow {
+    pub started: String,
+    pub trigger: String,
+    pub status: String,
+    pub status_class: &'static str,
+    pub fetched: i64,
+    pub added: i64,
+    pub updated: i64,
+    pub archived: i64,
+    pub error: Option<String>,
+    pub code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sync_history.html")]
+pub struct HistoryPage {
+    pub shell: Shell,
+    pub tool: &'static str,
+    pub person: String,
+    pub runs: Vec<RunRow>,
+}
+
+pub async fn history(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require_health_viewer()?;
+    let (company_id, id) = (user.company_id.0, path.into_inner());
+    let (connection, person, runs) = db::run(&pool, move |conn| {
+        // Another company's connection is simply not found.
+        let connection: integration::Connection = connections::table
+            .filter(connections::company_id.eq(company_id))
+            .filter(connections::id.eq(id))
+            .select(integration::Connection::as_select())
+            .first(conn)?;
+        let person = user::in_company(conn, company_id, connection.user_id)?;
+        let runs = store::runs_for(conn, id, 50)?;
+        Ok((connection, person, runs))
+    })
+    .await?;
+    let tool = ProviderKind::from_slug(&connection.provider)
+        .map(|k| k.name())
+        .ok_or(AppError::NotFound)?;
+    render(&HistoryPage {
+        shell: Shell::new(&user, &session, Nav::Health, settings.sandbox),
+        tool,
+        person: person.name,
+        runs: runs
+            .into_iter()
+            .map(|r| RunRow {
+                started: timestamp(r.started_at),
+                trigger: match r.trigger.as_str() {
+                    "manual" => "Sync now".to_owned(),
+                    _ => "Automatic".to_owned(),
+                },
+                status: match r.status.as_str() {
+                    "ok" => "Completed",
+                    "failed" => "Failed",
+                    "waiting" => "Waiting (tool asked to wait)",
+                    _ => "Running",
+                }
+                .to_owned(),
+                status_class: match r.status.as_str() {
+                    "ok" => "run-ok",
+                    "failed" => "run-failed",
+                    "waiting" => "run-waiting",
+                    _ => "",
+                },
+                fetched: r.fetched,
+                added: r.added,
+                updated: r.updated,
+                archived: r.archived,
+                error: r.error_message,
+                code: r.error_code,
+            })
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "error_catalogue.html")]
+pub struct CataloguePage {
+    pub shell: Shell,
+    pub entries: Vec<&'static ErrorInfo>,
+}
+
+pub async fn catalogue(
+    user: CurrentUser,
+    session: Session,
+    settings: web::Data<Settings>,
+) -> AppResult<HttpResponse> {
+    render(&CataloguePage {
+        shell: Shell::new(&user, &session, Nav::Other, settings.sandbox),
+        entries: crate::sync::error_codes().collect(),
+    })
+}

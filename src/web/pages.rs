@@ -1,0 +1,76 @@
+//! My Tasks, notifications, and the integration pages' shells.
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use crate::auth::CurrentUser;
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::error::AppResult;
+use crate::models::notification;
+use crate::web::shell::{Nav, Shell};
+use crate::web::{paths, render, see_other};
+
+pub async fn home(req: HttpRequest) -> HttpResponse {
+    use actix_web::FromRequest;
+    if CurrentUser::extract(&req).await.is_ok() {
+        see_other(paths::MY_TASKS)
+    } else {
+        see_other(paths::LOG_IN)
+    }
+}
+
+pub struct NoticeRow {
+    pub message: String,
+    pub link: Option<String>,
+    pub unread: bool,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+pub struct NotificationsPage {
+    pub shell: Shell,
+    pub notices: Vec<NoticeRow>,
+}
+
+pub async fn notifications(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    app: web::Data<Settings>,
+) -> AppResult<HttpResponse> {
+    let user_id = user.id.0;
+    // Opening the page reads them; the list still marks which were new.
+    let rows = db::run(&pool, move |conn| {
+        let rows = notification::recent(conn, user_id)?;
+        notification::mark_all_read(conn, user_id)?;
+        Ok(rows)
+    })
+    .await?;
+    render(&NotificationsPage {
+        shell: Shell::new(&user, &session, Nav::Notifications, app.sandbox),
+        notices: rows
+            .into_iter()
+            .map(|n| NoticeRow {
+                unread: n.read_at.is_none(),
+                when: crate::web::format::timestamp(n.created_at),
+                message: n.message,
+                link: n.link,
+            })
+            .collect(),
+    })
+}
+
+pub async fn notifications_read(
+    user: CurrentUser,
+    pool: web::Data<Pool>,
+) -> AppResult<HttpResponse> {
+    let user_id = user.id.0;
+    db::run(&pool, move |conn| {
+        Ok(notification::mark_all_read(conn, user_id)?)
+    })
+    .await?;
+    Ok(see_other(paths::NOTIFICATIONS))
+}

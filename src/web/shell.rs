@@ -1,0 +1,127 @@
+//! What every signed-in page's layout needs: the left menu bar and the company menu.
+
+use actix_session::Session;
+
+use crate::auth::CurrentUser;
+use crate::domain::initials;
+use crate::web::flash::{self, Flash};
+
+/// Which item of the left menu is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    MyTasks,
+    Notifications,
+    CompanyIntegrations,
+    IntegrationSettings,
+    Users,
+    CompanySettings,
+    Health,
+    Other,
+}
+
+pub struct Shell {
+    pub user_name: String,
+    pub user_email: String,
+    pub role_label: &'static str,
+    pub company_name: String,
+    pub company_initials: String,
+    pub company_has_logo: bool,
+    pub manages_company: bool,
+    pub sees_health: bool,
+    pub csrf_token: String,
+    pub unread: i64,
+    pub nav: Nav,
+    pub flash: Option<Flash>,
+    pub sandbox: bool,
+}
+
+impl Shell {
+    pub fn new(user: &CurrentUser, session: &Session, nav: Nav, sandbox: bool) -> Self {
+        Self {
+            user_name: user.name.clone(),
+            user_email: user.email.clone(),
+            role_label: user.role.label(),
+            company_name: user.company_name.clone(),
+            company_initials: initials(&user.company_name),
+            company_has_logo: user.company_has_logo,
+            manages_company: user.role.manages_company(),
+            sees_health: user.role.sees_health(),
+            csrf_token: user.csrf_token.clone(),
+            unread: user.unread_notifications,
+            nav,
+            flash: flash::take(session),
+            sandbox,
+        }
+    }
+
+    pub fn current(&self, nav: Nav) -> &'static str {
+        if nav == self.nav {
+            "page"
+        } else {
+            "false"
+        }
+    }
+
+    pub fn in_company_menu(&self) -> bool {
+        matches!(
+            self.nav,
+            Nav::CompanyIntegrations
+                | Nav::IntegrationSettings
+                | Nav::Users
+                | Nav::CompanySettings
+                | Nav::Health
+        )
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "app_error.html")]
+struct AppErrorPage {
+    shell: Shell,
+    status: u16,
+    title: String,
+    message: String,
+}
+
+/// Middleware: error pages for a signed-in person are shown in the app's layout, with
+/// the left menu bar, instead of the signed-out one.
+pub async fn errors_in_app_layout(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_session::SessionExt;
+    use actix_web::FromRequest;
+    use askama::Template;
+
+    let response = next.call(req).await?.map_into_boxed_body();
+    let Some(shown) = response
+        .response()
+        .extensions()
+        .get::<crate::error::ShownError>()
+        .cloned()
+    else {
+        return Ok(response);
+    };
+    let request = response.request().clone();
+    let Ok(user) = CurrentUser::extract(&request).await else {
+        return Ok(response);
+    };
+    let sandbox = request
+        .app_data::<actix_web::web::Data<crate::config::Settings>>()
+        .is_some_and(|s| s.sandbox);
+    let status = response.status();
+    let page = AppErrorPage {
+        shell: Shell::new(&user, &request.get_session(), Nav::Other, sandbox),
+        status: status.as_u16(),
+        title: shown.title,
+        message: shown.message,
+    };
+    let Ok(body) = page.render() else {
+        return Ok(response);
+    };
+    let replaced = actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body);
+    Ok(response.into_response(replaced).map_into_boxed_body())
+}

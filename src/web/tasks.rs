@@ -1,0 +1,370 @@
+//! My Tasks: the tasks assigned to me in every connected tool, and "Sync now".
+
+use actix_session::Session;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::config::Settings;
+use crate::connectors::{self, ProviderKind};
+use crate::db::{self, Pool};
+use crate::error::AppResult;
+use crate::models::integration::{self, STATUS_NEEDS_RECONNECT};
+use crate::models::sync as store;
+use crate::models::task::{self, Due, Filter};
+use crate::sync::SyncEngine;
+use crate::web::format::timestamp;
+use crate::web::shell::{Nav, Shell};
+use crate::web::{flash, paths, render, see_other};
+
+pub const PER_PAGE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TasksQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    tool: String,
+    #[serde(default)]
+    project: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    due: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl TasksQuery {
+    fn filter(&self) -> Filter {
+        Filter {
+            provider: non_empty(&self.tool).filter(|t| ProviderKind::from_slug(t).is_some()),
+            project: non_empty(&self.project),
+            status: non_empty(&self.status),
+            due: Due::parse(self.due.trim()),
+            search: non_empty(&self.q).map(|q| q.chars().take(100).collect()),
+        }
+    }
+
+    fn link_to_page(&self, page: i64) -> String {
+        let pairs = [
+            ("q", self.q.as_str()),
+            ("tool", self.tool.as_str()),
+            ("project", self.project.as_str()),
+            ("status", self.status.as_str()),
+            ("due", self.due.as_str()),
+        ];
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+            query.append_pair(k, v);
+        }
+        query.append_pair("page", &page.to_string());
+        format!("{}?{}", paths::MY_TASKS, query.finish())
+    }
+}
+
+pub struct TaskView {
+    pub title: String,
+    pub status: String,
+    pub due: Option<String>,
+    pub overdue: bool,
+    pub url: Option<String>,
+}
+
+pub struct Group {
+    pub tool: &'static str,
+    pub project: String,
+    pub tasks: Vec<TaskView>,
+}
+
+/// A connected tool's state, shown above the list.
+pub struct ToolState {
+    pub name: &'static str,
+    pub slug: &'static str,
+    /// Reconnecting goes straight to the tool's sign-in (OAuth tools).
+    pub oauth: bool,
+    pub last_sync: String,
+    pub broken: bool,
+    pub error_title: Option<String>,
+    pub error_fix: Option<String>,
+    pub error_code: Option<String>,
+}
+
+pub enum Empty {
+    NoIntegration,
+    NotConnected,
+    NothingAssigned(String),
+    /// Every connected tool failed its last sync: nothing is known yet.
+    NotFetched(String),
+    NoMatch,
+}
+
+/// "Basecamp", "Basecamp and Salesforce", "Basecamp, Intellinote and Salesforce".
+fn and_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "my_tasks.html")]
+pub struct MyTasksPage {
+    pub shell: Shell,
+    pub groups: Vec<Group>,
+    pub total: i64,
+    pub tools: Vec<ToolState>,
+    pub empty: Option<Empty>,
+    pub syncing: bool,
+    pub q: String,
+    pub tool: String,
+    pub project: String,
+    pub status: String,
+    pub due: String,
+    pub tool_options: Vec<(&'static str, &'static str)>,
+    pub projects: Vec<String>,
+    pub statuses: Vec<String>,
+    pub page: i64,
+    pub pages: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub has_connections: bool,
+    pub show_filters: bool,
+}
+
+fn dates() -> (String, String) {
+    let today = time::OffsetDateTime::now_utc().date();
+    let week_end = today.saturating_add(time::Duration::days(7));
+    (today.to_string(), week_end.to_string())
+}
+
+pub async fn my_tasks(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    query: web::Query<TasksQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let filter = query.filter();
+    let filtering = filter.provider.is_some()
+        || filter.project.is_some()
+        || filter.status.is_some()
+        || filter.due.is_some()
+        || filter.search.is_some();
+    let page = query.page.unwrap_or(1).max(1);
+    let (today, week_end) = dates();
+    let (user_id, company_id) = (user.id.0, user.company_id.0);
+    let loaded = {
+        let (filter, today, week_end) = (filter.clone(), today.clone(), week_end.clone());
+        db::run(&pool, move |conn| {
+            let enabled = integration::enabled_providers(conn, company_id)?;
+            let connections = integration::for_user(conn, user_id)?;
+            let running = store::running_for_user(conn, user_id)?;
+            let (rows, total) = task::page(
+                conn,
+                user_id,
+                &filter,
+                (&today, &week_end),
+                ((page - 1) * PER_PAGE, PER_PAGE),
+            )?;
+            let (projects, statuses) = task::facets(conn, user_id)?;
+            Ok((
+                enabled,
+                connections,
+                running,
+                rows,
+                total,
+                projects,
+                statuses,
+            ))
+        })
+        .await?
+    };
+    let (enabled, connections, running, rows, total, projects, statuses) = loaded;
+    let active: Vec<&integration::Connection> = connections
+        .iter()
+        .filter(|c| enabled.contains(&c.provider))
+        .collect();
+    let syncing = !running.is_empty()
+        || active
+            .iter()
+            .any(|c| c.next_sync_at == 0 && c.status != STATUS_NEEDS_RECONNECT);
+
+    let mut groups: Vec<Group> = Vec::new();
+    for row in rows {
+        let tool = ProviderKind::from_slug(&row.provider)
+            .map(|k| k.name())
+            .unwrap_or("Other");
+        let view = TaskView {
+            overdue: row.due_on.as_deref().is_some_and(|d| d < today.as_str()),
+            title: row.title,
+            status: row.status,
+            due: row.due_on,
+            url: row
+                .url
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        };
+        match groups.last_mut() {
+            Some(g) if g.tool == tool && g.project == row.project => g.tasks.push(view),
+            _ => groups.push(Group {
+                tool,
+                project: row.project,
+                tasks: vec![view],
+            }),
+        }
+    }
+
+    let tools: Vec<ToolState> = active
+        .iter()
+        .map(|c| {
+            let info = c
+                .last_error_code
+                .as_deref()
+                .and_then(crate::sync::error_info);
+            let kind = ProviderKind::from_slug(&c.provider);
+            ToolState {
+                name: kind.map(|k| k.name()).unwrap_or("Other"),
+                slug: kind.map(|k| k.slug()).unwrap_or(""),
+                oauth: kind.is_some_and(|k| k.auth_kind() == connectors::AuthKind::OAuth),
+                last_sync: c
+                    .last_sync_at
+                    .map(|t| format!("Last synced {}", timestamp(t)))
+                    .unwrap_or_else(|| "Not synced yet".into()),
+                broken: c.status == STATUS_NEEDS_RECONNECT,
+                error_title: info.map(|i| i.title.to_owned()),
+                error_fix: info.map(|i| i.fix.to_owned()),
+                error_code: c.last_error_code.clone(),
+            }
+        })
+        .collect();
+
+    let empty = if total > 0 {
+        None
+    } else if filtering {
+        Some(Empty::NoMatch)
+    } else if enabled.is_empty() {
+        Some(Empty::NoIntegration)
+    } else if active.is_empty() {
+        Some(Empty::NotConnected)
+    } else {
+        let names: Vec<&str> = tools.iter().map(|t| t.name).collect();
+        let failing: Vec<&str> = tools
+            .iter()
+            .filter(|t| t.error_title.is_some())
+            .map(|t| t.name)
+            .collect();
+        if !failing.is_empty() && failing.len() == names.len() {
+            Some(Empty::NotFetched(and_list(&failing)))
+        } else {
+            Some(Empty::NothingAssigned(and_list(&names)))
+        }
+    };
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    render(&MyTasksPage {
+        shell: Shell::new(&user, &session, Nav::MyTasks, settings.sandbox),
+        groups,
+        total,
+        has_connections: !active.is_empty(),
+        show_filters: total > 0 || filtering,
+        tools,
+        empty,
+        syncing,
+        tool_options: ProviderKind::ALL
+            .into_iter()
+            .filter(|k| active.iter().any(|c| c.provider == k.slug()))
+            .map(|k| (k.slug(), k.name()))
+            .collect(),
+        projects,
+        statuses,
+        page,
+        pages,
+        prev: (page > 1).then(|| query.link_to_page(page - 1)),
+        next: (page < pages).then(|| query.link_to_page(page + 1)),
+        q: query.q,
+        tool: query.tool,
+        project: query.project,
+        status: query.status,
+        due: query.due,
+    })
+}
+
+/// "Sync now": every connection of mine is due at once.
+pub async fn sync_now(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    engine: web::Data<SyncEngine>,
+) -> AppResult<HttpResponse> {
+    let user_id = user.id.0;
+    let made_due = db::run(&pool, move |conn| Ok(store::make_due(conn, user_id)?)).await?;
+    engine.nudge();
+    if made_due == 0 {
+        flash::error(
+            &session,
+            "There is nothing to sync yet: turn on an integration in Integration Settings.",
+        );
+    }
+    Ok(see_other(paths::MY_TASKS))
+}
+
+/// Progress for the page's script: is a sync of mine still going, and how far.
+pub async fn sync_status(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    let (user_id, company_id) = (user.id.0, user.company_id.0);
+    let (running, waiting) = db::run(&pool, move |conn| {
+        let running = store::running_for_user(conn, user_id)?;
+        let enabled = integration::enabled_providers(conn, company_id)?;
+        let waiting = integration::for_user(conn, user_id)?
+            .into_iter()
+            .filter(|c| {
+                c.next_sync_at == 0
+                    && c.status != STATUS_NEEDS_RECONNECT
+                    && enabled.contains(&c.provider)
+            })
+            .count();
+        Ok((running, waiting))
+    })
+    .await?;
+    let text = if running.is_empty() && waiting == 0 {
+        "Sync finished.".to_owned()
+    } else if running.is_empty() {
+        "Sync starting…".to_owned()
+    } else {
+        let parts: Vec<String> = running
+            .iter()
+            .map(|(provider, fetched)| {
+                let name = ProviderKind::from_slug(provider)
+                    .map(|k| k.name())
+                    .unwrap_or("A tool");
+                format!("{name}: {fetched} tasks fetched")
+            })
+            .collect();
+        format!("Syncing… {}", parts.join(" · "))
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "running": !running.is_empty() || waiting > 0, "text": text })))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tool_names_read_as_a_sentence() {
+        assert_eq!(super::and_list(&["Basecamp"]), "Basecamp");
+        assert_eq!(
+            super::and_list(&["Basecamp", "Salesforce"]),
+            "Basecamp and Salesforce"
+        );
+        assert_eq!(
+            super::and_list(&["Basecamp", "Intellinote", "Salesforce"]),
+            "Basecamp, Intellinote and Salesforce"
+        );
+    }
+}

@@ -1,0 +1,68 @@
+// Progressive enhancement only: every page works without this file.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-copy-button]")) {
+    const source = button.parentElement.querySelector("[data-copy-source]");
+    if (!source || !navigator.clipboard) continue;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      await navigator.clipboard.writeText(source.value);
+      button.textContent = "Copied";
+      setTimeout(() => (button.textContent = "Copy link"), 2000);
+    });
+  }
+  // Close the company menu with Escape, returning focus to the logo.
+  const menu = document.querySelector("details.company-menu");
+  if (menu) {
+    menu.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  }
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+
+  // "Sync now" without reloading the page: start, show progress, then swap in the fresh list.
+  const syncForm = document.querySelector("form[data-sync-form]");
+  const progress = document.querySelector("[data-sync-progress]");
+  if (syncForm && progress) {
+    const refreshList = async () => {
+      const response = await fetch(window.location.href, { credentials: "same-origin" });
+      const html = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const id of ["sync-status", "task-results"]) {
+        const fresh = html.getElementById(id);
+        const current = document.getElementById(id);
+        if (fresh && current) current.replaceWith(fresh);
+      }
+    };
+    const poll = async () => {
+      const button = syncForm.querySelector("button");
+      button.setAttribute("aria-busy", "true");
+      button.disabled = true;
+      for (let i = 0; i < 600; i++) {
+        const response = await fetch("/tasks/sync/status", { credentials: "same-origin" });
+        if (!response.ok) break;
+        const status = await response.json();
+        const live = document.querySelector("[data-sync-progress]");
+        if (live) { live.hidden = false; live.textContent = status.text; }
+        if (!status.running) break;
+        await new Promise((resolve) => setTimeout(resolve, 800));
+      }
+      await refreshList();
+      button.removeAttribute("aria-busy");
+      button.disabled = false;
+    };
+    syncForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const live = document.querySelector("[data-sync-progress]");
+      if (live) { live.hidden = false; live.textContent = "Sync starting…"; }
+      await fetch(syncForm.action, { method: "POST", body: new FormData(syncForm), credentials: "same-origin" });
+      await poll();
+    });
+    if (!progress.hidden) poll();
+  }
+});

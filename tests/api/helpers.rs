@@ -1,0 +1,308 @@
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diesel::{Connection, RunQueryDsl};
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::HeaderValue;
+use reqwest::{redirect, Response, StatusCode};
+use taskbridge::config::Settings;
+use taskbridge::db::Pool;
+use taskbridge::Application;
+
+pub const PASSWORD: &str = "plum-kettle-orbit-42";
+pub const TEST_KEY: &str = "test-secret-key-0123456789abcdef0123456789abcdef";
+
+/// The secret key every test app runs with.
+pub fn settings_for_key() -> taskbridge::config::SecretKey {
+    taskbridge::config::SecretKey::from_text(TEST_KEY).unwrap()
+}
+
+/// A database for one test; dropped with it.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("tb_test_{}", uuid_like());
+                let mut conn = diesel::PgConnection::establish(&admin_url)
+                    .expect("TEST_DATABASE_URL must answer");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .unwrap();
+                let mut url = url::Url::parse(&admin_url).unwrap();
+                url.set_path(&name);
+                TestDb {
+                    url: url.to_string(),
+                    _dir: None,
+                    pg: Some((admin_url, name)),
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = dir.path().join("test.db").display().to_string();
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016x}")
+}
+
+pub fn settings_for(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), db.url.clone()),
+        ("TASKBRIDGE_BIND".into(), "127.0.0.1:0".into()),
+        ("TASKBRIDGE_BASE_URL".into(), "http://127.0.0.1:0".into()),
+        (
+            "TASKBRIDGE_SECRET_KEY".into(),
+            "test-secret-key-0123456789abcdef0123456789abcdef".into(),
+        ),
+    ]);
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Settings::from_lookup(|k| vars.get(k).cloned()).unwrap()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: Pool,
+    pub settings: Settings,
+    /// Kept so the database lives as long as the app.
+    db: Arc<TestDb>,
+}
+
+/// A person's browser: its own cookie jar.
+pub struct Client {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub jar: Arc<Jar>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
+        let db = Arc::new(TestDb::new());
+        let settings = settings_for(&db, extra);
+        Self::start(db, settings).await
+    }
+
+    pub async fn start(db: Arc<TestDb>, settings: Settings) -> Self {
+        let mut kept = settings.clone();
+        let app = Application::build(settings).await.expect("the app builds");
+        let port = app.port();
+        let pool = app.pool().clone();
+        tokio::spawn(app.run_until_stopped());
+        kept.base_url.set_port(Some(port)).unwrap();
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            pool,
+            settings: kept,
+            db,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .redirect(redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        Client {
+            address: self.address.clone(),
+            http,
+            jar,
+        }
+    }
+
+    /// Signs up a new company; returns the owner's signed-in client.
+    pub async fn sign_up(&self, company: &str, name: &str, email: &str) -> Client {
+        let client = self.client();
+        let response = client
+            .post_form(
+                "/signup",
+                "/signup",
+                &[
+                    ("company_name", company),
+                    ("name", name),
+                    ("email", email),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-up succeeds");
+        assert_eq!(location(&response), "/tasks");
+        client
+    }
+
+    /// Invites `email` as `role` from `owner`, accepts as a new client; returns it.
+    pub async fn invite_and_accept(
+        &self,
+        owner: &Client,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> Client {
+        let page = owner
+            .post_form(
+                "/company/users",
+                "/company/users/invite",
+                &[("email", email), ("role", role)],
+            )
+            .await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let body = page.text().await.unwrap();
+        let link = extract_invite_link(&body).expect("the invite link is shown");
+        let path = link
+            .strip_prefix(&self.address)
+            .expect("link on this server")
+            .to_owned();
+        let person = self.client();
+        let response = person
+            .post_form(&path, &path, &[("name", name), ("password", PASSWORD)])
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "invite accepted");
+        person
+    }
+
+    /// The SQLite file, when the test runs on SQLite.
+    pub fn sqlite_path(&self) -> Option<String> {
+        self.db.pg.is_none().then(|| self.db.url.clone())
+    }
+
+    pub fn query<T: Send + 'static>(&self, f: impl FnOnce(&mut taskbridge::db::DbConn) -> T) -> T {
+        let mut conn = self.pool.get().unwrap();
+        f(&mut conn)
+    }
+}
+
+impl Client {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// The CSRF token from the form on `page`.
+    pub async fn csrf_from(&self, page: &str) -> String {
+        let (status, body) = self.get_text(page).await;
+        assert!(status.is_success(), "GET {page} gave {status}");
+        csrf_in(&body).unwrap_or_else(|| panic!("no csrf token on {page}"))
+    }
+
+    /// Posts a form the way a browser would: with the page's CSRF token and Origin.
+    pub async fn post_form(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_from(page).await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        self.http
+            .post(self.url(action))
+            .header("Origin", &self.address)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        let url = url::Url::parse(&self.address).unwrap();
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .and_then(|all| {
+                all.split("; ")
+                    .find(|c| c.starts_with(taskbridge::SESSION_COOKIE))
+                    .map(str::to_owned)
+            })
+    }
+
+    /// A second browser holding a copy of this one's cookie.
+    pub fn clone_cookie_into(&self, other: &Client) {
+        let url = url::Url::parse(&self.address).unwrap();
+        if let Some(cookie) = self.session_cookie() {
+            other
+                .jar
+                .set_cookies(&mut [HeaderValue::from_str(&cookie).unwrap()].iter(), &url);
+        }
+    }
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn csrf_in(body: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('"')?;
+    Some(body[start..start + end].to_owned())
+}
+
+pub fn extract_invite_link(body: &str) -> Option<String> {
+    let marker = "id=\"invite-link\" value=\"";
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('"')?;
+    Some(
+        body[start..start + end]
+            .replace("&#x2f;", "/")
+            .replace("&#47;", "/"),
+    )
+}
+
+/// The id of a user of the app's database, by email.
+pub fn user_id(app: &TestApp, email: &str) -> i64 {
+    use diesel::prelude::*;
+    use taskbridge::schema::users;
+    let email = email.to_owned();
+    app.query(move |conn| {
+        users::table
+            .filter(users::email.eq(email))
+            .select(users::id)
+            .first::<i64>(conn)
+            .unwrap()
+    })
+}

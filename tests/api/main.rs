@@ -1,0 +1,17 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+//! The HTTP suite: the real application on port 0, a database of its own per test
+//! (a temporary SQLite file, or with TEST_DATABASE_URL a fresh PostgreSQL database),
+//! and a cookie-keeping client that does not follow redirects.
+
+mod helpers;
+
+mod accounts;
+mod company;
+mod faults;
+mod integrations;
+mod oauth_walk;
+mod people;
+mod replay;
+mod security;
+mod sync;

@@ -1,0 +1,671 @@
+//! The sync engine and My Tasks, against the sandbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use taskbridge::schema::{connections, sync_runs, tasks};
+
+use crate::helpers::*;
+use crate::oauth_walk;
+
+/// Polls My Tasks until it says `text`.
+async fn wait_for_text(client: &Client, path: &str, text: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..80 {
+        let (_, body) = client.get_text(path).await;
+        if body.contains(text) {
+            return body;
+        }
+        last = body;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("{path} never said {text:?}:\n{last}");
+}
+
+async fn wait_until(
+    app: &TestApp,
+    what: &str,
+    check: impl Fn(&mut taskbridge::db::DbConn) -> bool,
+) {
+    for _ in 0..80 {
+        if app.query(|conn| check(conn)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+fn open_tasks(app: &TestApp) -> Vec<(String, String)> {
+    app.query(|conn| {
+        tasks::table
+            .filter(tasks::archived.eq(false))
+            .select((tasks::external_id, tasks::title))
+            .order(tasks::external_id)
+            .load(conn)
+            .unwrap()
+    })
+}
+
+fn all_task_rows(app: &TestApp) -> i64 {
+    app.query(|conn| tasks::table.count().get_result(conn).unwrap())
+}
+
+/// The sandbox's tasks of one tool assigned to `email`, open ones only.
+async fn sandbox_tasks(app: &TestApp, tool: &str, email: &str) -> Vec<serde_json::Value> {
+    let state: serde_json::Value = reqwest::get(format!("{}/sandbox/_control/state", app.address))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    state[tool]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["assignee_email"] == email && t["closed"] == false)
+        .cloned()
+        .collect()
+}
+
+async fn reassign(app: &TestApp, tool: &str, task_id: &str, body: serde_json::Value) {
+    let mut body = body;
+    body["task_id"] = serde_json::Value::from(task_id);
+    let r = reqwest::Client::new()
+        .post(format!("{}/sandbox/{tool}/_control/reassign", app.address))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+async fn pivotal_company(app: &TestApp, token: &str) -> Client {
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let r = oauth_walk::start(
+        &owner,
+        "/company/integrations/pivotal",
+        "/company/integrations/pivotal/on",
+        &[("api_token", token)],
+    )
+    .await;
+    assert_eq!(r, "/company/integrations/pivotal/connected");
+    owner
+}
+
+#[tokio::test]
+async fn tasks_arrive_within_seconds_grouped_by_tool_and_project() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    oauth_walk::connect(
+        &owner,
+        "/company/integrations/basecamp",
+        "/company/integrations/basecamp/on",
+        "Jane Doe",
+        "Allow",
+    )
+    .await;
+    let expected = sandbox_tasks(&app, "basecamp", "jane@acme.test").await;
+    assert!(expected.len() >= 5);
+    let page = wait_for_text(&owner, "/tasks", "Last synced 2").await;
+    for task in &expected {
+        let title = task["title"].as_str().unwrap();
+        assert!(
+            page.contains(&title.replace('&', "&amp;")),
+            "{title} is on My Tasks"
+        );
+    }
+    assert!(page.contains(&format!("{} task", expected.len())));
+    assert!(page.contains("class=\"tool-tag\">Basecamp<"));
+    assert!(page.contains("Overdue · due"), "overdue tasks stand out");
+    assert!(
+        page.contains("target=\"_blank\""),
+        "each task opens in its tool"
+    );
+    let run: (String, i64, i64) = app.query(|conn| {
+        sync_runs::table
+            .select((sync_runs::status, sync_runs::fetched, sync_runs::added))
+            .order(sync_runs::id.desc())
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(run.0, "ok");
+    assert_eq!(run.2, expected.len() as i64);
+}
+
+#[tokio::test]
+async fn a_change_of_assignment_shows_after_sync_now() {
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
+    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    let moved = &jane[0];
+    let renamed = &jane[1];
+    reassign(
+        &app,
+        "pivotal",
+        moved["id"].as_str().unwrap(),
+        serde_json::json!({"assignee": "john@acme.test"}),
+    )
+    .await;
+    reassign(
+        &app,
+        "pivotal",
+        renamed["id"].as_str().unwrap(),
+        serde_json::json!({"closed": true}),
+    )
+    .await;
+
+    let r = owner.post_form("/tasks", "/tasks/sync", &[]).await;
+    assert_eq!(location(&r), "/tasks");
+    let page = wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len() - 2)).await;
+    assert!(!page.contains(moved["title"].as_str().unwrap()));
+    // Archived, not deleted: the rows are kept.
+    assert_eq!(all_task_rows(&app), jane.len() as i64);
+    let archived: i64 = app.query(|conn| {
+        tasks::table
+            .filter(tasks::archived.eq(true))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(archived, 2);
+    let (status, json) = owner.get_text("/tasks/sync/status").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(json.contains("\"running\":false"));
+}
+
+#[tokio::test]
+async fn filters_search_and_paging() {
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
+    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    let title = jane[0]["title"].as_str().unwrap();
+    let word: String = title.split_whitespace().next().unwrap().to_uppercase();
+    let (_, found) = owner
+        .get_text(&format!("/tasks?q={}", urlencode(&word)))
+        .await;
+    assert!(found.contains(title), "search is case-insensitive");
+    let (_, none) = owner.get_text("/tasks?q=zzzz-no-such-task").await;
+    assert!(none.contains("No tasks match these filters"));
+    let (_, percent) = owner.get_text("/tasks?q=%25").await;
+    assert!(
+        percent.contains("No tasks match these filters"),
+        "a % is searched literally"
+    );
+    let project = jane[0]["project"].as_str().unwrap();
+    let (_, by_project) = owner
+        .get_text(&format!("/tasks?project={}", urlencode(project)))
+        .await;
+    let in_project = jane.iter().filter(|t| t["project"] == project).count();
+    assert!(by_project.contains(&format!("{in_project} task")));
+    let overdue = jane
+        .iter()
+        .filter(|t| {
+            t["due_on"]
+                .as_str()
+                .is_some_and(|d| d < time::OffsetDateTime::now_utc().date().to_string().as_str())
+        })
+        .count();
+    let (_, due) = owner.get_text("/tasks?due=overdue").await;
+    if overdue > 0 {
+        assert!(due.contains(&format!("{overdue} task")));
+    }
+    let (_, by_tool) = owner.get_text("/tasks?tool=basecamp").await;
+    assert!(by_tool.contains("No tasks match these filters"));
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_person_never_sees_another_persons_tasks() {
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
+    let uma = app
+        .invite_and_accept(&owner, "uma@acme.test", "Uma", "user")
+        .await;
+    let r = oauth_walk::start(
+        &uma,
+        "/integrations",
+        "/integrations/pivotal/on",
+        &[("api_token", "sandbox-john-roe")],
+    )
+    .await;
+    assert_eq!(r, "/integrations/pivotal/connected");
+    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
+    let john = sandbox_tasks(&app, "pivotal", "john@acme.test").await;
+    let owner_page = wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    let uma_page = wait_for_text(&uma, "/tasks", &format!("{} tasks", john.len())).await;
+    for t in &john {
+        assert!(!owner_page.contains(t["title"].as_str().unwrap()));
+    }
+    for t in &jane {
+        assert!(!uma_page.contains(t["title"].as_str().unwrap()));
+    }
+}
+
+#[tokio::test]
+async fn empty_states_say_why() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let uma = app
+        .invite_and_accept(&owner, "uma@acme.test", "Uma", "user")
+        .await;
+    assert!(uma
+        .get_text("/tasks")
+        .await
+        .1
+        .contains("No integration is turned on"));
+    oauth_walk::start(
+        &owner,
+        "/company/integrations/pivotal",
+        "/company/integrations/pivotal/on",
+        &[("api_token", "sandbox-rate-limited")],
+    )
+    .await;
+    assert!(uma
+        .get_text("/tasks")
+        .await
+        .1
+        .contains("Turn on your integrations"));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_and_the_sync_goes_on() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let clean = oauth_walk::connect(
+        &owner,
+        "/company/integrations/basecamp",
+        "/company/integrations/basecamp/on",
+        "Expired Eddie",
+        "Allow",
+    )
+    .await;
+    assert_eq!(clean, "/company/integrations/basecamp/connected");
+    let eddie = sandbox_tasks(&app, "basecamp", "eddie.expired@acme.test").await;
+    let page = wait_for_text(&owner, "/tasks", "Last synced 2").await;
+    assert!(page.contains(&format!("{} task", eddie.len())), "{page}");
+    assert!(!page.contains("Reconnect"));
+}
+
+#[tokio::test]
+async fn revoked_access_asks_for_a_reconnect_and_stops_syncing() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    oauth_walk::connect(
+        &owner,
+        "/company/integrations/basecamp",
+        "/company/integrations/basecamp/on",
+        "Revoked Rita",
+        "Allow",
+    )
+    .await;
+    let page = wait_for_text(&owner, "/tasks", "Reconnect").await;
+    assert!(page.contains("TB-AUTH-REVOKED"), "{page}");
+    let status: String = app.query(|conn| {
+        connections::table
+            .select(connections::status)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(status, "needs_reconnect");
+    let runs_before: i64 = app.query(|conn| sync_runs::table.count().get_result(conn).unwrap());
+    owner.post_form("/tasks", "/tasks/sync", &[]).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let runs_after: i64 = app.query(|conn| sync_runs::table.count().get_result(conn).unwrap());
+    assert_eq!(
+        runs_before, runs_after,
+        "a broken connection is not synced again"
+    );
+    let (_, notices) = owner.get_text("/notifications").await;
+    assert!(notices.contains("Basecamp stopped syncing"));
+    let (_, health) = owner.get_text("/company/health").await;
+    assert!(health.contains("Needs reconnect"));
+    let (_, catalogue) = owner.get_text("/help/errors").await;
+    assert!(catalogue.contains("id=\"TB-AUTH-REVOKED\""));
+    // Reconnecting brings it back.
+    oauth_walk::connect(
+        &owner,
+        "/integrations",
+        "/integrations/basecamp/on",
+        "Jane Doe",
+        "Allow",
+    )
+    .await;
+    wait_until(&app, "the connection syncs again", |conn| {
+        connections::table
+            .select(connections::status)
+            .first::<String>(conn)
+            .unwrap()
+            == "active"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rate_limits_wait_as_told_then_carry_on() {
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-rate-limited").await;
+    let rob = sandbox_tasks(&app, "pivotal", "rob.ratelimited@acme.test").await;
+    wait_for_text(&owner, "/tasks", &format!("{} task", rob.len())).await;
+    let statuses: Vec<(String, Option<String>)> = app.query(|conn| {
+        sync_runs::table
+            .select((sync_runs::status, sync_runs::error_code))
+            .order(sync_runs::id)
+            .load(conn)
+            .unwrap()
+    });
+    assert!(
+        statuses.contains(&("waiting".to_owned(), Some("TB-RATE-LIMITED".to_owned()))),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last().unwrap().0, "ok");
+    let leases: Option<String> = app.query(|conn| {
+        connections::table
+            .select(connections::lease_owner)
+            .first(conn)
+            .unwrap()
+    });
+    assert!(leases.is_none(), "no lease held while waiting or after");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_reported_with_their_fix() {
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-server-error").await;
+    let page = wait_for_text(&owner, "/tasks", "TB-TOOL-DOWN").await;
+    assert!(
+        page.contains("What") || page.contains("Try") || page.contains("again"),
+        "the fix is shown"
+    );
+    let status: String = app.query(|conn| {
+        connections::table
+            .select(connections::status)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(status, "active", "a tool that is down is tried again later");
+}
+
+#[tokio::test]
+async fn two_engines_never_hold_one_connection_and_a_stale_lease_is_taken_over() {
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
+    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    let id: i64 = app.query(|conn| {
+        connections::table
+            .select(connections::id)
+            .first(conn)
+            .unwrap()
+    });
+
+    // Many instances race for the lease: exactly one gets it.
+    let mut racers = Vec::new();
+    for n in 0..8 {
+        let pool = app.pool.clone();
+        racers.push(tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().unwrap();
+            taskbridge::models::sync::try_lease(&mut conn, id, &format!("instance-{n}"), 60)
+                .unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for r in racers {
+        if r.await.unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+
+    // Another instance's engine finds it leased and leaves it alone.
+    let tools = Arc::new(taskbridge::services::tools::Tools::from_settings(&app.settings).unwrap());
+    let other =
+        taskbridge::sync::SyncEngine::new(app.pool.clone(), tools, Duration::from_secs(300));
+    let outcome = other
+        .sync_connection(id, taskbridge::sync::Trigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(outcome, taskbridge::sync::RunOutcome::NotLeased);
+
+    // The holder died: once its lease expires, the other instance takes it over.
+    app.query(move |conn| {
+        diesel::update(connections::table.find(id))
+            .set(connections::lease_until.eq(taskbridge::db::now() - 1))
+            .execute(conn)
+            .unwrap()
+    });
+    let outcome = other
+        .sync_connection(id, taskbridge::sync::Trigger::Manual)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, taskbridge::sync::RunOutcome::Completed { .. }),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
+    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    let gone = jane.last().unwrap()["id"].as_str().unwrap().to_owned();
+    reassign(
+        &app,
+        "pivotal",
+        &gone,
+        serde_json::json!({"assignee": "john@acme.test"}),
+    )
+    .await;
+
+    // A dead instance wrote the first page of a new pass, then crashed holding the lease.
+    let connection = app.query(|conn| {
+        let id: i64 = connections::table
+            .select(connections::id)
+            .first(conn)
+            .unwrap();
+        taskbridge::models::sync::load(conn, id).unwrap()
+    });
+    let tools = taskbridge::services::tools::Tools::from_settings(&app.settings).unwrap();
+    let kind = taskbridge::connectors::ProviderKind::PivotalTracker;
+    let binding = taskbridge::services::integrations::credentials_binding(
+        connection.company_id,
+        connection.user_id,
+        kind,
+    );
+    let creds = taskbridge::services::integrations::open_credentials(
+        &tools.cipher,
+        connection.credentials.as_ref().unwrap(),
+        &binding,
+    )
+    .unwrap();
+    let account = taskbridge::connectors::RemoteAccount {
+        id: connection.external_account_id.clone(),
+        name: connection.account_name.clone(),
+        api_base: connection.api_base.clone(),
+    };
+    let first = taskbridge::connectors::fetch_tasks_page(
+        &tools.http,
+        tools.config(kind).unwrap(),
+        &creds,
+        &account,
+        &connection.external_user_id,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(first.next.is_some(), "the sandbox pages Jane's stories");
+    let dead_pass = 900_000;
+    let c2 = connection.clone();
+    app.query(move |conn| {
+        assert!(taskbridge::models::sync::try_lease(conn, c2.id, "dead-instance", 600).unwrap());
+        let written = taskbridge::models::sync::apply_page(
+            conn,
+            &c2,
+            dead_pass,
+            &first.tasks,
+            first.next.as_deref(),
+            "dead-instance",
+            600,
+        )
+        .unwrap();
+        assert!(written.is_some());
+        diesel::update(connections::table.find(c2.id))
+            .set(connections::next_sync_at.eq(0))
+            .execute(conn)
+            .unwrap();
+    });
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let cursor_kept: Option<String> = app.query(|conn| {
+        connections::table
+            .select(connections::sync_cursor)
+            .first(conn)
+            .unwrap()
+    });
+    assert!(
+        cursor_kept.is_some(),
+        "the live engine left the leased connection alone"
+    );
+
+    // The lease runs out; the live engine takes over and finishes the pass from the cursor.
+    let id = connection.id;
+    app.query(move |conn| {
+        diesel::update(connections::table.find(id))
+            .set(connections::lease_until.eq(taskbridge::db::now() - 1))
+            .execute(conn)
+            .unwrap()
+    });
+    wait_until(&app, "the pass finishes", |conn| {
+        connections::table
+            .select(connections::sync_cursor)
+            .first::<Option<String>>(conn)
+            .unwrap()
+            .is_none()
+    })
+    .await;
+    let open = open_tasks(&app);
+    assert_eq!(open.len(), jane.len() - 1, "nothing lost");
+    assert!(
+        !open.iter().any(|(ext, _)| ext == &gone),
+        "the reassigned story is archived"
+    );
+    assert_eq!(all_task_rows(&app), jane.len() as i64, "nothing duplicated");
+}
+
+#[tokio::test]
+async fn a_salesforce_org_over_its_api_limit_waits_and_tries_later() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Busy Bees", "Olivia Owner", "olivia@busybees.test")
+        .await;
+    let clean = oauth_walk::connect(
+        &owner,
+        "/company/integrations/salesforce",
+        "/company/integrations/salesforce/on",
+        "Over-limit Olive",
+        "Allow",
+    )
+    .await;
+    assert_eq!(clean, "/company/integrations/salesforce/connected");
+    let page = wait_for_text(&owner, "/tasks", "TB-SF-REQUEST-LIMIT").await;
+    assert!(
+        !page.contains("Reconnect"),
+        "nothing for the person to reconnect"
+    );
+    let (next, lease): (i64, Option<String>) = app.query(|conn| {
+        connections::table
+            .select((connections::next_sync_at, connections::lease_owner))
+            .first(conn)
+            .unwrap()
+    });
+    assert!(
+        next > taskbridge::db::now() + 3000,
+        "tried again later, not now"
+    );
+    assert!(lease.is_none());
+}
+
+#[tokio::test]
+async fn my_tasks_pages_through_fifty_at_a_time() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let user_id = user_id(&app, "olivia@acme.test");
+    // 120 tasks written the way the engine writes them, for a tool that is ON.
+    app.query(move |conn| {
+        use taskbridge::models::{integration, sync};
+        let company_id: i64 = taskbridge::schema::users::table
+            .find(user_id)
+            .select(taskbridge::schema::users::company_id)
+            .first(conn)
+            .unwrap();
+        integration::set_enabled(conn, company_id, "pivotal", true, user_id).unwrap();
+        let id = integration::upsert(
+            conn,
+            integration::NewConnection {
+                company_id,
+                user_id,
+                provider: "pivotal",
+                external_user_id: "1",
+                external_account_id: "1",
+                account_name: "Tracker",
+                display_name: "Olivia",
+                email: None,
+                api_base: None,
+                credentials: vec![0; 32],
+            },
+        )
+        .unwrap();
+        diesel::update(connections::table.find(id))
+            .set(connections::next_sync_at.eq(i64::MAX))
+            .execute(conn)
+            .unwrap();
+        let connection = sync::load(conn, id).unwrap();
+        assert!(sync::try_lease(conn, id, "seed", 60).unwrap());
+        let tasks: Vec<taskbridge::connectors::RemoteTask> = (0..120)
+            .map(|i| taskbridge::connectors::RemoteTask {
+                external_id: format!("s{i:03}"),
+                title: format!("Story number {i:03}"),
+                status: "started".into(),
+                project: Some("Big Project".into()),
+                due_on: Some(format!("2027-01-{:02}", 1 + i % 28)),
+                url: None,
+                closed: false,
+                updated_at: None,
+            })
+            .collect();
+        sync::apply_page(conn, &connection, 1, &tasks, None, "seed", 60)
+            .unwrap()
+            .unwrap();
+        sync::finish_pass(conn, id, 1, "seed").unwrap();
+        sync::release(conn, id, "seed", i64::MAX).unwrap();
+    });
+    let (_, first) = owner.get_text("/tasks").await;
+    assert!(first.contains("120 tasks · page 1 of 3"), "{first}");
+    assert_eq!(first.matches("class=\"task\"").count(), 50);
+    assert!(first.contains("page=2") && first.contains(">Next<"));
+    let (_, last) = owner.get_text("/tasks?page=3").await;
+    assert_eq!(last.matches("class=\"task\"").count(), 20);
+    assert!(last.contains(">Previous<") && !last.contains(">Next<"));
+    let (_, filtered) = owner.get_text("/tasks?q=number%2010&page=1").await;
+    assert!(filtered.contains("10 tasks"), "number 100 to number 109");
+}
