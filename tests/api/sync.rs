@@ -553,12 +553,14 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
             .execute(conn)
             .unwrap()
     });
+    // The last page clears the cursor; finishing the pass (archiving what it did not
+    // see) clears the pass id, in a later transaction. Wait for that one.
     wait_until(&app, "the pass finishes", |conn| {
         connections::table
-            .select(connections::sync_cursor)
-            .first::<Option<String>>(conn)
+            .select((connections::sync_cursor, connections::pass_id))
+            .first::<(Option<String>, Option<i64>)>(conn)
             .unwrap()
-            .is_none()
+            == (None, None)
     })
     .await;
     let open = open_tasks(&app);
