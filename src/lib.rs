@@ -142,7 +142,10 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
                 .session_ttl(actix_web::cookie::time::Duration::seconds(
                     auth::IDLE_TIMEOUT_SECS,
                 ))
-                .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                // Written back only when changed: `SignedIn` notes activity once a
+                // minute, which moves the expiry (row and cookie) without a write
+                // on every request.
+                .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
         )
         .build();
         App::new()

@@ -415,25 +415,25 @@ impl SyncEngine {
                 RunOutcome::Completed { .. } => {
                     store::finish_run(conn, run_id, store::RUN_OK, None)?;
                     store::set_outcome(conn, id, STATUS_ACTIVE, None, true)?;
-                    store::release(conn, id, &owner, next)?;
+                    store::release(conn, id, &owner, store::Next::At(next))?;
                 }
                 RunOutcome::Waiting { until, code } => {
                     let message = info(code);
                     store::finish_run(conn, run_id, store::RUN_WAITING, Some((code, &message)))?;
                     store::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
-                    store::release(conn, id, &owner, *until)?;
+                    store::release(conn, id, &owner, store::Next::NotBefore(*until))?;
                 }
                 RunOutcome::Failed { code } => {
                     let message = info(code);
                     store::finish_run(conn, run_id, store::RUN_FAILED, Some((code, &message)))?;
                     store::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
-                    store::release(conn, id, &owner, retry_soon.min(next))?;
+                    store::release(conn, id, &owner, store::Next::At(retry_soon.min(next)))?;
                 }
                 RunOutcome::NeedsReconnect { code } => {
                     let message = info(code);
                     store::finish_run(conn, run_id, store::RUN_FAILED, Some((code, &message)))?;
                     store::set_outcome(conn, id, STATUS_NEEDS_RECONNECT, Some((code, &message)), false)?;
-                    store::release(conn, id, &owner, next)?;
+                    store::release(conn, id, &owner, store::Next::NotBefore(next))?;
                     notification::notify(
                         conn,
                         &[user_id],

@@ -59,34 +59,54 @@ impl CurrentUser {
     }
 }
 
-type Row = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    bool,
-    String,
-    Option<String>,
-);
+/// The person a session says is signed in, read from the session alone (no query).
+/// Pages that load more data combine [`SignedIn::load`] with their own queries in one
+/// trip to the database; the rest take [`CurrentUser`], which does it for them.
+pub struct SignedIn {
+    pub user_id: i64,
+    session: Session,
+    csrf_token: String,
+}
 
-async fn load_current_user(req: HttpRequest) -> Result<CurrentUser, AppError> {
-    let session = req.get_session();
-    let user_id = session
-        .get::<i64>(USER_ID)
-        .ok()
-        .flatten()
-        .ok_or(AppError::SignInRequired)?;
-    let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
-    if now() - signed_in_at > ABSOLUTE_TIMEOUT_SECS {
-        session.purge();
-        return Err(AppError::SignInRequired);
+/// When the session last showed activity; the sliding expiry moves when this does.
+pub const LAST_SEEN: &str = "seen";
+/// Activity moves the session's expiry at most this often (one write a minute, not
+/// one a request).
+pub const TOUCH_EVERY_SECS: i64 = 60;
+
+impl SignedIn {
+    pub fn from_session(session: Session) -> Result<Self, AppError> {
+        let user_id = session
+            .get::<i64>(USER_ID)
+            .ok()
+            .flatten()
+            .ok_or(AppError::SignInRequired)?;
+        let at = now();
+        let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
+        if at - signed_in_at > ABSOLUTE_TIMEOUT_SECS {
+            session.purge();
+            return Err(AppError::SignInRequired);
+        }
+        // A changed session is written with a fresh expiry (and a fresh cookie); an
+        // unchanged one costs nothing. So activity is noted once a minute.
+        let seen = session.get::<i64>(LAST_SEEN).ok().flatten().unwrap_or(0);
+        if at - seen >= TOUCH_EVERY_SECS {
+            session
+                .insert(LAST_SEEN, at)
+                .map_err(|e| AppError::Internal(format!("session: {e}")))?;
+        }
+        let csrf_token = csrf::token(&session)?;
+        Ok(Self {
+            user_id,
+            session,
+            csrf_token,
+        })
     }
-    let pool = req
-        .app_data::<web::Data<Pool>>()
-        .ok_or_else(|| AppError::Internal("no database pool".into()))?
-        .clone();
-    let found = db::run(&pool, move |conn| {
+
+    /// Loads the person (with their company and unread notices) on a connection the
+    /// caller already holds: `SignedIn::load(conn, signed_in.user_id)`. `None`: the
+    /// person is gone or disabled.
+    pub fn load(conn: &mut db::DbConn, user_id: i64) -> QueryResult<Option<Loaded>> {
         let row: Option<Row> = users::table
             .inner_join(companies::table)
             .filter(users::id.eq(user_id))
@@ -103,36 +123,84 @@ async fn load_current_user(req: HttpRequest) -> Result<CurrentUser, AppError> {
             .first(conn)
             .optional()?;
         let Some(row) = row else { return Ok(None) };
+        if row.5 {
+            return Ok(None);
+        }
         let unread: i64 = notifications::table
             .filter(notifications::user_id.eq(user_id))
             .filter(notifications::read_at.is_null())
             .count()
             .get_result(conn)?;
-        Ok(Some((row, unread)))
-    })
-    .await?;
-    let Some(((id, company_id, name, email, role, disabled, company_name, logo_mime), unread)) =
-        found
-    else {
-        session.purge();
-        return Err(AppError::SignInRequired);
-    };
-    if disabled {
-        session.purge();
-        return Err(AppError::SignInRequired);
+        Ok(Some(Loaded { row, unread }))
     }
-    let role = Role::parse(&role).map_err(AppError::Internal)?;
-    Ok(CurrentUser {
-        id: UserId(id),
-        company_id: CompanyId(company_id),
-        name,
-        email,
-        role,
-        company_name,
-        company_has_logo: logo_mime.is_some(),
-        unread_notifications: unread,
-        csrf_token: csrf::token(&session)?,
-    })
+
+    /// The person is gone or disabled: their session ends here.
+    pub fn gone(self) -> AppError {
+        self.session.purge();
+        AppError::SignInRequired
+    }
+
+    pub fn into_current(self, loaded: Loaded) -> Result<CurrentUser, AppError> {
+        let Loaded { row, unread } = loaded;
+        let (id, company_id, name, email, role, _, company_name, logo_mime) = row;
+        let role = Role::parse(&role).map_err(AppError::Internal)?;
+        Ok(CurrentUser {
+            id: UserId(id),
+            company_id: CompanyId(company_id),
+            name,
+            email,
+            role,
+            company_name,
+            company_has_logo: logo_mime.is_some(),
+            unread_notifications: unread,
+            csrf_token: self.csrf_token,
+        })
+    }
+}
+
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    bool,
+    String,
+    Option<String>,
+);
+
+/// A person's row as [`SignedIn::load`] read it; [`SignedIn::into_current`] checks it.
+pub struct Loaded {
+    row: Row,
+    unread: i64,
+}
+
+impl Loaded {
+    pub fn company_id(&self) -> i64 {
+        self.row.1
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(SignedIn::from_session(req.get_session()))
+    }
+}
+
+async fn load_current_user(req: HttpRequest) -> Result<CurrentUser, AppError> {
+    let signed_in = SignedIn::from_session(req.get_session())?;
+    let pool = req
+        .app_data::<web::Data<Pool>>()
+        .ok_or_else(|| AppError::Internal("no database pool".into()))?
+        .clone();
+    let user_id = signed_in.user_id;
+    match db::run(&pool, move |conn| Ok(SignedIn::load(conn, user_id)?)).await? {
+        Some(loaded) => signed_in.into_current(loaded),
+        None => Err(signed_in.gone()),
+    }
 }
 
 impl FromRequest for CurrentUser {
@@ -155,6 +223,7 @@ pub fn begin_session(session: &Session, user_id: UserId) -> Result<(), AppError>
     };
     insert(USER_ID, user_id.0)?;
     insert(SIGNED_IN_AT, now())?;
+    insert(LAST_SEEN, now())?;
     csrf::token(session)?;
     Ok(())
 }

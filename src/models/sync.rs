@@ -33,7 +33,9 @@ pub fn due(conn: &mut DbConn, at: i64, limit: i64) -> QueryResult<Vec<i64>> {
 }
 
 /// Takes the lease when it is free or expired. The conditional update is atomic on
-/// both backends: of two instances racing, exactly one sees a row updated.
+/// both backends: of two instances racing, exactly one sees a row updated. While
+/// leased, `next_sync_at` holds the lease's end, so a "Sync now" during the run (which
+/// sets it to 0) is still there when the run lets go.
 pub fn try_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryResult<bool> {
     let at = now();
     let taken = diesel::update(
@@ -46,6 +48,7 @@ pub fn try_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryRes
     .set((
         connections::lease_owner.eq(owner),
         connections::lease_until.eq(at + secs),
+        connections::next_sync_at.eq(at + secs),
     ))
     .execute(conn)?;
     Ok(taken == 1)
@@ -63,19 +66,38 @@ pub fn renew_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryR
     Ok(renewed == 1)
 }
 
+/// When a connection syncs next, as its run ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Next {
+    /// At this time, unless "Sync now" was asked for during the run: then at once.
+    At(i64),
+    /// At this time whatever happened meanwhile (the tool said when to come back).
+    NotBefore(i64),
+}
+
 /// Lets go of the lease and says when to sync next.
-pub fn release(conn: &mut DbConn, id: i64, owner: &str, next_sync_at: i64) -> QueryResult<()> {
-    diesel::update(
-        connections::table
-            .find(id)
-            .filter(connections::lease_owner.eq(owner)),
-    )
-    .set((
-        connections::lease_owner.eq(None::<String>),
-        connections::lease_until.eq(None::<i64>),
-        connections::next_sync_at.eq(next_sync_at),
-    ))
-    .execute(conn)?;
+pub fn release(conn: &mut DbConn, id: i64, owner: &str, next: Next) -> QueryResult<()> {
+    let mine = connections::table
+        .find(id)
+        .filter(connections::lease_owner.eq(owner));
+    match next {
+        Next::At(at) => {
+            diesel::update(mine.filter(connections::next_sync_at.ne(0)))
+                .set(connections::next_sync_at.eq(at))
+                .execute(conn)?;
+        }
+        Next::NotBefore(at) => {
+            diesel::update(mine)
+                .set(connections::next_sync_at.eq(at))
+                .execute(conn)?;
+        }
+    }
+    diesel::update(mine)
+        .set((
+            connections::lease_owner.eq(None::<String>),
+            connections::lease_until.eq(None::<i64>),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 

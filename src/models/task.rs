@@ -127,22 +127,25 @@ pub fn page(
     Ok((rows, total))
 }
 
-/// The values the filters can take, from the person's open tasks.
+/// The values the filters can take, from the person's open tasks: one read of the
+/// distinct (project, status) pairs, split here.
 pub fn facets(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<String>, Vec<String>)> {
-    let mine = tasks::table
+    let pairs: Vec<(String, String)> = tasks::table
         .filter(tasks::user_id.eq(user_id))
-        .filter(tasks::archived.eq(false));
-    let projects = mine
-        .select(tasks::project)
+        .filter(tasks::archived.eq(false))
+        .select((tasks::project, tasks::status))
         .distinct()
-        .order(tasks::project.asc())
         .load(conn)?;
-    let statuses = mine
-        .select(tasks::status)
-        .distinct()
-        .order(tasks::status.asc())
-        .load(conn)?;
-    Ok((projects, statuses))
+    let mut projects = std::collections::BTreeSet::new();
+    let mut statuses = std::collections::BTreeSet::new();
+    for (project, status) in pairs {
+        projects.insert(project);
+        statuses.insert(status);
+    }
+    Ok((
+        projects.into_iter().collect(),
+        statuses.into_iter().collect(),
+    ))
 }
 
 pub fn open_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {

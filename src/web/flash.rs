@@ -40,5 +40,10 @@ fn set(session: &Session, kind: FlashKind, message: String) {
 }
 
 pub fn take(session: &Session) -> Option<Flash> {
+    // Only a present flash is removed: removing marks the session changed, and a
+    // changed session is written back.
+    if !session.contains_key(KEY) {
+        return None;
+    }
     session.remove_as::<Flash>(KEY).and_then(Result::ok)
 }

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, SignedIn};
 use crate::config::Settings;
 use crate::connectors::{self, ProviderKind};
 use crate::db::{self, Pool};
@@ -145,8 +145,17 @@ fn dates() -> (String, String) {
     (today.to_string(), week_end.to_string())
 }
 
+/// What My Tasks reads besides the person, in the same trip.
+struct Listing {
+    enabled: Vec<String>,
+    connections: Vec<integration::Connection>,
+    running: Vec<(String, i64)>,
+    page: (Vec<task::TaskRow>, i64),
+    facets: (Vec<String>, Vec<String>),
+}
+
 pub async fn my_tasks(
-    user: CurrentUser,
+    signed_in: SignedIn,
     session: Session,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
@@ -161,34 +170,43 @@ pub async fn my_tasks(
         || filter.search.is_some();
     let page = query.page.unwrap_or(1).max(1);
     let (today, week_end) = dates();
-    let (user_id, company_id) = (user.id.0, user.company_id.0);
+    // The person and the page in one trip to the database: this is the page people
+    // keep open.
+    let user_id = signed_in.user_id;
     let loaded = {
         let (filter, today, week_end) = (filter.clone(), today.clone(), week_end.clone());
         db::run(&pool, move |conn| {
-            let enabled = integration::enabled_providers(conn, company_id)?;
-            let connections = integration::for_user(conn, user_id)?;
-            let running = store::running_for_user(conn, user_id)?;
-            let (rows, total) = task::page(
-                conn,
-                user_id,
-                &filter,
-                (&today, &week_end),
-                ((page - 1) * PER_PAGE, PER_PAGE),
-            )?;
-            let (projects, statuses) = task::facets(conn, user_id)?;
-            Ok((
-                enabled,
-                connections,
-                running,
-                rows,
-                total,
-                projects,
-                statuses,
-            ))
+            let Some(person) = SignedIn::load(conn, user_id)? else {
+                return Ok(None);
+            };
+            let listing = Listing {
+                enabled: integration::enabled_providers(conn, person.company_id())?,
+                connections: integration::for_user(conn, user_id)?,
+                running: store::running_for_user(conn, user_id)?,
+                page: task::page(
+                    conn,
+                    user_id,
+                    &filter,
+                    (&today, &week_end),
+                    ((page - 1) * PER_PAGE, PER_PAGE),
+                )?,
+                facets: task::facets(conn, user_id)?,
+            };
+            Ok(Some((person, listing)))
         })
         .await?
     };
-    let (enabled, connections, running, rows, total, projects, statuses) = loaded;
+    let Some((person, listing)) = loaded else {
+        return Err(signed_in.gone());
+    };
+    let user = signed_in.into_current(person)?;
+    let Listing {
+        enabled,
+        connections,
+        running,
+        page: (rows, total),
+        facets: (projects, statuses),
+    } = listing;
     let active: Vec<&integration::Connection> = connections
         .iter()
         .filter(|c| enabled.contains(&c.provider))

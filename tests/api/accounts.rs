@@ -313,6 +313,66 @@ async fn sessions_end_when_idle_or_too_old() {
 }
 
 #[tokio::test]
+async fn activity_moves_the_idle_expiry_once_a_minute_not_on_every_request() {
+    use diesel::prelude::*;
+    use taskbridge::schema::sessions;
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("Acme", "Olivia", "olivia@acme.test").await;
+    assert_eq!(owner.get("/tasks").await.status(), StatusCode::OK);
+    let row = |app: &TestApp| {
+        app.query(|conn| {
+            sessions::table
+                .filter(sessions::user_id.is_not_null())
+                .select((sessions::id, sessions::state, sessions::expires_at))
+                .first::<(String, String, i64)>(conn)
+                .unwrap()
+        })
+    };
+    // Pretend the session is an hour old and was last active 90 seconds ago.
+    let (id, state, _) = row(&app);
+    let mut map: std::collections::HashMap<String, String> = serde_json::from_str(&state).unwrap();
+    let now = taskbridge::db::now();
+    map.insert("seen".into(), (now - 90).to_string());
+    let (key, early) = (id.clone(), now + 3600);
+    app.query(move |conn| {
+        diesel::update(sessions::table.find(key))
+            .set((
+                sessions::state.eq(serde_json::to_string(&map).unwrap()),
+                sessions::expires_at.eq(early),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+
+    // The next request notes the activity: the row's expiry moves to two hours out
+    // and the cookie is sent again.
+    let response = owner.get("/tasks").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("set-cookie").is_some());
+    let (same_id, _, moved) = row(&app);
+    assert_eq!(same_id, id, "the same session goes on");
+    assert!(
+        moved >= now + 2 * 3600 - 5,
+        "expiry moved: {moved} vs {now}"
+    );
+
+    // Requests within the minute write nothing: the expiry stays where it is.
+    let key = id.clone();
+    app.query(move |conn| {
+        diesel::update(sessions::table.find(key))
+            .set(sessions::expires_at.eq(early))
+            .execute(conn)
+            .unwrap()
+    });
+    for path in ["/tasks", "/integrations", "/tasks"] {
+        let response = owner.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(response.headers().get("set-cookie").is_none(), "{path}");
+    }
+    assert_eq!(row(&app).2, early, "no write while the session is fresh");
+}
+
+#[tokio::test]
 async fn signed_out_visitors_are_sent_to_log_in() {
     let app = TestApp::spawn().await;
     let client = app.client();

@@ -95,7 +95,8 @@ async fn every_response_carries_the_security_headers() {
             "no HSTS over plain HTTP"
         );
     }
-    let cookie = client.get("/login").await;
+    // A first visit starts the session: its cookie's attributes.
+    let cookie = app.client().get("/login").await;
     let set_cookie = cookie
         .headers()
         .get("set-cookie")

@@ -462,6 +462,45 @@ async fn two_engines_never_hold_one_connection_and_a_stale_lease_is_taken_over()
 }
 
 #[tokio::test]
+async fn sync_now_during_a_running_sync_is_not_lost() {
+    use taskbridge::models::sync::{self as store, Next};
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
+    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    let id: i64 = app.query(|conn| {
+        connections::table
+            .select(connections::id)
+            .first(conn)
+            .unwrap()
+    });
+    // Another instance is running this connection's sync...
+    app.query(move |conn| assert!(store::try_lease(conn, id, "other-instance", 600).unwrap()));
+    // ...when the person asks for a sync.
+    let r = owner.post_form("/tasks", "/tasks/sync", &[]).await;
+    assert_eq!(location(&r), "/tasks");
+    // The run ends and schedules the next one an interval away: the request still
+    // stands, so the connection stays due now.
+    // (In one transaction, so the live engine does not take the due connection between
+    // the two halves.)
+    let far = taskbridge::db::now() + 3600;
+    let (requested, unrequested) = app.query(move |conn| {
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            store::release(conn, id, "other-instance", Next::At(far))?;
+            let requested = store::load(conn, id)?.next_sync_at;
+            // Without a request in between, the next run is an interval away.
+            assert!(store::try_lease(conn, id, "other-instance", 600)?);
+            store::release(conn, id, "other-instance", Next::At(far))?;
+            Ok((requested, store::load(conn, id)?.next_sync_at))
+        })
+        .unwrap()
+    });
+    assert_eq!(requested, 0, "the Sync now request survived the run");
+    let next = unrequested;
+    assert_eq!(next, far);
+}
+
+#[tokio::test]
 async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let app = TestApp::spawn().await;
     let owner = pivotal_company(&app, "sandbox-jane-doe").await;
@@ -659,7 +698,7 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
             .unwrap()
             .unwrap();
         sync::finish_pass(conn, id, 1, "seed").unwrap();
-        sync::release(conn, id, "seed", i64::MAX).unwrap();
+        sync::release(conn, id, "seed", sync::Next::NotBefore(i64::MAX)).unwrap();
     });
     let (_, first) = owner.get_text("/tasks").await;
     assert!(first.contains("120 tasks · page 1 of 3"), "{first}");
