@@ -153,7 +153,7 @@ fn db_pass(
     store::finish_pass(conn, id, run_id, OWNER)?.ok_or_else(|| anyhow::anyhow!("lease lost"))?;
     let secs = started.elapsed().as_secs_f64();
     store::finish_run(conn, run_id, store::RUN_OK, None)?;
-    store::release(conn, id, OWNER, FAR_FUTURE)?;
+    store::release(conn, id, OWNER, store::Next::NotBefore(FAR_FUTURE))?;
     Ok((secs, totals))
 }
 
