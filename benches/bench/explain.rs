@@ -190,14 +190,15 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
             Box::new(move |c| store::running_for_user(c, user_id).map(drop)),
         ),
         (
-            "My Tasks: count, page of 50",
-            Box::new(move |c| {
-                task::page(c, user_id, &Filter::default(), (&today, &week_end), (0, 50)).map(drop)
-            }),
+            "My Tasks: signed-in person",
+            Box::new(move |c| taskbridge::auth::SignedIn::load(c, user_id).map(drop)),
         ),
         (
-            "My Tasks: filter values",
-            Box::new(move |c| task::facets(c, user_id).map(drop)),
+            "My Tasks: filter values and total, page of 50",
+            Box::new(move |c| {
+                task::listing(c, user_id, &Filter::default(), (&today, &week_end), (0, 50))
+                    .map(drop)
+            }),
         ),
         (
             "Scheduler: due connections",

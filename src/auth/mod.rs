@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use crate::db::{self, now, Pool};
 use crate::domain::{CompanyId, Role, UserId};
 use crate::error::AppError;
-use crate::schema::{companies, notifications, users};
+use crate::schema::{companies, users};
 
 pub use session_store::USER_ID;
 
@@ -107,30 +107,35 @@ impl SignedIn {
     /// caller already holds: `SignedIn::load(conn, signed_in.user_id)`. `None`: the
     /// person is gone or disabled.
     pub fn load(conn: &mut db::DbConn, user_id: i64) -> QueryResult<Option<Loaded>> {
-        let row: Option<Row> = users::table
+        // The unread count rides along as a subquery: one statement, not two.
+        let unread = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT COUNT(*) FROM notifications \
+              WHERE notifications.user_id = users.id AND notifications.read_at IS NULL)",
+        );
+        let found: Option<(Row, i64)> = users::table
             .inner_join(companies::table)
             .filter(users::id.eq(user_id))
             .select((
-                users::id,
-                users::company_id,
-                users::name,
-                users::email,
-                users::role,
-                users::disabled,
-                companies::name,
-                companies::logo_mime,
+                (
+                    users::id,
+                    users::company_id,
+                    users::name,
+                    users::email,
+                    users::role,
+                    users::disabled,
+                    companies::name,
+                    companies::logo_mime,
+                ),
+                unread,
             ))
             .first(conn)
             .optional()?;
-        let Some(row) = row else { return Ok(None) };
+        let Some((row, unread)) = found else {
+            return Ok(None);
+        };
         if row.5 {
             return Ok(None);
         }
-        let unread: i64 = notifications::table
-            .filter(notifications::user_id.eq(user_id))
-            .filter(notifications::read_at.is_null())
-            .count()
-            .get_result(conn)?;
         Ok(Some(Loaded { row, unread }))
     }
 

@@ -39,6 +39,17 @@ pub struct Filter {
     pub search: Option<String>,
 }
 
+impl Filter {
+    /// No filter and no search: every open task.
+    pub fn is_empty(&self) -> bool {
+        self.provider.is_none()
+            && self.project.is_none()
+            && self.status.is_none()
+            && self.due.is_none()
+            && self.search.is_none()
+    }
+}
+
 #[derive(Debug, Clone, Queryable)]
 pub struct TaskRow {
     pub id: i64,
@@ -94,17 +105,29 @@ fn filtered<'a>(
     q
 }
 
+/// One page of the filtered tasks and how many there are in all.
 pub fn page(
+    conn: &mut DbConn,
+    user_id: i64,
+    f: &Filter,
+    dates: (&str, &str),
+    window: (i64, i64),
+) -> QueryResult<(Vec<TaskRow>, i64)> {
+    let (today, week_end) = dates;
+    let total = filtered(user_id, f, today, week_end)
+        .count()
+        .get_result(conn)?;
+    Ok((rows(conn, user_id, f, dates, window)?, total))
+}
+
+fn rows(
     conn: &mut DbConn,
     user_id: i64,
     f: &Filter,
     (today, week_end): (&str, &str),
     (offset, limit): (i64, i64),
-) -> QueryResult<(Vec<TaskRow>, i64)> {
-    let total = filtered(user_id, f, today, week_end)
-        .count()
-        .get_result(conn)?;
-    let rows = filtered(user_id, f, today, week_end)
+) -> QueryResult<Vec<TaskRow>> {
+    filtered(user_id, f, today, week_end)
         .order((
             tasks::provider.asc(),
             tasks::project.asc(),
@@ -123,29 +146,53 @@ pub fn page(
             tasks::due_on,
             tasks::url,
         ))
-        .load(conn)?;
-    Ok((rows, total))
+        .load(conn)
 }
 
-/// The values the filters can take, from the person's open tasks: one read of the
-/// distinct (project, status) pairs, split here.
-pub fn facets(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<String>, Vec<String>)> {
-    let pairs: Vec<(String, String)> = tasks::table
+/// What My Tasks shows: a page of tasks, how many match, and the values the filters
+/// can take (from all the person's open tasks).
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub rows: Vec<TaskRow>,
+    pub total: i64,
+    pub projects: Vec<String>,
+    pub statuses: Vec<String>,
+}
+
+pub fn listing(
+    conn: &mut DbConn,
+    user_id: i64,
+    f: &Filter,
+    dates: (&str, &str),
+    window: (i64, i64),
+) -> QueryResult<Listing> {
+    // One read gives the filter values and, unfiltered, the total as well.
+    let groups: Vec<(String, String, i64)> = tasks::table
         .filter(tasks::user_id.eq(user_id))
         .filter(tasks::archived.eq(false))
-        .select((tasks::project, tasks::status))
-        .distinct()
+        .group_by((tasks::project, tasks::status))
+        .select((tasks::project, tasks::status, diesel::dsl::count_star()))
         .load(conn)?;
+    let total = if f.is_empty() {
+        groups.iter().map(|(_, _, n)| n).sum()
+    } else {
+        let (today, week_end) = dates;
+        filtered(user_id, f, today, week_end)
+            .count()
+            .get_result(conn)?
+    };
     let mut projects = std::collections::BTreeSet::new();
     let mut statuses = std::collections::BTreeSet::new();
-    for (project, status) in pairs {
+    for (project, status, _) in groups {
         projects.insert(project);
         statuses.insert(status);
     }
-    Ok((
-        projects.into_iter().collect(),
-        statuses.into_iter().collect(),
-    ))
+    Ok(Listing {
+        rows: rows(conn, user_id, f, dates, window)?,
+        total,
+        projects: projects.into_iter().collect(),
+        statuses: statuses.into_iter().collect(),
+    })
 }
 
 pub fn open_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {

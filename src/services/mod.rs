@@ -22,9 +22,8 @@ pub async fn create_company(
     let email = Email::parse(email)?;
     password::validate(secret, email.as_str())?;
     let secret = secret.to_owned();
-    let hash = actix_web::web::block(move || password::hash(&secret))
+    let hash = password::hash_off_executor(secret)
         .await
-        .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     db::run(pool, move |conn| {
         db::write(conn, |conn| {

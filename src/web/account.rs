@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::auth::{self, csrf, password, throttle, CurrentUser};
 use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::models::{audit, company, user};
 use crate::web::{paths, render, render_status, see_other};
 
@@ -110,9 +110,7 @@ pub async fn sign_up(
         return again("An account with this email already exists. Log in instead.".into());
     }
     let secret = form.password.clone();
-    let hash = web::block(move || password::hash(&secret))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let hash = password::hash_off_executor(secret).await?;
     let ip = auth::client_ip(&req);
     let created = db::run(&pool, move |conn| {
         db::write(conn, |conn| {
@@ -200,9 +198,7 @@ pub async fn log_in(
                 .map(|u| u.password_hash.clone())
                 .unwrap_or_else(|| password::dummy_hash().to_owned());
             let secret = form.password.clone();
-            let matches = web::block(move || password::verify(&secret, &stored))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let matches = password::verify_off_executor(secret, stored).await?;
             let (email, ip) = (email.clone(), ip.clone());
             db::run(&pool, move |conn| match found {
                 Some(u) if matches && u.disabled => Ok(Outcome::Disabled),

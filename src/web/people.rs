@@ -445,9 +445,7 @@ pub async fn accept(
         return again(e);
     }
     let secret = form.password.clone();
-    let hash = web::block(move || password::hash(&secret))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let hash = password::hash_off_executor(secret).await?;
     let ip = auth::client_ip(&req);
     let invite_row = found.clone();
     let created = db::run(&pool, move |conn| {

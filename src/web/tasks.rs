@@ -150,8 +150,7 @@ struct Listing {
     enabled: Vec<String>,
     connections: Vec<integration::Connection>,
     running: Vec<(String, i64)>,
-    page: (Vec<task::TaskRow>, i64),
-    facets: (Vec<String>, Vec<String>),
+    tasks: task::Listing,
 }
 
 pub async fn my_tasks(
@@ -163,11 +162,7 @@ pub async fn my_tasks(
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let filter = query.filter();
-    let filtering = filter.provider.is_some()
-        || filter.project.is_some()
-        || filter.status.is_some()
-        || filter.due.is_some()
-        || filter.search.is_some();
+    let filtering = !filter.is_empty();
     let page = query.page.unwrap_or(1).max(1);
     let (today, week_end) = dates();
     // The person and the page in one trip to the database: this is the page people
@@ -183,14 +178,13 @@ pub async fn my_tasks(
                 enabled: integration::enabled_providers(conn, person.company_id())?,
                 connections: integration::for_user(conn, user_id)?,
                 running: store::running_for_user(conn, user_id)?,
-                page: task::page(
+                tasks: task::listing(
                     conn,
                     user_id,
                     &filter,
                     (&today, &week_end),
                     ((page - 1) * PER_PAGE, PER_PAGE),
                 )?,
-                facets: task::facets(conn, user_id)?,
             };
             Ok(Some((person, listing)))
         })
@@ -204,8 +198,13 @@ pub async fn my_tasks(
         enabled,
         connections,
         running,
-        page: (rows, total),
-        facets: (projects, statuses),
+        tasks:
+            task::Listing {
+                rows,
+                total,
+                projects,
+                statuses,
+            },
     } = listing;
     let active: Vec<&integration::Connection> = connections
         .iter()
