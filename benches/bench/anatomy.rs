@@ -91,7 +91,7 @@ pub fn measure(
             })?,
         },
         Piece {
-            name: "filter values with the total, page of 50",
+            name: "filter values, count + page of 50",
             micros: time(conn, |c| {
                 task::listing(c, user_id, &Filter::default(), dates, (0, 50)).map(drop)
             })?,

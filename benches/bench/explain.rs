@@ -194,7 +194,7 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
             Box::new(move |c| taskbridge::auth::SignedIn::load(c, user_id).map(drop)),
         ),
         (
-            "My Tasks: filter values and total, page of 50",
+            "My Tasks: filter values, count, page of 50",
             Box::new(move |c| {
                 task::listing(c, user_id, &Filter::default(), (&today, &week_end), (0, 50))
                     .map(drop)
