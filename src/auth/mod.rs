@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use crate::db::{self, now, Pool};
 use crate::domain::{CompanyId, Role, UserId};
 use crate::error::AppError;
-use crate::schema::{companies, users};
+use crate::schema::{companies, notifications, users};
 
 pub use session_store::USER_ID;
 
@@ -107,12 +107,14 @@ impl SignedIn {
     /// caller already holds: `SignedIn::load(conn, signed_in.user_id)`. `None`: the
     /// person is gone or disabled.
     pub fn load(conn: &mut db::DbConn, user_id: i64) -> QueryResult<Option<Loaded>> {
-        // The unread count rides along as a subquery: one statement, not two.
-        let unread = diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "(SELECT COUNT(*) FROM notifications \
-              WHERE notifications.user_id = users.id AND notifications.read_at IS NULL)",
-        );
-        let found: Option<(Row, i64)> = users::table
+        // The unread count rides along as a subquery: one statement, not two, and one
+        // diesel can keep prepared.
+        let unread = notifications::table
+            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::read_at.is_null())
+            .count()
+            .single_value();
+        let found: Option<(Row, Option<i64>)> = users::table
             .inner_join(companies::table)
             .filter(users::id.eq(user_id))
             .select((
@@ -133,6 +135,7 @@ impl SignedIn {
         let Some((row, unread)) = found else {
             return Ok(None);
         };
+        let unread = unread.unwrap_or(0);
         if row.5 {
             return Ok(None);
         }
