@@ -707,6 +707,12 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
     let (_, last) = owner.get_text("/tasks?page=3").await;
     assert_eq!(last.matches("class=\"task\"").count(), 20);
     assert!(last.contains(">Previous<") && !last.contains(">Next<"));
+    assert!(last.contains("120 tasks · page 3 of 3"), "{last}");
+    let (_, beyond) = owner.get_text("/tasks?page=9").await;
+    assert!(beyond.contains("120 tasks"), "{beyond}");
+    assert_eq!(beyond.matches("class=\"task\"").count(), 0);
     let (_, filtered) = owner.get_text("/tasks?q=number%2010&page=1").await;
     assert!(filtered.contains("10 tasks"), "number 100 to number 109");
+    let (_, filtered) = owner.get_text("/tasks?q=number%2010&page=2").await;
+    assert!(filtered.contains("10 tasks"), "{filtered}");
 }
