@@ -61,14 +61,15 @@ pub fn verify(password: &str, stored: &str) -> bool {
     argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
-/// Argon2 takes 19 MiB and most of a core for tens of milliseconds. At most one hash
-/// per core runs at a time: a burst of sign-ins waits its turn instead of taking every
-/// blocking thread, every core and a gigabyte of memory from the pages being served.
+/// Argon2 takes 19 MiB and a core for tens of milliseconds. At most one hash fewer
+/// than there are cores runs at once (and at least one): a burst of sign-ins waits its
+/// turn instead of taking every blocking thread, every core and a gigabyte of memory
+/// from the pages being served.
 fn hashing_gate() -> &'static tokio::sync::Semaphore {
     static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     GATE.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        tokio::sync::Semaphore::new(cores)
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
     })
 }
 
@@ -84,12 +85,12 @@ async fn off_executor<T: Send + 'static>(
         .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
 }
 
-/// [`hash`], off the async executor and one per core at a time.
+/// [`hash`], off the async executor, behind the hashing gate.
 pub async fn hash_off_executor(password: String) -> Result<String, AppError> {
     off_executor(move || hash(&password)).await?
 }
 
-/// [`verify`], off the async executor and one per core at a time.
+/// [`verify`], off the async executor, behind the hashing gate.
 pub async fn verify_off_executor(password: String, stored: String) -> Result<bool, AppError> {
     off_executor(move || verify(&password, &stored)).await
 }
