@@ -316,7 +316,11 @@ impl SyncEngine {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match connectors::fetch_tasks_page(&self.http, cfg, creds, account, me, cursor).await {
+            let page =
+                connectors::fetch_tasks_page(&self.http, cfg, creds, account, me, cursor, None)
+                    .await
+                    .and_then(connectors::PageFetch::into_page);
+            match page {
                 Err(e @ (ConnectorError::Server { .. } | ConnectorError::Network(_)))
                     if attempt < ATTEMPTS =>
                 {

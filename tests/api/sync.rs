@@ -476,7 +476,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     )
     .await;
 
-    // A dead instance wrote the first page of a new pass, then crashed holding the lease.
+    // A dead instance wrote the first pages of a new pass, then crashed holding the lease.
     let connection = app.query(|conn| {
         let id: i64 = connections::table
             .select(connections::id)
@@ -502,32 +502,44 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
         name: connection.account_name.clone(),
         api_base: connection.api_base.clone(),
     };
-    let first = taskbridge::connectors::fetch_tasks_page(
-        &tools.http,
-        tools.config(kind).unwrap(),
-        &creds,
-        &account,
-        &connection.external_user_id,
-        None,
-    )
-    .await
-    .unwrap();
-    assert!(first.next.is_some(), "the sandbox pages Jane's stories");
+    // Who Jane is and her projects, then her first project's stories.
+    let mut pages: Vec<taskbridge::connectors::TaskPage> = Vec::new();
+    let mut cursor: Option<String> = None;
+    while pages.iter().all(|p| p.tasks.is_empty()) {
+        let page = taskbridge::connectors::fetch_tasks_page(
+            &tools.http,
+            tools.config(kind).unwrap(),
+            &creds,
+            &account,
+            &connection.external_user_id,
+            cursor.as_deref(),
+            None,
+        )
+        .await
+        .unwrap()
+        .into_page()
+        .unwrap();
+        cursor = page.next.clone();
+        pages.push(page);
+    }
+    assert!(cursor.is_some(), "the sandbox pages Jane's stories");
     let dead_pass = 900_000;
     let c2 = connection.clone();
     app.query(move |conn| {
         assert!(taskbridge::models::sync::try_lease(conn, c2.id, "dead-instance", 600).unwrap());
-        let written = taskbridge::models::sync::apply_page(
-            conn,
-            &c2,
-            dead_pass,
-            &first.tasks,
-            first.next.as_deref(),
-            "dead-instance",
-            600,
-        )
-        .unwrap();
-        assert!(written.is_some());
+        for page in &pages {
+            let written = taskbridge::models::sync::apply_page(
+                conn,
+                &c2,
+                dead_pass,
+                &page.tasks,
+                page.next.as_deref(),
+                "dead-instance",
+                600,
+            )
+            .unwrap();
+            assert!(written.is_some());
+        }
         diesel::update(connections::table.find(c2.id))
             .set(connections::next_sync_at.eq(0))
             .execute(conn)
