@@ -564,9 +564,17 @@ impl Suite {
         ));
         self.rows.push(row(
             "2",
-            format!("Sync {backend}: database side, unchanged re-sync"),
+            format!("Sync {backend}: database side, unchanged re-sync (304s)"),
             format!("{} tasks/s", thousands(f.db_again_rate())),
             format!("{} for {n}", secs(f.db_again_secs)),
+            "",
+            Verdict::Info,
+        ));
+        self.rows.push(row(
+            "2",
+            format!("Sync {backend}: database side, unchanged re-sync (pages in full)"),
+            format!("{} tasks/s", thousands(f.db_again_full_rate())),
+            format!("{} for {n}", secs(f.db_again_full_secs)),
             "",
             Verdict::Info,
         ));

@@ -1,6 +1,8 @@
 //! Replaying pages out of order or twice gives the same rows (a property test on the
 //! database side of sync, on SQLite or, with TEST_DATABASE_URL, PostgreSQL).
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 use proptest::prelude::*;
 use taskbridge::connectors::RemoteTask;
@@ -72,7 +74,9 @@ fn run(
     sync::apply_page(conn, c, 1, old, None, "me", 600)
         .unwrap()
         .unwrap();
-    sync::finish_pass(conn, c.id, 1, "me").unwrap().unwrap();
+    sync::finish_pass(conn, c.id, 1, &HashSet::new(), "me", None)
+        .unwrap()
+        .unwrap();
     let pages: Vec<&[RemoteTask]> = new.chunks(page.max(1)).collect();
     for &i in order {
         if let Some(p) = pages.get(i % pages.len().max(1)) {
@@ -81,7 +85,9 @@ fn run(
                 .unwrap();
         }
     }
-    sync::finish_pass(conn, c.id, 2, "me").unwrap().unwrap();
+    sync::finish_pass(conn, c.id, 2, &HashSet::new(), "me", None)
+        .unwrap()
+        .unwrap();
     tasks::table
         .filter(tasks::connection_id.eq(c.id))
         .select((

@@ -670,7 +670,7 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
         sync::apply_page(conn, &connection, 1, &tasks, None, "seed", 60)
             .unwrap()
             .unwrap();
-        sync::finish_pass(conn, id, 1, "seed").unwrap();
+        sync::finish_pass(conn, id, 1, &Default::default(), "seed", None).unwrap();
         sync::release(conn, id, "seed", i64::MAX).unwrap();
     });
     let (_, first) = owner.get_text("/tasks").await;
