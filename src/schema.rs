@@ -155,10 +155,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sync_pages (connection_id, page_key) {
+        connection_id -> BigInt,
+        page_key -> Text,
+        etag -> Text,
+        next_cursor -> Nullable<Text>,
+        external_ids -> Text,
+    }
+}
+
 diesel::joinable!(users -> companies (company_id));
 diesel::joinable!(connections -> users (user_id));
 diesel::joinable!(tasks -> connections (connection_id));
 diesel::joinable!(sync_runs -> connections (connection_id));
+diesel::joinable!(sync_pages -> connections (connection_id));
 diesel::joinable!(company_integrations -> companies (company_id));
 diesel::joinable!(invites -> companies (company_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -177,4 +188,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     connections,
     tasks,
     sync_runs,
+    sync_pages,
 );

@@ -2,23 +2,30 @@
 //! schedule, at once when turned on, and on "Sync now". A lease in the database makes
 //! sure two app instances never sync one connection at once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
 
-use crate::connectors::{self, ConnectorError, Credentials, ProviderKind, RemoteAccount};
+use crate::connectors::{
+    self, ConnectorError, Credentials, PageFetch, ProviderKind, RemoteAccount,
+};
 use crate::db::{self, now, Pool};
 use crate::error::AppError;
 use crate::models::integration::{Connection, STATUS_ACTIVE, STATUS_NEEDS_RECONNECT};
+use crate::models::sync::{KnownPage, PageMemo};
 use crate::models::{notification, sync as store};
 use crate::services::integrations::{credentials_binding, open_credentials, seal_credentials};
 use crate::services::tools::Tools;
 
-/// How long a lease lasts without renewal; renewed at every page.
+/// How long a lease lasts without renewal; renewed at every checkpoint.
 pub const LEASE_SECS: i64 = 120;
+/// How often a pass checkpoints when its pages write nothing: its cursor, the tasks it
+/// saw, the lease and the run's progress (shown while it runs). Far within
+/// [`LEASE_SECS`], even with a page's retries on top.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 /// Connections synced at once by one instance.
 const CONCURRENCY: usize = 4;
 /// Attempts at one page on network errors and 5xx.
@@ -90,6 +97,90 @@ pub enum RunOutcome {
     LeaseLost,
 }
 
+/// A pass as a run carries it: durable up to the last checkpoint, in memory since.
+struct Pass {
+    id: i64,
+    /// The cursor of the next page to read.
+    cursor: Option<String>,
+    /// The tool's ids seen since the last checkpoint on pages that wrote nothing for
+    /// them: marked as seen at the next checkpoint, and spared by the archive if the pass
+    /// ends first.
+    unmarked: Vec<String>,
+    /// Whether anything (the cursor, seen ids, a new pass) is not durable yet.
+    unsaved: bool,
+    saved_at: Instant,
+}
+
+impl Pass {
+    /// The pass stored on the connection, from its cursor (a new one has none).
+    fn resume(id: i64, cursor: Option<String>) -> Self {
+        Self {
+            id,
+            cursor,
+            unmarked: Vec::new(),
+            unsaved: false,
+            saved_at: Instant::now(),
+        }
+    }
+
+    /// A new pass from the first page, dropping what the abandoned one saw.
+    fn restart(id: i64) -> Self {
+        Self {
+            unsaved: true,
+            ..Self::resume(id, None)
+        }
+    }
+
+    fn seen(&mut self, ids: impl IntoIterator<Item = String>) {
+        let before = self.unmarked.len();
+        self.unmarked.extend(ids);
+        self.unsaved |= self.unmarked.len() > before;
+    }
+
+    fn advance(&mut self, cursor: String) {
+        if self.cursor.as_deref() != Some(cursor.as_str()) {
+            self.cursor = Some(cursor);
+            self.unsaved = true;
+        }
+    }
+
+    /// Durable up to `cursor` now.
+    fn saved(&mut self, cursor: Option<String>) {
+        self.cursor = cursor;
+        self.unsaved = false;
+        self.saved_at = Instant::now();
+    }
+}
+
+/// What to keep of a page the tool answered in full: its `ETag` (with its ids and the
+/// cursor after it) when that is new, nothing when it is what is kept already, and
+/// forgetting it when the tool sent none.
+fn memo_for(
+    key: String,
+    kept: Option<&KnownPage>,
+    etag: Option<String>,
+    ids: &[String],
+    next: &Option<String>,
+) -> PageMemo {
+    match (etag, kept) {
+        (Some(etag), Some(k))
+            if k.etag == etag && k.next_cursor == *next && k.external_ids == ids =>
+        {
+            PageMemo::Keep
+        }
+        (Some(etag), _) => PageMemo::Store(
+            key,
+            KnownPage {
+                etag,
+                next_cursor: next.clone(),
+                external_ids: ids.to_vec(),
+            },
+        ),
+        (None, Some(_)) => PageMemo::Forget(key),
+        (None, None) => PageMemo::Keep,
+    }
+}
+
 pub struct SyncEngine {
     pool: Pool,
     tools: Arc<Tools>,
@@ -99,6 +190,7 @@ pub struct SyncEngine {
     slots: Arc<Semaphore>,
     refreshing: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     http: reqwest::Client,
+    checkpoint_every: Duration,
 }
 
 impl SyncEngine {
@@ -113,12 +205,20 @@ impl SyncEngine {
             slots: Arc::new(Semaphore::new(CONCURRENCY)),
             refreshing: Mutex::new(HashMap::new()),
             http,
+            checkpoint_every: CHECKPOINT_EVERY,
         }
     }
 
     /// Uses another HTTP client (tests use a short timeout).
     pub fn with_http(mut self, http: reqwest::Client) -> Self {
         self.http = http;
+        self
+    }
+
+    /// Checkpoints a pass that writes nothing this often instead of every
+    /// [`CHECKPOINT_EVERY`] (tests use zero: every page).
+    pub fn with_checkpoint_every(mut self, every: Duration) -> Self {
+        self.checkpoint_every = every;
         self
     }
 
@@ -201,6 +301,15 @@ impl SyncEngine {
         Ok(outcome)
     }
 
+    /// One run: the pass the connection is in (from its cursor) or a new one, page by page
+    /// to its end, then the archive.
+    ///
+    /// A page that changes nothing writes nothing: one the tool answers 304 (its `ETag`
+    /// kept from last time) or whose tasks all match what is stored. Its tasks are only
+    /// remembered as seen, and made durable at the next checkpoint: every
+    /// [`CHECKPOINT_EVERY`], at every page that does write, and before the lease is let
+    /// go mid-pass. A crash loses at most the pages since then, which the next run reads
+    /// again from the older cursor.
     async fn run(&self, connection: &Connection, run_id: i64) -> Result<RunOutcome, AppError> {
         let kind = ProviderKind::from_slug(&connection.provider)
             .ok_or_else(|| AppError::Internal(format!("unknown tool {}", connection.provider)))?;
@@ -216,25 +325,35 @@ impl SyncEngine {
             name: connection.account_name.clone(),
             api_base: connection.api_base.clone(),
         };
-        let pass_id = connection.pass_id.unwrap_or(run_id);
-        let mut cursor = connection.sync_cursor.clone();
-        let resuming = cursor.is_some();
+        let id = connection.id;
+        let mut known = db::run(&self.pool, move |conn| Ok(store::known_pages(conn, id)?)).await?;
+        let mut pass = Pass::resume(
+            connection.pass_id.unwrap_or(run_id),
+            connection.sync_cursor.clone(),
+        );
+        let resuming = pass.cursor.is_some();
         let mut restarted = false;
         let mut refreshed = false;
-        let mut fetched = 0i64;
-        let mut totals = store::PageCounts::default();
+        let mut run = store::Progress {
+            run_id,
+            fetched: 0,
+            counts: store::PageCounts::default(),
+        };
         loop {
-            let page = self
+            let key = store::page_key(pass.cursor.as_deref());
+            let etag = known.get(&key).map(|k| k.etag.as_str());
+            let answer = self
                 .fetch_with_retries(
                     &cfg,
                     &creds,
                     &account,
                     &connection.external_user_id,
-                    cursor.as_deref(),
+                    pass.cursor.as_deref(),
+                    etag,
                 )
                 .await;
-            let page = match page {
-                Ok(page) => page,
+            let answer = match answer {
+                Ok(answer) => answer,
                 Err(ConnectorError::Unauthorized) if !refreshed => {
                     refreshed = true;
                     match self.refresh(connection, &cfg, &creds, &binding).await {
@@ -242,66 +361,164 @@ impl SyncEngine {
                             creds = fresh;
                             continue;
                         }
-                        Err(e) => return Ok(self.failure(e)),
+                        Err(e) => {
+                            return self
+                                .leave(connection, &mut pass, run, self.failure(e))
+                                .await
+                        }
                     }
                 }
                 // A cursor kept across a pause may have expired at the tool: start the pass again.
                 Err(ConnectorError::NotFound | ConnectorError::BadResponse(_))
-                    if resuming && !restarted && cursor.is_some() =>
+                    if resuming && !restarted && pass.cursor.is_some() =>
                 {
                     restarted = true;
-                    cursor = None;
+                    pass = Pass::restart(run_id);
                     continue;
                 }
-                Err(e) => return Ok(self.failure(e)),
+                Err(e) => {
+                    return self
+                        .leave(connection, &mut pass, run, self.failure(e))
+                        .await
+                }
             };
-            fetched += page.tasks.len() as i64;
-            let (conn_row, owner, next) =
-                (connection.clone(), self.owner.clone(), page.next.clone());
-            let pass = if restarted { run_id } else { pass_id };
-            let written = db::run(&self.pool, move |conn| {
-                Ok(store::apply_page(
-                    conn,
-                    &conn_row,
-                    pass,
-                    &page.tasks,
-                    next.as_deref(),
-                    &owner,
-                    LEASE_SECS,
-                )?)
-            })
-            .await?;
-            let Some(counts) = written else {
-                return Ok(RunOutcome::LeaseLost);
-            };
-            totals.added += counts.added;
-            totals.updated += counts.updated;
-            totals.archived += counts.archived;
-            let progress = totals;
-            db::run(&self.pool, move |conn| {
-                Ok(store::progress(conn, run_id, fetched, progress)?)
-            })
-            .await?;
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => {
-                    let owner = self.owner.clone();
-                    let id = connection.id;
-                    let archived = db::run(&self.pool, move |conn| {
-                        Ok(store::finish_pass(conn, id, pass, &owner)?)
-                    })
-                    .await?;
-                    let Some(archived) = archived else {
-                        return Ok(RunOutcome::LeaseLost);
+            let next = match answer {
+                PageFetch::NotModified => {
+                    let Some(page) = known.get(&key) else {
+                        let e = ConnectorError::BadResponse("a 304 for a page not kept".into());
+                        return self
+                            .leave(connection, &mut pass, run, self.failure(e))
+                            .await;
                     };
-                    totals.archived += archived;
-                    return Ok(RunOutcome::Completed {
-                        fetched,
-                        counts: totals,
-                    });
+                    run.fetched += page.external_ids.len() as i64;
+                    pass.seen(page.external_ids.iter().cloned());
+                    page.next_cursor.clone()
+                }
+                PageFetch::Page(page) => {
+                    run.fetched += page.tasks.len() as i64;
+                    let ids: Vec<String> =
+                        page.tasks.iter().map(|t| t.external_id.clone()).collect();
+                    let kept = known.get(&key);
+                    let memo = memo_for(key, kept, page.etag, &ids, &page.next);
+                    let changes = if page.tasks.is_empty() {
+                        store::PageChanges::default()
+                    } else {
+                        let tasks = page.tasks;
+                        db::run(&self.pool, move |conn| {
+                            Ok(store::page_changes(conn, id, &tasks)?)
+                        })
+                        .await?
+                    };
+                    if changes.is_empty() && memo == PageMemo::Keep {
+                        pass.seen(ids);
+                    } else {
+                        run.counts.add(changes.counts);
+                        pass.seen(changes.unchanged.iter().cloned());
+                        let write = store::PageWrite {
+                            changes,
+                            memo: memo.clone(),
+                        };
+                        if !self
+                            .save(connection, &mut pass, page.next.clone(), run, Some(write))
+                            .await?
+                        {
+                            return Ok(RunOutcome::LeaseLost);
+                        }
+                        match memo {
+                            PageMemo::Store(key, page) => {
+                                known.insert(key, page);
+                            }
+                            PageMemo::Forget(key) => {
+                                known.remove(&key);
+                            }
+                            PageMemo::Keep => {}
+                        }
+                    }
+                    page.next
+                }
+            };
+            let Some(next) = next else {
+                let owner = self.owner.clone();
+                let pass_id = pass.id;
+                let seen: HashSet<String> = pass.unmarked.drain(..).collect();
+                let archived = db::run(&self.pool, move |conn| {
+                    Ok(store::finish_pass(
+                        conn,
+                        id,
+                        pass_id,
+                        &seen,
+                        &owner,
+                        Some(run),
+                    )?)
+                })
+                .await?;
+                let Some(archived) = archived else {
+                    return Ok(RunOutcome::LeaseLost);
+                };
+                run.counts.archived += archived;
+                return Ok(RunOutcome::Completed {
+                    fetched: run.fetched,
+                    counts: run.counts,
+                });
+            };
+            pass.advance(next);
+            if pass.saved_at.elapsed() >= self.checkpoint_every {
+                let cursor = pass.cursor.clone();
+                if !self.save(connection, &mut pass, cursor, run, None).await? {
+                    return Ok(RunOutcome::LeaseLost);
                 }
             }
         }
+    }
+
+    /// Writes a page (if any) and a checkpoint of the pass, with the cursor of the page
+    /// after it, in one transaction; false when the lease was lost.
+    async fn save(
+        &self,
+        connection: &Connection,
+        pass: &mut Pass,
+        cursor: Option<String>,
+        progress: store::Progress,
+        page: Option<store::PageWrite>,
+    ) -> Result<bool, AppError> {
+        let checkpoint = store::Checkpoint {
+            pass_id: pass.id,
+            cursor: cursor.clone(),
+            seen: std::mem::take(&mut pass.unmarked),
+            progress: Some(progress),
+        };
+        let (connection, owner) = (connection.clone(), self.owner.clone());
+        let saved = db::run(&self.pool, move |conn| {
+            Ok(store::save(
+                conn,
+                &connection,
+                &owner,
+                LEASE_SECS,
+                page.as_ref(),
+                &checkpoint,
+            )?)
+        })
+        .await?;
+        pass.saved(cursor);
+        Ok(saved)
+    }
+
+    /// Ends a run mid-pass with `outcome`, first making the pass durable so that the next
+    /// run resumes where this one stopped.
+    async fn leave(
+        &self,
+        connection: &Connection,
+        pass: &mut Pass,
+        progress: store::Progress,
+        outcome: RunOutcome,
+    ) -> Result<RunOutcome, AppError> {
+        if pass.unsaved {
+            let cursor = pass.cursor.clone();
+            if !self.save(connection, pass, cursor, progress, None).await? {
+                return Ok(RunOutcome::LeaseLost);
+            }
+        }
+        Ok(outcome)
     }
 
     /// One page, retrying network errors and 5xx with backoff and jitter.
@@ -312,11 +529,14 @@ impl SyncEngine {
         account: &RemoteAccount,
         me: &str,
         cursor: Option<&str>,
-    ) -> Result<connectors::TaskPage, ConnectorError> {
+        etag: Option<&str>,
+    ) -> Result<PageFetch, ConnectorError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match connectors::fetch_tasks_page(&self.http, cfg, creds, account, me, cursor).await {
+            match connectors::fetch_tasks_page(&self.http, cfg, creds, account, me, cursor, etag)
+                .await
+            {
                 Err(e @ (ConnectorError::Server { .. } | ConnectorError::Network(_)))
                     if attempt < ATTEMPTS =>
                 {
@@ -453,5 +673,74 @@ impl SyncEngine {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(etag: &str, next: Option<&str>, ids: &[&str]) -> KnownPage {
+        KnownPage {
+            etag: etag.into(),
+            next_cursor: next.map(str::to_owned),
+            external_ids: ids.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_page_is_kept_only_when_its_etag_says_something_new() {
+        let ids = vec!["1".to_owned(), "2".to_owned()];
+        let next = Some("c2".to_owned());
+        let same = kept("\"a\"", Some("c2"), &["1", "2"]);
+        assert_eq!(
+            memo_for("k".into(), Some(&same), Some("\"a\"".into()), &ids, &next),
+            PageMemo::Keep
+        );
+        assert_eq!(
+            memo_for("k".into(), Some(&same), Some("\"b\"".into()), &ids, &next),
+            PageMemo::Store("k".into(), kept("\"b\"", Some("c2"), &["1", "2"]))
+        );
+        assert_eq!(
+            memo_for("k".into(), None, Some("\"a\"".into()), &ids, &next),
+            PageMemo::Store("k".into(), same.clone())
+        );
+        // The same ETag over other content (a tool getting it wrong) is kept anew.
+        assert_eq!(
+            memo_for(
+                "k".into(),
+                Some(&same),
+                Some("\"a\"".into()),
+                &ids[..1],
+                &next
+            ),
+            PageMemo::Store("k".into(), kept("\"a\"", Some("c2"), &["1"]))
+        );
+        assert_eq!(
+            memo_for("k".into(), Some(&same), None, &ids, &next),
+            PageMemo::Forget("k".into())
+        );
+        assert_eq!(
+            memo_for("k".into(), None, None, &ids, &next),
+            PageMemo::Keep
+        );
+    }
+
+    #[test]
+    fn a_pass_knows_what_is_not_durable_yet() {
+        let mut pass = Pass::resume(7, Some("c1".into()));
+        assert!(!pass.unsaved);
+        pass.seen(Vec::new());
+        assert!(!pass.unsaved, "nothing seen, nothing to save");
+        pass.seen(["1".to_owned()]);
+        assert!(pass.unsaved);
+        pass.saved(Some("c2".into()));
+        assert!(!pass.unsaved);
+        pass.advance("c2".into());
+        assert!(!pass.unsaved, "the cursor saved with the page");
+        pass.advance("c3".into());
+        assert!(pass.unsaved);
+        let restarted = Pass::restart(9);
+        assert!(restarted.unsaved && restarted.cursor.is_none() && restarted.id == 9);
     }
 }

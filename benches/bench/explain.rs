@@ -159,8 +159,8 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
     let mut recorded = DbConn::Pg(recorded);
     let (user_id, company_id) = (person.user_id, person.company_id);
     let (today, week_end) = crate::reference::dates();
-    // The pass the synced tasks were last seen in: explained with it, the archive
-    // finds nothing to archive, as after an unchanged pass.
+    // The pass the synced tasks were last seen in: a page explained with it finds them
+    // all seen already, as in an unchanged pass.
     let last_pass: i64 = {
         use taskbridge::schema::tasks;
         tasks::table
@@ -169,6 +169,17 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
             .first::<Option<i64>>(&mut recorded)?
             .unwrap_or(0)
     };
+    // The connection's ids: an unchanged re-sync whose pages were all 304s ends its
+    // pass with every one of them seen in memory and none marked.
+    let all_ids: std::collections::HashSet<String> = {
+        use taskbridge::schema::tasks;
+        tasks::table
+            .filter(tasks::connection_id.eq(sync_connection))
+            .select(tasks::external_id)
+            .load::<String>(&mut recorded)?
+            .into_iter()
+            .collect()
+    };
     if let Ok(mut s) = seen.lock() {
         s.clear();
     }
@@ -176,6 +187,7 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
         .into_iter()
         .next()
         .unwrap_or_default();
+    let page_ids: Vec<String> = page.iter().map(|t| t.external_id.clone()).collect();
     let steps: Vec<(&str, Step)> = vec![
         (
             "My Tasks: tools ON",
@@ -216,12 +228,33 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
             }),
         ),
         (
+            "Sync: pages kept for conditional requests",
+            Box::new(move |c| store::known_pages(c, sync_connection).map(drop)),
+        ),
+        (
+            "Sync: checkpoint marking a page seen",
+            Box::new(move |c| {
+                if !store::try_lease(c, sync_connection, "explain", 60)? {
+                    return Err(diesel::result::Error::NotFound);
+                }
+                let connection = store::load(c, sync_connection)?;
+                let checkpoint = store::Checkpoint {
+                    pass_id: last_pass + 1,
+                    cursor: Some("{}".into()),
+                    seen: page_ids.clone(),
+                    progress: None,
+                };
+                store::save(c, &connection, "explain", 60, None, &checkpoint).map(drop)
+            }),
+        ),
+        (
             "Sync: archive after a pass",
             Box::new(move |c| {
                 if !store::try_lease(c, sync_connection, "explain", 60)? {
                     return Err(diesel::result::Error::NotFound);
                 }
-                store::finish_pass(c, sync_connection, last_pass, "explain").map(drop)
+                store::finish_pass(c, sync_connection, last_pass + 1, &all_ids, "explain", None)
+                    .map(drop)
             }),
         ),
     ];

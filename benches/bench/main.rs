@@ -19,6 +19,8 @@
 //! - `BENCH_PERF=1` (or `dwarf`): a `perf` profile of the server during one more My
 //!   Tasks load, into `target/bench-perf-<database>.data`.
 //! - `MALLOC_*`: glibc's allocator settings, passed on to the server.
+//! - `BENCH_ONLY=sync`: only the sync (point 2) on each database, into the same small
+//!   database as in a full run.
 
 mod anatomy;
 mod explain;
@@ -56,6 +58,8 @@ const SIGN_INS_PER_SECOND: f64 = 20.0;
 
 struct Config {
     quick: bool,
+    /// Only the sync (point 2), `BENCH_ONLY=sync`.
+    only_sync: bool,
     seconds: f64,
     connections: usize,
     postgres: Option<String>,
@@ -63,9 +67,16 @@ struct Config {
 }
 
 impl Config {
-    fn from_env() -> Self {
+    fn from_env() -> anyhow::Result<Self> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let quick = var("BENCH_QUICK").is_some_and(|v| v != "0");
+        let only_sync = match var("BENCH_ONLY").as_deref() {
+            None => false,
+            Some("sync") => true,
+            Some(other) => {
+                anyhow::bail!("BENCH_ONLY={other}: the only part that runs alone is sync")
+            }
+        };
         let postgres = match var("BENCH_PG").as_deref() {
             Some("0") => None,
             _ => Some(
@@ -81,8 +92,9 @@ impl Config {
                     .unwrap_or(if quick { 100 } else { 1000 }),
             ),
         };
-        Self {
+        Ok(Self {
             quick,
+            only_sync,
             seconds: var("BENCH_SECONDS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(if quick { 2.0 } else { 5.0 }),
@@ -91,7 +103,7 @@ impl Config {
                 .unwrap_or(16),
             postgres,
             scale_companies,
-        }
+        })
     }
 }
 
@@ -131,7 +143,7 @@ fn say(suite_started: Instant, what: &str) {
 }
 
 fn run_suite() -> anyhow::Result<()> {
-    let cfg = Config::from_env();
+    let cfg = Config::from_env()?;
     let started = Instant::now();
     let mut machine = Machine::detect();
     let mut suite = Suite {
@@ -152,6 +164,11 @@ fn run_suite() -> anyhow::Result<()> {
         cfg,
     };
     say(started, &format!("machine: {}", machine.describe()));
+    if suite.cfg.only_sync {
+        suite
+            .notes
+            .push("Only the sync (point 2) was run (BENCH_ONLY=sync)".into());
+    }
 
     suite.sqlite()?;
 
@@ -405,9 +422,39 @@ impl Suite {
         Ok(me)
     }
 
+    /// Seeds [`SMALL`] for the sync alone (`BENCH_ONLY=sync`), so that it syncs into the
+    /// same database as in a full run.
+    fn seed_small_quietly(&self, db: &Database) -> anyhow::Result<()> {
+        let mut conn = db.conn()?;
+        seed::bulk(&mut conn, SMALL, &self.password_hash)?;
+        Ok(())
+    }
+
+    /// Point 2 on one database.
+    fn sync_point(
+        &mut self,
+        db: &Database,
+        backend: &str,
+        label: &str,
+        rate_target: f64,
+    ) -> anyhow::Result<syncing::SyncFigures> {
+        self.say(&format!(
+            "{backend}: sync of 10,000 tasks from the fake Pivotal Tracker"
+        ));
+        let figures =
+            syncing::measure(&self.rt, db, &self.fake, (SYNC_TASKS, SYNC_PROJECTS), label)?;
+        self.sync_rows(backend, &figures, rate_target);
+        Ok(figures)
+    }
+
     /// Points 1, 4, 5 and 2 on SQLite.
     fn sqlite(&mut self) -> anyhow::Result<()> {
         let db = Database::sqlite(self.dir.path(), "bench")?;
+        if self.cfg.only_sync {
+            self.seed_small_quietly(&db)?;
+            self.sync_point(&db, "SQLite", "sqlite", 20_000.0)?;
+            return Ok(());
+        }
         let me = self.seed_small(&db, "SQLite")?;
         let (run, server, cookie) = self.measure_pages(&db, &me, "sqlite", true)?;
         self.page_rows("SQLite", &run);
@@ -433,15 +480,7 @@ impl Suite {
         ));
         drop(server);
 
-        self.say("SQLite: sync of 10,000 tasks from the fake Pivotal Tracker");
-        let figures = syncing::measure(
-            &self.rt,
-            &db,
-            &self.fake,
-            (SYNC_TASKS, SYNC_PROJECTS),
-            "sqlite",
-        )?;
-        self.sync_rows("SQLite", &figures, 20_000.0);
+        self.sync_point(&db, "SQLite", "sqlite", 20_000.0)?;
         Ok(())
     }
 
@@ -564,9 +603,17 @@ impl Suite {
         ));
         self.rows.push(row(
             "2",
-            format!("Sync {backend}: database side, unchanged re-sync"),
+            format!("Sync {backend}: database side, unchanged re-sync (304s)"),
             format!("{} tasks/s", thousands(f.db_again_rate())),
             format!("{} for {n}", secs(f.db_again_secs)),
+            "",
+            Verdict::Info,
+        ));
+        self.rows.push(row(
+            "2",
+            format!("Sync {backend}: database side, unchanged re-sync (pages in full)"),
+            format!("{} tasks/s", thousands(f.db_again_full_rate())),
+            format!("{} for {n}", secs(f.db_again_full_secs)),
             "",
             Verdict::Info,
         ));
@@ -574,6 +621,12 @@ impl Suite {
 
     /// Point 1 and 2 on PostgreSQL, then point 3.
     fn postgres(&mut self, admin: &str) -> anyhow::Result<()> {
+        if self.cfg.only_sync {
+            let db = Database::postgres(admin, "small")?;
+            self.seed_small_quietly(&db)?;
+            self.sync_point(&db, "PostgreSQL", "pg-small", 10_000.0)?;
+            return Ok(());
+        }
         let (small_run, small_sync) = {
             let db = Database::postgres(admin, "small")?;
             let me = self.seed_small(&db, "PostgreSQL")?;
@@ -581,15 +634,7 @@ impl Suite {
             drop(server);
             self.page_rows("PostgreSQL", &run);
             self.anatomy_rows("PostgreSQL", &db, &me)?;
-            self.say("PostgreSQL: sync of 10,000 tasks from the fake Pivotal Tracker");
-            let figures = syncing::measure(
-                &self.rt,
-                &db,
-                &self.fake,
-                (SYNC_TASKS, SYNC_PROJECTS),
-                "pg-small",
-            )?;
-            self.sync_rows("PostgreSQL", &figures, 10_000.0);
+            let figures = self.sync_point(&db, "PostgreSQL", "pg-small", 10_000.0)?;
             (run, figures)
         };
         let Some(companies) = self.cfg.scale_companies else {

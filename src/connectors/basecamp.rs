@@ -6,7 +6,8 @@ use url::Url;
 
 use super::http::{self, id_string, Reply};
 use super::{
-    ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
+    ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount, RemoteTask,
+    TaskPage,
 };
 
 pub(super) fn authorize_url(
@@ -317,13 +318,19 @@ fn account_base(account: &RemoteAccount) -> Result<Url, ConnectorError> {
     http::tool_url(raw)
 }
 
+/// A page of the assigned to-dos report, conditional on `etag`.
 async fn report_page(
     http_client: &reqwest::Client,
     creds: &Credentials,
     base: &Url,
     url: Url,
-) -> Result<TaskPage, ConnectorError> {
-    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    etag: Option<&str>,
+) -> Result<PageFetch, ConnectorError> {
+    let req = http::if_none_match(bearer(http_client.get(url), creds), etag);
+    let reply = http::send(req).await?;
+    if etag.is_some() && reply.is_not_modified() {
+        return Ok(PageFetch::NotModified);
+    }
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
@@ -340,7 +347,11 @@ async fn report_page(
         }
         None => None,
     };
-    Ok(TaskPage { tasks, next })
+    Ok(PageFetch::Page(TaskPage {
+        tasks,
+        next,
+        etag: reply.etag(),
+    }))
 }
 
 pub(super) async fn fetch_tasks_page(
@@ -348,7 +359,8 @@ pub(super) async fn fetch_tasks_page(
     creds: &Credentials,
     account: &RemoteAccount,
     cursor: Option<&str>,
-) -> Result<TaskPage, ConnectorError> {
+    etag: Option<&str>,
+) -> Result<PageFetch, ConnectorError> {
     let base = account_base(account)?;
     if let Some(next) = cursor {
         let next = http::tool_url(next)?;
@@ -357,15 +369,20 @@ pub(super) async fn fetch_tasks_page(
                 "the saved page link points outside the account".into(),
             ));
         }
-        return report_page(http_client, creds, &base, next).await;
+        return report_page(http_client, creds, &base, next, etag).await;
     }
     let url = http::endpoint(&base, &["my", "assignments.json"])?;
-    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    let req = http::if_none_match(bearer(http_client.get(url), creds), etag);
+    let reply = http::send(req).await?;
+    if etag.is_some() && reply.is_not_modified() {
+        return Ok(PageFetch::NotModified);
+    }
     if reply.is_success() {
-        return Ok(TaskPage {
+        return Ok(PageFetch::Page(TaskPage {
             tasks: parse_assignments(&reply)?,
             next: None,
-        });
+            etag: reply.etag(),
+        }));
     }
     // `/my/assignments.json` is recent (2026); older deployments answer 404 and still have
     // the assigned-to-do report. An inactive account also answers 404, but says so.
@@ -380,7 +397,13 @@ pub(super) async fn fetch_tasks_page(
     let profile: Profile = reply.json()?;
     let file = format!("{}.json", profile.id);
     let url = http::endpoint(&base, &["reports", "todos", "assigned", &file])?;
-    report_page(http_client, creds, &base, url).await
+    // The first page has no cursor of its own: the ETag kept for "no cursor" is
+    // `/my/assignments.json`'s, so this one is neither asked for conditionally nor kept.
+    let page = report_page(http_client, creds, &base, url, None).await?;
+    Ok(match page {
+        PageFetch::Page(page) => PageFetch::Page(TaskPage { etag: None, ..page }),
+        other => other,
+    })
 }
 
 #[cfg(test)]
@@ -520,6 +543,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn my_assignments_is_asked_for_again_with_its_etag() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/7/my/assignments.json"))
+            .and(header("if-none-match", "W/\"a1\""))
+            .respond_with(ResponseTemplate::new(304))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/7/my/assignments.json"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("etag", "W/\"a1\"")
+                    .set_body_string(
+                        r#"{"priorities":[],"non_priorities":[{"id":1,"content":"One","completed":false}]}"#,
+                    ),
+            )
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let first = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None, None)
+            .await
+            .unwrap()
+            .into_page()
+            .unwrap();
+        assert_eq!(first.tasks.len(), 1);
+        assert_eq!(first.etag.as_deref(), Some("W/\"a1\""));
+        let again = fetch_tasks_page(
+            &client(),
+            &cfg,
+            &c,
+            &account(&server),
+            "1",
+            None,
+            first.etag.as_deref(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(again, PageFetch::NotModified);
+    }
+
+    #[tokio::test]
     async fn refuses_a_next_link_to_another_host() {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
@@ -543,7 +610,7 @@ mod tests {
             .await;
         let cfg = config(ProviderKind::Basecamp, &server.uri());
         let c = creds("at", None, serde_json::json!({}));
-        let err = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None)
+        let err = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None, None)
             .await
             .unwrap_err();
         assert!(matches!(err, ConnectorError::BadResponse(_)));
@@ -559,7 +626,7 @@ mod tests {
             .await;
         let cfg = config(ProviderKind::Basecamp, &server.uri());
         let c = creds("at", None, serde_json::json!({}));
-        let err = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None)
+        let err = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None, None)
             .await
             .unwrap_err();
         assert_eq!(err, ConnectorError::NotFound);

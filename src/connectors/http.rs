@@ -29,6 +29,19 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The answer's `ETag`, to send back as `If-None-Match`.
+    pub fn etag(&self) -> Option<String> {
+        self.header("etag")
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// A 304 to a conditional request: what the `ETag` sent names is still current.
+    pub fn is_not_modified(&self) -> bool {
+        self.status == StatusCode::NOT_MODIFIED
+    }
+
     /// Parses the body; the error names only where parsing failed, never the content.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ConnectorError> {
         serde_json::from_slice(&self.body).map_err(|e| {
@@ -39,6 +52,17 @@ impl Reply {
                 e.column()
             ))
         })
+    }
+}
+
+/// Makes a request conditional on the page having changed since it had `etag`.
+pub(crate) fn if_none_match(
+    req: reqwest::RequestBuilder,
+    etag: Option<&str>,
+) -> reqwest::RequestBuilder {
+    match etag.and_then(|e| reqwest::header::HeaderValue::from_str(e).ok()) {
+        Some(value) => req.header(reqwest::header::IF_NONE_MATCH, value),
+        None => req,
     }
 }
 

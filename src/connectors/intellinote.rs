@@ -288,7 +288,11 @@ pub(super) async fn fetch_tasks_page(
         Some(first) if ids.len() == PAGE_SIZE => Some(format!("{}:{first}", offset + PAGE_SIZE)),
         _ => None,
     };
-    Ok(TaskPage { tasks, next })
+    Ok(TaskPage {
+        tasks,
+        next,
+        etag: None,
+    })
 }
 
 #[cfg(test)]

@@ -159,6 +159,30 @@ pub struct RemoteTask {
 pub struct TaskPage {
     pub tasks: Vec<RemoteTask>,
     pub next: Option<String>,
+    /// The page's `ETag`, where the tool sends one: asking for the same cursor again with
+    /// it gives [`PageFetch::NotModified`] while the page has not changed.
+    pub etag: Option<String>,
+}
+
+/// What asking for a page of tasks gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageFetch {
+    Page(TaskPage),
+    /// The tool answered 304 to the `ETag` sent: the page is as it was when it had that
+    /// `ETag` (the same tasks, the same cursor after it). Only given when an `ETag` was sent.
+    NotModified,
+}
+
+impl PageFetch {
+    /// The page, treating "not modified" as a page the tool did not send.
+    pub fn into_page(self) -> Result<TaskPage, ConnectorError> {
+        match self {
+            PageFetch::Page(page) => Ok(page),
+            PageFetch::NotModified => Err(ConnectorError::BadResponse(
+                "the tool answered 304 Not Modified to a request that was not conditional".into(),
+            )),
+        }
+    }
 }
 
 /// The `User-Agent` every request carries (Basecamp refuses requests without one).
@@ -304,6 +328,11 @@ pub async fn identity(
 /// One page of the open tasks assigned to `me` (the identity's `external_user_id`) in `account`.
 ///
 /// Start with `cursor: None` and pass each page's `next` back until it is `None`.
+/// With `etag`, the `ETag` that the page at this cursor had last time, the request is
+/// conditional where the tool supports it (Pivotal Tracker; Basecamp): an unchanged page
+/// is then [`PageFetch::NotModified`], with no body to read. A page's tasks and next
+/// cursor depend only on the cursor and the tool's answer, so a 304 means both are as
+/// they were. Other tools ignore `etag` and always answer a page.
 pub async fn fetch_tasks_page(
     http: &reqwest::Client,
     cfg: &ProviderConfig,
@@ -311,18 +340,23 @@ pub async fn fetch_tasks_page(
     account: &RemoteAccount,
     me: &str,
     cursor: Option<&str>,
-) -> Result<TaskPage, ConnectorError> {
+    etag: Option<&str>,
+) -> Result<PageFetch, ConnectorError> {
     match cfg.kind {
-        ProviderKind::Basecamp => basecamp::fetch_tasks_page(http, creds, account, cursor).await,
+        ProviderKind::Basecamp => {
+            basecamp::fetch_tasks_page(http, creds, account, cursor, etag).await
+        }
         ProviderKind::Intellinote => {
-            intellinote::fetch_tasks_page(http, cfg, creds, account, me, cursor).await
+            intellinote::fetch_tasks_page(http, cfg, creds, account, me, cursor)
+                .await
+                .map(PageFetch::Page)
         }
         ProviderKind::PivotalTracker => {
-            pivotal::fetch_tasks_page(http, cfg, creds, me, cursor).await
+            pivotal::fetch_tasks_page(http, cfg, creds, me, cursor, etag).await
         }
-        ProviderKind::Salesforce => {
-            salesforce::fetch_tasks_page(http, creds, account, me, cursor).await
-        }
+        ProviderKind::Salesforce => salesforce::fetch_tasks_page(http, creds, account, me, cursor)
+            .await
+            .map(PageFetch::Page),
     }
 }
 
@@ -374,7 +408,9 @@ pub(crate) mod test_support {
         let mut tasks = Vec::new();
         let mut cursor: Option<String> = None;
         for pages in 1..=100 {
-            let page = fetch_tasks_page(http, cfg, creds, account, me, cursor.as_deref()).await?;
+            let page = fetch_tasks_page(http, cfg, creds, account, me, cursor.as_deref(), None)
+                .await?
+                .into_page()?;
             tasks.extend(page.tasks);
             match page.next {
                 Some(n) => cursor = Some(n),

@@ -6,7 +6,8 @@ use url::Url;
 
 use super::http::{self, id_string, Reply};
 use super::{
-    ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
+    ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount, RemoteTask,
+    TaskPage,
 };
 
 pub(super) const NO_OAUTH: ConnectorError =
@@ -60,17 +61,23 @@ struct Membership {
     project_name: Option<String>,
 }
 
+/// `GET /me`, conditional on `etag`: `None` when the tool answered 304.
 async fn me(
     http_client: &reqwest::Client,
     cfg: &ProviderConfig,
     creds: &Credentials,
-) -> Result<Me, ConnectorError> {
+    etag: Option<&str>,
+) -> Result<Option<(Me, Option<String>)>, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["me"])?;
-    let reply = http::send(tracker_get(http_client, creds, url)).await?;
+    let req = http::if_none_match(tracker_get(http_client, creds, url), etag);
+    let reply = http::send(req).await?;
+    if etag.is_some() && reply.is_not_modified() {
+        return Ok(None);
+    }
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
-    reply.json()
+    Ok(Some((reply.json()?, reply.etag())))
 }
 
 fn identity_of(me: Me) -> Identity {
@@ -91,7 +98,10 @@ pub(super) async fn identity(
     cfg: &ProviderConfig,
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
-    Ok(identity_of(me(http_client, cfg, creds).await?))
+    let (me, _) = me(http_client, cfg, creds, None)
+        .await?
+        .ok_or_else(|| ConnectorError::BadResponse("an unasked-for 304 from /me".into()))?;
+    Ok(identity_of(me))
 }
 
 /// Where a walk over the person's projects stands; serialised as the page cursor.
@@ -181,37 +191,66 @@ fn search_filter(username: &str) -> String {
     format!("owner:{quoted} -state:accepted")
 }
 
+fn cursor_of(walk: &Walk) -> Result<String, ConnectorError> {
+    serde_json::to_string(walk)
+        .map_err(|_| ConnectorError::BadResponse("could not save the page cursor".into()))
+}
+
+/// The walk's first page: who the person is and which projects they belong to, with no
+/// tasks. It is a page of its own so that every page of stories is asked for by a cursor
+/// that fixes all its tasks depend on (the project's id and name, the offset): a 304 for
+/// a cursor then means the same tasks and the same next cursor as last time.
+async fn start_walk(
+    http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
+    creds: &Credentials,
+    etag: Option<&str>,
+) -> Result<PageFetch, ConnectorError> {
+    let Some((me, etag)) = me(http_client, cfg, creds, etag).await? else {
+        return Ok(PageFetch::NotModified);
+    };
+    let walk = Walk {
+        u: me.username,
+        p: me
+            .projects
+            .into_iter()
+            .map(|m| {
+                let name = m
+                    .project_name
+                    .unwrap_or_else(|| format!("Project {}", m.project_id));
+                (m.project_id, name)
+            })
+            .collect(),
+        i: 0,
+        o: 0,
+    };
+    let next = if walk.p.is_empty() {
+        None
+    } else {
+        Some(cursor_of(&walk)?)
+    };
+    Ok(PageFetch::Page(TaskPage {
+        tasks: Vec::new(),
+        next,
+        etag,
+    }))
+}
+
 pub(super) async fn fetch_tasks_page(
     http_client: &reqwest::Client,
     cfg: &ProviderConfig,
     creds: &Credentials,
     me_id: &str,
     cursor: Option<&str>,
-) -> Result<TaskPage, ConnectorError> {
-    let walk = match cursor {
-        Some(c) => serde_json::from_str::<Walk>(c)
-            .map_err(|_| ConnectorError::BadResponse("unreadable Pivotal Tracker cursor".into()))?,
-        None => {
-            let me = me(http_client, cfg, creds).await?;
-            Walk {
-                u: me.username,
-                p: me
-                    .projects
-                    .into_iter()
-                    .map(|m| {
-                        let name = m
-                            .project_name
-                            .unwrap_or_else(|| format!("Project {}", m.project_id));
-                        (m.project_id, name)
-                    })
-                    .collect(),
-                i: 0,
-                o: 0,
-            }
-        }
+    etag: Option<&str>,
+) -> Result<PageFetch, ConnectorError> {
+    let Some(cursor) = cursor else {
+        return start_walk(http_client, cfg, creds, etag).await;
     };
+    let walk = serde_json::from_str::<Walk>(cursor)
+        .map_err(|_| ConnectorError::BadResponse("unreadable Pivotal Tracker cursor".into()))?;
     let Some((project_id, project_name)) = walk.p.get(walk.i) else {
-        return Ok(TaskPage::default());
+        return Ok(PageFetch::Page(TaskPage::default()));
     };
     let mut url = http::endpoint(
         &cfg.base_url,
@@ -222,7 +261,11 @@ pub(super) async fn fetch_tasks_page(
         .append_pair("limit", &PAGE_SIZE.to_string())
         .append_pair("offset", &walk.o.to_string())
         .append_pair("fields", ":default,owners");
-    let reply = http::send(tracker_get(http_client, creds, url)).await?;
+    let req = http::if_none_match(tracker_get(http_client, creds, url), etag);
+    let reply = http::send(req).await?;
+    if etag.is_some() && reply.is_not_modified() {
+        return Ok(PageFetch::NotModified);
+    }
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
@@ -236,11 +279,12 @@ pub(super) async fn fetch_tasks_page(
         }),
         None => None,
     };
-    let next = following
-        .map(|w| serde_json::to_string(&w))
-        .transpose()
-        .map_err(|_| ConnectorError::BadResponse("could not save the page cursor".into()))?;
-    Ok(TaskPage { tasks, next })
+    let next = following.as_ref().map(cursor_of).transpose()?;
+    Ok(PageFetch::Page(TaskPage {
+        tasks,
+        next,
+        etag: reply.etag(),
+    }))
 }
 
 #[cfg(test)]
@@ -351,7 +395,7 @@ mod tests {
             .unwrap();
         let ids: Vec<_> = tasks.iter().map(|t| t.external_id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "4"]);
-        assert_eq!(pages, 3);
+        assert_eq!(pages, 4, "who I am, then three pages of stories");
         assert_eq!(tasks[0].project.as_deref(), Some("Two"));
     }
 
@@ -403,9 +447,158 @@ mod tests {
             name: "trackerapi1".into(),
             api_base: None,
         };
-        let err = fetch_tasks_page(&client(), &cfg, &c, &account, "1266314", None)
+        let start = fetch_tasks_page(&client(), &cfg, &c, &account, "1266314", None, None)
+            .await
+            .unwrap()
+            .into_page()
+            .unwrap();
+        assert!(start.tasks.is_empty(), "the first page is who I am");
+        let next = start.next.as_deref();
+        let err = fetch_tasks_page(&client(), &cfg, &c, &account, "1266314", next, None)
             .await
             .unwrap_err();
         assert_eq!(err, ConnectorError::NotFound);
+    }
+
+    fn recorded_etag(file: &str) -> String {
+        recorded(file).header("etag").unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn pages_are_asked_for_again_with_their_etag_and_a_304_is_not_modified() {
+        let server = MockServer::start().await;
+        let me_etag = recorded_etag("me.json");
+        let stories_etag = recorded_etag("story_with_owners.json");
+        // Tracker's 304s carry neither a body nor the pagination headers.
+        Mock::given(method("GET"))
+            .and(path("/me"))
+            .and(header("if-none-match", me_etag.as_str()))
+            .respond_with(ResponseTemplate::new(304))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/me"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("etag", me_etag.as_str())
+                    .set_body_string(fixture("pivotal/me.json")),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/projects/1027488/stories"))
+            .and(header("if-none-match", stories_etag.as_str()))
+            .respond_with(ResponseTemplate::new(304))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/projects/1027488/stories"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("etag", stories_etag.as_str())
+                    .insert_header("X-Tracker-Pagination-Total", "1")
+                    .insert_header("X-Tracker-Pagination-Limit", "100")
+                    .insert_header("X-Tracker-Pagination-Offset", "0")
+                    .insert_header("X-Tracker-Pagination-Returned", "1")
+                    .set_body_string(format!("[{}]", fixture("pivotal/story_with_owners.json"))),
+            )
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
+        let c = Credentials::api_token("tok".into());
+        let account = RemoteAccount {
+            id: "1266316".into(),
+            name: "trackerapi1".into(),
+            api_base: None,
+        };
+        let fetch = |cursor: Option<String>, etag: Option<String>| {
+            let (cfg, c, account) = (cfg.clone(), c.clone(), account.clone());
+            async move {
+                fetch_tasks_page(
+                    &client(),
+                    &cfg,
+                    &c,
+                    &account,
+                    "1266316",
+                    cursor.as_deref(),
+                    etag.as_deref(),
+                )
+                .await
+            }
+        };
+
+        let start = fetch(None, None).await.unwrap().into_page().unwrap();
+        assert_eq!(start.etag.as_deref(), Some(me_etag.as_str()));
+        assert_eq!(
+            fetch(None, start.etag.clone()).await.unwrap(),
+            PageFetch::NotModified
+        );
+        let stories = fetch(start.next.clone(), None)
+            .await
+            .unwrap()
+            .into_page()
+            .unwrap();
+        assert_eq!(stories.tasks.len(), 1);
+        assert_eq!(stories.next, None);
+        assert_eq!(stories.etag.as_deref(), Some(stories_etag.as_str()));
+        assert_eq!(
+            fetch(start.next.clone(), stories.etag.clone())
+                .await
+                .unwrap(),
+            PageFetch::NotModified
+        );
+        // An ETag the tool no longer has gets the page in full.
+        let changed = fetch(start.next.clone(), Some("\"older\"".into()))
+            .await
+            .unwrap()
+            .into_page()
+            .unwrap();
+        assert_eq!(changed.tasks, stories.tasks);
+
+        let sent: Vec<Option<String>> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r.headers
+                    .get("if-none-match")
+                    .map(|v| v.to_str().unwrap().to_owned())
+            })
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                None,
+                Some(me_etag.clone()),
+                None,
+                Some(stories_etag.clone()),
+                Some("\"older\"".to_owned()),
+            ],
+            "If-None-Match only when an ETag is given"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_304_to_a_request_that_was_not_conditional_is_an_error() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/me"))
+            .respond_with(ResponseTemplate::new(304))
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
+        let c = Credentials::api_token("tok".into());
+        let account = RemoteAccount {
+            id: "1".into(),
+            name: "u".into(),
+            api_base: None,
+        };
+        let err = fetch_tasks_page(&client(), &cfg, &c, &account, "1", None, None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "TB-TOOL-ERROR");
     }
 }

@@ -296,7 +296,11 @@ fn parse_tasks(reply: &Reply, instance: &Url) -> Result<TaskPage, ConnectorError
             )
         })?)
     };
-    Ok(TaskPage { tasks, next })
+    Ok(TaskPage {
+        tasks,
+        next,
+        etag: None,
+    })
 }
 
 pub(super) async fn fetch_tasks_page(
@@ -594,9 +598,17 @@ mod tests {
             "//evil.test/services/data/",
             "/services/data/../../x",
         ] {
-            let err = fetch_tasks_page(&client(), &cfg, &c, &account, "005x00000012Q9P", Some(bad))
-                .await
-                .unwrap_err();
+            let err = fetch_tasks_page(
+                &client(),
+                &cfg,
+                &c,
+                &account,
+                "005x00000012Q9P",
+                Some(bad),
+                None,
+            )
+            .await
+            .unwrap_err();
             assert!(matches!(err, ConnectorError::BadResponse(_)), "{bad}");
         }
     }

@@ -125,7 +125,8 @@ pub fn account_linked_to_other(
 }
 
 /// Creates the person's connection to a tool, or re-links the existing one in place
-/// (so a reconnect keeps the tasks already synced), and makes it due for sync at once.
+/// (so a reconnect keeps the tasks already synced, and its next pass reads every page
+/// in full), and makes it due for sync at once.
 pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
     let existing: Option<i64> = connections::table
         .filter(connections::user_id.eq(new.user_id))
@@ -151,6 +152,8 @@ pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
                 connections::updated_at.eq(now()),
             ))
             .execute(conn)?;
+        // What was kept of the old account's pages says nothing of the new one's.
+        crate::models::sync::forget_pages(conn, id)?;
         return Ok(id);
     }
     diesel::insert_into(connections::table)

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::oauth::{self, TokenParams};
 use super::seed::{Account, Person, Task, Tool};
@@ -291,7 +290,7 @@ async fn assignments(
         "priorities": priorities.iter().map(|t| assignment_json(&state, &tool, &person, t, true)).collect::<Vec<_>>(),
         "non_priorities": rest.iter().map(|t| assignment_json(&state, &tool, &person, t, false)).collect::<Vec<_>>(),
     });
-    with_etag(&req, body, None)
+    with_etag(&state, &req, body, None)
 }
 
 fn todo_json(
@@ -390,7 +389,7 @@ async fn assigned_report(
             page + 1
         ))
     });
-    let mut response = with_etag(&req, body, next.as_deref());
+    let mut response = with_etag(&state, &req, body, next.as_deref());
     if let Ok(v) = header::HeaderValue::from_str(&tasks.len().to_string()) {
         response
             .headers_mut()
@@ -400,35 +399,18 @@ async fn assigned_report(
 }
 
 /// A JSON answer with an ETag, or 304 when the caller already has it.
-fn with_etag(req: &HttpRequest, body: Value, next: Option<&str>) -> HttpResponse {
-    let bytes = body.to_string();
-    let etag = format!(
-        "\"{}\"",
-        hex::encode(&Sha256::digest(bytes.as_bytes())[..16])
-    );
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut builder = if matches {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    builder
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "max-age=0, private, must-revalidate"));
+fn with_etag(
+    state: &SandboxState,
+    req: &HttpRequest,
+    body: Value,
+    next: Option<&str>,
+) -> HttpResponse {
+    let mut answer = HttpResponse::Ok();
+    answer.insert_header((header::CACHE_CONTROL, "max-age=0, private, must-revalidate"));
     if let Some(next) = next {
-        builder.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
+        answer.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
     }
-    if matches {
-        builder.finish()
-    } else {
-        builder
-            .content_type("application/json; charset=utf-8")
-            .body(bytes)
-    }
+    super::json_with_etag(state, req, answer, &body)
 }
 
 async fn todo_page(

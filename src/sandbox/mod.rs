@@ -18,6 +18,15 @@
 //! - `POST /sandbox/<tool>/_control/reassign` with `{"task_id": "…", "assignee": "<email or id>", "closed": true|false}`
 //!   (both optional): moves a task to another sample person and/or closes or reopens it;
 //!   answers the task, 404 for an unknown task, 400 for an unknown person.
+//! - `POST /sandbox/<tool>/_control/rate-limit` with `{"person": "<email or id>", "after_calls": N}`:
+//!   the person's next N task calls work, the one after answers 429 with `Retry-After: 2`
+//!   (and so does every task call in those 2 seconds); 404 for an unknown tool, 400 for an
+//!   unknown person.
+//! - `GET /sandbox/_control/stats`: `{"api_calls": …, "not_modified": …}`, the API calls
+//!   answered so far and how many of them were 304s to an `If-None-Match`.
+//!
+//! Pages of tasks (and Pivotal Tracker's `/me`) carry an `ETag` made from their body and
+//! answer a matching `If-None-Match` with 304 Not Modified, as the real tools do.
 //!
 //! The app builds one [`SandboxState`] at start, wraps it in `web::Data`, registers it with
 //! `App::app_data` in every worker, and mounts the routes with `App::configure(configure)`.
@@ -130,7 +139,10 @@ struct Inner {
     refresh: HashMap<String, Grant>,
     /// When each rate-limited person was last told to wait.
     throttled: HashMap<(ProviderKind, String), Instant>,
+    /// Task calls each person may still make before one is rate limited (control API).
+    limit_after: HashMap<(ProviderKind, String), u32>,
     api_calls: u64,
+    not_modified: u64,
 }
 
 /// The emulated tools' shared, in-memory state; build one per app, not per worker.
@@ -190,7 +202,9 @@ impl SandboxState {
                 access: HashMap::new(),
                 refresh: HashMap::new(),
                 throttled: HashMap::new(),
+                limit_after: HashMap::new(),
                 api_calls: 0,
+                not_modified: 0,
             }),
         }
     }
@@ -270,6 +284,26 @@ impl SandboxState {
         if grant.is_some_and(|g| g.expired) {
             return Gate::Unauthorized;
         }
+        if call == Call::Tasks && person.behaviour != Behaviour::RateLimited {
+            let now = Instant::now();
+            let key = (kind, person.id.clone());
+            match inner.limit_after.get_mut(&key) {
+                Some(0) => {
+                    inner.limit_after.remove(&key);
+                    inner.throttled.insert(key, now);
+                    return Gate::RateLimited;
+                }
+                Some(left) => *left -= 1,
+                None => {
+                    let waiting = inner.throttled.get(&key).is_some_and(|at| {
+                        now.duration_since(*at) < Duration::from_secs(RETRY_AFTER_SECS)
+                    });
+                    if waiting {
+                        return Gate::RateLimited;
+                    }
+                }
+            }
+        }
         match (person.behaviour, call) {
             (Behaviour::Revoked, Call::Tasks) => Gate::Unauthorized,
             (Behaviour::ServerErrors, Call::Tasks) => Gate::ServerError,
@@ -297,6 +331,43 @@ impl SandboxState {
     fn api_calls(&self) -> u64 {
         self.lock().api_calls
     }
+}
+
+/// Answers `body` as JSON with an `ETag` made from it, or 304 Not Modified without a body
+/// when the request's `If-None-Match` names that `ETag`; `answer` carries the other headers.
+fn json_with_etag(
+    state: &SandboxState,
+    req: &HttpRequest,
+    mut answer: actix_web::HttpResponseBuilder,
+    body: &serde_json::Value,
+) -> HttpResponse {
+    use actix_web::http::header;
+    use sha2::{Digest, Sha256};
+    let bytes = body.to_string();
+    let etag = format!(
+        "\"{}\"",
+        hex::encode(&Sha256::digest(bytes.as_bytes())[..16])
+    );
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t.trim_start_matches("W/") == etag
+            })
+        });
+    answer.insert_header((header::ETAG, etag));
+    if matches {
+        state.lock().not_modified += 1;
+        return answer
+            .status(actix_web::http::StatusCode::NOT_MODIFIED)
+            .finish();
+    }
+    answer
+        .content_type("application/json; charset=utf-8")
+        .body(bytes)
 }
 
 /// Waits out a slow person's delay; any other misbehaviour is returned for the tool to render.
@@ -343,6 +414,44 @@ async fn control_reset(state: web::Data<SandboxState>) -> HttpResponse {
     let mut inner = state.lock();
     inner.tools = seeded();
     inner.throttled.clear();
+    inner.limit_after.clear();
+    HttpResponse::NoContent().finish()
+}
+
+async fn control_stats(state: web::Data<SandboxState>) -> HttpResponse {
+    let inner = state.lock();
+    HttpResponse::Ok().json(serde_json::json!({
+        "api_calls": inner.api_calls,
+        "not_modified": inner.not_modified,
+    }))
+}
+
+#[derive(Deserialize)]
+struct RateLimit {
+    person: String,
+    after_calls: u32,
+}
+
+async fn control_rate_limit(
+    state: web::Data<SandboxState>,
+    path: web::Path<String>,
+    body: web::Json<RateLimit>,
+) -> HttpResponse {
+    let Some(kind) = tool_from_slug(&path) else {
+        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
+    };
+    let mut inner = state.lock();
+    let person = inner.tools.get(&kind).and_then(|tool| {
+        tool.people
+            .iter()
+            .find(|p| p.email == body.person || p.id == body.person)
+            .map(|p| p.id.clone())
+    });
+    let Some(person) = person else {
+        return HttpResponse::BadRequest()
+            .json(serde_json::json!({"error": "no such sample person"}));
+    };
+    inner.limit_after.insert((kind, person), body.after_calls);
     HttpResponse::NoContent().finish()
 }
 
@@ -410,6 +519,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sandbox/sandbox.css", web::get().to(pages::css))
         .route("/sandbox/_control/state", web::get().to(control_state))
         .route("/sandbox/_control/reset", web::post().to(control_reset))
+        .route("/sandbox/_control/stats", web::get().to(control_stats))
+        .route(
+            "/sandbox/{tool}/_control/rate-limit",
+            web::post().to(control_rate_limit),
+        )
         .route(
             "/sandbox/{tool}/_control/reassign",
             web::post().to(control_reassign),

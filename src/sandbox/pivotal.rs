@@ -1,4 +1,5 @@
-//! Emulated Pivotal Tracker API v5: `X-TrackerToken`, `/me`, stories with offset paging.
+//! Emulated Pivotal Tracker API v5: `X-TrackerToken`, `/me`, stories with offset paging,
+//! `ETag`s and 304s.
 
 use std::collections::HashMap;
 
@@ -8,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::pages::{self, esc};
 use super::seed::{Person, Task, Tool};
-use super::{pass, retry_after, Call, Gate, SandboxState};
+use super::{json_with_etag, pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 
 const KIND: ProviderKind = ProviderKind::PivotalTracker;
@@ -127,7 +128,7 @@ async fn me(state: web::Data<SandboxState>, req: HttpRequest) -> HttpResponse {
             })
         })
         .collect();
-    HttpResponse::Ok().json(json!({
+    let body = json!({
         "kind": "me",
         "id": num(&p.id),
         "name": p.name(),
@@ -141,7 +142,8 @@ async fn me(state: web::Data<SandboxState>, req: HttpRequest) -> HttpResponse {
         "receives_in_app_notifications": true,
         "created_at": "2014-03-02T07:09:48Z",
         "updated_at": "2025-04-01T09:00:00Z",
-    }))
+    });
+    json_with_etag(&state, &req, HttpResponse::Ok(), &body)
 }
 
 /// Splits a Tracker search string into terms, keeping quoted values together.
@@ -287,13 +289,14 @@ async fn stories(
         .take(limit)
         .map(|t| story_json(&state, &tool, t, with_owners))
         .collect();
-    HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    answer
         .insert_header(("X-Tracker-Pagination-Total", all.len().to_string()))
         .insert_header(("X-Tracker-Pagination-Limit", limit.to_string()))
         .insert_header(("X-Tracker-Pagination-Offset", offset.to_string()))
         .insert_header(("X-Tracker-Pagination-Returned", page.len().to_string()))
-        .insert_header(("X-Tracker-Project-Version", "42"))
-        .json(page)
+        .insert_header(("X-Tracker-Project-Version", "42"));
+    json_with_etag(&state, &req, answer, &Value::Array(page))
 }
 
 async fn landing(state: web::Data<SandboxState>) -> HttpResponse {

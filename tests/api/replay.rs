@@ -1,6 +1,8 @@
 //! Replaying pages out of order or twice gives the same rows (a property test on the
 //! database side of sync, on SQLite or, with TEST_DATABASE_URL, PostgreSQL).
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 use proptest::prelude::*;
 use taskbridge::connectors::RemoteTask;
@@ -72,7 +74,9 @@ fn run(
     sync::apply_page(conn, c, 1, old, None, "me", 600)
         .unwrap()
         .unwrap();
-    sync::finish_pass(conn, c.id, 1, "me").unwrap().unwrap();
+    sync::finish_pass(conn, c.id, 1, &HashSet::new(), "me", None)
+        .unwrap()
+        .unwrap();
     let pages: Vec<&[RemoteTask]> = new.chunks(page.max(1)).collect();
     for &i in order {
         if let Some(p) = pages.get(i % pages.len().max(1)) {
@@ -81,7 +85,9 @@ fn run(
                 .unwrap();
         }
     }
-    sync::finish_pass(conn, c.id, 2, "me").unwrap().unwrap();
+    sync::finish_pass(conn, c.id, 2, &HashSet::new(), "me", None)
+        .unwrap()
+        .unwrap();
     tasks::table
         .filter(tasks::connection_id.eq(c.id))
         .select((
@@ -141,4 +147,59 @@ fn replaying_pages_out_of_order_or_twice_gives_the_same_rows() {
         }
         prop_assert_eq!(expected.len(), old_ids.union(&new_ids).count(), "no duplicates");
     });
+}
+
+#[test]
+fn a_kept_page_that_lists_an_archived_task_is_forgotten() {
+    use sync::{Checkpoint, KnownPage, PageMemo, PageWrite};
+    let db = TestDb::new();
+    let pool = taskbridge::db::connect(&db.url).unwrap();
+    let mut conn = pool.get().unwrap();
+    taskbridge::db::migrate(&mut conn).unwrap();
+    let company_id = company::create(&mut conn, "Kept pages").unwrap();
+    let c = new_connection(&mut conn, company_id, 0);
+    // Pass 1 reads two pages and keeps their ETags.
+    let pages = [
+        (None, vec![task(1, 0), task(2, 0)], Some("page-b")),
+        (Some("page-b"), vec![task(3, 0)], None),
+    ];
+    for (n, (cursor, page, next)) in pages.iter().enumerate() {
+        let changes = sync::page_changes(&mut conn, c.id, page).unwrap();
+        let memo = PageMemo::Store(
+            sync::page_key(*cursor),
+            KnownPage {
+                etag: format!("\"v{n}\""),
+                next_cursor: next.map(str::to_owned),
+                external_ids: page.iter().map(|t| t.external_id.clone()).collect(),
+            },
+        );
+        let checkpoint = Checkpoint {
+            pass_id: 1,
+            cursor: next.map(str::to_owned),
+            seen: Vec::new(),
+            progress: None,
+        };
+        let write = PageWrite { changes, memo };
+        assert!(sync::save(&mut conn, &c, "me", 600, Some(&write), &checkpoint).unwrap());
+    }
+    let archived = sync::finish_pass(&mut conn, c.id, 1, &HashSet::new(), "me", None).unwrap();
+    assert_eq!(archived, Some(0));
+    assert_eq!(sync::known_pages(&mut conn, c.id).unwrap().len(), 2);
+
+    // Pass 2 sees the first page again (a 304: its tasks only in memory) but never gets
+    // to the second: its task is archived, and the kept second page is forgotten, so a
+    // later 304 for it cannot pass for its task while that is stored archived.
+    let seen: HashSet<String> = ["t1".to_owned(), "t2".to_owned()].into();
+    let archived = sync::finish_pass(&mut conn, c.id, 2, &seen, "me", None).unwrap();
+    assert_eq!(archived, Some(1));
+    let kept = sync::known_pages(&mut conn, c.id).unwrap();
+    assert_eq!(kept.keys().collect::<Vec<_>>(), [&sync::page_key(None)]);
+    let open: Vec<String> = tasks::table
+        .filter(tasks::connection_id.eq(c.id))
+        .filter(tasks::archived.eq(false))
+        .select(tasks::external_id)
+        .order(tasks::external_id)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(open, ["t1", "t2"]);
 }

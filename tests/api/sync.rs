@@ -515,7 +515,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     )
     .await;
 
-    // A dead instance wrote the first page of a new pass, then crashed holding the lease.
+    // A dead instance wrote the first pages of a new pass, then crashed holding the lease.
     let connection = app.query(|conn| {
         let id: i64 = connections::table
             .select(connections::id)
@@ -541,32 +541,44 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
         name: connection.account_name.clone(),
         api_base: connection.api_base.clone(),
     };
-    let first = taskbridge::connectors::fetch_tasks_page(
-        &tools.http,
-        tools.config(kind).unwrap(),
-        &creds,
-        &account,
-        &connection.external_user_id,
-        None,
-    )
-    .await
-    .unwrap();
-    assert!(first.next.is_some(), "the sandbox pages Jane's stories");
+    // Who Jane is and her projects, then her first project's stories.
+    let mut pages: Vec<taskbridge::connectors::TaskPage> = Vec::new();
+    let mut cursor: Option<String> = None;
+    while pages.iter().all(|p| p.tasks.is_empty()) {
+        let page = taskbridge::connectors::fetch_tasks_page(
+            &tools.http,
+            tools.config(kind).unwrap(),
+            &creds,
+            &account,
+            &connection.external_user_id,
+            cursor.as_deref(),
+            None,
+        )
+        .await
+        .unwrap()
+        .into_page()
+        .unwrap();
+        cursor = page.next.clone();
+        pages.push(page);
+    }
+    assert!(cursor.is_some(), "the sandbox pages Jane's stories");
     let dead_pass = 900_000;
     let c2 = connection.clone();
     app.query(move |conn| {
         assert!(taskbridge::models::sync::try_lease(conn, c2.id, "dead-instance", 600).unwrap());
-        let written = taskbridge::models::sync::apply_page(
-            conn,
-            &c2,
-            dead_pass,
-            &first.tasks,
-            first.next.as_deref(),
-            "dead-instance",
-            600,
-        )
-        .unwrap();
-        assert!(written.is_some());
+        for page in &pages {
+            let written = taskbridge::models::sync::apply_page(
+                conn,
+                &c2,
+                dead_pass,
+                &page.tasks,
+                page.next.as_deref(),
+                "dead-instance",
+                600,
+            )
+            .unwrap();
+            assert!(written.is_some());
+        }
         diesel::update(connections::table.find(c2.id))
             .set(connections::next_sync_at.eq(0))
             .execute(conn)
@@ -697,7 +709,7 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
         sync::apply_page(conn, &connection, 1, &tasks, None, "seed", 60)
             .unwrap()
             .unwrap();
-        sync::finish_pass(conn, id, 1, "seed").unwrap();
+        sync::finish_pass(conn, id, 1, &Default::default(), "seed", None).unwrap();
         sync::release(conn, id, "seed", sync::Next::NotBefore(i64::MAX)).unwrap();
     });
     let (_, first) = owner.get_text("/tasks").await;
@@ -715,4 +727,278 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
     assert!(filtered.contains("10 tasks"), "number 100 to number 109");
     let (_, filtered) = owner.get_text("/tasks?q=number%2010&page=2").await;
     assert!(filtered.contains("10 tasks"), "{filtered}");
+}
+
+/// The sandbox's count of API calls and of 304s answered.
+async fn sandbox_not_modified(app: &TestApp) -> i64 {
+    let stats: serde_json::Value = reqwest::get(format!("{}/sandbox/_control/stats", app.address))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["not_modified"].as_i64().unwrap()
+}
+
+async fn rate_limit_after(app: &TestApp, tool: &str, person: &str, calls: u32) {
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/sandbox/{tool}/_control/rate-limit",
+            app.address
+        ))
+        .json(&serde_json::json!({"person": person, "after_calls": calls}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+fn connection_id(app: &TestApp) -> i64 {
+    app.query(|conn| {
+        connections::table
+            .select(connections::id)
+            .first(conn)
+            .unwrap()
+    })
+}
+
+/// Waits until no pass is under way and no lease is held: the run is over.
+async fn wait_for_the_pass_to_end(app: &TestApp) {
+    wait_until(app, "the pass ends and the lease is let go", |conn| {
+        connections::table
+            .select((
+                connections::sync_cursor,
+                connections::pass_id,
+                connections::lease_owner,
+            ))
+            .first::<(Option<String>, Option<i64>, Option<String>)>(conn)
+            .unwrap()
+            == (None, None, None)
+    })
+    .await;
+}
+
+type TaskRow = (String, String, bool, i64, i64);
+
+/// Every task row as (tool's id, title, archived, seen_pass, updated_at).
+fn task_rows(app: &TestApp) -> Vec<TaskRow> {
+    app.query(|conn| {
+        tasks::table
+            .select((
+                tasks::external_id,
+                tasks::title,
+                tasks::archived,
+                tasks::seen_pass,
+                tasks::updated_at,
+            ))
+            .order(tasks::external_id)
+            .load(conn)
+            .unwrap()
+    })
+}
+
+fn engine_for(app: &TestApp) -> taskbridge::sync::SyncEngine {
+    let tools = Arc::new(taskbridge::services::tools::Tools::from_settings(&app.settings).unwrap());
+    taskbridge::sync::SyncEngine::new(app.pool.clone(), tools, Duration::from_secs(300))
+}
+
+#[tokio::test]
+async fn an_unchanged_re_sync_gets_304s_and_writes_nothing_while_changes_still_arrive() {
+    use taskbridge::models::sync::PageCounts;
+    use taskbridge::sync::{RunOutcome, Trigger};
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
+    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    wait_for_the_pass_to_end(&app).await;
+    let id = connection_id(&app);
+    let kept: i64 = app.query(|conn| {
+        taskbridge::schema::sync_pages::table
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(kept, 4, "who Jane is, then her three projects' stories");
+    let engine = engine_for(&app);
+
+    // Nothing changed: every page is a 304 and no task row is written.
+    let rows = task_rows(&app);
+    let before = sandbox_not_modified(&app).await;
+    let outcome = engine.sync_connection(id, Trigger::Manual).await.unwrap();
+    assert_eq!(
+        outcome,
+        RunOutcome::Completed {
+            fetched: jane.len() as i64,
+            counts: PageCounts::default()
+        }
+    );
+    assert_eq!(sandbox_not_modified(&app).await - before, 4);
+    assert_eq!(task_rows(&app), rows, "not one task row written");
+    let run: (String, i64, i64, i64, i64) = app.query(|conn| {
+        sync_runs::table
+            .select((
+                sync_runs::status,
+                sync_runs::fetched,
+                sync_runs::added,
+                sync_runs::updated,
+                sync_runs::archived,
+            ))
+            .order(sync_runs::id.desc())
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(run, ("ok".to_owned(), jane.len() as i64, 0, 0, 0));
+
+    // Checkpointing at every page marks what the pass saw before its last page (that
+    // one's tasks are spared by the archive from memory), and still changes no task.
+    let last_page: Vec<&str> = jane
+        .iter()
+        .filter(|t| t["project"] == jane.last().unwrap()["project"])
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    let outcome = engine_for(&app)
+        .with_checkpoint_every(Duration::ZERO)
+        .sync_connection(id, Trigger::Manual)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, RunOutcome::Completed { counts, .. } if counts == PageCounts::default()),
+        "{outcome:?}"
+    );
+    let marked = task_rows(&app);
+    let pass = marked.iter().map(|r| r.3).max().unwrap();
+    assert!(pass > rows.iter().map(|r| r.3).max().unwrap());
+    for (was, is) in rows.iter().zip(&marked) {
+        assert_eq!((&was.0, &was.1, was.2, was.4), (&is.0, &is.1, is.2, is.4));
+        if !is.2 && !last_page.contains(&is.0.as_str()) {
+            assert_eq!(is.3, pass, "{is:?} was marked as seen");
+        }
+    }
+
+    // Between syncs one of Jane's stories goes to John and one of John's comes to her:
+    // the page they are on is read in full, the other two are still 304s.
+    let john = sandbox_tasks(&app, "pivotal", "john@acme.test").await;
+    let (out, arrived) = (&jane[0], &john[0]);
+    assert_eq!(out["project"], arrived["project"]);
+    reassign(
+        &app,
+        "pivotal",
+        out["id"].as_str().unwrap(),
+        serde_json::json!({"assignee": "john@acme.test"}),
+    )
+    .await;
+    reassign(
+        &app,
+        "pivotal",
+        arrived["id"].as_str().unwrap(),
+        serde_json::json!({"assignee": "jane@acme.test"}),
+    )
+    .await;
+    let before = sandbox_not_modified(&app).await;
+    let outcome = engine.sync_connection(id, Trigger::Manual).await.unwrap();
+    assert_eq!(
+        outcome,
+        RunOutcome::Completed {
+            fetched: jane.len() as i64,
+            counts: PageCounts {
+                added: 1,
+                updated: 0,
+                archived: 1
+            }
+        }
+    );
+    assert_eq!(sandbox_not_modified(&app).await - before, 3);
+    let open: Vec<String> = open_tasks(&app).into_iter().map(|(ext, _)| ext).collect();
+    let mut expected: Vec<String> = jane
+        .iter()
+        .chain([arrived])
+        .filter(|t| t["id"] != out["id"])
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(
+        open, expected,
+        "the story that left is archived, the new one is in"
+    );
+    assert_eq!(
+        all_task_rows(&app),
+        jane.len() as i64 + 1,
+        "nothing duplicated"
+    );
+    let after = task_rows(&app);
+    let untouched = jane
+        .iter()
+        .filter(|t| t["project"] != out["project"])
+        .map(|t| t["id"].as_str().unwrap())
+        .collect::<Vec<_>>();
+    for row in after.iter().filter(|r| untouched.contains(&r.0.as_str())) {
+        assert!(
+            marked.contains(row),
+            "{row:?} on an unchanged page is untouched"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_pause_mid_pass_keeps_what_the_pass_saw_and_it_still_archives_right() {
+    let app = TestApp::spawn().await;
+    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
+    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    wait_for_the_pass_to_end(&app).await;
+
+    // The story that leaves is on Jane's last page; the two pages before it do not
+    // change (304s, nothing written for them) and then the tool asks to wait.
+    let gone = jane.last().unwrap();
+    let before_last = jane
+        .iter()
+        .filter(|t| t["project"] != gone["project"])
+        .count() as i64;
+    reassign(
+        &app,
+        "pivotal",
+        gone["id"].as_str().unwrap(),
+        serde_json::json!({"assignee": "john@acme.test"}),
+    )
+    .await;
+    rate_limit_after(&app, "pivotal", "jane@acme.test", 2).await;
+    let r = owner.post_form("/tasks", "/tasks/sync", &[]).await;
+    assert_eq!(location(&r), "/tasks");
+    // (A run resumed within the 2 seconds waits again: "waiting" may come more than once.)
+    wait_until(&app, "the paused pass is resumed and finished", |conn| {
+        let runs: Vec<String> = sync_runs::table
+            .select(sync_runs::status)
+            .order(sync_runs::id)
+            .load(conn)
+            .unwrap();
+        runs.len() >= 3
+            && runs[1] == "waiting"
+            && runs.last().is_some_and(|s| s == "ok")
+            && runs[1..runs.len() - 1].iter().all(|s| s == "waiting")
+    })
+    .await;
+    wait_for_the_pass_to_end(&app).await;
+    let waited: (Option<String>, i64) = app.query(|conn| {
+        sync_runs::table
+            .filter(sync_runs::status.eq("waiting"))
+            .order(sync_runs::id)
+            .select((sync_runs::error_code, sync_runs::fetched))
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        waited,
+        (Some("TB-RATE-LIMITED".to_owned()), before_last),
+        "the paused run recorded what it had read before letting go"
+    );
+    let open = open_tasks(&app);
+    assert_eq!(
+        open.len(),
+        jane.len() - 1,
+        "nothing seen before the pause is lost"
+    );
+    assert!(!open
+        .iter()
+        .any(|(ext, _)| ext == gone["id"].as_str().unwrap()));
+    assert_eq!(all_task_rows(&app), jane.len() as i64, "nothing duplicated");
 }
