@@ -61,16 +61,16 @@ pub fn verify(password: &str, stored: &str) -> bool {
     argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
-/// Argon2 takes 19 MiB and a core for tens of milliseconds. At most one hash per core
-/// runs at once: a burst of sign-ins waits its turn instead of taking every blocking
-/// thread and a gigabyte of memory. (One fewer than the cores kept My Tasks' p99 a
-/// little lower under load, but sign-ins then queued for over half a second at 20 a
-/// second on two cores.)
+/// Argon2 takes 19 MiB and a core for tens of milliseconds. Hashes run one fewer at a
+/// time than there are cores (and at least one): a burst of sign-ins waits its turn
+/// instead of taking every core, every blocking thread and a gigabyte of memory from
+/// the pages being served. (With one per core, 20 sign-ins a second on two busy cores
+/// doubled My Tasks' p99; with one fewer, sign-ins wait longer under such a load.)
 fn hashing_gate() -> &'static tokio::sync::Semaphore {
     static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     GATE.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        tokio::sync::Semaphore::new(cores)
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
     })
 }
 
