@@ -50,7 +50,8 @@ impl Filter {
     }
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tasks)]
 pub struct TaskRow {
     pub id: i64,
     pub provider: String,
@@ -138,26 +139,6 @@ fn ordering() -> Ordering {
     )
 }
 
-type Columns = (
-    tasks::id,
-    tasks::provider,
-    tasks::title,
-    tasks::status,
-    tasks::project,
-    tasks::due_on,
-    tasks::url,
-);
-
-const COLUMNS: Columns = (
-    tasks::id,
-    tasks::provider,
-    tasks::title,
-    tasks::status,
-    tasks::project,
-    tasks::due_on,
-    tasks::url,
-);
-
 fn rows(
     conn: &mut DbConn,
     user_id: i64,
@@ -174,14 +155,14 @@ fn rows(
             .order(ordering())
             .offset(offset)
             .limit(limit)
-            .select(COLUMNS)
+            .select(TaskRow::as_select())
             .load(conn);
     }
     filtered(user_id, f, today, week_end)
         .order(ordering())
         .offset(offset)
         .limit(limit)
-        .select(COLUMNS)
+        .select(TaskRow::as_select())
         .load(conn)
 }
 
