@@ -326,11 +326,10 @@ async fn report_page(
     url: Url,
     etag: Option<&str>,
 ) -> Result<PageFetch, ConnectorError> {
-    let req = http::if_none_match(bearer(http_client.get(url), creds), etag);
-    let reply = http::send(req).await?;
-    if etag.is_some() && reply.is_not_modified() {
+    let Some(reply) = http::send_if_none_match(bearer(http_client.get(url), creds), etag).await?
+    else {
         return Ok(PageFetch::NotModified);
-    }
+    };
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
@@ -372,11 +371,10 @@ pub(super) async fn fetch_tasks_page(
         return report_page(http_client, creds, &base, next, etag).await;
     }
     let url = http::endpoint(&base, &["my", "assignments.json"])?;
-    let req = http::if_none_match(bearer(http_client.get(url), creds), etag);
-    let reply = http::send(req).await?;
-    if etag.is_some() && reply.is_not_modified() {
+    let Some(reply) = http::send_if_none_match(bearer(http_client.get(url), creds), etag).await?
+    else {
         return Ok(PageFetch::NotModified);
-    }
+    };
     if reply.is_success() {
         return Ok(PageFetch::Page(TaskPage {
             tasks: parse_assignments(&reply)?,

@@ -37,11 +37,6 @@ impl Reply {
             .map(str::to_owned)
     }
 
-    /// A 304 to a conditional request: what the `ETag` sent names is still current.
-    pub fn is_not_modified(&self) -> bool {
-        self.status == StatusCode::NOT_MODIFIED
-    }
-
     /// Parses the body; the error names only where parsing failed, never the content.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ConnectorError> {
         serde_json::from_slice(&self.body).map_err(|e| {
@@ -55,15 +50,19 @@ impl Reply {
     }
 }
 
-/// Makes a request conditional on the page having changed since it had `etag`.
-pub(crate) fn if_none_match(
+/// Sends a request made conditional on `etag` (`If-None-Match`, when there is one):
+/// `None` when the tool answered 304 Not Modified to it, what `etag` names being still
+/// current. A 304 to a request sent without an `ETag` is returned like any other answer.
+pub(crate) async fn send_if_none_match(
     req: reqwest::RequestBuilder,
     etag: Option<&str>,
-) -> reqwest::RequestBuilder {
-    match etag.and_then(|e| reqwest::header::HeaderValue::from_str(e).ok()) {
+) -> Result<Option<Reply>, ConnectorError> {
+    let req = match etag.and_then(|e| reqwest::header::HeaderValue::from_str(e).ok()) {
         Some(value) => req.header(reqwest::header::IF_NONE_MATCH, value),
         None => req,
-    }
+    };
+    let reply = send(req).await?;
+    Ok((etag.is_none() || reply.status != StatusCode::NOT_MODIFIED).then_some(reply))
 }
 
 /// Sends a request and reads the whole answer, mapping transport failures.

@@ -69,11 +69,10 @@ async fn me(
     etag: Option<&str>,
 ) -> Result<Option<(Me, Option<String>)>, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["me"])?;
-    let req = http::if_none_match(tracker_get(http_client, creds, url), etag);
-    let reply = http::send(req).await?;
-    if etag.is_some() && reply.is_not_modified() {
+    let Some(reply) = http::send_if_none_match(tracker_get(http_client, creds, url), etag).await?
+    else {
         return Ok(None);
-    }
+    };
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
@@ -261,11 +260,10 @@ pub(super) async fn fetch_tasks_page(
         .append_pair("limit", &PAGE_SIZE.to_string())
         .append_pair("offset", &walk.o.to_string())
         .append_pair("fields", ":default,owners");
-    let req = http::if_none_match(tracker_get(http_client, creds, url), etag);
-    let reply = http::send(req).await?;
-    if etag.is_some() && reply.is_not_modified() {
+    let Some(reply) = http::send_if_none_match(tracker_get(http_client, creds, url), etag).await?
+    else {
         return Ok(PageFetch::NotModified);
-    }
+    };
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
