@@ -441,12 +441,11 @@ async fn control_rate_limit(
         return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
     };
     let mut inner = state.lock();
-    let person = inner.tools.get(&kind).and_then(|tool| {
-        tool.people
-            .iter()
-            .find(|p| p.email == body.person || p.id == body.person)
-            .map(|p| p.id.clone())
-    });
+    let person = inner
+        .tools
+        .get(&kind)
+        .and_then(|tool| tool.person_named(&body.person))
+        .map(|p| p.id.clone());
     let Some(person) = person else {
         return HttpResponse::BadRequest()
             .json(serde_json::json!({"error": "no such sample person"}));
@@ -477,7 +476,7 @@ async fn control_reassign(
         return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
     };
     let assignee = match &body.assignee {
-        Some(who) => match tool.people.iter().find(|p| &p.email == who || &p.id == who) {
+        Some(who) => match tool.person_named(who) {
             Some(p) => Some(p.id.clone()),
             None => {
                 return HttpResponse::BadRequest()

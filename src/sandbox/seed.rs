@@ -120,6 +120,11 @@ impl Tool {
         self.people.iter().find(|p| p.id == id)
     }
 
+    /// A sample person named by email or id, as the control API takes them.
+    pub fn person_named(&self, who: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.email == who || p.id == who)
+    }
+
     pub fn project(&self, id: &str) -> Option<&Project> {
         self.projects.iter().find(|p| p.id == id)
     }
