@@ -62,6 +62,19 @@ pub struct TaskRow {
     pub url: Option<String>,
 }
 
+type OpenTasks = diesel::dsl::Filter<
+    diesel::dsl::Filter<tasks::table, diesel::dsl::Eq<tasks::user_id, i64>>,
+    diesel::dsl::Eq<tasks::archived, bool>,
+>;
+
+/// A person's open tasks, as a fixed query diesel keeps prepared (`tasks_mine` serves
+/// it).
+fn open_tasks(user_id: i64) -> OpenTasks {
+    tasks::table
+        .filter(tasks::user_id.eq(user_id))
+        .filter(tasks::archived.eq(false))
+}
+
 /// `today` and `week_end` are `YYYY-MM-DD`; dates compare as text.
 fn filtered<'a>(
     user_id: i64,
@@ -69,10 +82,7 @@ fn filtered<'a>(
     today: &'a str,
     week_end: &'a str,
 ) -> tasks::BoxedQuery<'a, Backend> {
-    let mut q = tasks::table
-        .filter(tasks::user_id.eq(user_id))
-        .filter(tasks::archived.eq(false))
-        .into_boxed();
+    let mut q = open_tasks(user_id).into_boxed();
     if let Some(p) = &f.provider {
         q = q.filter(tasks::provider.eq(p));
     }
@@ -149,9 +159,7 @@ fn rows(
     if f.is_empty() {
         // The page people open most: a fixed query, which diesel keeps prepared (a
         // boxed one is parsed again every time).
-        return tasks::table
-            .filter(tasks::user_id.eq(user_id))
-            .filter(tasks::archived.eq(false))
+        return open_tasks(user_id)
             .order(ordering())
             .offset(offset)
             .limit(limit)
@@ -200,9 +208,7 @@ pub fn listing(
 ) -> QueryResult<Listing> {
     // The filter values: distinct pairs, read from the index alone (`tasks_mine`
     // covers them), cheaper than two DISTINCT reads or a GROUP BY with counts.
-    let pairs: Vec<(String, String)> = tasks::table
-        .filter(tasks::user_id.eq(user_id))
-        .filter(tasks::archived.eq(false))
+    let pairs: Vec<(String, String)> = open_tasks(user_id)
         .select((tasks::project, tasks::status))
         .distinct()
         .load(conn)?;
@@ -228,9 +234,5 @@ pub fn listing(
 }
 
 pub fn open_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
-    tasks::table
-        .filter(tasks::user_id.eq(user_id))
-        .filter(tasks::archived.eq(false))
-        .count()
-        .get_result(conn)
+    open_tasks(user_id).count().get_result(conn)
 }
