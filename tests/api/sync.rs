@@ -409,12 +409,7 @@ async fn two_engines_never_hold_one_connection_and_a_stale_lease_is_taken_over()
     let owner = pivotal_company(&app, "sandbox-jane-doe").await;
     let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
     wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
-    let id: i64 = app.query(|conn| {
-        connections::table
-            .select(connections::id)
-            .first(conn)
-            .unwrap()
-    });
+    let id = connection_id(&app);
 
     // Many instances race for the lease: exactly one gets it.
     let mut racers = Vec::new();
@@ -468,12 +463,7 @@ async fn sync_now_during_a_running_sync_is_not_lost() {
     let owner = pivotal_company(&app, "sandbox-jane-doe").await;
     let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
     wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
-    let id: i64 = app.query(|conn| {
-        connections::table
-            .select(connections::id)
-            .first(conn)
-            .unwrap()
-    });
+    let id = connection_id(&app);
     // Another instance is running this connection's sync...
     app.query(move |conn| assert!(store::try_lease(conn, id, "other-instance", 600).unwrap()));
     // ...when the person asks for a sync.
@@ -516,13 +506,8 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     .await;
 
     // A dead instance wrote the first pages of a new pass, then crashed holding the lease.
-    let connection = app.query(|conn| {
-        let id: i64 = connections::table
-            .select(connections::id)
-            .first(conn)
-            .unwrap();
-        taskbridge::models::sync::load(conn, id).unwrap()
-    });
+    let id = connection_id(&app);
+    let connection = app.query(move |conn| taskbridge::models::sync::load(conn, id).unwrap());
     let tools = taskbridge::services::tools::Tools::from_settings(&app.settings).unwrap();
     let kind = taskbridge::connectors::ProviderKind::PivotalTracker;
     let binding = taskbridge::services::integrations::credentials_binding(
@@ -597,7 +582,6 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     );
 
     // The lease runs out; the live engine takes over and finishes the pass from the cursor.
-    let id = connection.id;
     app.query(move |conn| {
         diesel::update(connections::table.find(id))
             .set(connections::lease_until.eq(taskbridge::db::now() - 1))
@@ -606,14 +590,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     });
     // The last page clears the cursor; finishing the pass (archiving what it did not
     // see) clears the pass id, in a later transaction. Wait for that one.
-    wait_until(&app, "the pass finishes", |conn| {
-        connections::table
-            .select((connections::sync_cursor, connections::pass_id))
-            .first::<(Option<String>, Option<i64>)>(conn)
-            .unwrap()
-            == (None, None)
-    })
-    .await;
+    wait_for_the_pass_to_end(&app).await;
     let open = open_tasks(&app);
     assert_eq!(open.len(), jane.len() - 1, "nothing lost");
     assert!(
