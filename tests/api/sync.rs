@@ -406,9 +406,7 @@ async fn server_errors_are_retried_then_reported_with_their_fix() {
 #[tokio::test]
 async fn two_engines_never_hold_one_connection_and_a_stale_lease_is_taken_over() {
     let app = TestApp::spawn().await;
-    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
-    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
-    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    jane_synced(&app).await;
     let id = connection_id(&app);
 
     // Many instances race for the lease: exactly one gets it.
@@ -460,9 +458,7 @@ async fn two_engines_never_hold_one_connection_and_a_stale_lease_is_taken_over()
 async fn sync_now_during_a_running_sync_is_not_lost() {
     use taskbridge::models::sync::{self as store, Next};
     let app = TestApp::spawn().await;
-    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
-    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
-    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    let (owner, _) = jane_synced(&app).await;
     let id = connection_id(&app);
     // Another instance is running this connection's sync...
     app.query(move |conn| assert!(store::try_lease(conn, id, "other-instance", 600).unwrap()));
@@ -493,9 +489,7 @@ async fn sync_now_during_a_running_sync_is_not_lost() {
 #[tokio::test]
 async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let app = TestApp::spawn().await;
-    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
-    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
-    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    let (_, jane) = jane_synced(&app).await;
     let gone = jane.last().unwrap()["id"].as_str().unwrap().to_owned();
     reassign(
         &app,
@@ -739,6 +733,17 @@ fn connection_id(app: &TestApp) -> i64 {
     })
 }
 
+/// Olivia's company with Pivotal Tracker ON as Jane's sandbox account, once its first
+/// sync is over: Jane's tasks shown, the pass ended and the lease let go (tasks show
+/// before the pass is finished). Olivia's client and Jane's sandbox stories.
+async fn jane_synced(app: &TestApp) -> (Client, Vec<serde_json::Value>) {
+    let owner = pivotal_company(app, "sandbox-jane-doe").await;
+    let jane = sandbox_tasks(app, "pivotal", "jane@acme.test").await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    wait_for_the_pass_to_end(app).await;
+    (owner, jane)
+}
+
 /// Waits until no pass is under way and no lease is held: the run is over.
 async fn wait_for_the_pass_to_end(app: &TestApp) {
     wait_until(app, "the pass ends and the lease is let go", |conn| {
@@ -784,10 +789,7 @@ async fn an_unchanged_re_sync_gets_304s_and_writes_nothing_while_changes_still_a
     use taskbridge::models::sync::PageCounts;
     use taskbridge::sync::{RunOutcome, Trigger};
     let app = TestApp::spawn().await;
-    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
-    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
-    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
-    wait_for_the_pass_to_end(&app).await;
+    let (_, jane) = jane_synced(&app).await;
     let id = connection_id(&app);
     let kept: i64 = app.query(|conn| {
         taskbridge::schema::sync_pages::table
@@ -919,10 +921,7 @@ async fn an_unchanged_re_sync_gets_304s_and_writes_nothing_while_changes_still_a
 #[tokio::test]
 async fn a_pause_mid_pass_keeps_what_the_pass_saw_and_it_still_archives_right() {
     let app = TestApp::spawn().await;
-    let owner = pivotal_company(&app, "sandbox-jane-doe").await;
-    let jane = sandbox_tasks(&app, "pivotal", "jane@acme.test").await;
-    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
-    wait_for_the_pass_to_end(&app).await;
+    let (owner, jane) = jane_synced(&app).await;
 
     // The story that leaves is on Jane's last page; the two pages before it do not
     // change (304s, nothing written for them) and then the tool asks to wait.
