@@ -7,4 +7,5 @@ pub mod invite;
 pub mod notification;
 pub mod sync;
 pub mod task;
+pub mod time_entry;
 pub mod user;
