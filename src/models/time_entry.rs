@@ -238,6 +238,7 @@ pub fn delete(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<usize>
 
 /// The (task, start, end) of the person's entries on these tasks, for the time shown
 /// beside each task on My Tasks.
+#[allow(clippy::type_complexity)] // a row of three columns, read once, right here
 pub fn on_tasks(
     conn: &mut DbConn,
     user_id: i64,
