@@ -10,6 +10,7 @@ pub mod health_pages;
 pub mod integrations;
 pub mod pages;
 pub mod people;
+pub mod reports;
 pub mod shell;
 pub mod tasks;
 
@@ -75,6 +76,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(integrations::choose_form))
                 .route(web::post().to(integrations::choose)),
         )
+        // Open to everyone signed in: the handlers choose the company report or the
+        // person's own by role.
+        .route(urls::REPORTS, web::get().to(reports::page))
+        .route(urls::REPORTS_CSV, web::get().to(reports::csv))
         .configure(company_routes);
 }
 

@@ -16,6 +16,7 @@ pub enum Nav {
     Users,
     CompanySettings,
     Health,
+    Reports,
     Other,
 }
 
@@ -63,14 +64,16 @@ impl Shell {
     }
 
     pub fn in_company_menu(&self) -> bool {
-        matches!(
-            self.nav,
-            Nav::CompanyIntegrations
-                | Nav::IntegrationSettings
-                | Nav::Users
-                | Nav::CompanySettings
-                | Nav::Health
-        )
+        // The company report is in the company menu; a plain user's own report is not.
+        (self.nav == Nav::Reports && self.sees_health)
+            || matches!(
+                self.nav,
+                Nav::CompanyIntegrations
+                    | Nav::IntegrationSettings
+                    | Nav::Users
+                    | Nav::CompanySettings
+                    | Nav::Health
+            )
     }
 }
 
