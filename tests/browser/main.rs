@@ -10,4 +10,5 @@ mod helpers;
 mod driver;
 mod flows;
 mod integrations;
+mod reports;
 mod sync;
