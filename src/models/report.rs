@@ -114,7 +114,9 @@ pub fn chunk(
                 .or(time_entries::ended_at.is_null()),
         );
     if let Some((started_at, id)) = after {
-        q = q.filter(
+        // The plain bound lets each chunk start its index range at the cursor instead
+        // of scanning from the range's start again; the `OR` then breaks ties by id.
+        q = q.filter(time_entries::started_at.ge(started_at)).filter(
             time_entries::started_at
                 .gt(started_at)
                 .or(time_entries::started_at
