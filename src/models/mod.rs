@@ -5,6 +5,7 @@ pub mod company;
 pub mod integration;
 pub mod invite;
 pub mod notification;
+pub mod report;
 pub mod sync;
 pub mod task;
 pub mod time_entry;

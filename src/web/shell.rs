@@ -20,6 +20,7 @@ pub enum Nav {
     Health,
     Timesheet,
     Preferences,
+    Reports,
     Other,
 }
 
@@ -106,14 +107,16 @@ impl Shell {
     }
 
     pub fn in_company_menu(&self) -> bool {
-        matches!(
-            self.nav,
-            Nav::CompanyIntegrations
-                | Nav::IntegrationSettings
-                | Nav::Users
-                | Nav::CompanySettings
-                | Nav::Health
-        )
+        // The company report is in the company menu; a plain user's own report is not.
+        (self.nav == Nav::Reports && self.sees_health)
+            || matches!(
+                self.nav,
+                Nav::CompanyIntegrations
+                    | Nav::IntegrationSettings
+                    | Nav::Users
+                    | Nav::CompanySettings
+                    | Nav::Health
+            )
     }
 }
 
