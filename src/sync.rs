@@ -14,9 +14,11 @@ use crate::connectors::{
 };
 use crate::db::{self, now, Pool};
 use crate::error::AppError;
-use crate::models::integration::{Connection, STATUS_ACTIVE, STATUS_NEEDS_RECONNECT};
-use crate::models::sync::{KnownPage, PageMemo};
-use crate::models::{notification, sync as store};
+use crate::models::connection::{self, Connection, Next, STATUS_ACTIVE, STATUS_NEEDS_RECONNECT};
+use crate::models::sync_page::{self, KnownPage, PageMemo};
+use crate::models::sync_pass::{self, Checkpoint, PageWrite, Progress};
+use crate::models::task::{self, PageChanges, PageCounts};
+use crate::models::{notification, sync_run};
 use crate::services::integrations::{credentials_binding, open_credentials, seal_credentials};
 use crate::services::tools::Tools;
 
@@ -78,7 +80,7 @@ impl Trigger {
 pub enum RunOutcome {
     Completed {
         fetched: i64,
-        counts: store::PageCounts,
+        counts: PageCounts,
     },
     /// The tool asked to wait; the lease is let go and the run resumes from its cursor later.
     Waiting {
@@ -251,7 +253,10 @@ impl SyncEngine {
         if free == 0 {
             return Ok(0);
         }
-        let due = db::run(&self.pool, move |conn| Ok(store::due(conn, now(), free)?)).await?;
+        let due = db::run(&self.pool, move |conn| {
+            Ok(connection::due(conn, now(), free)?)
+        })
+        .await?;
         let mut started = 0;
         for id in due {
             let Ok(permit) = self.slots.clone().try_acquire_owned() else {
@@ -274,17 +279,17 @@ impl SyncEngine {
     pub async fn sync_connection(&self, id: i64, trigger: Trigger) -> Result<RunOutcome, AppError> {
         let owner = self.owner.clone();
         if !db::run(&self.pool, move |conn| {
-            Ok(store::try_lease(conn, id, &owner, LEASE_SECS)?)
+            Ok(connection::try_lease(conn, id, &owner, LEASE_SECS)?)
         })
         .await?
         {
             return Ok(RunOutcome::NotLeased);
         }
-        let connection = db::run(&self.pool, move |conn| Ok(store::load(conn, id)?)).await?;
+        let connection = db::run(&self.pool, move |conn| Ok(connection::find(conn, id)?)).await?;
         let run_id = {
             let trigger = trigger.as_str();
             db::run(&self.pool, move |conn| {
-                Ok(store::start_run(conn, id, trigger)?)
+                Ok(sync_run::start_run(conn, id, trigger)?)
             })
             .await?
         };
@@ -326,7 +331,10 @@ impl SyncEngine {
             api_base: connection.api_base.clone(),
         };
         let id = connection.id;
-        let mut known = db::run(&self.pool, move |conn| Ok(store::known_pages(conn, id)?)).await?;
+        let mut known = db::run(&self.pool, move |conn| {
+            Ok(sync_page::known_pages(conn, id)?)
+        })
+        .await?;
         let mut pass = Pass::resume(
             connection.pass_id.unwrap_or(run_id),
             connection.sync_cursor.clone(),
@@ -334,13 +342,13 @@ impl SyncEngine {
         let resuming = pass.cursor.is_some();
         let mut restarted = false;
         let mut refreshed = false;
-        let mut run = store::Progress {
+        let mut run = Progress {
             run_id,
             fetched: 0,
-            counts: store::PageCounts::default(),
+            counts: PageCounts::default(),
         };
         loop {
-            let key = store::page_key(pass.cursor.as_deref());
+            let key = sync_page::page_key(pass.cursor.as_deref());
             let etag = known.get(&key).map(|k| k.etag.as_str());
             let answer = self
                 .fetch_with_retries(
@@ -401,11 +409,11 @@ impl SyncEngine {
                     let kept = known.get(&key);
                     let memo = memo_for(key, kept, page.etag, &ids, &page.next);
                     let changes = if page.tasks.is_empty() {
-                        store::PageChanges::default()
+                        PageChanges::default()
                     } else {
                         let tasks = page.tasks;
                         db::run(&self.pool, move |conn| {
-                            Ok(store::page_changes(conn, id, &tasks)?)
+                            Ok(task::page_changes(conn, id, &tasks)?)
                         })
                         .await?
                     };
@@ -414,7 +422,7 @@ impl SyncEngine {
                     } else {
                         run.counts.add(changes.counts);
                         pass.seen(changes.unchanged.iter().cloned());
-                        let write = store::PageWrite {
+                        let write = PageWrite {
                             changes,
                             memo: memo.clone(),
                         };
@@ -442,7 +450,7 @@ impl SyncEngine {
                 let pass_id = pass.id;
                 let seen: HashSet<String> = pass.unmarked.drain(..).collect();
                 let archived = db::run(&self.pool, move |conn| {
-                    Ok(store::finish_pass(
+                    Ok(sync_pass::finish_pass(
                         conn,
                         id,
                         pass_id,
@@ -478,10 +486,10 @@ impl SyncEngine {
         connection: &Connection,
         pass: &mut Pass,
         cursor: Option<String>,
-        progress: store::Progress,
-        page: Option<store::PageWrite>,
+        progress: Progress,
+        page: Option<PageWrite>,
     ) -> Result<bool, AppError> {
-        let checkpoint = store::Checkpoint {
+        let checkpoint = Checkpoint {
             pass_id: pass.id,
             cursor: cursor.clone(),
             seen: std::mem::take(&mut pass.unmarked),
@@ -489,7 +497,7 @@ impl SyncEngine {
         };
         let (connection, owner) = (connection.clone(), self.owner.clone());
         let saved = db::run(&self.pool, move |conn| {
-            Ok(store::save(
+            Ok(sync_pass::save(
                 conn,
                 &connection,
                 &owner,
@@ -509,7 +517,7 @@ impl SyncEngine {
         &self,
         connection: &Connection,
         pass: &mut Pass,
-        progress: store::Progress,
+        progress: Progress,
         outcome: RunOutcome,
     ) -> Result<RunOutcome, AppError> {
         if pass.unsaved {
@@ -573,7 +581,7 @@ impl SyncEngine {
         })?;
         let id = connection.id;
         db::run(&self.pool, move |conn| {
-            Ok(store::store_credentials(conn, id, sealed)?)
+            Ok(connection::store_credentials(conn, id, sealed)?)
         })
         .await
         .map_err(|e| ConnectorError::Other {
@@ -633,27 +641,27 @@ impl SyncEngine {
             };
             match &outcome {
                 RunOutcome::Completed { .. } => {
-                    store::finish_run(conn, run_id, store::RUN_OK, None)?;
-                    store::set_outcome(conn, id, STATUS_ACTIVE, None, true)?;
-                    store::release(conn, id, &owner, store::Next::At(next))?;
+                    sync_run::finish_run(conn, run_id, sync_run::RUN_OK, None)?;
+                    connection::set_outcome(conn, id, STATUS_ACTIVE, None, true)?;
+                    connection::release(conn, id, &owner, Next::At(next))?;
                 }
                 RunOutcome::Waiting { until, code } => {
                     let message = info(code);
-                    store::finish_run(conn, run_id, store::RUN_WAITING, Some((code, &message)))?;
-                    store::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
-                    store::release(conn, id, &owner, store::Next::NotBefore(*until))?;
+                    sync_run::finish_run(conn, run_id, sync_run::RUN_WAITING, Some((code, &message)))?;
+                    connection::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
+                    connection::release(conn, id, &owner, Next::NotBefore(*until))?;
                 }
                 RunOutcome::Failed { code } => {
                     let message = info(code);
-                    store::finish_run(conn, run_id, store::RUN_FAILED, Some((code, &message)))?;
-                    store::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
-                    store::release(conn, id, &owner, store::Next::At(retry_soon.min(next)))?;
+                    sync_run::finish_run(conn, run_id, sync_run::RUN_FAILED, Some((code, &message)))?;
+                    connection::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
+                    connection::release(conn, id, &owner, Next::At(retry_soon.min(next)))?;
                 }
                 RunOutcome::NeedsReconnect { code } => {
                     let message = info(code);
-                    store::finish_run(conn, run_id, store::RUN_FAILED, Some((code, &message)))?;
-                    store::set_outcome(conn, id, STATUS_NEEDS_RECONNECT, Some((code, &message)), false)?;
-                    store::release(conn, id, &owner, store::Next::NotBefore(next))?;
+                    sync_run::finish_run(conn, run_id, sync_run::RUN_FAILED, Some((code, &message)))?;
+                    connection::set_outcome(conn, id, STATUS_NEEDS_RECONNECT, Some((code, &message)), false)?;
+                    connection::release(conn, id, &owner, Next::NotBefore(next))?;
                     notification::notify(
                         conn,
                         &[user_id],
@@ -662,10 +670,10 @@ impl SyncEngine {
                     )?;
                 }
                 RunOutcome::LeaseLost | RunOutcome::NotLeased => {
-                    store::finish_run(
+                    sync_run::finish_run(
                         conn,
                         run_id,
-                        store::RUN_FAILED,
+                        sync_run::RUN_FAILED,
                         Some(("TB-LEASE-LOST", "Another taskbridge instance took this sync over.")),
                     )?;
                 }

@@ -8,7 +8,7 @@ use crate::connectors::{ConnectorError, Credentials, Identity, ProviderKind, Rem
 use crate::crypto::Cipher;
 use crate::db::{self, Pool};
 use crate::error::AppError;
-use crate::models::{audit, integration, notification, user};
+use crate::models::{audit, company_integration, connection, notification, user};
 
 /// Why an integration was being turned on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,11 +152,12 @@ pub async fn connect(
             conn,
             |conn| -> Result<Result<(), IntegrationError>, AppError> {
                 let slug = kind.slug();
-                if purpose == Purpose::Personal && !integration::is_enabled(conn, company_id, slug)?
+                if purpose == Purpose::Personal
+                    && !company_integration::is_enabled(conn, company_id, slug)?
                 {
                     return Ok(Err(IntegrationError::NotEnabled));
                 }
-                if let Some(other) = integration::account_linked_to_other(
+                if let Some(other) = connection::account_linked_to_other(
                     conn,
                     company_id,
                     slug,
@@ -166,9 +167,9 @@ pub async fn connect(
                 )? {
                     return Ok(Err(IntegrationError::AlreadyLinked { other }));
                 }
-                integration::upsert(
+                connection::upsert(
                     conn,
-                    integration::NewConnection {
+                    connection::NewConnection {
                         company_id,
                         user_id,
                         provider: slug,
@@ -190,7 +191,7 @@ pub async fn connect(
                     Some(&ip),
                 )?;
                 if purpose == Purpose::Company
-                    && integration::set_enabled(conn, company_id, slug, true, user_id)?
+                    && company_integration::set_enabled(conn, company_id, slug, true, user_id)?
                 {
                     audit::record(
                         conn,
@@ -235,7 +236,7 @@ pub async fn disconnect(
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            let removed = integration::delete_for_user(conn, user_id, kind.slug())? > 0;
+            let removed = connection::delete_for_user(conn, user_id, kind.slug())? > 0;
             if removed {
                 audit::record(
                     conn,
@@ -263,7 +264,8 @@ pub async fn turn_off_for_company(
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            let changed = integration::set_enabled(conn, company_id, kind.slug(), false, user_id)?;
+            let changed =
+                company_integration::set_enabled(conn, company_id, kind.slug(), false, user_id)?;
             if changed {
                 audit::record(
                     conn,

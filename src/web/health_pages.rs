@@ -4,16 +4,14 @@
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use diesel::prelude::*;
 
 use crate::auth::CurrentUser;
 use crate::config::Settings;
 use crate::connectors::{ErrorInfo, ProviderKind};
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
-use crate::models::integration::{self, STATUS_NEEDS_RECONNECT};
-use crate::models::{sync as store, user};
-use crate::schema::connections;
+use crate::models::connection::{self, STATUS_NEEDS_RECONNECT};
+use crate::models::{company_integration, sync_run, user};
 use crate::web::format::timestamp;
 use crate::web::render;
 use crate::web::shell::{Nav, Shell};
@@ -53,12 +51,9 @@ pub async fn health(
     user.require_health_viewer()?;
     let company_id = user.company_id.0;
     let (enabled, people, conns) = db::run(&pool, move |conn| {
-        let enabled = integration::enabled_providers(conn, company_id)?;
+        let enabled = company_integration::enabled_providers(conn, company_id)?;
         let people = user::list(conn, company_id)?;
-        let conns: Vec<integration::Connection> = connections::table
-            .filter(connections::company_id.eq(company_id))
-            .select(integration::Connection::as_select())
-            .load(conn)?;
+        let conns = connection::for_company(conn, company_id)?;
         Ok((enabled, people, conns))
     })
     .await?;
@@ -147,13 +142,9 @@ pub async fn history(
     let (company_id, id) = (user.company_id.0, path.into_inner());
     let (connection, person, runs) = db::run(&pool, move |conn| {
         // Another company's connection is simply not found.
-        let connection: integration::Connection = connections::table
-            .filter(connections::company_id.eq(company_id))
-            .filter(connections::id.eq(id))
-            .select(integration::Connection::as_select())
-            .first(conn)?;
+        let connection = connection::in_company(conn, company_id, id)?;
         let person = user::in_company(conn, company_id, connection.user_id)?;
-        let runs = store::runs_for(conn, id, 50)?;
+        let runs = sync_run::runs_for(conn, id, 50)?;
         Ok((connection, person, runs))
     })
     .await?;

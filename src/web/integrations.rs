@@ -16,7 +16,7 @@ use crate::connectors::{
 use crate::crypto::{random_token, same_secret};
 use crate::db::{self, now, Pool};
 use crate::error::{AppError, AppResult};
-use crate::models::integration;
+use crate::models::{company_integration, connection};
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::tools::Tools;
 use crate::web::shell::{Nav, Shell};
@@ -67,15 +67,15 @@ pub struct ConnectedAs {
     pub needs_reconnect: bool,
 }
 
-impl From<&integration::Connection> for ConnectedAs {
-    fn from(c: &integration::Connection) -> Self {
+impl From<&connection::Connection> for ConnectedAs {
+    fn from(c: &connection::Connection) -> Self {
         Self {
             oauth: ProviderKind::from_slug(&c.provider)
                 .is_some_and(|k| k.auth_kind() == AuthKind::OAuth),
             name: c.display_name.clone(),
             email: c.email.clone(),
             account: c.account_name.clone(),
-            needs_reconnect: c.status == integration::STATUS_NEEDS_RECONNECT,
+            needs_reconnect: c.status == connection::STATUS_NEEDS_RECONNECT,
         }
     }
 }
@@ -102,7 +102,7 @@ pub async fn company_list(
     user.require_company_manager()?;
     let company_id = user.company_id.0;
     let enabled = db::run(&pool, move |conn| {
-        Ok(integration::enabled_providers(conn, company_id)?)
+        Ok(company_integration::enabled_providers(conn, company_id)?)
     })
     .await?;
     render(&CompanyIntegrationsPage {
@@ -145,8 +145,8 @@ pub async fn company_details(
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     let (on, mine) = db::run(&pool, move |conn| {
         Ok((
-            integration::is_enabled(conn, company_id, kind.slug())?,
-            integration::of_user(conn, user_id, kind.slug())?,
+            company_integration::is_enabled(conn, company_id, kind.slug())?,
+            connection::of_user(conn, user_id, kind.slug())?,
         ))
     })
     .await?;
@@ -284,7 +284,7 @@ pub async fn personal_turn_on(
     let kind = tool(&path)?;
     let (company_id, slug) = (user.company_id.0, kind.slug());
     let enabled = db::run(&pool, move |conn| {
-        Ok(integration::is_enabled(conn, company_id, slug)?)
+        Ok(company_integration::is_enabled(conn, company_id, slug)?)
     })
     .await?;
     if !enabled {
@@ -754,7 +754,7 @@ async fn connected(
     let kind = tool(slug)?;
     let user_id = user.id.0;
     let mine = db::run(&pool, move |conn| {
-        Ok(integration::of_user(conn, user_id, kind.slug())?)
+        Ok(connection::of_user(conn, user_id, kind.slug())?)
     })
     .await?;
     let Some(mine) = mine else {
@@ -818,8 +818,8 @@ pub async fn settings_page(
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     let (enabled, mine) = db::run(&pool, move |conn| {
         Ok((
-            integration::enabled_providers(conn, company_id)?,
-            integration::for_user(conn, user_id)?,
+            company_integration::enabled_providers(conn, company_id)?,
+            connection::for_user(conn, user_id)?,
         ))
     })
     .await?;
