@@ -96,7 +96,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         if let AppError::SignInRequired = self {
             return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/login"))
+                .insert_header((header::LOCATION, crate::urls::LOG_IN))
                 .finish();
         }
         let status = self.status_code();

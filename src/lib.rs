@@ -14,6 +14,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod services;
 pub mod sync;
+pub mod urls;
 pub mod web;
 
 use std::net::TcpListener;
@@ -170,7 +171,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
                 Logger::new("%{method}xi %U %s %Dms")
                     // Paths only: query strings can carry OAuth codes and state.
                     .custom_request_replace("method", |req| req.method().to_string())
-                    .exclude(web::paths::HEALTHZ)
+                    .exclude(urls::HEALTHZ)
                     .log_target("taskbridge::http"),
             )
     })

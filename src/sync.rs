@@ -666,7 +666,7 @@ impl SyncEngine {
                         conn,
                         &[user_id],
                         &format!("{tool} stopped syncing: {message}. Reconnect it in Integration Settings."),
-                        Some(crate::web::paths::INTEGRATION_SETTINGS),
+                        Some(crate::urls::INTEGRATION_SETTINGS),
                     )?;
                 }
                 RunOutcome::LeaseLost | RunOutcome::NotLeased => {

@@ -40,25 +40,6 @@ pub struct CurrentUser {
     pub csrf_token: String,
 }
 
-impl CurrentUser {
-    /// Owners and admins only; everyone else gets a 403.
-    pub fn require_company_manager(&self) -> Result<(), AppError> {
-        if self.role.manages_company() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    pub fn require_health_viewer(&self) -> Result<(), AppError> {
-        if self.role.sees_health() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-}
-
 /// The person a session says is signed in, read from the session alone (no query).
 /// Pages that load more data combine [`SignedIn::load`] with their own queries in one
 /// trip to the database; the rest take [`CurrentUser`], which does it for them.
@@ -219,6 +200,51 @@ impl FromRequest for CurrentUser {
         Box::pin(load_current_user(req.clone()))
     }
 }
+
+/// A role check as an extractor: a handler that takes one cannot forget the check.
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $allowed:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub CurrentUser);
+
+        impl std::ops::Deref for $name {
+            type Target = CurrentUser;
+
+            fn deref(&self) -> &CurrentUser {
+                &self.0
+            }
+        }
+
+        impl FromRequest for $name {
+            type Error = AppError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+            fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move {
+                    let user = load_current_user(req).await?;
+                    if user.role.$allowed() {
+                        Ok($name(user))
+                    } else {
+                        Err(AppError::Forbidden)
+                    }
+                })
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// The signed-in person, an owner or admin of their company (everyone else: 403).
+    CompanyManager,
+    manages_company
+);
+role_extractor!(
+    /// The signed-in person, allowed to see Integration Health and company reports
+    /// (owners, admins and managers; everyone else: 403).
+    HealthViewer,
+    sees_health
+);
 
 /// Starts a signed-in session: a new session key (no fixation), a new CSRF token.
 pub fn begin_session(session: &Session, user_id: UserId) -> Result<(), AppError> {

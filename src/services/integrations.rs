@@ -3,7 +3,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::CurrentUser;
+use crate::auth::{CompanyManager, CurrentUser};
 use crate::connectors::{ConnectorError, Credentials, Identity, ProviderKind, RemoteAccount};
 use crate::crypto::Cipher;
 use crate::db::{self, Pool};
@@ -136,8 +136,8 @@ pub async fn connect(
         identity,
         account,
     } = link;
-    if purpose == Purpose::Company {
-        user.require_company_manager()?;
+    if purpose == Purpose::Company && !user.role.manages_company() {
+        return Err(AppError::Forbidden.into());
     }
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     let sealed = seal_credentials(
@@ -206,7 +206,7 @@ pub async fn connect(
                         conn,
                         &others,
                         &active_notice(kind),
-                        Some(crate::web::paths::INTEGRATION_SETTINGS),
+                        Some(crate::urls::INTEGRATION_SETTINGS),
                     )?;
                 }
                 Ok(Ok(()))
@@ -256,11 +256,10 @@ pub async fn disconnect(
 /// Company OFF: sync stops for everyone; connections and what was synced are kept.
 pub async fn turn_off_for_company(
     pool: &Pool,
-    user: &CurrentUser,
+    user: &CompanyManager,
     kind: ProviderKind,
     ip: String,
 ) -> Result<bool, AppError> {
-    user.require_company_manager()?;
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     db::run(pool, move |conn| {
         db::write(conn, |conn| {

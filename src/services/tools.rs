@@ -79,7 +79,7 @@ impl Tools {
     /// One callback per tool, so an answer meant for one tool is never taken for another.
     pub fn redirect_uri(&self, kind: ProviderKind) -> Result<Url, AppError> {
         self.base_url
-            .join(&format!("/oauth/{}/callback", kind.slug()))
+            .join(&crate::urls::oauth_callback(kind))
             .map_err(|e| AppError::Internal(e.to_string()))
     }
 }

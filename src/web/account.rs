@@ -11,7 +11,8 @@ use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role};
 use crate::error::AppResult;
 use crate::models::{audit, company, user};
-use crate::web::{paths, render, render_status, see_other};
+use crate::urls;
+use crate::web::{render, render_status, see_other};
 
 #[derive(Template)]
 #[template(path = "sign_up.html")]
@@ -54,7 +55,7 @@ async fn signed_in(req: &HttpRequest) -> bool {
 
 pub async fn sign_up_form(req: HttpRequest, session: Session) -> AppResult<HttpResponse> {
     if signed_in(&req).await {
-        return Ok(see_other(paths::MY_TASKS));
+        return Ok(see_other(urls::MY_TASKS));
     }
     render(&SignUpPage {
         csrf_token: csrf::token(&session)?,
@@ -136,12 +137,12 @@ pub async fn sign_up(
         return again("An account with this email already exists. Log in instead.".into());
     };
     auth::begin_session(&session, crate::domain::UserId(user_id))?;
-    Ok(see_other(paths::MY_TASKS))
+    Ok(see_other(urls::MY_TASKS))
 }
 
 pub async fn log_in_form(req: HttpRequest, session: Session) -> AppResult<HttpResponse> {
     if signed_in(&req).await {
-        return Ok(see_other(paths::MY_TASKS));
+        return Ok(see_other(urls::MY_TASKS));
     }
     render(&LogInPage {
         csrf_token: csrf::token(&session)?,
@@ -245,7 +246,7 @@ pub async fn log_in(
         ),
         Outcome::SignedIn(user_id) => {
             auth::begin_session(&session, crate::domain::UserId(user_id))?;
-            Ok(see_other(paths::MY_TASKS))
+            Ok(see_other(urls::MY_TASKS))
         }
     }
 }
@@ -272,5 +273,5 @@ pub async fn log_out(
     }
     // Purging deletes the session row: the old cookie no longer opens anything.
     session.purge();
-    Ok(see_other(paths::LOG_IN))
+    Ok(see_other(urls::LOG_IN))
 }

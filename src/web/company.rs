@@ -8,14 +8,15 @@ use askama::Template;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use crate::auth::{self, csrf, CurrentUser};
+use crate::auth::{self, csrf, CompanyManager, CurrentUser};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::parse_name;
 use crate::error::{AppError, AppResult};
 use crate::models::{audit, company};
+use crate::urls;
 use crate::web::shell::{Nav, Shell};
-use crate::web::{flash, paths, render, render_status, see_other};
+use crate::web::{flash, render, render_status, see_other};
 
 pub const MAX_LOGO_BYTES: usize = 1024 * 1024;
 
@@ -48,13 +49,12 @@ pub struct NameForm {
 
 pub async fn save_settings(
     req: HttpRequest,
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     app: web::Data<Settings>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let name = match parse_name(&form.name, "the company's name") {
         Ok(name) => name,
         Err(e) => {
@@ -87,7 +87,7 @@ pub async fn save_settings(
     })
     .await?;
     flash::success(&session, "Company settings saved.");
-    Ok(see_other(paths::COMPANY_SETTINGS))
+    Ok(see_other(urls::COMPANY_SETTINGS))
 }
 
 /// The image type, judged by content rather than by file name or header.
@@ -102,12 +102,11 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 }
 
 pub async fn upload_logo(
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     mut payload: Multipart,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let mut token = None;
     let mut image: Option<Vec<u8>> = None;
     let mut too_big = false;
@@ -150,7 +149,7 @@ pub async fn upload_logo(
     };
     if let Some(problem) = problem {
         flash::error(&session, problem);
-        return Ok(see_other(paths::COMPANY_SETTINGS));
+        return Ok(see_other(urls::COMPANY_SETTINGS));
     }
     let bytes = image.unwrap_or_default();
     let mime = sniff_image(&bytes).unwrap_or("image/png");
@@ -171,15 +170,14 @@ pub async fn upload_logo(
     })
     .await?;
     flash::success(&session, "Logo updated.");
-    Ok(see_other(paths::COMPANY_SETTINGS))
+    Ok(see_other(urls::COMPANY_SETTINGS))
 }
 
 pub async fn remove_logo(
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let company_id = user.company_id.0;
     db::run(&pool, move |conn| {
         Ok(company::set_logo(conn, company_id, None)?)
@@ -189,7 +187,7 @@ pub async fn remove_logo(
         &session,
         "Logo removed; your company's initials are shown instead.",
     );
-    Ok(see_other(paths::COMPANY_SETTINGS))
+    Ok(see_other(urls::COMPANY_SETTINGS))
 }
 
 pub async fn logo(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<HttpResponse> {

@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, HealthViewer};
 use crate::config::Settings;
 use crate::connectors::{ErrorInfo, ProviderKind};
 use crate::db::{self, Pool};
@@ -43,12 +43,11 @@ pub struct HealthPage {
 }
 
 pub async fn health(
-    user: CurrentUser,
+    user: HealthViewer,
     session: Session,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
 ) -> AppResult<HttpResponse> {
-    user.require_health_viewer()?;
     let company_id = user.company_id.0;
     let (enabled, people, conns) = db::run(&pool, move |conn| {
         let enabled = company_integration::enabled_providers(conn, company_id)?;
@@ -132,13 +131,12 @@ pub struct HistoryPage {
 }
 
 pub async fn history(
-    user: CurrentUser,
+    user: HealthViewer,
     session: Session,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require_health_viewer()?;
     let (company_id, id) = (user.company_id.0, path.into_inner());
     let (connection, person, runs) = db::run(&pool, move |conn| {
         // Another company's connection is simply not found.

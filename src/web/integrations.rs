@@ -8,7 +8,7 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{self, CurrentUser};
+use crate::auth::{self, CompanyManager, CurrentUser};
 use crate::config::Settings;
 use crate::connectors::{
     self, AuthKind, ConnectorError, Credentials, Identity, Pkce, ProviderKind, RemoteAccount,
@@ -19,8 +19,9 @@ use crate::error::{AppError, AppResult};
 use crate::models::{company_integration, connection};
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::tools::Tools;
+use crate::urls;
 use crate::web::shell::{Nav, Shell};
-use crate::web::{flash, paths, render, render_status, see_other};
+use crate::web::{flash, render, render_status, see_other};
 
 const FLOW_KEY: &str = "oauth_flow";
 const PENDING_KEY: &str = "oauth_pending";
@@ -94,12 +95,11 @@ pub struct CompanyIntegrationsPage {
 }
 
 pub async fn company_list(
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let company_id = user.company_id.0;
     let enabled = db::run(&pool, move |conn| {
         Ok(company_integration::enabled_providers(conn, company_id)?)
@@ -133,14 +133,13 @@ pub struct DetailsPage {
 }
 
 pub async fn company_details(
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let kind = tool(&path)?;
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     let (on, mine) = db::run(&pool, move |conn| {
@@ -251,18 +250,17 @@ async fn turn_on(
 
 pub async fn company_turn_on(
     req: HttpRequest,
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
     form: web::Form<TurnOnForm>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let kind = tool(&path)?;
     turn_on(
         req,
-        user,
+        user.0,
         session,
         pool,
         tools,
@@ -464,8 +462,8 @@ fn nav_for(purpose: Purpose) -> Nav {
 
 fn success_path(kind: ProviderKind, purpose: Purpose) -> String {
     match purpose {
-        Purpose::Company => format!("/company/integrations/{}/connected", kind.slug()),
-        Purpose::Personal => format!("/integrations/{}/connected", kind.slug()),
+        Purpose::Company => urls::company_connected(kind),
+        Purpose::Personal => urls::personal_connected(kind),
     }
 }
 
@@ -478,7 +476,7 @@ fn conclude(
 ) -> AppResult<HttpResponse> {
     match outcome {
         Ok(Finished::Connected) => Ok(see_other(&success_path(kind, purpose))),
-        Ok(Finished::ChooseAccount) => Ok(see_other(&format!("/oauth/{}/choose", kind.slug()))),
+        Ok(Finished::ChooseAccount) => Ok(see_other(&urls::oauth_choose(kind.slug()))),
         Err(IntegrationError::App(e)) => Err(e),
         Err(problem) => {
             tracing::info!(tool = kind.slug(), problem = %problem, "integration not turned on");
@@ -488,7 +486,7 @@ fn conclude(
                     ProblemNote::new(kind, purpose, &problem),
                 )
                 .map_err(session_err)?;
-            Ok(see_other(&format!("/integrations/{}/problem", kind.slug())))
+            Ok(see_other(&urls::problem(kind)))
         }
     }
 }
@@ -620,13 +618,11 @@ pub async fn problem(
         .and_then(Result::ok)
         .filter(|n| n.provider == kind.slug());
     let Some(note) = note else {
-        return Ok(see_other(paths::INTEGRATION_SETTINGS));
+        return Ok(see_other(urls::INTEGRATION_SETTINGS));
     };
     let back = match note.purpose {
-        Purpose::Company if user.role.manages_company() => {
-            format!("/company/integrations/{}", kind.slug())
-        }
-        _ => paths::INTEGRATION_SETTINGS.to_owned(),
+        Purpose::Company if user.role.manages_company() => urls::company_details(kind.slug()),
+        _ => urls::INTEGRATION_SETTINGS.to_owned(),
     };
     let status = StatusCode::from_u16(note.status).unwrap_or(StatusCode::BAD_REQUEST);
     // Only failures of the tool itself are the sandbox misbehaving on purpose.
@@ -674,7 +670,7 @@ pub async fn choose_form(
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
     let Some(pending) = pending_for(&session, kind) else {
-        return Ok(see_other(paths::INTEGRATION_SETTINGS));
+        return Ok(see_other(urls::INTEGRATION_SETTINGS));
     };
     render(&ChoosePage {
         shell: Shell::new(&user, &session, nav_for(pending.purpose), settings.sandbox),
@@ -701,7 +697,7 @@ pub async fn choose(
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
     let Some(pending) = pending_for(&session, kind) else {
-        return Ok(see_other(paths::INTEGRATION_SETTINGS));
+        return Ok(see_other(urls::INTEGRATION_SETTINGS));
     };
     let Some(account) = pending
         .identity
@@ -711,7 +707,7 @@ pub async fn choose(
         .cloned()
     else {
         flash::error(&session, "Choose one of the accounts listed.");
-        return Ok(see_other(&format!("/oauth/{}/choose", kind.slug())));
+        return Ok(see_other(&urls::oauth_choose(kind.slug())));
     };
     session.remove(PENDING_KEY);
     let binding = format!("pending/{}/{}", user.id.0, kind.slug());
@@ -758,7 +754,7 @@ async fn connected(
     })
     .await?;
     let Some(mine) = mine else {
-        return Ok(see_other(paths::INTEGRATION_SETTINGS));
+        return Ok(see_other(urls::INTEGRATION_SETTINGS));
     };
     let nav = if company {
         Nav::CompanyIntegrations
@@ -775,14 +771,13 @@ async fn connected(
 }
 
 pub async fn company_connected(
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
-    connected(user, session, pool, settings, &path, true).await
+    connected(user.0, session, pool, settings, &path, true).await
 }
 
 pub async fn personal_connected(
@@ -859,7 +854,7 @@ pub async fn personal_turn_off(
             ),
         );
     }
-    Ok(see_other(paths::INTEGRATION_SETTINGS))
+    Ok(see_other(urls::INTEGRATION_SETTINGS))
 }
 
 #[derive(Template)]
@@ -871,12 +866,11 @@ pub struct ConfirmOffPage {
 }
 
 pub async fn company_off_confirm(
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     settings: web::Data<Settings>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let kind = tool(&path)?;
     render(&ConfirmOffPage {
         shell: Shell::new(&user, &session, Nav::CompanyIntegrations, settings.sandbox),
@@ -887,12 +881,11 @@ pub async fn company_off_confirm(
 
 pub async fn company_turn_off(
     req: HttpRequest,
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let kind = tool(&path)?;
     if service::turn_off_for_company(&pool, &user, kind, auth::client_ip(&req)).await? {
         flash::success(
@@ -903,5 +896,5 @@ pub async fn company_turn_off(
             ),
         );
     }
-    Ok(see_other(&format!("/company/integrations/{}", kind.slug())))
+    Ok(see_other(&urls::company_details(kind.slug())))
 }

@@ -9,7 +9,6 @@ pub mod health;
 pub mod health_pages;
 pub mod integrations;
 pub mod pages;
-pub mod paths;
 pub mod people;
 pub mod shell;
 pub mod tasks;
@@ -18,108 +17,119 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::error::AppResult;
+use crate::urls;
 
 /// The whole route table.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(paths::HEALTHZ, web::get().to(health::healthz))
-        .route("/static/{file}", web::get().to(assets::serve))
-        .route(paths::HOME, web::get().to(pages::home))
+    cfg.route(urls::HEALTHZ, web::get().to(health::healthz))
+        .route(urls::STATIC_ROUTE, web::get().to(assets::serve))
+        .route(urls::HOME, web::get().to(pages::home))
         .service(
-            web::resource(paths::SIGN_UP)
+            web::resource(urls::SIGN_UP)
                 .route(web::get().to(account::sign_up_form))
                 .route(web::post().to(account::sign_up)),
         )
         .service(
-            web::resource(paths::LOG_IN)
+            web::resource(urls::LOG_IN)
                 .route(web::get().to(account::log_in_form))
                 .route(web::post().to(account::log_in)),
         )
-        .route(paths::LOG_OUT, web::post().to(account::log_out))
+        .route(urls::LOG_OUT, web::post().to(account::log_out))
         .service(
-            web::resource("/invite/{token}")
+            web::resource(urls::INVITE_ROUTE)
                 .route(web::get().to(people::accept_form))
                 .route(web::post().to(people::accept)),
         )
-        .route(paths::MY_TASKS, web::get().to(tasks::my_tasks))
-        .route("/tasks/sync", web::post().to(tasks::sync_now))
-        .route("/tasks/sync/status", web::get().to(tasks::sync_status))
-        .route("/help/errors", web::get().to(health_pages::catalogue))
-        .route(paths::NOTIFICATIONS, web::get().to(pages::notifications))
+        .route(urls::MY_TASKS, web::get().to(tasks::my_tasks))
+        .route(urls::SYNC_NOW, web::post().to(tasks::sync_now))
+        .route(urls::SYNC_STATUS, web::get().to(tasks::sync_status))
+        .route(urls::HELP_ERRORS, web::get().to(health_pages::catalogue))
+        .route(urls::NOTIFICATIONS, web::get().to(pages::notifications))
         .route(
-            paths::NOTIFICATIONS_READ,
+            urls::NOTIFICATIONS_READ,
             web::post().to(pages::notifications_read),
         )
         .route(
-            paths::INTEGRATION_SETTINGS,
+            urls::INTEGRATION_SETTINGS,
             web::get().to(integrations::settings_page),
         )
         .route(
-            "/integrations/{tool}/on",
+            urls::PERSONAL_ON_ROUTE,
             web::post().to(integrations::personal_turn_on),
         )
         .route(
-            "/integrations/{tool}/off",
+            urls::PERSONAL_OFF_ROUTE,
             web::post().to(integrations::personal_turn_off),
         )
         .route(
-            "/integrations/{tool}/connected",
+            urls::PERSONAL_CONNECTED_ROUTE,
             web::get().to(integrations::personal_connected),
         )
+        .route(urls::PROBLEM_ROUTE, web::get().to(integrations::problem))
         .route(
-            "/integrations/{tool}/problem",
-            web::get().to(integrations::problem),
-        )
-        .route(
-            "/oauth/{tool}/callback",
+            urls::OAUTH_CALLBACK_ROUTE,
             web::get().to(integrations::callback),
         )
         .service(
-            web::resource("/oauth/{tool}/choose")
+            web::resource(urls::OAUTH_CHOOSE_ROUTE)
                 .route(web::get().to(integrations::choose_form))
                 .route(web::post().to(integrations::choose)),
         )
-        .service(
-            web::scope("/company")
-                .route("/users", web::get().to(people::list))
-                .route("/users/invite", web::post().to(people::invite))
-                .route("/users/{id}/role", web::post().to(people::change_role))
-                .route("/users/{id}/disable", web::post().to(people::disable))
-                .route("/users/{id}/enable", web::post().to(people::enable))
-                .route(
-                    "/invites/{id}/revoke",
-                    web::post().to(people::revoke_invite),
-                )
-                .route("/health", web::get().to(health_pages::health))
-                .route(
-                    "/health/connections/{id}",
-                    web::get().to(health_pages::history),
-                )
-                .route("/settings", web::get().to(company::settings))
-                .route("/settings", web::post().to(company::save_settings))
-                .route("/logo", web::get().to(company::logo))
-                .route("/logo", web::post().to(company::upload_logo))
-                .route("/logo/remove", web::post().to(company::remove_logo))
-                .route("/integrations", web::get().to(integrations::company_list))
-                .route(
-                    "/integrations/{tool}",
-                    web::get().to(integrations::company_details),
-                )
-                .route(
-                    "/integrations/{tool}/on",
-                    web::post().to(integrations::company_turn_on),
-                )
-                .route(
-                    "/integrations/{tool}/off",
-                    web::get().to(integrations::company_off_confirm),
-                )
-                .route(
-                    "/integrations/{tool}/off",
-                    web::post().to(integrations::company_turn_off),
-                )
-                .route(
-                    "/integrations/{tool}/connected",
-                    web::get().to(integrations::company_connected),
-                ),
+        .configure(company_routes);
+}
+
+/// The company menu. Every handler here takes a role extractor (`CompanyManager` or
+/// `HealthViewer`), so a route cannot forget its check; `tests/api/roles.rs` walks
+/// this table as a plain user.
+pub fn company_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(urls::USERS, web::get().to(people::list))
+        .route(urls::INVITE_CREATE, web::post().to(people::invite))
+        .route(urls::USER_ROLE_ROUTE, web::post().to(people::change_role))
+        .route(urls::USER_DISABLE_ROUTE, web::post().to(people::disable))
+        .route(urls::USER_ENABLE_ROUTE, web::post().to(people::enable))
+        .route(
+            urls::INVITE_REVOKE_ROUTE,
+            web::post().to(people::revoke_invite),
+        )
+        .route(urls::HEALTH, web::get().to(health_pages::health))
+        .route(
+            urls::CONNECTION_HISTORY_ROUTE,
+            web::get().to(health_pages::history),
+        )
+        .route(urls::COMPANY_SETTINGS, web::get().to(company::settings))
+        .route(
+            urls::COMPANY_SETTINGS,
+            web::post().to(company::save_settings),
+        )
+        .route(urls::COMPANY_LOGO, web::get().to(company::logo))
+        .route(urls::COMPANY_LOGO, web::post().to(company::upload_logo))
+        .route(
+            urls::COMPANY_LOGO_REMOVE,
+            web::post().to(company::remove_logo),
+        )
+        .route(
+            urls::COMPANY_INTEGRATIONS,
+            web::get().to(integrations::company_list),
+        )
+        .route(
+            urls::COMPANY_DETAILS_ROUTE,
+            web::get().to(integrations::company_details),
+        )
+        .route(
+            urls::COMPANY_ON_ROUTE,
+            web::post().to(integrations::company_turn_on),
+        )
+        .route(
+            urls::COMPANY_OFF_ROUTE,
+            web::get().to(integrations::company_off_confirm),
+        )
+        .route(
+            urls::COMPANY_OFF_ROUTE,
+            web::post().to(integrations::company_turn_off),
+        )
+        .route(
+            urls::COMPANY_CONNECTED_ROUTE,
+            web::get().to(integrations::company_connected),
         );
 }
 

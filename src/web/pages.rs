@@ -9,15 +9,16 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::models::notification;
+use crate::urls;
 use crate::web::shell::{Nav, Shell};
-use crate::web::{paths, render, see_other};
+use crate::web::{render, see_other};
 
 pub async fn home(req: HttpRequest) -> HttpResponse {
     use actix_web::FromRequest;
     if CurrentUser::extract(&req).await.is_ok() {
-        see_other(paths::MY_TASKS)
+        see_other(urls::MY_TASKS)
     } else {
-        see_other(paths::LOG_IN)
+        see_other(urls::LOG_IN)
     }
 }
 
@@ -72,5 +73,5 @@ pub async fn notifications_read(
         Ok(notification::mark_all_read(conn, user_id)?)
     })
     .await?;
-    Ok(see_other(paths::NOTIFICATIONS))
+    Ok(see_other(urls::NOTIFICATIONS))
 }

@@ -6,15 +6,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{self, csrf, password, session_store, CurrentUser};
+use crate::auth::{self, csrf, password, session_store, CompanyManager, CurrentUser};
 use crate::config::Settings;
 use crate::crypto::random_token;
 use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role, UserId};
 use crate::error::{AppError, AppResult};
 use crate::models::{audit, invite, user};
+use crate::urls;
 use crate::web::shell::{Nav, Shell};
-use crate::web::{flash, paths, render, render_status, see_other};
+use crate::web::{flash, render, render_status, see_other};
 
 pub struct PersonRow {
     pub id: i64,
@@ -71,9 +72,9 @@ async fn users_page(
             .map(|p| PersonRow {
                 role: p.role(),
                 is_me: p.id == me,
-                role_action: paths::user_role(p.id),
-                disable_action: paths::user_disable(p.id),
-                enable_action: paths::user_enable(p.id),
+                role_action: urls::user_role(p.id),
+                disable_action: urls::user_disable(p.id),
+                enable_action: urls::user_enable(p.id),
                 id: p.id,
                 name: p.name,
                 email: p.email,
@@ -84,7 +85,7 @@ async fn users_page(
             .into_iter()
             .map(|i| InviteRow {
                 role: Role::parse(&i.role).map(|r| r.label()).unwrap_or("User"),
-                revoke_action: paths::invite_revoke(i.id),
+                revoke_action: urls::invite_revoke(i.id),
                 email: i.email,
             })
             .collect(),
@@ -107,12 +108,11 @@ fn grantable_roles(actor: Role) -> Vec<Role> {
 }
 
 pub async fn list(
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     render(&users_page(&user, &session, &pool, &settings).await?)
 }
 
@@ -124,13 +124,12 @@ pub struct InviteForm {
 
 pub async fn invite(
     req: HttpRequest,
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
     form: web::Form<InviteForm>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let form = form.into_inner();
     let mut page = users_page(&user, &session, &pool, &settings).await?;
     page.invite_email = form.email.clone();
@@ -181,7 +180,7 @@ pub async fn invite(
     let mut page = users_page(&user, &session, &pool, &settings).await?;
     let link = settings
         .base_url
-        .join(&paths::invite_accept(&token))
+        .join(&urls::invite_accept(&token))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     page.new_invite_link = Some(link.to_string());
     page.new_invite_email = email.to_string();
@@ -217,13 +216,12 @@ fn check_change(
 
 pub async fn change_role(
     req: HttpRequest,
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
     form: web::Form<RoleForm>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let target_id = path.into_inner();
     let role = Role::parse(&form.role).map_err(AppError::BadRequest)?;
     let ip = auth::client_ip(&req);
@@ -258,18 +256,17 @@ pub async fn change_role(
         Ok(message) => flash::success(&session, message),
         Err(message) => flash::error(&session, message),
     }
-    Ok(see_other(paths::USERS))
+    Ok(see_other(urls::USERS))
 }
 
 async fn set_disabled(
     req: HttpRequest,
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     target_id: i64,
     disabled: bool,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let ip = auth::client_ip(&req);
     let actor = user.clone();
     let result = db::run(&pool, move |conn| {
@@ -314,12 +311,12 @@ async fn set_disabled(
         Ok(message) => flash::success(&session, message),
         Err(message) => flash::error(&session, message),
     }
-    Ok(see_other(paths::USERS))
+    Ok(see_other(urls::USERS))
 }
 
 pub async fn disable(
     req: HttpRequest,
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
@@ -329,7 +326,7 @@ pub async fn disable(
 
 pub async fn enable(
     req: HttpRequest,
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
@@ -338,12 +335,11 @@ pub async fn enable(
 }
 
 pub async fn revoke_invite(
-    user: CurrentUser,
+    user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require_company_manager()?;
     let (company_id, id) = (user.company_id.0, path.into_inner());
     let removed = db::run(&pool, move |conn| Ok(invite::revoke(conn, company_id, id)?)).await?;
     if removed == 0 {
@@ -353,7 +349,7 @@ pub async fn revoke_invite(
         &session,
         "The invite was revoked; its link no longer works.",
     );
-    Ok(see_other(paths::USERS))
+    Ok(see_other(urls::USERS))
 }
 
 #[derive(Template)]
@@ -401,7 +397,7 @@ pub async fn accept_form(
     let (found, company_name) = open_invite(&pool, token.clone()).await?;
     render(&AcceptPage {
         csrf_token: csrf::token(&session)?,
-        action: paths::invite_accept(&token),
+        action: urls::invite_accept(&token),
         company_name,
         role: Role::parse(&found.role)
             .map(|r| r.label())
@@ -428,7 +424,7 @@ pub async fn accept(
             StatusCode::UNPROCESSABLE_ENTITY,
             &AcceptPage {
                 csrf_token: csrf::token(&session)?,
-                action: paths::invite_accept(&token),
+                action: urls::invite_accept(&token),
                 company_name: company_name.clone(),
                 email: found.email.clone(),
                 role: role.label(),
@@ -480,5 +476,5 @@ pub async fn accept(
     };
     auth::begin_session(&session, UserId(user_id))?;
     flash::success(&session, format!("Welcome to {company_name}!"));
-    Ok(see_other(paths::MY_TASKS))
+    Ok(see_other(urls::MY_TASKS))
 }

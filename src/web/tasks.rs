@@ -14,9 +14,10 @@ use crate::models::integration::{self, STATUS_NEEDS_RECONNECT};
 use crate::models::sync as store;
 use crate::models::task::{self, Due, Filter};
 use crate::sync::SyncEngine;
+use crate::urls;
 use crate::web::format::timestamp;
 use crate::web::shell::{Nav, Shell};
-use crate::web::{flash, paths, render, see_other};
+use crate::web::{flash, render, see_other};
 
 pub const PER_PAGE: i64 = 50;
 
@@ -65,7 +66,7 @@ impl TasksQuery {
             query.append_pair(k, v);
         }
         query.append_pair("page", &page.to_string());
-        format!("{}?{}", paths::MY_TASKS, query.finish())
+        format!("{}?{}", urls::MY_TASKS, query.finish())
     }
 }
 
@@ -329,7 +330,7 @@ pub async fn sync_now(
             "There is nothing to sync yet: turn on an integration in Integration Settings.",
         );
     }
-    Ok(see_other(paths::MY_TASKS))
+    Ok(see_other(urls::MY_TASKS))
 }
 
 /// Progress for the page's script: is a sync of mine still going, and how far.

@@ -13,5 +13,6 @@ mod integrations;
 mod oauth_walk;
 mod people;
 mod replay;
+mod roles;
 mod security;
 mod sync;

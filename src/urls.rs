@@ -1,0 +1,128 @@
+//! Every path of the application in one place, below the web layer: the route table,
+//! handlers, templates, redirects, services and the sync engine all take their paths
+//! from here, so a link or a redirect is never a scattered literal.
+//!
+//! Constants are the route patterns as well as the links where a path has no
+//! parameter; a path with parameters has a function that fills them in and a
+//! `*_ROUTE` pattern for the route table.
+
+use std::fmt::Display;
+
+use crate::connectors::ProviderKind;
+
+pub const HOME: &str = "/";
+pub const HEALTHZ: &str = "/healthz";
+pub const STATIC_ROUTE: &str = "/static/{file}";
+pub const SIGN_UP: &str = "/signup";
+pub const LOG_IN: &str = "/login";
+pub const LOG_OUT: &str = "/logout";
+pub const INVITE_ROUTE: &str = "/invite/{token}";
+pub const HELP_ERRORS: &str = "/help/errors";
+
+pub const MY_TASKS: &str = "/tasks";
+pub const SYNC_NOW: &str = "/tasks/sync";
+pub const SYNC_STATUS: &str = "/tasks/sync/status";
+pub const NOTIFICATIONS: &str = "/notifications";
+pub const NOTIFICATIONS_READ: &str = "/notifications/read";
+
+pub const INTEGRATION_SETTINGS: &str = "/integrations";
+pub const PERSONAL_ON_ROUTE: &str = "/integrations/{tool}/on";
+pub const PERSONAL_OFF_ROUTE: &str = "/integrations/{tool}/off";
+pub const PERSONAL_CONNECTED_ROUTE: &str = "/integrations/{tool}/connected";
+pub const PROBLEM_ROUTE: &str = "/integrations/{tool}/problem";
+pub const OAUTH_CALLBACK_ROUTE: &str = "/oauth/{tool}/callback";
+pub const OAUTH_CHOOSE_ROUTE: &str = "/oauth/{tool}/choose";
+
+/// The company menu: everything under it is for the company's managers.
+pub const COMPANY_SCOPE: &str = "/company";
+pub const USERS: &str = "/company/users";
+pub const INVITE_CREATE: &str = "/company/users/invite";
+pub const USER_ROLE_ROUTE: &str = "/company/users/{id}/role";
+pub const USER_DISABLE_ROUTE: &str = "/company/users/{id}/disable";
+pub const USER_ENABLE_ROUTE: &str = "/company/users/{id}/enable";
+pub const INVITE_REVOKE_ROUTE: &str = "/company/invites/{id}/revoke";
+pub const HEALTH: &str = "/company/health";
+pub const CONNECTION_HISTORY_ROUTE: &str = "/company/health/connections/{id}";
+pub const COMPANY_SETTINGS: &str = "/company/settings";
+pub const COMPANY_LOGO: &str = "/company/logo";
+pub const COMPANY_LOGO_REMOVE: &str = "/company/logo/remove";
+pub const COMPANY_INTEGRATIONS: &str = "/company/integrations";
+pub const COMPANY_DETAILS_ROUTE: &str = "/company/integrations/{tool}";
+pub const COMPANY_ON_ROUTE: &str = "/company/integrations/{tool}/on";
+pub const COMPANY_OFF_ROUTE: &str = "/company/integrations/{tool}/off";
+pub const COMPANY_CONNECTED_ROUTE: &str = "/company/integrations/{tool}/connected";
+
+pub const SANDBOX_PIVOTAL: &str = "/sandbox/pivotal/";
+
+pub fn static_file(name: impl Display) -> String {
+    format!("/static/{name}")
+}
+
+pub fn user_role(id: i64) -> String {
+    format!("/company/users/{id}/role")
+}
+
+pub fn user_disable(id: i64) -> String {
+    format!("/company/users/{id}/disable")
+}
+
+pub fn user_enable(id: i64) -> String {
+    format!("/company/users/{id}/enable")
+}
+
+pub fn invite_revoke(id: i64) -> String {
+    format!("/company/invites/{id}/revoke")
+}
+
+pub fn invite_accept(token: &str) -> String {
+    format!("/invite/{token}")
+}
+
+pub fn connection_history(id: impl Display) -> String {
+    format!("/company/health/connections/{id}")
+}
+
+/// The error catalogue, at one code's entry.
+pub fn help_error(code: impl Display) -> String {
+    format!("{HELP_ERRORS}#{code}")
+}
+
+pub fn personal_on(tool: impl Display) -> String {
+    format!("/integrations/{tool}/on")
+}
+
+pub fn personal_off(tool: impl Display) -> String {
+    format!("/integrations/{tool}/off")
+}
+
+pub fn personal_connected(tool: ProviderKind) -> String {
+    format!("/integrations/{}/connected", tool.slug())
+}
+
+pub fn problem(tool: ProviderKind) -> String {
+    format!("/integrations/{}/problem", tool.slug())
+}
+
+pub fn oauth_callback(tool: ProviderKind) -> String {
+    format!("/oauth/{}/callback", tool.slug())
+}
+
+pub fn oauth_choose(tool: impl Display) -> String {
+    format!("/oauth/{tool}/choose")
+}
+
+pub fn company_details(tool: impl Display) -> String {
+    format!("/company/integrations/{tool}")
+}
+
+pub fn company_on(tool: impl Display) -> String {
+    format!("/company/integrations/{tool}/on")
+}
+
+pub fn company_off(tool: impl Display) -> String {
+    format!("/company/integrations/{tool}/off")
+}
+
+pub fn company_connected(tool: ProviderKind) -> String {
+    format!("/company/integrations/{}/connected", tool.slug())
+}
