@@ -183,6 +183,28 @@ fn memo_for(
     }
 }
 
+/// A request to a tool (a page), retrying network errors and 5xx with backoff and jitter.
+async fn with_retries<T, F>(mut request: impl FnMut() -> F) -> Result<T, ConnectorError>
+where
+    F: std::future::Future<Output = Result<T, ConnectorError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match request().await {
+            Err(e @ (ConnectorError::Server { .. } | ConnectorError::Network(_)))
+                if attempt < ATTEMPTS =>
+            {
+                let base = 250u64 * 2u64.pow(attempt - 1);
+                let jitter = rand::thread_rng().gen_range(0..base);
+                tracing::debug!(error = %e, attempt, "retrying a page");
+                tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 pub struct SyncEngine {
     pool: Pool,
     tools: Arc<Tools>,
@@ -191,13 +213,11 @@ pub struct SyncEngine {
     wake: Notify,
     slots: Arc<Semaphore>,
     refreshing: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
-    http: reqwest::Client,
     checkpoint_every: Duration,
 }
 
 impl SyncEngine {
     pub fn new(pool: Pool, tools: Arc<Tools>, interval: Duration) -> Self {
-        let http = tools.http.clone();
         Self {
             pool,
             tools,
@@ -206,15 +226,8 @@ impl SyncEngine {
             wake: Notify::new(),
             slots: Arc::new(Semaphore::new(CONCURRENCY)),
             refreshing: Mutex::new(HashMap::new()),
-            http,
             checkpoint_every: CHECKPOINT_EVERY,
         }
-    }
-
-    /// Uses another HTTP client (tests use a short timeout).
-    pub fn with_http(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
-        self
     }
 
     /// Checkpoints a pass that writes nothing this often instead of every
@@ -350,16 +363,12 @@ impl SyncEngine {
         loop {
             let key = sync_page::page_key(pass.cursor.as_deref());
             let etag = known.get(&key).map(|k| k.etag.as_str());
-            let answer = self
-                .fetch_with_retries(
-                    &cfg,
-                    &creds,
-                    &account,
-                    &connection.external_user_id,
-                    pass.cursor.as_deref(),
-                    etag,
-                )
-                .await;
+            let (me, cursor) = (&connection.external_user_id, pass.cursor.as_deref());
+            let answer = with_retries(|| {
+                let http = &self.tools.http;
+                connectors::fetch_tasks_page(http, &cfg, &creds, &account, me, cursor, etag)
+            })
+            .await;
             let answer = match answer {
                 Ok(answer) => answer,
                 Err(ConnectorError::Unauthorized) if !refreshed => {
@@ -529,35 +538,6 @@ impl SyncEngine {
         Ok(outcome)
     }
 
-    /// One page, retrying network errors and 5xx with backoff and jitter.
-    async fn fetch_with_retries(
-        &self,
-        cfg: &connectors::ProviderConfig,
-        creds: &Credentials,
-        account: &RemoteAccount,
-        me: &str,
-        cursor: Option<&str>,
-        etag: Option<&str>,
-    ) -> Result<PageFetch, ConnectorError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match connectors::fetch_tasks_page(&self.http, cfg, creds, account, me, cursor, etag)
-                .await
-            {
-                Err(e @ (ConnectorError::Server { .. } | ConnectorError::Network(_)))
-                    if attempt < ATTEMPTS =>
-                {
-                    let base = 250u64 * 2u64.pow(attempt - 1);
-                    let jitter = rand::thread_rng().gen_range(0..base);
-                    tracing::debug!(error = %e, attempt, "retrying a page");
-                    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
-                }
-                other => return other,
-            }
-        }
-    }
-
     /// Refreshes the access token, one refresh at a time per connection, and stores
     /// the new credentials (a rotated refresh token included) before they are used.
     async fn refresh(
@@ -572,7 +552,7 @@ impl SyncEngine {
             map.entry(connection.id).or_default().clone()
         };
         let _one_at_a_time = gate.lock().await;
-        let fresh = connectors::refresh(&self.http, cfg, creds).await?;
+        let fresh = connectors::refresh(&self.tools.http, cfg, creds).await?;
         let sealed = seal_credentials(&self.tools.cipher, &fresh, binding).map_err(|e| {
             ConnectorError::Other {
                 status: 0,

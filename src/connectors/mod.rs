@@ -14,7 +14,6 @@ mod salesforce;
 use std::time::Duration;
 
 use base64::Engine;
-use rand::RngCore;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -216,7 +215,7 @@ pub struct Pkce {
 impl Pkce {
     /// A fresh random verifier and its S256 challenge.
     pub fn new() -> Self {
-        let verifier = random_token();
+        let verifier = crate::crypto::random_token();
         let challenge = Self::challenge_for(&verifier);
         Self {
             verifier: SecretString::from(verifier),
@@ -234,13 +233,6 @@ impl Default for Pkce {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// 32 random bytes, base64url: for OAuth `state`, PKCE verifiers and the like.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The tool's sign-in and consent page to send the browser to (OAuth tools only).
@@ -374,6 +366,15 @@ pub(crate) mod test_support {
         std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
     }
 
+    /// A tool's 200 answer with `body`.
+    pub fn reply(body: &str) -> http::Reply {
+        http::Reply {
+            status: reqwest::StatusCode::OK,
+            headers: reqwest::header::HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
     pub fn config(kind: ProviderKind, base: &str) -> ProviderConfig {
         ProviderConfig {
             kind,
@@ -448,7 +449,6 @@ mod tests {
         let p = Pkce::new();
         use secrecy::ExposeSecret;
         assert_eq!(Pkce::challenge_for(p.verifier.expose_secret()), p.challenge);
-        assert_ne!(random_token(), random_token());
     }
 
     use test_support::*;

@@ -51,6 +51,23 @@ pub struct NewConnection<'a> {
     pub credentials: Vec<u8>,
 }
 
+/// The columns that link an account, alike on a new connection and a re-linked one
+/// (which is due for sync at once).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = connections, treat_none_as_null = true)]
+struct LinkedAccount<'a> {
+    status: &'a str,
+    external_user_id: &'a str,
+    external_account_id: &'a str,
+    account_name: &'a str,
+    display_name: &'a str,
+    email: Option<&'a str>,
+    api_base: Option<&'a str>,
+    credentials: Option<Vec<u8>>,
+    next_sync_at: i64,
+    updated_at: i64,
+}
+
 /// The person already linked to this tool account in the company, if any other.
 pub fn account_linked_to_other(
     conn: &mut DbConn,
@@ -82,22 +99,25 @@ pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
         .select(connections::id)
         .first(conn)
         .optional()?;
+    let linked = LinkedAccount {
+        status: STATUS_ACTIVE,
+        external_user_id: new.external_user_id,
+        external_account_id: new.external_account_id,
+        account_name: new.account_name,
+        display_name: new.display_name,
+        email: new.email,
+        api_base: new.api_base,
+        credentials: Some(new.credentials),
+        next_sync_at: 0,
+        updated_at: now(),
+    };
     if let Some(id) = existing {
         diesel::update(connections::table.find(id))
             .set((
-                connections::status.eq(STATUS_ACTIVE),
-                connections::external_user_id.eq(new.external_user_id),
-                connections::external_account_id.eq(new.external_account_id),
-                connections::account_name.eq(new.account_name),
-                connections::display_name.eq(new.display_name),
-                connections::email.eq(new.email),
-                connections::api_base.eq(new.api_base),
-                connections::credentials.eq(Some(new.credentials)),
+                linked,
                 connections::last_error_code.eq(None::<String>),
                 connections::last_error.eq(None::<String>),
                 connections::sync_cursor.eq(None::<String>),
-                connections::next_sync_at.eq(0),
-                connections::updated_at.eq(now()),
             ))
             .execute(conn)?;
         // What was kept of the old account's pages says nothing of the new one's.
@@ -109,17 +129,8 @@ pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
             connections::company_id.eq(new.company_id),
             connections::user_id.eq(new.user_id),
             connections::provider.eq(new.provider),
-            connections::status.eq(STATUS_ACTIVE),
-            connections::external_user_id.eq(new.external_user_id),
-            connections::external_account_id.eq(new.external_account_id),
-            connections::account_name.eq(new.account_name),
-            connections::display_name.eq(new.display_name),
-            connections::email.eq(new.email),
-            connections::api_base.eq(new.api_base),
-            connections::credentials.eq(Some(new.credentials)),
-            connections::next_sync_at.eq(0),
-            connections::created_at.eq(now()),
-            connections::updated_at.eq(now()),
+            connections::created_at.eq(linked.updated_at),
+            linked,
         ))
         .returning(connections::id)
         .get_result(conn)

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use diesel::dsl::Eq;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -397,6 +398,39 @@ pub fn page_changes(
     Ok(changes)
 }
 
+/// What the tool says of a task, and this pass's mark: the columns a page sets alike on
+/// the tasks it adds and on those it updates.
+type ContentColumns<'a> = (
+    Eq<tasks::title, &'a String>,
+    Eq<tasks::status, &'a String>,
+    Eq<tasks::project, &'a str>,
+    Eq<tasks::due_on, &'a Option<String>>,
+    Eq<tasks::url, &'a Option<String>>,
+    Eq<tasks::content_hash, &'a String>,
+    Eq<tasks::archived, bool>,
+    Eq<tasks::seen_pass, i64>,
+    Eq<tasks::updated_at, i64>,
+);
+
+fn content_columns<'a>(
+    task: &'a RemoteTask,
+    hash: &'a String,
+    pass_id: i64,
+    at: i64,
+) -> ContentColumns<'a> {
+    (
+        tasks::title.eq(&task.title),
+        tasks::status.eq(&task.status),
+        tasks::project.eq(task.project.as_deref().unwrap_or_default()),
+        tasks::due_on.eq(&task.due_on),
+        tasks::url.eq(&task.url),
+        tasks::content_hash.eq(hash),
+        tasks::archived.eq(task.closed),
+        tasks::seen_pass.eq(pass_id),
+        tasks::updated_at.eq(at),
+    )
+}
+
 /// Whose tasks a page's writes are: the connection, its person, its tool.
 #[derive(Debug, Clone, Copy)]
 pub struct Owner<'a> {
@@ -415,17 +449,7 @@ pub fn write_changes(
     let at = now();
     for (id, _, task, hash) in &changes.changed {
         diesel::update(tasks::table.find(id))
-            .set((
-                tasks::title.eq(&task.title),
-                tasks::status.eq(&task.status),
-                tasks::project.eq(task.project.as_deref().unwrap_or_default()),
-                tasks::due_on.eq(&task.due_on),
-                tasks::url.eq(&task.url),
-                tasks::content_hash.eq(hash),
-                tasks::archived.eq(task.closed),
-                tasks::seen_pass.eq(pass_id),
-                tasks::updated_at.eq(at),
-            ))
+            .set(content_columns(task, hash, pass_id, at))
             .execute(conn)?;
     }
     let new_rows: Vec<_> = changes
@@ -437,16 +461,8 @@ pub fn write_changes(
                 tasks::user_id.eq(owner.user_id),
                 tasks::provider.eq(owner.provider),
                 tasks::external_id.eq(&task.external_id),
-                tasks::title.eq(&task.title),
-                tasks::status.eq(&task.status),
-                tasks::project.eq(task.project.as_deref().unwrap_or_default()),
-                tasks::due_on.eq(&task.due_on),
-                tasks::url.eq(&task.url),
-                tasks::content_hash.eq(hash),
-                tasks::archived.eq(task.closed),
-                tasks::seen_pass.eq(pass_id),
                 tasks::created_at.eq(at),
-                tasks::updated_at.eq(at),
+                content_columns(task, hash, pass_id, at),
             )
         })
         .collect();

@@ -224,7 +224,7 @@ async fn turn_on(
     let cfg = tools.config(kind)?;
     let pkce = Pkce::new();
     let state = random_token();
-    let binding = format!("pkce/{}", user.id.0);
+    let binding = service::pkce_binding(user.id.0);
     let flow = Flow {
         provider: kind.slug().to_owned(),
         state: state.clone(),
@@ -359,7 +359,7 @@ pub async fn callback(
             .map_err(|_| IntegrationError::BadState)?;
         let verifier = tools
             .cipher
-            .open(&sealed, &format!("pkce/{}", user.id.0))
+            .open(&sealed, &service::pkce_binding(user.id.0))
             .map_err(|_| IntegrationError::BadState)?;
         let verifier = String::from_utf8(verifier).map_err(|_| IntegrationError::BadState)?;
         let cfg = tools.config(kind)?;
@@ -426,7 +426,7 @@ async fn finish(
         Some(account) => account,
         None => {
             let session = session.ok_or(IntegrationError::NoAccounts)?;
-            let binding = format!("pending/{}/{}", user.id.0, kind.slug());
+            let binding = service::pending_binding(user.id.0, kind);
             let pending = Pending {
                 provider: kind.slug().to_owned(),
                 purpose,
@@ -710,7 +710,7 @@ pub async fn choose(
         return Ok(see_other(&urls::oauth_choose(kind.slug())));
     };
     session.remove(PENDING_KEY);
-    let binding = format!("pending/{}/{}", user.id.0, kind.slug());
+    let binding = service::pending_binding(user.id.0, kind);
     let sealed = b64()
         .decode(&pending.sealed_credentials)
         .map_err(|e| AppError::Internal(e.to_string()))?;
