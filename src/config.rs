@@ -106,6 +106,9 @@ pub struct Settings {
     pub sync_interval: Duration,
     pub sandbox: bool,
     pub providers: ProviderSettings,
+    /// A timer running longer is flagged to its person ("still running since …"),
+    /// never cut (`TASKBRIDGE_TIMER_LIMIT_HOURS`).
+    pub timer_limit: Duration,
     /// A warning to print once the logger is up (a generated key, say).
     pub warnings: Vec<String>,
 }
@@ -225,7 +228,10 @@ impl Settings {
             None => !any_credentials,
         };
 
+        let timer_limit = timer_limit(&var)?;
+
         Ok(Self {
+            timer_limit,
             database_url,
             bind,
             base_url,
@@ -235,6 +241,10 @@ impl Settings {
             providers,
             warnings,
         })
+    }
+
+    pub fn timer_limit_secs(&self) -> i64 {
+        i64::try_from(self.timer_limit.as_secs()).unwrap_or(i64::MAX)
     }
 
     /// Cookies are marked `Secure` and HSTS is sent when served over TLS.
@@ -349,6 +359,21 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Keeps a secret out of `Debug` output while still letting code read it.
 pub fn expose(secret: &SecretString) -> &str {
     secret.expose_secret()
+}
+
+/// `TASKBRIDGE_TIMER_LIMIT_HOURS`: 1 to 168 hours, 12 by default.
+fn timer_limit(var: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    const NAME: &str = "TASKBRIDGE_TIMER_LIMIT_HOURS";
+    match var(NAME) {
+        None => Ok(Duration::from_secs(12 * 3600)),
+        Some(v) => match v.parse::<u64>() {
+            Ok(hours) if (1..=168).contains(&hours) => Ok(Duration::from_secs(hours * 3600)),
+            _ => Err(ConfigError::new(
+                NAME,
+                format!("{v:?} is not a whole number of hours from 1 to 168"),
+            )),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ diesel::table! {
         logo -> Nullable<Binary>,
         logo_mime -> Nullable<Text>,
         created_at -> BigInt,
+        time_zone -> Text,
+        week_start -> Text,
     }
 }
 
@@ -21,6 +23,7 @@ diesel::table! {
         role -> Text,
         disabled -> Bool,
         created_at -> BigInt,
+        time_zone -> Nullable<Text>,
     }
 }
 
@@ -165,6 +168,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    time_entries (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        user_id -> BigInt,
+        task_id -> Nullable<BigInt>,
+        provider -> Nullable<Text>,
+        project -> Nullable<Text>,
+        task_title -> Nullable<Text>,
+        task_url -> Nullable<Text>,
+        note -> Text,
+        started_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> companies (company_id));
 diesel::joinable!(connections -> users (user_id));
 diesel::joinable!(tasks -> connections (connection_id));
@@ -175,6 +196,8 @@ diesel::joinable!(invites -> companies (company_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(audit_log -> companies (company_id));
+diesel::joinable!(time_entries -> users (user_id));
+diesel::joinable!(time_entries -> tasks (task_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
@@ -189,4 +212,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     sync_runs,
     sync_pages,
+    time_entries,
 );

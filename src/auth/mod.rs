@@ -38,6 +38,26 @@ pub struct CurrentUser {
     pub company_has_logo: bool,
     pub unread_notifications: i64,
     pub csrf_token: String,
+    /// The person's own time zone; `None` follows the company's.
+    pub own_time_zone: Option<String>,
+    pub company_time_zone: String,
+    pub week_start: String,
+    /// The running timer, shown in the app shell on every page.
+    pub running: Option<crate::models::time_entry::TimeEntry>,
+    /// A timer running longer than this is flagged ("still running since …").
+    pub timer_limit_secs: i64,
+}
+
+impl CurrentUser {
+    /// The person's days: their time zone (else the company's) and the week start.
+    pub fn days(&self) -> crate::services::time::Days {
+        crate::services::time::Days::new(
+            self.own_time_zone
+                .as_deref()
+                .unwrap_or(&self.company_time_zone),
+            &self.week_start,
+        )
+    }
 }
 
 /// The person a session says is signed in, read from the session alone (no query).
@@ -47,6 +67,7 @@ pub struct SignedIn {
     pub user_id: i64,
     session: Session,
     csrf_token: String,
+    timer_limit_secs: i64,
 }
 
 /// When the session last showed activity; the sliding expiry moves when this does.
@@ -56,6 +77,14 @@ pub const LAST_SEEN: &str = "seen";
 pub const TOUCH_EVERY_SECS: i64 = 60;
 
 impl SignedIn {
+    pub fn from_request(req: &HttpRequest) -> Result<Self, AppError> {
+        let mut signed_in = Self::from_session(req.get_session())?;
+        if let Some(settings) = req.app_data::<web::Data<crate::config::Settings>>() {
+            signed_in.timer_limit_secs = settings.timer_limit_secs();
+        }
+        Ok(signed_in)
+    }
+
     pub fn from_session(session: Session) -> Result<Self, AppError> {
         let user_id = session
             .get::<i64>(USER_ID)
@@ -81,6 +110,7 @@ impl SignedIn {
             user_id,
             session,
             csrf_token,
+            timer_limit_secs: 12 * 60 * 60,
         })
     }
 
@@ -95,7 +125,8 @@ impl SignedIn {
             .filter(notifications::read_at.is_null())
             .count()
             .single_value();
-        let found: Option<(Row, Option<i64>)> = users::table
+        type Days = (Option<String>, String, String);
+        let found: Option<(Row, Days, Option<i64>)> = users::table
             .inner_join(companies::table)
             .filter(users::id.eq(user_id))
             .select((
@@ -109,18 +140,29 @@ impl SignedIn {
                     companies::name,
                     companies::logo_mime,
                 ),
+                (
+                    users::time_zone,
+                    companies::time_zone,
+                    companies::week_start,
+                ),
                 unread,
             ))
             .first(conn)
             .optional()?;
-        let Some((row, unread)) = found else {
+        let Some((row, days, unread)) = found else {
             return Ok(None);
         };
         let unread = unread.unwrap_or(0);
         if row.5 {
             return Ok(None);
         }
-        Ok(Some(Loaded { row, unread }))
+        let running = crate::models::time_entry::running(conn, row.1, user_id)?;
+        Ok(Some(Loaded {
+            row,
+            days,
+            unread,
+            running,
+        }))
     }
 
     /// The person is gone or disabled: their session ends here.
@@ -130,7 +172,12 @@ impl SignedIn {
     }
 
     pub fn into_current(self, loaded: Loaded) -> Result<CurrentUser, AppError> {
-        let Loaded { row, unread } = loaded;
+        let Loaded {
+            row,
+            days: (own_time_zone, company_time_zone, week_start),
+            unread,
+            running,
+        } = loaded;
         let (id, company_id, name, email, role, _, company_name, logo_mime) = row;
         let role = Role::parse(&role).map_err(AppError::Internal)?;
         Ok(CurrentUser {
@@ -143,6 +190,11 @@ impl SignedIn {
             company_has_logo: logo_mime.is_some(),
             unread_notifications: unread,
             csrf_token: self.csrf_token,
+            own_time_zone,
+            company_time_zone,
+            week_start,
+            running,
+            timer_limit_secs: self.timer_limit_secs,
         })
     }
 }
@@ -161,7 +213,9 @@ type Row = (
 /// A person's row as [`SignedIn::load`] read it; [`SignedIn::into_current`] checks it.
 pub struct Loaded {
     row: Row,
+    days: (Option<String>, String, String),
     unread: i64,
+    running: Option<crate::models::time_entry::TimeEntry>,
 }
 
 impl Loaded {
@@ -175,12 +229,12 @@ impl FromRequest for SignedIn {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        std::future::ready(SignedIn::from_session(req.get_session()))
+        std::future::ready(SignedIn::from_request(req))
     }
 }
 
 async fn load_current_user(req: HttpRequest) -> Result<CurrentUser, AppError> {
-    let signed_in = SignedIn::from_session(req.get_session())?;
+    let signed_in = SignedIn::from_request(&req)?;
     let pool = req
         .app_data::<web::Data<Pool>>()
         .ok_or_else(|| AppError::Internal("no database pool".into()))?

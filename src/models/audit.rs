@@ -21,6 +21,8 @@ pub enum Action {
     IntegrationOff,
     ConnectionOn,
     ConnectionOff,
+    TimeEntryEdited,
+    TimeEntryDeleted,
 }
 
 impl Action {
@@ -40,6 +42,8 @@ impl Action {
             Action::IntegrationOff => "integration_off",
             Action::ConnectionOn => "connection_on",
             Action::ConnectionOff => "connection_off",
+            Action::TimeEntryEdited => "time_entry_edited",
+            Action::TimeEntryDeleted => "time_entry_deleted",
         }
     }
 }

@@ -37,3 +37,14 @@ pub fn logo(conn: &mut DbConn, id: i64) -> QueryResult<Option<(Vec<u8>, String)>
         .first(conn)?;
     Ok(bytes.zip(mime))
 }
+
+/// The company's time zone and week start (both checked by the caller).
+pub fn set_days(conn: &mut DbConn, id: i64, zone: &str, week_start: &str) -> QueryResult<()> {
+    diesel::update(companies::table.find(id))
+        .set((
+            companies::time_zone.eq(zone),
+            companies::week_start.eq(week_start),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -11,6 +11,7 @@ pub mod sync_page;
 pub mod sync_pass;
 pub mod sync_run;
 pub mod task;
+pub mod time_entry;
 pub mod user;
 
 /// The names `web/tasks.rs` still uses from before the models were split by table

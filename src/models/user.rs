@@ -111,3 +111,27 @@ pub fn others_in_company(conn: &mut DbConn, company_id: i64, except: i64) -> Que
         .select(users::id)
         .load(conn)
 }
+
+/// A person's time zone (their own, else their company's) and their company's week
+/// start.
+pub fn days_of(conn: &mut DbConn, id: i64) -> QueryResult<(String, String)> {
+    use crate::schema::companies;
+    let (own, company, week_start): (Option<String>, String, String) = users::table
+        .inner_join(companies::table)
+        .filter(users::id.eq(id))
+        .select((
+            users::time_zone,
+            companies::time_zone,
+            companies::week_start,
+        ))
+        .first(conn)?;
+    Ok((own.unwrap_or(company), week_start))
+}
+
+/// A person's own time zone; `None` follows the company's.
+pub fn set_time_zone(conn: &mut DbConn, id: i64, zone: Option<&str>) -> QueryResult<()> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::time_zone.eq(zone))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! Use cases shared by the web handlers and the command line.
 
 pub mod integrations;
+pub mod time;
 pub mod tools;
 
 use crate::auth::password;

@@ -1,0 +1,272 @@
+//! Time entries: a person's tracked time in a company, running or finished.
+//!
+//! Times are UTC seconds. An entry keeps its task's title, tool, project and link, so
+//! it stays readable when the task is closed in its tool or removed with its
+//! connection (`task_id` then becomes NULL through the foreign key).
+
+use diesel::prelude::*;
+
+use crate::db::{now, DbConn};
+use crate::schema::{tasks, time_entries};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = time_entries)]
+pub struct TimeEntry {
+    pub id: i64,
+    pub company_id: i64,
+    pub user_id: i64,
+    pub task_id: Option<i64>,
+    pub provider: Option<String>,
+    pub project: Option<String>,
+    pub task_title: Option<String>,
+    pub task_url: Option<String>,
+    pub note: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TimeEntry {
+    /// The end, or `at` for a running timer.
+    pub fn end_or(&self, at: i64) -> i64 {
+        self.ended_at.unwrap_or(at).max(self.started_at)
+    }
+
+    pub fn seconds(&self, at: i64) -> i64 {
+        self.end_or(at) - self.started_at
+    }
+
+    /// What the entry is about, in a few words: the task's title, else the note.
+    pub fn label(&self) -> &str {
+        match (&self.task_title, self.note.trim()) {
+            (Some(title), _) => title,
+            (None, "") => "(no description)",
+            (None, note) => note,
+        }
+    }
+}
+
+/// The task an entry is on, copied onto the entry when it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct TaskSnapshot {
+    pub task_id: i64,
+    pub provider: String,
+    pub project: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub archived: bool,
+}
+
+/// One of the person's tasks (any state), or `None`.
+pub fn task_of(conn: &mut DbConn, user_id: i64, task_id: i64) -> QueryResult<Option<TaskSnapshot>> {
+    tasks::table
+        .filter(tasks::id.eq(task_id))
+        .filter(tasks::user_id.eq(user_id))
+        .select((
+            tasks::id,
+            tasks::provider,
+            tasks::project,
+            tasks::title,
+            tasks::url,
+            tasks::archived,
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub struct NewEntry<'a> {
+    pub company_id: i64,
+    pub user_id: i64,
+    pub task: Option<&'a TaskSnapshot>,
+    pub note: &'a str,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewEntry<'_>) -> QueryResult<TimeEntry> {
+    let at = now();
+    // `as_returning` does not reach through the two-backend connection: the id comes
+    // back and the row is read.
+    let id: i64 = diesel::insert_into(time_entries::table)
+        .values((
+            time_entries::company_id.eq(new.company_id),
+            time_entries::user_id.eq(new.user_id),
+            time_entries::task_id.eq(new.task.map(|t| t.task_id)),
+            time_entries::provider.eq(new.task.map(|t| t.provider.as_str())),
+            time_entries::project.eq(new.task.map(|t| t.project.as_str())),
+            time_entries::task_title.eq(new.task.map(|t| t.title.as_str())),
+            time_entries::task_url.eq(new.task.and_then(|t| t.url.as_deref())),
+            time_entries::note.eq(new.note),
+            time_entries::started_at.eq(new.started_at),
+            time_entries::ended_at.eq(new.ended_at),
+            time_entries::created_at.eq(at),
+            time_entries::updated_at.eq(at),
+        ))
+        .returning(time_entries::id)
+        .get_result(conn)?;
+    by_id(conn, id)
+}
+
+fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<TimeEntry> {
+    time_entries::table
+        .filter(time_entries::id.eq(id))
+        .select(TimeEntry::as_select())
+        .first(conn)
+}
+
+/// The person's running timer in a company, with whether its task is still open.
+pub fn running(conn: &mut DbConn, company_id: i64, user_id: i64) -> QueryResult<Option<TimeEntry>> {
+    time_entries::table
+        .filter(time_entries::user_id.eq(user_id))
+        .filter(time_entries::company_id.eq(company_id))
+        .filter(time_entries::ended_at.is_null())
+        .select(TimeEntry::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Stops the person's running timer at `at` (never before it started).
+pub fn stop_running(conn: &mut DbConn, user_id: i64, at: i64) -> QueryResult<Option<TimeEntry>> {
+    let running: Option<TimeEntry> = time_entries::table
+        .filter(time_entries::user_id.eq(user_id))
+        .filter(time_entries::ended_at.is_null())
+        .select(TimeEntry::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(entry) = running else {
+        return Ok(None);
+    };
+    let end = at.max(entry.started_at);
+    diesel::update(time_entries::table.filter(time_entries::id.eq(entry.id)))
+        .set((
+            time_entries::ended_at.eq(end),
+            time_entries::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    by_id(conn, entry.id).map(Some)
+}
+
+/// One entry of the company, or `None` (another company's id is not found).
+pub fn find(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<Option<TimeEntry>> {
+    time_entries::table
+        .filter(time_entries::id.eq(id))
+        .filter(time_entries::company_id.eq(company_id))
+        .select(TimeEntry::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The person's entries that share time with `[from, to)`, ordered by start. A running
+/// entry runs until now, and `to` is never in the future, so it overlaps when it
+/// started before `to`.
+pub fn overlapping(
+    conn: &mut DbConn,
+    company_id: i64,
+    user_id: i64,
+    (from, to): (i64, i64),
+) -> QueryResult<Vec<TimeEntry>> {
+    time_entries::table
+        .filter(time_entries::company_id.eq(company_id))
+        .filter(time_entries::user_id.eq(user_id))
+        .filter(time_entries::started_at.lt(to))
+        .filter(
+            time_entries::ended_at
+                .gt(from)
+                .or(time_entries::ended_at.is_null()),
+        )
+        .order((time_entries::started_at, time_entries::id))
+        .select(TimeEntry::as_select())
+        .load(conn)
+}
+
+/// The longest an entry can be: an entry starting this long before a range cannot
+/// reach into it, which bounds range scans on the start index. Running timers are the
+/// exception and are read separately.
+pub const MAX_ENTRY_SECS: i64 = 24 * 60 * 60;
+
+/// The person's entries that touch `[from, to)`, running one included.
+pub fn for_person(
+    conn: &mut DbConn,
+    company_id: i64,
+    user_id: i64,
+    (from, to): (i64, i64),
+) -> QueryResult<Vec<TimeEntry>> {
+    let mut entries: Vec<TimeEntry> = time_entries::table
+        .filter(time_entries::company_id.eq(company_id))
+        .filter(time_entries::user_id.eq(user_id))
+        .filter(time_entries::started_at.ge(from - MAX_ENTRY_SECS))
+        .filter(time_entries::started_at.lt(to))
+        .filter(time_entries::ended_at.gt(from))
+        .order((time_entries::started_at, time_entries::id))
+        .select(TimeEntry::as_select())
+        .load(conn)?;
+    if let Some(running) = running(conn, company_id, user_id)? {
+        if running.started_at < to {
+            entries.push(running);
+        }
+    }
+    Ok(entries)
+}
+
+/// Changes an entry's times, task and note.
+pub fn update(conn: &mut DbConn, entry: &TimeEntry) -> QueryResult<TimeEntry> {
+    diesel::update(time_entries::table.filter(time_entries::id.eq(entry.id)))
+        .set((
+            time_entries::task_id.eq(entry.task_id),
+            time_entries::provider.eq(entry.provider.as_deref()),
+            time_entries::project.eq(entry.project.as_deref()),
+            time_entries::task_title.eq(entry.task_title.as_deref()),
+            time_entries::task_url.eq(entry.task_url.as_deref()),
+            time_entries::note.eq(&entry.note),
+            time_entries::started_at.eq(entry.started_at),
+            time_entries::ended_at.eq(entry.ended_at),
+            time_entries::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    by_id(conn, entry.id)
+}
+
+pub fn delete(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        time_entries::table
+            .filter(time_entries::id.eq(id))
+            .filter(time_entries::company_id.eq(company_id)),
+    )
+    .execute(conn)
+}
+
+/// The (task, start, end) of the person's entries on these tasks, for the time shown
+/// beside each task on My Tasks.
+pub fn on_tasks(
+    conn: &mut DbConn,
+    user_id: i64,
+    task_ids: &[i64],
+) -> QueryResult<Vec<(Option<i64>, i64, Option<i64>)>> {
+    if task_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    time_entries::table
+        .filter(time_entries::user_id.eq(user_id))
+        .filter(time_entries::task_id.eq_any(task_ids))
+        .select((
+            time_entries::task_id,
+            time_entries::started_at,
+            time_entries::ended_at,
+        ))
+        .load(conn)
+}
+
+/// Whether each task is still open: `Some(true)` open, `Some(false)` closed (archived)
+/// in its tool, `None` gone (its connection was removed).
+pub fn task_open(conn: &mut DbConn, task_id: Option<i64>) -> QueryResult<Option<bool>> {
+    let Some(task_id) = task_id else {
+        return Ok(None);
+    };
+    let archived: Option<bool> = tasks::table
+        .filter(tasks::id.eq(task_id))
+        .select(tasks::archived)
+        .first(conn)
+        .optional()?;
+    Ok(archived.map(|a| !a))
+}
