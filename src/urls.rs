@@ -52,6 +52,16 @@ pub const COMPANY_ON_ROUTE: &str = "/company/integrations/{tool}/on";
 pub const COMPANY_OFF_ROUTE: &str = "/company/integrations/{tool}/off";
 pub const COMPANY_CONNECTED_ROUTE: &str = "/company/integrations/{tool}/connected";
 
+pub const TIMER_START: &str = "/timer/start";
+pub const TIMER_STOP: &str = "/timer/stop";
+pub const TIMESHEET: &str = "/timesheet";
+pub const TIME_ENTRIES: &str = "/timesheet/entries";
+pub const ENTRY_ROUTE: &str = "/timesheet/entries/{id}";
+pub const ENTRY_EDIT_ROUTE: &str = "/timesheet/entries/{id}/edit";
+pub const ENTRY_DELETE_ROUTE: &str = "/timesheet/entries/{id}/delete";
+pub const PREFERENCES: &str = "/account/preferences";
+pub const COMPANY_TIME: &str = "/company/settings/time";
+
 pub const SANDBOX_PIVOTAL: &str = "/sandbox/pivotal/";
 
 pub fn static_file(name: impl Display) -> String {
@@ -125,4 +135,25 @@ pub fn company_off(tool: impl Display) -> String {
 
 pub fn company_connected(tool: ProviderKind) -> String {
     format!("/company/integrations/{}/connected", tool.slug())
+}
+
+/// The Timesheet at a week (its first day) and a day of it, for a person when an
+/// owner or admin looks at someone else's.
+pub fn timesheet(week: impl Display, day: impl Display, person: Option<i64>) -> String {
+    match person {
+        Some(p) => format!("{TIMESHEET}?week={week}&day={day}&person={p}"),
+        None => format!("{TIMESHEET}?week={week}&day={day}"),
+    }
+}
+
+pub fn entry(id: impl Display) -> String {
+    format!("{TIME_ENTRIES}/{id}")
+}
+
+pub fn entry_edit(id: impl Display) -> String {
+    format!("{TIME_ENTRIES}/{id}/edit")
+}
+
+pub fn entry_delete(id: impl Display) -> String {
+    format!("{TIME_ENTRIES}/{id}/delete")
 }

@@ -20,6 +20,23 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // Timer buttons come back to the page they were pressed on.
+  for (const input of document.querySelectorAll("input[data-back]")) {
+    input.value = window.location.pathname + window.location.search;
+  }
+  // The running timer ticks; without this script it shows the time as of the page load.
+  const elapsed = document.querySelector("[data-timer-since]");
+  if (elapsed) {
+    const since = Number(elapsed.dataset.timerSince);
+    const skew = Number(elapsed.dataset.timerNow) - Date.now() / 1000;
+    const tick = () => {
+      const secs = Math.max(0, Math.floor(Date.now() / 1000 + skew - since));
+      const pad = (n) => String(n).padStart(2, "0");
+      elapsed.textContent = `${Math.floor(secs / 3600)}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}`;
+    };
+    tick();
+    setInterval(tick, 1000);
+  }
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();

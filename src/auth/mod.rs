@@ -222,6 +222,12 @@ impl Loaded {
     pub fn company_id(&self) -> i64 {
         self.row.1
     }
+
+    /// The person's days, as [`CurrentUser::days`] gives them.
+    pub fn days(&self) -> crate::services::time::Days {
+        let (own, company, week_start) = &self.days;
+        crate::services::time::Days::new(own.as_deref().unwrap_or(company), week_start)
+    }
 }
 
 impl FromRequest for SignedIn {

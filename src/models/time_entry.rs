@@ -236,13 +236,12 @@ pub fn delete(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<usize>
     .execute(conn)
 }
 
+/// An entry's task, start and end.
+pub type Span = (Option<i64>, i64, Option<i64>);
+
 /// The (task, start, end) of the person's entries on these tasks, for the time shown
 /// beside each task on My Tasks.
-pub fn on_tasks(
-    conn: &mut DbConn,
-    user_id: i64,
-    task_ids: &[i64],
-) -> QueryResult<Vec<(Option<i64>, i64, Option<i64>)>> {
+pub fn on_tasks(conn: &mut DbConn, user_id: i64, task_ids: &[i64]) -> QueryResult<Vec<Span>> {
     if task_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -257,16 +256,27 @@ pub fn on_tasks(
         .load(conn)
 }
 
-/// Whether each task is still open: `Some(true)` open, `Some(false)` closed (archived)
-/// in its tool, `None` gone (its connection was removed).
-pub fn task_open(conn: &mut DbConn, task_id: Option<i64>) -> QueryResult<Option<bool>> {
-    let Some(task_id) = task_id else {
-        return Ok(None);
-    };
-    let archived: Option<bool> = tasks::table
-        .filter(tasks::id.eq(task_id))
-        .select(tasks::archived)
-        .first(conn)
-        .optional()?;
-    Ok(archived.map(|a| !a))
+/// A task a person can pick for an entry: (id, tool, project, title).
+pub type TaskChoice = (i64, String, String, String);
+
+/// The person's open tasks, for the task list of the entry forms.
+pub fn open_tasks(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<TaskChoice>> {
+    tasks::table
+        .filter(tasks::user_id.eq(user_id))
+        .filter(tasks::archived.eq(false))
+        .order((tasks::provider, tasks::project, tasks::title))
+        .limit(1000)
+        .select((tasks::id, tasks::provider, tasks::project, tasks::title))
+        .load(conn)
+}
+
+/// Which of these tasks are closed (archived) in their tool; missing ids are gone.
+pub fn archived_of(conn: &mut DbConn, task_ids: &[i64]) -> QueryResult<Vec<(i64, bool)>> {
+    if task_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    tasks::table
+        .filter(tasks::id.eq_any(task_ids))
+        .select((tasks::id, tasks::archived))
+        .load(conn)
 }

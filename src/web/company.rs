@@ -27,6 +27,30 @@ pub struct SettingsPage {
     pub name: String,
     pub can_edit: bool,
     pub error: Option<String>,
+    pub time_zone: String,
+    pub week_start: String,
+    pub zones: Vec<String>,
+    pub week_starts: &'static [(&'static str, &'static str)],
+}
+
+impl SettingsPage {
+    fn new(user: &CurrentUser, shell: Shell, name: String, error: Option<String>) -> Self {
+        let can_edit = user.role.manages_company();
+        Self {
+            shell,
+            name,
+            can_edit,
+            error,
+            time_zone: user.company_time_zone.clone(),
+            week_start: user.week_start.clone(),
+            zones: if can_edit {
+                crate::services::time::days::zone_names()
+            } else {
+                Vec::new()
+            },
+            week_starts: &crate::services::time::days::WEEK_STARTS,
+        }
+    }
 }
 
 pub async fn settings(
@@ -34,12 +58,13 @@ pub async fn settings(
     session: Session,
     app: web::Data<Settings>,
 ) -> AppResult<HttpResponse> {
-    render(&SettingsPage {
-        name: user.company_name.clone(),
-        can_edit: user.role.manages_company(),
-        shell: Shell::new(&user, &session, Nav::CompanySettings, app.sandbox),
-        error: None,
-    })
+    let shell = Shell::new(&user, &session, Nav::CompanySettings, app.sandbox);
+    render(&SettingsPage::new(
+        &user,
+        shell,
+        user.company_name.clone(),
+        None,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -60,12 +85,12 @@ pub async fn save_settings(
         Err(e) => {
             return render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &SettingsPage {
-                    name: form.name.clone(),
-                    can_edit: true,
-                    shell: Shell::new(&user, &session, Nav::CompanySettings, app.sandbox),
-                    error: Some(e),
-                },
+                &SettingsPage::new(
+                    &user,
+                    Shell::new(&user, &session, Nav::CompanySettings, app.sandbox),
+                    form.name.clone(),
+                    Some(e),
+                ),
             )
         }
     };

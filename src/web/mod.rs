@@ -12,6 +12,7 @@ pub mod pages;
 pub mod people;
 pub mod shell;
 pub mod tasks;
+pub mod time;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -75,6 +76,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(integrations::choose_form))
                 .route(web::post().to(integrations::choose)),
         )
+        .route(urls::TIMER_START, web::post().to(time::start))
+        .route(urls::TIMER_STOP, web::post().to(time::stop))
+        .route(urls::TIMESHEET, web::get().to(time::timesheet))
+        .route(urls::TIME_ENTRIES, web::post().to(time::add))
+        .route(urls::ENTRY_EDIT_ROUTE, web::get().to(time::edit_form))
+        .route(urls::ENTRY_ROUTE, web::post().to(time::update))
+        .route(urls::ENTRY_DELETE_ROUTE, web::post().to(time::delete))
+        .route(urls::PREFERENCES, web::get().to(time::preferences))
+        .route(urls::PREFERENCES, web::post().to(time::save_preferences))
         .configure(company_routes);
 }
 
@@ -101,6 +111,7 @@ pub fn company_routes(cfg: &mut web::ServiceConfig) {
             urls::COMPANY_SETTINGS,
             web::post().to(company::save_settings),
         )
+        .route(urls::COMPANY_TIME, web::post().to(time::save_company_time))
         .route(urls::COMPANY_LOGO, web::get().to(company::logo))
         .route(urls::COMPANY_LOGO, web::post().to(company::upload_logo))
         .route(

@@ -4,6 +4,8 @@ use actix_session::Session;
 
 use crate::auth::CurrentUser;
 use crate::domain::initials;
+use crate::services::time::duration::hms;
+use crate::services::time::tool_name;
 use crate::web::flash::{self, Flash};
 
 /// Which item of the left menu is current.
@@ -16,7 +18,46 @@ pub enum Nav {
     Users,
     CompanySettings,
     Health,
+    Timesheet,
+    Preferences,
     Other,
+}
+
+/// The running timer as the app shell shows it on every page.
+pub struct TimerView {
+    pub label: String,
+    pub tool: Option<&'static str>,
+    /// UTC seconds, for the script that makes the elapsed time tick.
+    pub started_at: i64,
+    pub now: i64,
+    /// As of the page load: "1:02:05".
+    pub elapsed: String,
+    /// "Wed 2 Dec, 09:30" in the person's zone.
+    pub since: String,
+    /// Running past `TASKBRIDGE_TIMER_LIMIT_HOURS`: shown as "still running since …"
+    /// with a way to stop it at the right time. Never cut.
+    pub over_limit: bool,
+    /// The person's today, for the "stop at" form.
+    pub today: String,
+}
+
+impl TimerView {
+    pub fn of(user: &CurrentUser) -> Option<Self> {
+        let entry = user.running.as_ref()?;
+        let days = user.days();
+        let now = crate::db::now();
+        let elapsed = entry.seconds(now);
+        Some(Self {
+            label: entry.label().to_owned(),
+            tool: tool_name(entry.provider.as_deref()),
+            started_at: entry.started_at,
+            now,
+            elapsed: hms(elapsed),
+            since: days.describe(entry.started_at),
+            over_limit: elapsed > user.timer_limit_secs,
+            today: days.date_of(now).to_string(),
+        })
+    }
 }
 
 pub struct Shell {
@@ -33,6 +74,7 @@ pub struct Shell {
     pub nav: Nav,
     pub flash: Option<Flash>,
     pub sandbox: bool,
+    pub timer: Option<TimerView>,
 }
 
 impl Shell {
@@ -51,6 +93,7 @@ impl Shell {
             nav,
             flash: flash::take(session),
             sandbox,
+            timer: TimerView::of(user),
         }
     }
 

@@ -13,6 +13,7 @@ use crate::error::AppResult;
 use crate::models::integration::{self, STATUS_NEEDS_RECONNECT};
 use crate::models::sync as store;
 use crate::models::task::{self, Due, Filter};
+use crate::services::time::duration::hm;
 use crate::sync::SyncEngine;
 use crate::urls;
 use crate::web::format::timestamp;
@@ -71,7 +72,12 @@ impl TasksQuery {
 }
 
 pub struct TaskView {
+    pub id: i64,
     pub title: String,
+    /// Time tracked on it today and in all ("0:30", "2:15"); empty when none.
+    pub today: String,
+    pub total: String,
+    pub running: bool,
     pub status: String,
     pub due: Option<String>,
     pub overdue: bool,
@@ -152,6 +158,7 @@ struct Listing {
     connections: Vec<integration::Connection>,
     running: Vec<(String, i64)>,
     tasks: task::Listing,
+    times: std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
 }
 
 pub async fn my_tasks(
@@ -175,17 +182,20 @@ pub async fn my_tasks(
             let Some(person) = SignedIn::load(conn, user_id)? else {
                 return Ok(None);
             };
+            let tasks = task::listing(
+                conn,
+                user_id,
+                &filter,
+                (&today, &week_end),
+                ((page - 1) * PER_PAGE, PER_PAGE),
+            )?;
+            let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
             let listing = Listing {
                 enabled: integration::enabled_providers(conn, person.company_id())?,
                 connections: integration::for_user(conn, user_id)?,
                 running: store::running_for_user(conn, user_id)?,
-                tasks: task::listing(
-                    conn,
-                    user_id,
-                    &filter,
-                    (&today, &week_end),
-                    ((page - 1) * PER_PAGE, PER_PAGE),
-                )?,
+                times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
+                tasks,
             };
             Ok(Some((person, listing)))
         })
@@ -199,6 +209,7 @@ pub async fn my_tasks(
         enabled,
         connections,
         running,
+        times,
         tasks:
             task::Listing {
                 rows,
@@ -216,12 +227,26 @@ pub async fn my_tasks(
             .iter()
             .any(|c| c.next_sync_at == 0 && c.status != STATUS_NEEDS_RECONNECT);
 
+    let running_task = user.running.as_ref().and_then(|e| e.task_id);
     let mut groups: Vec<Group> = Vec::new();
     for row in rows {
         let tool = ProviderKind::from_slug(&row.provider)
             .map(|k| k.name())
             .unwrap_or("Other");
+        let time = times.get(&row.id).copied().unwrap_or_default();
         let view = TaskView {
+            id: row.id,
+            today: if time.today > 0 {
+                hm(time.today)
+            } else {
+                String::new()
+            },
+            total: if time.total > 0 {
+                hm(time.total)
+            } else {
+                String::new()
+            },
+            running: running_task == Some(row.id),
             overdue: row.due_on.as_deref().is_some_and(|d| d < today.as_str()),
             title: row.title,
             status: row.status,

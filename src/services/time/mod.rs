@@ -541,14 +541,15 @@ pub struct TaskTime {
 /// holds (My Tasks reads it in its one trip).
 pub fn task_times(
     conn: &mut DbConn,
-    person: &Person,
+    user_id: i64,
+    days: &Days,
     task_ids: &[i64],
 ) -> diesel::QueryResult<BTreeMap<i64, TaskTime>> {
     let at = now();
-    let today = person.days.date_of(at);
-    let (day_start, day_end) = person.days.range(today, 1);
+    let today = days.date_of(at);
+    let (day_start, day_end) = days.range(today, 1);
     let mut times: BTreeMap<i64, TaskTime> = BTreeMap::new();
-    for (task_id, start, end) in time_entry::on_tasks(conn, person.user_id, task_ids)? {
+    for (task_id, start, end) in time_entry::on_tasks(conn, user_id, task_ids)? {
         let Some(task_id) = task_id else { continue };
         let end = end.unwrap_or(at).max(start);
         let time = times.entry(task_id).or_default();

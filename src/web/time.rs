@@ -1,0 +1,788 @@
+//! Time tracking pages: the timer's start and stop, the Timesheet, entry edits, and
+//! the time zone settings.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use crate::auth::{client_ip, CompanyManager, CurrentUser};
+use crate::config::Settings;
+use crate::db::{self, now, Pool};
+use crate::error::{AppError, AppResult};
+use crate::models::time_entry::{self, TaskChoice, TimeEntry};
+use crate::models::{company, user};
+use crate::services::time::days::{self, parse_week_start, WEEK_STARTS};
+use crate::services::time::duration::hm;
+use crate::services::time::{
+    self as tracking, tool_name, Days, EntryForm, Person, StartWith, TimeError,
+};
+use crate::urls;
+use crate::web::shell::{Nav, Shell};
+use crate::web::{flash, render, render_status, see_other};
+
+/// Where to go back to after a timer button: the page it was pressed on, when that is
+/// a path of this app, else My Tasks. Never another site.
+fn back(raw: &str) -> String {
+    let raw = raw.trim();
+    let local = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && !raw.contains('\\')
+        && !raw.chars().any(char::is_control);
+    if local {
+        raw.to_owned()
+    } else {
+        urls::MY_TASKS.to_owned()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    #[serde(default)]
+    task_id: Option<i64>,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// "Start": on a task, or with a note. Stops the timer running, if any.
+pub async fn start(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    form: web::Form<StartForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let with = match form.task_id {
+        Some(id) => StartWith::Task(id),
+        None => StartWith::Note(form.note),
+    };
+    match tracking::start(&pool, &Person::of(&user), with).await {
+        Ok(entry) => flash::success(&session, format!("Timer started: {}.", entry.label())),
+        Err(TimeError::NotFound) => return Err(AppError::NotFound),
+        Err(TimeError::App(e)) => return Err(e),
+        Err(shown) => flash::error(&session, shown.to_string()),
+    }
+    Ok(see_other(&back(&form.back)))
+}
+
+#[derive(Deserialize)]
+pub struct StopForm {
+    /// "Stop at": a date and time in the person's days, for a timer left running.
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    time: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn stop(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    form: web::Form<StopForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let person = Person::of(&user);
+    let at = if form.time.trim().is_empty() {
+        None
+    } else {
+        let parsed = form
+            .date
+            .trim()
+            .parse::<Date>()
+            .ok()
+            .zip(form.time.trim().parse::<jiff::civil::Time>().ok());
+        match parsed {
+            Some((date, time)) => Some(person.days.at(date, time)),
+            None => {
+                flash::error(
+                    &session,
+                    "Enter the date and time the work ended, like 17:30.",
+                );
+                return Ok(see_other(&back(&form.back)));
+            }
+        }
+    };
+    match tracking::stop(&pool, &person, at).await {
+        Ok(entry) => flash::success(
+            &session,
+            format!(
+                "Timer stopped: {} on {}.",
+                hm(entry.seconds(now())),
+                entry.label()
+            ),
+        ),
+        Err(TimeError::App(e)) => return Err(e),
+        Err(shown) => flash::error(&session, shown.to_string()),
+    }
+    Ok(see_other(&back(&form.back)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WeekQuery {
+    #[serde(default)]
+    week: String,
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    person: Option<i64>,
+}
+
+/// A row of the week: one task (or one note), its time per day.
+pub struct WeekRow {
+    pub tool: String,
+    pub project: String,
+    pub label: String,
+    pub url: Option<String>,
+    pub state: Option<String>,
+    pub cells: Vec<String>,
+    pub total: String,
+}
+
+/// An entry in the day's list.
+pub struct DayEntry {
+    pub id: i64,
+    pub label: String,
+    pub tool: Option<&'static str>,
+    pub url: Option<String>,
+    pub note: String,
+    pub times: String,
+    pub duration: String,
+    pub running: bool,
+    pub state: Option<String>,
+}
+
+pub struct DayColumn {
+    pub date: String,
+    pub name: String,
+    pub total: String,
+    pub link: String,
+    pub selected: bool,
+    pub today: bool,
+}
+
+#[derive(Template)]
+#[template(path = "timesheet.html")]
+pub struct TimesheetPage {
+    pub shell: Shell,
+    /// Whose week: `None` for one's own.
+    pub person_name: Option<String>,
+    pub person: Option<i64>,
+    pub title: String,
+    pub columns: Vec<DayColumn>,
+    pub rows: Vec<WeekRow>,
+    pub week_total: String,
+    pub day_title: String,
+    pub day_entries: Vec<DayEntry>,
+    pub prev: String,
+    pub next: String,
+    pub this_week: String,
+    pub is_this_week: bool,
+    pub zone: String,
+    pub tasks: Vec<TaskChoice>,
+    pub form: EntryForm,
+    pub error: Option<String>,
+    pub here: String,
+}
+
+impl TimesheetPage {
+    pub fn tool_of(&self, slug: &str) -> &'static str {
+        tool_name(Some(slug)).unwrap_or("Other")
+    }
+}
+
+/// What a state label says of an entry's task: `None` while it is open.
+fn task_state(entry: &TimeEntry, archived: &HashMap<i64, bool>) -> Option<String> {
+    let tool = tool_name(entry.provider.as_deref()).unwrap_or("its tool");
+    match entry.task_id {
+        None if entry.task_title.is_some() => Some("disconnected".into()),
+        None => None,
+        Some(id) => match archived.get(&id) {
+            Some(false) => None,
+            Some(true) => Some(format!("closed in {tool}")),
+            None => Some("disconnected".into()),
+        },
+    }
+}
+
+fn safe_url(url: &Option<String>) -> Option<String> {
+    url.clone()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+}
+
+/// The person whose week is shown: oneself, or for owners and admins anyone in the
+/// company (another company's person: 404).
+fn whose(
+    conn: &mut db::DbConn,
+    viewer: &CurrentUser,
+    asked: Option<i64>,
+) -> AppResult<(Person, Option<String>)> {
+    match asked {
+        Some(id) if id != viewer.id.0 => {
+            if !viewer.role.manages_company() {
+                return Err(AppError::NotFound);
+            }
+            let other = user::in_company(conn, viewer.company_id.0, id)?;
+            let (zone, week_start) = user::days_of(conn, id)?;
+            Ok((
+                Person {
+                    company_id: viewer.company_id.0,
+                    user_id: id,
+                    role: other.role(),
+                    days: Days::new(&zone, &week_start),
+                },
+                Some(other.name),
+            ))
+        }
+        _ => Ok((Person::of(viewer), None)),
+    }
+}
+
+struct WeekData {
+    person: Person,
+    person_name: Option<String>,
+    entries: Vec<TimeEntry>,
+    archived: HashMap<i64, bool>,
+    tasks: Vec<TaskChoice>,
+}
+
+async fn load_week(
+    pool: &Pool,
+    viewer: &CurrentUser,
+    asked: Option<i64>,
+    week: &WeekQuery,
+) -> AppResult<(WeekData, Date, Date)> {
+    let viewer = viewer.clone();
+    let (week_q, day_q) = (week.week.clone(), week.day.clone());
+    db::run(pool, move |conn| {
+        let (person, person_name) = whose(conn, &viewer, asked)?;
+        let days = &person.days;
+        let today = days.date_of(now());
+        let first = days.week_of(week_q.trim().parse::<Date>().unwrap_or(today));
+        let week_days = days.week(first);
+        let day = day_q
+            .trim()
+            .parse::<Date>()
+            .ok()
+            .filter(|d| week_days.contains(d))
+            .unwrap_or(if week_days.contains(&today) {
+                today
+            } else {
+                first
+            });
+        let range = days.range(first, 7);
+        let entries = time_entry::for_person(conn, person.company_id, person.user_id, range)?;
+        let ids: Vec<i64> = entries.iter().filter_map(|e| e.task_id).collect();
+        let archived = time_entry::archived_of(conn, &ids)?.into_iter().collect();
+        let tasks = time_entry::open_tasks(conn, person.user_id)?;
+        Ok((
+            WeekData {
+                person,
+                person_name,
+                entries,
+                archived,
+                tasks,
+            },
+            first,
+            day,
+        ))
+    })
+    .await
+}
+
+/// The week's rows, grouped by tool, project and task (or note), in that order.
+fn week_rows(data: &WeekData, week_days: &[Date; 7], at: i64) -> (Vec<WeekRow>, [i64; 7]) {
+    type Key = (String, String, String, Option<i64>);
+    let mut rows: BTreeMap<Key, ([i64; 7], &TimeEntry)> = BTreeMap::new();
+    let mut totals = [0i64; 7];
+    for entry in &data.entries {
+        let tool = tool_name(entry.provider.as_deref())
+            .unwrap_or("")
+            .to_owned();
+        let key = (
+            tool,
+            entry.project.clone().unwrap_or_default(),
+            entry.label().to_owned(),
+            entry.task_id,
+        );
+        let row = rows.entry(key).or_insert(([0; 7], entry));
+        for (date, secs) in data.person.days.split(entry.started_at, entry.end_or(at)) {
+            if let Some(i) = week_days.iter().position(|d| *d == date) {
+                row.0[i] += secs;
+                totals[i] += secs;
+            }
+        }
+    }
+    let rows = rows
+        .into_iter()
+        .map(|((tool, project, label, _), (cells, entry))| WeekRow {
+            tool: if tool.is_empty() {
+                "No tool".into()
+            } else {
+                tool
+            },
+            project,
+            label,
+            url: safe_url(&entry.task_url),
+            state: task_state(entry, &data.archived),
+            total: hm(cells.iter().sum()),
+            cells: cells
+                .iter()
+                .map(|s| if *s > 0 { hm(*s) } else { String::new() })
+                .collect(),
+        })
+        .collect();
+    (rows, totals)
+}
+
+fn day_entries(data: &WeekData, day: Date, at: i64) -> Vec<DayEntry> {
+    let days = &data.person.days;
+    let (from, to) = days.range(day, 1);
+    data.entries
+        .iter()
+        .filter(|e| e.started_at < to && e.end_or(at) > from)
+        .map(|e| {
+            let start = days.zoned(e.started_at);
+            let times = match e.ended_at {
+                Some(end) => {
+                    let end = days.zoned(end);
+                    let end_text = if end.date() == start.date() {
+                        end.strftime("%H:%M").to_string()
+                    } else {
+                        end.strftime("%a %H:%M").to_string()
+                    };
+                    format!("{}–{}", start.strftime("%H:%M"), end_text)
+                }
+                None => format!("{}–now", start.strftime("%H:%M")),
+            };
+            DayEntry {
+                id: e.id,
+                label: e.label().to_owned(),
+                tool: tool_name(e.provider.as_deref()),
+                url: safe_url(&e.task_url),
+                note: if e.task_title.is_some() {
+                    e.note.clone()
+                } else {
+                    String::new()
+                },
+                times,
+                duration: hm(e.seconds(at)),
+                running: e.ended_at.is_none(),
+                state: task_state(e, &data.archived),
+            }
+        })
+        .collect()
+}
+
+async fn timesheet_page(
+    user: &CurrentUser,
+    session: &Session,
+    pool: &Pool,
+    settings: &Settings,
+    query: &WeekQuery,
+    form: Option<(EntryForm, String)>,
+) -> AppResult<TimesheetPage> {
+    let (data, first, day) = load_week(pool, user, query.person, query).await?;
+    let days = &data.person.days;
+    let at = now();
+    let today = days.date_of(at);
+    let week_days = days.week(first);
+    let (rows, totals) = week_rows(&data, &week_days, at);
+    let person = data.person_name.as_ref().map(|_| data.person.user_id);
+    let columns = week_days
+        .iter()
+        .zip(totals.iter())
+        .map(|(d, t)| DayColumn {
+            date: d.to_string(),
+            name: d.strftime("%a %-d").to_string(),
+            total: hm(*t),
+            link: urls::timesheet(first, d, person),
+            selected: *d == day,
+            today: *d == today,
+        })
+        .collect();
+    let shift = |weeks: i64| {
+        let d = first
+            .checked_add(jiff::Span::new().days(7 * weeks))
+            .unwrap_or(first);
+        urls::timesheet(d, d, person)
+    };
+    let last = week_days[6];
+    let title = if first.year() == last.year() {
+        format!(
+            "{} – {}",
+            first.strftime("%-d %b"),
+            last.strftime("%-d %b %Y")
+        )
+    } else {
+        format!(
+            "{} – {}",
+            first.strftime("%-d %b %Y"),
+            last.strftime("%-d %b %Y")
+        )
+    };
+    let (form, error) = match form {
+        Some((form, error)) => (form, Some(error)),
+        None => (
+            EntryForm {
+                date: day.to_string(),
+                ..EntryForm::default()
+            },
+            None,
+        ),
+    };
+    Ok(TimesheetPage {
+        shell: Shell::new(user, session, Nav::Timesheet, settings.sandbox),
+        day_entries: day_entries(&data, day, at),
+        day_title: day.strftime("%A %-d %B").to_string(),
+        rows,
+        week_total: hm(totals.iter().sum()),
+        columns,
+        title,
+        prev: shift(-1),
+        next: shift(1),
+        this_week: urls::timesheet(days.week_of(today), today, person),
+        is_this_week: week_days.contains(&today),
+        zone: days.tz.iana_name().unwrap_or("UTC").to_owned(),
+        tasks: data.tasks,
+        person_name: data.person_name,
+        person,
+        form,
+        error,
+        here: urls::timesheet(first, day, person),
+    })
+}
+
+pub async fn timesheet(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    query: web::Query<WeekQuery>,
+) -> AppResult<HttpResponse> {
+    render(&timesheet_page(&user, &session, &pool, &settings, &query, None).await?)
+}
+
+/// A manual entry. Refused input comes back in the form with the problem named.
+pub async fn add(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    form: web::Form<EntryForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let person = Person::of(&user);
+    match tracking::add(&pool, &person, form.clone()).await {
+        Ok(entry) => {
+            flash::success(
+                &session,
+                format!("Added {} on {}.", hm(entry.seconds(now())), entry.label()),
+            );
+            let date = person.days.date_of(entry.started_at);
+            Ok(see_other(&urls::timesheet(
+                person.days.week_of(date),
+                date,
+                None,
+            )))
+        }
+        Err(TimeError::App(e)) => Err(e),
+        Err(TimeError::NotFound) => Err(AppError::NotFound),
+        Err(shown) => {
+            let query = WeekQuery {
+                week: form.date.clone(),
+                day: form.date.clone(),
+                person: None,
+            };
+            let page = timesheet_page(
+                &user,
+                &session,
+                &pool,
+                &settings,
+                &query,
+                Some((form, shown.to_string())),
+            )
+            .await?;
+            render_status(actix_web::http::StatusCode::BAD_REQUEST, &page)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "time_entry_edit.html")]
+pub struct EditPage {
+    pub shell: Shell,
+    pub id: i64,
+    pub form: EntryForm,
+    pub error: Option<String>,
+    pub tasks: Vec<TaskChoice>,
+    /// The entry's task when it is no longer open (closed or disconnected).
+    pub kept_task: Option<String>,
+    pub owner_name: Option<String>,
+    pub back: String,
+    pub zone: String,
+}
+
+impl EditPage {
+    pub fn tool_of(&self, slug: &str) -> &'static str {
+        tool_name(Some(slug)).unwrap_or("Other")
+    }
+}
+
+async fn edit_page(
+    user: &CurrentUser,
+    session: &Session,
+    pool: &Pool,
+    settings: &Settings,
+    id: i64,
+    form: Option<(EntryForm, String)>,
+) -> AppResult<HttpResponse> {
+    let actor = Person::of(user);
+    let entry = tracking::find(pool, &actor, id).await?;
+    let viewer = user.clone();
+    let owner_id = entry.user_id;
+    let task_id = entry.task_id;
+    let (owner, owner_name, tasks, archived) = db::run(pool, move |conn| {
+        let (owner, name) = whose(conn, &viewer, Some(owner_id))?;
+        let tasks = time_entry::open_tasks(conn, owner_id)?;
+        let ids: Vec<i64> = task_id.into_iter().collect();
+        let archived: HashMap<i64, bool> =
+            time_entry::archived_of(conn, &ids)?.into_iter().collect();
+        Ok((owner, name, tasks, archived))
+    })
+    .await?;
+    let kept_task =
+        task_state(&entry, &archived).map(|state| format!("{} ({state})", entry.label()));
+    let date = owner.days.date_of(entry.started_at);
+    let person = owner_name.as_ref().map(|_| owner.user_id);
+    let (form, error) = match form {
+        Some((form, error)) => (form, Some(error)),
+        None => (EntryForm::from_entry(&entry, &owner.days), None),
+    };
+    let page = EditPage {
+        shell: Shell::new(user, session, Nav::Timesheet, settings.sandbox),
+        id,
+        form,
+        tasks,
+        kept_task,
+        owner_name,
+        back: urls::timesheet(owner.days.week_of(date), date, person),
+        zone: owner.days.tz.iana_name().unwrap_or("UTC").to_owned(),
+        error: error.clone(),
+    };
+    if error.is_some() {
+        render_status(actix_web::http::StatusCode::BAD_REQUEST, &page)
+    } else {
+        render(&page)
+    }
+}
+
+pub async fn edit_form(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    edit_page(&user, &session, &pool, &settings, path.into_inner(), None).await
+}
+
+pub async fn update(
+    req: HttpRequest,
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    path: web::Path<i64>,
+    form: web::Form<EntryForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let form = form.into_inner();
+    let actor = Person::of(&user);
+    match tracking::update(&pool, &actor, id, form.clone(), client_ip(&req)).await {
+        Ok(entry) => {
+            flash::success(&session, format!("Saved {}.", entry.label()));
+            let viewer = user.clone();
+            let owner_id = entry.user_id;
+            let (owner, name) =
+                db::run(&pool, move |conn| whose(conn, &viewer, Some(owner_id))).await?;
+            let date = owner.days.date_of(entry.started_at);
+            let person = name.map(|_| owner.user_id);
+            Ok(see_other(&urls::timesheet(
+                owner.days.week_of(date),
+                date,
+                person,
+            )))
+        }
+        Err(TimeError::App(e)) => Err(e),
+        Err(TimeError::NotFound) => Err(AppError::NotFound),
+        Err(shown) => {
+            edit_page(
+                &user,
+                &session,
+                &pool,
+                &settings,
+                id,
+                Some((form, shown.to_string())),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let actor = Person::of(&user);
+    let id = path.into_inner();
+    let entry = tracking::find(&pool, &actor, id).await?;
+    tracking::delete(&pool, &actor, id, client_ip(&req)).await?;
+    flash::success(&session, format!("Deleted the entry on {}.", entry.label()));
+    let viewer = user.clone();
+    let owner_id = entry.user_id;
+    let (owner, name) = db::run(&pool, move |conn| whose(conn, &viewer, Some(owner_id))).await?;
+    let date = owner.days.date_of(entry.started_at);
+    let person = name.map(|_| owner.user_id);
+    Ok(see_other(&urls::timesheet(
+        owner.days.week_of(date),
+        date,
+        person,
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "preferences.html")]
+pub struct PreferencesPage {
+    pub shell: Shell,
+    pub zones: Vec<String>,
+    pub own: String,
+    pub company_zone: String,
+    pub error: Option<String>,
+}
+
+pub async fn preferences(
+    user: CurrentUser,
+    session: Session,
+    settings: web::Data<Settings>,
+) -> AppResult<HttpResponse> {
+    render(&PreferencesPage {
+        shell: Shell::new(&user, &session, Nav::Preferences, settings.sandbox),
+        zones: days::zone_names(),
+        own: user.own_time_zone.clone().unwrap_or_default(),
+        company_zone: user.company_time_zone.clone(),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+pub async fn save_preferences(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    form: web::Form<ZoneForm>,
+) -> AppResult<HttpResponse> {
+    let raw = form.into_inner().time_zone.trim().to_owned();
+    if !raw.is_empty() && days::parse_zone(&raw).is_none() {
+        return render_status(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            &PreferencesPage {
+                shell: Shell::new(&user, &session, Nav::Preferences, settings.sandbox),
+                zones: days::zone_names(),
+                own: raw.clone(),
+                company_zone: user.company_time_zone.clone(),
+                error: Some(format!(
+                    "\u{201c}{raw}\u{201d} is not a time zone. Choose one from the list."
+                )),
+            },
+        );
+    }
+    let user_id = user.id.0;
+    let zone = (!raw.is_empty()).then_some(raw.clone());
+    db::run(&pool, move |conn| {
+        Ok(user::set_time_zone(conn, user_id, zone.as_deref())?)
+    })
+    .await?;
+    flash::success(
+        &session,
+        if raw.is_empty() {
+            format!(
+                "Your days now follow the company's time zone ({}).",
+                user.company_time_zone
+            )
+        } else {
+            format!("Your days now run on {raw} time.")
+        },
+    );
+    Ok(see_other(urls::PREFERENCES))
+}
+
+#[derive(Deserialize)]
+pub struct CompanyTimeForm {
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    week_start: String,
+}
+
+/// The company's time zone and week start (owners and admins).
+pub async fn save_company_time(
+    user: CompanyManager,
+    session: Session,
+    pool: web::Data<Pool>,
+    form: web::Form<CompanyTimeForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let zone = form.time_zone.trim().to_owned();
+    if days::parse_zone(&zone).is_none() {
+        flash::error(
+            &session,
+            format!("\u{201c}{zone}\u{201d} is not a time zone. Choose one from the list."),
+        );
+        return Ok(see_other(urls::COMPANY_SETTINGS));
+    }
+    if parse_week_start(&form.week_start).is_none() {
+        flash::error(
+            &session,
+            "Choose the day weeks start on: Monday, Sunday or Saturday.",
+        );
+        return Ok(see_other(urls::COMPANY_SETTINGS));
+    }
+    let company_id = user.company_id.0;
+    let week_start = form.week_start.clone();
+    let saved_zone = zone.clone();
+    db::run(&pool, move |conn| {
+        Ok(company::set_days(
+            conn,
+            company_id,
+            &saved_zone,
+            &week_start,
+        )?)
+    })
+    .await?;
+    let start = WEEK_STARTS
+        .iter()
+        .find(|(k, _)| *k == form.week_start)
+        .map(|(_, label)| *label)
+        .unwrap_or("Monday");
+    flash::success(
+        &session,
+        format!("Time zone set to {zone}; weeks start on {start}."),
+    );
+    Ok(see_other(urls::COMPANY_SETTINGS))
+}
