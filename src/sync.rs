@@ -9,16 +9,15 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
 
-use crate::connectors::{
-    self, ConnectorError, Credentials, PageFetch, ProviderKind, RemoteAccount,
-};
+use crate::connectors::{self, ConnectorError, Credentials, PageFetch, RemoteAccount};
 use crate::db::{self, now, Pool};
 use crate::error::AppError;
-use crate::models::connection::{self, Connection, Next, STATUS_ACTIVE, STATUS_NEEDS_RECONNECT};
+use crate::models::connection::{self, Connection, ConnectionStatus, Next};
+use crate::models::notification;
 use crate::models::sync_page::{self, KnownPage, PageMemo};
 use crate::models::sync_pass::{self, Checkpoint, PageWrite, Progress};
+use crate::models::sync_run::{self, RunStatus};
 use crate::models::task::{self, PageChanges, PageCounts};
-use crate::models::{notification, sync_run};
 use crate::services::integrations::{credentials_binding, open_credentials, seal_credentials};
 use crate::services::tools::Tools;
 
@@ -329,8 +328,7 @@ impl SyncEngine {
     /// go mid-pass. A crash loses at most the pages since then, which the next run reads
     /// again from the older cursor.
     async fn run(&self, connection: &Connection, run_id: i64) -> Result<RunOutcome, AppError> {
-        let kind = ProviderKind::from_slug(&connection.provider)
-            .ok_or_else(|| AppError::Internal(format!("unknown tool {}", connection.provider)))?;
+        let kind = connection.provider;
         let cfg = self.tools.config(kind)?.clone();
         let binding = credentials_binding(connection.company_id, connection.user_id, kind);
         let sealed = connection
@@ -607,9 +605,7 @@ impl SyncEngine {
         let id = connection.id;
         let user_id = connection.user_id;
         let owner = self.owner.clone();
-        let tool = ProviderKind::from_slug(&connection.provider)
-            .map(|k| k.name())
-            .unwrap_or("A tool");
+        let tool = connection.provider.name();
         let outcome = outcome.clone();
         let next = self.next_scheduled();
         let retry_soon = now() + 60;
@@ -621,26 +617,26 @@ impl SyncEngine {
             };
             match &outcome {
                 RunOutcome::Completed { .. } => {
-                    sync_run::finish_run(conn, run_id, sync_run::RUN_OK, None)?;
-                    connection::set_outcome(conn, id, STATUS_ACTIVE, None, true)?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Ok, None)?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, None, true)?;
                     connection::release(conn, id, &owner, Next::At(next))?;
                 }
                 RunOutcome::Waiting { until, code } => {
                     let message = info(code);
-                    sync_run::finish_run(conn, run_id, sync_run::RUN_WAITING, Some((code, &message)))?;
-                    connection::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Waiting, Some((code, &message)))?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some((code, &message)), false)?;
                     connection::release(conn, id, &owner, Next::NotBefore(*until))?;
                 }
                 RunOutcome::Failed { code } => {
                     let message = info(code);
-                    sync_run::finish_run(conn, run_id, sync_run::RUN_FAILED, Some((code, &message)))?;
-                    connection::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some((code, &message)))?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some((code, &message)), false)?;
                     connection::release(conn, id, &owner, Next::At(retry_soon.min(next)))?;
                 }
                 RunOutcome::NeedsReconnect { code } => {
                     let message = info(code);
-                    sync_run::finish_run(conn, run_id, sync_run::RUN_FAILED, Some((code, &message)))?;
-                    connection::set_outcome(conn, id, STATUS_NEEDS_RECONNECT, Some((code, &message)), false)?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some((code, &message)))?;
+                    connection::set_outcome(conn, id, ConnectionStatus::NeedsReconnect, Some((code, &message)), false)?;
                     connection::release(conn, id, &owner, Next::NotBefore(next))?;
                     notification::notify(
                         conn,
@@ -653,7 +649,7 @@ impl SyncEngine {
                     sync_run::finish_run(
                         conn,
                         run_id,
-                        sync_run::RUN_FAILED,
+                        RunStatus::Failed,
                         Some(("TB-LEASE-LOST", "Another taskbridge instance took this sync over.")),
                     )?;
                 }

@@ -79,7 +79,7 @@ pub fn new_connection(conn: &mut DbConn, tools: &Tools, label: &str) -> anyhow::
     company_integration::set_enabled(
         conn,
         company_id,
-        ProviderKind::PivotalTracker.slug(),
+        ProviderKind::PivotalTracker,
         true,
         user_id,
     )?;
@@ -96,7 +96,7 @@ pub fn new_connection(conn: &mut DbConn, tools: &Tools, label: &str) -> anyhow::
         NewConnection {
             company_id,
             user_id,
-            provider: ProviderKind::PivotalTracker.slug(),
+            provider: ProviderKind::PivotalTracker,
             external_user_id: &me,
             external_account_id: &me,
             account_name: fake_pivotal::USERNAME,
@@ -221,7 +221,7 @@ fn db_pass(
         .ok_or_else(|| anyhow::anyhow!("lease lost"))?;
     run.counts.archived += archived;
     let secs = started.elapsed().as_secs_f64();
-    sync_run::finish_run(conn, run_id, sync_run::RUN_OK, None)?;
+    sync_run::finish_run(conn, run_id, sync_run::RunStatus::Ok, None)?;
     connection::release(conn, id, OWNER, connection::Next::NotBefore(FAR_FUTURE))?;
     Ok((secs, run.counts))
 }

@@ -22,14 +22,42 @@ use url::Url;
 pub use error::{catalogue, ConnectorError, ErrorInfo};
 
 /// A task tool taskbridge can sync from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[serde(rename_all = "lowercase")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ProviderKind {
     Basecamp,
     Intellinote,
     #[serde(rename = "pivotal")]
     PivotalTracker,
     Salesforce,
+}
+
+crate::db::text_column!(ProviderKind);
+
+impl AsRef<str> for ProviderKind {
+    fn as_ref(&self) -> &str {
+        self.slug()
+    }
+}
+
+impl PartialEq<&str> for ProviderKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.slug() == *other
+    }
 }
 
 /// How a person proves to a tool who they are.
@@ -60,9 +88,20 @@ impl ProviderKind {
         }
     }
 
-    /// The tool for a slug, if it is one.
-    pub fn from_slug(slug: &str) -> Option<Self> {
+    /// The tool for a slug, if it is one. (It takes anything that reads as text, the
+    /// tool itself included, so that callers written when the database handed out
+    /// slugs as strings read the same.)
+    pub fn from_slug(slug: impl AsRef<str>) -> Option<Self> {
+        let slug = slug.as_ref();
         Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+
+    fn as_text(self) -> &'static str {
+        self.slug()
+    }
+
+    fn from_text(text: &str) -> Option<Self> {
+        Self::from_slug(text)
     }
 
     /// The tool's name as people know it.

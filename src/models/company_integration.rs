@@ -2,11 +2,12 @@
 
 use diesel::prelude::*;
 
+use crate::connectors::ProviderKind;
 use crate::db::{now, DbConn};
 use crate::schema::company_integrations;
 
 /// The company's tools that are ON.
-pub fn enabled_providers(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<String>> {
+pub fn enabled_providers(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<ProviderKind>> {
     company_integrations::table
         .filter(company_integrations::company_id.eq(company_id))
         .filter(company_integrations::enabled.eq(true))
@@ -14,7 +15,7 @@ pub fn enabled_providers(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<
         .load(conn)
 }
 
-pub fn is_enabled(conn: &mut DbConn, company_id: i64, provider: &str) -> QueryResult<bool> {
+pub fn is_enabled(conn: &mut DbConn, company_id: i64, provider: ProviderKind) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         company_integrations::table
             .filter(company_integrations::company_id.eq(company_id))
@@ -28,7 +29,7 @@ pub fn is_enabled(conn: &mut DbConn, company_id: i64, provider: &str) -> QueryRe
 pub fn set_enabled(
     conn: &mut DbConn,
     company_id: i64,
-    provider: &str,
+    provider: ProviderKind,
     enabled: bool,
     by: i64,
 ) -> QueryResult<bool> {

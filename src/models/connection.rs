@@ -2,7 +2,10 @@
 //! sync schedule and the lease that lets one worker at a time sync it.
 
 use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel::{AsExpression, FromSqlRow};
 
+use crate::connectors::ProviderKind;
 use crate::db::{now, DbConn};
 use crate::models::sync_page;
 use crate::schema::{company_integrations, connections, users};
@@ -13,8 +16,8 @@ pub struct Connection {
     pub id: i64,
     pub company_id: i64,
     pub user_id: i64,
-    pub provider: String,
-    pub status: String,
+    pub provider: ProviderKind,
+    pub status: ConnectionStatus,
     pub external_user_id: String,
     pub external_account_id: String,
     pub account_name: String,
@@ -34,14 +37,36 @@ pub struct Connection {
     pub last_error: Option<String>,
 }
 
-pub const STATUS_ACTIVE: &str = "active";
-pub const STATUS_NEEDS_RECONNECT: &str = "needs_reconnect";
+/// Whether a connection syncs, or waits for its person to reconnect it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub enum ConnectionStatus {
+    Active,
+    NeedsReconnect,
+}
+
+impl ConnectionStatus {
+    fn as_text(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::NeedsReconnect => "needs_reconnect",
+        }
+    }
+
+    fn from_text(text: &str) -> Option<Self> {
+        [Self::Active, Self::NeedsReconnect]
+            .into_iter()
+            .find(|s| s.as_text() == text)
+    }
+}
+
+crate::db::text_column!(ConnectionStatus);
 
 /// What a new connection links: the person, the tool account, the sealed credentials.
 pub struct NewConnection<'a> {
     pub company_id: i64,
     pub user_id: i64,
-    pub provider: &'a str,
+    pub provider: ProviderKind,
     pub external_user_id: &'a str,
     pub external_account_id: &'a str,
     pub account_name: &'a str,
@@ -56,7 +81,7 @@ pub struct NewConnection<'a> {
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = connections, treat_none_as_null = true)]
 struct LinkedAccount<'a> {
-    status: &'a str,
+    status: ConnectionStatus,
     external_user_id: &'a str,
     external_account_id: &'a str,
     account_name: &'a str,
@@ -72,7 +97,7 @@ struct LinkedAccount<'a> {
 pub fn account_linked_to_other(
     conn: &mut DbConn,
     company_id: i64,
-    provider: &str,
+    provider: ProviderKind,
     external_account_id: &str,
     external_user_id: &str,
     user_id: i64,
@@ -100,7 +125,7 @@ pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
         .first(conn)
         .optional()?;
     let linked = LinkedAccount {
-        status: STATUS_ACTIVE,
+        status: ConnectionStatus::Active,
         external_user_id: new.external_user_id,
         external_account_id: new.external_account_id,
         account_name: new.account_name,
@@ -160,7 +185,11 @@ pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<Co
         .first(conn)
 }
 
-pub fn of_user(conn: &mut DbConn, user_id: i64, provider: &str) -> QueryResult<Option<Connection>> {
+pub fn of_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    provider: ProviderKind,
+) -> QueryResult<Option<Connection>> {
     connections::table
         .filter(connections::user_id.eq(user_id))
         .filter(connections::provider.eq(provider))
@@ -170,7 +199,11 @@ pub fn of_user(conn: &mut DbConn, user_id: i64, provider: &str) -> QueryResult<O
 }
 
 /// Disconnects: the row and its tokens are deleted.
-pub fn delete_for_user(conn: &mut DbConn, user_id: i64, provider: &str) -> QueryResult<usize> {
+pub fn delete_for_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    provider: ProviderKind,
+) -> QueryResult<usize> {
     diesel::delete(
         connections::table
             .filter(connections::user_id.eq(user_id))
@@ -193,7 +226,7 @@ pub fn due(conn: &mut DbConn, at: i64, limit: i64) -> QueryResult<Vec<i64>> {
                 .and(company_integrations::provider.eq(connections::provider))),
         )
         .filter(company_integrations::enabled.eq(true))
-        .filter(connections::status.eq(STATUS_ACTIVE))
+        .filter(connections::status.eq(ConnectionStatus::Active))
         .filter(connections::next_sync_at.le(at))
         .filter(
             connections::lease_until
@@ -287,7 +320,7 @@ pub fn make_due(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
     diesel::update(
         connections::table
             .filter(connections::user_id.eq(user_id))
-            .filter(connections::status.eq(STATUS_ACTIVE)),
+            .filter(connections::status.eq(ConnectionStatus::Active)),
     )
     .set(connections::next_sync_at.eq(0))
     .execute(conn)
@@ -307,7 +340,7 @@ pub fn store_credentials(conn: &mut DbConn, id: i64, sealed: Vec<u8>) -> QueryRe
 pub fn set_outcome(
     conn: &mut DbConn,
     id: i64,
-    status: &str,
+    status: ConnectionStatus,
     error: Option<(&str, &str)>,
     synced: bool,
 ) -> QueryResult<()> {

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod company;
 pub mod company_integration;
+mod compat;
 pub mod connection;
 pub mod invite;
 pub mod notification;
@@ -14,15 +15,4 @@ pub mod task;
 pub mod time_entry;
 pub mod user;
 
-/// The names `web/tasks.rs` still uses from before the models were split by table
-/// (that file is being changed on `main`); remove once it imports the table modules.
-pub mod integration {
-    pub use super::company_integration::enabled_providers;
-    pub use super::connection::{for_user, Connection, STATUS_NEEDS_RECONNECT};
-}
-
-/// See [`integration`]: the old name of what `web/tasks.rs` reads of sync runs.
-pub mod sync {
-    pub use super::connection::make_due;
-    pub use super::sync_run::running_for_user;
-}
+pub use compat::{integration, sync};

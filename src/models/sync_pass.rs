@@ -58,7 +58,7 @@ pub fn save(
             let owner = task::Owner {
                 connection_id: connection.id,
                 user_id: connection.user_id,
-                provider: &connection.provider,
+                provider: connection.provider,
             };
             task::write_changes(conn, owner, checkpoint.pass_id, &page.changes)?;
             sync_page::store_page(conn, connection.id, &page.memo)?;

@@ -7,7 +7,7 @@ use diesel::dsl::Eq;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::connectors::RemoteTask;
+use crate::connectors::{ProviderKind, RemoteTask};
 use crate::db::{now, DbConn};
 use crate::schema::tasks;
 
@@ -433,16 +433,16 @@ fn content_columns<'a>(
 
 /// Whose tasks a page's writes are: the connection, its person, its tool.
 #[derive(Debug, Clone, Copy)]
-pub struct Owner<'a> {
+pub struct Owner {
     pub connection_id: i64,
     pub user_id: i64,
-    pub provider: &'a str,
+    pub provider: ProviderKind,
 }
 
 /// Writes a page's changes, marking what it writes as seen in `pass_id`.
 pub fn write_changes(
     conn: &mut DbConn,
-    owner: Owner<'_>,
+    owner: Owner,
     pass_id: i64,
     changes: &PageChanges,
 ) -> QueryResult<()> {

@@ -161,16 +161,15 @@ pub async fn connect(
         let outcome = db::write(
             conn,
             |conn| -> Result<Result<(), IntegrationError>, AppError> {
-                let slug = kind.slug();
                 if purpose == Purpose::Personal
-                    && !company_integration::is_enabled(conn, company_id, slug)?
+                    && !company_integration::is_enabled(conn, company_id, kind)?
                 {
                     return Ok(Err(IntegrationError::NotEnabled));
                 }
                 if let Some(other) = connection::account_linked_to_other(
                     conn,
                     company_id,
-                    slug,
+                    kind,
                     &account.id,
                     &identity.external_user_id,
                     user_id,
@@ -182,7 +181,7 @@ pub async fn connect(
                     connection::NewConnection {
                         company_id,
                         user_id,
-                        provider: slug,
+                        provider: kind,
                         external_user_id: &identity.external_user_id,
                         external_account_id: &account.id,
                         account_name: &account.name,
@@ -201,7 +200,7 @@ pub async fn connect(
                     Some(&ip),
                 )?;
                 if purpose == Purpose::Company
-                    && company_integration::set_enabled(conn, company_id, slug, true, user_id)?
+                    && company_integration::set_enabled(conn, company_id, kind, true, user_id)?
                 {
                     audit::record(
                         conn,
@@ -246,7 +245,7 @@ pub async fn disconnect(
     let user_id = user.id.0;
     let off = audit::Action::ConnectionOff;
     write_audited(pool, user, off, kind, ip, move |conn| {
-        Ok(connection::delete_for_user(conn, user_id, kind.slug())? > 0)
+        Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
     })
     .await
 }
@@ -261,7 +260,7 @@ pub async fn turn_off_for_company(
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     let off = audit::Action::IntegrationOff;
     write_audited(pool, user, off, kind, ip, move |conn| {
-        company_integration::set_enabled(conn, company_id, kind.slug(), false, user_id)
+        company_integration::set_enabled(conn, company_id, kind, false, user_id)
     })
     .await
 }

@@ -9,8 +9,9 @@ use crate::auth::{CurrentUser, HealthViewer};
 use crate::config::Settings;
 use crate::connectors::{ErrorInfo, ProviderKind};
 use crate::db::{self, Pool};
-use crate::error::{AppError, AppResult};
-use crate::models::connection::{self, STATUS_NEEDS_RECONNECT};
+use crate::error::AppResult;
+use crate::models::connection::{self, ConnectionStatus};
+use crate::models::sync_run::RunStatus;
 use crate::models::{company_integration, sync_run, user};
 use crate::web::format::timestamp;
 use crate::web::render;
@@ -65,10 +66,10 @@ pub async fn health(
                 .map(|p| {
                     let c = conns
                         .iter()
-                        .find(|c| c.user_id == p.id && c.provider == kind.slug());
+                        .find(|c| c.user_id == p.id && c.provider == kind);
                     let (state, class) = match c {
                         None => ("Not connected", "state-off"),
-                        Some(c) if c.status == STATUS_NEEDS_RECONNECT => {
+                        Some(c) if c.status == ConnectionStatus::NeedsReconnect => {
                             ("Needs reconnect", "state-bad")
                         }
                         Some(c) if c.last_error_code.is_some() => ("Sync failing", "state-bad"),
@@ -95,7 +96,7 @@ pub async fn health(
                 .collect();
             ToolHealth {
                 name: kind.name(),
-                on: enabled.iter().any(|p| p == kind.slug()),
+                on: enabled.contains(&kind),
                 connected: rows.iter().filter(|r| r.connection_id.is_some()).count(),
                 broken: rows.iter().filter(|r| r.state_class == "state-bad").count(),
                 people: rows,
@@ -146,9 +147,7 @@ pub async fn history(
         Ok((connection, person, runs))
     })
     .await?;
-    let tool = ProviderKind::from_slug(&connection.provider)
-        .map(|k| k.name())
-        .ok_or(AppError::NotFound)?;
+    let tool = connection.provider.name();
     render(&HistoryPage {
         shell: Shell::new(&user, &session, Nav::Health, settings.sandbox),
         tool,
@@ -161,18 +160,18 @@ pub async fn history(
                     "manual" => "Sync now".to_owned(),
                     _ => "Automatic".to_owned(),
                 },
-                status: match r.status.as_str() {
-                    "ok" => "Completed",
-                    "failed" => "Failed",
-                    "waiting" => "Waiting (tool asked to wait)",
-                    _ => "Running",
+                status: match r.status {
+                    RunStatus::Ok => "Completed",
+                    RunStatus::Failed => "Failed",
+                    RunStatus::Waiting => "Waiting (tool asked to wait)",
+                    RunStatus::Running => "Running",
                 }
                 .to_owned(),
-                status_class: match r.status.as_str() {
-                    "ok" => "run-ok",
-                    "failed" => "run-failed",
-                    "waiting" => "run-waiting",
-                    _ => "",
+                status_class: match r.status {
+                    RunStatus::Ok => "run-ok",
+                    RunStatus::Failed => "run-failed",
+                    RunStatus::Waiting => "run-waiting",
+                    RunStatus::Running => "",
                 },
                 fetched: r.fetched,
                 added: r.added,

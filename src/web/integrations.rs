@@ -71,12 +71,11 @@ pub struct ConnectedAs {
 impl From<&connection::Connection> for ConnectedAs {
     fn from(c: &connection::Connection) -> Self {
         Self {
-            oauth: ProviderKind::from_slug(&c.provider)
-                .is_some_and(|k| k.auth_kind() == AuthKind::OAuth),
+            oauth: c.provider.auth_kind() == AuthKind::OAuth,
             name: c.display_name.clone(),
             email: c.email.clone(),
             account: c.account_name.clone(),
-            needs_reconnect: c.status == connection::STATUS_NEEDS_RECONNECT,
+            needs_reconnect: c.status == connection::ConnectionStatus::NeedsReconnect,
         }
     }
 }
@@ -112,7 +111,7 @@ pub async fn company_list(
             .map(|k| ToolRow {
                 slug: k.slug(),
                 name: k.name(),
-                on: enabled.iter().any(|p| p == k.slug()),
+                on: enabled.contains(&k),
             })
             .collect(),
     })
@@ -144,8 +143,8 @@ pub async fn company_details(
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     let (on, mine) = db::run(&pool, move |conn| {
         Ok((
-            company_integration::is_enabled(conn, company_id, kind.slug())?,
-            connection::of_user(conn, user_id, kind.slug())?,
+            company_integration::is_enabled(conn, company_id, kind)?,
+            connection::of_user(conn, user_id, kind)?,
         ))
     })
     .await?;
@@ -280,9 +279,9 @@ pub async fn personal_turn_on(
     form: web::Form<TurnOnForm>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let (company_id, slug) = (user.company_id.0, kind.slug());
+    let company_id = user.company_id.0;
     let enabled = db::run(&pool, move |conn| {
-        Ok(company_integration::is_enabled(conn, company_id, slug)?)
+        Ok(company_integration::is_enabled(conn, company_id, kind)?)
     })
     .await?;
     if !enabled {
@@ -750,7 +749,7 @@ async fn connected(
     let kind = tool(slug)?;
     let user_id = user.id.0;
     let mine = db::run(&pool, move |conn| {
-        Ok(connection::of_user(conn, user_id, kind.slug())?)
+        Ok(connection::of_user(conn, user_id, kind)?)
     })
     .await?;
     let Some(mine) = mine else {
@@ -820,15 +819,12 @@ pub async fn settings_page(
     .await?;
     let rows = ProviderKind::ALL
         .into_iter()
-        .filter(|k| enabled.iter().any(|p| p == k.slug()))
+        .filter(|k| enabled.contains(k))
         .map(|k| SettingsRow {
             slug: k.slug(),
             name: k.name(),
             token_based: k.auth_kind() == AuthKind::ApiToken,
-            connected: mine
-                .iter()
-                .find(|c| c.provider == k.slug())
-                .map(ConnectedAs::from),
+            connected: mine.iter().find(|c| c.provider == k).map(ConnectedAs::from),
         })
         .collect();
     render(&SettingsPage {

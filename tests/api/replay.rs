@@ -47,7 +47,7 @@ fn new_connection(conn: &mut DbConn, company_id: i64, n: usize) -> connection::C
         connection::NewConnection {
             company_id,
             user_id,
-            provider: "pivotal",
+            provider: taskbridge::connectors::ProviderKind::PivotalTracker,
             external_user_id: &account,
             external_account_id: &account,
             account_name: "A",

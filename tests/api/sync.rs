@@ -644,13 +644,20 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
             .select(taskbridge::schema::users::company_id)
             .first(conn)
             .unwrap();
-        company_integration::set_enabled(conn, company_id, "pivotal", true, user_id).unwrap();
+        company_integration::set_enabled(
+            conn,
+            company_id,
+            taskbridge::connectors::ProviderKind::PivotalTracker,
+            true,
+            user_id,
+        )
+        .unwrap();
         let id = connection::upsert(
             conn,
             connection::NewConnection {
                 company_id,
                 user_id,
-                provider: "pivotal",
+                provider: taskbridge::connectors::ProviderKind::PivotalTracker,
                 external_user_id: "1",
                 external_account_id: "1",
                 account_name: "Tracker",
