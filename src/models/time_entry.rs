@@ -280,3 +280,19 @@ pub fn archived_of(conn: &mut DbConn, task_ids: &[i64]) -> QueryResult<Vec<(i64,
         .select((tasks::id, tasks::archived))
         .load(conn)
 }
+
+/// Serialises one person's timer changes for the rest of the transaction. On
+/// PostgreSQL two starts at once would otherwise both find nothing running; the person
+/// row is locked instead. SQLite's write transactions (`BEGIN IMMEDIATE`) already run
+/// one at a time.
+pub fn lock_person(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
+    use crate::schema::users;
+    if let DbConn::Pg(pg) = conn {
+        users::table
+            .filter(users::id.eq(user_id))
+            .select(users::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}

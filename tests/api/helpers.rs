@@ -306,3 +306,97 @@ pub fn user_id(app: &TestApp, email: &str) -> i64 {
             .unwrap()
     })
 }
+
+/// Builder fixture: a person's Basecamp connection with open tasks, as a sync leaves
+/// them. Returns the tasks' ids, in the order of `titles`.
+pub fn seed_tasks(app: &TestApp, email: &str, titles: &[&str]) -> Vec<i64> {
+    use diesel::prelude::*;
+    use taskbridge::schema::{connections, tasks, users};
+    let email = email.to_owned();
+    let titles: Vec<String> = titles.iter().map(|t| t.to_string()).collect();
+    app.query(move |conn| {
+        let (user_id, company_id): (i64, i64) = users::table
+            .filter(users::email.eq(&email))
+            .select((users::id, users::company_id))
+            .first(conn)
+            .unwrap();
+        let connection_id: i64 = diesel::insert_into(connections::table)
+            .values((
+                connections::company_id.eq(company_id),
+                connections::user_id.eq(user_id),
+                connections::provider.eq("basecamp"),
+                connections::status.eq("active"),
+                connections::external_user_id.eq(format!("bc-{user_id}")),
+                connections::external_account_id.eq("999"),
+                connections::account_name.eq("Acme HQ"),
+                connections::display_name.eq(&email),
+                connections::created_at.eq(0i64),
+                connections::updated_at.eq(0i64),
+                // Far in the future: the sync engine leaves these seeded rows alone.
+                connections::next_sync_at.eq(i64::MAX / 2),
+            ))
+            .returning(connections::id)
+            .get_result(conn)
+            .unwrap();
+        titles
+            .iter()
+            .enumerate()
+            .map(|(i, title)| {
+                diesel::insert_into(tasks::table)
+                    .values((
+                        tasks::connection_id.eq(connection_id),
+                        tasks::user_id.eq(user_id),
+                        tasks::provider.eq("basecamp"),
+                        tasks::external_id.eq(format!("todo-{i}")),
+                        tasks::title.eq(title),
+                        tasks::status.eq("open"),
+                        tasks::project.eq("Website"),
+                        tasks::url.eq(format!("https://3.basecamp.com/999/todos/{i}")),
+                        tasks::content_hash.eq("x"),
+                        tasks::archived.eq(false),
+                        tasks::seen_pass.eq(0i64),
+                        tasks::created_at.eq(0i64),
+                        tasks::updated_at.eq(0i64),
+                    ))
+                    .returning(tasks::id)
+                    .get_result::<i64>(conn)
+                    .unwrap()
+            })
+            .collect()
+    })
+}
+
+/// Builder fixture: a finished (or, with `end` None, running) time entry.
+pub fn seed_entry(app: &TestApp, email: &str, start: i64, end: Option<i64>, note: &str) -> i64 {
+    use diesel::prelude::*;
+    use taskbridge::schema::{time_entries, users};
+    let (email, note) = (email.to_owned(), note.to_owned());
+    app.query(move |conn| {
+        let (user_id, company_id): (i64, i64) = users::table
+            .filter(users::email.eq(&email))
+            .select((users::id, users::company_id))
+            .first(conn)
+            .unwrap();
+        diesel::insert_into(time_entries::table)
+            .values((
+                time_entries::company_id.eq(company_id),
+                time_entries::user_id.eq(user_id),
+                time_entries::note.eq(note),
+                time_entries::started_at.eq(start),
+                time_entries::ended_at.eq(end),
+                time_entries::created_at.eq(start),
+                time_entries::updated_at.eq(start),
+            ))
+            .returning(time_entries::id)
+            .get_result(conn)
+            .unwrap()
+    })
+}
+
+/// Seconds since the epoch, as the app counts them.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}

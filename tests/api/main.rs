@@ -16,3 +16,4 @@ mod replay;
 mod roles;
 mod security;
 mod sync;
+mod time;

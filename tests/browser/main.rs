@@ -11,3 +11,4 @@ mod driver;
 mod flows;
 mod integrations;
 mod sync;
+mod time;

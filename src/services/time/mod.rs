@@ -123,8 +123,8 @@ pub async fn start(pool: &Pool, person: &Person, with: StartWith) -> Result<Time
         StartWith::Task(_) => String::new(),
     };
     db::run(pool, move |conn| {
-        // On PostgreSQL two starts can both find nothing running; the unique index
-        // refuses the second insert, which then tries once more and stops the first.
+        // Starts are serialised per person (`lock_person`); should two still meet,
+        // the unique index refuses the second insert, which tries again.
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -146,6 +146,7 @@ fn start_in(
     with: &StartWith,
     note: &str,
 ) -> Result<TimeEntry, TimeError> {
+    time_entry::lock_person(conn, person.user_id)?;
     let task = match with {
         StartWith::Task(id) => Some(startable_task(conn, person, *id)?),
         StartWith::Note(_) => None,
@@ -187,6 +188,7 @@ pub async fn stop(pool: &Pool, person: &Person, at: Option<i64>) -> Result<TimeE
     let person = person.clone();
     db::run(pool, move |conn| {
         Ok(db::write(conn, |conn| {
+            time_entry::lock_person(conn, person.user_id)?;
             let running = time_entry::running(conn, person.company_id, person.user_id)?
                 .ok_or(TimeError::NothingRunning)?;
             let now = now();

@@ -1,0 +1,512 @@
+//! Time tracking over HTTP: the timer, manual entries and edits, the person's days,
+//! closed tasks, and tenant checks on every entry route.
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use taskbridge::schema::{audit_log, tasks, time_entries};
+
+use crate::helpers::*;
+
+fn running_count(app: &TestApp) -> i64 {
+    app.query(|conn| {
+        time_entries::table
+            .filter(time_entries::ended_at.is_null())
+            .count()
+            .get_result(conn)
+            .unwrap()
+    })
+}
+
+fn entry_count(app: &TestApp) -> i64 {
+    app.query(|conn| time_entries::table.count().get_result(conn).unwrap())
+}
+
+async fn start(client: &Client, fields: &[(&str, &str)]) -> reqwest::Response {
+    client.post_form("/tasks", "/timer/start", fields).await
+}
+
+async fn flash_after(client: &Client, response: reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    client.get_text(&location(&response)).await.1
+}
+
+#[tokio::test]
+async fn a_timer_starts_on_a_task_shows_on_every_page_and_stops_into_the_timesheet() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let ids = seed_tasks(
+        &app,
+        "olivia@acme.test",
+        &["Fix the login page", "Write docs"],
+    );
+
+    let (_, tasks_page) = owner.get_text("/tasks").await;
+    assert!(tasks_page.contains("Start a timer on Fix the login page"));
+
+    let response = start(
+        &owner,
+        &[("task_id", &ids[0].to_string()), ("back", "/tasks")],
+    )
+    .await;
+    assert_eq!(location(&response), "/tasks");
+    let page = flash_after(&owner, response).await;
+    assert!(page.contains("Timer started: Fix the login page."));
+    assert!(page.contains("Stop the timer on Fix the login page"));
+
+    // The running timer is in the shell of another page, with its tool and Stop.
+    let (_, other) = owner.get_text("/notifications").await;
+    assert!(other.contains("aria-label=\"Running timer\""));
+    assert!(other.contains("Fix the login page"));
+    assert!(other.contains("Basecamp"));
+    assert!(other.contains("data-timer-since"));
+
+    // Starting the same task again changes nothing; another task stops the first.
+    start(&owner, &[("task_id", &ids[0].to_string())]).await;
+    assert_eq!(entry_count(&app), 1);
+    start(&owner, &[("task_id", &ids[1].to_string())]).await;
+    assert_eq!(entry_count(&app), 2);
+    assert_eq!(running_count(&app), 1);
+
+    let stop = owner.post_form("/tasks", "/timer/stop", &[]).await;
+    let page = flash_after(&owner, stop).await;
+    assert!(page.contains("Timer stopped"));
+    assert!(!page.contains("aria-label=\"Running timer\""));
+    assert_eq!(running_count(&app), 0);
+
+    let (status, sheet) = owner.get_text("/timesheet").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(sheet.contains("Fix the login page"));
+    assert!(sheet.contains("Write docs"));
+    assert!(sheet.contains("Website"), "grouped by project");
+
+    // Stopping with nothing running says so.
+    let again = owner.post_form("/tasks", "/timer/stop", &[]).await;
+    assert!(flash_after(&owner, again)
+        .await
+        .contains("No timer is running."));
+}
+
+#[tokio::test]
+async fn concurrent_starts_leave_one_running_timer() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let ids = seed_tasks(&app, "olivia@acme.test", &["A", "B", "C", "D", "E", "F"]);
+    let token = owner.csrf_from("/tasks").await;
+    let mut clicks = Vec::new();
+    for id in ids.iter().chain(ids.iter()) {
+        let http = owner.http.clone();
+        let url = owner.url("/timer/start");
+        let origin = owner.address.clone();
+        let fields = vec![("csrf_token", token.clone()), ("task_id", id.to_string())];
+        clicks.push(tokio::spawn(async move {
+            http.post(url)
+                .header("Origin", origin)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for click in clicks {
+        assert_eq!(click.await.unwrap(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(running_count(&app), 1, "one running timer per person");
+}
+
+#[tokio::test]
+async fn a_timer_with_a_note_and_one_left_running_past_the_limit() {
+    let app = TestApp::spawn_with(&[("TASKBRIDGE_TIMER_LIMIT_HOURS", "2")]).await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let empty = start(&owner, &[("note", "  ")]).await;
+    assert!(flash_after(&owner, empty)
+        .await
+        .contains("Write what you are working on"));
+    assert_eq!(entry_count(&app), 0);
+
+    let started = start(&owner, &[("note", "Planning")]).await;
+    assert!(flash_after(&owner, started)
+        .await
+        .contains("Timer started: Planning."));
+    let ended = (now_secs() - 4 * 3600) / 60 * 60;
+    app.query(move |conn| {
+        diesel::update(time_entries::table)
+            .set(time_entries::started_at.eq(ended - 3600))
+            .execute(conn)
+            .unwrap()
+    });
+    let (_, page) = owner.get_text("/timesheet").await;
+    assert!(page.contains("Still running since"), "flagged, not cut");
+    assert_eq!(running_count(&app), 1);
+
+    // Stop it at the time the work ended (UTC is the company's zone by default).
+    let end = time::OffsetDateTime::from_unix_timestamp(ended).unwrap();
+    let date = format!(
+        "{:04}-{:02}-{:02}",
+        end.year(),
+        end.month() as u8,
+        end.day()
+    );
+    let at = format!("{:02}:{:02}", end.hour(), end.minute());
+    let stop = owner
+        .post_form(
+            "/timesheet",
+            "/timer/stop",
+            &[("date", &date), ("time", &at)],
+        )
+        .await;
+    assert!(flash_after(&owner, stop)
+        .await
+        .contains("Timer stopped: 1:00 on Planning."));
+    let stored: Option<i64> = app.query(|conn| {
+        time_entries::table
+            .select(time_entries::ended_at)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(stored, Some(ended));
+}
+
+#[tokio::test]
+async fn manual_entries_are_checked_and_bad_ones_change_nothing() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let ids = seed_tasks(&app, "olivia@acme.test", &["Fix the login page"]);
+    let task = ids[0].to_string();
+    let yesterday = time::OffsetDateTime::now_utc()
+        .date()
+        .previous_day()
+        .unwrap();
+    let day = yesterday.to_string();
+
+    let added = owner
+        .post_form(
+            "/timesheet",
+            "/timesheet/entries",
+            &[
+                ("date", &day),
+                ("start", "09:00"),
+                ("duration", "1h30m"),
+                ("task_id", &task),
+            ],
+        )
+        .await;
+    let page = flash_after(&owner, added).await;
+    assert!(page.contains("Added 1:30 on Fix the login page."));
+    assert!(page.contains("09:00–10:30"));
+
+    let tomorrow = yesterday
+        .next_day()
+        .unwrap()
+        .next_day()
+        .unwrap()
+        .to_string();
+    let refusals = [
+        (
+            vec![("start", "11:00"), ("end", "10:00"), ("note", "x")],
+            "The end (10:00) is before the start (11:00).",
+        ),
+        (
+            vec![("start", "08:00"), ("duration", "25:00"), ("note", "x")],
+            "at most 24 hours",
+        ),
+        (
+            vec![("start", "10:00"), ("end", "11:00"), ("note", "Standup")],
+            "overlaps your entry \u{201c}Fix the login page\u{201d}",
+        ),
+        (
+            vec![("start", "12:00"), ("duration", "1:75"), ("note", "x")],
+            "is not a duration",
+        ),
+        (
+            vec![("start", "12:00"), ("end", "13:00")],
+            "Choose a task or write a note",
+        ),
+        (
+            vec![("start", "noon"), ("end", "13:00"), ("note", "x")],
+            "Enter the start time like 09:30.",
+        ),
+    ];
+    for (fields, message) in refusals {
+        let mut form = vec![("date", day.as_str())];
+        form.extend(fields);
+        let response = owner
+            .post_form("/timesheet", "/timesheet/entries", &form)
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{message}");
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains(&message.replace('\'', "&#x27;")) || body.contains(message),
+            "{message}: {body}"
+        );
+        assert!(
+            body.contains("value=\"x\"") || !form.iter().any(|(_, v)| *v == "x"),
+            "the form keeps what was typed"
+        );
+    }
+    let future = owner
+        .post_form(
+            "/timesheet",
+            "/timesheet/entries",
+            &[
+                ("date", &tomorrow),
+                ("start", "09:00"),
+                ("end", "10:00"),
+                ("note", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(future.status(), StatusCode::BAD_REQUEST);
+    assert!(future.text().await.unwrap().contains("ends in the future"));
+    assert_eq!(entry_count(&app), 1, "nothing was saved");
+}
+
+#[tokio::test]
+async fn days_follow_the_time_zone_across_midnight_and_daylight_saving() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let saved = owner
+        .post_form(
+            "/company/settings",
+            "/company/settings/time",
+            &[("time_zone", "America/New_York"), ("week_start", "monday")],
+        )
+        .await;
+    assert!(flash_after(&owner, saved)
+        .await
+        .contains("Time zone set to America/New_York"));
+
+    // 23:00 to 01:00 New York time counts an hour on each day.
+    let added = owner
+        .post_form(
+            "/timesheet",
+            "/timesheet/entries",
+            &[
+                ("date", "2026-11-10"),
+                ("start", "23:00"),
+                ("duration", "2:00"),
+                ("note", "Release"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let (_, week) = owner.get_text("/timesheet?week=2026-11-09").await;
+    assert!(week.contains("Week of 9 Nov – 15 Nov 2026"));
+    let cells: Vec<&str> = week.split("<td class=\"num\">1:00</td>").collect();
+    assert_eq!(
+        cells.len(),
+        5,
+        "1:00 on Tuesday and Wednesday, in the row and the day totals"
+    );
+    assert!(week.contains("data-week-total>2:00<"));
+    let stored: i64 = app.query(|conn| {
+        time_entries::table
+            .select(time_entries::started_at)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(stored, 1_794_369_600, "stored as 04:00 UTC on 11 Nov");
+
+    // New York leaves summer time at 02:00 on Sunday 1 November 2026: 00:30 plus
+    // three hours ends at 02:30 local, and the week adds up to the real time.
+    let dst = owner
+        .post_form(
+            "/timesheet",
+            "/timesheet/entries",
+            &[
+                ("date", "2026-11-01"),
+                ("start", "00:30"),
+                ("duration", "3:00"),
+                ("note", "Night shift"),
+            ],
+        )
+        .await;
+    assert_eq!(dst.status(), StatusCode::SEE_OTHER);
+    let (_, week) = owner
+        .get_text("/timesheet?week=2026-10-26&day=2026-11-01")
+        .await;
+    assert!(week.contains("data-week-total>3:00<"));
+    assert!(week.contains("00:30–02:30"));
+}
+
+#[tokio::test]
+async fn a_closed_or_disconnected_task_keeps_its_time_and_refuses_start() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let ids = seed_tasks(&app, "olivia@acme.test", &["Fix the login page"]);
+    let task = ids[0];
+    let day = time::OffsetDateTime::now_utc()
+        .date()
+        .previous_day()
+        .unwrap()
+        .to_string();
+    owner
+        .post_form(
+            "/timesheet",
+            "/timesheet/entries",
+            &[
+                ("date", &day),
+                ("start", "09:00"),
+                ("end", "11:00"),
+                ("task_id", &task.to_string()),
+            ],
+        )
+        .await;
+
+    app.query(move |conn| {
+        diesel::update(tasks::table.filter(tasks::id.eq(task)))
+            .set(tasks::archived.eq(true))
+            .execute(conn)
+            .unwrap()
+    });
+    let refused = start(&owner, &[("task_id", &task.to_string())]).await;
+    let page = flash_after(&owner, refused).await;
+    assert!(page.contains("This task was closed in Basecamp, so no new timer can start on it."));
+    assert_eq!(running_count(&app), 0);
+    let week = format!("/timesheet?week={day}&day={day}");
+    let (_, sheet) = owner.get_text(&week).await;
+    assert!(sheet.contains("closed in Basecamp"));
+    assert!(sheet.contains("2:00"));
+
+    // Disconnecting removes the task; the entry keeps its title, tool and time.
+    app.query(|conn| {
+        diesel::delete(taskbridge::schema::connections::table)
+            .execute(conn)
+            .unwrap()
+    });
+    let (_, sheet) = owner.get_text(&week).await;
+    assert!(sheet.contains("Fix the login page"));
+    assert!(sheet.contains("disconnected"));
+    assert!(sheet.contains("2:00"));
+    let gone = start(&owner, &[("task_id", &task.to_string())]).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn entries_are_tenant_checked_and_admin_edits_are_audited() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let uma = app
+        .invite_and_accept(&owner, "uma@acme.test", "Uma User", "user")
+        .await;
+    let ursula = app
+        .invite_and_accept(&owner, "ursula@acme.test", "Ursula User", "user")
+        .await;
+    let other = app.sign_up("Globex", "Gus Owner", "gus@globex.test").await;
+    let start_at = now_secs() - 3 * 3600;
+    let entry = seed_entry(
+        &app,
+        "uma@acme.test",
+        start_at,
+        Some(start_at + 3600),
+        "Research",
+    );
+
+    // Another company's owner and a colleague see nothing of it.
+    for (client, page) in [(&other, "/timesheet"), (&ursula, "/timesheet")] {
+        let edit = format!("/timesheet/entries/{entry}/edit");
+        assert_eq!(client.get(&edit).await.status(), StatusCode::NOT_FOUND);
+        let update = format!("/timesheet/entries/{entry}");
+        let response = client
+            .post_form(
+                page,
+                &update,
+                &[
+                    ("date", "2026-01-01"),
+                    ("start", "09:00"),
+                    ("end", "10:00"),
+                    ("note", "hijack"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let delete = format!("/timesheet/entries/{entry}/delete");
+        assert_eq!(
+            client.post_form(page, &delete, &[]).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        let uma_id = user_id(&app, "uma@acme.test");
+        let theirs = format!("/timesheet?person={uma_id}");
+        assert_eq!(client.get(&theirs).await.status(), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(entry_count(&app), 1);
+
+    // Uma edits her own; nothing goes to the audit log.
+    let edit = format!("/timesheet/entries/{entry}/edit");
+    let (status, form) = uma.get_text(&edit).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("value=\"Research\""));
+    let date = time::OffsetDateTime::from_unix_timestamp(start_at)
+        .unwrap()
+        .date()
+        .to_string();
+    let start_time = time::OffsetDateTime::from_unix_timestamp(start_at).unwrap();
+    let hhmm = format!("{:02}:{:02}", start_time.hour(), start_time.minute());
+    let update = format!("/timesheet/entries/{entry}");
+    let saved = uma
+        .post_form(
+            &edit,
+            &update,
+            &[
+                ("date", &date),
+                ("start", &hhmm),
+                ("duration", "0:30"),
+                ("note", "Research, shorter"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    // The owner edits Uma's: it is audited with before and after.
+    let uma_id = user_id(&app, "uma@acme.test");
+    let (status, theirs) = owner.get_text(&format!("/timesheet?person={uma_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(theirs.contains("Timesheet: Uma User"));
+    let saved = owner
+        .post_form(
+            &edit,
+            &update,
+            &[
+                ("date", &date),
+                ("start", &hhmm),
+                ("duration", "0:45"),
+                ("note", "Research (fixed by owner)"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let audit: Vec<String> = app.query(|conn| {
+        audit_log::table
+            .filter(audit_log::action.eq("time_entry_edited"))
+            .select(audit_log::detail)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        audit.len(),
+        1,
+        "only the owner's edit of someone else's entry"
+    );
+    assert!(audit[0].contains("before \u{201c}Research, shorter\u{201d}"));
+    assert!(audit[0].contains("after \u{201c}Research (fixed by owner)\u{201d}"));
+
+    let deleted = owner
+        .post_form(&edit, &format!("/timesheet/entries/{entry}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(entry_count(&app), 0);
+}
