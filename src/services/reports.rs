@@ -122,6 +122,20 @@ impl Criteria {
     }
 }
 
+impl ReportQuery {
+    /// `range=…&from=…&to=…&person=…&tool=…&project=…`, for the CSV link.
+    pub fn to_query_string(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("range", &self.range)
+            .append_pair("from", &self.from)
+            .append_pair("to", &self.to)
+            .append_pair("person", &self.person)
+            .append_pair("tool", &self.tool)
+            .append_pair("project", &self.project)
+            .finish()
+    }
+}
+
 /// How many days from `first` to `last`, both included.
 fn days_from(first: Date, last: Date) -> i64 {
     first

@@ -263,7 +263,7 @@ impl ReportsPage {
                 any: *secs > 0,
             })
             .collect();
-        let csv_query = serde_urlencoded::to_string(criteria.query()).unwrap_or_default();
+        let csv_query = criteria.query().to_query_string();
         let range_label = format!(
             "{}: {} to {}",
             criteria.preset.label(),
