@@ -1,7 +1,6 @@
 //! Reports: the company report (owners, admins, managers) or "My report" (everyone
 //! else), with its chart by day, and the CSV download of the same entries.
 
-use actix_session::Session;
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use askama::Template;
@@ -9,7 +8,6 @@ use futures_util::StreamExt;
 use jiff::civil::Date;
 
 use crate::auth::CurrentUser;
-use crate::config::Settings;
 use crate::connectors::ProviderKind;
 use crate::db::Pool;
 use crate::error::AppResult;
@@ -17,7 +15,7 @@ use crate::services::reports::{self, Preset, ReportQuery, ReportView, Total};
 use crate::services::time::{duration, Person};
 use crate::urls;
 use crate::web::render;
-use crate::web::shell::{Nav, Shell};
+use crate::web::shell::{Nav, Page, Shell};
 
 /// One option of a filter's `<select>`.
 pub struct Choice {
@@ -300,15 +298,12 @@ impl ReportsPage {
 /// `GET /reports`: the company report for owners, admins and managers, the person's
 /// own for everyone else.
 pub async fn page(
-    user: CurrentUser,
-    session: Session,
+    page: Page,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     query: web::Query<ReportQuery>,
 ) -> AppResult<HttpResponse> {
-    let view = reports::report(&pool, &Person::of(&user), query.into_inner()).await?;
-    let shell = Shell::new(&user, &session, Nav::Reports, settings.sandbox);
-    render(&ReportsPage::new(shell, view))
+    let view = reports::report(&pool, &Person::of(&page.user), query.into_inner()).await?;
+    render(&ReportsPage::new(page.shell(Nav::Reports), view))
 }
 
 /// `GET /reports.csv`: the report's entries, one a row, streamed chunk by chunk.
