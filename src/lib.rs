@@ -3,6 +3,7 @@
 //! and the tests start the same thing.
 
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod connectors;
 pub mod crypto;

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, CompanyManager, CurrentUser};
+use crate::catalogue::Problem;
 use crate::config::Settings;
 use crate::connectors::{
     self, AuthKind, ConnectorError, Credentials, Identity, Pkce, ProviderKind, RemoteAccount,
@@ -505,86 +506,29 @@ struct ProblemNote {
 
 impl ProblemNote {
     fn new(kind: ProviderKind, purpose: Purpose, problem: &IntegrationError) -> Self {
-        let tool = kind.name();
-        let (title, message, fix, code, editions, status): (String, String, String, Option<String>, bool, u16) = match problem {
-            IntegrationError::ConsentDenied => (
-                format!("You did not allow access to {tool}"),
-                format!("{tool} was not connected because access was denied on its consent page. Nothing was saved."),
-                "To connect, choose \"Turn it on\" again and choose Allow on the consent page.".into(),
-                None, false, 400,
-            ),
-            IntegrationError::BadState => (
-                "That sign-in could not be finished".into(),
-                format!("The answer from {tool} did not match a sign-in started here: it was already used, is too old, or was started in another browser or for another tool. Nothing was saved."),
-                "Start again with \"Turn it on\".".into(),
-                None, false, 400,
-            ),
-            IntegrationError::AlreadyLinked { other } => (
-                format!("This {tool} account is already linked to {other}"),
-                format!("One account in {tool} can be linked to one person in your company only, and this one belongs to {other}. Nothing was changed."),
-                format!("Sign in to {tool} with your own account. If this account really is yours, ask {other} to disconnect it in Integration Settings first."),
-                None, false, 409,
-            ),
-            IntegrationError::NotEnabled => (
-                format!("{tool} is not turned on for your company"),
-                format!("Your company's owner or admin has not turned on {tool}, or turned it off."),
-                format!("Ask your company's owner or admin to turn on {tool} in Company Integrations."),
-                None, false, 409,
-            ),
-            IntegrationError::NoAccounts => (
-                format!("No {tool} account to sync"),
-                format!("The {tool} login you used does not reach any Basecamp 3 or 4 account."),
-                format!("Sign in with a login that belongs to your company's {tool} account."),
-                None, false, 400,
-            ),
-            IntegrationError::NotConfigured => (
-                format!("{tool} is not set up on this server"),
-                format!("taskbridge has no OAuth client registered with {tool}."),
-                format!("The person running taskbridge must set TASKBRIDGE_{}_CLIENT_ID and TASKBRIDGE_{}_CLIENT_SECRET, or turn on the sandbox.", kind.slug().to_uppercase(), kind.slug().to_uppercase()),
-                None, false, 503,
-            ),
-            IntegrationError::EmptyToken => (
-                "Enter your API token".into(),
-                format!("{tool} needs your API token to connect. Nothing was saved."),
-                "Copy the API token from the bottom of your Profile page in Tracker and paste it in the API token field.".into(),
-                None, false, 400,
-            ),
-            IntegrationError::Tool(ConnectorError::InvalidToken) => (
-                format!("{tool} did not accept that API token"),
-                format!("{tool} refused the token, so nothing was saved."),
-                "Copy the API token again from the bottom of your Profile page in Tracker (it is 32 characters) and paste it in the API token field.".into(),
-                Some(ConnectorError::InvalidToken.code().into()), false, 400,
-            ),
-            IntegrationError::Tool(e @ ConnectorError::ApiDisabled { .. }) => (
-                "Your Salesforce edition has no API access".into(),
-                "Salesforce answered that the REST API is not enabled for your organization (API_DISABLED_FOR_ORG), so taskbridge cannot read your tasks. Nothing was saved.".into(),
-                "API access comes with Enterprise, Unlimited, Performance and Developer Edition, and with Professional Edition when the API add-on is bought. Group and Contact Manager editions have none. Ask your Salesforce administrator to upgrade or add API access, and make sure your user has the \"API Enabled\" permission; then turn it on again.".into(),
-                Some(e.code().into()), true, 502,
-            ),
-            IntegrationError::Tool(e) => {
-                let info = e.info();
-                (
-                    format!("{tool}: {}", info.title),
-                    format!("{} Nothing was saved.", info.cause),
-                    info.fix.into(),
-                    Some(e.code().into()), false, 502,
-                )
+        let (said, status) = match problem {
+            IntegrationError::ConsentDenied => (Problem::ConsentDenied, 400),
+            IntegrationError::BadState => (Problem::BadState, 400),
+            IntegrationError::AlreadyLinked { other } => (Problem::AlreadyLinked { other }, 409),
+            IntegrationError::NotEnabled => (Problem::NotEnabled, 409),
+            IntegrationError::NoAccounts => (Problem::NoAccounts, 400),
+            IntegrationError::NotConfigured => (Problem::NotConfigured, 503),
+            IntegrationError::EmptyToken => (Problem::EmptyToken, 400),
+            IntegrationError::Tool(e @ ConnectorError::InvalidToken) => {
+                (Problem::Tool(e.code()), 400)
             }
-            IntegrationError::App(_) => (
-                "Something went wrong".into(),
-                "An unexpected error happened on our side.".into(),
-                "Please try again.".into(),
-                None, false, 500,
-            ),
+            IntegrationError::Tool(e) => (Problem::Tool(e.code()), 502),
+            IntegrationError::App(_) => (Problem::Unexpected, 500),
         };
+        let told = said.told(kind);
         Self {
             provider: kind.slug().into(),
             purpose,
-            title,
-            message,
-            fix,
-            code,
-            editions,
+            title: told.title,
+            message: told.message,
+            fix: told.fix,
+            code: told.code.map(|c| c.as_str().to_owned()),
+            editions: told.editions,
             status,
         }
     }
