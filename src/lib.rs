@@ -3,6 +3,7 @@
 //! and the tests start the same thing.
 
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod connectors;
 pub mod crypto;
@@ -111,12 +112,21 @@ fn security_headers(settings: &Settings) -> DefaultHeaders {
     }
 }
 
+/// The tools this deployment reaches: with the sandbox on, a tool nobody configured
+/// talks to its emulation in this server.
+pub fn tools(settings: &Settings) -> Result<services::tools::Tools, AppError> {
+    let base = &settings.base_url;
+    let emulation = |kind| sandbox::provider_config(kind, base);
+    let stand_in: Option<services::tools::StandIn<'_>> = settings.sandbox.then_some(&emulation);
+    services::tools::Tools::new(settings, stand_in)
+}
+
 fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server, AppError> {
     let session_key = Key::from(&settings.secret_key.derive("session-cookie"));
     let tls = settings.served_over_tls();
     let settings = Data::new(settings);
     let pool_data = Data::new(pool.clone());
-    let tools = Data::new(services::tools::Tools::from_settings(&settings)?);
+    let tools = Data::new(tools(&settings)?);
     let engine = Arc::new(sync::SyncEngine::new(
         pool.clone(),
         tools.clone().into_inner(),

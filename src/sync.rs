@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
 
+use crate::catalogue::ErrorCode;
 use crate::connectors::{self, ConnectorError, Credentials, PageFetch, RemoteAccount};
 use crate::db::{self, now, Pool};
 use crate::error::AppError;
@@ -32,31 +33,8 @@ const CONCURRENCY: usize = 4;
 /// Attempts at one page on network errors and 5xx.
 const ATTEMPTS: u32 = 3;
 
-/// Codes the engine itself records, beside the tools' own (see `connectors::catalogue`).
-pub const ENGINE_CODES: [connectors::ErrorInfo; 2] = [
-    connectors::ErrorInfo {
-        code: "TB-INTERNAL",
-        title: "taskbridge could not finish the sync",
-        cause: "Something went wrong on taskbridge's side (for example the database was unavailable) while syncing.",
-        fix: "Nothing to do: the sync is tried again within a minute. If it keeps happening, tell the person running taskbridge.",
-    },
-    connectors::ErrorInfo {
-        code: "TB-LEASE-LOST",
-        title: "Another taskbridge server took the sync over",
-        cause: "This sync took longer than its lease, so another taskbridge server carried on with it.",
-        fix: "Nothing to do: the other server finishes the sync.",
-    },
-];
-
-/// Every code a person can be shown: the tools' and the engine's own.
-pub fn error_codes() -> impl Iterator<Item = &'static connectors::ErrorInfo> {
-    connectors::catalogue().iter().chain(ENGINE_CODES.iter())
-}
-
-/// The catalogue entry for a recorded code.
-pub fn error_info(code: &str) -> Option<&'static connectors::ErrorInfo> {
-    error_codes().find(|i| i.code == code)
-}
+/// The name `web/tasks.rs` still reads the catalogue by (it is being changed on `main`).
+pub use crate::catalogue::info as error_info;
 
 /// Why a run started.
 #[derive(Debug, Clone, Copy)]
@@ -84,13 +62,13 @@ pub enum RunOutcome {
     /// The tool asked to wait; the lease is let go and the run resumes from its cursor later.
     Waiting {
         until: i64,
-        code: &'static str,
+        code: ErrorCode,
     },
     Failed {
-        code: &'static str,
+        code: ErrorCode,
     },
     NeedsReconnect {
-        code: &'static str,
+        code: ErrorCode,
     },
     /// Another instance holds the connection.
     NotLeased,
@@ -310,7 +288,7 @@ impl SyncEngine {
             Err(e) => {
                 tracing::error!(connection = id, error = %e, "sync run stopped");
                 RunOutcome::Failed {
-                    code: "TB-INTERNAL",
+                    code: ErrorCode::Internal,
                 }
             }
         };
@@ -610,11 +588,7 @@ impl SyncEngine {
         let next = self.next_scheduled();
         let retry_soon = now() + 60;
         db::run(&self.pool, move |conn| {
-            let info = |code: &str| {
-                error_info(code)
-                    .map(|i| i.title.to_owned())
-                    .unwrap_or_else(|| "The sync failed".to_owned())
-            };
+            let said = |code: &ErrorCode| (code.as_str(), code.info().title);
             match &outcome {
                 RunOutcome::Completed { .. } => {
                     sync_run::finish_run(conn, run_id, RunStatus::Ok, None)?;
@@ -622,21 +596,19 @@ impl SyncEngine {
                     connection::release(conn, id, &owner, Next::At(next))?;
                 }
                 RunOutcome::Waiting { until, code } => {
-                    let message = info(code);
-                    sync_run::finish_run(conn, run_id, RunStatus::Waiting, Some((code, &message)))?;
-                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some((code, &message)), false)?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Waiting, Some(said(code)))?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some(said(code)), false)?;
                     connection::release(conn, id, &owner, Next::NotBefore(*until))?;
                 }
                 RunOutcome::Failed { code } => {
-                    let message = info(code);
-                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some((code, &message)))?;
-                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some((code, &message)), false)?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some(said(code)), false)?;
                     connection::release(conn, id, &owner, Next::At(retry_soon.min(next)))?;
                 }
                 RunOutcome::NeedsReconnect { code } => {
-                    let message = info(code);
-                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some((code, &message)))?;
-                    connection::set_outcome(conn, id, ConnectionStatus::NeedsReconnect, Some((code, &message)), false)?;
+                    let message = code.info().title;
+                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
+                    connection::set_outcome(conn, id, ConnectionStatus::NeedsReconnect, Some(said(code)), false)?;
                     connection::release(conn, id, &owner, Next::NotBefore(next))?;
                     notification::notify(
                         conn,
@@ -650,7 +622,7 @@ impl SyncEngine {
                         conn,
                         run_id,
                         RunStatus::Failed,
-                        Some(("TB-LEASE-LOST", "Another taskbridge instance took this sync over.")),
+                        Some(said(&ErrorCode::LeaseLost)),
                     )?;
                 }
             }

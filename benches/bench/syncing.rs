@@ -66,7 +66,7 @@ pub fn tools_for(db: &Database, fake: &FakePivotal) -> anyhow::Result<Arc<Tools>
     ]);
     let settings = Settings::from_lookup(|k| vars.get(k).cloned())?;
     Ok(Arc::new(
-        Tools::from_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?,
+        taskbridge::tools(&settings).map_err(|e| anyhow::anyhow!("{e}"))?,
     ))
 }
 

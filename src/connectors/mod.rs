@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-pub use error::{catalogue, ConnectorError, ErrorInfo};
+pub use error::ConnectorError;
 
 /// A task tool taskbridge can sync from.
 #[derive(
@@ -546,7 +546,7 @@ mod tests {
     #[tokio::test]
     async fn server_errors_unauthorized_and_garbage_map_to_their_codes() {
         let e = identity_answering(ResponseTemplate::new(503), SHORT).await;
-        assert_eq!((e.code(), e.retryable()), ("TB-TOOL-DOWN", true));
+        assert_eq!((e.code().as_str(), e.retryable()), ("TB-TOOL-DOWN", true));
         let e = identity_answering(ResponseTemplate::new(401).set_body_string("{}"), SHORT).await;
         assert_eq!(e, ConnectorError::Unauthorized);
         let e = identity_answering(

@@ -1,6 +1,7 @@
 //! Use cases shared by the web handlers and the command line.
 
 pub mod integrations;
+pub mod oauth_flow;
 pub mod reports;
 pub mod time;
 pub mod tools;

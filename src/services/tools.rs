@@ -1,4 +1,5 @@
-//! The task tools as this deployment reaches them: real services, or the sandbox.
+//! The task tools as this deployment reaches them: their configured services, or a
+//! stand-in plugged in at start-up for those nobody configured.
 
 use std::collections::HashMap;
 
@@ -17,8 +18,12 @@ pub struct Tools {
     base_url: Url,
 }
 
+/// Where a tool nobody configured is reached instead (the sandbox, in `lib.rs`).
+pub type StandIn<'a> = &'a dyn Fn(ProviderKind) -> ProviderConfig;
+
 impl Tools {
-    pub fn from_settings(settings: &Settings) -> Result<Self, AppError> {
+    /// The tools as configured; with `stand_in`, a tool nobody configured talks to it.
+    pub fn new(settings: &Settings, stand_in: Option<StandIn<'_>>) -> Result<Self, AppError> {
         let p = &settings.providers;
         let real = |kind: ProviderKind, url: &Url, client: &Option<OAuthClient>| ProviderConfig {
             kind,
@@ -36,15 +41,13 @@ impl Tools {
                     ProviderKind::Salesforce => (&p.salesforce_login_url, &p.salesforce),
                     ProviderKind::PivotalTracker => (&p.pivotal_api_url, &None),
                 };
-                // With the sandbox on, a tool nobody configured talks to its emulation.
                 let unconfigured = match kind.auth_kind() {
                     AuthKind::OAuth => client.is_none(),
                     AuthKind::ApiToken => !p.pivotal_api_url_set,
                 };
-                let config = if settings.sandbox && unconfigured {
-                    crate::sandbox::provider_config(kind, &settings.base_url)
-                } else {
-                    real(kind, url, client)
+                let config = match stand_in {
+                    Some(stand_in) if unconfigured => stand_in(kind),
+                    _ => real(kind, url, client),
                 };
                 (kind, config)
             })

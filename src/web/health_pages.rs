@@ -6,8 +6,9 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::auth::{CurrentUser, HealthViewer};
+use crate::catalogue::{self, ErrorInfo};
 use crate::config::Settings;
-use crate::connectors::{ErrorInfo, ProviderKind};
+use crate::connectors::ProviderKind;
 use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus};
@@ -198,6 +199,6 @@ pub async fn catalogue(
 ) -> AppResult<HttpResponse> {
     render(&CataloguePage {
         shell: Shell::new(&user, &session, Nav::Other, settings.sandbox),
-        entries: crate::sync::error_codes().collect(),
+        entries: catalogue::entries().iter().collect(),
     })
 }

@@ -1,31 +1,26 @@
-//! Company Integrations, Integration Settings, and the OAuth round trip.
+//! Company Integrations, Integration Settings, and the pages of the OAuth round trip
+//! (the round trip itself is `services::oauth_flow`).
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use base64::Engine;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, CompanyManager, CurrentUser};
+use crate::catalogue::Problem;
 use crate::config::Settings;
-use crate::connectors::{
-    self, AuthKind, ConnectorError, Credentials, Identity, Pkce, ProviderKind, RemoteAccount,
-};
-use crate::crypto::{random_token, same_secret};
-use crate::db::{self, now, Pool};
+use crate::connectors::{AuthKind, ConnectorError, Credentials, ProviderKind, RemoteAccount};
+use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::models::{company_integration, connection};
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
+use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, Signed};
 use crate::services::tools::Tools;
 use crate::urls;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{flash, render, render_status, see_other};
-
-const FLOW_KEY: &str = "oauth_flow";
-const PENDING_KEY: &str = "oauth_pending";
-const FLOW_LIFETIME_SECS: i64 = 15 * 60;
 
 fn tool(slug: &str) -> AppResult<ProviderKind> {
     ProviderKind::from_slug(slug).ok_or(AppError::NotFound)
@@ -167,33 +162,6 @@ pub struct TurnOnForm {
     api_token: Option<String>,
 }
 
-/// A sign-in started here: what the callback must match.
-#[derive(Serialize, Deserialize)]
-struct Flow {
-    provider: String,
-    state: String,
-    sealed_verifier: String,
-    purpose: Purpose,
-    started_at: i64,
-}
-
-/// A Basecamp sign-in that reaches several accounts, waiting for the person's choice.
-#[derive(Serialize, Deserialize)]
-struct Pending {
-    provider: String,
-    purpose: Purpose,
-    sealed_credentials: String,
-    identity: Identity,
-}
-
-fn b64() -> base64::engine::GeneralPurpose {
-    base64::engine::general_purpose::STANDARD_NO_PAD
-}
-
-fn session_err(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(format!("session: {e}"))
-}
-
 async fn turn_on(
     req: HttpRequest,
     user: CurrentUser,
@@ -217,33 +185,17 @@ async fn turn_on(
             return conclude(&session, kind, purpose, Err(IntegrationError::EmptyToken));
         }
         let creds = Credentials::api_token(SecretString::from(token));
-        let outcome = finish(&req, &user, &pool, &tools, kind, purpose, creds, None).await;
+        let signed = Signed {
+            ip: auth::client_ip(&req),
+            user: &user,
+            kind,
+            purpose,
+            session: None,
+        };
+        let outcome = oauth_flow::finish(&pool, &tools, signed, creds).await;
         return conclude(&session, kind, purpose, outcome);
     }
-    let cfg = tools.config(kind)?;
-    let pkce = Pkce::new();
-    let state = random_token();
-    let binding = service::pkce_binding(user.id.0);
-    let flow = Flow {
-        provider: kind.slug().to_owned(),
-        state: state.clone(),
-        sealed_verifier: b64().encode(
-            tools
-                .cipher
-                .seal(pkce.verifier.expose_secret().as_bytes(), &binding),
-        ),
-        purpose,
-        started_at: now(),
-    };
-    session.insert(FLOW_KEY, &flow).map_err(session_err)?;
-    let url = connectors::authorize_url(
-        cfg,
-        &tools.redirect_uri(kind)?,
-        &state,
-        &pkce.challenge,
-        true,
-    )
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let url = oauth_flow::start(&session, &tools, user.id.0, kind, purpose)?;
     Ok(see_other(url.as_str()))
 }
 
@@ -323,133 +275,26 @@ pub async fn callback(
     query: web::Query<CallbackQuery>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let flow: Option<Flow> = session.remove_as::<Flow>(FLOW_KEY).and_then(Result::ok);
-    let purpose = flow
-        .as_ref()
-        .map(|f| f.purpose)
-        .unwrap_or(Purpose::Personal);
-    let outcome = async {
-        let flow = flow.ok_or(IntegrationError::BadState)?;
-        let fresh = now() - flow.started_at <= FLOW_LIFETIME_SECS;
-        if flow.provider != kind.slug() || !fresh {
-            return Err(IntegrationError::BadState);
-        }
-        if let Some(error) = query.error.as_deref() {
-            return Err(if error == "access_denied" {
-                IntegrationError::ConsentDenied
-            } else {
-                IntegrationError::Tool(ConnectorError::Other {
-                    status: 400,
-                    message: error.chars().take(80).collect(),
-                })
-            });
-        }
-        let presented = query.state.as_deref().unwrap_or_default();
-        if !same_secret(presented, &flow.state) {
-            return Err(IntegrationError::BadState);
-        }
-        let code = query
-            .code
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .ok_or(IntegrationError::BadState)?;
-        let sealed = b64()
-            .decode(&flow.sealed_verifier)
-            .map_err(|_| IntegrationError::BadState)?;
-        let verifier = tools
-            .cipher
-            .open(&sealed, &service::pkce_binding(user.id.0))
-            .map_err(|_| IntegrationError::BadState)?;
-        let verifier = String::from_utf8(verifier).map_err(|_| IntegrationError::BadState)?;
-        let cfg = tools.config(kind)?;
-        let creds = connectors::exchange_code(
-            &tools.http,
-            cfg,
-            code,
-            &verifier,
-            &tools.redirect_uri(kind)?,
-        )
-        .await?;
-        Ok(creds)
-    }
-    .await;
-    let creds = match outcome {
-        Ok(creds) => creds,
-        Err(e) => return conclude(&session, kind, purpose, Err(e)),
+    let answer = Answer {
+        code: query.code.as_deref(),
+        state: query.state.as_deref(),
+        error: query.error.as_deref(),
     };
-    let result = finish(
-        &req,
-        &user,
-        &pool,
-        &tools,
-        kind,
-        purpose,
-        creds,
-        Some(&session),
-    )
-    .await;
-    conclude(&session, kind, purpose, result)
-}
-
-enum Finished {
-    Connected,
-    ChooseAccount,
-}
-
-/// Identity, account choice, then the connection itself.
-#[allow(clippy::too_many_arguments)]
-async fn finish(
-    req: &HttpRequest,
-    user: &CurrentUser,
-    pool: &Pool,
-    tools: &Tools,
-    kind: ProviderKind,
-    purpose: Purpose,
-    creds: Credentials,
-    session: Option<&Session>,
-) -> Result<Finished, IntegrationError> {
-    let cfg = tools.config(kind)?;
-    // A token that is already stale gets one refresh before giving up.
-    let (creds, identity) = match connectors::identity(&tools.http, cfg, &creds).await {
-        Err(ConnectorError::Unauthorized) if creds.refresh_token.is_some() => {
-            let fresh = connectors::refresh(&tools.http, cfg, &creds).await?;
-            let identity = connectors::identity(&tools.http, cfg, &fresh).await?;
-            (fresh, identity)
-        }
-        other => (creds, other?),
-    };
-    if kind == ProviderKind::Basecamp && identity.accounts.is_empty() {
-        return Err(IntegrationError::NoAccounts);
-    }
-    let account = match service::only_account(&identity) {
-        Some(account) => account,
-        None => {
-            let session = session.ok_or(IntegrationError::NoAccounts)?;
-            let binding = service::pending_binding(user.id.0, kind);
-            let pending = Pending {
-                provider: kind.slug().to_owned(),
+    let (purpose, creds) = oauth_flow::receive(&session, &tools, user.id.0, kind, answer).await;
+    let outcome = match creds {
+        Ok(creds) => {
+            let signed = Signed {
+                ip: auth::client_ip(&req),
+                user: &user,
+                kind,
                 purpose,
-                sealed_credentials: b64().encode(service::seal_credentials(
-                    &tools.cipher,
-                    &creds,
-                    &binding,
-                )?),
-                identity,
+                session: Some(&session),
             };
-            session.insert(PENDING_KEY, &pending).map_err(session_err)?;
-            return Ok(Finished::ChooseAccount);
+            oauth_flow::finish(&pool, &tools, signed, creds).await
         }
+        Err(e) => Err(e),
     };
-    let ip = auth::client_ip(req);
-    let link = service::Link {
-        kind,
-        purpose,
-        creds: &creds,
-        identity: &identity,
-        account: &account,
-    };
-    service::connect(pool, &tools.cipher, user, link, ip).await?;
-    Ok(Finished::Connected)
+    conclude(&session, kind, purpose, outcome)
 }
 
 fn nav_for(purpose: Purpose) -> Nav {
@@ -505,86 +350,29 @@ struct ProblemNote {
 
 impl ProblemNote {
     fn new(kind: ProviderKind, purpose: Purpose, problem: &IntegrationError) -> Self {
-        let tool = kind.name();
-        let (title, message, fix, code, editions, status): (String, String, String, Option<String>, bool, u16) = match problem {
-            IntegrationError::ConsentDenied => (
-                format!("You did not allow access to {tool}"),
-                format!("{tool} was not connected because access was denied on its consent page. Nothing was saved."),
-                "To connect, choose \"Turn it on\" again and choose Allow on the consent page.".into(),
-                None, false, 400,
-            ),
-            IntegrationError::BadState => (
-                "That sign-in could not be finished".into(),
-                format!("The answer from {tool} did not match a sign-in started here: it was already used, is too old, or was started in another browser or for another tool. Nothing was saved."),
-                "Start again with \"Turn it on\".".into(),
-                None, false, 400,
-            ),
-            IntegrationError::AlreadyLinked { other } => (
-                format!("This {tool} account is already linked to {other}"),
-                format!("One account in {tool} can be linked to one person in your company only, and this one belongs to {other}. Nothing was changed."),
-                format!("Sign in to {tool} with your own account. If this account really is yours, ask {other} to disconnect it in Integration Settings first."),
-                None, false, 409,
-            ),
-            IntegrationError::NotEnabled => (
-                format!("{tool} is not turned on for your company"),
-                format!("Your company's owner or admin has not turned on {tool}, or turned it off."),
-                format!("Ask your company's owner or admin to turn on {tool} in Company Integrations."),
-                None, false, 409,
-            ),
-            IntegrationError::NoAccounts => (
-                format!("No {tool} account to sync"),
-                format!("The {tool} login you used does not reach any Basecamp 3 or 4 account."),
-                format!("Sign in with a login that belongs to your company's {tool} account."),
-                None, false, 400,
-            ),
-            IntegrationError::NotConfigured => (
-                format!("{tool} is not set up on this server"),
-                format!("taskbridge has no OAuth client registered with {tool}."),
-                format!("The person running taskbridge must set TASKBRIDGE_{}_CLIENT_ID and TASKBRIDGE_{}_CLIENT_SECRET, or turn on the sandbox.", kind.slug().to_uppercase(), kind.slug().to_uppercase()),
-                None, false, 503,
-            ),
-            IntegrationError::EmptyToken => (
-                "Enter your API token".into(),
-                format!("{tool} needs your API token to connect. Nothing was saved."),
-                "Copy the API token from the bottom of your Profile page in Tracker and paste it in the API token field.".into(),
-                None, false, 400,
-            ),
-            IntegrationError::Tool(ConnectorError::InvalidToken) => (
-                format!("{tool} did not accept that API token"),
-                format!("{tool} refused the token, so nothing was saved."),
-                "Copy the API token again from the bottom of your Profile page in Tracker (it is 32 characters) and paste it in the API token field.".into(),
-                Some(ConnectorError::InvalidToken.code().into()), false, 400,
-            ),
-            IntegrationError::Tool(e @ ConnectorError::ApiDisabled { .. }) => (
-                "Your Salesforce edition has no API access".into(),
-                "Salesforce answered that the REST API is not enabled for your organization (API_DISABLED_FOR_ORG), so taskbridge cannot read your tasks. Nothing was saved.".into(),
-                "API access comes with Enterprise, Unlimited, Performance and Developer Edition, and with Professional Edition when the API add-on is bought. Group and Contact Manager editions have none. Ask your Salesforce administrator to upgrade or add API access, and make sure your user has the \"API Enabled\" permission; then turn it on again.".into(),
-                Some(e.code().into()), true, 502,
-            ),
-            IntegrationError::Tool(e) => {
-                let info = e.info();
-                (
-                    format!("{tool}: {}", info.title),
-                    format!("{} Nothing was saved.", info.cause),
-                    info.fix.into(),
-                    Some(e.code().into()), false, 502,
-                )
+        let (said, status) = match problem {
+            IntegrationError::ConsentDenied => (Problem::ConsentDenied, 400),
+            IntegrationError::BadState => (Problem::BadState, 400),
+            IntegrationError::AlreadyLinked { other } => (Problem::AlreadyLinked { other }, 409),
+            IntegrationError::NotEnabled => (Problem::NotEnabled, 409),
+            IntegrationError::NoAccounts => (Problem::NoAccounts, 400),
+            IntegrationError::NotConfigured => (Problem::NotConfigured, 503),
+            IntegrationError::EmptyToken => (Problem::EmptyToken, 400),
+            IntegrationError::Tool(e @ ConnectorError::InvalidToken) => {
+                (Problem::Tool(e.code()), 400)
             }
-            IntegrationError::App(_) => (
-                "Something went wrong".into(),
-                "An unexpected error happened on our side.".into(),
-                "Please try again.".into(),
-                None, false, 500,
-            ),
+            IntegrationError::Tool(e) => (Problem::Tool(e.code()), 502),
+            IntegrationError::App(_) => (Problem::Unexpected, 500),
         };
+        let told = said.told(kind);
         Self {
             provider: kind.slug().into(),
             purpose,
-            title,
-            message,
-            fix,
-            code,
-            editions,
+            title: told.title,
+            message: told.message,
+            fix: told.fix,
+            code: told.code.map(|c| c.as_str().to_owned()),
+            editions: told.editions,
             status,
         }
     }
@@ -652,15 +440,6 @@ pub struct ChoosePage {
     pub accounts: Vec<RemoteAccount>,
 }
 
-/// The account choice waiting in this session for this tool, if any.
-fn pending_for(session: &Session, kind: ProviderKind) -> Option<Pending> {
-    session
-        .get::<Pending>(PENDING_KEY)
-        .ok()
-        .flatten()
-        .filter(|p| p.provider == kind.slug())
-}
-
 pub async fn choose_form(
     user: CurrentUser,
     session: Session,
@@ -668,7 +447,7 @@ pub async fn choose_form(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let Some(pending) = pending_for(&session, kind) else {
+    let Some(pending) = oauth_flow::pending_for(&session, kind) else {
         return Ok(see_other(urls::INTEGRATION_SETTINGS));
     };
     render(&ChoosePage {
@@ -695,37 +474,16 @@ pub async fn choose(
     form: web::Form<ChooseForm>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let Some(pending) = pending_for(&session, kind) else {
-        return Ok(see_other(urls::INTEGRATION_SETTINGS));
-    };
-    let Some(account) = pending
-        .identity
-        .accounts
-        .iter()
-        .find(|a| a.id == form.account)
-        .cloned()
-    else {
-        flash::error(&session, "Choose one of the accounts listed.");
-        return Ok(see_other(&urls::oauth_choose(kind.slug())));
-    };
-    session.remove(PENDING_KEY);
-    let binding = service::pending_binding(user.id.0, kind);
-    let sealed = b64()
-        .decode(&pending.sealed_credentials)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let creds = service::open_credentials(&tools.cipher, &sealed, &binding)?;
     let ip = auth::client_ip(&req);
-    let link = service::Link {
-        kind,
-        purpose: pending.purpose,
-        creds: &creds,
-        identity: &pending.identity,
-        account: &account,
-    };
-    let outcome = service::connect(&pool, &tools.cipher, &user, link, ip)
-        .await
-        .map(|()| Finished::Connected);
-    conclude(&session, kind, pending.purpose, outcome)
+    let choice = (kind, form.account.as_str());
+    match oauth_flow::choose(&session, &pool, &tools, &user, choice, ip).await? {
+        Choice::NothingPending => Ok(see_other(urls::INTEGRATION_SETTINGS)),
+        Choice::NotListed => {
+            flash::error(&session, "Choose one of the accounts listed.");
+            Ok(see_other(&urls::oauth_choose(kind.slug())))
+        }
+        Choice::Taken(purpose, outcome) => conclude(&session, kind, purpose, outcome),
+    }
 }
 
 #[derive(Template)]

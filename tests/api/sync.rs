@@ -428,7 +428,7 @@ async fn two_engines_never_hold_one_connection_and_a_stale_lease_is_taken_over()
     assert_eq!(winners, 1);
 
     // Another instance's engine finds it leased and leaves it alone.
-    let tools = Arc::new(taskbridge::services::tools::Tools::from_settings(&app.settings).unwrap());
+    let tools = Arc::new(taskbridge::tools(&app.settings).unwrap());
     let other =
         taskbridge::sync::SyncEngine::new(app.pool.clone(), tools, Duration::from_secs(300));
     let outcome = other
@@ -502,7 +502,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     // A dead instance wrote the first pages of a new pass, then crashed holding the lease.
     let id = connection_id(&app);
     let connection = app.query(move |conn| taskbridge::models::connection::find(conn, id).unwrap());
-    let tools = taskbridge::services::tools::Tools::from_settings(&app.settings).unwrap();
+    let tools = taskbridge::tools(&app.settings).unwrap();
     let kind = taskbridge::connectors::ProviderKind::PivotalTracker;
     let binding = taskbridge::services::integrations::credentials_binding(
         connection.company_id,
@@ -789,7 +789,7 @@ fn task_rows(app: &TestApp) -> Vec<TaskRow> {
 }
 
 fn engine_for(app: &TestApp) -> taskbridge::sync::SyncEngine {
-    let tools = Arc::new(taskbridge::services::tools::Tools::from_settings(&app.settings).unwrap());
+    let tools = Arc::new(taskbridge::tools(&app.settings).unwrap());
     taskbridge::sync::SyncEngine::new(app.pool.clone(), tools, Duration::from_secs(300))
 }
 

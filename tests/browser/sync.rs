@@ -341,12 +341,7 @@ async fn a_failing_tool_and_a_revoked_account_explain_themselves_everywhere() {
     let app = TestApp::spawn().await;
     let base = app.address.clone();
     let b = &browser;
-    let info = |code: &str| {
-        taskbridge::connectors::catalogue()
-            .iter()
-            .find(|e| e.code == code)
-            .unwrap()
-    };
+    let info = |code: &str| taskbridge::catalogue::info(code).unwrap();
     sign_up(b, &base, "Acme Widgets", "Olivia Owner", "olivia@acme.test").await;
 
     // Pivotal Tracker answers every task request with a server error.

@@ -1,0 +1,384 @@
+//! One catalogue of what people are told when something fails: every error code a
+//! sync run, a problem page or the Help page shows, with its title, cause and fix, and
+//! the words of the problem pages that follow a failed "Turn it on".
+
+use crate::connectors::ProviderKind;
+
+/// The Salesforce editions with API access, and those without (a macro so that the
+/// sentences below can be built from it at compile time).
+macro_rules! editions_with_api {
+    () => {
+        "Enterprise, Unlimited, Performance and Developer"
+    };
+}
+macro_rules! editions_without_api {
+    () => {
+        "Group, Essentials and Contact Manager"
+    };
+}
+
+/// Which Salesforce editions have API access: edition, access. Shown beside the
+/// problem of an org without it.
+pub const SALESFORCE_EDITIONS: [(&str, &str); 3] = [
+    (editions_with_api!(), "Yes"),
+    ("Professional", "Only with the API add-on"),
+    (editions_without_api!(), "No"),
+];
+
+/// A code's explanation for the people who see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub cause: &'static str,
+    pub fix: &'static str,
+}
+
+/// Every code a person can be shown: the tools' failures and the sync engine's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    AuthExpired,
+    AuthRevoked,
+    TokenInvalid,
+    RateLimited,
+    SalesforceRequestLimit,
+    SalesforceApiDisabled,
+    ToolDown,
+    ToolSlow,
+    ToolUnreachable,
+    ToolGarbage,
+    AccessDenied,
+    NotFound,
+    ClientRejected,
+    NotConfigured,
+    ToolError,
+    Internal,
+    LeaseLost,
+}
+
+impl ErrorCode {
+    /// Every code, in the order the Help page lists them.
+    pub const ALL: [ErrorCode; 17] = [
+        ErrorCode::AuthExpired,
+        ErrorCode::AuthRevoked,
+        ErrorCode::TokenInvalid,
+        ErrorCode::RateLimited,
+        ErrorCode::SalesforceRequestLimit,
+        ErrorCode::SalesforceApiDisabled,
+        ErrorCode::ToolDown,
+        ErrorCode::ToolSlow,
+        ErrorCode::ToolUnreachable,
+        ErrorCode::ToolGarbage,
+        ErrorCode::AccessDenied,
+        ErrorCode::NotFound,
+        ErrorCode::ClientRejected,
+        ErrorCode::NotConfigured,
+        ErrorCode::ToolError,
+        ErrorCode::Internal,
+        ErrorCode::LeaseLost,
+    ];
+
+    /// The stable code shown to people and stored with sync runs.
+    pub fn as_str(self) -> &'static str {
+        self.info().code
+    }
+
+    /// The code recorded as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    /// Its title, cause and fix.
+    pub fn info(self) -> &'static ErrorInfo {
+        &ENTRIES[self as usize]
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// Every entry, for the Help page, in the order of [`ErrorCode::ALL`].
+pub fn entries() -> &'static [ErrorInfo] {
+    &ENTRIES
+}
+
+/// The entry for a recorded code.
+pub fn info(code: &str) -> Option<&'static ErrorInfo> {
+    ErrorCode::parse(code).map(ErrorCode::info)
+}
+
+static ENTRIES: [ErrorInfo; 17] = [
+    ErrorInfo {
+        code: "TB-AUTH-EXPIRED",
+        title: "Your sign-in to the tool expired",
+        cause: "The tool no longer accepts the access it gave taskbridge, and renewing it did not help.",
+        fix: "Turn your integration off and on again to sign in to the tool once more.",
+    },
+    ErrorInfo {
+        code: "TB-AUTH-REVOKED",
+        title: "Access to the tool was revoked",
+        cause: "The access you gave taskbridge was withdrawn or has expired: someone removed the app in the tool, changed your password, or the tool ended the session.",
+        fix: "Connect again: turn your integration off and on, sign in to the tool and choose \"Allow\".",
+    },
+    ErrorInfo {
+        code: "TB-TOKEN-INVALID",
+        title: "The API token was refused",
+        cause: "The tool does not recognise the API token you entered, or it was regenerated since.",
+        fix: "Copy the API token from your profile page in the tool and paste it again in Integration Settings.",
+    },
+    ErrorInfo {
+        code: "TB-RATE-LIMITED",
+        title: "The tool asked us to slow down",
+        cause: "Too many requests reached the tool in a short time, so it paused answering for a while.",
+        fix: "Nothing to do: taskbridge waits as long as the tool asks and tries again by itself.",
+    },
+    ErrorInfo {
+        code: "TB-SF-REQUEST-LIMIT",
+        title: "Your Salesforce org used up its API requests",
+        cause: "Salesforce allows each org a number of API requests per 24 hours, and the org has used them all (or too many long requests run at once).",
+        fix: "Wait until Salesforce's allowance renews; taskbridge tries again later. A Salesforce administrator can see usage under Setup > Company Information, or buy more requests.",
+    },
+    ErrorInfo {
+        code: "TB-SF-API-DISABLED",
+        title: "Your Salesforce edition has no API access",
+        cause: concat!(
+            "Salesforce only lets apps read data in ",
+            editions_with_api!(),
+            " editions, and in Professional Edition with the API add-on. ",
+            editions_without_api!(),
+            " editions have no API access."
+        ),
+        fix: "Ask your Salesforce administrator to upgrade the edition or buy the API add-on, and make sure your user has the \"API Enabled\" permission. Then connect again.",
+    },
+    ErrorInfo {
+        code: "TB-TOOL-DOWN",
+        title: "The tool is having problems",
+        cause: "The task tool answered with a server error; the problem is on its side.",
+        fix: "Nothing to do: taskbridge tries again later by itself. If it lasts, check the tool's status page.",
+    },
+    ErrorInfo {
+        code: "TB-TOOL-SLOW",
+        title: "The tool did not answer in time",
+        cause: "The task tool took too long to answer, so taskbridge gave up waiting.",
+        fix: "Nothing to do: taskbridge tries again later by itself. If it lasts, check the tool's status page.",
+    },
+    ErrorInfo {
+        code: "TB-TOOL-UNREACHABLE",
+        title: "The tool could not be reached",
+        cause: "taskbridge could not open a connection to the task tool: the network is down or the tool's address is wrong.",
+        fix: "taskbridge tries again later by itself. If it lasts, ask your administrator to check the tool's address in taskbridge's settings.",
+    },
+    ErrorInfo {
+        code: "TB-TOOL-GARBAGE",
+        title: "The tool's answer made no sense",
+        cause: "The task tool answered with something taskbridge could not read, perhaps an error page or a changed format.",
+        fix: "Try \"Sync now\" again later. If it keeps happening, tell your administrator the error code.",
+    },
+    ErrorInfo {
+        code: "TB-ACCESS-DENIED",
+        title: "The tool refused access",
+        cause: "Access was denied: \"Deny\" was chosen on the tool's consent page, or your account in the tool may not see these tasks.",
+        fix: "Connect again and choose \"Allow\". If it still fails, ask the tool's administrator for access.",
+    },
+    ErrorInfo {
+        code: "TB-NOT-FOUND",
+        title: "The account is gone from the tool",
+        cause: "The tool no longer knows the linked account: it was deleted, suspended, its trial ended, or you lost access to it.",
+        fix: "Check that you can still open the account in the tool, then disconnect and connect again, choosing an account you can use.",
+    },
+    ErrorInfo {
+        code: "TB-CLIENT-REJECTED",
+        title: "The tool does not recognise taskbridge",
+        cause: "The tool refused taskbridge's registered app (client id or secret).",
+        fix: "Ask your taskbridge administrator to check the tool's client id and secret in taskbridge's settings.",
+    },
+    ErrorInfo {
+        code: "TB-NOT-CONFIGURED",
+        title: "taskbridge is not set up for this tool",
+        cause: "Something taskbridge needs to talk to this tool is missing from its settings or from the connection.",
+        fix: "Ask your taskbridge administrator to check this tool's settings, then connect again.",
+    },
+    ErrorInfo {
+        code: "TB-TOOL-ERROR",
+        title: "The tool refused the request",
+        cause: "The task tool answered with an error taskbridge does not know how to handle.",
+        fix: "Try \"Sync now\" again later. If it keeps happening, disconnect and connect again, or tell your administrator the error code.",
+    },
+    ErrorInfo {
+        code: "TB-INTERNAL",
+        title: "taskbridge could not finish the sync",
+        cause: "Something went wrong on taskbridge's side (for example the database was unavailable) while syncing.",
+        fix: "Nothing to do: the sync is tried again within a minute. If it keeps happening, tell the person running taskbridge.",
+    },
+    ErrorInfo {
+        code: "TB-LEASE-LOST",
+        title: "Another taskbridge server took the sync over",
+        cause: "This sync took longer than its lease, so another taskbridge server carried on with it.",
+        fix: "Nothing to do: the other server finishes the sync.",
+    },
+];
+
+/// What a person is told on the page after a "Turn it on" that did not work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Told {
+    pub title: String,
+    pub message: String,
+    pub fix: String,
+    /// The code of the tool's failure, where the tool failed.
+    pub code: Option<ErrorCode>,
+    /// Whether to show which Salesforce editions have API access.
+    pub editions: bool,
+}
+
+/// Why a "Turn it on" did not work, as far as the person is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem<'a> {
+    ConsentDenied,
+    BadState,
+    AlreadyLinked {
+        other: &'a str,
+    },
+    NotEnabled,
+    NoAccounts,
+    NotConfigured,
+    EmptyToken,
+    /// The tool failed, with this code.
+    Tool(ErrorCode),
+    Unexpected,
+}
+
+impl Problem<'_> {
+    /// What the person is told about this problem with `kind`.
+    pub fn told(self, kind: ProviderKind) -> Told {
+        let tool = kind.name();
+        let plain = |title: String, message: String, fix: String| Told {
+            title,
+            message,
+            fix,
+            code: None,
+            editions: false,
+        };
+        match self {
+            Problem::ConsentDenied => plain(
+                format!("You did not allow access to {tool}"),
+                format!("{tool} was not connected because access was denied on its consent page. Nothing was saved."),
+                "To connect, choose \"Turn it on\" again and choose Allow on the consent page.".into(),
+            ),
+            Problem::BadState => plain(
+                "That sign-in could not be finished".into(),
+                format!("The answer from {tool} did not match a sign-in started here: it was already used, is too old, or was started in another browser or for another tool. Nothing was saved."),
+                "Start again with \"Turn it on\".".into(),
+            ),
+            Problem::AlreadyLinked { other } => plain(
+                format!("This {tool} account is already linked to {other}"),
+                format!("One account in {tool} can be linked to one person in your company only, and this one belongs to {other}. Nothing was changed."),
+                format!("Sign in to {tool} with your own account. If this account really is yours, ask {other} to disconnect it in Integration Settings first."),
+            ),
+            Problem::NotEnabled => plain(
+                format!("{tool} is not turned on for your company"),
+                format!("Your company's owner or admin has not turned on {tool}, or turned it off."),
+                format!("Ask your company's owner or admin to turn on {tool} in Company Integrations."),
+            ),
+            Problem::NoAccounts => plain(
+                format!("No {tool} account to sync"),
+                format!("The {tool} login you used does not reach any Basecamp 3 or 4 account."),
+                format!("Sign in with a login that belongs to your company's {tool} account."),
+            ),
+            Problem::NotConfigured => {
+                let var = kind.slug().to_uppercase();
+                plain(
+                    format!("{tool} is not set up on this server"),
+                    format!("taskbridge has no OAuth client registered with {tool}."),
+                    format!("The person running taskbridge must set TASKBRIDGE_{var}_CLIENT_ID and TASKBRIDGE_{var}_CLIENT_SECRET, or turn on the sandbox."),
+                )
+            }
+            Problem::EmptyToken => plain(
+                "Enter your API token".into(),
+                format!("{tool} needs your API token to connect. Nothing was saved."),
+                "Copy the API token from the bottom of your Profile page in Tracker and paste it in the API token field.".into(),
+            ),
+            Problem::Tool(code @ ErrorCode::TokenInvalid) => Told {
+                code: Some(code),
+                ..plain(
+                    format!("{tool} did not accept that API token"),
+                    format!("{tool} refused the token, so nothing was saved."),
+                    "Copy the API token again from the bottom of your Profile page in Tracker (it is 32 characters) and paste it in the API token field.".into(),
+                )
+            },
+            Problem::Tool(code @ ErrorCode::SalesforceApiDisabled) => Told {
+                code: Some(code),
+                editions: true,
+                ..plain(
+                    code.info().title.into(),
+                    "Salesforce answered that the REST API is not enabled for your organization (API_DISABLED_FOR_ORG), so taskbridge cannot read your tasks. Nothing was saved.".into(),
+                    concat!(
+                        "API access comes with ",
+                        editions_with_api!(),
+                        " Edition, and with Professional Edition when the API add-on is bought. ",
+                        editions_without_api!(),
+                        " editions have none. Ask your Salesforce administrator to upgrade or add API access, and make sure your user has the \"API Enabled\" permission; then turn it on again."
+                    )
+                    .into(),
+                )
+            },
+            Problem::Tool(code) => {
+                let info = code.info();
+                Told {
+                    code: Some(code),
+                    ..plain(
+                        format!("{tool}: {}", info.title),
+                        format!("{} Nothing was saved.", info.cause),
+                        info.fix.into(),
+                    )
+                }
+            }
+            Problem::Unexpected => plain(
+                "Something went wrong".into(),
+                "An unexpected error happened on our side.".into(),
+                "Please try again.".into(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_one_entry_in_order() {
+        assert_eq!(entries().len(), ErrorCode::ALL.len());
+        for (i, code) in ErrorCode::ALL.into_iter().enumerate() {
+            assert_eq!(code as usize, i);
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            let e = code.info();
+            assert!(e.code.starts_with("TB-"));
+            assert!(!e.title.is_empty() && !e.cause.is_empty() && !e.fix.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_editions_are_named_alike_everywhere() {
+        let cause = ErrorCode::SalesforceApiDisabled.info().cause;
+        let fix = Problem::Tool(ErrorCode::SalesforceApiDisabled)
+            .told(ProviderKind::Salesforce)
+            .fix;
+        for (editions, _) in SALESFORCE_EDITIONS {
+            if editions != "Professional" {
+                assert!(
+                    cause.contains(editions) && fix.contains(editions),
+                    "{editions}"
+                );
+            }
+        }
+    }
+}

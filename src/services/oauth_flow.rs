@@ -1,0 +1,271 @@
+//! The OAuth round trip with a tool: the sign-in started here (single-use `state` and
+//! the PKCE verifier, sealed, kept in the session), the tool's answer checked and
+//! exchanged for credentials, and, where one sign-in reaches several accounts (Basecamp),
+//! the credentials kept sealed in the session until the person chooses.
+
+use actix_session::Session;
+use base64::Engine;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::auth::CurrentUser;
+use crate::connectors::{self, ConnectorError, Credentials, Identity, Pkce, ProviderKind};
+use crate::crypto::{random_token, same_secret};
+use crate::db::{now, Pool};
+use crate::error::AppError;
+use crate::services::integrations::{self as service, IntegrationError, Purpose};
+use crate::services::tools::Tools;
+
+const FLOW_KEY: &str = "oauth_flow";
+const PENDING_KEY: &str = "oauth_pending";
+const FLOW_LIFETIME_SECS: i64 = 15 * 60;
+
+/// A sign-in started here: what the callback must match.
+#[derive(Serialize, Deserialize)]
+struct Flow {
+    provider: String,
+    state: String,
+    sealed_verifier: String,
+    purpose: Purpose,
+    started_at: i64,
+}
+
+/// A Basecamp sign-in that reaches several accounts, waiting for the person's choice.
+#[derive(Serialize, Deserialize)]
+pub struct Pending {
+    provider: String,
+    pub purpose: Purpose,
+    sealed_credentials: String,
+    pub identity: Identity,
+}
+
+/// How a sign-in ended when it did not fail.
+pub enum Finished {
+    Connected,
+    ChooseAccount,
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD_NO_PAD
+}
+
+pub fn session_err(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("session: {e}"))
+}
+
+/// Starts a sign-in for `purpose`: keeps the flow in the session and returns the
+/// tool's sign-in and consent page to send the browser to.
+pub fn start(
+    session: &Session,
+    tools: &Tools,
+    user_id: i64,
+    kind: ProviderKind,
+    purpose: Purpose,
+) -> Result<Url, AppError> {
+    let cfg = tools.config(kind)?;
+    let pkce = Pkce::new();
+    let state = random_token();
+    let binding = service::pkce_binding(user_id);
+    let verifier = pkce.verifier.expose_secret().as_bytes();
+    let flow = Flow {
+        provider: kind.slug().to_owned(),
+        state: state.clone(),
+        sealed_verifier: b64().encode(tools.cipher.seal(verifier, &binding)),
+        purpose,
+        started_at: now(),
+    };
+    session.insert(FLOW_KEY, &flow).map_err(session_err)?;
+    let redirect_uri = tools.redirect_uri(kind)?;
+    connectors::authorize_url(cfg, &redirect_uri, &state, &pkce.challenge, true)
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// What the tool sent the browser back with.
+pub struct Answer<'a> {
+    pub code: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// Takes the flow out of the session first, so a state is good for one answer only;
+/// checks the answer against it and exchanges the code. Returns the flow's purpose
+/// (personal when there was none) with the credentials or why there are none.
+pub async fn receive(
+    session: &Session,
+    tools: &Tools,
+    user_id: i64,
+    kind: ProviderKind,
+    answer: Answer<'_>,
+) -> (Purpose, Result<Credentials, IntegrationError>) {
+    let flow: Option<Flow> = session.remove_as::<Flow>(FLOW_KEY).and_then(Result::ok);
+    let purpose = flow
+        .as_ref()
+        .map(|f| f.purpose)
+        .unwrap_or(Purpose::Personal);
+    let creds = match flow {
+        Some(flow) => exchange(tools, user_id, kind, &flow, answer).await,
+        None => Err(IntegrationError::BadState),
+    };
+    (purpose, creds)
+}
+
+async fn exchange(
+    tools: &Tools,
+    user_id: i64,
+    kind: ProviderKind,
+    flow: &Flow,
+    answer: Answer<'_>,
+) -> Result<Credentials, IntegrationError> {
+    let fresh = now() - flow.started_at <= FLOW_LIFETIME_SECS;
+    if flow.provider != kind.slug() || !fresh {
+        return Err(IntegrationError::BadState);
+    }
+    if let Some(error) = answer.error {
+        return Err(if error == "access_denied" {
+            IntegrationError::ConsentDenied
+        } else {
+            IntegrationError::Tool(ConnectorError::Other {
+                status: 400,
+                message: error.chars().take(80).collect(),
+            })
+        });
+    }
+    if !same_secret(answer.state.unwrap_or_default(), &flow.state) {
+        return Err(IntegrationError::BadState);
+    }
+    let code = answer
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or(IntegrationError::BadState)?;
+    let sealed = b64()
+        .decode(&flow.sealed_verifier)
+        .map_err(|_| IntegrationError::BadState)?;
+    let verifier = tools
+        .cipher
+        .open(&sealed, &service::pkce_binding(user_id))
+        .map_err(|_| IntegrationError::BadState)?;
+    let verifier = String::from_utf8(verifier).map_err(|_| IntegrationError::BadState)?;
+    let cfg = tools.config(kind)?;
+    let redirect_uri = tools.redirect_uri(kind)?;
+    Ok(connectors::exchange_code(&tools.http, cfg, code, &verifier, &redirect_uri).await?)
+}
+
+/// What a sign-in's credentials lead to, from the person's side.
+pub struct Signed<'a> {
+    pub ip: String,
+    pub user: &'a CurrentUser,
+    pub kind: ProviderKind,
+    pub purpose: Purpose,
+    /// Where credentials can wait for an account choice (none for an API token).
+    pub session: Option<&'a Session>,
+}
+
+/// Identity, account choice, then the connection itself.
+pub async fn finish(
+    pool: &Pool,
+    tools: &Tools,
+    signed: Signed<'_>,
+    creds: Credentials,
+) -> Result<Finished, IntegrationError> {
+    let Signed {
+        ip,
+        user,
+        kind,
+        purpose,
+        session,
+    } = signed;
+    let cfg = tools.config(kind)?;
+    // A token that is already stale gets one refresh before giving up.
+    let (creds, identity) = match connectors::identity(&tools.http, cfg, &creds).await {
+        Err(ConnectorError::Unauthorized) if creds.refresh_token.is_some() => {
+            let fresh = connectors::refresh(&tools.http, cfg, &creds).await?;
+            let identity = connectors::identity(&tools.http, cfg, &fresh).await?;
+            (fresh, identity)
+        }
+        other => (creds, other?),
+    };
+    if kind == ProviderKind::Basecamp && identity.accounts.is_empty() {
+        return Err(IntegrationError::NoAccounts);
+    }
+    let Some(account) = service::only_account(&identity) else {
+        let session = session.ok_or(IntegrationError::NoAccounts)?;
+        let binding = service::pending_binding(user.id.0, kind);
+        let sealed = service::seal_credentials(&tools.cipher, &creds, &binding)?;
+        let pending = Pending {
+            provider: kind.slug().to_owned(),
+            purpose,
+            sealed_credentials: b64().encode(sealed),
+            identity,
+        };
+        session.insert(PENDING_KEY, &pending).map_err(session_err)?;
+        return Ok(Finished::ChooseAccount);
+    };
+    let link = service::Link {
+        kind,
+        purpose,
+        creds: &creds,
+        identity: &identity,
+        account: &account,
+    };
+    service::connect(pool, &tools.cipher, user, link, ip).await?;
+    Ok(Finished::Connected)
+}
+
+/// The account choice waiting in this session for this tool, if any.
+pub fn pending_for(session: &Session, kind: ProviderKind) -> Option<Pending> {
+    session
+        .get::<Pending>(PENDING_KEY)
+        .ok()
+        .flatten()
+        .filter(|p| p.provider == kind.slug())
+}
+
+/// What choosing an account came to.
+pub enum Choice {
+    /// No choice waits in this session for this tool.
+    NothingPending,
+    /// The account chosen is not one of those listed.
+    NotListed,
+    /// The choice was taken (and the credentials with it) for this purpose.
+    Taken(Purpose, Result<Finished, IntegrationError>),
+}
+
+/// Connects the account the person chose among those the sign-in reached.
+pub async fn choose(
+    session: &Session,
+    pool: &Pool,
+    tools: &Tools,
+    user: &CurrentUser,
+    (kind, account_id): (ProviderKind, &str),
+    ip: String,
+) -> Result<Choice, AppError> {
+    let Some(pending) = pending_for(session, kind) else {
+        return Ok(Choice::NothingPending);
+    };
+    let Some(account) = pending
+        .identity
+        .accounts
+        .iter()
+        .find(|a| a.id == account_id)
+    else {
+        return Ok(Choice::NotListed);
+    };
+    session.remove(PENDING_KEY);
+    let binding = service::pending_binding(user.id.0, kind);
+    let sealed = b64()
+        .decode(&pending.sealed_credentials)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let creds = service::open_credentials(&tools.cipher, &sealed, &binding)?;
+    let link = service::Link {
+        kind,
+        purpose: pending.purpose,
+        creds: &creds,
+        identity: &pending.identity,
+        account,
+    };
+    let outcome = service::connect(pool, &tools.cipher, user, link, ip)
+        .await
+        .map(|()| Finished::Connected);
+    Ok(Choice::Taken(pending.purpose, outcome))
+}
