@@ -1,5 +1,6 @@
 //! Use cases shared by the web handlers and the command line.
 
+pub mod company;
 pub mod integrations;
 pub mod oauth_flow;
 pub mod reports;
@@ -10,7 +11,7 @@ use crate::auth::password;
 use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role};
 use crate::error::AppError;
-use crate::models::{audit, company, user};
+use crate::models::{self, audit, user};
 
 /// Creates a company and its owner; refuses bad input with a message naming it.
 pub async fn create_company(
@@ -35,7 +36,7 @@ pub async fn create_company(
                     "{email} already has an account"
                 )));
             }
-            let company_id = company::create(conn, &company_name)?;
+            let company_id = models::company::create(conn, &company_name)?;
             let user_id = user::create(
                 conn,
                 company_id,

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::parse_name;
 use crate::error::{AppError, AppResult};
-use crate::models::{audit, company};
+use crate::models::company;
 use crate::urls;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{flash, render, render_status, see_other};
@@ -94,23 +94,7 @@ pub async fn save_settings(
             )
         }
     };
-    let ip = auth::client_ip(&req);
-    let (company_id, actor) = (user.company_id.0, user.id.0);
-    db::run(&pool, move |conn| {
-        db::write(conn, |conn| {
-            company::rename(conn, company_id, &name)?;
-            audit::record(
-                conn,
-                Some(company_id),
-                Some(actor),
-                audit::Action::CompanySettingsChanged,
-                &format!("name: {name}"),
-                Some(&ip),
-            )?;
-            Ok(())
-        })
-    })
-    .await?;
+    crate::services::company::rename(&pool, &user, name, auth::client_ip(&req)).await?;
     flash::success(&session, "Company settings saved.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
@@ -178,22 +162,7 @@ pub async fn upload_logo(
     }
     let bytes = image.unwrap_or_default();
     let mime = sniff_image(&bytes).unwrap_or("image/png");
-    let (company_id, actor) = (user.company_id.0, user.id.0);
-    db::run(&pool, move |conn| {
-        db::write(conn, |conn| {
-            company::set_logo(conn, company_id, Some((bytes, mime)))?;
-            audit::record(
-                conn,
-                Some(company_id),
-                Some(actor),
-                audit::Action::CompanySettingsChanged,
-                "logo uploaded",
-                None,
-            )?;
-            Ok(())
-        })
-    })
-    .await?;
+    crate::services::company::set_logo(&pool, &user, Some((bytes, mime))).await?;
     flash::success(&session, "Logo updated.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
@@ -203,11 +172,7 @@ pub async fn remove_logo(
     session: Session,
     pool: web::Data<Pool>,
 ) -> AppResult<HttpResponse> {
-    let company_id = user.company_id.0;
-    db::run(&pool, move |conn| {
-        Ok(company::set_logo(conn, company_id, None)?)
-    })
-    .await?;
+    crate::services::company::set_logo(&pool, &user, None).await?;
     flash::success(
         &session,
         "Logo removed; your company's initials are shown instead.",

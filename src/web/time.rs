@@ -13,7 +13,7 @@ use crate::auth::{client_ip, CompanyManager, CurrentUser};
 use crate::db::{self, now, Pool};
 use crate::error::{AppError, AppResult};
 use crate::models::time_entry::{self, TaskChoice, TimeEntry};
-use crate::models::{company, user};
+use crate::models::user;
 use crate::services::time::days::{self, parse_week_start, WEEK_STARTS};
 use crate::services::time::duration::hm;
 use crate::services::time::{
@@ -732,18 +732,7 @@ pub async fn save_company_time(
         );
         return Ok(see_other(urls::COMPANY_SETTINGS));
     }
-    let company_id = user.company_id.0;
-    let week_start = form.week_start.clone();
-    let saved_zone = zone.clone();
-    db::run(&pool, move |conn| {
-        Ok(company::set_days(
-            conn,
-            company_id,
-            &saved_zone,
-            &week_start,
-        )?)
-    })
-    .await?;
+    crate::services::company::set_days(&pool, &user, zone.clone(), form.week_start.clone()).await?;
     let start = WEEK_STARTS
         .iter()
         .find(|(k, _)| *k == form.week_start)
