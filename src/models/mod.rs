@@ -1,5 +1,6 @@
 //! Diesel queries, one module per table family. Everything here runs inside `db::run`.
 
+pub mod api_token;
 pub mod audit;
 pub mod company;
 pub mod integration;

@@ -1,5 +1,6 @@
 //! Use cases shared by the web handlers and the command line.
 
+pub mod api_tokens;
 pub mod integrations;
 pub mod time;
 pub mod tools;

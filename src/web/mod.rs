@@ -1,6 +1,7 @@
 //! The HTTP side: one route table, thin handlers grouped by feature.
 
 pub mod account;
+pub mod api_tokens;
 pub mod assets;
 pub mod company;
 pub mod flash;
@@ -85,6 +86,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(urls::ENTRY_DELETE_ROUTE, web::post().to(time::delete))
         .route(urls::PREFERENCES, web::get().to(time::preferences))
         .route(urls::PREFERENCES, web::post().to(time::save_preferences))
+        .route(urls::API_TOKENS, web::get().to(api_tokens::list))
+        .route(urls::API_TOKENS, web::post().to(api_tokens::create))
+        .route(
+            urls::API_TOKEN_REVOKE_ROUTE,
+            web::post().to(api_tokens::revoke),
+        )
         .configure(company_routes);
 }
 
