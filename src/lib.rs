@@ -2,6 +2,7 @@
 //! time tracker. `build` makes the whole application from `Settings`; the binary
 //! and the tests start the same thing.
 
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod connectors;
