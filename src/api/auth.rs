@@ -7,11 +7,13 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::api::problem::ApiError;
+use crate::api::rate::RateLimiter;
 use crate::db::Pool;
 use crate::services::api_tokens::{self, ApiPerson};
 
 /// The person behind `Authorization: Bearer <token>`. A missing, unknown or revoked
-/// token, or a disabled person, is a 401 problem. The session is never read.
+/// token, or a disabled person, is a 401 problem; a token over its rate, a 429. The
+/// session is never read.
 pub struct ApiUser(pub ApiPerson);
 
 impl std::ops::Deref for ApiUser {
@@ -39,15 +41,21 @@ impl FromRequest for ApiUser {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let token = bearer(req);
         let pool = req.app_data::<web::Data<Pool>>().cloned();
+        let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
         Box::pin(async move {
             let token = token.ok_or(ApiError::Unauthorized)?;
             let pool = pool.ok_or_else(|| {
                 ApiError::App(crate::error::AppError::Internal("no database pool".into()))
             })?;
-            api_tokens::authenticate(&pool, &token)
+            let person = api_tokens::authenticate(&pool, &token)
                 .await?
-                .map(ApiUser)
-                .ok_or(ApiError::Unauthorized)
+                .ok_or(ApiError::Unauthorized)?;
+            if let Some(limiter) = limiter {
+                limiter
+                    .check(person.token_id)
+                    .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+            }
+            Ok(ApiUser(person))
         })
     }
 }

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod handlers;
 pub mod problem;
+pub mod rate;
 
 use std::sync::LazyLock;
 
@@ -12,6 +13,7 @@ use actix_web::http::Method;
 use actix_web::{web, HttpResponse, Route};
 use askama::Template;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::AppResult;
@@ -57,6 +59,33 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        // Every authenticated route can answer 429: said once here, not on each.
+        let too_many = ResponseBuilder::new()
+            .description(
+                "This token sent more than its rate (TB-API-RATE-LIMITED); see Retry-After",
+            )
+            .content(
+                problem::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.responses
+                    .responses
+                    .insert("429".into(), RefOr::T(too_many.clone()));
+            }
+        }
     }
 }
 

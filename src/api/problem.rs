@@ -19,12 +19,13 @@ pub enum Code {
     Overlap,
     TaskClosed,
     NothingToSync,
+    RateLimited,
     Unavailable,
     Internal,
 }
 
 impl Code {
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 10] = [
         Code::Unauthorized,
         Code::NotFound,
         Code::Invalid,
@@ -32,6 +33,7 @@ impl Code {
         Code::Overlap,
         Code::TaskClosed,
         Code::NothingToSync,
+        Code::RateLimited,
         Code::Unavailable,
         Code::Internal,
     ];
@@ -45,6 +47,7 @@ impl Code {
             Code::Overlap => "TB-API-OVERLAP",
             Code::TaskClosed => "TB-API-TASK-CLOSED",
             Code::NothingToSync => "TB-API-NOTHING-TO-SYNC",
+            Code::RateLimited => "TB-API-RATE-LIMITED",
             Code::Unavailable => "TB-API-UNAVAILABLE",
             Code::Internal => "TB-API-INTERNAL",
         }
@@ -58,6 +61,7 @@ impl Code {
             Code::NothingRunning | Code::Overlap | Code::TaskClosed | Code::NothingToSync => {
                 StatusCode::CONFLICT
             }
+            Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,6 +76,7 @@ impl Code {
             Code::Overlap => "The entry overlaps another",
             Code::TaskClosed => "The task is closed",
             Code::NothingToSync => "Nothing to sync",
+            Code::RateLimited => "Too many requests",
             Code::Unavailable => "Temporarily unavailable",
             Code::Internal => "Something went wrong",
         }
@@ -87,6 +92,7 @@ impl Code {
             Code::Overlap => "409: the entry's times overlap another entry of yours, named by `entry_id`. Change the times, or edit that entry.",
             Code::TaskClosed => "409: the task was closed in its tool or is gone, so no timer starts on it.",
             Code::NothingToSync => "409: Sync now with no integration connected.",
+            Code::RateLimited => "429: this token sent more than its rate (TASKBRIDGE_API_RATE_PER_MINUTE, per instance); wait the seconds in Retry-After.",
             Code::Unavailable => "503: the database cannot be reached; retry later.",
             Code::Internal => "500: an error on the server; it has been logged.",
         }
@@ -135,6 +141,8 @@ pub enum ApiError {
     TaskClosed(String),
     #[error("nothing to sync")]
     NothingToSync,
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
     #[error(transparent)]
     App(#[from] AppError),
 }
@@ -172,6 +180,7 @@ impl ApiError {
             ApiError::Overlap { .. } => Code::Overlap,
             ApiError::TaskClosed(_) => Code::TaskClosed,
             ApiError::NothingToSync => Code::NothingToSync,
+            ApiError::RateLimited { .. } => Code::RateLimited,
             ApiError::App(AppError::NotFound) => Code::NotFound,
             ApiError::App(AppError::Unavailable(_)) => Code::Unavailable,
             ApiError::App(_) => Code::Internal,
@@ -193,6 +202,9 @@ impl ApiError {
             ApiError::NothingToSync => {
                 "There is nothing to sync yet: turn on an integration in Integration Settings."
                     .to_owned()
+            }
+            ApiError::RateLimited { retry_after } => {
+                format!("This token sent too many requests; try again in {retry_after} s.")
             }
             ApiError::App(_) => code.meaning().to_owned(),
         };
@@ -230,6 +242,9 @@ impl ResponseError for ApiError {
             .insert_header((header::CACHE_CONTROL, "no-store"));
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"taskbridge\""));
+        }
+        if let ApiError::RateLimited { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }

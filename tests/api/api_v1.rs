@@ -695,3 +695,29 @@ async fn api_v1_the_document_lists_every_route_and_the_docs_page_shows_them() {
     assert!(page.contains("TB-API-NOTHING-RUNNING"));
     assert!(!page.contains("<script src=\"http"), "nothing from a CDN");
 }
+
+#[tokio::test]
+async fn api_v1_a_token_over_its_rate_waits_and_others_do_not() {
+    let app = TestApp::spawn_with(&[("TASKBRIDGE_API_RATE_PER_MINUTE", "3")]).await;
+    app.sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let api = Api::new(&app, &insert_token(&app, "olivia@acme.test"));
+    for _ in 0..3 {
+        assert_eq!(api.get("/me").await.status(), StatusCode::OK);
+    }
+    let limited = api.get("/me").await;
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&retry_after), "{retry_after}");
+    problem(
+        limited,
+        StatusCode::TOO_MANY_REQUESTS,
+        "TB-API-RATE-LIMITED",
+    )
+    .await;
+    let other = Api::new(&app, &insert_token(&app, "olivia@acme.test"));
+    assert_eq!(other.get("/me").await.status(), StatusCode::OK, "per token");
+}
