@@ -16,14 +16,17 @@ pub const PREFIX: &str = "tb_";
 pub const TOUCH_EVERY_SECS: i64 = 60;
 
 /// Makes a token named `name` for the person; answers the token itself, the only time
-/// it is ever seen.
+/// it is ever seen, or a message saying what is wrong with the name.
 pub async fn create(
     pool: &Pool,
     company_id: i64,
     user_id: i64,
     name: &str,
-) -> Result<String, String> {
-    let name = parse_name(name, "a name for the token")?;
+) -> Result<Result<String, String>, AppError> {
+    let name = match parse_name(name, "a name for the token") {
+        Ok(name) => name,
+        Err(message) => return Ok(Err(message)),
+    };
     let token = format!("{PREFIX}{}", random_token());
     let hash = sha256_hex(&token);
     db::run(pool, move |conn| {
@@ -36,9 +39,8 @@ pub async fn create(
             now(),
         )?)
     })
-    .await
-    .map_err(|e| e.to_string())?;
-    Ok(token)
+    .await?;
+    Ok(Ok(token))
 }
 
 pub async fn list(pool: &Pool, user_id: i64) -> Result<Vec<ApiToken>, AppError> {

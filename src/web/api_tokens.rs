@@ -113,7 +113,7 @@ pub async fn create(
     form: web::Form<CreateForm>,
 ) -> AppResult<HttpResponse> {
     let name = form.into_inner().name;
-    match api_tokens::create(&pool, user.company_id.0, user.id.0, &name).await {
+    match api_tokens::create(&pool, user.company_id.0, user.id.0, &name).await? {
         Ok(token) => {
             let name = name.trim().to_owned();
             render(&page(&user, &session, &pool, &settings, (Some(token), name, None)).await?)

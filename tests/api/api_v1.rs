@@ -141,6 +141,19 @@ async fn api_v1_tokens_are_made_on_the_page_shown_once_and_revoked_at_once() {
     assert!(tasks.contains("href=\"/account/api-tokens\""));
     assert!(tasks.contains("API tokens"));
 
+    let unnamed = owner
+        .post_form(
+            "/account/api-tokens",
+            "/account/api-tokens",
+            &[("name", " ")],
+        )
+        .await;
+    assert_eq!(unnamed.status(), StatusCode::BAD_REQUEST);
+    assert!(unnamed
+        .text()
+        .await
+        .unwrap()
+        .contains("Enter a name for the token."));
     let created = owner
         .post_form(
             "/account/api-tokens",
