@@ -6,6 +6,7 @@ use crate::db::{self, now, Pool};
 use crate::domain::{parse_name, Role};
 use crate::error::AppError;
 use crate::models::api_token::{self, ApiToken};
+use crate::models::audit;
 use crate::services::time::{Days, Person};
 
 /// What every personal token starts with, so that secret scanners and people can tell
@@ -22,6 +23,7 @@ pub async fn create(
     company_id: i64,
     user_id: i64,
     name: &str,
+    ip: String,
 ) -> Result<Result<String, String>, AppError> {
     let name = match parse_name(name, "a name for the token") {
         Ok(name) => name,
@@ -30,14 +32,19 @@ pub async fn create(
     let token = format!("{PREFIX}{}", random_token());
     let hash = sha256_hex(&token);
     db::run(pool, move |conn| {
-        Ok(api_token::insert(
-            conn,
-            company_id,
-            user_id,
-            &name,
-            &hash,
-            now(),
-        )?)
+        db::write(conn, |conn| {
+            let id = api_token::insert(conn, company_id, user_id, &name, &hash, now())?;
+            let detail = format!("token {id} \u{201c}{name}\u{201d}");
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(user_id),
+                audit::Action::ApiTokenCreated,
+                &detail,
+                Some(&ip),
+            )?;
+            Ok(())
+        })
     })
     .await?;
     Ok(Ok(token))
@@ -48,15 +55,30 @@ pub async fn list(pool: &Pool, user_id: i64) -> Result<Vec<ApiToken>, AppError> 
 }
 
 /// Revokes one of the person's tokens at once; another person's id is not found.
-pub async fn revoke(pool: &Pool, user_id: i64, id: i64) -> Result<(), AppError> {
-    let changed = db::run(pool, move |conn| {
-        Ok(api_token::revoke(conn, user_id, id, now())?)
+pub async fn revoke(
+    pool: &Pool,
+    company_id: i64,
+    user_id: i64,
+    id: i64,
+    ip: String,
+) -> Result<(), AppError> {
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            if api_token::revoke(conn, user_id, id, now())? == 0 {
+                return Err(AppError::NotFound);
+            }
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(user_id),
+                audit::Action::ApiTokenRevoked,
+                &format!("token {id}"),
+                Some(&ip),
+            )?;
+            Ok(())
+        })
     })
-    .await?;
-    if changed == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    .await
 }
 
 /// The person a bearer token acts for.

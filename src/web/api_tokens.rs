@@ -1,11 +1,11 @@
 //! "API tokens": a person's personal tokens for desktop clients.
 
 use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::CurrentUser;
+use crate::auth::{client_ip, CurrentUser};
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::AppResult;
@@ -106,6 +106,7 @@ pub struct CreateForm {
 
 /// "Create token": the page again, with the token shown once.
 pub async fn create(
+    req: HttpRequest,
     user: CurrentUser,
     session: Session,
     pool: web::Data<Pool>,
@@ -113,7 +114,8 @@ pub async fn create(
     form: web::Form<CreateForm>,
 ) -> AppResult<HttpResponse> {
     let name = form.into_inner().name;
-    match api_tokens::create(&pool, user.company_id.0, user.id.0, &name).await? {
+    let ip = client_ip(&req);
+    match api_tokens::create(&pool, user.company_id.0, user.id.0, &name, ip).await? {
         Ok(token) => {
             let name = name.trim().to_owned();
             render(&page(&user, &session, &pool, &settings, (Some(token), name, None)).await?)
@@ -134,12 +136,14 @@ pub async fn create(
 
 /// "Revoke": the token stops working at once.
 pub async fn revoke(
+    req: HttpRequest,
     user: CurrentUser,
     session: Session,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    api_tokens::revoke(&pool, user.id.0, path.into_inner()).await?;
+    let ip = client_ip(&req);
+    api_tokens::revoke(&pool, user.company_id.0, user.id.0, path.into_inner(), ip).await?;
     flash::success(
         &session,
         "Token revoked. Clients using it are signed out at once.",

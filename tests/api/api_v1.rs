@@ -229,6 +229,16 @@ async fn api_v1_tokens_are_made_on_the_page_shown_once_and_revoked_at_once() {
     .await;
     let (_, listed) = owner.get_text("/account/api-tokens").await;
     assert!(listed.contains("Revoked"));
+    let audited: Vec<String> = app.query(|conn| {
+        use taskbridge::schema::audit_log;
+        audit_log::table
+            .filter(audit_log::action.like("api_token%"))
+            .order(audit_log::id)
+            .select(audit_log::action)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(audited, ["api_token_created", "api_token_revoked"]);
 
     // Someone else's token id is not found.
     let other = app.sign_up("Other", "Oscar", "oscar@other.test").await;
