@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
 
-use crate::connectors::{
-    self, ConnectorError, Credentials, PageFetch, ProviderKind, RemoteAccount,
-};
+use crate::connectors::{self, ConnectorError, Credentials, PageFetch, RemoteAccount};
 use crate::db::{self, now, Pool};
 use crate::error::AppError;
-use crate::models::integration::{Connection, STATUS_ACTIVE, STATUS_NEEDS_RECONNECT};
-use crate::models::sync::{KnownPage, PageMemo};
-use crate::models::{notification, sync as store};
+use crate::models::connection::{self, Connection, ConnectionStatus, Next};
+use crate::models::notification;
+use crate::models::sync_page::{self, KnownPage, PageMemo};
+use crate::models::sync_pass::{self, Checkpoint, PageWrite, Progress};
+use crate::models::sync_run::{self, RunStatus};
+use crate::models::task::{self, PageChanges, PageCounts};
 use crate::services::integrations::{credentials_binding, open_credentials, seal_credentials};
 use crate::services::tools::Tools;
 
@@ -78,7 +79,7 @@ impl Trigger {
 pub enum RunOutcome {
     Completed {
         fetched: i64,
-        counts: store::PageCounts,
+        counts: PageCounts,
     },
     /// The tool asked to wait; the lease is let go and the run resumes from its cursor later.
     Waiting {
@@ -181,6 +182,28 @@ fn memo_for(
     }
 }
 
+/// A request to a tool (a page), retrying network errors and 5xx with backoff and jitter.
+async fn with_retries<T, F>(mut request: impl FnMut() -> F) -> Result<T, ConnectorError>
+where
+    F: std::future::Future<Output = Result<T, ConnectorError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match request().await {
+            Err(e @ (ConnectorError::Server { .. } | ConnectorError::Network(_)))
+                if attempt < ATTEMPTS =>
+            {
+                let base = 250u64 * 2u64.pow(attempt - 1);
+                let jitter = rand::thread_rng().gen_range(0..base);
+                tracing::debug!(error = %e, attempt, "retrying a page");
+                tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 pub struct SyncEngine {
     pool: Pool,
     tools: Arc<Tools>,
@@ -189,13 +212,11 @@ pub struct SyncEngine {
     wake: Notify,
     slots: Arc<Semaphore>,
     refreshing: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
-    http: reqwest::Client,
     checkpoint_every: Duration,
 }
 
 impl SyncEngine {
     pub fn new(pool: Pool, tools: Arc<Tools>, interval: Duration) -> Self {
-        let http = tools.http.clone();
         Self {
             pool,
             tools,
@@ -204,15 +225,8 @@ impl SyncEngine {
             wake: Notify::new(),
             slots: Arc::new(Semaphore::new(CONCURRENCY)),
             refreshing: Mutex::new(HashMap::new()),
-            http,
             checkpoint_every: CHECKPOINT_EVERY,
         }
-    }
-
-    /// Uses another HTTP client (tests use a short timeout).
-    pub fn with_http(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
-        self
     }
 
     /// Checkpoints a pass that writes nothing this often instead of every
@@ -251,7 +265,10 @@ impl SyncEngine {
         if free == 0 {
             return Ok(0);
         }
-        let due = db::run(&self.pool, move |conn| Ok(store::due(conn, now(), free)?)).await?;
+        let due = db::run(&self.pool, move |conn| {
+            Ok(connection::due(conn, now(), free)?)
+        })
+        .await?;
         let mut started = 0;
         for id in due {
             let Ok(permit) = self.slots.clone().try_acquire_owned() else {
@@ -274,17 +291,17 @@ impl SyncEngine {
     pub async fn sync_connection(&self, id: i64, trigger: Trigger) -> Result<RunOutcome, AppError> {
         let owner = self.owner.clone();
         if !db::run(&self.pool, move |conn| {
-            Ok(store::try_lease(conn, id, &owner, LEASE_SECS)?)
+            Ok(connection::try_lease(conn, id, &owner, LEASE_SECS)?)
         })
         .await?
         {
             return Ok(RunOutcome::NotLeased);
         }
-        let connection = db::run(&self.pool, move |conn| Ok(store::load(conn, id)?)).await?;
+        let connection = db::run(&self.pool, move |conn| Ok(connection::find(conn, id)?)).await?;
         let run_id = {
             let trigger = trigger.as_str();
             db::run(&self.pool, move |conn| {
-                Ok(store::start_run(conn, id, trigger)?)
+                Ok(sync_run::start_run(conn, id, trigger)?)
             })
             .await?
         };
@@ -311,8 +328,7 @@ impl SyncEngine {
     /// go mid-pass. A crash loses at most the pages since then, which the next run reads
     /// again from the older cursor.
     async fn run(&self, connection: &Connection, run_id: i64) -> Result<RunOutcome, AppError> {
-        let kind = ProviderKind::from_slug(&connection.provider)
-            .ok_or_else(|| AppError::Internal(format!("unknown tool {}", connection.provider)))?;
+        let kind = connection.provider;
         let cfg = self.tools.config(kind)?.clone();
         let binding = credentials_binding(connection.company_id, connection.user_id, kind);
         let sealed = connection
@@ -326,7 +342,10 @@ impl SyncEngine {
             api_base: connection.api_base.clone(),
         };
         let id = connection.id;
-        let mut known = db::run(&self.pool, move |conn| Ok(store::known_pages(conn, id)?)).await?;
+        let mut known = db::run(&self.pool, move |conn| {
+            Ok(sync_page::known_pages(conn, id)?)
+        })
+        .await?;
         let mut pass = Pass::resume(
             connection.pass_id.unwrap_or(run_id),
             connection.sync_cursor.clone(),
@@ -334,24 +353,20 @@ impl SyncEngine {
         let resuming = pass.cursor.is_some();
         let mut restarted = false;
         let mut refreshed = false;
-        let mut run = store::Progress {
+        let mut run = Progress {
             run_id,
             fetched: 0,
-            counts: store::PageCounts::default(),
+            counts: PageCounts::default(),
         };
         loop {
-            let key = store::page_key(pass.cursor.as_deref());
+            let key = sync_page::page_key(pass.cursor.as_deref());
             let etag = known.get(&key).map(|k| k.etag.as_str());
-            let answer = self
-                .fetch_with_retries(
-                    &cfg,
-                    &creds,
-                    &account,
-                    &connection.external_user_id,
-                    pass.cursor.as_deref(),
-                    etag,
-                )
-                .await;
+            let (me, cursor) = (&connection.external_user_id, pass.cursor.as_deref());
+            let answer = with_retries(|| {
+                let http = &self.tools.http;
+                connectors::fetch_tasks_page(http, &cfg, &creds, &account, me, cursor, etag)
+            })
+            .await;
             let answer = match answer {
                 Ok(answer) => answer,
                 Err(ConnectorError::Unauthorized) if !refreshed => {
@@ -401,11 +416,11 @@ impl SyncEngine {
                     let kept = known.get(&key);
                     let memo = memo_for(key, kept, page.etag, &ids, &page.next);
                     let changes = if page.tasks.is_empty() {
-                        store::PageChanges::default()
+                        PageChanges::default()
                     } else {
                         let tasks = page.tasks;
                         db::run(&self.pool, move |conn| {
-                            Ok(store::page_changes(conn, id, &tasks)?)
+                            Ok(task::page_changes(conn, id, &tasks)?)
                         })
                         .await?
                     };
@@ -414,7 +429,7 @@ impl SyncEngine {
                     } else {
                         run.counts.add(changes.counts);
                         pass.seen(changes.unchanged.iter().cloned());
-                        let write = store::PageWrite {
+                        let write = PageWrite {
                             changes,
                             memo: memo.clone(),
                         };
@@ -442,7 +457,7 @@ impl SyncEngine {
                 let pass_id = pass.id;
                 let seen: HashSet<String> = pass.unmarked.drain(..).collect();
                 let archived = db::run(&self.pool, move |conn| {
-                    Ok(store::finish_pass(
+                    Ok(sync_pass::finish_pass(
                         conn,
                         id,
                         pass_id,
@@ -478,10 +493,10 @@ impl SyncEngine {
         connection: &Connection,
         pass: &mut Pass,
         cursor: Option<String>,
-        progress: store::Progress,
-        page: Option<store::PageWrite>,
+        progress: Progress,
+        page: Option<PageWrite>,
     ) -> Result<bool, AppError> {
-        let checkpoint = store::Checkpoint {
+        let checkpoint = Checkpoint {
             pass_id: pass.id,
             cursor: cursor.clone(),
             seen: std::mem::take(&mut pass.unmarked),
@@ -489,7 +504,7 @@ impl SyncEngine {
         };
         let (connection, owner) = (connection.clone(), self.owner.clone());
         let saved = db::run(&self.pool, move |conn| {
-            Ok(store::save(
+            Ok(sync_pass::save(
                 conn,
                 &connection,
                 &owner,
@@ -509,7 +524,7 @@ impl SyncEngine {
         &self,
         connection: &Connection,
         pass: &mut Pass,
-        progress: store::Progress,
+        progress: Progress,
         outcome: RunOutcome,
     ) -> Result<RunOutcome, AppError> {
         if pass.unsaved {
@@ -519,35 +534,6 @@ impl SyncEngine {
             }
         }
         Ok(outcome)
-    }
-
-    /// One page, retrying network errors and 5xx with backoff and jitter.
-    async fn fetch_with_retries(
-        &self,
-        cfg: &connectors::ProviderConfig,
-        creds: &Credentials,
-        account: &RemoteAccount,
-        me: &str,
-        cursor: Option<&str>,
-        etag: Option<&str>,
-    ) -> Result<PageFetch, ConnectorError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match connectors::fetch_tasks_page(&self.http, cfg, creds, account, me, cursor, etag)
-                .await
-            {
-                Err(e @ (ConnectorError::Server { .. } | ConnectorError::Network(_)))
-                    if attempt < ATTEMPTS =>
-                {
-                    let base = 250u64 * 2u64.pow(attempt - 1);
-                    let jitter = rand::thread_rng().gen_range(0..base);
-                    tracing::debug!(error = %e, attempt, "retrying a page");
-                    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
-                }
-                other => return other,
-            }
-        }
     }
 
     /// Refreshes the access token, one refresh at a time per connection, and stores
@@ -564,7 +550,7 @@ impl SyncEngine {
             map.entry(connection.id).or_default().clone()
         };
         let _one_at_a_time = gate.lock().await;
-        let fresh = connectors::refresh(&self.http, cfg, creds).await?;
+        let fresh = connectors::refresh(&self.tools.http, cfg, creds).await?;
         let sealed = seal_credentials(&self.tools.cipher, &fresh, binding).map_err(|e| {
             ConnectorError::Other {
                 status: 0,
@@ -573,7 +559,7 @@ impl SyncEngine {
         })?;
         let id = connection.id;
         db::run(&self.pool, move |conn| {
-            Ok(store::store_credentials(conn, id, sealed)?)
+            Ok(connection::store_credentials(conn, id, sealed)?)
         })
         .await
         .map_err(|e| ConnectorError::Other {
@@ -619,9 +605,7 @@ impl SyncEngine {
         let id = connection.id;
         let user_id = connection.user_id;
         let owner = self.owner.clone();
-        let tool = ProviderKind::from_slug(&connection.provider)
-            .map(|k| k.name())
-            .unwrap_or("A tool");
+        let tool = connection.provider.name();
         let outcome = outcome.clone();
         let next = self.next_scheduled();
         let retry_soon = now() + 60;
@@ -633,27 +617,27 @@ impl SyncEngine {
             };
             match &outcome {
                 RunOutcome::Completed { .. } => {
-                    store::finish_run(conn, run_id, store::RUN_OK, None)?;
-                    store::set_outcome(conn, id, STATUS_ACTIVE, None, true)?;
-                    store::release(conn, id, &owner, store::Next::At(next))?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Ok, None)?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, None, true)?;
+                    connection::release(conn, id, &owner, Next::At(next))?;
                 }
                 RunOutcome::Waiting { until, code } => {
                     let message = info(code);
-                    store::finish_run(conn, run_id, store::RUN_WAITING, Some((code, &message)))?;
-                    store::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
-                    store::release(conn, id, &owner, store::Next::NotBefore(*until))?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Waiting, Some((code, &message)))?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some((code, &message)), false)?;
+                    connection::release(conn, id, &owner, Next::NotBefore(*until))?;
                 }
                 RunOutcome::Failed { code } => {
                     let message = info(code);
-                    store::finish_run(conn, run_id, store::RUN_FAILED, Some((code, &message)))?;
-                    store::set_outcome(conn, id, STATUS_ACTIVE, Some((code, &message)), false)?;
-                    store::release(conn, id, &owner, store::Next::At(retry_soon.min(next)))?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some((code, &message)))?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some((code, &message)), false)?;
+                    connection::release(conn, id, &owner, Next::At(retry_soon.min(next)))?;
                 }
                 RunOutcome::NeedsReconnect { code } => {
                     let message = info(code);
-                    store::finish_run(conn, run_id, store::RUN_FAILED, Some((code, &message)))?;
-                    store::set_outcome(conn, id, STATUS_NEEDS_RECONNECT, Some((code, &message)), false)?;
-                    store::release(conn, id, &owner, store::Next::NotBefore(next))?;
+                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some((code, &message)))?;
+                    connection::set_outcome(conn, id, ConnectionStatus::NeedsReconnect, Some((code, &message)), false)?;
+                    connection::release(conn, id, &owner, Next::NotBefore(next))?;
                     notification::notify(
                         conn,
                         &[user_id],
@@ -662,10 +646,10 @@ impl SyncEngine {
                     )?;
                 }
                 RunOutcome::LeaseLost | RunOutcome::NotLeased => {
-                    store::finish_run(
+                    sync_run::finish_run(
                         conn,
                         run_id,
-                        store::RUN_FAILED,
+                        RunStatus::Failed,
                         Some(("TB-LEASE-LOST", "Another taskbridge instance took this sync over.")),
                     )?;
                 }

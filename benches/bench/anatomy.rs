@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use taskbridge::auth::SignedIn;
 use taskbridge::db::{self, DbConn};
 use taskbridge::models::task::{self, Filter};
-use taskbridge::models::{integration, sync as store};
+use taskbridge::models::{company_integration, connection, sync_run};
 
 use crate::seed::{Database, Person};
 
@@ -85,9 +85,9 @@ pub fn measure(
         Piece {
             name: "tools ON, connections, running syncs",
             micros: time(conn, |c| {
-                integration::enabled_providers(c, company_id)?;
-                integration::for_user(c, user_id)?;
-                store::running_for_user(c, user_id).map(drop)
+                company_integration::enabled_providers(c, company_id)?;
+                connection::for_user(c, user_id)?;
+                sync_run::running_for_user(c, user_id).map(drop)
             })?,
         },
         Piece {

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use taskbridge::db::{self, DbConn};
 use taskbridge::models::task::{self, Filter};
-use taskbridge::models::{integration, sync as store};
+use taskbridge::models::{company_integration, connection, sync_page, sync_pass, sync_run};
 
 use crate::seed::Person;
 
@@ -191,15 +191,15 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
     let steps: Vec<(&str, Step)> = vec![
         (
             "My Tasks: tools ON",
-            Box::new(move |c| integration::enabled_providers(c, company_id).map(drop)),
+            Box::new(move |c| company_integration::enabled_providers(c, company_id).map(drop)),
         ),
         (
             "My Tasks: connections",
-            Box::new(move |c| integration::for_user(c, user_id).map(drop)),
+            Box::new(move |c| connection::for_user(c, user_id).map(drop)),
         ),
         (
             "My Tasks: running syncs",
-            Box::new(move |c| store::running_for_user(c, user_id).map(drop)),
+            Box::new(move |c| sync_run::running_for_user(c, user_id).map(drop)),
         ),
         (
             "My Tasks: signed-in person",
@@ -214,46 +214,46 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
         ),
         (
             "Scheduler: due connections",
-            Box::new(|c| store::due(c, db::now(), 4).map(drop)),
+            Box::new(|c| connection::due(c, db::now(), 4).map(drop)),
         ),
         (
             "Sync: one page of 100",
             Box::new(move |c| {
-                if !store::try_lease(c, sync_connection, "explain", 60)? {
+                if !connection::try_lease(c, sync_connection, "explain", 60)? {
                     return Err(diesel::result::Error::NotFound);
                 }
-                let connection = store::load(c, sync_connection)?;
-                store::apply_page(c, &connection, last_pass, &page, Some("{}"), "explain", 60)?;
+                let connection = connection::find(c, sync_connection)?;
+                sync_pass::apply_page(c, &connection, last_pass, &page, Some("{}"), "explain", 60)?;
                 Ok(())
             }),
         ),
         (
             "Sync: pages kept for conditional requests",
-            Box::new(move |c| store::known_pages(c, sync_connection).map(drop)),
+            Box::new(move |c| sync_page::known_pages(c, sync_connection).map(drop)),
         ),
         (
             "Sync: checkpoint marking a page seen",
             Box::new(move |c| {
-                if !store::try_lease(c, sync_connection, "explain", 60)? {
+                if !connection::try_lease(c, sync_connection, "explain", 60)? {
                     return Err(diesel::result::Error::NotFound);
                 }
-                let connection = store::load(c, sync_connection)?;
-                let checkpoint = store::Checkpoint {
+                let connection = connection::find(c, sync_connection)?;
+                let checkpoint = sync_pass::Checkpoint {
                     pass_id: last_pass + 1,
                     cursor: Some("{}".into()),
                     seen: page_ids.clone(),
                     progress: None,
                 };
-                store::save(c, &connection, "explain", 60, None, &checkpoint).map(drop)
+                sync_pass::save(c, &connection, "explain", 60, None, &checkpoint).map(drop)
             }),
         ),
         (
             "Sync: archive after a pass",
             Box::new(move |c| {
-                if !store::try_lease(c, sync_connection, "explain", 60)? {
+                if !connection::try_lease(c, sync_connection, "explain", 60)? {
                     return Err(diesel::result::Error::NotFound);
                 }
-                store::finish_pass(c, sync_connection, last_pass + 1, &all_ids, "explain", None)
+                sync_pass::finish_pass(c, sync_connection, last_pass + 1, &all_ids, "explain", None)
                     .map(drop)
             }),
         ),

@@ -16,8 +16,10 @@ use taskbridge::config::Settings;
 use taskbridge::connectors::{Credentials, ProviderKind, RemoteTask};
 use taskbridge::db::DbConn;
 use taskbridge::domain::Role;
-use taskbridge::models::integration::{self, NewConnection};
-use taskbridge::models::{company, sync as store, user};
+use taskbridge::models::connection::{self, NewConnection};
+use taskbridge::models::{
+    company, company_integration, sync_page, sync_pass, sync_run, task, user,
+};
 use taskbridge::services::integrations::{credentials_binding, seal_credentials};
 use taskbridge::services::tools::Tools;
 use taskbridge::sync::{RunOutcome, SyncEngine, Trigger};
@@ -74,10 +76,10 @@ pub fn new_connection(conn: &mut DbConn, tools: &Tools, label: &str) -> anyhow::
     let company_id = company::create(conn, &format!("Sync bench {label}"))?;
     let email = format!("sync-{label}@bench.test");
     let user_id = user::create(conn, company_id, &email, "Bench Runner", "-", Role::Owner)?;
-    integration::set_enabled(
+    company_integration::set_enabled(
         conn,
         company_id,
-        ProviderKind::PivotalTracker.slug(),
+        ProviderKind::PivotalTracker,
         true,
         user_id,
     )?;
@@ -89,12 +91,12 @@ pub fn new_connection(conn: &mut DbConn, tools: &Tools, label: &str) -> anyhow::
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let me = fake_pivotal::ME_ID.to_string();
-    let id = integration::upsert(
+    let id = connection::upsert(
         conn,
         NewConnection {
             company_id,
             user_id,
-            provider: ProviderKind::PivotalTracker.slug(),
+            provider: ProviderKind::PivotalTracker,
             external_user_id: &me,
             external_account_id: &me,
             account_name: fake_pivotal::USERNAME,
@@ -153,23 +155,26 @@ fn db_pass(
     id: i64,
     pages: &[Vec<RemoteTask>],
     answer: Answer,
-) -> anyhow::Result<(f64, store::PageCounts)> {
+) -> anyhow::Result<(f64, task::PageCounts)> {
     const OWNER: &str = "bench";
-    anyhow::ensure!(store::try_lease(conn, id, OWNER, 600)?, "lease not taken");
-    let connection = store::load(conn, id)?;
-    let run_id = store::start_run(conn, id, "manual")?;
+    anyhow::ensure!(
+        connection::try_lease(conn, id, OWNER, 600)?,
+        "lease not taken"
+    );
+    let connection = connection::find(conn, id)?;
+    let run_id = sync_run::start_run(conn, id, "manual")?;
     let pass_id = run_id;
     let started = Instant::now();
-    let known = store::known_pages(conn, id)?;
-    let mut run = store::Progress {
+    let known = sync_page::known_pages(conn, id)?;
+    let mut run = sync_pass::Progress {
         run_id,
         fetched: 0,
-        counts: store::PageCounts::default(),
+        counts: task::PageCounts::default(),
     };
     let mut seen: Vec<String> = Vec::new();
     let cursor = |i: usize| (i > 0).then(|| format!("{{\"page\":{i}}}"));
     for (i, page) in pages.iter().enumerate() {
-        let key = store::page_key(cursor(i).as_deref());
+        let key = sync_page::page_key(cursor(i).as_deref());
         let next = (i + 1 < pages.len()).then(|| cursor(i + 1)).flatten();
         run.fetched += page.len() as i64;
         if answer == Answer::NotModified {
@@ -182,42 +187,42 @@ fn db_pass(
         let etag = format!("\"bench-page-{i}\"");
         let ids: Vec<String> = page.iter().map(|t| t.external_id.clone()).collect();
         let memo = match known.get(&key) {
-            Some(k) if k.etag == etag => store::PageMemo::Keep,
-            _ => store::PageMemo::Store(
+            Some(k) if k.etag == etag => sync_page::PageMemo::Keep,
+            _ => sync_page::PageMemo::Store(
                 key,
-                store::KnownPage {
+                sync_page::KnownPage {
                     etag,
                     next_cursor: next.clone(),
                     external_ids: ids.clone(),
                 },
             ),
         };
-        let changes = store::page_changes(conn, id, page)?;
-        if changes.is_empty() && memo == store::PageMemo::Keep {
+        let changes = task::page_changes(conn, id, page)?;
+        if changes.is_empty() && memo == sync_page::PageMemo::Keep {
             seen.extend(ids);
             continue;
         }
         run.counts.add(changes.counts);
         seen.extend(changes.unchanged.iter().cloned());
-        let checkpoint = store::Checkpoint {
+        let checkpoint = sync_pass::Checkpoint {
             pass_id,
             cursor: next,
             seen: std::mem::take(&mut seen),
             progress: Some(run),
         };
-        let page = store::PageWrite { changes, memo };
+        let page = sync_pass::PageWrite { changes, memo };
         anyhow::ensure!(
-            store::save(conn, &connection, OWNER, 600, Some(&page), &checkpoint)?,
+            sync_pass::save(conn, &connection, OWNER, 600, Some(&page), &checkpoint)?,
             "lease lost"
         );
     }
     let seen = seen.into_iter().collect();
-    let archived = store::finish_pass(conn, id, pass_id, &seen, OWNER, Some(run))?
+    let archived = sync_pass::finish_pass(conn, id, pass_id, &seen, OWNER, Some(run))?
         .ok_or_else(|| anyhow::anyhow!("lease lost"))?;
     run.counts.archived += archived;
     let secs = started.elapsed().as_secs_f64();
-    store::finish_run(conn, run_id, store::RUN_OK, None)?;
-    store::release(conn, id, OWNER, store::Next::NotBefore(FAR_FUTURE))?;
+    sync_run::finish_run(conn, run_id, sync_run::RunStatus::Ok, None)?;
+    connection::release(conn, id, OWNER, connection::Next::NotBefore(FAR_FUTURE))?;
     Ok((secs, run.counts))
 }
 
@@ -268,12 +273,12 @@ pub fn measure(
     anyhow::ensure!(counts.added == total_i, "database pass added {counts:?}");
     let (db_again_secs, counts) = db_pass(&mut conn, id, &pages, Answer::NotModified)?;
     anyhow::ensure!(
-        counts == store::PageCounts::default(),
+        counts == task::PageCounts::default(),
         "unchanged pass wrote {counts:?}"
     );
     let (db_again_full_secs, counts) = db_pass(&mut conn, id, &pages, Answer::Full)?;
     anyhow::ensure!(
-        counts == store::PageCounts::default(),
+        counts == task::PageCounts::default(),
         "unchanged pass wrote {counts:?}"
     );
     Ok(SyncFigures {

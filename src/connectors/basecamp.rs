@@ -1,6 +1,5 @@
 //! Basecamp 3/4: Launchpad OAuth, `authorization.json`, `/my/assignments.json`.
 
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use url::Url;
 
@@ -167,18 +166,13 @@ fn parse_identity(reply: &Reply) -> Result<Identity, ConnectorError> {
     })
 }
 
-fn bearer(req: reqwest::RequestBuilder, creds: &Credentials) -> reqwest::RequestBuilder {
-    req.bearer_auth(creds.access_token.expose_secret())
-        .header(reqwest::header::ACCEPT, "application/json")
-}
-
 pub(super) async fn identity(
     http_client: &reqwest::Client,
     cfg: &ProviderConfig,
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["authorization.json"])?;
-    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
@@ -326,7 +320,8 @@ async fn report_page(
     url: Url,
     etag: Option<&str>,
 ) -> Result<PageFetch, ConnectorError> {
-    let Some(reply) = http::send_if_none_match(bearer(http_client.get(url), creds), etag).await?
+    let Some(reply) =
+        http::send_if_none_match(http::bearer(http_client.get(url), creds), etag).await?
     else {
         return Ok(PageFetch::NotModified);
     };
@@ -371,7 +366,8 @@ pub(super) async fn fetch_tasks_page(
         return report_page(http_client, creds, &base, next, etag).await;
     }
     let url = http::endpoint(&base, &["my", "assignments.json"])?;
-    let Some(reply) = http::send_if_none_match(bearer(http_client.get(url), creds), etag).await?
+    let Some(reply) =
+        http::send_if_none_match(http::bearer(http_client.get(url), creds), etag).await?
     else {
         return Ok(PageFetch::NotModified);
     };
@@ -388,7 +384,7 @@ pub(super) async fn fetch_tasks_page(
         return Err(api_error(&reply));
     }
     let url = http::endpoint(&base, &["my", "profile.json"])?;
-    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
@@ -408,17 +404,9 @@ pub(super) async fn fetch_tasks_page(
 mod tests {
     use super::super::test_support::*;
     use super::super::*;
-    use super::{parse_assignments, parse_identity, parse_report, Reply};
+    use super::{parse_assignments, parse_identity, parse_report};
     use wiremock::matchers::{body_string_contains, header, method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    fn reply(body: &str) -> Reply {
-        Reply {
-            status: reqwest::StatusCode::OK,
-            headers: reqwest::header::HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
 
     #[test]
     fn parses_the_documented_authorization_json() {
@@ -494,21 +482,32 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn falls_back_to_the_report_and_follows_link_headers_exactly() {
-        let server = MockServer::start().await;
+    /// The first page of person 1's tasks in account 7, `etag` sent if given.
+    async fn page_of(server: &MockServer, etag: Option<&str>) -> Result<PageFetch, ConnectorError> {
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        fetch_tasks_page(&client(), &cfg, &c, &account(server), "1", None, etag).await
+    }
+
+    /// An account without "My assignments" (404), whose profile is `profile`: pages come
+    /// from the report.
+    async fn without_assignments(server: &MockServer, profile: &str) {
         Mock::given(method("GET"))
             .and(path("/7/my/assignments.json"))
             .respond_with(ResponseTemplate::new(404))
-            .mount(&server)
+            .mount(server)
             .await;
         Mock::given(method("GET"))
             .and(path("/7/my/profile.json"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string(fixture("basecamp/person.json")),
-            )
-            .mount(&server)
+            .respond_with(ResponseTemplate::new(200).set_body_string(profile))
+            .mount(server)
             .await;
+    }
+
+    #[tokio::test]
+    async fn falls_back_to_the_report_and_follows_link_headers_exactly() {
+        let server = MockServer::start().await;
+        without_assignments(&server, &fixture("basecamp/person.json")).await;
         let page2 = format!(
             "{}/7/reports/todos/assigned/1049715928.json?cursor=opaque-xyz",
             server.uri()
@@ -561,42 +560,17 @@ mod tests {
             )
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::Basecamp, &server.uri());
-        let c = creds("at", None, serde_json::json!({}));
-        let first = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None, None)
-            .await
-            .unwrap()
-            .into_page()
-            .unwrap();
+        let first = page_of(&server, None).await.unwrap().into_page().unwrap();
         assert_eq!(first.tasks.len(), 1);
         assert_eq!(first.etag.as_deref(), Some("W/\"a1\""));
-        let again = fetch_tasks_page(
-            &client(),
-            &cfg,
-            &c,
-            &account(&server),
-            "1",
-            None,
-            first.etag.as_deref(),
-        )
-        .await
-        .unwrap();
+        let again = page_of(&server, first.etag.as_deref()).await.unwrap();
         assert_eq!(again, PageFetch::NotModified);
     }
 
     #[tokio::test]
     async fn refuses_a_next_link_to_another_host() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/7/my/assignments.json"))
-            .respond_with(ResponseTemplate::new(404))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/7/my/profile.json"))
-            .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"id":5}"#))
-            .mount(&server)
-            .await;
+        without_assignments(&server, r#"{"id":5}"#).await;
         Mock::given(method("GET"))
             .and(path("/7/reports/todos/assigned/5.json"))
             .respond_with(
@@ -606,11 +580,7 @@ mod tests {
             )
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::Basecamp, &server.uri());
-        let c = creds("at", None, serde_json::json!({}));
-        let err = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None, None)
-            .await
-            .unwrap_err();
+        let err = page_of(&server, None).await.unwrap_err();
         assert!(matches!(err, ConnectorError::BadResponse(_)));
     }
 
@@ -622,11 +592,7 @@ mod tests {
             .respond_with(ResponseTemplate::new(404).insert_header("reason", "Account Inactive"))
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::Basecamp, &server.uri());
-        let c = creds("at", None, serde_json::json!({}));
-        let err = fetch_tasks_page(&client(), &cfg, &c, &account(&server), "1", None, None)
-            .await
-            .unwrap_err();
+        let err = page_of(&server, None).await.unwrap_err();
         assert_eq!(err, ConnectorError::NotFound);
     }
 

@@ -66,6 +66,12 @@ pub(crate) async fn send_if_none_match(
 }
 
 /// Sends a request and reads the whole answer, mapping transport failures.
+/// A request with the connection's access token, asking for JSON.
+pub(crate) fn bearer(req: reqwest::RequestBuilder, creds: &Credentials) -> reqwest::RequestBuilder {
+    req.bearer_auth(creds.access_token.expose_secret())
+        .header(reqwest::header::ACCEPT, "application/json")
+}
+
 pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<Reply, ConnectorError> {
     let resp = req.send().await.map_err(transport_error)?;
     let status = resp.status();

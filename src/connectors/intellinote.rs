@@ -1,6 +1,5 @@
 //! Intellinote: OAuth with JSON token requests, `/v2/user/-`, TASK notes per org.
 
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use url::Url;
 
@@ -78,17 +77,12 @@ pub(super) async fn refresh(
     Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
 }
 
-fn bearer(req: reqwest::RequestBuilder, creds: &Credentials) -> reqwest::RequestBuilder {
-    req.bearer_auth(creds.access_token.expose_secret())
-        .header(reqwest::header::ACCEPT, "application/json")
-}
-
 async fn get(
     http_client: &reqwest::Client,
     creds: &Credentials,
     url: Url,
 ) -> Result<Reply, ConnectorError> {
-    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
         return Err(http::generic_error(&reply));
     }
@@ -299,17 +293,9 @@ pub(super) async fn fetch_tasks_page(
 mod tests {
     use super::super::test_support::*;
     use super::super::*;
-    use super::{parse_notes, Reply};
+    use super::parse_notes;
     use wiremock::matchers::{body_json, method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    fn reply(body: &str) -> Reply {
-        Reply {
-            status: reqwest::StatusCode::OK,
-            headers: reqwest::header::HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
 
     #[test]
     fn recorded_notes_without_task_fields_parse() {

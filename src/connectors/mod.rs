@@ -14,7 +14,6 @@ mod salesforce;
 use std::time::Duration;
 
 use base64::Engine;
-use rand::RngCore;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -23,14 +22,42 @@ use url::Url;
 pub use error::{catalogue, ConnectorError, ErrorInfo};
 
 /// A task tool taskbridge can sync from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[serde(rename_all = "lowercase")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ProviderKind {
     Basecamp,
     Intellinote,
     #[serde(rename = "pivotal")]
     PivotalTracker,
     Salesforce,
+}
+
+crate::db::text_column!(ProviderKind);
+
+impl AsRef<str> for ProviderKind {
+    fn as_ref(&self) -> &str {
+        self.slug()
+    }
+}
+
+impl PartialEq<&str> for ProviderKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.slug() == *other
+    }
 }
 
 /// How a person proves to a tool who they are.
@@ -61,9 +88,20 @@ impl ProviderKind {
         }
     }
 
-    /// The tool for a slug, if it is one.
-    pub fn from_slug(slug: &str) -> Option<Self> {
+    /// The tool for a slug, if it is one. (It takes anything that reads as text, the
+    /// tool itself included, so that callers written when the database handed out
+    /// slugs as strings read the same.)
+    pub fn from_slug(slug: impl AsRef<str>) -> Option<Self> {
+        let slug = slug.as_ref();
         Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+
+    fn as_text(self) -> &'static str {
+        self.slug()
+    }
+
+    fn from_text(text: &str) -> Option<Self> {
+        Self::from_slug(text)
     }
 
     /// The tool's name as people know it.
@@ -216,7 +254,7 @@ pub struct Pkce {
 impl Pkce {
     /// A fresh random verifier and its S256 challenge.
     pub fn new() -> Self {
-        let verifier = random_token();
+        let verifier = crate::crypto::random_token();
         let challenge = Self::challenge_for(&verifier);
         Self {
             verifier: SecretString::from(verifier),
@@ -234,13 +272,6 @@ impl Default for Pkce {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// 32 random bytes, base64url: for OAuth `state`, PKCE verifiers and the like.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The tool's sign-in and consent page to send the browser to (OAuth tools only).
@@ -374,6 +405,15 @@ pub(crate) mod test_support {
         std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
     }
 
+    /// A tool's 200 answer with `body`.
+    pub fn reply(body: &str) -> http::Reply {
+        http::Reply {
+            status: reqwest::StatusCode::OK,
+            headers: reqwest::header::HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
     pub fn config(kind: ProviderKind, base: &str) -> ProviderConfig {
         ProviderConfig {
             kind,
@@ -448,7 +488,6 @@ mod tests {
         let p = Pkce::new();
         use secrecy::ExposeSecret;
         assert_eq!(Pkce::challenge_for(p.verifier.expose_secret()), p.challenge);
-        assert_ne!(random_token(), random_token());
     }
 
     use test_support::*;

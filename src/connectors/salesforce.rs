@@ -1,6 +1,5 @@
 //! Salesforce: web server OAuth flow with PKCE, the identity URL, SOQL over Task.
 
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use url::Url;
 
@@ -140,11 +139,6 @@ fn api_error(reply: &Reply) -> ConnectorError {
     }
 }
 
-fn bearer(req: reqwest::RequestBuilder, creds: &Credentials) -> reqwest::RequestBuilder {
-    req.bearer_auth(creds.access_token.expose_secret())
-        .header(reqwest::header::ACCEPT, "application/json")
-}
-
 fn extra_url(creds: &Credentials, key: &'static str) -> Result<Url, ConnectorError> {
     let raw =
         creds
@@ -227,7 +221,7 @@ pub(super) async fn identity(
 ) -> Result<Identity, ConnectorError> {
     let mut id_url = extra_url(creds, "id")?;
     id_url.query_pairs_mut().append_pair("format", "json");
-    let reply = http::send(bearer(http_client.get(id_url), creds)).await?;
+    let reply = http::send(http::bearer(http_client.get(id_url), creds)).await?;
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
@@ -239,7 +233,7 @@ pub(super) async fn identity(
         &instance,
         "SELECT Id, Name, OrganizationType FROM Organization",
     )?;
-    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
     let org_name = if reply.is_success() {
         let orgs: QueryAnswer<OrgRecord> = reply.json()?;
         orgs.records.into_iter().next().and_then(|o| o.name)
@@ -344,7 +338,7 @@ pub(super) async fn fetch_tasks_page(
             url
         }
     };
-    let reply = http::send(bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
         return Err(api_error(&reply));
     }

@@ -1,12 +1,17 @@
-//! Diesel queries, one module per table family. Everything here runs inside `db::run`.
+//! Diesel queries, one module per table (and `sync_pass` for the sync's transactions
+//! over several). Everything here runs inside `db::run`.
 
 pub mod api_token;
 pub mod audit;
 pub mod company;
-pub mod integration;
+pub mod company_integration;
+pub mod connection;
 pub mod invite;
 pub mod notification;
-pub mod sync;
+pub mod report;
+pub mod sync_page;
+pub mod sync_pass;
+pub mod sync_run;
 pub mod task;
 pub mod time_entry;
 pub mod user;

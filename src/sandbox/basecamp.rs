@@ -19,7 +19,7 @@ const GEARS: [usize; 3] = [15, 30, 50];
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/sandbox/basecamp/launchpad/authorization/new",
-        web::get().to(authorize),
+        oauth::authorize_route(KIND),
     )
     .route(
         "/sandbox/basecamp/launchpad/authorization/token",
@@ -45,14 +45,6 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         "/sandbox/basecamp/app/{account}/buckets/{bucket}/todos/{id}",
         web::get().to(todo_page),
     );
-}
-
-async fn authorize(
-    state: web::Data<SandboxState>,
-    req: HttpRequest,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    oauth::authorize(KIND, state, req, query).await
 }
 
 async fn token(

@@ -16,7 +16,7 @@ const V: &str = "/sandbox/intellinote/rest/{v:v2(\\.0)?}";
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/sandbox/intellinote/rest/auth/oauth2/authorization",
-        web::get().to(authorize),
+        oauth::authorize_route(KIND),
     )
     .route(
         "/sandbox/intellinote/rest/auth/oauth2/access",
@@ -30,14 +30,6 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         "/sandbox/intellinote/org/{org}/note/{id}",
         web::get().to(note_page),
     );
-}
-
-async fn authorize(
-    state: web::Data<SandboxState>,
-    req: HttpRequest,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    oauth::authorize(KIND, state, req, query).await
 }
 
 async fn access(state: web::Data<SandboxState>, body: web::Json<Value>) -> HttpResponse {

@@ -255,8 +255,8 @@ impl SandboxState {
     }
 
     fn issue(&self, kind: ProviderKind, person: &str, expired: bool) -> (String, String) {
-        let access = crate::connectors::random_token();
-        let refresh = crate::connectors::random_token();
+        let access = crate::crypto::random_token();
+        let refresh = crate::crypto::random_token();
         let mut inner = self.lock();
         inner.access.insert(
             access.clone(),

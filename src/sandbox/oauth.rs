@@ -210,7 +210,18 @@ fn consent_page(
 }
 
 /// `GET` on a tool's authorize endpoint: the sign-in page, or consent when already signed in.
-pub(super) async fn authorize(
+/// The route of `kind`'s sign-in and consent page.
+pub(super) fn authorize_route(kind: ProviderKind) -> actix_web::Route {
+    web::get().to(
+        move |state: web::Data<SandboxState>,
+              req: HttpRequest,
+              query: web::Query<HashMap<String, String>>| {
+            authorize(kind, state, req, query)
+        },
+    )
+}
+
+async fn authorize(
     kind: ProviderKind,
     state: web::Data<SandboxState>,
     req: HttpRequest,
@@ -233,21 +244,35 @@ fn form_kind(path: &str) -> Option<ProviderKind> {
     ProviderKind::from_slug(path).filter(|k| *k != ProviderKind::PivotalTracker)
 }
 
+/// What a form posted from the sign-in or consent page carries: the tool, the
+/// authorization request (checked again), where to send the browser back, and the
+/// person chosen; or the page to answer instead.
+fn posted(
+    state: &SandboxState,
+    path: &str,
+    form: &HashMap<String, String>,
+) -> Result<(ProviderKind, AuthParams, Url, Person), Box<HttpResponse>> {
+    let kind = form_kind(path).ok_or_else(|| Box::new(HttpResponse::NotFound().finish()))?;
+    let p = AuthParams::from_map(form);
+    let redirect = match validate(state, kind, &p) {
+        Ok(r) => r,
+        Err(r) => return Err(Box::new(refused(state, kind, &p, r))),
+    };
+    match form.get("person").and_then(|id| state.person(kind, id)) {
+        Some(person) => Ok((kind, p, redirect, person)),
+        None => Err(Box::new(sign_in_page(state, kind, &p))),
+    }
+}
+
 /// `POST` from the sign-in page: remembers who signed in and asks for consent.
 pub(super) async fn sign_in(
     state: web::Data<SandboxState>,
     path: web::Path<String>,
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let Some(kind) = form_kind(&path) else {
-        return HttpResponse::NotFound().finish();
-    };
-    let p = AuthParams::from_map(&form);
-    if let Err(r) = validate(&state, kind, &p) {
-        return refused(&state, kind, &p, r);
-    }
-    let Some(person) = form.get("person").and_then(|id| state.person(kind, id)) else {
-        return sign_in_page(&state, kind, &p);
+    let (kind, p, _, person) = match posted(&state, &path, &form) {
+        Ok(posted) => posted,
+        Err(page) => return *page,
     };
     let mut response = consent_page(&state, kind, &p, &person);
     let cookie = Cookie::build(cookie_name(kind), person.id.clone())
@@ -267,16 +292,9 @@ pub(super) async fn decide(
     path: web::Path<String>,
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let Some(kind) = form_kind(&path) else {
-        return HttpResponse::NotFound().finish();
-    };
-    let p = AuthParams::from_map(&form);
-    let redirect = match validate(&state, kind, &p) {
-        Ok(r) => r,
-        Err(r) => return refused(&state, kind, &p, r),
-    };
-    let Some(person) = form.get("person").and_then(|id| state.person(kind, id)) else {
-        return sign_in_page(&state, kind, &p);
+    let (kind, p, redirect, person) = match posted(&state, &path, &form) {
+        Ok(posted) => posted,
+        Err(page) => return *page,
     };
     if form.get("decision").map(String::as_str) != Some("allow") {
         return back_to_app(
@@ -288,7 +306,7 @@ pub(super) async fn decide(
             ],
         );
     }
-    let code = crate::connectors::random_token();
+    let code = crate::crypto::random_token();
     state.lock().codes.insert(
         code.clone(),
         Code {

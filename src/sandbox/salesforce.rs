@@ -21,7 +21,7 @@ const LOCATOR_PREFIX: &str = "01gSBX";
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/sandbox/salesforce/login/services/oauth2/authorize",
-        web::get().to(authorize),
+        oauth::authorize_route(KIND),
     )
     .route(
         "/sandbox/salesforce/login/services/oauth2/token",
@@ -51,14 +51,6 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         "/sandbox/salesforce/instance/{id}",
         web::get().to(record_page),
     );
-}
-
-async fn authorize(
-    state: web::Data<SandboxState>,
-    req: HttpRequest,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    oauth::authorize(KIND, state, req, query).await
 }
 
 fn org_of(tool: &Tool, person: &Person) -> String {

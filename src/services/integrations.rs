@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{CompanyManager, CurrentUser};
 use crate::connectors::{ConnectorError, Credentials, Identity, ProviderKind, RemoteAccount};
 use crate::crypto::Cipher;
-use crate::db::{self, Pool};
+use crate::db::{self, DbConn, Pool};
 use crate::error::AppError;
-use crate::models::{audit, integration, notification, user};
+use crate::models::{audit, company_integration, connection, notification, user};
 
 /// Why an integration was being turned on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +60,16 @@ struct StoredCredentials {
 /// What a connection's ciphertext is bound to: a copy in another row does not decrypt.
 pub fn credentials_binding(company_id: i64, user_id: i64, kind: ProviderKind) -> String {
     format!("connection/{company_id}/{user_id}/{}", kind.slug())
+}
+
+/// What a PKCE verifier kept in the session is sealed to: the person it was made for.
+pub fn pkce_binding(user_id: i64) -> String {
+    format!("pkce/{user_id}")
+}
+
+/// What credentials waiting for the person to choose an account are sealed to.
+pub fn pending_binding(user_id: i64, kind: ProviderKind) -> String {
+    format!("pending/{user_id}/{}", kind.slug())
 }
 
 pub fn seal_credentials(
@@ -151,27 +161,27 @@ pub async fn connect(
         let outcome = db::write(
             conn,
             |conn| -> Result<Result<(), IntegrationError>, AppError> {
-                let slug = kind.slug();
-                if purpose == Purpose::Personal && !integration::is_enabled(conn, company_id, slug)?
+                if purpose == Purpose::Personal
+                    && !company_integration::is_enabled(conn, company_id, kind)?
                 {
                     return Ok(Err(IntegrationError::NotEnabled));
                 }
-                if let Some(other) = integration::account_linked_to_other(
+                if let Some(other) = connection::account_linked_to_other(
                     conn,
                     company_id,
-                    slug,
+                    kind,
                     &account.id,
                     &identity.external_user_id,
                     user_id,
                 )? {
                     return Ok(Err(IntegrationError::AlreadyLinked { other }));
                 }
-                integration::upsert(
+                connection::upsert(
                     conn,
-                    integration::NewConnection {
+                    connection::NewConnection {
                         company_id,
                         user_id,
-                        provider: slug,
+                        provider: kind,
                         external_user_id: &identity.external_user_id,
                         external_account_id: &account.id,
                         account_name: &account.name,
@@ -190,7 +200,7 @@ pub async fn connect(
                     Some(&ip),
                 )?;
                 if purpose == Purpose::Company
-                    && integration::set_enabled(conn, company_id, slug, true, user_id)?
+                    && company_integration::set_enabled(conn, company_id, kind, true, user_id)?
                 {
                     audit::record(
                         conn,
@@ -232,22 +242,10 @@ pub async fn disconnect(
     kind: ProviderKind,
     ip: String,
 ) -> Result<bool, AppError> {
-    let (company_id, user_id) = (user.company_id.0, user.id.0);
-    db::run(pool, move |conn| {
-        db::write(conn, |conn| {
-            let removed = integration::delete_for_user(conn, user_id, kind.slug())? > 0;
-            if removed {
-                audit::record(
-                    conn,
-                    Some(company_id),
-                    Some(user_id),
-                    audit::Action::ConnectionOff,
-                    kind.name(),
-                    Some(&ip),
-                )?;
-            }
-            Ok(removed)
-        })
+    let user_id = user.id.0;
+    let off = audit::Action::ConnectionOff;
+    write_audited(pool, user, off, kind, ip, move |conn| {
+        Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
     })
     .await
 }
@@ -260,18 +258,30 @@ pub async fn turn_off_for_company(
     ip: String,
 ) -> Result<bool, AppError> {
     let (company_id, user_id) = (user.company_id.0, user.id.0);
+    let off = audit::Action::IntegrationOff;
+    write_audited(pool, user, off, kind, ip, move |conn| {
+        company_integration::set_enabled(conn, company_id, kind, false, user_id)
+    })
+    .await
+}
+
+/// One write transaction that, when `change` changed something, records `action` on
+/// the tool in the audit log; returns whether it changed anything.
+async fn write_audited(
+    pool: &Pool,
+    user: &CurrentUser,
+    action: audit::Action,
+    kind: ProviderKind,
+    ip: String,
+    change: impl FnOnce(&mut DbConn) -> diesel::QueryResult<bool> + Send + 'static,
+) -> Result<bool, AppError> {
+    let (company_id, user_id) = (user.company_id.0, user.id.0);
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            let changed = integration::set_enabled(conn, company_id, kind.slug(), false, user_id)?;
+            let changed = change(conn)?;
             if changed {
-                audit::record(
-                    conn,
-                    Some(company_id),
-                    Some(user_id),
-                    audit::Action::IntegrationOff,
-                    kind.name(),
-                    Some(&ip),
-                )?;
+                let (company, actor) = (Some(company_id), Some(user_id));
+                audit::record(conn, company, actor, action, kind.name(), Some(&ip))?;
             }
             Ok(changed)
         })

@@ -2,6 +2,7 @@
 
 pub mod api_tokens;
 pub mod integrations;
+pub mod reports;
 pub mod sync_now;
 pub mod time;
 pub mod tools;

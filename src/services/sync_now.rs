@@ -1,16 +1,15 @@
 //! "Sync now" and its progress, for My Tasks and the API alike.
 
-use crate::connectors::ProviderKind;
 use crate::db::{self, Pool};
 use crate::error::AppError;
-use crate::models::integration::{self, STATUS_NEEDS_RECONNECT};
-use crate::models::sync as store;
+use crate::models::connection::{self, ConnectionStatus};
+use crate::models::{company_integration, sync_run};
 use crate::sync::SyncEngine;
 
 /// Makes every connection of the person due at once and wakes the engine; answers how
 /// many connections will sync (0: nothing to sync yet).
 pub async fn sync_now(pool: &Pool, engine: &SyncEngine, user_id: i64) -> Result<usize, AppError> {
-    let made_due = db::run(pool, move |conn| Ok(store::make_due(conn, user_id)?)).await?;
+    let made_due = db::run(pool, move |conn| Ok(connection::make_due(conn, user_id)?)).await?;
     engine.nudge();
     Ok(made_due)
 }
@@ -46,13 +45,13 @@ impl Progress {
 
 pub async fn progress(pool: &Pool, user_id: i64, company_id: i64) -> Result<Progress, AppError> {
     let (running, waiting) = db::run(pool, move |conn| {
-        let running = store::running_for_user(conn, user_id)?;
-        let enabled = integration::enabled_providers(conn, company_id)?;
-        let waiting = integration::for_user(conn, user_id)?
+        let running = sync_run::running_for_user(conn, user_id)?;
+        let enabled = company_integration::enabled_providers(conn, company_id)?;
+        let waiting = connection::for_user(conn, user_id)?
             .into_iter()
             .filter(|c| {
                 c.next_sync_at == 0
-                    && c.status != STATUS_NEEDS_RECONNECT
+                    && c.status != ConnectionStatus::NeedsReconnect
                     && enabled.contains(&c.provider)
             })
             .count();
@@ -61,12 +60,7 @@ pub async fn progress(pool: &Pool, user_id: i64, company_id: i64) -> Result<Prog
     .await?;
     let syncing: Vec<(&'static str, i64)> = running
         .iter()
-        .map(|(provider, fetched)| {
-            let name = ProviderKind::from_slug(provider)
-                .map(|k| k.name())
-                .unwrap_or("A tool");
-            (name, *fetched)
-        })
+        .map(|(provider, fetched)| (provider.name(), *fetched))
         .collect();
     Ok(Progress {
         running: !syncing.is_empty() || waiting > 0,

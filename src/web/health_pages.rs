@@ -4,16 +4,15 @@
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use diesel::prelude::*;
 
 use crate::auth::{CurrentUser, HealthViewer};
 use crate::config::Settings;
 use crate::connectors::{ErrorInfo, ProviderKind};
 use crate::db::{self, Pool};
-use crate::error::{AppError, AppResult};
-use crate::models::integration::{self, STATUS_NEEDS_RECONNECT};
-use crate::models::{sync as store, user};
-use crate::schema::connections;
+use crate::error::AppResult;
+use crate::models::connection::{self, ConnectionStatus};
+use crate::models::sync_run::RunStatus;
+use crate::models::{company_integration, sync_run, user};
 use crate::web::format::timestamp;
 use crate::web::render;
 use crate::web::shell::{Nav, Shell};
@@ -52,12 +51,9 @@ pub async fn health(
 ) -> AppResult<HttpResponse> {
     let company_id = user.company_id.0;
     let (enabled, people, conns) = db::run(&pool, move |conn| {
-        let enabled = integration::enabled_providers(conn, company_id)?;
+        let enabled = company_integration::enabled_providers(conn, company_id)?;
         let people = user::list(conn, company_id)?;
-        let conns: Vec<integration::Connection> = connections::table
-            .filter(connections::company_id.eq(company_id))
-            .select(integration::Connection::as_select())
-            .load(conn)?;
+        let conns = connection::for_company(conn, company_id)?;
         Ok((enabled, people, conns))
     })
     .await?;
@@ -70,10 +66,10 @@ pub async fn health(
                 .map(|p| {
                     let c = conns
                         .iter()
-                        .find(|c| c.user_id == p.id && c.provider == kind.slug());
+                        .find(|c| c.user_id == p.id && c.provider == kind);
                     let (state, class) = match c {
                         None => ("Not connected", "state-off"),
-                        Some(c) if c.status == STATUS_NEEDS_RECONNECT => {
+                        Some(c) if c.status == ConnectionStatus::NeedsReconnect => {
                             ("Needs reconnect", "state-bad")
                         }
                         Some(c) if c.last_error_code.is_some() => ("Sync failing", "state-bad"),
@@ -100,7 +96,7 @@ pub async fn health(
                 .collect();
             ToolHealth {
                 name: kind.name(),
-                on: enabled.iter().any(|p| p == kind.slug()),
+                on: enabled.contains(&kind),
                 connected: rows.iter().filter(|r| r.connection_id.is_some()).count(),
                 broken: rows.iter().filter(|r| r.state_class == "state-bad").count(),
                 people: rows,
@@ -145,19 +141,13 @@ pub async fn history(
     let (company_id, id) = (user.company_id.0, path.into_inner());
     let (connection, person, runs) = db::run(&pool, move |conn| {
         // Another company's connection is simply not found.
-        let connection: integration::Connection = connections::table
-            .filter(connections::company_id.eq(company_id))
-            .filter(connections::id.eq(id))
-            .select(integration::Connection::as_select())
-            .first(conn)?;
+        let connection = connection::in_company(conn, company_id, id)?;
         let person = user::in_company(conn, company_id, connection.user_id)?;
-        let runs = store::runs_for(conn, id, 50)?;
+        let runs = sync_run::runs_for(conn, id, 50)?;
         Ok((connection, person, runs))
     })
     .await?;
-    let tool = ProviderKind::from_slug(&connection.provider)
-        .map(|k| k.name())
-        .ok_or(AppError::NotFound)?;
+    let tool = connection.provider.name();
     render(&HistoryPage {
         shell: Shell::new(&user, &session, Nav::Health, settings.sandbox),
         tool,
@@ -170,18 +160,18 @@ pub async fn history(
                     "manual" => "Sync now".to_owned(),
                     _ => "Automatic".to_owned(),
                 },
-                status: match r.status.as_str() {
-                    "ok" => "Completed",
-                    "failed" => "Failed",
-                    "waiting" => "Waiting (tool asked to wait)",
-                    _ => "Running",
+                status: match r.status {
+                    RunStatus::Ok => "Completed",
+                    RunStatus::Failed => "Failed",
+                    RunStatus::Waiting => "Waiting (tool asked to wait)",
+                    RunStatus::Running => "Running",
                 }
                 .to_owned(),
-                status_class: match r.status.as_str() {
-                    "ok" => "run-ok",
-                    "failed" => "run-failed",
-                    "waiting" => "run-waiting",
-                    _ => "",
+                status_class: match r.status {
+                    RunStatus::Ok => "run-ok",
+                    RunStatus::Failed => "run-failed",
+                    RunStatus::Waiting => "run-waiting",
+                    RunStatus::Running => "",
                 },
                 fetched: r.fetched,
                 added: r.added,

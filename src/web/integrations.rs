@@ -16,7 +16,7 @@ use crate::connectors::{
 use crate::crypto::{random_token, same_secret};
 use crate::db::{self, now, Pool};
 use crate::error::{AppError, AppResult};
-use crate::models::integration;
+use crate::models::{company_integration, connection};
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::tools::Tools;
 use crate::urls;
@@ -68,15 +68,14 @@ pub struct ConnectedAs {
     pub needs_reconnect: bool,
 }
 
-impl From<&integration::Connection> for ConnectedAs {
-    fn from(c: &integration::Connection) -> Self {
+impl From<&connection::Connection> for ConnectedAs {
+    fn from(c: &connection::Connection) -> Self {
         Self {
-            oauth: ProviderKind::from_slug(&c.provider)
-                .is_some_and(|k| k.auth_kind() == AuthKind::OAuth),
+            oauth: c.provider.auth_kind() == AuthKind::OAuth,
             name: c.display_name.clone(),
             email: c.email.clone(),
             account: c.account_name.clone(),
-            needs_reconnect: c.status == integration::STATUS_NEEDS_RECONNECT,
+            needs_reconnect: c.status == connection::ConnectionStatus::NeedsReconnect,
         }
     }
 }
@@ -102,7 +101,7 @@ pub async fn company_list(
 ) -> AppResult<HttpResponse> {
     let company_id = user.company_id.0;
     let enabled = db::run(&pool, move |conn| {
-        Ok(integration::enabled_providers(conn, company_id)?)
+        Ok(company_integration::enabled_providers(conn, company_id)?)
     })
     .await?;
     render(&CompanyIntegrationsPage {
@@ -112,7 +111,7 @@ pub async fn company_list(
             .map(|k| ToolRow {
                 slug: k.slug(),
                 name: k.name(),
-                on: enabled.iter().any(|p| p == k.slug()),
+                on: enabled.contains(&k),
             })
             .collect(),
     })
@@ -144,8 +143,8 @@ pub async fn company_details(
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     let (on, mine) = db::run(&pool, move |conn| {
         Ok((
-            integration::is_enabled(conn, company_id, kind.slug())?,
-            integration::of_user(conn, user_id, kind.slug())?,
+            company_integration::is_enabled(conn, company_id, kind)?,
+            connection::of_user(conn, user_id, kind)?,
         ))
     })
     .await?;
@@ -224,7 +223,7 @@ async fn turn_on(
     let cfg = tools.config(kind)?;
     let pkce = Pkce::new();
     let state = random_token();
-    let binding = format!("pkce/{}", user.id.0);
+    let binding = service::pkce_binding(user.id.0);
     let flow = Flow {
         provider: kind.slug().to_owned(),
         state: state.clone(),
@@ -280,9 +279,9 @@ pub async fn personal_turn_on(
     form: web::Form<TurnOnForm>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let (company_id, slug) = (user.company_id.0, kind.slug());
+    let company_id = user.company_id.0;
     let enabled = db::run(&pool, move |conn| {
-        Ok(integration::is_enabled(conn, company_id, slug)?)
+        Ok(company_integration::is_enabled(conn, company_id, kind)?)
     })
     .await?;
     if !enabled {
@@ -359,7 +358,7 @@ pub async fn callback(
             .map_err(|_| IntegrationError::BadState)?;
         let verifier = tools
             .cipher
-            .open(&sealed, &format!("pkce/{}", user.id.0))
+            .open(&sealed, &service::pkce_binding(user.id.0))
             .map_err(|_| IntegrationError::BadState)?;
         let verifier = String::from_utf8(verifier).map_err(|_| IntegrationError::BadState)?;
         let cfg = tools.config(kind)?;
@@ -426,7 +425,7 @@ async fn finish(
         Some(account) => account,
         None => {
             let session = session.ok_or(IntegrationError::NoAccounts)?;
-            let binding = format!("pending/{}/{}", user.id.0, kind.slug());
+            let binding = service::pending_binding(user.id.0, kind);
             let pending = Pending {
                 provider: kind.slug().to_owned(),
                 purpose,
@@ -710,7 +709,7 @@ pub async fn choose(
         return Ok(see_other(&urls::oauth_choose(kind.slug())));
     };
     session.remove(PENDING_KEY);
-    let binding = format!("pending/{}/{}", user.id.0, kind.slug());
+    let binding = service::pending_binding(user.id.0, kind);
     let sealed = b64()
         .decode(&pending.sealed_credentials)
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -750,7 +749,7 @@ async fn connected(
     let kind = tool(slug)?;
     let user_id = user.id.0;
     let mine = db::run(&pool, move |conn| {
-        Ok(integration::of_user(conn, user_id, kind.slug())?)
+        Ok(connection::of_user(conn, user_id, kind)?)
     })
     .await?;
     let Some(mine) = mine else {
@@ -813,22 +812,19 @@ pub async fn settings_page(
     let (company_id, user_id) = (user.company_id.0, user.id.0);
     let (enabled, mine) = db::run(&pool, move |conn| {
         Ok((
-            integration::enabled_providers(conn, company_id)?,
-            integration::for_user(conn, user_id)?,
+            company_integration::enabled_providers(conn, company_id)?,
+            connection::for_user(conn, user_id)?,
         ))
     })
     .await?;
     let rows = ProviderKind::ALL
         .into_iter()
-        .filter(|k| enabled.iter().any(|p| p == k.slug()))
+        .filter(|k| enabled.contains(k))
         .map(|k| SettingsRow {
             slug: k.slug(),
             name: k.name(),
             token_based: k.auth_kind() == AuthKind::ApiToken,
-            connected: mine
-                .iter()
-                .find(|c| c.provider == k.slug())
-                .map(ConnectedAs::from),
+            connected: mine.iter().find(|c| c.provider == k).map(ConnectedAs::from),
         })
         .collect();
     render(&SettingsPage {

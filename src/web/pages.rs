@@ -1,4 +1,4 @@
-//! My Tasks, notifications, and the integration pages' shells.
+//! The home redirect and the notifications page.
 
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};

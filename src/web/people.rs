@@ -288,7 +288,7 @@ async fn set_disabled(
                 // Their open sessions end now, not when they time out.
                 session_store::end_all_for_user(conn, target.id)?;
                 // ...and their tokens in every tool are deleted.
-                crate::models::integration::delete_all_for_user(conn, target.id)?;
+                crate::models::connection::delete_all_for_user(conn, target.id)?;
             }
             let (action, verb) = if disabled {
                 (audit::Action::UserDisabled, "disabled")

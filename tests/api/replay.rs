@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use proptest::prelude::*;
 use taskbridge::connectors::RemoteTask;
 use taskbridge::db::DbConn;
-use taskbridge::models::{company, integration, sync, user};
+use taskbridge::models::{company, connection, sync_page, sync_pass, task, user};
 use taskbridge::schema::tasks;
 
 use crate::helpers::TestDb;
@@ -31,7 +31,7 @@ fn task(id: u8, version: u8) -> RemoteTask {
     }
 }
 
-fn new_connection(conn: &mut DbConn, company_id: i64, n: usize) -> integration::Connection {
+fn new_connection(conn: &mut DbConn, company_id: i64, n: usize) -> connection::Connection {
     let account = format!("acct-{n}");
     let user_id = user::create(
         conn,
@@ -42,12 +42,12 @@ fn new_connection(conn: &mut DbConn, company_id: i64, n: usize) -> integration::
         taskbridge::domain::Role::User,
     )
     .unwrap();
-    let id = integration::upsert(
+    let id = connection::upsert(
         conn,
-        integration::NewConnection {
+        connection::NewConnection {
             company_id,
             user_id,
-            provider: "pivotal",
+            provider: taskbridge::connectors::ProviderKind::PivotalTracker,
             external_user_id: &account,
             external_account_id: &account,
             account_name: "A",
@@ -58,34 +58,34 @@ fn new_connection(conn: &mut DbConn, company_id: i64, n: usize) -> integration::
         },
     )
     .unwrap();
-    assert!(sync::try_lease(conn, id, "me", 600).unwrap());
-    sync::load(conn, id).unwrap()
+    assert!(connection::try_lease(conn, id, "me", 600).unwrap());
+    connection::find(conn, id).unwrap()
 }
 
 /// Pass 1 writes `old` in order; pass 2 writes `new` split in pages, replayed in `order`.
 fn run(
     conn: &mut DbConn,
-    c: &integration::Connection,
+    c: &connection::Connection,
     old: &[RemoteTask],
     new: &[RemoteTask],
     page: usize,
     order: &[usize],
 ) -> Vec<(String, String, String, bool)> {
-    sync::apply_page(conn, c, 1, old, None, "me", 600)
+    sync_pass::apply_page(conn, c, 1, old, None, "me", 600)
         .unwrap()
         .unwrap();
-    sync::finish_pass(conn, c.id, 1, &HashSet::new(), "me", None)
+    sync_pass::finish_pass(conn, c.id, 1, &HashSet::new(), "me", None)
         .unwrap()
         .unwrap();
     let pages: Vec<&[RemoteTask]> = new.chunks(page.max(1)).collect();
     for &i in order {
         if let Some(p) = pages.get(i % pages.len().max(1)) {
-            sync::apply_page(conn, c, 2, p, Some("cursor"), "me", 600)
+            sync_pass::apply_page(conn, c, 2, p, Some("cursor"), "me", 600)
                 .unwrap()
                 .unwrap();
         }
     }
-    sync::finish_pass(conn, c.id, 2, &HashSet::new(), "me", None)
+    sync_pass::finish_pass(conn, c.id, 2, &HashSet::new(), "me", None)
         .unwrap()
         .unwrap();
     tasks::table
@@ -151,7 +151,8 @@ fn replaying_pages_out_of_order_or_twice_gives_the_same_rows() {
 
 #[test]
 fn a_kept_page_that_lists_an_archived_task_is_forgotten() {
-    use sync::{Checkpoint, KnownPage, PageMemo, PageWrite};
+    use sync_page::{KnownPage, PageMemo};
+    use sync_pass::{Checkpoint, PageWrite};
     let db = TestDb::new();
     let pool = taskbridge::db::connect(&db.url).unwrap();
     let mut conn = pool.get().unwrap();
@@ -164,9 +165,9 @@ fn a_kept_page_that_lists_an_archived_task_is_forgotten() {
         (Some("page-b"), vec![task(3, 0)], None),
     ];
     for (n, (cursor, page, next)) in pages.iter().enumerate() {
-        let changes = sync::page_changes(&mut conn, c.id, page).unwrap();
+        let changes = task::page_changes(&mut conn, c.id, page).unwrap();
         let memo = PageMemo::Store(
-            sync::page_key(*cursor),
+            sync_page::page_key(*cursor),
             KnownPage {
                 etag: format!("\"v{n}\""),
                 next_cursor: next.map(str::to_owned),
@@ -180,20 +181,23 @@ fn a_kept_page_that_lists_an_archived_task_is_forgotten() {
             progress: None,
         };
         let write = PageWrite { changes, memo };
-        assert!(sync::save(&mut conn, &c, "me", 600, Some(&write), &checkpoint).unwrap());
+        assert!(sync_pass::save(&mut conn, &c, "me", 600, Some(&write), &checkpoint).unwrap());
     }
-    let archived = sync::finish_pass(&mut conn, c.id, 1, &HashSet::new(), "me", None).unwrap();
+    let archived = sync_pass::finish_pass(&mut conn, c.id, 1, &HashSet::new(), "me", None).unwrap();
     assert_eq!(archived, Some(0));
-    assert_eq!(sync::known_pages(&mut conn, c.id).unwrap().len(), 2);
+    assert_eq!(sync_page::known_pages(&mut conn, c.id).unwrap().len(), 2);
 
     // Pass 2 sees the first page again (a 304: its tasks only in memory) but never gets
     // to the second: its task is archived, and the kept second page is forgotten, so a
     // later 304 for it cannot pass for its task while that is stored archived.
     let seen: HashSet<String> = ["t1".to_owned(), "t2".to_owned()].into();
-    let archived = sync::finish_pass(&mut conn, c.id, 2, &seen, "me", None).unwrap();
+    let archived = sync_pass::finish_pass(&mut conn, c.id, 2, &seen, "me", None).unwrap();
     assert_eq!(archived, Some(1));
-    let kept = sync::known_pages(&mut conn, c.id).unwrap();
-    assert_eq!(kept.keys().collect::<Vec<_>>(), [&sync::page_key(None)]);
+    let kept = sync_page::known_pages(&mut conn, c.id).unwrap();
+    assert_eq!(
+        kept.keys().collect::<Vec<_>>(),
+        [&sync_page::page_key(None)]
+    );
     let open: Vec<String> = tasks::table
         .filter(tasks::connection_id.eq(c.id))
         .filter(tasks::archived.eq(false))

@@ -415,7 +415,7 @@ async fn two_engines_never_hold_one_connection_and_a_stale_lease_is_taken_over()
         let pool = app.pool.clone();
         racers.push(tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().unwrap();
-            taskbridge::models::sync::try_lease(&mut conn, id, &format!("instance-{n}"), 60)
+            taskbridge::models::connection::try_lease(&mut conn, id, &format!("instance-{n}"), 60)
                 .unwrap()
         }));
     }
@@ -456,12 +456,12 @@ async fn two_engines_never_hold_one_connection_and_a_stale_lease_is_taken_over()
 
 #[tokio::test]
 async fn sync_now_during_a_running_sync_is_not_lost() {
-    use taskbridge::models::sync::{self as store, Next};
+    use taskbridge::models::connection::{self, Next};
     let app = TestApp::spawn().await;
     let (owner, _) = jane_synced(&app).await;
     let id = connection_id(&app);
     // Another instance is running this connection's sync...
-    app.query(move |conn| assert!(store::try_lease(conn, id, "other-instance", 600).unwrap()));
+    app.query(move |conn| assert!(connection::try_lease(conn, id, "other-instance", 600).unwrap()));
     // ...when the person asks for a sync.
     let r = owner.post_form("/tasks", "/tasks/sync", &[]).await;
     assert_eq!(location(&r), "/tasks");
@@ -472,12 +472,12 @@ async fn sync_now_during_a_running_sync_is_not_lost() {
     let far = taskbridge::db::now() + 3600;
     let (requested, unrequested) = app.query(move |conn| {
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            store::release(conn, id, "other-instance", Next::At(far))?;
-            let requested = store::load(conn, id)?.next_sync_at;
+            connection::release(conn, id, "other-instance", Next::At(far))?;
+            let requested = connection::find(conn, id)?.next_sync_at;
             // Without a request in between, the next run is an interval away.
-            assert!(store::try_lease(conn, id, "other-instance", 600)?);
-            store::release(conn, id, "other-instance", Next::At(far))?;
-            Ok((requested, store::load(conn, id)?.next_sync_at))
+            assert!(connection::try_lease(conn, id, "other-instance", 600)?);
+            connection::release(conn, id, "other-instance", Next::At(far))?;
+            Ok((requested, connection::find(conn, id)?.next_sync_at))
         })
         .unwrap()
     });
@@ -501,7 +501,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
 
     // A dead instance wrote the first pages of a new pass, then crashed holding the lease.
     let id = connection_id(&app);
-    let connection = app.query(move |conn| taskbridge::models::sync::load(conn, id).unwrap());
+    let connection = app.query(move |conn| taskbridge::models::connection::find(conn, id).unwrap());
     let tools = taskbridge::services::tools::Tools::from_settings(&app.settings).unwrap();
     let kind = taskbridge::connectors::ProviderKind::PivotalTracker;
     let binding = taskbridge::services::integrations::credentials_binding(
@@ -544,9 +544,11 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let dead_pass = 900_000;
     let c2 = connection.clone();
     app.query(move |conn| {
-        assert!(taskbridge::models::sync::try_lease(conn, c2.id, "dead-instance", 600).unwrap());
+        assert!(
+            taskbridge::models::connection::try_lease(conn, c2.id, "dead-instance", 600).unwrap()
+        );
         for page in &pages {
-            let written = taskbridge::models::sync::apply_page(
+            let written = taskbridge::models::sync_pass::apply_page(
                 conn,
                 &c2,
                 dead_pass,
@@ -636,19 +638,26 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
     let user_id = user_id(&app, "olivia@acme.test");
     // 120 tasks written the way the engine writes them, for a tool that is ON.
     app.query(move |conn| {
-        use taskbridge::models::{integration, sync};
+        use taskbridge::models::{company_integration, connection, sync_pass};
         let company_id: i64 = taskbridge::schema::users::table
             .find(user_id)
             .select(taskbridge::schema::users::company_id)
             .first(conn)
             .unwrap();
-        integration::set_enabled(conn, company_id, "pivotal", true, user_id).unwrap();
-        let id = integration::upsert(
+        company_integration::set_enabled(
             conn,
-            integration::NewConnection {
+            company_id,
+            taskbridge::connectors::ProviderKind::PivotalTracker,
+            true,
+            user_id,
+        )
+        .unwrap();
+        let id = connection::upsert(
+            conn,
+            connection::NewConnection {
                 company_id,
                 user_id,
-                provider: "pivotal",
+                provider: taskbridge::connectors::ProviderKind::PivotalTracker,
                 external_user_id: "1",
                 external_account_id: "1",
                 account_name: "Tracker",
@@ -663,8 +672,8 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
             .set(connections::next_sync_at.eq(i64::MAX))
             .execute(conn)
             .unwrap();
-        let connection = sync::load(conn, id).unwrap();
-        assert!(sync::try_lease(conn, id, "seed", 60).unwrap());
+        let connection = connection::find(conn, id).unwrap();
+        assert!(connection::try_lease(conn, id, "seed", 60).unwrap());
         let tasks: Vec<taskbridge::connectors::RemoteTask> = (0..120)
             .map(|i| taskbridge::connectors::RemoteTask {
                 external_id: format!("s{i:03}"),
@@ -677,11 +686,11 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
                 updated_at: None,
             })
             .collect();
-        sync::apply_page(conn, &connection, 1, &tasks, None, "seed", 60)
+        sync_pass::apply_page(conn, &connection, 1, &tasks, None, "seed", 60)
             .unwrap()
             .unwrap();
-        sync::finish_pass(conn, id, 1, &Default::default(), "seed", None).unwrap();
-        sync::release(conn, id, "seed", sync::Next::NotBefore(i64::MAX)).unwrap();
+        sync_pass::finish_pass(conn, id, 1, &Default::default(), "seed", None).unwrap();
+        connection::release(conn, id, "seed", connection::Next::NotBefore(i64::MAX)).unwrap();
     });
     let (_, first) = owner.get_text("/tasks").await;
     assert!(first.contains("120 tasks · page 1 of 3"), "{first}");
@@ -786,7 +795,7 @@ fn engine_for(app: &TestApp) -> taskbridge::sync::SyncEngine {
 
 #[tokio::test]
 async fn an_unchanged_re_sync_gets_304s_and_writes_nothing_while_changes_still_arrive() {
-    use taskbridge::models::sync::PageCounts;
+    use taskbridge::models::task::PageCounts;
     use taskbridge::sync::{RunOutcome, Trigger};
     let app = TestApp::spawn().await;
     let (_, jane) = jane_synced(&app).await;

@@ -1,0 +1,401 @@
+//! Connections: a person's own account in a tool, with its encrypted credentials, its
+//! sync schedule and the lease that lets one worker at a time sync it.
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel::{AsExpression, FromSqlRow};
+
+use crate::connectors::ProviderKind;
+use crate::db::{now, DbConn};
+use crate::models::sync_page;
+use crate::schema::{company_integrations, connections, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = connections)]
+pub struct Connection {
+    pub id: i64,
+    pub company_id: i64,
+    pub user_id: i64,
+    pub provider: ProviderKind,
+    pub status: ConnectionStatus,
+    pub external_user_id: String,
+    pub external_account_id: String,
+    pub account_name: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub api_base: Option<String>,
+    pub credentials: Option<Vec<u8>>,
+    pub last_error_code: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub next_sync_at: i64,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<i64>,
+    pub sync_cursor: Option<String>,
+    pub pass_id: Option<i64>,
+    pub last_sync_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// Whether a connection syncs, or waits for its person to reconnect it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub enum ConnectionStatus {
+    Active,
+    NeedsReconnect,
+}
+
+impl ConnectionStatus {
+    fn as_text(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::NeedsReconnect => "needs_reconnect",
+        }
+    }
+
+    fn from_text(text: &str) -> Option<Self> {
+        [Self::Active, Self::NeedsReconnect]
+            .into_iter()
+            .find(|s| s.as_text() == text)
+    }
+}
+
+crate::db::text_column!(ConnectionStatus);
+
+/// What a new connection links: the person, the tool account, the sealed credentials.
+pub struct NewConnection<'a> {
+    pub company_id: i64,
+    pub user_id: i64,
+    pub provider: ProviderKind,
+    pub external_user_id: &'a str,
+    pub external_account_id: &'a str,
+    pub account_name: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub api_base: Option<&'a str>,
+    pub credentials: Vec<u8>,
+}
+
+/// The columns that link an account, alike on a new connection and a re-linked one
+/// (which is due for sync at once).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = connections, treat_none_as_null = true)]
+struct LinkedAccount<'a> {
+    status: ConnectionStatus,
+    external_user_id: &'a str,
+    external_account_id: &'a str,
+    account_name: &'a str,
+    display_name: &'a str,
+    email: Option<&'a str>,
+    api_base: Option<&'a str>,
+    credentials: Option<Vec<u8>>,
+    next_sync_at: i64,
+    updated_at: i64,
+}
+
+/// The person already linked to this tool account in the company, if any other.
+pub fn account_linked_to_other(
+    conn: &mut DbConn,
+    company_id: i64,
+    provider: ProviderKind,
+    external_account_id: &str,
+    external_user_id: &str,
+    user_id: i64,
+) -> QueryResult<Option<String>> {
+    connections::table
+        .inner_join(users::table)
+        .filter(connections::company_id.eq(company_id))
+        .filter(connections::provider.eq(provider))
+        .filter(connections::external_account_id.eq(external_account_id))
+        .filter(connections::external_user_id.eq(external_user_id))
+        .filter(connections::user_id.ne(user_id))
+        .select(users::name)
+        .first(conn)
+        .optional()
+}
+
+/// Creates the person's connection to a tool, or re-links the existing one in place
+/// (so a reconnect keeps the tasks already synced, and its next pass reads every page
+/// in full), and makes it due for sync at once.
+pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
+    let existing: Option<i64> = connections::table
+        .filter(connections::user_id.eq(new.user_id))
+        .filter(connections::provider.eq(new.provider))
+        .select(connections::id)
+        .first(conn)
+        .optional()?;
+    let linked = LinkedAccount {
+        status: ConnectionStatus::Active,
+        external_user_id: new.external_user_id,
+        external_account_id: new.external_account_id,
+        account_name: new.account_name,
+        display_name: new.display_name,
+        email: new.email,
+        api_base: new.api_base,
+        credentials: Some(new.credentials),
+        next_sync_at: 0,
+        updated_at: now(),
+    };
+    if let Some(id) = existing {
+        diesel::update(connections::table.find(id))
+            .set((
+                linked,
+                connections::last_error_code.eq(None::<String>),
+                connections::last_error.eq(None::<String>),
+                connections::sync_cursor.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        // What was kept of the old account's pages says nothing of the new one's.
+        sync_page::forget_pages(conn, id)?;
+        return Ok(id);
+    }
+    diesel::insert_into(connections::table)
+        .values((
+            connections::company_id.eq(new.company_id),
+            connections::user_id.eq(new.user_id),
+            connections::provider.eq(new.provider),
+            connections::created_at.eq(linked.updated_at),
+            linked,
+        ))
+        .returning(connections::id)
+        .get_result(conn)
+}
+
+pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Connection>> {
+    connections::table
+        .filter(connections::user_id.eq(user_id))
+        .select(Connection::as_select())
+        .load(conn)
+}
+
+/// Every connection in the company, for the health page.
+pub fn for_company(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Connection>> {
+    connections::table
+        .filter(connections::company_id.eq(company_id))
+        .select(Connection::as_select())
+        .load(conn)
+}
+
+/// One connection of the company: another company's is simply not found.
+pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<Connection> {
+    connections::table
+        .filter(connections::company_id.eq(company_id))
+        .filter(connections::id.eq(id))
+        .select(Connection::as_select())
+        .first(conn)
+}
+
+pub fn of_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    provider: ProviderKind,
+) -> QueryResult<Option<Connection>> {
+    connections::table
+        .filter(connections::user_id.eq(user_id))
+        .filter(connections::provider.eq(provider))
+        .select(Connection::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Disconnects: the row and its tokens are deleted.
+pub fn delete_for_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    provider: ProviderKind,
+) -> QueryResult<usize> {
+    diesel::delete(
+        connections::table
+            .filter(connections::user_id.eq(user_id))
+            .filter(connections::provider.eq(provider)),
+    )
+    .execute(conn)
+}
+
+/// A removed person's tokens go with them.
+pub fn delete_all_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(connections::table.filter(connections::user_id.eq(user_id))).execute(conn)
+}
+
+/// Active connections of companies with the tool ON, due now and not leased.
+pub fn due(conn: &mut DbConn, at: i64, limit: i64) -> QueryResult<Vec<i64>> {
+    connections::table
+        .inner_join(
+            company_integrations::table.on(company_integrations::company_id
+                .eq(connections::company_id)
+                .and(company_integrations::provider.eq(connections::provider))),
+        )
+        .filter(company_integrations::enabled.eq(true))
+        .filter(connections::status.eq(ConnectionStatus::Active))
+        .filter(connections::next_sync_at.le(at))
+        .filter(
+            connections::lease_until
+                .is_null()
+                .or(connections::lease_until.lt(at)),
+        )
+        .order(connections::next_sync_at.asc())
+        .limit(limit)
+        .select(connections::id)
+        .load(conn)
+}
+
+/// Takes the lease when it is free or expired. The conditional update is atomic on
+/// both backends: of two instances racing, exactly one sees a row updated. While
+/// leased, `next_sync_at` holds the lease's end, so a "Sync now" during the run (which
+/// sets it to 0) is still there when the run lets go.
+pub fn try_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryResult<bool> {
+    let at = now();
+    let taken = diesel::update(
+        connections::table.find(id).filter(
+            connections::lease_until
+                .is_null()
+                .or(connections::lease_until.lt(at)),
+        ),
+    )
+    .set((
+        connections::lease_owner.eq(owner),
+        connections::lease_until.eq(at + secs),
+        connections::next_sync_at.eq(at + secs),
+    ))
+    .execute(conn)?;
+    Ok(taken == 1)
+}
+
+/// Extends a lease we hold; false when another instance took it over.
+pub fn renew_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryResult<bool> {
+    let renewed = diesel::update(
+        connections::table
+            .find(id)
+            .filter(connections::lease_owner.eq(owner)),
+    )
+    .set(connections::lease_until.eq(now() + secs))
+    .execute(conn)?;
+    Ok(renewed == 1)
+}
+
+/// When a connection syncs next, as its run ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Next {
+    /// At this time, unless "Sync now" was asked for during the run: then at once.
+    At(i64),
+    /// At this time whatever happened meanwhile (the tool said when to come back).
+    NotBefore(i64),
+}
+
+/// Lets go of the lease and says when to sync next.
+pub fn release(conn: &mut DbConn, id: i64, owner: &str, next: Next) -> QueryResult<()> {
+    let mine = connections::table
+        .find(id)
+        .filter(connections::lease_owner.eq(owner));
+    match next {
+        Next::At(at) => {
+            diesel::update(mine.filter(connections::next_sync_at.ne(0)))
+                .set(connections::next_sync_at.eq(at))
+                .execute(conn)?;
+        }
+        Next::NotBefore(at) => {
+            diesel::update(mine)
+                .set(connections::next_sync_at.eq(at))
+                .execute(conn)?;
+        }
+    }
+    diesel::update(mine)
+        .set((
+            connections::lease_owner.eq(None::<String>),
+            connections::lease_until.eq(None::<i64>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Connection> {
+    connections::table
+        .find(id)
+        .select(Connection::as_select())
+        .first(conn)
+}
+
+/// Makes the connections due now ("Sync now"); returns how many.
+pub fn make_due(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::update(
+        connections::table
+            .filter(connections::user_id.eq(user_id))
+            .filter(connections::status.eq(ConnectionStatus::Active)),
+    )
+    .set(connections::next_sync_at.eq(0))
+    .execute(conn)
+}
+
+pub fn store_credentials(conn: &mut DbConn, id: i64, sealed: Vec<u8>) -> QueryResult<()> {
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::credentials.eq(Some(sealed)),
+            connections::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records the outcome on the connection: `None` clears the last error.
+pub fn set_outcome(
+    conn: &mut DbConn,
+    id: i64,
+    status: ConnectionStatus,
+    error: Option<(&str, &str)>,
+    synced: bool,
+) -> QueryResult<()> {
+    let (code, message) = match error {
+        Some((c, m)) => (Some(c.to_owned()), Some(m.to_owned())),
+        None => (None, None),
+    };
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::status.eq(status),
+            connections::last_error_code.eq(code),
+            connections::last_error.eq(message),
+        ))
+        .execute(conn)?;
+    if synced {
+        diesel::update(connections::table.find(id))
+            .set(connections::last_sync_at.eq(now()))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Whether `owner` still holds the connection's lease.
+pub fn holds_lease(conn: &mut DbConn, id: i64, owner: &str) -> QueryResult<bool> {
+    let held: i64 = connections::table
+        .find(id)
+        .filter(connections::lease_owner.eq(owner))
+        .count()
+        .get_result(conn)?;
+    Ok(held > 0)
+}
+
+/// Makes where a pass stands durable: the cursor of its next page, and its id.
+pub fn save_cursor(
+    conn: &mut DbConn,
+    id: i64,
+    cursor: Option<&str>,
+    pass_id: i64,
+) -> QueryResult<()> {
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::sync_cursor.eq(cursor),
+            connections::pass_id.eq(pass_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends the pass: the next run starts a new one from the first page.
+pub fn end_pass(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::sync_cursor.eq(None::<String>),
+            connections::pass_id.eq(None::<i64>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
