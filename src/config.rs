@@ -109,6 +109,9 @@ pub struct Settings {
     /// A timer running longer is flagged to its person ("still running since …"),
     /// never cut (`TASKBRIDGE_TIMER_LIMIT_HOURS`).
     pub timer_limit: Duration,
+    /// Requests a minute each API token may send, per instance; 0 is no limit
+    /// (`TASKBRIDGE_API_RATE_PER_MINUTE`).
+    pub api_rate_per_minute: u32,
     /// A warning to print once the logger is up (a generated key, say).
     pub warnings: Vec<String>,
 }
@@ -229,9 +232,11 @@ impl Settings {
         };
 
         let timer_limit = timer_limit(&var)?;
+        let api_rate_per_minute = api_rate(&var)?;
 
         Ok(Self {
             timer_limit,
+            api_rate_per_minute,
             database_url,
             bind,
             base_url,
@@ -359,6 +364,21 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Keeps a secret out of `Debug` output while still letting code read it.
 pub fn expose(secret: &SecretString) -> &str {
     secret.expose_secret()
+}
+
+/// `TASKBRIDGE_API_RATE_PER_MINUTE`: 0 (off) to 100,000, 600 by default.
+fn api_rate(var: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
+    const NAME: &str = "TASKBRIDGE_API_RATE_PER_MINUTE";
+    match var(NAME) {
+        None => Ok(600),
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if n <= 100_000 => Ok(n),
+            _ => Err(ConfigError::new(
+                NAME,
+                format!("{v:?} is not a whole number of requests from 0 to 100000"),
+            )),
+        },
+    }
 }
 
 /// `TASKBRIDGE_TIMER_LIMIT_HOURS`: 1 to 168 hours, 12 by default.

@@ -2,6 +2,7 @@
 //! time tracker. `build` makes the whole application from `Settings`; the binary
 //! and the tests start the same thing.
 
+pub mod api;
 pub mod auth;
 pub mod catalogue;
 pub mod config;
@@ -138,6 +139,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     let sandbox = settings
         .sandbox
         .then(|| Data::new(sandbox::SandboxState::new(settings.base_url.clone())));
+    let api_limiter = Data::new(api::rate::RateLimiter::new(settings.api_rate_per_minute));
     spawn_housekeeping(pool);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(
@@ -164,6 +166,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             .app_data(pool_data.clone())
             .app_data(tools.clone())
             .app_data(engine.clone())
+            .app_data(api_limiter.clone())
             .app_data(actix::FormConfig::default().limit(64 * 1024))
             .configure(web::routes)
             .configure(|cfg| {

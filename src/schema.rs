@@ -183,6 +183,20 @@ diesel::table! {
         ended_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        client_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
     }
 }
 
@@ -198,6 +212,7 @@ diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(audit_log -> companies (company_id));
 diesel::joinable!(time_entries -> users (user_id));
 diesel::joinable!(time_entries -> tasks (task_id));
+diesel::joinable!(api_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
@@ -213,4 +228,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_runs,
     sync_pages,
     time_entries,
+    api_tokens,
 );

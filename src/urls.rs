@@ -66,8 +66,33 @@ pub const ENTRY_EDIT_ROUTE: &str = "/timesheet/entries/{id}/edit";
 pub const ENTRY_DELETE_ROUTE: &str = "/timesheet/entries/{id}/delete";
 pub const PREFERENCES: &str = "/account/preferences";
 pub const COMPANY_TIME: &str = "/company/settings/time";
+pub const API_TOKENS: &str = "/account/api-tokens";
+pub const API_TOKEN_REVOKE_ROUTE: &str = "/account/api-tokens/{id}/revoke";
+
+/// The JSON API for desktop clients; its routes are relative to this scope.
+pub const API_SCOPE: &str = "/api/v1";
+pub const API_ME: &str = "/me";
+pub const API_TASKS: &str = "/tasks";
+pub const API_TIMER: &str = "/timer";
+pub const API_TIMER_START: &str = "/timer/start";
+pub const API_TIMER_STOP: &str = "/timer/stop";
+pub const API_TIME_ENTRIES: &str = "/time-entries";
+pub const API_TIME_ENTRY_ROUTE: &str = "/time-entries/{id}";
+pub const API_SYNC: &str = "/sync";
+pub const API_OPENAPI: &str = "/openapi.json";
+/// The API's endpoints for people, from its OpenAPI document.
+pub const API_DOCS: &str = "/api/docs";
 
 pub const SANDBOX_PIVOTAL: &str = "/sandbox/pivotal/";
+
+pub fn api_token_revoke(id: i64) -> String {
+    format!("/account/api-tokens/{id}/revoke")
+}
+
+/// A full API path, from a path relative to [`API_SCOPE`].
+pub fn api(path: &str) -> String {
+    format!("{API_SCOPE}{path}")
+}
 
 pub fn static_file(name: impl Display) -> String {
     format!("/static/{name}")

@@ -4,10 +4,11 @@ document.addEventListener("DOMContentLoaded", () => {
     const source = button.parentElement.querySelector("[data-copy-source]");
     if (!source || !navigator.clipboard) continue;
     button.hidden = false;
+    const label = button.textContent;
     button.addEventListener("click", async () => {
       await navigator.clipboard.writeText(source.value);
       button.textContent = "Copied";
-      setTimeout(() => (button.textContent = "Copy link"), 2000);
+      setTimeout(() => (button.textContent = label), 2000);
     });
   }
   // Close the company menu with Escape, returning focus to the logo.

@@ -42,8 +42,13 @@ fn expired_form() -> AppError {
 
 fn is_exempt(path: &str) -> bool {
     // The emulated tools are other parties: they answer server-to-server calls and
-    // run their own consent forms.
+    // run their own consent forms. The JSON API authenticates by bearer token only and
+    // never reads the session cookie, so a cross-site request to it carries no
+    // authority to forge.
     path.starts_with("/sandbox/")
+        || path
+            .strip_prefix(crate::urls::API_SCOPE)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Middleware: refuses unsafe requests from another origin or without the token.

@@ -23,6 +23,8 @@ pub enum Action {
     ConnectionOff,
     TimeEntryEdited,
     TimeEntryDeleted,
+    ApiTokenCreated,
+    ApiTokenRevoked,
 }
 
 impl Action {
@@ -44,6 +46,8 @@ impl Action {
             Action::ConnectionOff => "connection_off",
             Action::TimeEntryEdited => "time_entry_edited",
             Action::TimeEntryDeleted => "time_entry_deleted",
+            Action::ApiTokenCreated => "api_token_created",
+            Action::ApiTokenRevoked => "api_token_revoked",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Diesel queries, one module per table (and `sync_pass` for the sync's transactions
 //! over several). Everything here runs inside `db::run`.
 
+pub mod api_token;
 pub mod audit;
 pub mod company;
 pub mod company_integration;

@@ -25,6 +25,7 @@ pub struct TimeEntry {
     pub ended_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub client_id: Option<String>,
 }
 
 impl TimeEntry {
@@ -82,6 +83,8 @@ pub struct NewEntry<'a> {
     pub note: &'a str,
     pub started_at: i64,
     pub ended_at: Option<i64>,
+    /// A client-made id (API): unique per person.
+    pub client_id: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewEntry<'_>) -> QueryResult<TimeEntry> {
@@ -100,6 +103,7 @@ pub fn insert(conn: &mut DbConn, new: &NewEntry<'_>) -> QueryResult<TimeEntry> {
             time_entries::note.eq(new.note),
             time_entries::started_at.eq(new.started_at),
             time_entries::ended_at.eq(new.ended_at),
+            time_entries::client_id.eq(new.client_id),
             time_entries::created_at.eq(at),
             time_entries::updated_at.eq(at),
         ))
@@ -113,6 +117,22 @@ fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<TimeEntry> {
         .filter(time_entries::id.eq(id))
         .select(TimeEntry::as_select())
         .first(conn)
+}
+
+/// The person's entry made under a client's id, if any.
+pub fn by_client_id(
+    conn: &mut DbConn,
+    company_id: i64,
+    user_id: i64,
+    client_id: &str,
+) -> QueryResult<Option<TimeEntry>> {
+    time_entries::table
+        .filter(time_entries::company_id.eq(company_id))
+        .filter(time_entries::user_id.eq(user_id))
+        .filter(time_entries::client_id.eq(client_id))
+        .select(TimeEntry::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The person's running timer in a company, with whether its task is still open.

@@ -1,9 +1,11 @@
 //! Use cases shared by the web handlers and the command line.
 
+pub mod api_tokens;
 pub mod company;
 pub mod integrations;
 pub mod oauth_flow;
 pub mod reports;
+pub mod sync_now;
 pub mod time;
 pub mod tools;
 

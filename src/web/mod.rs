@@ -1,6 +1,7 @@
 //! The HTTP side: one route table, thin handlers grouped by feature.
 
 pub mod account;
+pub mod api_tokens;
 pub mod assets;
 pub mod company;
 pub mod flash;
@@ -90,7 +91,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // person's own by role.
         .route(urls::REPORTS, web::get().to(reports::page))
         .route(urls::REPORTS_CSV, web::get().to(reports::csv))
-        .configure(company_routes);
+        .route(urls::API_TOKENS, web::get().to(api_tokens::list))
+        .route(urls::API_TOKENS, web::post().to(api_tokens::create))
+        .route(
+            urls::API_TOKEN_REVOKE_ROUTE,
+            web::post().to(api_tokens::revoke),
+        )
+        .configure(company_routes)
+        .configure(crate::api::configure);
 }
 
 /// The company menu. Every handler here takes a role extractor (`CompanyManager` or

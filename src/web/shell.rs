@@ -21,6 +21,7 @@ pub enum Nav {
     Timesheet,
     Preferences,
     Reports,
+    ApiTokens,
     Other,
 }
 

@@ -346,10 +346,7 @@ pub async fn sync_now(
     pool: web::Data<Pool>,
     engine: web::Data<SyncEngine>,
 ) -> AppResult<HttpResponse> {
-    let user_id = user.id.0;
-    let made_due = db::run(&pool, move |conn| Ok(connection::make_due(conn, user_id)?)).await?;
-    engine.nudge();
-    if made_due == 0 {
+    if crate::services::sync_now::sync_now(&pool, &engine, user.id.0).await? == 0 {
         flash::error(
             &session,
             "There is nothing to sync yet: turn on an integration in Integration Settings.",
@@ -360,35 +357,10 @@ pub async fn sync_now(
 
 /// Progress for the page's script: is a sync of mine still going, and how far.
 pub async fn sync_status(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
-    let (user_id, company_id) = (user.id.0, user.company_id.0);
-    let (running, waiting) = db::run(&pool, move |conn| {
-        let running = sync_run::running_for_user(conn, user_id)?;
-        let enabled = company_integration::enabled_providers(conn, company_id)?;
-        let waiting = connection::for_user(conn, user_id)?
-            .into_iter()
-            .filter(|c| {
-                c.next_sync_at == 0
-                    && c.status != ConnectionStatus::NeedsReconnect
-                    && enabled.contains(&c.provider)
-            })
-            .count();
-        Ok((running, waiting))
-    })
-    .await?;
-    let text = if running.is_empty() && waiting == 0 {
-        "Sync finished.".to_owned()
-    } else if running.is_empty() {
-        "Sync starting…".to_owned()
-    } else {
-        let parts: Vec<String> = running
-            .iter()
-            .map(|(provider, fetched)| format!("{}: {fetched} tasks fetched", provider.name()))
-            .collect();
-        format!("Syncing… {}", parts.join(" · "))
-    };
+    let progress = crate::services::sync_now::progress(&pool, user.id.0, user.company_id.0).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({ "running": !running.is_empty() || waiting > 0, "text": text })))
+        .json(serde_json::json!({ "running": progress.running, "text": progress.text() })))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod accounts;
+mod api_v1;
 mod company;
 mod faults;
 mod integrations;

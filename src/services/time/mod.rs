@@ -44,6 +44,12 @@ impl Person {
 pub enum TimeError {
     #[error("{0}")]
     Invalid(String),
+    /// Bad input in one field (the API names it; pages show the message).
+    #[error("{message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
     #[error("The end ({end}) is before the start ({start}).")]
     EndBeforeStart { start: String, end: String },
     #[error("An entry can be at most 24 hours long; this one is {0}. Split it into days.")]
@@ -67,6 +73,22 @@ pub enum TimeError {
     NotFound,
     #[error(transparent)]
     App(#[from] AppError),
+}
+
+impl TimeError {
+    /// The input field at fault, where one is (`started_at`, `ended_at`, `task_id`,
+    /// `note`, as the API names them).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            TimeError::Field { field, .. } => Some(field),
+            TimeError::EndBeforeStart { .. } | TimeError::TooLong(_) | TimeError::InFuture(_) => {
+                Some("ended_at")
+            }
+            TimeError::Overlap { .. } => Some("started_at"),
+            TimeError::TaskClosed(_) | TimeError::TaskGone => Some("task_id"),
+            _ => None,
+        }
+    }
 }
 
 impl From<diesel::result::Error> for TimeError {
@@ -102,9 +124,10 @@ const MAX_NOTE: usize = 500;
 fn note(raw: &str) -> Result<String, TimeError> {
     let note = raw.trim();
     if note.chars().count() > MAX_NOTE {
-        return Err(TimeError::Invalid(format!(
-            "A note can be at most {MAX_NOTE} characters."
-        )));
+        return Err(TimeError::Field {
+            field: "note",
+            message: format!("A note can be at most {MAX_NOTE} characters."),
+        });
     }
     Ok(note.to_owned())
 }
@@ -168,6 +191,7 @@ fn start_in(
             note,
             started_at: at,
             ended_at: None,
+            client_id: None,
         },
     )?)
 }
@@ -226,6 +250,95 @@ pub struct EntryForm {
     pub note: String,
 }
 
+/// An entry as a client sends it: exact times in UTC seconds.
+#[derive(Debug, Clone, Default)]
+pub struct ExactEntry {
+    pub started_at: i64,
+    pub ended_at: i64,
+    pub task_id: Option<i64>,
+    pub note: String,
+}
+
+/// A change to some of an entry's fields; the others stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct EntryPatch {
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    /// `Some(None)` takes the entry off its task.
+    pub task_id: Option<Option<i64>>,
+    pub note: Option<String>,
+}
+
+/// What a new entry or an edit is made from: the pages' form, or the API's times.
+#[derive(Debug, Clone)]
+pub enum EntryInput {
+    Form(EntryForm),
+    Exact(ExactEntry),
+    Patch(EntryPatch),
+}
+
+impl From<EntryForm> for EntryInput {
+    fn from(form: EntryForm) -> Self {
+        EntryInput::Form(form)
+    }
+}
+
+impl EntryInput {
+    /// Checked in `days`; a patch is laid over `before` (the entry it changes).
+    fn check(&self, days: &Days, before: Option<&TimeEntry>) -> Result<Checked, TimeError> {
+        match self {
+            EntryInput::Form(form) => form.check(days),
+            EntryInput::Exact(e) => check_entry(days, e.started_at, e.ended_at, e.task_id, &e.note),
+            EntryInput::Patch(p) => {
+                let Some(before) = before else {
+                    return Err(TimeError::Invalid("Give the entry's start and end.".into()));
+                };
+                check_entry(
+                    days,
+                    p.started_at.unwrap_or(before.started_at),
+                    p.ended_at.or(before.ended_at).unwrap_or(before.started_at),
+                    p.task_id.unwrap_or(before.task_id),
+                    p.note.as_deref().unwrap_or(&before.note),
+                )
+            }
+        }
+    }
+}
+
+/// The checks every entry passes, however it was entered.
+fn check_entry(
+    days: &Days,
+    started_at: i64,
+    ended_at: i64,
+    task_id: Option<i64>,
+    raw_note: &str,
+) -> Result<Checked, TimeError> {
+    if ended_at <= started_at {
+        return Err(TimeError::EndBeforeStart {
+            start: days.describe(started_at),
+            end: days.describe(ended_at),
+        });
+    }
+    if ended_at - started_at > MAX_ENTRY_SECS {
+        return Err(TimeError::TooLong(duration::hm(ended_at - started_at)));
+    }
+    if ended_at > now() {
+        return Err(TimeError::InFuture(days.describe(ended_at)));
+    }
+    let note = note(raw_note)?;
+    if task_id.is_none() && note.is_empty() {
+        return Err(TimeError::Invalid(
+            "Choose a task or write a note, so the entry says what the time was for.".into(),
+        ));
+    }
+    Ok(Checked {
+        started_at,
+        ended_at,
+        task_id,
+        note,
+    })
+}
+
 /// An entry's times and subject, checked.
 struct Checked {
     started_at: i64,
@@ -267,12 +380,6 @@ impl EntryForm {
                 "Enter an end time or a duration (like 1:30).".into(),
             ));
         };
-        if ended_at - started_at > MAX_ENTRY_SECS {
-            return Err(TimeError::TooLong(duration::hm(ended_at - started_at)));
-        }
-        if ended_at > now() {
-            return Err(TimeError::InFuture(days.describe(ended_at)));
-        }
         let task_id = match self.task_id.trim() {
             "" => None,
             raw => Some(
@@ -280,18 +387,7 @@ impl EntryForm {
                     .map_err(|_| TimeError::Invalid("Choose a task from the list.".into()))?,
             ),
         };
-        let note = note(&self.note)?;
-        if task_id.is_none() && note.is_empty() {
-            return Err(TimeError::Invalid(
-                "Choose a task or write a note, so the entry says what the time was for.".into(),
-            ));
-        }
-        Ok(Checked {
-            started_at,
-            ended_at,
-            task_id,
-            note,
-        })
+        check_entry(days, started_at, ended_at, task_id, &self.note)
     }
 
     /// The form filled in from an entry, for its edit page.
@@ -356,33 +452,124 @@ fn task_for_entry(
     match task_id {
         None => Ok(None),
         Some(id) => Ok(Some(time_entry::task_of(conn, user_id, id)?.ok_or_else(
-            || TimeError::Invalid("That task is not one of yours; choose another.".into()),
+            || TimeError::Field {
+                field: "task_id",
+                message: "That task is not one of yours; choose another.".into(),
+            },
         )?)),
     }
 }
 
 /// Adds past time on a task or a note.
-pub async fn add(pool: &Pool, person: &Person, form: EntryForm) -> Result<TimeEntry, TimeError> {
-    let checked = form.check(&person.days)?;
+pub async fn add(
+    pool: &Pool,
+    person: &Person,
+    input: impl Into<EntryInput>,
+) -> Result<TimeEntry, TimeError> {
+    add_once(pool, person, input.into(), None)
+        .await
+        .map(|(entry, _)| entry)
+}
+
+/// Adds past time, at most once per client-made id: the same id again answers the
+/// entry it made (`false`: not new) without checking or adding anything, so a client
+/// retrying after being offline never duplicates time. Two posts at once are
+/// serialised per person; should they still meet, the unique index on (person, client
+/// id) refuses the second, which then finds the first.
+pub async fn add_once(
+    pool: &Pool,
+    person: &Person,
+    input: EntryInput,
+    client_id: Option<String>,
+) -> Result<(TimeEntry, bool), TimeError> {
     let person = person.clone();
     db::run(pool, move |conn| {
-        Ok(db::write(conn, |conn| {
-            let task = task_for_entry(conn, person.user_id, checked.task_id)?;
-            refuse_overlap(conn, &person, (checked.started_at, checked.ended_at), None)?;
-            Ok(time_entry::insert(
-                conn,
-                &NewEntry {
-                    company_id: person.company_id,
-                    user_id: person.user_id,
-                    task: task.as_ref(),
-                    note: &checked.note,
-                    started_at: checked.started_at,
-                    ended_at: Some(checked.ended_at),
-                },
-            )?)
-        }))
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let made = db::write(conn, |conn| {
+                add_in(conn, &person, &input, client_id.as_deref())
+            });
+            match made {
+                Err(TimeError::App(AppError::Database(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )))) if attempt < 3 && client_id.is_some() => continue,
+                other => return Ok(other),
+            }
+        }
     })
     .await?
+}
+
+fn add_in(
+    conn: &mut DbConn,
+    person: &Person,
+    input: &EntryInput,
+    client_id: Option<&str>,
+) -> Result<(TimeEntry, bool), TimeError> {
+    if let Some(client_id) = client_id {
+        time_entry::lock_person(conn, person.user_id)?;
+        if let Some(made) =
+            time_entry::by_client_id(conn, person.company_id, person.user_id, client_id)?
+        {
+            return Ok((made, false));
+        }
+    }
+    let checked = input.check(&person.days, None)?;
+    let task = task_for_entry(conn, person.user_id, checked.task_id)?;
+    refuse_overlap(conn, person, (checked.started_at, checked.ended_at), None)?;
+    let entry = time_entry::insert(
+        conn,
+        &NewEntry {
+            company_id: person.company_id,
+            user_id: person.user_id,
+            task: task.as_ref(),
+            note: &checked.note,
+            started_at: checked.started_at,
+            ended_at: Some(checked.ended_at),
+            client_id,
+        },
+    )?;
+    Ok((entry, true))
+}
+
+/// The person's entries that touch their local days `from` to `to` (both included),
+/// the running one too.
+pub async fn entries(
+    pool: &Pool,
+    person: &Person,
+    from: Date,
+    to: Date,
+) -> Result<Vec<TimeEntry>, TimeError> {
+    let days = (to - from).get_days() as i64 + 1;
+    if days < 1 {
+        return Err(TimeError::Field {
+            field: "to",
+            message: "The end date is before the start date.".into(),
+        });
+    }
+    if days > 366 {
+        return Err(TimeError::Field {
+            field: "to",
+            message: "Ask for at most 366 days at a time.".into(),
+        });
+    }
+    let range = person.days.range(from, days);
+    let (company_id, user_id) = (person.company_id, person.user_id);
+    Ok(db::run(pool, move |conn| {
+        Ok(time_entry::for_person(conn, company_id, user_id, range)?)
+    })
+    .await?)
+}
+
+/// The person's running timer, if any.
+pub async fn running(pool: &Pool, person: &Person) -> Result<Option<TimeEntry>, TimeError> {
+    let (company_id, user_id) = (person.company_id, person.user_id);
+    Ok(db::run(pool, move |conn| {
+        Ok(time_entry::running(conn, company_id, user_id)?)
+    })
+    .await?)
 }
 
 /// An entry the actor may change: their own, or anyone's in their company for owners
@@ -421,20 +608,21 @@ pub async fn update(
     pool: &Pool,
     actor: &Person,
     id: i64,
-    form: EntryForm,
+    input: impl Into<EntryInput>,
     ip: String,
 ) -> Result<TimeEntry, TimeError> {
     let actor = actor.clone();
+    let input = input.into();
     db::run(pool, move |conn| {
         Ok(db::write(conn, |conn| {
             let before = editable(conn, &actor, id)?;
             let owner = owner_of(conn, &actor, &before)?;
-            let checked = form.check(&owner.days)?;
             if before.ended_at.is_none() {
                 return Err(TimeError::Invalid(
                     "This timer is still running: stop it first, then edit it.".into(),
                 ));
             }
+            let checked = input.check(&owner.days, Some(&before))?;
             let task = if checked.task_id == before.task_id {
                 None
             } else {

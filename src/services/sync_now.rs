@@ -1,0 +1,70 @@
+//! "Sync now" and its progress, for My Tasks and the API alike.
+
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::models::connection::{self, ConnectionStatus};
+use crate::models::{company_integration, sync_run};
+use crate::sync::SyncEngine;
+
+/// Makes every connection of the person due at once and wakes the engine; answers how
+/// many connections will sync (0: nothing to sync yet).
+pub async fn sync_now(pool: &Pool, engine: &SyncEngine, user_id: i64) -> Result<usize, AppError> {
+    let made_due = db::run(pool, move |conn| Ok(connection::make_due(conn, user_id)?)).await?;
+    engine.nudge();
+    Ok(made_due)
+}
+
+/// A person's sync as it goes.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    /// A sync of theirs is running or waiting to start.
+    pub running: bool,
+    /// Each tool syncing now, with the tasks fetched so far.
+    pub syncing: Vec<(&'static str, i64)>,
+    /// Connections due but not yet picked up.
+    pub waiting: usize,
+}
+
+impl Progress {
+    /// "Sync finished.", "Sync starting…", "Syncing… Basecamp: 40 tasks fetched".
+    pub fn text(&self) -> String {
+        if !self.running {
+            "Sync finished.".to_owned()
+        } else if self.syncing.is_empty() {
+            "Sync starting…".to_owned()
+        } else {
+            let parts: Vec<String> = self
+                .syncing
+                .iter()
+                .map(|(name, fetched)| format!("{name}: {fetched} tasks fetched"))
+                .collect();
+            format!("Syncing… {}", parts.join(" · "))
+        }
+    }
+}
+
+pub async fn progress(pool: &Pool, user_id: i64, company_id: i64) -> Result<Progress, AppError> {
+    let (running, waiting) = db::run(pool, move |conn| {
+        let running = sync_run::running_for_user(conn, user_id)?;
+        let enabled = company_integration::enabled_providers(conn, company_id)?;
+        let waiting = connection::for_user(conn, user_id)?
+            .into_iter()
+            .filter(|c| {
+                c.next_sync_at == 0
+                    && c.status != ConnectionStatus::NeedsReconnect
+                    && enabled.contains(&c.provider)
+            })
+            .count();
+        Ok((running, waiting))
+    })
+    .await?;
+    let syncing: Vec<(&'static str, i64)> = running
+        .iter()
+        .map(|(provider, fetched)| (provider.name(), *fetched))
+        .collect();
+    Ok(Progress {
+        running: !syncing.is_empty() || waiting > 0,
+        syncing,
+        waiting,
+    })
+}

@@ -1,0 +1,152 @@
+//! "API tokens": a person's personal tokens for desktop clients.
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::{client_ip, CurrentUser};
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::error::AppResult;
+use crate::models::api_token::ApiToken;
+use crate::services::api_tokens;
+use crate::urls;
+use crate::web::format::timestamp;
+use crate::web::shell::{Nav, Shell};
+use crate::web::{flash, render, render_status, see_other};
+
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub created: String,
+    pub last_used: String,
+    pub revoked: Option<String>,
+    pub revoke: String,
+}
+
+impl From<ApiToken> for TokenRow {
+    fn from(t: ApiToken) -> Self {
+        Self {
+            id: t.id,
+            revoke: urls::api_token_revoke(t.id),
+            name: t.name,
+            created: timestamp(t.created_at),
+            last_used: t
+                .last_used_at
+                .map(timestamp)
+                .unwrap_or_else(|| "Never".into()),
+            revoked: t.revoked_at.map(timestamp),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "api_tokens.html")]
+pub struct ApiTokensPage {
+    pub shell: Shell,
+    pub tokens: Vec<TokenRow>,
+    /// The token just made: shown this once.
+    pub new_token: Option<String>,
+    pub new_name: String,
+    pub name: String,
+    pub error: Option<String>,
+}
+
+async fn page(
+    user: &CurrentUser,
+    session: &Session,
+    pool: &Pool,
+    settings: &Settings,
+    outcome: (Option<String>, String, Option<String>),
+) -> AppResult<ApiTokensPage> {
+    let tokens = api_tokens::list(pool, user.id.0).await?;
+    let (new_token, name, error) = outcome;
+    Ok(ApiTokensPage {
+        shell: Shell::new(user, session, Nav::ApiTokens, settings.sandbox),
+        tokens: tokens.into_iter().map(TokenRow::from).collect(),
+        new_name: if new_token.is_some() {
+            name.clone()
+        } else {
+            String::new()
+        },
+        name: if new_token.is_some() {
+            String::new()
+        } else {
+            name
+        },
+        new_token,
+        error,
+    })
+}
+
+pub async fn list(
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+) -> AppResult<HttpResponse> {
+    render(
+        &page(
+            &user,
+            &session,
+            &pool,
+            &settings,
+            (None, String::new(), None),
+        )
+        .await?,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// "Create token": the page again, with the token shown once.
+pub async fn create(
+    req: HttpRequest,
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    form: web::Form<CreateForm>,
+) -> AppResult<HttpResponse> {
+    let name = form.into_inner().name;
+    let ip = client_ip(&req);
+    match api_tokens::create(&pool, user.company_id.0, user.id.0, &name, ip).await? {
+        Ok(token) => {
+            let name = name.trim().to_owned();
+            render(&page(&user, &session, &pool, &settings, (Some(token), name, None)).await?)
+        }
+        Err(message) => render_status(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            &page(
+                &user,
+                &session,
+                &pool,
+                &settings,
+                (None, name, Some(message)),
+            )
+            .await?,
+        ),
+    }
+}
+
+/// "Revoke": the token stops working at once.
+pub async fn revoke(
+    req: HttpRequest,
+    user: CurrentUser,
+    session: Session,
+    pool: web::Data<Pool>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let ip = client_ip(&req);
+    api_tokens::revoke(&pool, user.company_id.0, user.id.0, path.into_inner(), ip).await?;
+    flash::success(
+        &session,
+        "Token revoked. Clients using it are signed out at once.",
+    );
+    Ok(see_other(urls::API_TOKENS))
+}
