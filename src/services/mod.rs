@@ -1,5 +1,6 @@
 //! Use cases shared by the web handlers and the command line.
 
+pub mod account;
 pub mod integrations;
 pub mod oauth_flow;
 pub mod time;
