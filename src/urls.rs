@@ -25,6 +25,11 @@ pub const SYNC_STATUS: &str = "/tasks/sync/status";
 pub const NOTIFICATIONS: &str = "/notifications";
 pub const NOTIFICATIONS_READ: &str = "/notifications/read";
 
+/// The company report for owners, admins and managers; "My report" for everyone else.
+pub const REPORTS: &str = "/reports";
+/// The same report's entries as a CSV file.
+pub const REPORTS_CSV: &str = "/reports.csv";
+
 pub const INTEGRATION_SETTINGS: &str = "/integrations";
 pub const PERSONAL_ON_ROUTE: &str = "/integrations/{tool}/on";
 pub const PERSONAL_OFF_ROUTE: &str = "/integrations/{tool}/off";

@@ -4,15 +4,13 @@
 pub mod audit;
 pub mod company;
 pub mod company_integration;
-mod compat;
 pub mod connection;
 pub mod invite;
 pub mod notification;
+pub mod report;
 pub mod sync_page;
 pub mod sync_pass;
 pub mod sync_run;
 pub mod task;
 pub mod time_entry;
 pub mod user;
-
-pub use compat::{integration, sync};

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod integrations;
 pub mod oauth_flow;
+pub mod reports;
 pub mod time;
 pub mod tools;
 

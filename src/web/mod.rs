@@ -10,6 +10,7 @@ pub mod health_pages;
 pub mod integrations;
 pub mod pages;
 pub mod people;
+pub mod reports;
 pub mod shell;
 pub mod tasks;
 pub mod time;
@@ -85,6 +86,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(urls::ENTRY_DELETE_ROUTE, web::post().to(time::delete))
         .route(urls::PREFERENCES, web::get().to(time::preferences))
         .route(urls::PREFERENCES, web::post().to(time::save_preferences))
+        // Open to everyone signed in: the handlers choose the company report or the
+        // person's own by role.
+        .route(urls::REPORTS, web::get().to(reports::page))
+        .route(urls::REPORTS_CSV, web::get().to(reports::csv))
         .configure(company_routes);
 }
 

@@ -20,6 +20,7 @@ pub enum Nav {
     Health,
     Timesheet,
     Preferences,
+    Reports,
     Other,
 }
 
@@ -106,14 +107,16 @@ impl Shell {
     }
 
     pub fn in_company_menu(&self) -> bool {
-        matches!(
-            self.nav,
-            Nav::CompanyIntegrations
-                | Nav::IntegrationSettings
-                | Nav::Users
-                | Nav::CompanySettings
-                | Nav::Health
-        )
+        // The company report is in the company menu; a plain user's own report is not.
+        (self.nav == Nav::Reports && self.sees_health)
+            || matches!(
+                self.nav,
+                Nav::CompanyIntegrations
+                    | Nav::IntegrationSettings
+                    | Nav::Users
+                    | Nav::CompanySettings
+                    | Nav::Health
+            )
     }
 }
 
@@ -167,4 +170,70 @@ pub async fn errors_in_app_layout(
         .insert_header(("Cache-Control", "no-store"))
         .body(body);
     Ok(response.into_response(replaced).map_into_boxed_body())
+}
+
+/// The person behind a page, whichever extractor checked their role.
+pub trait Signed {
+    fn current(&self) -> &CurrentUser;
+}
+
+impl Signed for CurrentUser {
+    fn current(&self) -> &CurrentUser {
+        self
+    }
+}
+
+impl Signed for crate::auth::CompanyManager {
+    fn current(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+impl Signed for crate::auth::HealthViewer {
+    fn current(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+/// What a signed-in page needs besides its own data: the person (checked by `U`, the
+/// role extractor: `Page<CompanyManager>` answers 403 to everyone else before the
+/// handler runs), the session for flash messages, and whether the sandbox is on. A
+/// handler takes one and builds its layout with [`Page::shell`].
+pub struct Page<U = CurrentUser> {
+    pub user: U,
+    pub session: Session,
+    sandbox: bool,
+}
+
+impl<U: Signed> Page<U> {
+    pub fn shell(&self, nav: Nav) -> Shell {
+        Shell::new(self.user.current(), &self.session, nav, self.sandbox)
+    }
+}
+
+impl<U> actix_web::FromRequest for Page<U>
+where
+    U: actix_web::FromRequest<Error = crate::error::AppError> + 'static,
+{
+    type Error = crate::error::AppError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        use actix_session::SessionExt;
+        let user = U::from_request(req, payload);
+        let session = req.get_session();
+        let sandbox = req
+            .app_data::<actix_web::web::Data<crate::config::Settings>>()
+            .is_some_and(|s| s.sandbox);
+        Box::pin(async move {
+            Ok(Page {
+                user: user.await?,
+                session,
+                sandbox,
+            })
+        })
+    }
 }

@@ -10,9 +10,9 @@ use crate::config::Settings;
 use crate::connectors::{self, ProviderKind};
 use crate::db::{self, Pool};
 use crate::error::AppResult;
-use crate::models::integration::{self, STATUS_NEEDS_RECONNECT};
-use crate::models::sync as store;
+use crate::models::connection::{self, ConnectionStatus};
 use crate::models::task::{self, Due, Filter};
+use crate::models::{company_integration, sync_run};
 use crate::services::time::duration::hm;
 use crate::sync::SyncEngine;
 use crate::urls;
@@ -154,9 +154,9 @@ fn dates() -> (String, String) {
 
 /// What My Tasks reads besides the person, in the same trip.
 struct Listing {
-    enabled: Vec<String>,
-    connections: Vec<integration::Connection>,
-    running: Vec<(String, i64)>,
+    enabled: Vec<ProviderKind>,
+    connections: Vec<connection::Connection>,
+    running: Vec<(ProviderKind, i64)>,
     tasks: task::Listing,
     times: std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
 }
@@ -191,9 +191,9 @@ pub async fn my_tasks(
             )?;
             let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
             let listing = Listing {
-                enabled: integration::enabled_providers(conn, person.company_id())?,
-                connections: integration::for_user(conn, user_id)?,
-                running: store::running_for_user(conn, user_id)?,
+                enabled: company_integration::enabled_providers(conn, person.company_id())?,
+                connections: connection::for_user(conn, user_id)?,
+                running: sync_run::running_for_user(conn, user_id)?,
                 times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
                 tasks,
             };
@@ -218,14 +218,14 @@ pub async fn my_tasks(
                 statuses,
             },
     } = listing;
-    let active: Vec<&integration::Connection> = connections
+    let active: Vec<&connection::Connection> = connections
         .iter()
         .filter(|c| enabled.contains(&c.provider))
         .collect();
     let syncing = !running.is_empty()
         || active
             .iter()
-            .any(|c| c.next_sync_at == 0 && c.status != STATUS_NEEDS_RECONNECT);
+            .any(|c| c.next_sync_at == 0 && c.status != ConnectionStatus::NeedsReconnect);
 
     let running_task = user.running.as_ref().and_then(|e| e.task_id);
     let mut groups: Vec<Group> = Vec::new();
@@ -272,16 +272,16 @@ pub async fn my_tasks(
                 .last_error_code
                 .as_deref()
                 .and_then(crate::sync::error_info);
-            let kind = ProviderKind::from_slug(&c.provider);
+            let kind = c.provider;
             ToolState {
-                name: kind.map(|k| k.name()).unwrap_or("Other"),
-                slug: kind.map(|k| k.slug()).unwrap_or(""),
-                oauth: kind.is_some_and(|k| k.auth_kind() == connectors::AuthKind::OAuth),
+                name: kind.name(),
+                slug: kind.slug(),
+                oauth: kind.auth_kind() == connectors::AuthKind::OAuth,
                 last_sync: c
                     .last_sync_at
                     .map(|t| format!("Last synced {}", timestamp(t)))
                     .unwrap_or_else(|| "Not synced yet".into()),
-                broken: c.status == STATUS_NEEDS_RECONNECT,
+                broken: c.status == ConnectionStatus::NeedsReconnect,
                 error_title: info.map(|i| i.title.to_owned()),
                 error_fix: info.map(|i| i.fix.to_owned()),
                 error_code: c.last_error_code.clone(),
@@ -322,7 +322,7 @@ pub async fn my_tasks(
         syncing,
         tool_options: ProviderKind::ALL
             .into_iter()
-            .filter(|k| active.iter().any(|c| c.provider == k.slug()))
+            .filter(|k| active.iter().any(|c| c.provider == *k))
             .map(|k| (k.slug(), k.name()))
             .collect(),
         projects,
@@ -347,7 +347,7 @@ pub async fn sync_now(
     engine: web::Data<SyncEngine>,
 ) -> AppResult<HttpResponse> {
     let user_id = user.id.0;
-    let made_due = db::run(&pool, move |conn| Ok(store::make_due(conn, user_id)?)).await?;
+    let made_due = db::run(&pool, move |conn| Ok(connection::make_due(conn, user_id)?)).await?;
     engine.nudge();
     if made_due == 0 {
         flash::error(
@@ -362,13 +362,13 @@ pub async fn sync_now(
 pub async fn sync_status(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
     let (user_id, company_id) = (user.id.0, user.company_id.0);
     let (running, waiting) = db::run(&pool, move |conn| {
-        let running = store::running_for_user(conn, user_id)?;
-        let enabled = integration::enabled_providers(conn, company_id)?;
-        let waiting = integration::for_user(conn, user_id)?
+        let running = sync_run::running_for_user(conn, user_id)?;
+        let enabled = company_integration::enabled_providers(conn, company_id)?;
+        let waiting = connection::for_user(conn, user_id)?
             .into_iter()
             .filter(|c| {
                 c.next_sync_at == 0
-                    && c.status != STATUS_NEEDS_RECONNECT
+                    && c.status != ConnectionStatus::NeedsReconnect
                     && enabled.contains(&c.provider)
             })
             .count();
@@ -382,12 +382,7 @@ pub async fn sync_status(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<
     } else {
         let parts: Vec<String> = running
             .iter()
-            .map(|(provider, fetched)| {
-                let name = ProviderKind::from_slug(provider)
-                    .map(|k| k.name())
-                    .unwrap_or("A tool");
-                format!("{name}: {fetched} tasks fetched")
-            })
+            .map(|(provider, fetched)| format!("{}: {fetched} tasks fetched", provider.name()))
             .collect();
         format!("Syncing… {}", parts.join(" · "))
     };

@@ -10,7 +10,6 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::auth::{client_ip, CompanyManager, CurrentUser};
-use crate::config::Settings;
 use crate::db::{self, now, Pool};
 use crate::error::{AppError, AppResult};
 use crate::models::time_entry::{self, TaskChoice, TimeEntry};
@@ -21,7 +20,7 @@ use crate::services::time::{
     self as tracking, tool_name, Days, EntryForm, Person, StartWith, TimeError,
 };
 use crate::urls;
-use crate::web::shell::{Nav, Shell};
+use crate::web::shell::{Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 /// Where to go back to after a timer button: the page it was pressed on, when that is
@@ -381,13 +380,12 @@ fn day_entries(data: &WeekData, day: Date, at: i64) -> Vec<DayEntry> {
 }
 
 async fn timesheet_page(
-    user: &CurrentUser,
-    session: &Session,
+    page: &Page,
     pool: &Pool,
-    settings: &Settings,
     query: &WeekQuery,
     form: Option<(EntryForm, String)>,
 ) -> AppResult<TimesheetPage> {
+    let user = &page.user;
     let (data, first, day) = load_week(pool, user, query.person, query).await?;
     let days = &data.person.days;
     let at = now();
@@ -438,7 +436,7 @@ async fn timesheet_page(
         ),
     };
     Ok(TimesheetPage {
-        shell: Shell::new(user, session, Nav::Timesheet, settings.sandbox),
+        shell: page.shell(Nav::Timesheet),
         day_entries: day_entries(&data, day, at),
         day_title: day.strftime("%A %-d %B").to_string(),
         rows,
@@ -460,29 +458,26 @@ async fn timesheet_page(
 }
 
 pub async fn timesheet(
-    user: CurrentUser,
-    session: Session,
+    page: Page,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     query: web::Query<WeekQuery>,
 ) -> AppResult<HttpResponse> {
-    render(&timesheet_page(&user, &session, &pool, &settings, &query, None).await?)
+    render(&timesheet_page(&page, &pool, &query, None).await?)
 }
 
 /// A manual entry. Refused input comes back in the form with the problem named.
 pub async fn add(
-    user: CurrentUser,
-    session: Session,
+    page: Page,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     form: web::Form<EntryForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let person = Person::of(&user);
+    let person = Person::of(&page.user);
+    let session = &page.session;
     match tracking::add(&pool, &person, form.clone()).await {
         Ok(entry) => {
             flash::success(
-                &session,
+                session,
                 format!("Added {} on {}.", hm(entry.seconds(now())), entry.label()),
             );
             let date = person.days.date_of(entry.started_at);
@@ -500,16 +495,9 @@ pub async fn add(
                 day: form.date.clone(),
                 person: None,
             };
-            let page = timesheet_page(
-                &user,
-                &session,
-                &pool,
-                &settings,
-                &query,
-                Some((form, shown.to_string())),
-            )
-            .await?;
-            render_status(actix_web::http::StatusCode::BAD_REQUEST, &page)
+            let sheet =
+                timesheet_page(&page, &pool, &query, Some((form, shown.to_string()))).await?;
+            render_status(actix_web::http::StatusCode::BAD_REQUEST, &sheet)
         }
     }
 }
@@ -536,13 +524,12 @@ impl EditPage {
 }
 
 async fn edit_page(
-    user: &CurrentUser,
-    session: &Session,
+    page: &Page,
     pool: &Pool,
-    settings: &Settings,
     id: i64,
     form: Option<(EntryForm, String)>,
 ) -> AppResult<HttpResponse> {
+    let user = &page.user;
     let actor = Person::of(user);
     let entry = tracking::find(pool, &actor, id).await?;
     let viewer = user.clone();
@@ -565,8 +552,8 @@ async fn edit_page(
         Some((form, error)) => (form, Some(error)),
         None => (EntryForm::from_entry(&entry, &owner.days), None),
     };
-    let page = EditPage {
-        shell: Shell::new(user, session, Nav::Timesheet, settings.sandbox),
+    let edit = EditPage {
+        shell: page.shell(Nav::Timesheet),
         id,
         form,
         tasks,
@@ -577,37 +564,34 @@ async fn edit_page(
         error: error.clone(),
     };
     if error.is_some() {
-        render_status(actix_web::http::StatusCode::BAD_REQUEST, &page)
+        render_status(actix_web::http::StatusCode::BAD_REQUEST, &edit)
     } else {
-        render(&page)
+        render(&edit)
     }
 }
 
 pub async fn edit_form(
-    user: CurrentUser,
-    session: Session,
+    page: Page,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    edit_page(&user, &session, &pool, &settings, path.into_inner(), None).await
+    edit_page(&page, &pool, path.into_inner(), None).await
 }
 
 pub async fn update(
     req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    page: Page,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     path: web::Path<i64>,
     form: web::Form<EntryForm>,
 ) -> AppResult<HttpResponse> {
+    let (user, session) = (&page.user, &page.session);
     let id = path.into_inner();
     let form = form.into_inner();
-    let actor = Person::of(&user);
+    let actor = Person::of(user);
     match tracking::update(&pool, &actor, id, form.clone(), client_ip(&req)).await {
         Ok(entry) => {
-            flash::success(&session, format!("Saved {}.", entry.label()));
+            flash::success(session, format!("Saved {}.", entry.label()));
             let viewer = user.clone();
             let owner_id = entry.user_id;
             let (owner, name) =
@@ -622,17 +606,7 @@ pub async fn update(
         }
         Err(TimeError::App(e)) => Err(e),
         Err(TimeError::NotFound) => Err(AppError::NotFound),
-        Err(shown) => {
-            edit_page(
-                &user,
-                &session,
-                &pool,
-                &settings,
-                id,
-                Some((form, shown.to_string())),
-            )
-            .await
-        }
+        Err(shown) => edit_page(&page, &pool, id, Some((form, shown.to_string()))).await,
     }
 }
 
@@ -670,16 +644,12 @@ pub struct PreferencesPage {
     pub error: Option<String>,
 }
 
-pub async fn preferences(
-    user: CurrentUser,
-    session: Session,
-    settings: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
+pub async fn preferences(page: Page) -> AppResult<HttpResponse> {
     render(&PreferencesPage {
-        shell: Shell::new(&user, &session, Nav::Preferences, settings.sandbox),
+        shell: page.shell(Nav::Preferences),
         zones: days::zone_names(),
-        own: user.own_time_zone.clone().unwrap_or_default(),
-        company_zone: user.company_time_zone.clone(),
+        own: page.user.own_time_zone.clone().unwrap_or_default(),
+        company_zone: page.user.company_time_zone.clone(),
         error: None,
     })
 }
@@ -691,18 +661,17 @@ pub struct ZoneForm {
 }
 
 pub async fn save_preferences(
-    user: CurrentUser,
-    session: Session,
+    page: Page,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     form: web::Form<ZoneForm>,
 ) -> AppResult<HttpResponse> {
+    let (user, session) = (&page.user, &page.session);
     let raw = form.into_inner().time_zone.trim().to_owned();
     if !raw.is_empty() && days::parse_zone(&raw).is_none() {
         return render_status(
             actix_web::http::StatusCode::BAD_REQUEST,
             &PreferencesPage {
-                shell: Shell::new(&user, &session, Nav::Preferences, settings.sandbox),
+                shell: page.shell(Nav::Preferences),
                 zones: days::zone_names(),
                 own: raw.clone(),
                 company_zone: user.company_time_zone.clone(),
@@ -719,7 +688,7 @@ pub async fn save_preferences(
     })
     .await?;
     flash::success(
-        &session,
+        session,
         if raw.is_empty() {
             format!(
                 "Your days now follow the company's time zone ({}).",

@@ -13,6 +13,7 @@ mod integrations;
 mod oauth_walk;
 mod people;
 mod replay;
+mod reports;
 mod roles;
 mod security;
 mod sync;

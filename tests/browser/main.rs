@@ -10,5 +10,6 @@ mod helpers;
 mod driver;
 mod flows;
 mod integrations;
+mod reports;
 mod sync;
 mod time;
