@@ -335,11 +335,7 @@ impl SyncEngine {
         let resuming = pass.cursor.is_some();
         let mut restarted = false;
         let mut refreshed = false;
-        let mut run = Progress {
-            run_id,
-            fetched: 0,
-            counts: PageCounts::default(),
-        };
+        let mut run = Progress::start(run_id);
         loop {
             let key = sync_page::page_key(pass.cursor.as_deref());
             let etag = known.get(&key).map(|k| k.etag.as_str());
