@@ -306,46 +306,53 @@ impl Problem<'_> {
                 format!("{tool} needs your API token to connect. Nothing was saved."),
                 "Copy the API token from the bottom of your Profile page in Tracker and paste it in the API token field.".into(),
             ),
-            Problem::Tool(code @ ErrorCode::TokenInvalid) => Told {
-                code: Some(code),
-                ..plain(
-                    format!("{tool} did not accept that API token"),
-                    format!("{tool} refused the token, so nothing was saved."),
-                    "Copy the API token again from the bottom of your Profile page in Tracker (it is 32 characters) and paste it in the API token field.".into(),
-                )
-            },
-            Problem::Tool(code @ ErrorCode::SalesforceApiDisabled) => Told {
-                code: Some(code),
-                editions: true,
-                ..plain(
-                    code.info().title.into(),
-                    "Salesforce answered that the REST API is not enabled for your organization (API_DISABLED_FOR_ORG), so taskbridge cannot read your tasks. Nothing was saved.".into(),
-                    concat!(
-                        "API access comes with ",
-                        editions_with_api!(),
-                        " Edition, and with Professional Edition when the API add-on is bought. ",
-                        editions_without_api!(),
-                        " editions have none. Ask your Salesforce administrator to upgrade or add API access, and make sure your user has the \"API Enabled\" permission; then turn it on again."
-                    )
-                    .into(),
-                )
-            },
-            Problem::Tool(code) => {
-                let info = code.info();
-                Told {
-                    code: Some(code),
-                    ..plain(
-                        format!("{tool}: {}", info.title),
-                        format!("{} Nothing was saved.", info.cause),
-                        info.fix.into(),
-                    )
-                }
-            }
+            Problem::Tool(code) => tool_failed(tool, code),
             Problem::Unexpected => plain(
                 "Something went wrong".into(),
                 "An unexpected error happened on our side.".into(),
                 "Please try again.".into(),
             ),
+        }
+    }
+}
+
+/// What a person is told when `tool` itself failed with `code`.
+fn tool_failed(tool: &str, code: ErrorCode) -> Told {
+    let plain = |title: String, message: String, fix: String| Told {
+        title,
+        message,
+        fix,
+        code: Some(code),
+        editions: false,
+    };
+    match code {
+        ErrorCode::TokenInvalid => plain(
+            format!("{tool} did not accept that API token"),
+            format!("{tool} refused the token, so nothing was saved."),
+            "Copy the API token again from the bottom of your Profile page in Tracker (it is 32 characters) and paste it in the API token field.".into(),
+        ),
+        ErrorCode::SalesforceApiDisabled => Told {
+            editions: true,
+            ..plain(
+                code.info().title.into(),
+                "Salesforce answered that the REST API is not enabled for your organization (API_DISABLED_FOR_ORG), so taskbridge cannot read your tasks. Nothing was saved.".into(),
+                concat!(
+                    "API access comes with ",
+                    editions_with_api!(),
+                    " Edition, and with Professional Edition when the API add-on is bought. ",
+                    editions_without_api!(),
+                    " editions have none. Ask your Salesforce administrator to upgrade or add API access, and make sure your user has the \"API Enabled\" permission; then turn it on again."
+                )
+                .into(),
+            )
+        },
+        _ => {
+            let info = code.info();
+            plain(
+                format!("{tool}: {}", info.title),
+                format!("{} Nothing was saved.", info.cause),
+                info.fix.into(),
+            )
         }
     }
 }

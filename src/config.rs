@@ -140,96 +140,16 @@ impl Settings {
             ));
         }
 
-        let bind = match var("TASKBRIDGE_BIND") {
-            Some(v) => v.parse().map_err(|_| {
-                ConfigError::new(
-                    "TASKBRIDGE_BIND",
-                    format!("{v:?} is not an address like 127.0.0.1:8080"),
-                )
-            })?,
-            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-        };
+        let bind = bind(&var)?;
 
         let base_url = parse_url(&var, "TASKBRIDGE_BASE_URL", "http://127.0.0.1:8080")?;
 
-        let secret_key = match var("TASKBRIDGE_SECRET_KEY") {
-            Some(v) => SecretKey::from_text(&v)
-                .map_err(|p| ConfigError::new("TASKBRIDGE_SECRET_KEY", p))?,
-            None if is_postgres(&database_url) => {
-                return Err(ConfigError::new(
-                    "TASKBRIDGE_SECRET_KEY",
-                    "required with PostgreSQL, so every app instance shares one key",
-                ))
-            }
-            None => {
-                let path = key_file_beside(&database_url);
-                let (key, created) = load_or_create_key(&path).map_err(|e| {
-                    ConfigError::new("TASKBRIDGE_SECRET_KEY", format!("not set, and {e}"))
-                })?;
-                if created {
-                    warnings.push(format!(
-                        "TASKBRIDGE_SECRET_KEY is not set: generated one and kept it in {} (mode 0600). Back it up: without it, stored tokens cannot be read.",
-                        path.display()
-                    ));
-                }
-                key
-            }
-        };
+        let secret_key = secret_key(&var, &database_url, &mut warnings)?;
 
-        let sync_interval = match var("TASKBRIDGE_SYNC_INTERVAL_SECS") {
-            Some(v) => match v.parse::<u64>() {
-                Ok(secs) if secs >= 10 => Duration::from_secs(secs),
-                _ => {
-                    return Err(ConfigError::new(
-                        "TASKBRIDGE_SYNC_INTERVAL_SECS",
-                        format!("{v:?} is not a number of seconds of at least 10"),
-                    ))
-                }
-            },
-            None => Duration::from_secs(300),
-        };
+        let sync_interval = sync_interval(&var)?;
 
-        let providers = ProviderSettings {
-            salesforce: oauth_client(&var, "SALESFORCE")?,
-            basecamp: oauth_client(&var, "BASECAMP")?,
-            intellinote: oauth_client(&var, "INTELLINOTE")?,
-            salesforce_login_url: parse_url(
-                &var,
-                "TASKBRIDGE_SALESFORCE_LOGIN_URL",
-                "https://login.salesforce.com",
-            )?,
-            basecamp_launchpad_url: parse_url(
-                &var,
-                "TASKBRIDGE_BASECAMP_LAUNCHPAD_URL",
-                "https://launchpad.37signals.com",
-            )?,
-            pivotal_api_url: parse_url(
-                &var,
-                "TASKBRIDGE_PIVOTAL_API_URL",
-                "https://www.pivotaltracker.com/services/v5",
-            )?,
-            pivotal_api_url_set: var("TASKBRIDGE_PIVOTAL_API_URL").is_some(),
-            intellinote_url: parse_url(
-                &var,
-                "TASKBRIDGE_INTELLINOTE_URL",
-                "https://api.intellinote.net/rest",
-            )?,
-        };
-
-        let any_credentials = providers.salesforce.is_some()
-            || providers.basecamp.is_some()
-            || providers.intellinote.is_some();
-        let sandbox = match var("TASKBRIDGE_SANDBOX").as_deref() {
-            Some("on") | Some("true") | Some("1") => true,
-            Some("off") | Some("false") | Some("0") => false,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "TASKBRIDGE_SANDBOX",
-                    format!("{other:?} is neither \"on\" nor \"off\""),
-                ))
-            }
-            None => !any_credentials,
-        };
+        let providers = providers(&var)?;
+        let sandbox = sandbox(&var, &providers)?;
 
         let timer_limit = timer_limit(&var)?;
         let api_rate_per_minute = api_rate(&var)?;
@@ -265,6 +185,119 @@ impl Settings {
 
 pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn bind(var: &impl Fn(&str) -> Option<String>) -> Result<SocketAddr, ConfigError> {
+    match var("TASKBRIDGE_BIND") {
+        Some(v) => v.parse().map_err(|_| {
+            ConfigError::new(
+                "TASKBRIDGE_BIND",
+                format!("{v:?} is not an address like 127.0.0.1:8080"),
+            )
+        }),
+        None => Ok(SocketAddr::from(([127, 0, 0, 1], 8080))),
+    }
+}
+
+/// `TASKBRIDGE_SECRET_KEY`, or with SQLite a key generated once and kept beside the
+/// database (with a warning).
+fn secret_key(
+    var: &impl Fn(&str) -> Option<String>,
+    database_url: &str,
+    warnings: &mut Vec<String>,
+) -> Result<SecretKey, ConfigError> {
+    let key = match var("TASKBRIDGE_SECRET_KEY") {
+        Some(v) => {
+            SecretKey::from_text(&v).map_err(|p| ConfigError::new("TASKBRIDGE_SECRET_KEY", p))?
+        }
+        None if is_postgres(database_url) => {
+            return Err(ConfigError::new(
+                "TASKBRIDGE_SECRET_KEY",
+                "required with PostgreSQL, so every app instance shares one key",
+            ))
+        }
+        None => {
+            let path = key_file_beside(database_url);
+            let (key, created) = load_or_create_key(&path).map_err(|e| {
+                ConfigError::new("TASKBRIDGE_SECRET_KEY", format!("not set, and {e}"))
+            })?;
+            if created {
+                warnings.push(format!(
+                    "TASKBRIDGE_SECRET_KEY is not set: generated one and kept it in {} (mode 0600). Back it up: without it, stored tokens cannot be read.",
+                    path.display()
+                ));
+            }
+            key
+        }
+    };
+    Ok(key)
+}
+
+fn sync_interval(var: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    let interval = match var("TASKBRIDGE_SYNC_INTERVAL_SECS") {
+        Some(v) => match v.parse::<u64>() {
+            Ok(secs) if secs >= 10 => Duration::from_secs(secs),
+            _ => {
+                return Err(ConfigError::new(
+                    "TASKBRIDGE_SYNC_INTERVAL_SECS",
+                    format!("{v:?} is not a number of seconds of at least 10"),
+                ))
+            }
+        },
+        None => Duration::from_secs(300),
+    };
+    Ok(interval)
+}
+
+/// Where each tool lives and the OAuth clients registered with them.
+fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, ConfigError> {
+    Ok(ProviderSettings {
+        salesforce: oauth_client(var, "SALESFORCE")?,
+        basecamp: oauth_client(var, "BASECAMP")?,
+        intellinote: oauth_client(var, "INTELLINOTE")?,
+        salesforce_login_url: parse_url(
+            var,
+            "TASKBRIDGE_SALESFORCE_LOGIN_URL",
+            "https://login.salesforce.com",
+        )?,
+        basecamp_launchpad_url: parse_url(
+            var,
+            "TASKBRIDGE_BASECAMP_LAUNCHPAD_URL",
+            "https://launchpad.37signals.com",
+        )?,
+        pivotal_api_url: parse_url(
+            var,
+            "TASKBRIDGE_PIVOTAL_API_URL",
+            "https://www.pivotaltracker.com/services/v5",
+        )?,
+        pivotal_api_url_set: var("TASKBRIDGE_PIVOTAL_API_URL").is_some(),
+        intellinote_url: parse_url(
+            var,
+            "TASKBRIDGE_INTELLINOTE_URL",
+            "https://api.intellinote.net/rest",
+        )?,
+    })
+}
+
+/// On when forced, or when no tool has client credentials.
+fn sandbox(
+    var: &impl Fn(&str) -> Option<String>,
+    providers: &ProviderSettings,
+) -> Result<bool, ConfigError> {
+    let any_credentials = providers.salesforce.is_some()
+        || providers.basecamp.is_some()
+        || providers.intellinote.is_some();
+    Ok(match var("TASKBRIDGE_SANDBOX").as_deref() {
+        Some("on") | Some("true") | Some("1") => true,
+        Some("off") | Some("false") | Some("0") => false,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "TASKBRIDGE_SANDBOX",
+                format!("{other:?} is neither \"on\" nor \"off\""),
+            ))
+        }
+        None => !any_credentials,
+    })
 }
 
 fn parse_url(

@@ -10,7 +10,7 @@ use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::catalogue::ErrorCode;
-use crate::connectors::{self, ConnectorError, Credentials, PageFetch, RemoteAccount};
+use crate::connectors::{self, ConnectorError, Credentials, PageFetch, RemoteAccount, TaskPage};
 use crate::db::{self, now, Pool};
 use crate::error::AppError;
 use crate::models::connection::{self, Connection, ConnectionStatus, Next};
@@ -129,6 +129,22 @@ impl Pass {
         self.unsaved = false;
         self.saved_at = Instant::now();
     }
+}
+
+/// A page the tool answered 304: its tasks, as kept, are seen again. Returns the cursor
+/// after it, kept with it.
+fn take_kept(
+    known: &HashMap<String, KnownPage>,
+    key: &str,
+    pass: &mut Pass,
+    run: &mut Progress,
+) -> Result<Option<String>, ConnectorError> {
+    let page = known
+        .get(key)
+        .ok_or_else(|| ConnectorError::BadResponse("a 304 for a page not kept".into()))?;
+    run.fetched += page.external_ids.len() as i64;
+    pass.seen(page.external_ids.iter().cloned());
+    Ok(page.next_cursor.clone())
 }
 
 /// What to keep of a page the tool answered in full: its `ETag` (with its ids and the
@@ -306,19 +322,7 @@ impl SyncEngine {
     /// go mid-pass. A crash loses at most the pages since then, which the next run reads
     /// again from the older cursor.
     async fn run(&self, connection: &Connection, run_id: i64) -> Result<RunOutcome, AppError> {
-        let kind = connection.provider;
-        let cfg = self.tools.config(kind)?.clone();
-        let binding = credentials_binding(connection.company_id, connection.user_id, kind);
-        let sealed = connection
-            .credentials
-            .clone()
-            .ok_or_else(|| AppError::Internal("connection without credentials".into()))?;
-        let mut creds = open_credentials(&self.tools.cipher, &sealed, &binding)?;
-        let account = RemoteAccount {
-            id: connection.external_account_id.clone(),
-            name: connection.account_name.clone(),
-            api_base: connection.api_base.clone(),
-        };
+        let (cfg, binding, mut creds, account) = self.reader(connection)?;
         let id = connection.id;
         let mut known = db::run(&self.pool, move |conn| {
             Ok(sync_page::known_pages(conn, id)?)
@@ -331,11 +335,7 @@ impl SyncEngine {
         let resuming = pass.cursor.is_some();
         let mut restarted = false;
         let mut refreshed = false;
-        let mut run = Progress {
-            run_id,
-            fetched: 0,
-            counts: PageCounts::default(),
-        };
+        let mut run = Progress::start(run_id);
         loop {
             let key = sync_page::page_key(pass.cursor.as_deref());
             let etag = known.get(&key).map(|k| k.etag.as_str());
@@ -345,8 +345,24 @@ impl SyncEngine {
                 connectors::fetch_tasks_page(http, &cfg, &creds, &account, me, cursor, etag)
             })
             .await;
-            let answer = match answer {
-                Ok(answer) => answer,
+            let next = match answer {
+                Ok(PageFetch::NotModified) => match take_kept(&known, &key, &mut pass, &mut run) {
+                    Ok(next) => next,
+                    Err(e) => {
+                        return self
+                            .leave(connection, &mut pass, run, self.failure(e))
+                            .await
+                    }
+                },
+                Ok(PageFetch::Page(page)) => {
+                    let taken = self
+                        .take_page(connection, &mut known, &mut pass, &mut run, key, page)
+                        .await?;
+                    let Some(next) = taken else {
+                        return Ok(RunOutcome::LeaseLost);
+                    };
+                    next
+                }
                 Err(ConnectorError::Unauthorized) if !refreshed => {
                     refreshed = true;
                     match self.refresh(connection, &cfg, &creds, &binding).await {
@@ -375,93 +391,144 @@ impl SyncEngine {
                         .await
                 }
             };
-            let next = match answer {
-                PageFetch::NotModified => {
-                    let Some(page) = known.get(&key) else {
-                        let e = ConnectorError::BadResponse("a 304 for a page not kept".into());
-                        return self
-                            .leave(connection, &mut pass, run, self.failure(e))
-                            .await;
-                    };
-                    run.fetched += page.external_ids.len() as i64;
-                    pass.seen(page.external_ids.iter().cloned());
-                    page.next_cursor.clone()
-                }
-                PageFetch::Page(page) => {
-                    run.fetched += page.tasks.len() as i64;
-                    let ids: Vec<String> =
-                        page.tasks.iter().map(|t| t.external_id.clone()).collect();
-                    let kept = known.get(&key);
-                    let memo = memo_for(key, kept, page.etag, &ids, &page.next);
-                    let changes = if page.tasks.is_empty() {
-                        PageChanges::default()
-                    } else {
-                        let tasks = page.tasks;
-                        db::run(&self.pool, move |conn| {
-                            Ok(task::page_changes(conn, id, &tasks)?)
-                        })
-                        .await?
-                    };
-                    if changes.is_empty() && memo == PageMemo::Keep {
-                        pass.seen(ids);
-                    } else {
-                        run.counts.add(changes.counts);
-                        pass.seen(changes.unchanged.iter().cloned());
-                        let write = PageWrite {
-                            changes,
-                            memo: memo.clone(),
-                        };
-                        if !self
-                            .save(connection, &mut pass, page.next.clone(), run, Some(write))
-                            .await?
-                        {
-                            return Ok(RunOutcome::LeaseLost);
-                        }
-                        match memo {
-                            PageMemo::Store(key, page) => {
-                                known.insert(key, page);
-                            }
-                            PageMemo::Forget(key) => {
-                                known.remove(&key);
-                            }
-                            PageMemo::Keep => {}
-                        }
-                    }
-                    page.next
-                }
-            };
             let Some(next) = next else {
-                let owner = self.owner.clone();
-                let pass_id = pass.id;
-                let seen: HashSet<String> = pass.unmarked.drain(..).collect();
-                let archived = db::run(&self.pool, move |conn| {
-                    Ok(sync_pass::finish_pass(
-                        conn,
-                        id,
-                        pass_id,
-                        &seen,
-                        &owner,
-                        Some(run),
-                    )?)
-                })
-                .await?;
-                let Some(archived) = archived else {
-                    return Ok(RunOutcome::LeaseLost);
-                };
-                run.counts.archived += archived;
-                return Ok(RunOutcome::Completed {
-                    fetched: run.fetched,
-                    counts: run.counts,
-                });
+                return self.complete(id, &mut pass, run).await;
             };
-            pass.advance(next);
-            if pass.saved_at.elapsed() >= self.checkpoint_every {
-                let cursor = pass.cursor.clone();
-                if !self.save(connection, &mut pass, cursor, run, None).await? {
-                    return Ok(RunOutcome::LeaseLost);
-                }
+            if !self.advance(connection, &mut pass, run, next).await? {
+                return Ok(RunOutcome::LeaseLost);
             }
         }
+    }
+
+    /// On to the page at `next`, checkpointing the pass when it is time; false when the
+    /// lease was lost.
+    async fn advance(
+        &self,
+        connection: &Connection,
+        pass: &mut Pass,
+        run: Progress,
+        next: String,
+    ) -> Result<bool, AppError> {
+        pass.advance(next);
+        if pass.saved_at.elapsed() < self.checkpoint_every {
+            return Ok(true);
+        }
+        let cursor = pass.cursor.clone();
+        self.save(connection, pass, cursor, run, None).await
+    }
+
+    /// What a run reads pages with: the tool's configuration, the credentials (and what
+    /// they are sealed to), the account.
+    fn reader(
+        &self,
+        connection: &Connection,
+    ) -> Result<
+        (
+            connectors::ProviderConfig,
+            String,
+            Credentials,
+            RemoteAccount,
+        ),
+        AppError,
+    > {
+        let kind = connection.provider;
+        let cfg = self.tools.config(kind)?.clone();
+        let binding = credentials_binding(connection.company_id, connection.user_id, kind);
+        let sealed = connection
+            .credentials
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("connection without credentials".into()))?;
+        let creds = open_credentials(&self.tools.cipher, sealed, &binding)?;
+        let account = RemoteAccount {
+            id: connection.external_account_id.clone(),
+            name: connection.account_name.clone(),
+            api_base: connection.api_base.clone(),
+        };
+        Ok((cfg, binding, creds, account))
+    }
+
+    /// A page the tool answered in full: what it changes is written with a checkpoint
+    /// (or, when it changes nothing, its tasks are only remembered as seen). Returns the
+    /// cursor of the page after it; `None` when the lease was lost.
+    async fn take_page(
+        &self,
+        connection: &Connection,
+        known: &mut HashMap<String, KnownPage>,
+        pass: &mut Pass,
+        run: &mut Progress,
+        key: String,
+        page: TaskPage,
+    ) -> Result<Option<Option<String>>, AppError> {
+        let id = connection.id;
+        run.fetched += page.tasks.len() as i64;
+        let ids: Vec<String> = page.tasks.iter().map(|t| t.external_id.clone()).collect();
+        let memo = memo_for(key.clone(), known.get(&key), page.etag, &ids, &page.next);
+        let changes = if page.tasks.is_empty() {
+            PageChanges::default()
+        } else {
+            let tasks = page.tasks;
+            db::run(&self.pool, move |conn| {
+                Ok(task::page_changes(conn, id, &tasks)?)
+            })
+            .await?
+        };
+        if changes.is_empty() && memo == PageMemo::Keep {
+            pass.seen(ids);
+            return Ok(Some(page.next));
+        }
+        run.counts.add(changes.counts);
+        pass.seen(changes.unchanged.iter().cloned());
+        let write = PageWrite {
+            changes,
+            memo: memo.clone(),
+        };
+        if !self
+            .save(connection, pass, page.next.clone(), *run, Some(write))
+            .await?
+        {
+            return Ok(None);
+        }
+        match memo {
+            PageMemo::Store(key, page) => {
+                known.insert(key, page);
+            }
+            PageMemo::Forget(key) => {
+                known.remove(&key);
+            }
+            PageMemo::Keep => {}
+        }
+        Ok(Some(page.next))
+    }
+
+    /// The pass read its last page: archives what it did not see and ends it.
+    async fn complete(
+        &self,
+        id: i64,
+        pass: &mut Pass,
+        mut run: Progress,
+    ) -> Result<RunOutcome, AppError> {
+        let owner = self.owner.clone();
+        let pass_id = pass.id;
+        let seen: HashSet<String> = pass.unmarked.drain(..).collect();
+        let archived = db::run(&self.pool, move |conn| {
+            Ok(sync_pass::finish_pass(
+                conn,
+                id,
+                pass_id,
+                &seen,
+                &owner,
+                Some(run),
+            )?)
+        })
+        .await?;
+        let Some(archived) = archived else {
+            return Ok(RunOutcome::LeaseLost);
+        };
+        run.counts.archived += archived;
+        Ok(RunOutcome::Completed {
+            fetched: run.fetched,
+            counts: run.counts,
+        })
     }
 
     /// Writes a page (if any) and a checkpoint of the pass, with the cursor of the page

@@ -12,6 +12,13 @@ pub fn create(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+pub fn name(conn: &mut DbConn, id: i64) -> QueryResult<String> {
+    companies::table
+        .find(id)
+        .select(companies::name)
+        .first(conn)
+}
+
 pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<()> {
     diesel::update(companies::table.find(id))
         .set(companies::name.eq(name))

@@ -20,6 +20,17 @@ pub struct Progress {
     pub counts: PageCounts,
 }
 
+impl Progress {
+    /// A run that has read nothing yet.
+    pub fn start(run_id: i64) -> Self {
+        Self {
+            run_id,
+            fetched: 0,
+            counts: PageCounts::default(),
+        }
+    }
+}
+
 /// Where a pass stands, made durable: the cursor of the next page to read and, for the
 /// pages before it, every task marked as seen in the pass (those written carry the mark
 /// already; `seen` lists the others since the last checkpoint). A pass resumed from

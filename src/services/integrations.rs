@@ -176,47 +176,21 @@ pub async fn connect(
                 )? {
                     return Ok(Err(IntegrationError::AlreadyLinked { other }));
                 }
-                connection::upsert(
-                    conn,
-                    connection::NewConnection {
-                        company_id,
-                        user_id,
-                        provider: kind,
-                        external_user_id: &identity.external_user_id,
-                        external_account_id: &account.id,
-                        account_name: &account.name,
-                        display_name: &identity.name,
-                        email: identity.email.as_deref(),
-                        api_base: account.api_base.as_deref(),
-                        credentials: sealed,
-                    },
-                )?;
-                audit::record(
-                    conn,
-                    Some(company_id),
-                    Some(user_id),
-                    audit::Action::ConnectionOn,
-                    &format!("{}: {} ({})", kind.name(), identity.name, account.name),
-                    Some(&ip),
-                )?;
-                if purpose == Purpose::Company
-                    && company_integration::set_enabled(conn, company_id, kind, true, user_id)?
-                {
-                    audit::record(
-                        conn,
-                        Some(company_id),
-                        Some(user_id),
-                        audit::Action::IntegrationOn,
-                        kind.name(),
-                        Some(&ip),
-                    )?;
-                    let others = user::others_in_company(conn, company_id, user_id)?;
-                    notification::notify(
-                        conn,
-                        &others,
-                        &active_notice(kind),
-                        Some(crate::urls::INTEGRATION_SETTINGS),
-                    )?;
+                let new = connection::NewConnection {
+                    company_id,
+                    user_id,
+                    provider: kind,
+                    external_user_id: &identity.external_user_id,
+                    external_account_id: &account.id,
+                    account_name: &account.name,
+                    display_name: &identity.name,
+                    email: identity.email.as_deref(),
+                    api_base: account.api_base.as_deref(),
+                    credentials: sealed,
+                };
+                link_account(conn, new, &ip)?;
+                if purpose == Purpose::Company {
+                    turn_on_for_company(conn, company_id, user_id, kind, &ip)?;
                 }
                 Ok(Ok(()))
             },
@@ -224,6 +198,57 @@ pub async fn connect(
         Ok(outcome)
     })
     .await?
+}
+
+/// Creates or re-links the connection, with its audit record.
+fn link_account(
+    conn: &mut DbConn,
+    new: connection::NewConnection<'_>,
+    ip: &str,
+) -> Result<(), AppError> {
+    let (company_id, user_id) = (new.company_id, new.user_id);
+    let what = format!(
+        "{}: {} ({})",
+        new.provider.name(),
+        new.display_name,
+        new.account_name
+    );
+    connection::upsert(conn, new)?;
+    let on = audit::Action::ConnectionOn;
+    audit::record(conn, Some(company_id), Some(user_id), on, &what, Some(ip))?;
+    Ok(())
+}
+
+/// Turns the tool on for the company if it was off: audit record, and everyone else
+/// is told where to turn on their own.
+fn turn_on_for_company(
+    conn: &mut DbConn,
+    company_id: i64,
+    user_id: i64,
+    kind: ProviderKind,
+    ip: &str,
+) -> Result<(), AppError> {
+    if !company_integration::set_enabled(conn, company_id, kind, true, user_id)? {
+        return Ok(());
+    }
+    let on = audit::Action::IntegrationOn;
+    audit::record(
+        conn,
+        Some(company_id),
+        Some(user_id),
+        on,
+        kind.name(),
+        Some(ip),
+    )?;
+    let others = user::others_in_company(conn, company_id, user_id)?;
+    let notice = active_notice(kind);
+    notification::notify(
+        conn,
+        &others,
+        &notice,
+        Some(crate::urls::INTEGRATION_SETTINGS),
+    )?;
+    Ok(())
 }
 
 /// The in-app notice that a tool is active for the company.

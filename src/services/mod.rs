@@ -1,5 +1,6 @@
 //! Use cases shared by the web handlers and the command line.
 
+pub mod account;
 pub mod api_tokens;
 pub mod company;
 pub mod integrations;

@@ -11,6 +11,7 @@ use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role};
 use crate::error::AppResult;
 use crate::models::{audit, company, user};
+use crate::services::account::{self, LogIn};
 use crate::urls;
 use crate::web::{render, render_status, see_other};
 
@@ -152,13 +153,6 @@ pub async fn log_in_form(req: HttpRequest, session: Session) -> AppResult<HttpRe
     })
 }
 
-enum Outcome {
-    Throttled(i64),
-    Refused,
-    Disabled,
-    SignedIn(i64),
-}
-
 pub async fn log_in(
     req: HttpRequest,
     session: Session,
@@ -179,72 +173,21 @@ pub async fn log_in(
     };
     let email = form.email.trim().to_lowercase();
     let ip = auth::client_ip(&req);
-    // Three steps, so no database connection is held while the password is hashed.
-    let found = {
-        let (email, ip) = (email.clone(), ip.clone());
-        db::run(&pool, move |conn| {
-            if let Err(wait) = throttle::check(conn, &email, &ip)? {
-                return Ok(Err(wait));
-            }
-            Ok(Ok(user::by_email(conn, &email)?))
-        })
-        .await?
-    };
-    let outcome = match found {
-        Err(wait) => Outcome::Throttled(wait),
-        Ok(found) => {
-            // Hash either way, so an unknown email takes as long as a known one.
-            let stored = found
-                .as_ref()
-                .map(|u| u.password_hash.clone())
-                .unwrap_or_else(|| password::dummy_hash().to_owned());
-            let secret = form.password.clone();
-            let matches = password::verify_off_executor(secret, stored).await?;
-            let (email, ip) = (email.clone(), ip.clone());
-            db::run(&pool, move |conn| match found {
-                Some(u) if matches && u.disabled => Ok(Outcome::Disabled),
-                Some(u) if matches => {
-                    throttle::clear_account(conn, &email)?;
-                    audit::record(
-                        conn,
-                        Some(u.company_id),
-                        Some(u.id),
-                        audit::Action::SignIn,
-                        &email,
-                        Some(&ip),
-                    )?;
-                    Ok(Outcome::SignedIn(u.id))
-                }
-                other => {
-                    throttle::record_failure(conn, &email, &ip)?;
-                    audit::record(
-                        conn,
-                        other.as_ref().map(|u| u.company_id),
-                        None,
-                        audit::Action::SignInFailed,
-                        &email,
-                        Some(&ip),
-                    )?;
-                    Ok(Outcome::Refused)
-                }
-            })
-            .await?
-        }
-    };
+    let outcome = account::log_in(&pool, email, form.password.clone(), ip).await?;
     match outcome {
-        Outcome::Throttled(wait) => {
+        LogIn::Throttled(wait) => {
             again(StatusCode::TOO_MANY_REQUESTS, throttle::wait_message(wait))
         }
-        Outcome::Refused => again(
+        LogIn::Refused => again(
             StatusCode::UNAUTHORIZED,
             "That email and password do not match an account. Check them and try again.".into(),
         ),
-        Outcome::Disabled => again(
+        LogIn::Disabled => again(
             StatusCode::FORBIDDEN,
             "Your account has been disabled. Ask your company's owner or admin to enable it."
                 .into(),
         ),
-        Outcome::SignedIn(user_id) => {
+        LogIn::SignedIn(user_id) => {
             auth::begin_session(&session, crate::domain::UserId(user_id))?;
             Ok(see_other(urls::MY_TASKS))
         }

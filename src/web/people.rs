@@ -12,7 +12,7 @@ use crate::crypto::random_token;
 use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role, UserId};
 use crate::error::{AppError, AppResult};
-use crate::models::{audit, invite, user};
+use crate::models::{audit, company, invite, user};
 use crate::urls;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{flash, render, render_status, see_other};
@@ -372,17 +372,12 @@ pub struct AcceptForm {
 
 async fn open_invite(pool: &Pool, token: String) -> AppResult<(invite::Invite, String)> {
     db::run(pool, move |conn| {
-        use crate::schema::companies;
-        use diesel::prelude::*;
         let Some(found) = invite::open_by_token(conn, &token)? else {
             return Err(AppError::BadRequest(
                 "This invite link is no longer valid: it was used, revoked or has expired. Ask for a new one.".into(),
             ));
         };
-        let company: String = companies::table
-            .find(found.company_id)
-            .select(companies::name)
-            .first(conn)?;
+        let company = company::name(conn, found.company_id)?;
         Ok((found, company))
     })
     .await
