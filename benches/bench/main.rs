@@ -23,9 +23,10 @@
 //!   database as in a full run.
 //! - `BENCH_ONLY=time`: only time tracking (point 6) on each database, over the same
 //!   small database as in a full run, and its scale database on PostgreSQL.
-//! - `BENCH_TIME_SCALE=N`: companies of 20 people with a year of time each in the time
-//!   scale database, beside the small company (default 1,000: about 4.3 million
-//!   entries; 25 with `BENCH_QUICK`); `0` skips it, as `BENCH_SCALE=0` does.
+//! - `BENCH_TIME_SCALE=N`: companies of 20 people with a year of time each (2,088
+//!   entries a person) in the time scale database, beside the small company (default
+//!   100: about 4.3 million entries; 10 with `BENCH_QUICK`); `0` skips it, as
+//!   `BENCH_SCALE=0` does.
 
 mod anatomy;
 mod explain;
@@ -108,7 +109,7 @@ impl Config {
             _ if scale_companies.is_none() => None,
             v => Some(
                 v.and_then(|v| v.parse().ok())
-                    .unwrap_or(if quick { 25 } else { 1000 }),
+                    .unwrap_or(if quick { 10 } else { 100 }),
             ),
         };
         Ok(Self {

@@ -414,7 +414,7 @@ impl Suite {
                 .filter(time_entries::user_id.eq(cast.timer.user_id))
                 .filter(time_entries::created_at.ge(since));
             (
-                mine.clone().count().get_result::<i64>(&mut *conn)?,
+                mine.count().get_result::<i64>(&mut *conn)?,
                 mine.filter(time_entries::ended_at.is_null())
                     .count()
                     .get_result::<i64>(&mut *conn)?,
