@@ -11,9 +11,3 @@
 -- only running entries, at most one per person.
 CREATE INDEX time_entries_running ON time_entries(company_id, user_id, started_at) WHERE ended_at IS NULL;
 CREATE INDEX time_entries_company_running ON time_entries(company_id, started_at) WHERE ended_at IS NULL;
-
--- A report's chunks are ordered by (started_at, id). With the id in the index a chunk
--- is read in order and stops at its LIMIT; without it PostgreSQL read the rest of the
--- range and sorted it for every chunk (the whole month again for each of its chunks).
-DROP INDEX time_entries_company;
-CREATE INDEX time_entries_company ON time_entries(company_id, started_at, id);

@@ -11,7 +11,3 @@
 -- only running entries, at most one per person.
 CREATE INDEX time_entries_running ON time_entries(company_id, user_id, started_at) WHERE ended_at IS NULL;
 CREATE INDEX time_entries_company_running ON time_entries(company_id, started_at) WHERE ended_at IS NULL;
-
--- (PostgreSQL also puts the id into `time_entries_company`, so a report's chunks are
--- read in (started_at, id) order; in SQLite that index ends with the rowid, the id,
--- already.)
