@@ -153,10 +153,7 @@ type Step = Box<dyn Fn(&mut DbConn) -> QueryResult<()>>;
 /// Explains the statements My Tasks, the scheduler and a sync page run, for `person`
 /// (My Tasks) and `sync_connection` (a connection with tasks already synced).
 pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::Result<Vec<Plan>> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut recorded = PgConnection::establish(url)?;
-    recorded.set_instrumentation(Recorder(seen.clone()));
-    let mut recorded = DbConn::Pg(recorded);
+    let (mut recorded, seen) = recording(url)?;
     let (user_id, company_id) = (person.user_id, person.company_id);
     let (today, week_end) = crate::reference::dates();
     // The pass the synced tasks were last seen in: a page explained with it finds them
@@ -258,6 +255,24 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
             }),
         ),
     ];
+    explain_steps(url, &mut recorded, &seen, steps)
+}
+
+/// A connection whose statements (with their binds) are recorded.
+fn recording(url: &str) -> anyhow::Result<(DbConn, Arc<Mutex<Vec<String>>>)> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut recorded = PgConnection::establish(url)?;
+    recorded.set_instrumentation(Recorder(seen.clone()));
+    Ok((DbConn::Pg(recorded), seen))
+}
+
+/// Runs each step on `recorded` (rolled back) and explains the statements it made.
+fn explain_steps(
+    url: &str,
+    recorded: &mut DbConn,
+    seen: &Mutex<Vec<String>>,
+    steps: Vec<(&str, Step)>,
+) -> anyhow::Result<Vec<Plan>> {
     let mut explainer = PgConnection::establish(url)?;
     let big_tables: Vec<String> = diesel::sql_query(
         "SELECT relname::text AS \"QUERY PLAN\" FROM pg_class WHERE relkind = 'r' AND reltuples > 10000",
@@ -322,6 +337,157 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
         }
     }
     Ok(plans)
+}
+
+/// The plans grouped by step (the name before " (k/n)"): the step, its statements'
+/// execution times added up, the scans they use, and whether every big table is read
+/// through an index.
+pub fn by_step(plans: &[Plan]) -> Vec<(String, f64, Vec<String>, bool)> {
+    let mut steps: Vec<(String, f64, Vec<String>, bool)> = Vec::new();
+    for p in plans {
+        let step = p.name.split(" (").next().unwrap_or(&p.name).to_owned();
+        if steps.last().is_none_or(|s| s.0 != step) {
+            steps.push((step, 0.0, Vec::new(), true));
+        }
+        if let Some(s) = steps.last_mut() {
+            s.1 += p.time_ms().unwrap_or(0.0);
+            s.3 &= p.uses_indexes();
+            for scan in p.scans() {
+                if !s.2.contains(&scan) {
+                    s.2.push(scan);
+                }
+            }
+        }
+    }
+    steps
+}
+
+/// What the time-tracking statements are explained for: the person whose week is
+/// read and who starts a timer, the owner whose company report is read, and the
+/// ranges.
+pub struct TimeCase {
+    pub person: Person,
+    pub owner: Person,
+    /// `[from, to)` of the person's week, UTC seconds.
+    pub week: (i64, i64),
+    /// `[from, to)` of the month's report.
+    pub month: (i64, i64),
+}
+
+/// Explains the statements the Timesheet, the timer, My Tasks' time per task and a
+/// month's company report (and its CSV) run.
+pub fn time_queries(url: &str, case: &TimeCase) -> anyhow::Result<Vec<Plan>> {
+    use taskbridge::models::report::{self, Scope};
+    use taskbridge::models::time_entry::{self, NewEntry};
+    let (mut recorded, seen) = recording(url)?;
+    let (company_id, user_id) = (case.person.company_id, case.person.user_id);
+    let (week, month) = (case.week, case.month);
+    let company = Scope {
+        company_id: case.owner.company_id,
+        ..Scope::default()
+    };
+    let one_person = Scope {
+        person: Some(user_id),
+        ..company.clone()
+    };
+    // The week's tasks, for their states; the person's first page of tasks and one
+    // open task to start a timer on.
+    let week_tasks: Vec<i64> = time_entry::for_person(&mut recorded, company_id, user_id, week)?
+        .iter()
+        .filter_map(|e| e.task_id)
+        .collect();
+    let (today, week_end) = crate::reference::dates();
+    let page_tasks: Vec<i64> = task::page(
+        &mut recorded,
+        user_id,
+        &Filter::default(),
+        (&today, &week_end),
+        (0, 50),
+    )?
+    .0
+    .iter()
+    .map(|t| t.id)
+    .collect();
+    let open_task = *page_tasks
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no tasks"))?;
+    let cursor = report::chunk(&mut recorded, &company, month, None, 1_000)?
+        .last()
+        .map(|e| e.cursor());
+    let company_for_chunk = company.clone();
+    let company_for_projects = company.clone();
+    let company_for_running = company.clone();
+    let steps: Vec<(&str, Step)> = vec![
+        (
+            "Shell: the running timer",
+            Box::new(move |c| time_entry::running(c, company_id, user_id).map(drop)),
+        ),
+        (
+            "My Tasks: time on the page's tasks",
+            Box::new(move |c| time_entry::on_tasks(c, user_id, &page_tasks).map(drop)),
+        ),
+        (
+            "Timesheet: the week's entries",
+            Box::new(move |c| time_entry::for_person(c, company_id, user_id, week).map(drop)),
+        ),
+        (
+            "Timesheet: the week's tasks closed or gone",
+            Box::new(move |c| time_entry::archived_of(c, &week_tasks).map(drop)),
+        ),
+        (
+            "Timesheet: open tasks for the form",
+            Box::new(move |c| time_entry::open_tasks(c, user_id).map(drop)),
+        ),
+        (
+            "Timer: start on a task, then stop",
+            Box::new(move |c| {
+                time_entry::lock_person(c, user_id)?;
+                let task = time_entry::task_of(c, user_id, open_task)?
+                    .ok_or(diesel::result::Error::NotFound)?;
+                time_entry::running(c, company_id, user_id)?;
+                time_entry::stop_running(c, user_id, db::now())?;
+                time_entry::insert(
+                    c,
+                    &NewEntry {
+                        company_id,
+                        user_id,
+                        task: Some(&task),
+                        note: "",
+                        started_at: db::now(),
+                        ended_at: None,
+                    },
+                )?;
+                time_entry::stop_running(c, user_id, db::now()).map(drop)
+            }),
+        ),
+        (
+            "Report: the company's people",
+            Box::new(move |c| report::people(c, company_id).map(drop)),
+        ),
+        (
+            "Report: timers running since before the month",
+            Box::new(move |c| report::running_before(c, &company_for_running, month).map(drop)),
+        ),
+        (
+            "Report: first chunk of 1,000",
+            Box::new(move |c| report::chunk(c, &company, month, None, 1_000).map(drop)),
+        ),
+        (
+            "Report: a later chunk, from a keyset cursor",
+            Box::new(move |c| report::chunk(c, &company_for_chunk, month, cursor, 1_000).map(drop)),
+        ),
+        (
+            "Report: projects for the filter",
+            Box::new(move |c| {
+                report::projects(c, company_for_projects.company_id, None, month).map(drop)
+            }),
+        ),
+        (
+            "Report: one person's month",
+            Box::new(move |c| report::chunk(c, &one_person, month, None, 1_000).map(drop)),
+        ),
+    ];
+    explain_steps(url, &mut recorded, &seen, steps)
 }
 
 /// Carries the EXPLAIN output out of a transaction that is always rolled back.

@@ -18,6 +18,7 @@ use crate::proc::Child;
 pub enum Spec {
     Get(GetLoad),
     SignIns(SignInLoad),
+    Timer(TimerLoad),
 }
 
 /// `connections` keep-alive connections asking for `path` back to back.
@@ -41,6 +42,22 @@ pub struct SignInLoad {
     pub cookie_name: String,
     pub emails: Vec<String>,
     pub password: String,
+    pub per_second: f64,
+    pub seconds: f64,
+}
+
+/// One signed-in person pressing Start on a task and then Stop, over and over, on
+/// one keep-alive connection, as the forms post them (CSRF token, `Origin`); a round
+/// trip is the two answers (303s). At most `per_second` round trips a second.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TimerLoad {
+    pub addr: String,
+    pub origin: String,
+    pub cookie_name: String,
+    pub cookie: String,
+    pub csrf_token: String,
+    /// The person's open tasks, started in turn.
+    pub task_ids: Vec<i64>,
     pub per_second: f64,
     pub seconds: f64,
 }
@@ -133,6 +150,7 @@ pub fn start(spec: &Spec) -> anyhow::Result<Running> {
     let seconds = match spec {
         Spec::Get(g) => g.seconds,
         Spec::SignIns(s) => s.seconds,
+        Spec::Timer(t) => t.seconds,
     };
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.arg("__load")
@@ -179,6 +197,7 @@ pub fn child_main(spec: &str) -> anyhow::Result<()> {
         match spec {
             Spec::Get(load) => get_load(load).await,
             Spec::SignIns(load) => sign_in_load(load).await,
+            Spec::Timer(load) => timer_load(load).await,
         }
     }));
     println!("{}", serde_json::to_string(&measured)?);
@@ -329,6 +348,95 @@ async fn sign_in_load(load: SignInLoad) -> Measured {
         let _ = t.await;
     }
     let mut measured = std::mem::take(&mut *shared.borrow_mut());
+    measured.seconds = start.elapsed().as_secs_f64();
+    measured
+}
+
+async fn timer_load(load: TimerLoad) -> Measured {
+    let TimerLoad {
+        addr,
+        origin,
+        cookie_name,
+        mut cookie,
+        csrf_token,
+        task_ids,
+        per_second,
+        seconds,
+    } = load;
+    let mut measured = Measured::default();
+    let start = Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut conn: Option<Conn> = None;
+    let mut n = 0usize;
+    while start.elapsed().as_secs_f64() < seconds {
+        ticker.tick().await;
+        let task = task_ids
+            .get(n % task_ids.len().max(1))
+            .copied()
+            .unwrap_or(0);
+        n += 1;
+        let began = Instant::now();
+        let result = async {
+            for (path, body) in [
+                (
+                    "/timer/start",
+                    format!("task_id={task}&csrf_token={csrf_token}&back=%2Ftasks"),
+                ),
+                (
+                    "/timer/stop",
+                    format!("csrf_token={csrf_token}&back=%2Ftasks"),
+                ),
+            ] {
+                if conn.is_none() {
+                    conn = Some(Conn::open(&addr).await?);
+                }
+                let Some(c) = conn.as_mut() else {
+                    return Err(std::io::Error::other("no connection"));
+                };
+                let r = c
+                    .send(
+                        "POST",
+                        path,
+                        &[
+                            ("Cookie", &cookie),
+                            ("Origin", &origin),
+                            ("Content-Type", "application/x-www-form-urlencoded"),
+                        ],
+                        body.as_bytes(),
+                    )
+                    .await?;
+                if r.status != 303 || r.header("location") != Some("/tasks") {
+                    return Err(std::io::Error::other(format!(
+                        "{path} answered {} (location {:?})",
+                        r.status,
+                        r.header("location")
+                    )));
+                }
+                if let Some(fresh) = r.cookie(&cookie_name) {
+                    cookie = fresh;
+                }
+                if r.closes {
+                    conn = None;
+                }
+            }
+            Ok::<_, std::io::Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                measured.ok += 1;
+                measured
+                    .latencies_us
+                    .push(began.elapsed().as_micros() as u32);
+            }
+            Err(e) => {
+                measured.errors += 1;
+                measured.first_error.get_or_insert_with(|| e.to_string());
+                conn = None;
+            }
+        }
+    }
     measured.seconds = start.elapsed().as_secs_f64();
     measured
 }

@@ -21,6 +21,12 @@
 //! - `MALLOC_*`: glibc's allocator settings, passed on to the server.
 //! - `BENCH_ONLY=sync`: only the sync (point 2) on each database, into the same small
 //!   database as in a full run.
+//! - `BENCH_ONLY=time`: only time tracking (point 6) on each database, over the same
+//!   small database as in a full run, and its scale database on PostgreSQL.
+//! - `BENCH_TIME_SCALE=N`: companies of 20 people with a year of time each (2,088
+//!   entries a person) in the time scale database, beside the small company (default
+//!   100: about 4.3 million entries; 10 with `BENCH_QUICK`); `0` skips it, as
+//!   `BENCH_SCALE=0` does.
 
 mod anatomy;
 mod explain;
@@ -33,6 +39,7 @@ mod report;
 mod seed;
 mod server;
 mod syncing;
+mod tracking;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,21 +67,26 @@ struct Config {
     quick: bool,
     /// Only the sync (point 2), `BENCH_ONLY=sync`.
     only_sync: bool,
+    /// Only time tracking (point 6), `BENCH_ONLY=time`.
+    only_time: bool,
     seconds: f64,
     connections: usize,
     postgres: Option<String>,
     scale_companies: Option<i64>,
+    /// Companies of 20 people in the time scale database.
+    time_scale_companies: Option<i64>,
 }
 
 impl Config {
     fn from_env() -> anyhow::Result<Self> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let quick = var("BENCH_QUICK").is_some_and(|v| v != "0");
-        let only_sync = match var("BENCH_ONLY").as_deref() {
-            None => false,
-            Some("sync") => true,
+        let (only_sync, only_time) = match var("BENCH_ONLY").as_deref() {
+            None => (false, false),
+            Some("sync") => (true, false),
+            Some("time") => (false, true),
             Some(other) => {
-                anyhow::bail!("BENCH_ONLY={other}: the only part that runs alone is sync")
+                anyhow::bail!("BENCH_ONLY={other}: the parts that run alone are sync and time")
             }
         };
         let postgres = match var("BENCH_PG").as_deref() {
@@ -92,9 +104,19 @@ impl Config {
                     .unwrap_or(if quick { 100 } else { 1000 }),
             ),
         };
+        let time_scale_companies = match var("BENCH_TIME_SCALE").as_deref() {
+            Some("0") => None,
+            _ if scale_companies.is_none() => None,
+            v => Some(
+                v.and_then(|v| v.parse().ok())
+                    .unwrap_or(if quick { 10 } else { 100 }),
+            ),
+        };
         Ok(Self {
             quick,
             only_sync,
+            only_time,
+            time_scale_companies,
             seconds: var("BENCH_SECONDS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(if quick { 2.0 } else { 5.0 }),
@@ -168,6 +190,11 @@ fn run_suite() -> anyhow::Result<()> {
         suite
             .notes
             .push("Only the sync (point 2) was run (BENCH_ONLY=sync)".into());
+    }
+    if suite.cfg.only_time {
+        suite
+            .notes
+            .push("Only time tracking (point 6) was run (BENCH_ONLY=time)".into());
     }
 
     suite.sqlite()?;
@@ -455,6 +482,11 @@ impl Suite {
             self.sync_point(&db, "SQLite", "sqlite", 20_000.0)?;
             return Ok(());
         }
+        if self.cfg.only_time {
+            self.seed_small_quietly(&db)?;
+            self.time_point(&db, "SQLite", "sqlite")?;
+            return Ok(());
+        }
         let me = self.seed_small(&db, "SQLite")?;
         let (run, server, cookie) = self.measure_pages(&db, &me, "sqlite", true)?;
         self.page_rows("SQLite", &run);
@@ -481,6 +513,7 @@ impl Suite {
         drop(server);
 
         self.sync_point(&db, "SQLite", "sqlite", 20_000.0)?;
+        self.time_point(&db, "SQLite", "sqlite")?;
         Ok(())
     }
 
@@ -619,7 +652,7 @@ impl Suite {
         ));
     }
 
-    /// Point 1 and 2 on PostgreSQL, then point 3.
+    /// Point 1, 2 and 6 on PostgreSQL, then point 3 and point 6 at scale.
     fn postgres(&mut self, admin: &str) -> anyhow::Result<()> {
         if self.cfg.only_sync {
             let db = Database::postgres(admin, "small")?;
@@ -627,7 +660,15 @@ impl Suite {
             self.sync_point(&db, "PostgreSQL", "pg-small", 10_000.0)?;
             return Ok(());
         }
-        let (small_run, small_sync) = {
+        if self.cfg.only_time {
+            let time = {
+                let db = Database::postgres(admin, "small")?;
+                self.seed_small_quietly(&db)?;
+                self.time_point(&db, "PostgreSQL", "pg-small")?
+            };
+            return self.time_scale_point(admin, &time);
+        }
+        let (small_run, small_sync, time) = {
             let db = Database::postgres(admin, "small")?;
             let me = self.seed_small(&db, "PostgreSQL")?;
             let (run, server, _) = self.measure_pages(&db, &me, "pg-small", true)?;
@@ -635,14 +676,30 @@ impl Suite {
             self.page_rows("PostgreSQL", &run);
             self.anatomy_rows("PostgreSQL", &db, &me)?;
             let figures = self.sync_point(&db, "PostgreSQL", "pg-small", 10_000.0)?;
-            (run, figures)
+            let time = self.time_point(&db, "PostgreSQL", "pg-small")?;
+            (run, figures, time)
         };
         let Some(companies) = self.cfg.scale_companies else {
             self.notes
                 .push("Scale (point 3) skipped (BENCH_SCALE=0)".into());
-            return Ok(());
+            return self.time_scale_point(admin, &time);
         };
-        self.scale(admin, companies, &small_run, &small_sync)
+        self.scale(admin, companies, &small_run, &small_sync)?;
+        self.time_scale_point(admin, &time)
+    }
+
+    /// Point 6 at scale, unless skipped.
+    fn time_scale_point(&mut self, admin: &str, time: &tracking::TimeSmall) -> anyhow::Result<()> {
+        match self.cfg.time_scale_companies {
+            Some(companies) => self.time_scale(admin, companies, time),
+            None => {
+                self.notes.push(
+                    "Time tracking at scale (point 6) skipped (BENCH_TIME_SCALE=0 or BENCH_SCALE=0)"
+                        .into(),
+                );
+                Ok(())
+            }
+        }
     }
 
     fn scale(
@@ -740,22 +797,7 @@ impl Suite {
         self.say("PostgreSQL: EXPLAIN (ANALYZE, BUFFERS) of the hot queries");
         let plans = explain::hot_queries(&db.url, &me, figures.connection_id)?;
         // One row per step: its statements' execution times added up, their scans.
-        let mut steps: Vec<(String, f64, Vec<String>, bool)> = Vec::new();
-        for p in &plans {
-            let step = p.name.split(" (").next().unwrap_or(&p.name).to_owned();
-            if steps.last().is_none_or(|s| s.0 != step) {
-                steps.push((step, 0.0, Vec::new(), true));
-            }
-            if let Some(s) = steps.last_mut() {
-                s.1 += p.time_ms().unwrap_or(0.0);
-                s.3 &= p.uses_indexes();
-                for scan in p.scans() {
-                    if !s.2.contains(&scan) {
-                        s.2.push(scan);
-                    }
-                }
-            }
-        }
+        let steps = explain::by_step(&plans);
         for (step, total, scans, indexed) in steps {
             self.rows.push(row(
                 "3",
@@ -766,7 +808,7 @@ impl Suite {
                 Verdict::of(indexed),
             ));
         }
-        self.plans = plans;
+        self.plans.extend(plans);
         Ok(())
     }
 

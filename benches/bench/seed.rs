@@ -113,12 +113,24 @@ const RUNS_PER_CONNECTION: i64 = 10;
 /// Seeds `shape` in bulk, in set-based SQL: companies with Pivotal Tracker ON, people
 /// (the first of each company its owner) who all share `password_hash`, a connection
 /// each with its past sync runs, and their tasks (one in ten already archived, a
-/// third without a due date).
+/// third without a due date). It may be called again on the same database: each call
+/// touches only the companies it creates, numbered on after those seeded before.
 pub fn bulk(conn: &mut DbConn, shape: Shape, password_hash: &str) -> anyhow::Result<f64> {
     anyhow::ensure!(password_hash.chars().all(|c| c != '\''), "unexpected hash");
     let started = Instant::now();
     let now = db::now();
     let postgres = !db::is_sqlite(conn);
+    let (after_id, seeded) = {
+        use taskbridge::schema::companies;
+        let after_id: Option<i64> = companies::table
+            .select(diesel::dsl::max(companies::id))
+            .first(conn)?;
+        let seeded: i64 = companies::table
+            .filter(companies::name.like("Bench company %"))
+            .count()
+            .get_result(conn)?;
+        (after_id.unwrap_or(0), seeded)
+    };
     let base = time::OffsetDateTime::now_utc()
         .date()
         .saturating_sub(time::Duration::days(45));
@@ -130,18 +142,18 @@ pub fn bulk(conn: &mut DbConn, shape: Shape, password_hash: &str) -> anyhow::Res
     let statements = [
         format!(
             "{} INSERT INTO companies (name, created_at) \
-             SELECT 'Bench company ' || n.i, {now} FROM n",
+             SELECT 'Bench company ' || (n.i + {seeded}), {now} FROM n",
             numbers(shape.companies)
         ),
         format!(
             "INSERT INTO company_integrations (company_id, provider, enabled, changed_by, changed_at) \
-             SELECT id, 'pivotal', TRUE, NULL, {now} FROM companies"
+             SELECT id, 'pivotal', TRUE, NULL, {now} FROM companies WHERE id > {after_id}"
         ),
         format!(
             "{} INSERT INTO users (company_id, email, name, password_hash, role, disabled, created_at) \
              SELECT c.id, 'p' || n.i || '.c' || c.id || '@bench.test', 'Person ' || n.i || ' of ' || c.name, \
                     '{password_hash}', CASE WHEN n.i = 1 THEN 'owner' ELSE 'user' END, FALSE, {now} \
-             FROM companies c CROSS JOIN n",
+             FROM companies c CROSS JOIN n WHERE c.id > {after_id}",
             numbers(shape.people)
         ),
         format!(
@@ -150,13 +162,13 @@ pub fn bulk(conn: &mut DbConn, shape: Shape, password_hash: &str) -> anyhow::Res
                 next_sync_at, last_sync_at) \
              SELECT company_id, id, 'pivotal', 'active', 'tracker-' || id, 'tracker-' || id, 'p' || id, \
                     name, email, {now}, {now}, {FAR_FUTURE}, {now} \
-             FROM users"
+             FROM users WHERE company_id > {after_id}"
         ),
         format!(
             "{} INSERT INTO sync_runs (connection_id, trigger, status, started_at, finished_at, \
                 fetched, added, updated, archived) \
              SELECT c.id, 'schedule', 'ok', {now} - n.i * 300, {now} - n.i * 300 + 2, {}, 0, 0, 0 \
-             FROM connections c CROSS JOIN n",
+             FROM connections c CROSS JOIN n WHERE c.company_id > {after_id}",
             numbers(RUNS_PER_CONNECTION),
             shape.tasks
         ),
@@ -170,7 +182,7 @@ pub fn bulk(conn: &mut DbConn, shape: Shape, password_hash: &str) -> anyhow::Res
                     CASE WHEN n.i % 3 = 0 THEN NULL ELSE {due} END, \
                     'https://www.pivotaltracker.com/story/show/' || (c.id * 1000 + n.i), \
                     'seeded', (n.i % 10 = 0), 0, {now}, {now} \
-             FROM connections c CROSS JOIN n",
+             FROM connections c CROSS JOIN n WHERE c.company_id > {after_id}",
             numbers(shape.tasks)
         ),
     ];
@@ -209,4 +221,75 @@ pub fn person(conn: &mut DbConn, c: i64, n: i64) -> anyhow::Result<Person> {
 pub fn task_count(conn: &mut DbConn) -> anyhow::Result<i64> {
     use taskbridge::schema::tasks;
     Ok(tasks::table.count().get_result(conn)?)
+}
+
+/// Time entries a seeded person has on each working day.
+pub const ENTRIES_PER_DAY: i64 = 8;
+/// The tasks (of each person's first) that time is tracked on: every seeded person
+/// has at least this many, so the small company's time is the same in every database.
+pub const TASKS_WITH_TIME: i64 = 18;
+/// Days of time seeded: the year up to yesterday.
+pub const TIME_DAYS: i64 = 365;
+
+/// The first day of seeded time (UTC), `TIME_DAYS` before today.
+pub fn time_first_day() -> jiff::civil::Date {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    today
+        .checked_sub(jiff::Span::new().days(TIME_DAYS))
+        .unwrap_or(today)
+}
+
+/// Seeds a year of time for every person of the companies [`bulk`] seeded, in one
+/// set-based `INSERT … SELECT` in one transaction: on each working day (Monday to
+/// Friday, UTC, the companies' default zone) [`ENTRIES_PER_DAY`] entries an hour apart
+/// from 08:00, 25 to 49 minutes long. Three in four are on one of the person's tasks
+/// (three of their first [`TASKS_WITH_TIME`] tasks each two days, the task's tool, project, title and link copied as the
+/// timer copies them; some of them with a note, some on tasks closed since), the
+/// fourth is a note alone (planning, review, support, a meeting). Nothing is left
+/// running. Answers the seconds it took and the entries written.
+pub fn time_entries(conn: &mut DbConn) -> anyhow::Result<(f64, i64)> {
+    use taskbridge::schema::time_entries;
+    let started = Instant::now();
+    let before: i64 = time_entries::table.count().get_result(conn)?;
+    let postgres = !db::is_sqlite(conn);
+    let now = db::now();
+    let first_day = time_first_day()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .timestamp()
+        .as_second()
+        / 86_400;
+    // Days since 1970-01-01 (a Thursday): Monday is 0 of `(day + 3) % 7`.
+    let sql = format!(
+        "{} INSERT INTO time_entries (company_id, user_id, task_id, provider, project, task_title, \
+            task_url, note, started_at, ended_at, created_at, updated_at) \
+         SELECT c.company_id, c.user_id, t.id, t.provider, t.project, t.title, t.url, \
+                CASE WHEN k.s % 4 = 3 THEN \
+                       CASE (k.d + k.s + c.user_id) % 4 WHEN 0 THEN 'Planning' WHEN 1 THEN 'Code review' \
+                            WHEN 2 THEN 'Support' ELSE 'Team meeting' END \
+                     WHEN (k.d + c.user_id) % 5 = 0 THEN 'Paired on it' ELSE '' END, \
+                k.at, k.at + 1500 + ((k.d * 13 + k.s * 7 + c.user_id) % 25) * 60, \
+                {now}, {now} \
+         FROM connections c \
+         JOIN companies co ON co.id = c.company_id AND co.name LIKE 'Bench company %' \
+         CROSS JOIN (SELECT (n.i - 1) / {per_day} AS d, (n.i - 1) % {per_day} AS s, \
+                            ({first_day} + (n.i - 1) / {per_day}) * 86400 + 28800 \
+                              + ((n.i - 1) % {per_day}) * 3600 + (((n.i - 1) / {per_day}) * 7 % 4) * 150 AS at \
+                     FROM n WHERE ({first_day} + (n.i - 1) / {per_day} + 3) % 7 < 5) k \
+         LEFT JOIN tasks t ON k.s % 4 <> 3 AND t.connection_id = c.id \
+              AND t.external_id = 's' || c.id || '-' || (((k.d / 2) * 3 + k.s % 4) % {TASKS_WITH_TIME} + 1)",
+        numbers(TIME_DAYS * ENTRIES_PER_DAY),
+        per_day = ENTRIES_PER_DAY,
+    );
+    db::write(conn, |conn| {
+        diesel::sql_query(&sql).execute(conn)?;
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    if postgres {
+        diesel::sql_query("VACUUM ANALYZE time_entries").execute(conn)?;
+    }
+    let after: i64 = time_entries::table.count().get_result(conn)?;
+    Ok((started.elapsed().as_secs_f64(), after - before))
 }
