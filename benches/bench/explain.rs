@@ -455,6 +455,7 @@ pub fn time_queries(url: &str, case: &TimeCase) -> anyhow::Result<Vec<Plan>> {
                         note: "",
                         started_at: db::now(),
                         ended_at: None,
+                        client_id: None,
                     },
                 )?;
                 time_entry::stop_running(c, user_id, db::now()).map(drop)
