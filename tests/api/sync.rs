@@ -364,6 +364,18 @@ async fn rate_limits_wait_as_told_then_carry_on() {
     let owner = pivotal_company(&app, "sandbox-rate-limited").await;
     let rob = sandbox_tasks(&app, "pivotal", "rob.ratelimited@acme.test").await;
     wait_for_text(&owner, "/tasks", &format!("{} task", rob.len())).await;
+    // The tasks show as soon as their page is written; the run is recorded as
+    // finished, and the lease let go, a moment later.
+    wait_for_the_pass_to_end(&app).await;
+    wait_until(&app, "the last run is recorded as finished", |conn| {
+        sync_runs::table
+            .select(sync_runs::status)
+            .order(sync_runs::id.desc())
+            .first::<String>(conn)
+            .unwrap()
+            == "ok"
+    })
+    .await;
     let statuses: Vec<(String, Option<String>)> = app.query(|conn| {
         sync_runs::table
             .select((sync_runs::status, sync_runs::error_code))
