@@ -592,17 +592,7 @@ pub async fn update(
     match tracking::update(&pool, &actor, id, form.clone(), client_ip(&req)).await {
         Ok(entry) => {
             flash::success(session, format!("Saved {}.", entry.label()));
-            let viewer = user.clone();
-            let owner_id = entry.user_id;
-            let (owner, name) =
-                db::run(&pool, move |conn| whose(conn, &viewer, Some(owner_id))).await?;
-            let date = owner.days.date_of(entry.started_at);
-            let person = name.map(|_| owner.user_id);
-            Ok(see_other(&urls::timesheet(
-                owner.days.week_of(date),
-                date,
-                person,
-            )))
+            owners_week(&pool, user, &entry).await
         }
         Err(TimeError::App(e)) => Err(e),
         Err(TimeError::NotFound) => Err(AppError::NotFound),
@@ -617,14 +607,26 @@ pub async fn delete(
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let actor = Person::of(&user);
-    let id = path.into_inner();
-    let entry = tracking::find(&pool, &actor, id).await?;
-    tracking::delete(&pool, &actor, id, client_ip(&req)).await?;
+    let entry = tracking::delete(
+        &pool,
+        &Person::of(&user),
+        path.into_inner(),
+        client_ip(&req),
+    )
+    .await?;
     flash::success(&session, format!("Deleted the entry on {}.", entry.label()));
-    let viewer = user.clone();
-    let owner_id = entry.user_id;
-    let (owner, name) = db::run(&pool, move |conn| whose(conn, &viewer, Some(owner_id))).await?;
+    owners_week(&pool, &user, &entry).await
+}
+
+/// Back to the Timesheet week of an entry, in its owner's days (an owner or admin who
+/// changed someone else's entry lands on that person's week).
+async fn owners_week(
+    pool: &Pool,
+    viewer: &CurrentUser,
+    entry: &TimeEntry,
+) -> AppResult<HttpResponse> {
+    let (viewer, owner_id) = (viewer.clone(), entry.user_id);
+    let (owner, name) = db::run(pool, move |conn| whose(conn, &viewer, Some(owner_id))).await?;
     let date = owner.days.date_of(entry.started_at);
     let person = name.map(|_| owner.user_id);
     Ok(see_other(&urls::timesheet(

@@ -75,11 +75,7 @@ fn insert_token(app: &TestApp, email: &str) -> String {
     let hash = taskbridge::crypto::sha256_hex(&token);
     let email = email.to_owned();
     app.query(move |conn| {
-        let (user_id, company_id): (i64, i64) = users::table
-            .filter(users::email.eq(&email))
-            .select((users::id, users::company_id))
-            .first(conn)
-            .unwrap();
+        let (user_id, company_id) = person_ids(conn, &email);
         diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::company_id.eq(company_id),

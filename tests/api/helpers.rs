@@ -311,15 +311,11 @@ pub fn user_id(app: &TestApp, email: &str) -> i64 {
 /// them. Returns the tasks' ids, in the order of `titles`.
 pub fn seed_tasks(app: &TestApp, email: &str, titles: &[&str]) -> Vec<i64> {
     use diesel::prelude::*;
-    use taskbridge::schema::{connections, tasks, users};
+    use taskbridge::schema::{connections, tasks};
     let email = email.to_owned();
     let titles: Vec<String> = titles.iter().map(|t| t.to_string()).collect();
     app.query(move |conn| {
-        let (user_id, company_id): (i64, i64) = users::table
-            .filter(users::email.eq(&email))
-            .select((users::id, users::company_id))
-            .first(conn)
-            .unwrap();
+        let (user_id, company_id) = person_ids(conn, &email);
         let connection_id: i64 = diesel::insert_into(connections::table)
             .values((
                 connections::company_id.eq(company_id),
@@ -369,14 +365,10 @@ pub fn seed_tasks(app: &TestApp, email: &str, titles: &[&str]) -> Vec<i64> {
 /// Builder fixture: a finished (or, with `end` None, running) time entry.
 pub fn seed_entry(app: &TestApp, email: &str, start: i64, end: Option<i64>, note: &str) -> i64 {
     use diesel::prelude::*;
-    use taskbridge::schema::{time_entries, users};
+    use taskbridge::schema::time_entries;
     let (email, note) = (email.to_owned(), note.to_owned());
     app.query(move |conn| {
-        let (user_id, company_id): (i64, i64) = users::table
-            .filter(users::email.eq(&email))
-            .select((users::id, users::company_id))
-            .first(conn)
-            .unwrap();
+        let (user_id, company_id) = person_ids(conn, &email);
         diesel::insert_into(time_entries::table)
             .values((
                 time_entries::company_id.eq(company_id),
@@ -399,4 +391,15 @@ pub fn now_secs() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
+}
+
+/// A person's (id, company id), by email, on a connection a fixture holds.
+pub fn person_ids(conn: &mut taskbridge::db::DbConn, email: &str) -> (i64, i64) {
+    use diesel::prelude::*;
+    use taskbridge::schema::users;
+    users::table
+        .filter(users::email.eq(email))
+        .select((users::id, users::company_id))
+        .first(conn)
+        .unwrap()
 }

@@ -691,8 +691,14 @@ fn owner_of(conn: &mut DbConn, actor: &Person, entry: &TimeEntry) -> Result<Pers
     })
 }
 
-/// Deletes an entry (a running one too: the timer stops without keeping its time).
-pub async fn delete(pool: &Pool, actor: &Person, id: i64, ip: String) -> Result<(), TimeError> {
+/// Deletes an entry (a running one too: the timer stops without keeping its time);
+/// answers the entry as it was.
+pub async fn delete(
+    pool: &Pool,
+    actor: &Person,
+    id: i64,
+    ip: String,
+) -> Result<TimeEntry, TimeError> {
     let actor = actor.clone();
     db::run(pool, move |conn| {
         Ok(db::write(conn, |conn| {
@@ -714,7 +720,7 @@ pub async fn delete(pool: &Pool, actor: &Person, id: i64, ip: String) -> Result<
                     Some(&ip),
                 )?;
             }
-            Ok(())
+            Ok(entry)
         }))
     })
     .await?
