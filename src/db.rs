@@ -10,7 +10,7 @@ use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::is_postgres;
-use crate::error::AppError;
+use crate::error::{AppError, Unexpected};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -116,13 +116,13 @@ pub fn connect(url: &str) -> Result<Pool, AppError> {
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(false)
         .build(manager)
-        .map_err(|e| AppError::Internal(format!("cannot open the database: {e}")))
+        .unexpected("cannot open the database")
 }
 
 /// Runs pending migrations for whichever backend the connection is.
 pub fn migrate(conn: &mut DbConn) -> Result<usize, AppError> {
     let internal = |e: Box<dyn std::error::Error + Send + Sync>| {
-        AppError::Internal(format!("migration failed: {e}"))
+        AppError::Unexpected(anyhow::anyhow!("migration failed: {e}"))
     };
     match conn {
         DbConn::Sqlite(c) => c
@@ -184,7 +184,7 @@ where
         f(&mut conn)
     })
     .await
-    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+    .unexpected("running database work on the blocking pool")?
 }
 
 /// Seconds since the Unix epoch: every timestamp in the database is one of these.

@@ -19,8 +19,9 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A failure the person cannot act on; the chain of causes is logged.
+    #[error("unexpected: {0:#}")]
+    Unexpected(#[from] anyhow::Error),
     #[error("database error: {0}")]
     Database(diesel::result::Error),
     #[error("template error: {0}")]
@@ -34,6 +35,28 @@ impl From<diesel::result::Error> for AppError {
             diesel::result::Error::NotFound => AppError::NotFound,
             other => AppError::Database(other),
         }
+    }
+}
+
+impl AppError {
+    /// A state that should not happen, named for the log.
+    pub fn unexpected(what: &'static str) -> Self {
+        AppError::Unexpected(anyhow::anyhow!(what))
+    }
+}
+
+/// Turns any error into `AppError::Unexpected` with what was being done, keeping the
+/// cause's chain for the log: `session.insert(k, v).unexpected("saving the session")?`.
+pub trait Unexpected<T> {
+    fn unexpected(self, doing: &'static str) -> AppResult<T>;
+}
+
+impl<T, E> Unexpected<T> for Result<T, E>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn unexpected(self, doing: &'static str) -> AppResult<T> {
+        self.map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context(doing)))
     }
 }
 
@@ -70,7 +93,7 @@ impl AppError {
                 "Temporarily unavailable",
                 "taskbridge cannot reach its database right now. Please try again in a minute.".into(),
             ),
-            AppError::Internal(_) | AppError::Database(_) | AppError::Template(_) => (
+            AppError::Unexpected(_) | AppError::Database(_) | AppError::Template(_) => (
                 "Something went wrong",
                 "An unexpected error happened on our side. It has been logged; please try again.".into(),
             ),
@@ -87,7 +110,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) | AppError::Database(_) | AppError::Template(_) => {
+            AppError::Unexpected(_) | AppError::Database(_) | AppError::Template(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }

@@ -34,7 +34,7 @@ use actix_web::{App, HttpServer};
 use crate::auth::session_store::DbSessionStore;
 use crate::config::Settings;
 use crate::db::Pool;
-use crate::error::AppError;
+use crate::error::{AppError, Unexpected};
 
 pub const SESSION_COOKIE: &str = "taskbridge_session";
 
@@ -55,11 +55,12 @@ impl Application {
     /// Builds on a pool the caller opened. When `TASKBRIDGE_BASE_URL` names port 0
     /// (tests bind port 0), it is rewritten to the port actually bound.
     pub fn build_with_pool(mut settings: Settings, pool: Pool) -> Result<Self, AppError> {
-        let listener = TcpListener::bind(settings.bind)
-            .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", settings.bind)))?;
+        let listener = TcpListener::bind(settings.bind).map_err(|e| {
+            anyhow::Error::new(e).context(format!("cannot listen on {}", settings.bind))
+        })?;
         let port = listener
             .local_addr()
-            .map_err(|e| AppError::Internal(e.to_string()))?
+            .unexpected("reading the bound address")?
             .port();
         if settings.base_url.port() == Some(0) {
             let _ = settings.base_url.set_port(Some(port));
@@ -86,7 +87,7 @@ pub async fn open_database(settings: &Settings) -> Result<Pool, AppError> {
     let url = settings.database_url.clone();
     let pool = actix::block(move || db::connect(&url))
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+        .unexpected("opening the database")??;
     let applied = db::run(&pool, db::migrate).await?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");
@@ -189,7 +190,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             )
     })
     .listen(listener)
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .unexpected("starting the HTTP server")?
     .shutdown_timeout(10)
     .run();
     Ok(server)

@@ -437,7 +437,7 @@ impl SyncEngine {
         let sealed = connection
             .credentials
             .as_ref()
-            .ok_or_else(|| AppError::Internal("connection without credentials".into()))?;
+            .ok_or_else(|| AppError::unexpected("connection without credentials"))?;
         let creds = open_credentials(&self.tools.cipher, sealed, &binding)?;
         let account = RemoteAccount {
             id: connection.external_account_id.clone(),

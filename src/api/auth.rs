@@ -45,7 +45,9 @@ impl FromRequest for ApiUser {
         Box::pin(async move {
             let token = token.ok_or(ApiError::Unauthorized)?;
             let pool = pool.ok_or_else(|| {
-                ApiError::App(crate::error::AppError::Internal("no database pool".into()))
+                ApiError::App(crate::error::AppError::unexpected(
+                    "no database pool in the app data",
+                ))
             })?;
             let person = api_tokens::authenticate(&pool, &token)
                 .await?

@@ -14,6 +14,7 @@ use crate::api::problem::{unparsed, ApiError, Problem};
 use crate::auth::client_ip;
 use crate::connectors::ProviderKind;
 use crate::db::{self, now, Pool};
+use crate::error::Unexpected;
 use crate::models::task::{self, Filter};
 use crate::models::time_entry::TimeEntry;
 use crate::services::sync_now;
@@ -259,8 +260,7 @@ pub async fn tasks(
             })
             .collect(),
     };
-    let body = serde_json::to_vec(&page)
-        .map_err(|e| ApiError::App(crate::error::AppError::Internal(e.to_string())))?;
+    let body = serde_json::to_vec(&page).unexpected("encoding the task list")?;
     let tag = etag(&body);
     let if_none_match = req
         .headers()

@@ -9,7 +9,7 @@ use actix_web::{web, HttpMessage};
 
 use crate::config::Settings;
 use crate::crypto::{random_token, same_secret};
-use crate::error::{error_page, AppError};
+use crate::error::{error_page, AppError, Unexpected};
 
 pub const SESSION_KEY: &str = "csrf";
 pub const FIELD: &str = "csrf_token";
@@ -22,7 +22,7 @@ pub fn token(session: &Session) -> Result<String, AppError> {
     let fresh = random_token();
     session
         .insert(SESSION_KEY, &fresh)
-        .map_err(|e| AppError::Internal(format!("session: {e}")))?;
+        .unexpected("saving the CSRF token in the session")?;
     Ok(fresh)
 }
 

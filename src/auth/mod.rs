@@ -14,7 +14,7 @@ use diesel::prelude::*;
 
 use crate::db::{self, now, Pool};
 use crate::domain::{CompanyId, Role, UserId};
-use crate::error::AppError;
+use crate::error::{AppError, Unexpected};
 use crate::schema::{companies, notifications, users};
 
 pub use session_store::USER_ID;
@@ -103,7 +103,7 @@ impl SignedIn {
         if at - seen >= TOUCH_EVERY_SECS {
             session
                 .insert(LAST_SEEN, at)
-                .map_err(|e| AppError::Internal(format!("session: {e}")))?;
+                .unexpected("noting activity in the session")?;
         }
         let csrf_token = csrf::token(&session)?;
         Ok(Self {
@@ -179,7 +179,7 @@ impl SignedIn {
             running,
         } = loaded;
         let (id, company_id, name, email, role, _, company_name, logo_mime) = row;
-        let role = Role::parse(&role).map_err(AppError::Internal)?;
+        let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
         Ok(CurrentUser {
             id: UserId(id),
             company_id: CompanyId(company_id),
@@ -243,7 +243,7 @@ async fn load_current_user(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let signed_in = SignedIn::from_request(&req)?;
     let pool = req
         .app_data::<web::Data<Pool>>()
-        .ok_or_else(|| AppError::Internal("no database pool".into()))?
+        .ok_or_else(|| AppError::unexpected("no database pool in the app data"))?
         .clone();
     let user_id = signed_in.user_id;
     match db::run(&pool, move |conn| Ok(SignedIn::load(conn, user_id)?)).await? {
@@ -310,11 +310,7 @@ role_extractor!(
 pub fn begin_session(session: &Session, user_id: UserId) -> Result<(), AppError> {
     session.renew();
     session.clear();
-    let insert = |k: &str, v: i64| {
-        session
-            .insert(k, v)
-            .map_err(|e| AppError::Internal(format!("session: {e}")))
-    };
+    let insert = |k: &str, v: i64| session.insert(k, v).unexpected("starting the session");
     insert(USER_ID, user_id.0)?;
     insert(SIGNED_IN_AT, now())?;
     insert(LAST_SEEN, now())?;

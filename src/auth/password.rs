@@ -5,7 +5,7 @@ use argon2::password_hash::{
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::error::AppError;
+use crate::error::{AppError, Unexpected};
 
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 128;
@@ -14,7 +14,7 @@ static COMMON: &str = include_str!("common_passwords.txt");
 
 fn argon2() -> Result<Argon2<'static>, AppError> {
     let params = Params::new(19 * 1024, 2, 1, None)
-        .map_err(|e| AppError::Internal(format!("argon2 parameters: {e}")))?;
+        .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -50,7 +50,7 @@ pub fn hash(password: &str) -> Result<String, AppError> {
     argon2()?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("password hashing: {e}")))
 }
 
 /// Slow on purpose: call it off the async executor (`web::block`).
@@ -80,10 +80,10 @@ async fn off_executor<T: Send + 'static>(
     let _turn = hashing_gate()
         .acquire()
         .await
-        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))?;
+        .unexpected("waiting for a turn to hash a password")?;
     actix_web::web::block(work)
         .await
-        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
+        .unexpected("hashing a password off the executor")
 }
 
 /// [`hash`], off the async executor, behind the hashing gate.

@@ -1,9 +1,10 @@
 //! Signing in: the throttle, the password check off the executor, and the audit log.
 
-use crate::auth::{password, throttle};
+use crate::auth::{password, throttle, CurrentUser};
 use crate::db::{self, Pool};
+use crate::domain::{Email, Role, UserId};
 use crate::error::AppError;
-use crate::models::{audit, user};
+use crate::models::{audit, company, user};
 
 /// How a sign-in ended.
 pub enum LogIn {
@@ -58,6 +59,63 @@ pub async fn log_in(
             audit::record(conn, company, None, action, &email, Some(&ip))?;
             Ok(LogIn::Refused)
         }
+    })
+    .await
+}
+
+/// Creates a company and its first owner. Answers `None` when the email already has
+/// an account; the password is hashed only when it has not.
+pub async fn sign_up(
+    pool: &Pool,
+    company_name: String,
+    name: String,
+    email: Email,
+    secret: String,
+    ip: String,
+) -> Result<Option<UserId>, AppError> {
+    let taken = {
+        let email = email.clone();
+        db::run(pool, move |conn| {
+            Ok(user::email_taken(conn, email.as_str())?)
+        })
+        .await?
+    };
+    if taken {
+        return Ok(None);
+    }
+    let hash = password::hash_off_executor(secret).await?;
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            // Checked again inside the transaction: two sign-ups may race.
+            if user::email_taken(conn, email.as_str())? {
+                return Ok(None);
+            }
+            let company_id = company::create(conn, &company_name)?;
+            let owner = Role::Owner;
+            let user_id = user::create(conn, company_id, email.as_str(), &name, &hash, owner)?;
+            let detail = format!("{email} created {company_name}");
+            let action = audit::Action::SignUp;
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(user_id),
+                action,
+                &detail,
+                Some(&ip),
+            )?;
+            Ok(Some(UserId(user_id)))
+        })
+    })
+    .await
+}
+
+/// Notes a sign-out in the audit log (the session itself is purged by the caller).
+pub async fn log_out(pool: &Pool, user: &CurrentUser, ip: String) -> Result<(), AppError> {
+    let (company, actor, email) = (user.company_id.0, user.id.0, user.email.clone());
+    db::run(pool, move |conn| {
+        let action = audit::Action::SignOut;
+        audit::record(conn, Some(company), Some(actor), action, &email, Some(&ip))?;
+        Ok(())
     })
     .await
 }

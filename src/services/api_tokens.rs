@@ -107,7 +107,7 @@ pub async fn authenticate(pool: &Pool, presented: &str) -> Result<Option<ApiPers
         if b.last_used_at.is_none_or(|t| at - t >= TOUCH_EVERY_SECS) {
             api_token::touch(conn, b.token_id, at, TOUCH_EVERY_SECS)?;
         }
-        let role = Role::parse(&b.role).map_err(AppError::Internal)?;
+        let role = Role::parse(&b.role).map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
         let time_zone = b.own_time_zone.unwrap_or(b.company_time_zone);
         Ok(Some(ApiPerson {
             person: Person {

@@ -7,7 +7,7 @@ use crate::auth::{CompanyManager, CurrentUser};
 use crate::connectors::{ConnectorError, Credentials, Identity, ProviderKind, RemoteAccount};
 use crate::crypto::Cipher;
 use crate::db::{self, DbConn, Pool};
-use crate::error::AppError;
+use crate::error::{AppError, Unexpected};
 use crate::models::{audit, company_integration, connection, notification, user};
 
 /// Why an integration was being turned on.
@@ -86,7 +86,7 @@ pub fn seal_credentials(
         expires_at: creds.expires_at,
         extra: creds.extra.clone(),
     };
-    let json = serde_json::to_vec(&stored).map_err(|e| AppError::Internal(e.to_string()))?;
+    let json = serde_json::to_vec(&stored).unexpected("encoding credentials")?;
     Ok(cipher.seal(&json, bound_to))
 }
 
@@ -97,9 +97,9 @@ pub fn open_credentials(
 ) -> Result<Credentials, AppError> {
     let json = cipher
         .open(sealed, bound_to)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let stored: StoredCredentials = serde_json::from_slice(&json)
-        .map_err(|e| AppError::Internal(format!("stored credentials: {e}")))?;
+        .map_err(|e| anyhow::anyhow!("opening stored credentials: {e}"))?;
+    let stored: StoredCredentials =
+        serde_json::from_slice(&json).unexpected("decoding stored credentials")?;
     Ok(Credentials {
         access_token: SecretString::from(stored.access_token),
         refresh_token: stored.refresh_token.map(SecretString::from),

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod company;
 pub mod integrations;
 pub mod oauth_flow;
+pub mod people;
 pub mod reports;
 pub mod sync_now;
 pub mod time;

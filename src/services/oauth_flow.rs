@@ -13,7 +13,7 @@ use crate::auth::CurrentUser;
 use crate::connectors::{self, ConnectorError, Credentials, Identity, Pkce, ProviderKind};
 use crate::crypto::{random_token, same_secret};
 use crate::db::{now, Pool};
-use crate::error::AppError;
+use crate::error::{AppError, Unexpected};
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::tools::Tools;
 
@@ -51,7 +51,7 @@ fn b64() -> base64::engine::GeneralPurpose {
 }
 
 pub fn session_err(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(format!("session: {e}"))
+    AppError::Unexpected(anyhow::anyhow!("session: {e}"))
 }
 
 /// Starts a sign-in for `purpose`: keeps the flow in the session and returns the
@@ -78,7 +78,7 @@ pub fn start(
     session.insert(FLOW_KEY, &flow).map_err(session_err)?;
     let redirect_uri = tools.redirect_uri(kind)?;
     connectors::authorize_url(cfg, &redirect_uri, &state, &pkce.challenge, true)
-        .map_err(|e| AppError::Internal(e.to_string()))
+        .unexpected("making the tool's sign-in URL")
 }
 
 /// What the tool sent the browser back with.
@@ -255,7 +255,7 @@ pub async fn choose(
     let binding = service::pending_binding(user.id.0, kind);
     let sealed = b64()
         .decode(&pending.sealed_credentials)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .unexpected("decoding the pending credentials")?;
     let creds = service::open_credentials(&tools.cipher, &sealed, &binding)?;
     let link = service::Link {
         kind,

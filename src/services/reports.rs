@@ -15,7 +15,7 @@ use jiff::Span;
 
 use crate::connectors::ProviderKind;
 use crate::db::{self, now, DbConn, Pool};
-use crate::error::AppError;
+use crate::error::{AppError, Unexpected};
 use crate::models::report::{self, Cursor, ReportEntry, Scope};
 use crate::services::time::{duration, tool_name, Days, Person};
 
@@ -541,7 +541,8 @@ struct Export {
 
 impl Export {
     fn rows(&self, entries: &[ReportEntry], header: bool) -> Result<Vec<u8>, AppError> {
-        let csv_error = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
+        let csv_error =
+            |e: csv::Error| AppError::Unexpected(anyhow::Error::new(e).context("writing CSV rows"));
         let mut out = csv::Writer::from_writer(Vec::with_capacity(entries.len() * 128 + 128));
         if header {
             out.write_record(CSV_HEADER).map_err(csv_error)?;
@@ -582,7 +583,8 @@ impl Export {
                 .map_err(csv_error)?;
         }
         out.into_inner()
-            .map_err(|e| AppError::Internal(format!("csv: {e}")))
+            .map_err(|e| e.into_error())
+            .unexpected("finishing a CSV chunk")
     }
 }
 

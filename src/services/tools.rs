@@ -8,7 +8,7 @@ use url::Url;
 use crate::config::{OAuthClient, Settings};
 use crate::connectors::{self, AuthKind, ProviderConfig, ProviderKind};
 use crate::crypto::Cipher;
-use crate::error::AppError;
+use crate::error::{AppError, Unexpected};
 
 /// Every tool's configuration, the HTTP client for them, and the cipher for their tokens.
 pub struct Tools {
@@ -52,8 +52,8 @@ impl Tools {
                 (kind, config)
             })
             .collect();
-        let http = connectors::http_client()
-            .map_err(|e| AppError::Internal(format!("HTTP client: {e}")))?;
+        let http =
+            connectors::http_client().unexpected("building the HTTP client for the tools")?;
         Ok(Self {
             configs,
             http,
@@ -63,9 +63,9 @@ impl Tools {
     }
 
     pub fn config(&self, kind: ProviderKind) -> Result<&ProviderConfig, AppError> {
-        self.configs
-            .get(&kind)
-            .ok_or_else(|| AppError::Internal(format!("no configuration for {}", kind.name())))
+        self.configs.get(&kind).ok_or_else(|| {
+            AppError::Unexpected(anyhow::anyhow!("no configuration for {}", kind.name()))
+        })
     }
 
     /// Whether people can turn this tool on here (an OAuth tool needs a registered client).
@@ -83,6 +83,6 @@ impl Tools {
     pub fn redirect_uri(&self, kind: ProviderKind) -> Result<Url, AppError> {
         self.base_url
             .join(&crate::urls::oauth_callback(kind))
-            .map_err(|e| AppError::Internal(e.to_string()))
+            .unexpected("making a tool's callback URL")
     }
 }

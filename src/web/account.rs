@@ -7,10 +7,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::{self, csrf, password, throttle, CurrentUser};
-use crate::db::{self, Pool};
-use crate::domain::{parse_name, Email, Role};
+use crate::db::Pool;
+use crate::domain::{parse_name, Email};
 use crate::error::AppResult;
-use crate::models::{audit, company, user};
 use crate::services::account::{self, LogIn};
 use crate::urls;
 use crate::web::{render, render_status, see_other};
@@ -101,43 +100,19 @@ pub async fn sign_up(
     if let Err(e) = password::validate(&form.password, email.as_str()) {
         return again(e);
     }
-    let taken = {
-        let email = email.clone();
-        db::run(&pool, move |conn| {
-            Ok(user::email_taken(conn, email.as_str())?)
-        })
-        .await?
-    };
-    if taken {
-        return again("An account with this email already exists. Log in instead.".into());
-    }
-    let secret = form.password.clone();
-    let hash = password::hash_off_executor(secret).await?;
-    let ip = auth::client_ip(&req);
-    let created = db::run(&pool, move |conn| {
-        db::write(conn, |conn| {
-            if user::email_taken(conn, email.as_str())? {
-                return Ok(None);
-            }
-            let company_id = company::create(conn, &company_name)?;
-            let user_id =
-                user::create(conn, company_id, email.as_str(), &name, &hash, Role::Owner)?;
-            audit::record(
-                conn,
-                Some(company_id),
-                Some(user_id),
-                audit::Action::SignUp,
-                &format!("{email} created {company_name}"),
-                Some(&ip),
-            )?;
-            Ok(Some(user_id))
-        })
-    })
-    .await?;
-    let Some(user_id) = created else {
+    let Some(user_id) = account::sign_up(
+        &pool,
+        company_name,
+        name,
+        email,
+        form.password.clone(),
+        auth::client_ip(&req),
+    )
+    .await?
+    else {
         return again("An account with this email already exists. Log in instead.".into());
     };
-    auth::begin_session(&session, crate::domain::UserId(user_id))?;
+    auth::begin_session(&session, user_id)?;
     Ok(see_other(urls::MY_TASKS))
 }
 
@@ -201,18 +176,7 @@ pub async fn log_out(
 ) -> AppResult<HttpResponse> {
     use actix_web::FromRequest;
     if let Ok(user) = CurrentUser::extract(&req).await {
-        let ip = auth::client_ip(&req);
-        db::run(&pool, move |conn| {
-            Ok(audit::record(
-                conn,
-                Some(user.company_id.0),
-                Some(user.id.0),
-                audit::Action::SignOut,
-                &user.email,
-                Some(&ip),
-            )?)
-        })
-        .await?;
+        account::log_out(&pool, &user, auth::client_ip(&req)).await?;
     }
     // Purging deletes the session row: the old cookie no longer opens anything.
     session.purge();

@@ -6,13 +6,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{self, csrf, password, session_store, CompanyManager, CurrentUser};
+use crate::auth::{self, csrf, password, CompanyManager, CurrentUser};
 use crate::config::Settings;
-use crate::crypto::random_token;
 use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role, UserId};
-use crate::error::{AppError, AppResult};
-use crate::models::{audit, company, invite, user};
+use crate::error::{AppError, AppResult, Unexpected};
+use crate::models::{company, invite, user};
+use crate::services::people::{self, grantable_roles, Refusal};
 use crate::urls;
 use crate::web::shell::{Nav, Shell};
 use crate::web::{flash, render, render_status, see_other};
@@ -99,14 +99,6 @@ async fn users_page(
     })
 }
 
-/// Only an owner can make (or unmake) another owner.
-fn grantable_roles(actor: Role) -> Vec<Role> {
-    Role::ALL
-        .into_iter()
-        .filter(|r| actor == Role::Owner || *r != Role::Owner)
-        .collect()
-}
-
 pub async fn list(
     user: CompanyManager,
     session: Session,
@@ -131,57 +123,32 @@ pub async fn invite(
     form: web::Form<InviteForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let mut page = users_page(&user, &session, &pool, &settings).await?;
-    page.invite_email = form.email.clone();
-    let parsed = Email::parse(&form.email).and_then(|email| {
-        let role = Role::parse(&form.role)?;
-        if !grantable_roles(user.role).contains(&role) {
-            return Err("Only an owner can invite another owner.".into());
-        }
-        Ok((email, role))
-    });
+    let (user, session, pool, settings, form) = (&user, &session, &pool, &settings, &form);
+    let refused = |error: String, role: Option<Role>| async move {
+        let mut page = users_page(user, session, pool, settings).await?;
+        page.invite_email = form.email.clone();
+        page.invite_role = role
+            .filter(|r| page.roles.contains(r))
+            .unwrap_or(Role::User);
+        page.invite_error = Some(error);
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    };
+    let parsed = Email::parse(&form.email).and_then(|email| Ok((email, Role::parse(&form.role)?)));
     let (email, role) = match parsed {
         Ok(v) => v,
-        Err(e) => {
-            page.invite_error = Some(e);
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
+        Err(e) => return refused(e, None).await,
     };
-    page.invite_role = role;
-    let token = random_token();
     let ip = auth::client_ip(&req);
-    let (company_id, actor) = (user.company_id.0, user.id.0);
-    let created = {
-        let (email, token) = (email.clone(), token.clone());
-        db::run(&pool, move |conn| {
-            db::write(conn, |conn| {
-                if user::email_taken(conn, email.as_str())? {
-                    return Ok(false);
-                }
-                invite::create(conn, company_id, email.as_str(), role, actor, &token)?;
-                audit::record(
-                    conn,
-                    Some(company_id),
-                    Some(actor),
-                    audit::Action::Invited,
-                    &format!("{email} as {}", role.as_str()),
-                    Some(&ip),
-                )?;
-                Ok(true)
-            })
-        })
-        .await?
+    let token = match people::invite(pool, user, email.clone(), role, ip).await? {
+        Ok(token) => token,
+        Err(refusal) => return refused(refusal.to_string(), Some(role)).await,
     };
-    if !created {
-        page.invite_error = Some(format!("{email} already has a taskbridge account."));
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-    }
     // Shown once, here: only a digest of the token is stored.
-    let mut page = users_page(&user, &session, &pool, &settings).await?;
+    let mut page = users_page(user, session, pool, settings).await?;
     let link = settings
         .base_url
         .join(&urls::invite_accept(&token))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .unexpected("making the invite link")?;
     page.new_invite_link = Some(link.to_string());
     page.new_invite_email = email.to_string();
     render(&page)
@@ -192,28 +159,6 @@ pub struct RoleForm {
     role: String,
 }
 
-/// Checks that keep a company from locking itself out.
-fn check_change(
-    actor: &CurrentUser,
-    target: &user::User,
-    new_role: Option<Role>,
-    owners: i64,
-) -> Result<(), String> {
-    let target_role = target.role();
-    if actor.role != Role::Owner && (target_role == Role::Owner || new_role == Some(Role::Owner)) {
-        return Err("Only an owner can change an owner, or make someone an owner.".into());
-    }
-    let removes_owner =
-        target_role == Role::Owner && new_role != Some(Role::Owner) && !target.disabled;
-    if removes_owner && owners <= 1 {
-        return Err(format!(
-            "{} is the company's last owner. Make someone else an owner first.",
-            target.name
-        ));
-    }
-    Ok(())
-}
-
 pub async fn change_role(
     req: HttpRequest,
     user: CompanyManager,
@@ -222,41 +167,19 @@ pub async fn change_role(
     path: web::Path<i64>,
     form: web::Form<RoleForm>,
 ) -> AppResult<HttpResponse> {
-    let target_id = path.into_inner();
     let role = Role::parse(&form.role).map_err(AppError::BadRequest)?;
-    let ip = auth::client_ip(&req);
-    let actor = user.clone();
-    let result = db::run(&pool, move |conn| {
-        db::write(conn, |conn| {
-            let target = user::in_company(conn, actor.company_id.0, target_id)?;
-            let owners = user::active_owner_count(conn, actor.company_id.0)?;
-            if let Err(message) = check_change(&actor, &target, Some(role), owners) {
-                return Ok(Err(message));
-            }
-            if target.role() != role {
-                user::set_role(conn, target.id, role)?;
-                audit::record(
-                    conn,
-                    Some(actor.company_id.0),
-                    Some(actor.id.0),
-                    audit::Action::RoleChanged,
-                    &format!("{}: {} → {}", target.email, target.role, role.as_str()),
-                    Some(&ip),
-                )?;
-            }
-            Ok(Ok(format!(
-                "{} is now {}.",
-                target.name,
-                role.label().to_lowercase()
-            )))
-        })
-    })
-    .await?;
-    match result {
-        Ok(message) => flash::success(&session, message),
-        Err(message) => flash::error(&session, message),
+    let target = UserId(path.into_inner());
+    let done = people::change_role(&pool, &user, target, role, auth::client_ip(&req)).await?;
+    Ok(back_to_users(&session, done))
+}
+
+/// Back to the Users page with what happened, or why not.
+fn back_to_users(session: &Session, done: Result<String, Refusal>) -> HttpResponse {
+    match done {
+        Ok(message) => flash::success(session, message),
+        Err(refusal) => flash::error(session, refusal.to_string()),
     }
-    Ok(see_other(urls::USERS))
+    see_other(urls::USERS)
 }
 
 async fn set_disabled(
@@ -264,54 +187,12 @@ async fn set_disabled(
     user: CompanyManager,
     session: Session,
     pool: web::Data<Pool>,
-    target_id: i64,
+    target: i64,
     disabled: bool,
 ) -> AppResult<HttpResponse> {
-    let ip = auth::client_ip(&req);
-    let actor = user.clone();
-    let result = db::run(&pool, move |conn| {
-        db::write(conn, |conn| {
-            let target = user::in_company(conn, actor.company_id.0, target_id)?;
-            if disabled {
-                if target.id == actor.id.0 {
-                    return Ok(Err("You cannot disable yourself.".to_owned()));
-                }
-                let owners = user::active_owner_count(conn, actor.company_id.0)?;
-                if let Err(message) = check_change(&actor, &target, None, owners) {
-                    return Ok(Err(message));
-                }
-            } else if actor.role != Role::Owner && target.role() == Role::Owner {
-                return Ok(Err("Only an owner can enable an owner.".to_owned()));
-            }
-            user::set_disabled(conn, target.id, disabled)?;
-            if disabled {
-                // Their open sessions end now, not when they time out.
-                session_store::end_all_for_user(conn, target.id)?;
-                // ...and their tokens in every tool are deleted.
-                crate::models::connection::delete_all_for_user(conn, target.id)?;
-            }
-            let (action, verb) = if disabled {
-                (audit::Action::UserDisabled, "disabled")
-            } else {
-                (audit::Action::UserEnabled, "enabled")
-            };
-            audit::record(
-                conn,
-                Some(actor.company_id.0),
-                Some(actor.id.0),
-                action,
-                &target.email,
-                Some(&ip),
-            )?;
-            Ok(Ok(format!("{} is {verb}.", target.name)))
-        })
-    })
-    .await?;
-    match result {
-        Ok(message) => flash::success(&session, message),
-        Err(message) => flash::error(&session, message),
-    }
-    Ok(see_other(urls::USERS))
+    let (target, ip) = (UserId(target), auth::client_ip(&req));
+    let done = people::set_disabled(&pool, &user, target, disabled, ip).await?;
+    Ok(back_to_users(&session, done))
 }
 
 pub async fn disable(
@@ -413,7 +294,7 @@ pub async fn accept(
     let token = path.into_inner();
     let (found, company_name) = open_invite(&pool, token.clone()).await?;
     let form = form.into_inner();
-    let role = Role::parse(&found.role).map_err(AppError::Internal)?;
+    let role = Role::parse(&found.role).map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
     let again = |error: String| -> AppResult<HttpResponse> {
         render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -435,41 +316,13 @@ pub async fn accept(
     if let Err(e) = password::validate(&form.password, &found.email) {
         return again(e);
     }
-    let secret = form.password.clone();
-    let hash = password::hash_off_executor(secret).await?;
+    let hash = password::hash_off_executor(form.password.clone()).await?;
     let ip = auth::client_ip(&req);
-    let invite_row = found.clone();
-    let created = db::run(&pool, move |conn| {
-        db::write(conn, |conn| {
-            if invite::mark_accepted(conn, invite_row.id)? == 0
-                || user::email_taken(conn, &invite_row.email)?
-            {
-                return Ok(None);
-            }
-            let id = user::create(
-                conn,
-                invite_row.company_id,
-                &invite_row.email,
-                &name,
-                &hash,
-                role,
-            )?;
-            audit::record(
-                conn,
-                Some(invite_row.company_id),
-                Some(id),
-                audit::Action::InviteAccepted,
-                &invite_row.email,
-                Some(&ip),
-            )?;
-            Ok(Some(id))
-        })
-    })
-    .await?;
-    let Some(user_id) = created else {
-        return again("This invite was already used. Log in instead.".into());
+    let user_id = match people::accept_invite(&pool, found.clone(), role, name, hash, ip).await? {
+        Ok(id) => id,
+        Err(refusal) => return again(refusal.to_string()),
     };
-    auth::begin_session(&session, UserId(user_id))?;
+    auth::begin_session(&session, user_id)?;
     flash::success(&session, format!("Welcome to {company_name}!"));
     Ok(see_other(urls::MY_TASKS))
 }

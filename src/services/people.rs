@@ -1,0 +1,204 @@
+//! The people of a company: inviting, changing roles, disabling and enabling, and
+//! accepting an invite. Each change is written with its audit record in one
+//! transaction; a refusal comes back as a `Refusal`, whose words the page shows.
+
+use crate::auth::{session_store, CurrentUser};
+use crate::crypto::random_token;
+use crate::db::{self, Pool};
+use crate::domain::{Email, Role, UserId};
+use crate::error::AppError;
+use crate::models::{audit, connection, invite, user};
+
+/// Why a change to the people of a company was refused. Its text is shown as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("Only an owner can invite another owner.")]
+    OwnerInvitesOwner,
+    #[error("{0} already has a taskbridge account.")]
+    AlreadyHasAccount(Email),
+    #[error("Only an owner can change an owner, or make someone an owner.")]
+    OwnerChangesOwner,
+    #[error("{0} is the company's last owner. Make someone else an owner first.")]
+    LastOwner(String),
+    #[error("You cannot disable yourself.")]
+    DisableSelf,
+    #[error("Only an owner can enable an owner.")]
+    OwnerEnablesOwner,
+    #[error("This invite was already used. Log in instead.")]
+    InviteUsed,
+}
+
+/// Roles a person may give: only an owner can make (or unmake) another owner.
+pub fn grantable_roles(actor: Role) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| actor == Role::Owner || *r != Role::Owner)
+        .collect()
+}
+
+/// Invites `email` as `role`. Answers the invite's token, shown once: only its
+/// digest is stored.
+pub async fn invite(
+    pool: &Pool,
+    actor: &CurrentUser,
+    email: Email,
+    role: Role,
+    ip: String,
+) -> Result<Result<String, Refusal>, AppError> {
+    if !grantable_roles(actor.role).contains(&role) {
+        return Ok(Err(Refusal::OwnerInvitesOwner));
+    }
+    let token = random_token();
+    let (company_id, actor_id, sealed) = (actor.company_id.0, actor.id.0, token.clone());
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            if user::email_taken(conn, email.as_str())? {
+                return Ok(Err(Refusal::AlreadyHasAccount(email)));
+            }
+            invite::create(conn, company_id, email.as_str(), role, actor_id, &sealed)?;
+            let detail = format!("{email} as {}", role.as_str());
+            let action = audit::Action::Invited;
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(actor_id),
+                action,
+                &detail,
+                Some(&ip),
+            )?;
+            Ok(Ok(token))
+        })
+    })
+    .await
+}
+
+/// Checks that keep a company from locking itself out.
+fn check_change(
+    actor: &CurrentUser,
+    target: &user::User,
+    new_role: Option<Role>,
+    owners: i64,
+) -> Result<(), Refusal> {
+    let target_role = target.role();
+    if actor.role != Role::Owner && (target_role == Role::Owner || new_role == Some(Role::Owner)) {
+        return Err(Refusal::OwnerChangesOwner);
+    }
+    let removes_owner =
+        target_role == Role::Owner && new_role != Some(Role::Owner) && !target.disabled;
+    if removes_owner && owners <= 1 {
+        return Err(Refusal::LastOwner(target.name.clone()));
+    }
+    Ok(())
+}
+
+/// Gives a person of the actor's company a new role. Answers what to tell the actor.
+pub async fn change_role(
+    pool: &Pool,
+    actor: &CurrentUser,
+    target: UserId,
+    role: Role,
+    ip: String,
+) -> Result<Result<String, Refusal>, AppError> {
+    let actor = actor.clone();
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            let company_id = actor.company_id.0;
+            let target = user::in_company(conn, company_id, target.0)?;
+            let owners = user::active_owner_count(conn, company_id)?;
+            if let Err(refusal) = check_change(&actor, &target, Some(role), owners) {
+                return Ok(Err(refusal));
+            }
+            if target.role() != role {
+                user::set_role(conn, target.id, role)?;
+                let detail = format!("{}: {} → {}", target.email, target.role, role.as_str());
+                let action = audit::Action::RoleChanged;
+                audit::record(
+                    conn,
+                    Some(company_id),
+                    Some(actor.id.0),
+                    action,
+                    &detail,
+                    Some(&ip),
+                )?;
+            }
+            let label = role.label().to_lowercase();
+            Ok(Ok(format!("{} is now {label}.", target.name)))
+        })
+    })
+    .await
+}
+
+/// Disables a person (their sessions end and their tools' tokens are deleted at once)
+/// or enables them again. Answers what to tell the actor.
+pub async fn set_disabled(
+    pool: &Pool,
+    actor: &CurrentUser,
+    target: UserId,
+    disabled: bool,
+    ip: String,
+) -> Result<Result<String, Refusal>, AppError> {
+    let actor = actor.clone();
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            let company_id = actor.company_id.0;
+            let target = user::in_company(conn, company_id, target.0)?;
+            if disabled {
+                if target.id == actor.id.0 {
+                    return Ok(Err(Refusal::DisableSelf));
+                }
+                let owners = user::active_owner_count(conn, company_id)?;
+                if let Err(refusal) = check_change(&actor, &target, None, owners) {
+                    return Ok(Err(refusal));
+                }
+            } else if actor.role != Role::Owner && target.role() == Role::Owner {
+                return Ok(Err(Refusal::OwnerEnablesOwner));
+            }
+            user::set_disabled(conn, target.id, disabled)?;
+            if disabled {
+                session_store::end_all_for_user(conn, target.id)?;
+                connection::delete_all_for_user(conn, target.id)?;
+            }
+            let (action, verb) = if disabled {
+                (audit::Action::UserDisabled, "disabled")
+            } else {
+                (audit::Action::UserEnabled, "enabled")
+            };
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(actor.id.0),
+                action,
+                &target.email,
+                Some(&ip),
+            )?;
+            Ok(Ok(format!("{} is {verb}.", target.name)))
+        })
+    })
+    .await
+}
+
+/// Creates the account an invite asked for (the password already hashed), and marks
+/// the invite used, in one transaction.
+pub async fn accept_invite(
+    pool: &Pool,
+    found: invite::Invite,
+    role: Role,
+    name: String,
+    password_hash: String,
+    ip: String,
+) -> Result<Result<UserId, Refusal>, AppError> {
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            if invite::mark_accepted(conn, found.id)? == 0 || user::email_taken(conn, &found.email)?
+            {
+                return Ok(Err(Refusal::InviteUsed));
+            }
+            let (company_id, email) = (found.company_id, found.email.as_str());
+            let id = user::create(conn, company_id, email, &name, &password_hash, role)?;
+            let action = audit::Action::InviteAccepted;
+            audit::record(conn, Some(company_id), Some(id), action, email, Some(&ip))?;
+            Ok(Ok(UserId(id)))
+        })
+    })
+    .await
+}
