@@ -9,13 +9,12 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::auth::{self, csrf, CompanyManager, CurrentUser};
-use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::parse_name;
 use crate::error::{AppError, AppResult};
 use crate::models::company;
 use crate::urls;
-use crate::web::shell::{Nav, Shell};
+use crate::web::shell::{Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 pub const MAX_LOGO_BYTES: usize = 1024 * 1024;
@@ -53,16 +52,12 @@ impl SettingsPage {
     }
 }
 
-pub async fn settings(
-    user: CurrentUser,
-    session: Session,
-    app: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
-    let shell = Shell::new(&user, &session, Nav::CompanySettings, app.sandbox);
+pub async fn settings(page: Page) -> AppResult<HttpResponse> {
+    let shell = page.shell(Nav::CompanySettings);
     render(&SettingsPage::new(
-        &user,
+        &page.user,
         shell,
-        user.company_name.clone(),
+        page.user.company_name.clone(),
         None,
     ))
 }
@@ -74,10 +69,8 @@ pub struct NameForm {
 
 pub async fn save_settings(
     req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
-    app: web::Data<Settings>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
     let name = match parse_name(&form.name, "the company's name") {
@@ -86,16 +79,16 @@ pub async fn save_settings(
             return render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &SettingsPage::new(
-                    &user,
-                    Shell::new(&user, &session, Nav::CompanySettings, app.sandbox),
+                    &page.user,
+                    page.shell(Nav::CompanySettings),
                     form.name.clone(),
                     Some(e),
                 ),
             )
         }
     };
-    crate::services::company::rename(&pool, &user, name, auth::client_ip(&req)).await?;
-    flash::success(&session, "Company settings saved.");
+    crate::services::company::rename(&pool, &page.user, name, auth::client_ip(&req)).await?;
+    flash::success(&page.session, "Company settings saved.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
 

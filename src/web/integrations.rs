@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, CompanyManager, CurrentUser};
 use crate::catalogue::Problem;
-use crate::config::Settings;
 use crate::connectors::{AuthKind, ConnectorError, Credentials, ProviderKind, RemoteAccount};
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
@@ -19,7 +18,7 @@ use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, Signed};
 use crate::services::tools::Tools;
 use crate::urls;
-use crate::web::shell::{Nav, Shell};
+use crate::web::shell::{self, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 fn tool(slug: &str) -> AppResult<ProviderKind> {
@@ -89,18 +88,16 @@ pub struct CompanyIntegrationsPage {
 }
 
 pub async fn company_list(
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
 ) -> AppResult<HttpResponse> {
-    let company_id = user.company_id.0;
+    let company_id = page.user.company_id.0;
     let enabled = db::run(&pool, move |conn| {
         Ok(company_integration::enabled_providers(conn, company_id)?)
     })
     .await?;
     render(&CompanyIntegrationsPage {
-        shell: Shell::new(&user, &session, Nav::CompanyIntegrations, settings.sandbox),
+        shell: page.shell(Nav::CompanyIntegrations),
         tools: ProviderKind::ALL
             .into_iter()
             .map(|k| ToolRow {
@@ -127,15 +124,13 @@ pub struct DetailsPage {
 }
 
 pub async fn company_details(
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let (company_id, user_id) = (user.company_id.0, user.id.0);
+    let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
     let (on, mine) = db::run(&pool, move |conn| {
         Ok((
             company_integration::is_enabled(conn, company_id, kind)?,
@@ -144,7 +139,7 @@ pub async fn company_details(
     })
     .await?;
     render(&DetailsPage {
-        shell: Shell::new(&user, &session, Nav::CompanyIntegrations, settings.sandbox),
+        shell: page.shell(Nav::CompanyIntegrations),
         slug: kind.slug(),
         name: kind.name(),
         about: about(kind),
@@ -393,14 +388,13 @@ pub struct ProblemPage {
 }
 
 pub async fn problem(
-    user: CurrentUser,
-    session: Session,
-    settings: web::Data<Settings>,
+    page: Page,
     tools: web::Data<Tools>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let note = session
+    let note = page
+        .session
         .remove_as::<ProblemNote>("integration_problem")
         .and_then(Result::ok)
         .filter(|n| n.provider == kind.slug());
@@ -408,7 +402,7 @@ pub async fn problem(
         return Ok(see_other(urls::INTEGRATION_SETTINGS));
     };
     let back = match note.purpose {
-        Purpose::Company if user.role.manages_company() => urls::company_details(kind.slug()),
+        Purpose::Company if page.user.role.manages_company() => urls::company_details(kind.slug()),
         _ => urls::INTEGRATION_SETTINGS.to_owned(),
     };
     let status = StatusCode::from_u16(note.status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -417,7 +411,7 @@ pub async fn problem(
     render_status(
         status,
         &ProblemPage {
-            shell: Shell::new(&user, &session, nav_for(note.purpose), settings.sandbox),
+            shell: page.shell(nav_for(note.purpose)),
             name: kind.name(),
             title: note.title,
             message: note.message,
@@ -440,18 +434,13 @@ pub struct ChoosePage {
     pub accounts: Vec<RemoteAccount>,
 }
 
-pub async fn choose_form(
-    user: CurrentUser,
-    session: Session,
-    settings: web::Data<Settings>,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
+pub async fn choose_form(page: Page, path: web::Path<String>) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let Some(pending) = oauth_flow::pending_for(&session, kind) else {
+    let Some(pending) = oauth_flow::pending_for(&page.session, kind) else {
         return Ok(see_other(urls::INTEGRATION_SETTINGS));
     };
     render(&ChoosePage {
-        shell: Shell::new(&user, &session, nav_for(pending.purpose), settings.sandbox),
+        shell: page.shell(nav_for(pending.purpose)),
         name: kind.name(),
         slug: kind.slug(),
         person: pending.identity.name.clone(),
@@ -496,16 +485,14 @@ pub struct ConnectedPage {
     pub connected: ConnectedAs,
 }
 
-async fn connected(
-    user: CurrentUser,
-    session: Session,
+async fn connected<U: shell::Signed>(
+    page: Page<U>,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     slug: &str,
     company: bool,
 ) -> AppResult<HttpResponse> {
     let kind = tool(slug)?;
-    let user_id = user.id.0;
+    let user_id = page.user.current().id.0;
     let mine = db::run(&pool, move |conn| {
         Ok(connection::of_user(conn, user_id, kind)?)
     })
@@ -519,7 +506,7 @@ async fn connected(
         Nav::IntegrationSettings
     };
     render(&ConnectedPage {
-        shell: Shell::new(&user, &session, nav, settings.sandbox),
+        shell: page.shell(nav),
         name: kind.name(),
         slug: kind.slug(),
         company,
@@ -528,23 +515,19 @@ async fn connected(
 }
 
 pub async fn company_connected(
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    connected(user.0, session, pool, settings, &path, true).await
+    connected(page, pool, &path, true).await
 }
 
 pub async fn personal_connected(
-    user: CurrentUser,
-    session: Session,
+    page: Page,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    connected(user, session, pool, settings, &path, false).await
+    connected(page, pool, &path, false).await
 }
 
 pub struct SettingsRow {
@@ -561,13 +544,8 @@ pub struct SettingsPage {
     pub rows: Vec<SettingsRow>,
 }
 
-pub async fn settings_page(
-    user: CurrentUser,
-    session: Session,
-    pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
-    let (company_id, user_id) = (user.company_id.0, user.id.0);
+pub async fn settings_page(page: Page, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
     let (enabled, mine) = db::run(&pool, move |conn| {
         Ok((
             company_integration::enabled_providers(conn, company_id)?,
@@ -586,7 +564,7 @@ pub async fn settings_page(
         })
         .collect();
     render(&SettingsPage {
-        shell: Shell::new(&user, &session, Nav::IntegrationSettings, settings.sandbox),
+        shell: page.shell(Nav::IntegrationSettings),
         rows,
     })
 }
@@ -620,14 +598,12 @@ pub struct ConfirmOffPage {
 }
 
 pub async fn company_off_confirm(
-    user: CompanyManager,
-    session: Session,
-    settings: web::Data<Settings>,
+    page: Page<CompanyManager>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
     render(&ConfirmOffPage {
-        shell: Shell::new(&user, &session, Nav::CompanyIntegrations, settings.sandbox),
+        shell: page.shell(Nav::CompanyIntegrations),
         name: kind.name(),
         slug: kind.slug(),
     })

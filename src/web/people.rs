@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{self, csrf, password, CompanyManager, CurrentUser};
+use crate::auth::{self, csrf, password, CompanyManager};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role, UserId};
@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, Unexpected};
 use crate::models::{company, invite, user};
 use crate::services::people::{self, grantable_roles, Refusal};
 use crate::urls;
-use crate::web::shell::{Nav, Shell};
+use crate::web::shell::{Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 pub struct PersonRow {
@@ -50,12 +50,8 @@ pub struct UsersPage {
     pub new_invite_email: String,
 }
 
-async fn users_page(
-    user: &CurrentUser,
-    session: &Session,
-    pool: &Pool,
-    settings: &Settings,
-) -> AppResult<UsersPage> {
+async fn users_page(page: &Page<CompanyManager>, pool: &Pool) -> AppResult<UsersPage> {
+    let user = &page.user;
     let company_id = user.company_id.0;
     let (people, invites) = db::run(pool, move |conn| {
         Ok((
@@ -66,7 +62,7 @@ async fn users_page(
     .await?;
     let me = user.id.0;
     Ok(UsersPage {
-        shell: Shell::new(user, session, Nav::Users, settings.sandbox),
+        shell: page.shell(Nav::Users),
         people: people
             .into_iter()
             .map(|p| PersonRow {
@@ -99,13 +95,8 @@ async fn users_page(
     })
 }
 
-pub async fn list(
-    user: CompanyManager,
-    session: Session,
-    pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
-    render(&users_page(&user, &session, &pool, &settings).await?)
+pub async fn list(page: Page<CompanyManager>, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    render(&users_page(&page, &pool).await?)
 }
 
 #[derive(Deserialize)]
@@ -116,22 +107,21 @@ pub struct InviteForm {
 
 pub async fn invite(
     req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
     form: web::Form<InviteForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let (user, session, pool, settings, form) = (&user, &session, &pool, &settings, &form);
+    let (page, pool, form) = (&page, &pool, &form);
     let refused = |error: String, role: Option<Role>| async move {
-        let mut page = users_page(user, session, pool, settings).await?;
-        page.invite_email = form.email.clone();
-        page.invite_role = role
-            .filter(|r| page.roles.contains(r))
+        let mut shown = users_page(page, pool).await?;
+        shown.invite_email = form.email.clone();
+        shown.invite_role = role
+            .filter(|r| shown.roles.contains(r))
             .unwrap_or(Role::User);
-        page.invite_error = Some(error);
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        shown.invite_error = Some(error);
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &shown)
     };
     let parsed = Email::parse(&form.email).and_then(|email| Ok((email, Role::parse(&form.role)?)));
     let (email, role) = match parsed {
@@ -139,19 +129,19 @@ pub async fn invite(
         Err(e) => return refused(e, None).await,
     };
     let ip = auth::client_ip(&req);
-    let token = match people::invite(pool, user, email.clone(), role, ip).await? {
+    let token = match people::invite(pool, &page.user, email.clone(), role, ip).await? {
         Ok(token) => token,
         Err(refusal) => return refused(refusal.to_string(), Some(role)).await,
     };
     // Shown once, here: only a digest of the token is stored.
-    let mut page = users_page(user, session, pool, settings).await?;
+    let mut shown = users_page(page, pool).await?;
     let link = settings
         .base_url
         .join(&urls::invite_accept(&token))
         .unexpected("making the invite link")?;
-    page.new_invite_link = Some(link.to_string());
-    page.new_invite_email = email.to_string();
-    render(&page)
+    shown.new_invite_link = Some(link.to_string());
+    shown.new_invite_email = email.to_string();
+    render(&shown)
 }
 
 #[derive(Deserialize)]
