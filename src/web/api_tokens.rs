@@ -1,18 +1,17 @@
 //! "API tokens": a person's personal tokens for desktop clients.
 
-use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{client_ip, CurrentUser};
+use crate::auth::client_ip;
 use crate::db::Pool;
 use crate::error::AppResult;
 use crate::models::api_token::ApiToken;
 use crate::services::api_tokens;
 use crate::urls;
 use crate::web::format::timestamp;
-use crate::web::shell::{Nav, Page, Shell};
+use crate::web::shell::{Action, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 pub struct TokenRow {
@@ -108,16 +107,14 @@ pub async fn create(
 
 /// "Revoke": the token stops working at once.
 pub async fn revoke(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let ip = client_ip(&req);
-    api_tokens::revoke(&pool, &user, path.into_inner(), ip).await?;
+    let ip = act.ip.clone();
+    api_tokens::revoke(&pool, &act.user, path.into_inner(), ip).await?;
     flash::success(
-        &session,
+        &act.session,
         "Token revoked. Clients using it are signed out at once.",
     );
     Ok(see_other(urls::API_TOKENS))

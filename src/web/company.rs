@@ -1,7 +1,6 @@
 //! The company's settings: its name and logo.
 
 use actix_multipart::Multipart;
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -14,7 +13,7 @@ use crate::domain::parse_name;
 use crate::error::{AppError, AppResult};
 use crate::models::company;
 use crate::urls;
-use crate::web::shell::{Nav, Page, Shell};
+use crate::web::shell::{Action, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 pub const MAX_LOGO_BYTES: usize = 1024 * 1024;
@@ -104,8 +103,7 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 }
 
 pub async fn upload_logo(
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     mut payload: Multipart,
 ) -> AppResult<HttpResponse> {
@@ -137,7 +135,7 @@ pub async fn upload_logo(
             _ => {}
         }
     }
-    csrf::verify(&session, token.as_deref().unwrap_or_default())?;
+    csrf::verify(&act.session, token.as_deref().unwrap_or_default())?;
     let problem = if too_big {
         Some("That image is larger than 1 MB. Choose a smaller PNG or JPEG.")
     } else {
@@ -150,24 +148,23 @@ pub async fn upload_logo(
         }
     };
     if let Some(problem) = problem {
-        flash::error(&session, problem);
+        flash::error(&act.session, problem);
         return Ok(see_other(urls::COMPANY_SETTINGS));
     }
     let bytes = image.unwrap_or_default();
     let mime = sniff_image(&bytes).unwrap_or("image/png");
-    crate::services::company::set_logo(&pool, &user, Some((bytes, mime))).await?;
-    flash::success(&session, "Logo updated.");
+    crate::services::company::set_logo(&pool, &act.user, Some((bytes, mime))).await?;
+    flash::success(&act.session, "Logo updated.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
 
 pub async fn remove_logo(
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
 ) -> AppResult<HttpResponse> {
-    crate::services::company::set_logo(&pool, &user, None).await?;
+    crate::services::company::set_logo(&pool, &act.user, None).await?;
     flash::success(
-        &session,
+        &act.session,
         "Logo removed; your company's initials are shown instead.",
     );
     Ok(see_other(urls::COMPANY_SETTINGS))

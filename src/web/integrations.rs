@@ -18,7 +18,7 @@ use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, Signed};
 use crate::services::tools::Tools;
 use crate::urls;
-use crate::web::shell::{self, Nav, Page, Shell};
+use crate::web::shell::{self, Action, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 fn tool(slug: &str) -> AppResult<ProviderKind> {
@@ -196,8 +196,7 @@ async fn turn_on(
 
 pub async fn company_turn_on(
     req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
@@ -206,8 +205,8 @@ pub async fn company_turn_on(
     let kind = tool(&path)?;
     turn_on(
         req,
-        user.0,
-        session,
+        act.user.0,
+        act.session,
         pool,
         tools,
         (kind, Purpose::Company),
@@ -218,22 +217,21 @@ pub async fn company_turn_on(
 
 pub async fn personal_turn_on(
     req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
     form: web::Form<TurnOnForm>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let company_id = user.company_id.0;
+    let company_id = act.user.company_id.0;
     let enabled = db::run(&pool, move |conn| {
         Ok(company_integration::is_enabled(conn, company_id, kind)?)
     })
     .await?;
     if !enabled {
         return conclude(
-            &session,
+            &act.session,
             kind,
             Purpose::Personal,
             Err(IntegrationError::NotEnabled),
@@ -241,8 +239,8 @@ pub async fn personal_turn_on(
     }
     turn_on(
         req,
-        user,
-        session,
+        act.user,
+        act.session,
         pool,
         tools,
         (kind, Purpose::Personal),
@@ -261,9 +259,7 @@ pub struct CallbackQuery {
 /// The tool sends the browser back here. The flow is taken out of the session first,
 /// so a state is good for one answer only.
 pub async fn callback(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
@@ -275,21 +271,22 @@ pub async fn callback(
         state: query.state.as_deref(),
         error: query.error.as_deref(),
     };
-    let (purpose, creds) = oauth_flow::receive(&session, &tools, user.id.0, kind, answer).await;
+    let (purpose, creds) =
+        oauth_flow::receive(&act.session, &tools, act.user.id.0, kind, answer).await;
     let outcome = match creds {
         Ok(creds) => {
             let signed = Signed {
-                ip: auth::client_ip(&req),
-                user: &user,
+                ip: act.ip.clone(),
+                user: &act.user,
                 kind,
                 purpose,
-                session: Some(&session),
+                session: Some(&act.session),
             };
             oauth_flow::finish(&pool, &tools, signed, creds).await
         }
         Err(e) => Err(e),
     };
-    conclude(&session, kind, purpose, outcome)
+    conclude(&act.session, kind, purpose, outcome)
 }
 
 fn nav_for(purpose: Purpose) -> Nav {
@@ -454,24 +451,22 @@ pub struct ChooseForm {
 }
 
 pub async fn choose(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
     form: web::Form<ChooseForm>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let ip = auth::client_ip(&req);
+    let ip = act.ip.clone();
     let choice = (kind, form.account.as_str());
-    match oauth_flow::choose(&session, &pool, &tools, &user, choice, ip).await? {
+    match oauth_flow::choose(&act.session, &pool, &tools, &act.user, choice, ip).await? {
         Choice::NothingPending => Ok(see_other(urls::INTEGRATION_SETTINGS)),
         Choice::NotListed => {
-            flash::error(&session, "Choose one of the accounts listed.");
+            flash::error(&act.session, "Choose one of the accounts listed.");
             Ok(see_other(&urls::oauth_choose(kind.slug())))
         }
-        Choice::Taken(purpose, outcome) => conclude(&session, kind, purpose, outcome),
+        Choice::Taken(purpose, outcome) => conclude(&act.session, kind, purpose, outcome),
     }
 }
 
@@ -570,16 +565,14 @@ pub async fn settings_page(page: Page, pool: web::Data<Pool>) -> AppResult<HttpR
 }
 
 pub async fn personal_turn_off(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    if service::disconnect(&pool, &user, kind, auth::client_ip(&req)).await? {
+    if service::disconnect(&pool, &act.user, kind, act.ip.clone()).await? {
         flash::success(
-            &session,
+            &act.session,
             format!(
                 "Your {} integration is off; its tokens were deleted.",
                 kind.name()
@@ -610,16 +603,14 @@ pub async fn company_off_confirm(
 }
 
 pub async fn company_turn_off(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    if service::turn_off_for_company(&pool, &user, kind, auth::client_ip(&req)).await? {
+    if service::turn_off_for_company(&pool, &act.user, kind, act.ip.clone()).await? {
         flash::success(
-            &session,
+            &act.session,
             format!(
                 "{} is now OFF for your company. What was synced is kept.",
                 kind.name()

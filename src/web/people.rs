@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, Unexpected};
 use crate::models::{company, invite, user};
 use crate::services::people::{self, grantable_roles, Refusal};
 use crate::urls;
-use crate::web::shell::{Nav, Page, Shell};
+use crate::web::shell::{Action, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 pub struct PersonRow {
@@ -150,17 +150,15 @@ pub struct RoleForm {
 }
 
 pub async fn change_role(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
     form: web::Form<RoleForm>,
 ) -> AppResult<HttpResponse> {
     let role = Role::parse(&form.role).map_err(AppError::BadRequest)?;
     let target = UserId(path.into_inner());
-    let done = people::change_role(&pool, &user, target, role, auth::client_ip(&req)).await?;
-    Ok(back_to_users(&session, done))
+    let done = people::change_role(&pool, &act.user, target, role, act.ip.clone()).await?;
+    Ok(back_to_users(&act.session, done))
 }
 
 /// Back to the Users page with what happened, or why not.
@@ -172,52 +170,46 @@ fn back_to_users(session: &Session, done: Result<String, Refusal>) -> HttpRespon
     see_other(urls::USERS)
 }
 
+/// "Disable" (`disabled`) or "Enable" a person.
 async fn set_disabled(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
-    target: i64,
+    target: web::Path<i64>,
     disabled: bool,
 ) -> AppResult<HttpResponse> {
-    let (target, ip) = (UserId(target), auth::client_ip(&req));
-    let done = people::set_disabled(&pool, &user, target, disabled, ip).await?;
-    Ok(back_to_users(&session, done))
+    let (target, ip) = (UserId(target.into_inner()), act.ip.clone());
+    let done = people::set_disabled(&pool, &act.user, target, disabled, ip).await?;
+    Ok(back_to_users(&act.session, done))
 }
 
 pub async fn disable(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    set_disabled(req, user, session, pool, path.into_inner(), true).await
+    set_disabled(act, pool, path, true).await
 }
 
 pub async fn enable(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    set_disabled(req, user, session, pool, path.into_inner(), false).await
+    set_disabled(act, pool, path, false).await
 }
 
 pub async fn revoke_invite(
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let (company_id, id) = (user.company_id.0, path.into_inner());
+    let (company_id, id) = (act.user.company_id.0, path.into_inner());
     let removed = db::run(&pool, move |conn| Ok(invite::revoke(conn, company_id, id)?)).await?;
     if removed == 0 {
         return Err(AppError::NotFound);
     }
     flash::success(
-        &session,
+        &act.session,
         "The invite was revoked; its link no longer works.",
     );
     Ok(see_other(urls::USERS))
