@@ -12,7 +12,7 @@ use crate::services::api_tokens;
 use crate::urls;
 use crate::web::format::timestamp;
 use crate::web::shell::{Action, Nav, Page, Shell};
-use crate::web::{flash, render, render_status, see_other};
+use crate::web::{render, render_status, see_other};
 
 pub struct TokenRow {
     pub id: i64,
@@ -113,9 +113,6 @@ pub async fn revoke(
 ) -> AppResult<HttpResponse> {
     let ip = act.ip.clone();
     api_tokens::revoke(&pool, &act.user, path.into_inner(), ip).await?;
-    flash::success(
-        &act.session,
-        "Token revoked. Clients using it are signed out at once.",
-    );
+    act.success("Token revoked. Clients using it are signed out at once.");
     Ok(see_other(urls::API_TOKENS))
 }

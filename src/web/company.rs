@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::models::company;
 use crate::urls;
 use crate::web::shell::{Action, Nav, Page, Shell};
-use crate::web::{flash, render, render_status, see_other};
+use crate::web::{render, render_status, see_other};
 
 pub const MAX_LOGO_BYTES: usize = 1024 * 1024;
 
@@ -87,7 +87,7 @@ pub async fn save_settings(
         }
     };
     crate::services::company::rename(&pool, &page.user, name, auth::client_ip(&req)).await?;
-    flash::success(&page.session, "Company settings saved.");
+    page.success("Company settings saved.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
 
@@ -148,13 +148,13 @@ pub async fn upload_logo(
         }
     };
     if let Some(problem) = problem {
-        flash::error(&act.session, problem);
+        act.error(problem);
         return Ok(see_other(urls::COMPANY_SETTINGS));
     }
     let bytes = image.unwrap_or_default();
     let mime = sniff_image(&bytes).unwrap_or("image/png");
     crate::services::company::set_logo(&pool, &act.user, Some((bytes, mime))).await?;
-    flash::success(&act.session, "Logo updated.");
+    act.success("Logo updated.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
 
@@ -163,10 +163,7 @@ pub async fn remove_logo(
     pool: web::Data<Pool>,
 ) -> AppResult<HttpResponse> {
     crate::services::company::set_logo(&pool, &act.user, None).await?;
-    flash::success(
-        &act.session,
-        "Logo removed; your company's initials are shown instead.",
-    );
+    act.success("Logo removed; your company's initials are shown instead.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
 

@@ -19,7 +19,7 @@ use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, S
 use crate::services::tools::Tools;
 use crate::urls;
 use crate::web::shell::{self, Action, Nav, Page, Shell};
-use crate::web::{flash, render, render_status, see_other};
+use crate::web::{render, render_status, see_other};
 
 fn tool(slug: &str) -> AppResult<ProviderKind> {
     ProviderKind::from_slug(slug).ok_or(AppError::NotFound)
@@ -463,7 +463,7 @@ pub async fn choose(
     match oauth_flow::choose(&act.session, &pool, &tools, &act.user, choice, ip).await? {
         Choice::NothingPending => Ok(see_other(urls::INTEGRATION_SETTINGS)),
         Choice::NotListed => {
-            flash::error(&act.session, "Choose one of the accounts listed.");
+            act.error("Choose one of the accounts listed.");
             Ok(see_other(&urls::oauth_choose(kind.slug())))
         }
         Choice::Taken(purpose, outcome) => conclude(&act.session, kind, purpose, outcome),
@@ -571,13 +571,10 @@ pub async fn personal_turn_off(
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
     if service::disconnect(&pool, &act.user, kind, act.ip.clone()).await? {
-        flash::success(
-            &act.session,
-            format!(
-                "Your {} integration is off; its tokens were deleted.",
-                kind.name()
-            ),
-        );
+        act.success(format!(
+            "Your {} integration is off; its tokens were deleted.",
+            kind.name()
+        ));
     }
     Ok(see_other(urls::INTEGRATION_SETTINGS))
 }
@@ -609,13 +606,10 @@ pub async fn company_turn_off(
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
     if service::turn_off_for_company(&pool, &act.user, kind, act.ip.clone()).await? {
-        flash::success(
-            &act.session,
-            format!(
-                "{} is now OFF for your company. What was synced is kept.",
-                kind.name()
-            ),
-        );
+        act.success(format!(
+            "{} is now OFF for your company. What was synced is kept.",
+            kind.name()
+        ));
     }
     Ok(see_other(&urls::company_details(kind.slug())))
 }

@@ -208,10 +208,7 @@ pub async fn revoke_invite(
     if removed == 0 {
         return Err(AppError::NotFound);
     }
-    flash::success(
-        &act.session,
-        "The invite was revoked; its link no longer works.",
-    );
+    act.success("The invite was revoked; its link no longer works.");
     Ok(see_other(urls::USERS))
 }
 

@@ -218,6 +218,18 @@ impl<U: Signed> Page<U> {
     }
 }
 
+impl<U> Page<U> {
+    /// A flash message saying what was done, shown on the next page.
+    pub fn success(&self, message: impl Into<String>) {
+        crate::web::flash::success(&self.session, message);
+    }
+
+    /// A flash message saying why it was not done.
+    pub fn error(&self, message: impl Into<String>) {
+        crate::web::flash::error(&self.session, message);
+    }
+}
+
 impl<U> actix_web::FromRequest for Page<U>
 where
     U: actix_web::FromRequest<Error = crate::error::AppError> + 'static,

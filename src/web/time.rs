@@ -60,10 +60,10 @@ pub async fn start(
         None => StartWith::Note(form.note),
     };
     match tracking::start(&pool, &Person::of(&act.user), with).await {
-        Ok(entry) => flash::success(&act.session, format!("Timer started: {}.", entry.label())),
+        Ok(entry) => act.success(format!("Timer started: {}.", entry.label())),
         Err(TimeError::NotFound) => return Err(AppError::NotFound),
         Err(TimeError::App(e)) => return Err(e),
-        Err(shown) => flash::error(&act.session, shown.to_string()),
+        Err(shown) => act.error(shown.to_string()),
     }
     Ok(see_other(&back(&form.back)))
 }
@@ -98,25 +98,19 @@ pub async fn stop(
         match parsed {
             Some((date, time)) => Some(person.days.at(date, time)),
             None => {
-                flash::error(
-                    &act.session,
-                    "Enter the date and time the work ended, like 17:30.",
-                );
+                act.error("Enter the date and time the work ended, like 17:30.");
                 return Ok(see_other(&back(&form.back)));
             }
         }
     };
     match tracking::stop(&pool, &person, at).await {
-        Ok(entry) => flash::success(
-            &act.session,
-            format!(
-                "Timer stopped: {} on {}.",
-                hm(entry.seconds(now())),
-                entry.label()
-            ),
-        ),
+        Ok(entry) => act.success(format!(
+            "Timer stopped: {} on {}.",
+            hm(entry.seconds(now())),
+            entry.label()
+        )),
         Err(TimeError::App(e)) => return Err(e),
-        Err(shown) => flash::error(&act.session, shown.to_string()),
+        Err(shown) => act.error(shown.to_string()),
     }
     Ok(see_other(&back(&form.back)))
 }
