@@ -12,12 +12,12 @@ use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus};
 use crate::models::task::{self, Due, Filter};
-use crate::models::{company_integration, sync_run};
+use crate::models::{company_integration, first_run, sync_run};
 use crate::services::time::duration::hm;
 use crate::sync::SyncEngine;
 use crate::urls;
 use crate::web::format::timestamp;
-use crate::web::shell::{Nav, Shell};
+use crate::web::shell::{Action, Nav, Shell};
 use crate::web::{flash, render, see_other};
 
 pub const PER_PAGE: i64 = 50;
@@ -125,6 +125,8 @@ fn and_list(names: &[&str]) -> String {
 #[template(path = "my_tasks.html")]
 pub struct MyTasksPage {
     pub shell: Shell,
+    pub checklist: Option<Checklist>,
+    pub manages_company: bool,
     pub groups: Vec<Group>,
     pub total: i64,
     pub tools: Vec<ToolState>,
@@ -159,6 +161,65 @@ struct Listing {
     running: Vec<(ProviderKind, i64)>,
     tasks: task::Listing,
     times: std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
+    /// For owners and admins: what the first-run checklist reads.
+    first_run: Option<first_run::Facts>,
+}
+
+/// A step of the first-run checklist.
+pub struct Step {
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub done: bool,
+    pub href: &'static str,
+    pub action: &'static str,
+}
+
+/// The first-run checklist owners and admins see until every step is done or they put
+/// it away.
+pub struct Checklist {
+    pub steps: Vec<Step>,
+    pub done: usize,
+}
+
+impl Checklist {
+    fn new(facts: &first_run::Facts, tool_on: bool, connected: bool) -> Option<Self> {
+        if facts.dismissed {
+            return None;
+        }
+        let steps = vec![
+            Step {
+                label: "Turn on a task tool for your company",
+                hint:
+                    "Basecamp, Intellinote, Pivotal Tracker or Salesforce, in Company Integrations.",
+                done: tool_on,
+                href: urls::COMPANY_INTEGRATIONS,
+                action: "Open Company Integrations",
+            },
+            Step {
+                label: "Connect your own account",
+                hint: "Your tasks from the tool appear here once you turn on your own integration.",
+                done: connected,
+                href: urls::INTEGRATION_SETTINGS,
+                action: "Open Integration Settings",
+            },
+            Step {
+                label: "Invite your team",
+                hint: "Each person connects their own account and sees their own tasks.",
+                done: facts.team,
+                href: urls::USERS,
+                action: "Invite people",
+            },
+            Step {
+                label: "Track your first time",
+                hint: "Press Start on a task below, or add time on your Timesheet.",
+                done: facts.tracked,
+                href: urls::TIMESHEET,
+                action: "Open your Timesheet",
+            },
+        ];
+        let done = steps.iter().filter(|s| s.done).count();
+        (done < steps.len()).then_some(Checklist { steps, done })
+    }
 }
 
 /// The person and the page in one trip to the database: this is the page people keep
@@ -184,6 +245,11 @@ async fn load(
             connections: connection::for_user(conn, user_id)?,
             running: sync_run::running_for_user(conn, user_id)?,
             times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
+            first_run: if person.manages_company() {
+                Some(first_run::facts(conn, person.company_id(), user_id)?)
+            } else {
+                None
+            },
             tasks,
         };
         Ok(Some((person, listing)))
@@ -314,6 +380,7 @@ pub async fn my_tasks(
         connections,
         running,
         times,
+        first_run,
         tasks:
             task::Listing {
                 rows,
@@ -333,7 +400,12 @@ pub async fn my_tasks(
     let running_task = user.running.as_ref().and_then(|e| e.task_id);
     let tools: Vec<ToolState> = active.iter().map(|c| tool_state(c)).collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let checklist = first_run
+        .as_ref()
+        .and_then(|facts| Checklist::new(facts, !enabled.is_empty(), !active.is_empty()));
     render(&MyTasksPage {
+        checklist,
+        manages_company: user.role.manages_company(),
         shell: Shell::new(&user, &session, Nav::MyTasks, settings.sandbox),
         groups: groups(rows, &times, running_task, &today),
         total,
@@ -383,6 +455,13 @@ pub async fn sync_status(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({ "running": progress.running, "text": progress.text() })))
+}
+
+/// "Dismiss" on the first-run checklist.
+pub async fn dismiss_checklist(act: Action, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    crate::services::account::dismiss_checklist(&pool, &act.user).await?;
+    act.success("The checklist is put away. Everything on it stays in the menu.");
+    Ok(see_other(urls::MY_TASKS))
 }
 
 #[cfg(test)]

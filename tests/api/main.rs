@@ -10,6 +10,7 @@ mod accounts;
 mod api_v1;
 mod company;
 mod faults;
+mod first_run;
 mod integrations;
 mod oauth_walk;
 mod people;
