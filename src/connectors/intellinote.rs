@@ -36,7 +36,7 @@ async fn token_request(
     body: serde_json::Value,
 ) -> Result<http::TokenAnswer, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["auth", "oauth2", "access"])?;
-    let reply = http::send(http_client.post(url).json(&body)).await?;
+    let reply = http::send(cfg, http_client.post(url).json(&body)).await?;
     if !reply.is_success() {
         return Err(http::oauth_error(&reply));
     }
@@ -79,10 +79,11 @@ pub(super) async fn refresh(
 
 async fn get(
     http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
     creds: &Credentials,
     url: Url,
 ) -> Result<Reply, ConnectorError> {
-    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
         return Err(http::generic_error(&reply));
     }
@@ -127,11 +128,11 @@ pub(super) async fn identity(
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["v2", "user", "-"])?;
-    let user: User = get(http_client, creds, url).await?.json()?;
+    let user: User = get(http_client, cfg, creds, url).await?.json()?;
     let mut orgs = user.orgs;
     if orgs.is_empty() {
         let url = http::endpoint(&cfg.base_url, &["v2", "orgs"])?;
-        orgs = get(http_client, creds, url).await?.json()?;
+        orgs = get(http_client, cfg, creds, url).await?.json()?;
     }
     let name = [user.given_name, user.family_name]
         .into_iter()
@@ -271,7 +272,7 @@ pub(super) async fn fetch_tasks_page(
         .append_pair("include_complete", "false")
         .append_pair("limit", &PAGE_SIZE.to_string())
         .append_pair("offset", &offset.to_string());
-    let reply = get(http_client, creds, url).await?;
+    let reply = get(http_client, cfg, creds, url).await?;
     let (ids, tasks) = parse_notes(&reply, &cfg.base_url, &account.id, me)?;
     // Paging is undocumented: a full page suggests more, but a server that ignores
     // `offset` sends the same first note again, and then this walk is over.

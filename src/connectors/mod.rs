@@ -133,6 +133,36 @@ pub struct ProviderConfig {
     pub client_secret: Option<SecretString>,
     /// Whether `base_url` points at taskbridge's own sandbox.
     pub sandbox: bool,
+    /// How much of an answer is read, and where the tool may send us.
+    pub limits: ToolLimits,
+}
+
+/// What taskbridge accepts from a tool, the same for every tool of a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolLimits {
+    /// The most bytes of one answer read; a larger one fails with
+    /// [`ConnectorError::TooLarge`] (`TASKBRIDGE_TOOL_MAX_RESPONSE_MB`).
+    pub max_response_bytes: usize,
+    /// The hosts Salesforce may name as an instance or identity URL besides those under
+    /// the login host's own domain: a host, or `*.` and a domain for any host under it
+    /// (`TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS`).
+    pub salesforce_hosts: Vec<String>,
+}
+
+/// The default of [`ToolLimits::max_response_bytes`], in MiB: a page of 2,000
+/// Salesforce records with every field taskbridge asks for is well under 2 MiB.
+pub const DEFAULT_MAX_RESPONSE_MB: usize = 8;
+
+/// The default of [`ToolLimits::salesforce_hosts`]: Salesforce's own domains.
+pub const DEFAULT_SALESFORCE_HOSTS: [&str; 2] = ["*.salesforce.com", "*.force.com"];
+
+impl Default for ToolLimits {
+    fn default() -> Self {
+        Self {
+            max_response_bytes: DEFAULT_MAX_RESPONSE_MB * 1024 * 1024,
+            salesforce_hosts: DEFAULT_SALESFORCE_HOSTS.map(String::from).to_vec(),
+        }
+    }
 }
 
 /// What taskbridge holds to act for a person in a tool.
@@ -375,7 +405,7 @@ pub async fn fetch_tasks_page(
 ) -> Result<PageFetch, ConnectorError> {
     match cfg.kind {
         ProviderKind::Basecamp => {
-            basecamp::fetch_tasks_page(http, creds, account, cursor, etag).await
+            basecamp::fetch_tasks_page(http, cfg, creds, account, cursor, etag).await
         }
         ProviderKind::Intellinote => {
             intellinote::fetch_tasks_page(http, cfg, creds, account, me, cursor)
@@ -385,9 +415,11 @@ pub async fn fetch_tasks_page(
         ProviderKind::PivotalTracker => {
             pivotal::fetch_tasks_page(http, cfg, creds, me, cursor, etag).await
         }
-        ProviderKind::Salesforce => salesforce::fetch_tasks_page(http, creds, account, me, cursor)
-            .await
-            .map(PageFetch::Page),
+        ProviderKind::Salesforce => {
+            salesforce::fetch_tasks_page(http, cfg, creds, account, me, cursor)
+                .await
+                .map(PageFetch::Page)
+        }
     }
 }
 
@@ -421,6 +453,7 @@ pub(crate) mod test_support {
             client_id: Some("client-1".into()),
             client_secret: Some(SecretString::from("secret-1")),
             sandbox: false,
+            limits: ToolLimits::default(),
         }
     }
 

@@ -69,7 +69,8 @@ async fn me(
     etag: Option<&str>,
 ) -> Result<Option<(Me, Option<String>)>, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["me"])?;
-    let Some(reply) = http::send_if_none_match(tracker_get(http_client, creds, url), etag).await?
+    let Some(reply) =
+        http::send_if_none_match(cfg, tracker_get(http_client, creds, url), etag).await?
     else {
         return Ok(None);
     };
@@ -260,7 +261,8 @@ pub(super) async fn fetch_tasks_page(
         .append_pair("limit", &PAGE_SIZE.to_string())
         .append_pair("offset", &walk.o.to_string())
         .append_pair("fields", ":default,owners");
-    let Some(reply) = http::send_if_none_match(tracker_get(http_client, creds, url), etag).await?
+    let Some(reply) =
+        http::send_if_none_match(cfg, tracker_get(http_client, creds, url), etag).await?
     else {
         return Ok(PageFetch::NotModified);
     };

@@ -39,8 +39,23 @@ pub(super) fn authorize_url(
     Ok(url)
 }
 
+/// An instance or identity URL Salesforce handed us, where the person's token goes:
+/// https (unless the login URL is plain http: tests, the sandbox), on a host under the
+/// login host's domain or one `TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS` allows.
+fn salesforce_url(raw: &str, cfg: &ProviderConfig) -> Result<Url, ConnectorError> {
+    let url = http::trusted_url(raw, cfg)?;
+    let host = url.host_str().unwrap_or_default();
+    if !http::salesforce_host_allowed(host, &cfg.base_url, &cfg.limits.salesforce_hosts) {
+        return Err(ConnectorError::BadResponse(
+            "Salesforce sent an address on a host that is not Salesforce's".into(),
+        ));
+    }
+    Ok(url)
+}
+
 /// The token answer's Salesforce-specific facts, kept in `Credentials::extra`.
 fn extra_from(
+    cfg: &ProviderConfig,
     answer: &http::TokenAnswer,
     previous: &serde_json::Value,
 ) -> Result<serde_json::Value, ConnectorError> {
@@ -51,7 +66,7 @@ fn extra_from(
     for key in ["instance_url", "id", "issued_at"] {
         if let Some(v) = answer.rest.get(key).and_then(|v| v.as_str()) {
             if key != "issued_at" {
-                http::tool_url(v)?;
+                salesforce_url(v, cfg)?;
             }
             extra.insert(key.into(), serde_json::Value::String(v.to_string()));
         }
@@ -72,7 +87,7 @@ async fn token_request(
     form: &[(&str, &str)],
 ) -> Result<http::TokenAnswer, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?;
-    let reply = http::send(http_client.post(url).form(form)).await?;
+    let reply = http::send(cfg, http_client.post(url).form(form)).await?;
     if !reply.is_success() {
         return Err(http::oauth_error(&reply));
     }
@@ -95,7 +110,7 @@ pub(super) async fn exchange_code(
         ("code_verifier", verifier),
     ];
     let answer = token_request(http_client, cfg, &form).await?;
-    let extra = extra_from(&answer, &serde_json::Value::Null)?;
+    let extra = extra_from(cfg, &answer, &serde_json::Value::Null)?;
     Ok(answer.into_credentials(None, extra))
 }
 
@@ -111,7 +126,7 @@ pub(super) async fn refresh(
         ("client_secret", http::client_secret(cfg)?),
     ];
     let answer = token_request(http_client, cfg, &form).await?;
-    let extra = extra_from(&answer, &creds.extra)?;
+    let extra = extra_from(cfg, &answer, &creds.extra)?;
     Ok(answer.into_credentials(Some(creds), extra))
 }
 
@@ -132,6 +147,9 @@ fn api_error(reply: &Reply) -> ConnectorError {
         Some("REQUEST_LIMIT_EXCEEDED") => ConnectorError::RequestLimitExceeded,
         Some("API_DISABLED_FOR_ORG") => ConnectorError::ApiDisabled { edition: None },
         Some("NOT_FOUND") => ConnectorError::NotFound,
+        // The cursor (query locator) of a query walked page by page has expired or was
+        // never valid: the query has to be run again from its start.
+        Some("INVALID_QUERY_LOCATOR") => ConnectorError::PageGone,
         Some("INSUFFICIENT_ACCESS" | "INSUFFICIENT_ACCESS_OR_READONLY") => {
             ConnectorError::AccessDenied
         }
@@ -139,7 +157,11 @@ fn api_error(reply: &Reply) -> ConnectorError {
     }
 }
 
-fn extra_url(creds: &Credentials, key: &'static str) -> Result<Url, ConnectorError> {
+fn extra_url(
+    cfg: &ProviderConfig,
+    creds: &Credentials,
+    key: &'static str,
+) -> Result<Url, ConnectorError> {
     let raw =
         creds
             .extra
@@ -148,7 +170,7 @@ fn extra_url(creds: &Credentials, key: &'static str) -> Result<Url, ConnectorErr
             .ok_or(ConnectorError::NotConfigured(
                 "the Salesforce connection lacks its instance or identity URL",
             ))?;
-    http::tool_url(raw)
+    salesforce_url(raw, cfg)
 }
 
 #[derive(Deserialize)]
@@ -216,24 +238,24 @@ fn parse_identity(reply: &Reply) -> Result<IdentityAnswer, ConnectorError> {
 
 pub(super) async fn identity(
     http_client: &reqwest::Client,
-    _cfg: &ProviderConfig,
+    cfg: &ProviderConfig,
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
-    let mut id_url = extra_url(creds, "id")?;
+    let mut id_url = extra_url(cfg, creds, "id")?;
     id_url.query_pairs_mut().append_pair("format", "json");
-    let reply = http::send(http::bearer(http_client.get(id_url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(id_url), creds)).await?;
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
     let who = parse_identity(&reply)?;
-    let instance = extra_url(creds, "instance_url")?;
+    let instance = extra_url(cfg, creds, "instance_url")?;
     // The identity URL answers in every edition; this REST call is what tells an org
     // without API access apart, and it names the org.
     let url = query_url(
         &instance,
         "SELECT Id, Name, OrganizationType FROM Organization",
     )?;
-    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
     let org_name = if reply.is_success() {
         let orgs: QueryAnswer<OrgRecord> = reply.json()?;
         orgs.records.into_iter().next().and_then(|o| o.name)
@@ -299,14 +321,15 @@ fn parse_tasks(reply: &Reply, instance: &Url) -> Result<TaskPage, ConnectorError
 
 pub(super) async fn fetch_tasks_page(
     http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
     creds: &Credentials,
     account: &RemoteAccount,
     me: &str,
     cursor: Option<&str>,
 ) -> Result<TaskPage, ConnectorError> {
     let instance = match account.api_base.as_deref() {
-        Some(raw) => http::tool_url(raw)?,
-        None => extra_url(creds, "instance_url")?,
+        Some(raw) => salesforce_url(raw, cfg)?,
+        None => extra_url(cfg, creds, "instance_url")?,
     };
     let url = match cursor {
         None => {
@@ -338,9 +361,13 @@ pub(super) async fn fetch_tasks_page(
             url
         }
     };
-    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
-        return Err(api_error(&reply));
+        // A next page that is not there is a broken cursor, not a missing org.
+        return Err(match (cursor, api_error(&reply)) {
+            (Some(_), ConnectorError::NotFound) => ConnectorError::PageGone,
+            (_, e) => e,
+        });
     }
     parse_tasks(&reply, &instance)
 }
@@ -564,7 +591,8 @@ mod tests {
                 "totalSize":2,"done":true,"records":[rec("00T000000000002")]})))
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::Salesforce, "https://login.test");
+        // The test server is both the login host and the instance.
+        let cfg = config(ProviderKind::Salesforce, &server.uri());
         let c = creds("at", None, serde_json::json!({}));
         let account = RemoteAccount {
             id: "00Dx0000000BV7z".into(),

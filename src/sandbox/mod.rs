@@ -109,6 +109,7 @@ pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
         client_id: oauth.then(|| SANDBOX_CLIENT_ID.to_string()),
         client_secret: oauth.then(|| SecretString::from(SANDBOX_CLIENT_SECRET)),
         sandbox: true,
+        limits: Default::default(),
     }
 }
 
