@@ -571,6 +571,137 @@ mod tests {
         assert_eq!(titles, ["First", "Second"]);
     }
 
+    /// The report served in geared pages of 2, with `Link` targets made by `link`
+    /// from the next page's number.
+    async fn paged_report(server: &MockServer, link: impl Fn(usize) -> String) {
+        without_assignments(server, r#"{"id":5}"#).await;
+        for page in 1..=3usize {
+            let todos: Vec<_> = (0..2)
+                .map(|i| {
+                    let id = (page - 1) * 2 + i + 1;
+                    serde_json::json!({"id": id, "title": format!("T{id}"), "completed": false})
+                })
+                .collect();
+            let mut answer =
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"todos": todos}));
+            if page < 3 {
+                answer = answer.insert_header(
+                    "link",
+                    format!("<{}>; rel=\"next\"", link(page + 1)).as_str(),
+                );
+            }
+            let mut mock = Mock::given(method("GET")).and(path("/7/reports/todos/assigned/5.json"));
+            mock = if page == 1 {
+                mock.and(wiremock::matchers::query_param_is_missing("page"))
+            } else {
+                mock.and(wiremock::matchers::query_param("page", page.to_string()))
+            };
+            mock.respond_with(answer).mount(server).await;
+        }
+    }
+
+    async fn titles(server: &MockServer) -> (Vec<String>, usize) {
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account(server), "1")
+            .await
+            .unwrap();
+        (tasks.into_iter().map(|t| t.title).collect(), pages)
+    }
+
+    #[tokio::test]
+    async fn follows_absolute_and_relative_link_headers_to_the_last_page() {
+        let absolute = MockServer::start().await;
+        let base = absolute.uri();
+        paged_report(&absolute, move |n| {
+            format!("{base}/7/reports/todos/assigned/5.json?page={n}")
+        })
+        .await;
+        let relative = MockServer::start().await;
+        paged_report(&relative, |n| format!("5.json?page={n}")).await;
+        for server in [&absolute, &relative] {
+            let (titles, pages) = titles(server).await;
+            assert_eq!(titles, ["T1", "T2", "T3", "T4", "T5", "T6"]);
+            assert_eq!(pages, 3);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_broken_next_page_link_is_a_page_gone_not_a_missing_account() {
+        let server = MockServer::start().await;
+        let base = server.uri();
+        // The sandbox's old mistake: the `?` encoded into the path.
+        paged_report(&server, move |n| {
+            format!("{base}/7/reports/todos/assigned/5.json%3Fpage={n}")
+        })
+        .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let first = page_of(&server, None).await.unwrap().into_page().unwrap();
+        assert_eq!(first.tasks.len(), 2);
+        let err = fetch_tasks_page(
+            &client(),
+            &cfg,
+            &c,
+            &account(&server),
+            "1",
+            first.next.as_deref(),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, ConnectorError::PageGone);
+        assert_eq!(err.code(), "TB-PAGE-GONE");
+    }
+
+    #[tokio::test]
+    async fn refuses_a_next_link_to_a_longer_account_id() {
+        let server = MockServer::start().await;
+        without_assignments(&server, r#"{"id":5}"#).await;
+        Mock::given(method("GET"))
+            .and(path("/7/reports/todos/assigned/5.json"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header(
+                        "link",
+                        format!("<{}/77/reports/x.json>; rel=\"next\"", server.uri()).as_str(),
+                    )
+                    .set_body_string(r#"{"todos":[]}"#),
+            )
+            .mount(&server)
+            .await;
+        let err = page_of(&server, None).await.unwrap_err();
+        assert!(matches!(err, ConnectorError::BadResponse(_)), "{err:?}");
+    }
+
+    #[test]
+    fn account_hrefs_must_be_https_and_public_for_a_real_launchpad() {
+        let cfg = config(ProviderKind::Basecamp, "https://launchpad.37signals.com");
+        for href in [
+            "http://3.basecampapi.com/2",
+            "https://127.0.0.1/2",
+            "https://169.254.169.254/latest/meta-data",
+        ] {
+            let body = format!(
+                r#"{{"identity":{{"id":1}},"accounts":[{{"product":"bc3","id":2,"name":"X","href":"{href}","app_href":"y"}}]}}"#
+            );
+            assert!(
+                matches!(
+                    parse_identity(&reply(&body), &cfg),
+                    Err(ConnectorError::BadResponse(_))
+                ),
+                "{href} accepted"
+            );
+        }
+        // A Launchpad that is itself plain http and local (a test, the sandbox).
+        let local = config(ProviderKind::Basecamp, "http://127.0.0.1:9000/launchpad");
+        let body = r#"{"identity":{"id":1},"accounts":[{"product":"bc3","id":2,"name":"X","href":"http://127.0.0.1:9000/api/2","app_href":"y"}]}"#;
+        assert_eq!(
+            parse_identity(&reply(body), &local).unwrap().accounts.len(),
+            1
+        );
+    }
+
     #[tokio::test]
     async fn my_assignments_is_asked_for_again_with_its_etag() {
         let server = MockServer::start().await;

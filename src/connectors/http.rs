@@ -625,6 +625,205 @@ mod tests {
     }
 
     #[test]
+    fn under_stops_at_segment_boundaries() {
+        let base = Url::parse("https://3.basecampapi.com/999").unwrap();
+        let under = |u: &str| is_under(&Url::parse(u).unwrap(), &base);
+        assert!(under("https://3.basecampapi.com/999"));
+        assert!(under("https://3.basecampapi.com/999/"));
+        assert!(under("https://3.basecampapi.com/999/reports/x.json"));
+        assert!(!under("https://3.basecampapi.com/9999/reports/x.json"));
+        assert!(!under("https://3.basecampapi.com/999x"));
+        assert!(!under("https://3.basecampapi.com/999/../1000/x.json"));
+        let with_slash = Url::parse("https://3.basecampapi.com/999/").unwrap();
+        assert!(!is_under(
+            &Url::parse("https://3.basecampapi.com/9999/x").unwrap(),
+            &with_slash
+        ));
+    }
+
+    #[test]
+    fn link_targets_resolve_against_the_request() {
+        let request = Url::parse("https://h.test/7/reports/todos/assigned/5.json").unwrap();
+        assert_eq!(
+            link_target(&request, "5.json?page=2").unwrap().as_str(),
+            "https://h.test/7/reports/todos/assigned/5.json?page=2"
+        );
+        assert_eq!(
+            link_target(&request, "/7/reports/todos/assigned/5.json?page=3")
+                .unwrap()
+                .as_str(),
+            "https://h.test/7/reports/todos/assigned/5.json?page=3"
+        );
+        assert_eq!(
+            link_target(&request, "https://h.test/7/x.json?page=2")
+                .unwrap()
+                .query(),
+            Some("page=2")
+        );
+        assert!(link_target(&request, "javascript:alert(1)").is_err());
+    }
+
+    fn cfg_at(base: &str) -> ProviderConfig {
+        ProviderConfig {
+            kind: super::super::ProviderKind::Basecamp,
+            base_url: Url::parse(base).unwrap(),
+            client_id: None,
+            client_secret: None,
+            sandbox: false,
+            limits: Default::default(),
+        }
+    }
+
+    #[test]
+    fn urls_from_a_real_tool_must_be_https_and_public() {
+        let real = cfg_at("https://launchpad.37signals.com");
+        assert!(trusted_url("https://3.basecampapi.com/1", &real).is_ok());
+        for bad in [
+            "http://3.basecampapi.com/1",
+            "https://127.0.0.1/1",
+            "https://localhost:8080/1",
+            "https://169.254.169.254/latest",
+            "https://10.1.2.3/1",
+            "https://192.168.0.1/1",
+            "https://[::1]/1",
+            "https://[fd00::1]/1",
+            "https://[::ffff:10.0.0.1]/1",
+            "https://intranet/1",
+            "https://user:pw@3.basecampapi.com/1",
+            "ftp://3.basecampapi.com/1",
+        ] {
+            assert!(trusted_url(bad, &real).is_err(), "{bad} accepted");
+        }
+        // A tool configured at a plain http, local address (tests, the sandbox).
+        let local = cfg_at("http://127.0.0.1:8080/sandbox/basecamp/launchpad");
+        assert!(trusted_url("http://127.0.0.1:8080/sandbox/basecamp/api/1", &local).is_ok());
+        assert!(trusted_url("https://3.basecampapi.com/1", &local).is_ok());
+    }
+
+    #[test]
+    fn salesforce_hosts_are_its_own_or_allowed() {
+        let login = Url::parse("https://login.salesforce.com").unwrap();
+        let defaults: Vec<String> = super::super::DEFAULT_SALESFORCE_HOSTS
+            .map(String::from)
+            .to_vec();
+        let ok = |host: &str, login: &Url, allowed: &[String]| {
+            salesforce_host_allowed(host, login, allowed)
+        };
+        assert!(ok("na1.salesforce.com", &login, &[]));
+        assert!(ok("acme.my.salesforce.com", &login, &[]));
+        assert!(!ok("evil.test", &login, &defaults));
+        assert!(!ok("salesforce.com.evil.test", &login, &defaults));
+        assert!(!ok("evilsalesforce.com", &login, &defaults));
+        let my_domain = Url::parse("https://acme.my.salesforce.com").unwrap();
+        assert!(ok("acme--dev.sandbox.my.salesforce.com", &my_domain, &[]));
+        assert!(ok("acme.lightning.force.com", &my_domain, &defaults));
+        assert!(!ok("acme.lightning.force.com", &my_domain, &[]));
+        let extra = vec!["sf.example.com".to_owned(), "*.crm.example.org".to_owned()];
+        assert!(ok("sf.example.com", &login, &extra));
+        assert!(ok("eu.crm.example.org", &login, &extra));
+        assert!(!ok("crm.example.org", &login, &extra));
+        let local = Url::parse("http://127.0.0.1:9000").unwrap();
+        assert!(ok("127.0.0.1", &local, &[]));
+        assert!(!ok("127.0.0.2", &local, &[]));
+    }
+
+    #[test]
+    fn retry_after_saturates_and_reads_every_date_form() {
+        let now = time::macros::datetime!(2015-10-21 07:28:00 UTC);
+        assert_eq!(
+            parse_retry_after("18446744073709551615", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX)),
+            "more seconds than fit is as many as fit"
+        );
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(
+            parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Wed Oct 21 07:30:00 2015", now),
+            Some(Duration::from_secs(120))
+        );
+    }
+
+    /// A server that answers one request with an endless chunked body, and counts
+    /// the bytes it managed to send.
+    async fn endless_chunks() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = sent.clone();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = vec![b' '; 64 * 1024];
+            let frame = [
+                format!("{:x}\r\n", chunk.len()).into_bytes(),
+                chunk,
+                b"\r\n".to_vec(),
+            ]
+            .concat();
+            // Up to 1 GiB, unless the client hangs up first.
+            for _ in 0..16 * 1024 {
+                if socket.write_all(&frame).await.is_err() {
+                    return;
+                }
+                counter.fetch_add(64 * 1024, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        (format!("http://{addr}"), sent)
+    }
+
+    #[tokio::test]
+    async fn an_endless_answer_is_cut_at_the_limit() {
+        let (url, sent) = endless_chunks().await;
+        let mut cfg = cfg_at(&url);
+        cfg.limits.max_response_bytes = 1024 * 1024;
+        let client = super::super::http_client().unwrap();
+        let err = send(&cfg, client.get(&url)).await.unwrap_err();
+        assert_eq!(
+            err,
+            ConnectorError::TooLarge {
+                limit_bytes: 1024 * 1024
+            }
+        );
+        assert_eq!(err.code().as_str(), "TB-TOOL-TOO-LARGE");
+        // Reading stopped at the limit: what the server got out is the limit plus what
+        // sat in the socket buffers, nowhere near the gigabyte it meant to send.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let out = sent.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(out < 64 * 1024 * 1024, "{out} bytes sent");
+    }
+
+    #[tokio::test]
+    async fn an_announced_oversize_answer_is_refused_before_reading() {
+        use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 2048]))
+            .mount(&server)
+            .await;
+        let mut cfg = cfg_at(&server.uri());
+        cfg.limits.max_response_bytes = 2047;
+        let client = super::super::http_client().unwrap();
+        let err = send(&cfg, client.get(server.uri())).await.unwrap_err();
+        assert_eq!(err.code().as_str(), "TB-TOOL-TOO-LARGE");
+        cfg.limits.max_response_bytes = 2048;
+        let reply = send(&cfg, client.get(server.uri())).await.unwrap();
+        assert_eq!(reply.body.len(), 2048, "exactly the limit is read");
+    }
+
+    #[test]
     fn short_message_reads_salesforce_and_oauth_bodies() {
         assert_eq!(
             short_message(br#"[{"message":"error_message","errorCode":"INVALID_FIELD"}]"#),

@@ -470,6 +470,63 @@ pub(crate) mod test_support {
         http_client().unwrap()
     }
 
+    /// A list served by `offset` and `limit` (never more than `cap` an answer), with
+    /// Pivotal Tracker's pagination headers, that can change between answers: `change`
+    /// runs on the items before answer number `n` (counting from 0).
+    pub struct OffsetList {
+        pub items: std::sync::Mutex<Vec<serde_json::Value>>,
+        pub cap: usize,
+        pub answered: std::sync::atomic::AtomicUsize,
+        #[allow(clippy::type_complexity)]
+        pub change: Option<(
+            usize,
+            Box<dyn Fn(&mut Vec<serde_json::Value>) + Send + Sync>,
+        )>,
+    }
+
+    impl OffsetList {
+        pub fn new(items: Vec<serde_json::Value>, cap: usize) -> Self {
+            Self {
+                items: std::sync::Mutex::new(items),
+                cap,
+                answered: Default::default(),
+                change: None,
+            }
+        }
+    }
+
+    impl wiremock::Respond for OffsetList {
+        fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+            let n = self
+                .answered
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut items = self.items.lock().unwrap();
+            if let Some((at, change)) = &self.change {
+                if *at == n {
+                    change(&mut items);
+                }
+            }
+            let q: std::collections::HashMap<String, String> =
+                request.url.query_pairs().into_owned().collect();
+            let offset: usize = q.get("offset").map_or(0, |o| o.parse().unwrap());
+            let limit: usize = q.get("limit").map_or(100, |l| l.parse().unwrap());
+            let limit = limit.min(self.cap);
+            let page: Vec<_> = items.iter().skip(offset).take(limit).cloned().collect();
+            wiremock::ResponseTemplate::new(200)
+                .insert_header(
+                    "X-Tracker-Pagination-Total",
+                    items.len().to_string().as_str(),
+                )
+                .insert_header("X-Tracker-Pagination-Limit", limit.to_string().as_str())
+                .insert_header("X-Tracker-Pagination-Offset", offset.to_string().as_str())
+                .insert_header(
+                    "X-Tracker-Pagination-Returned",
+                    page.len().to_string().as_str(),
+                )
+                .set_body_json(page)
+        }
+    }
+
     /// Every task over every page, failing after 100 pages.
     pub async fn all_tasks(
         http: &reqwest::Client,

@@ -636,6 +636,103 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_expired_query_locator_or_a_missing_next_page_is_page_gone() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/services/data/v59.0/query/01gD-expired"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!([
+                {"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}
+            ])))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/services/data/v59.0/query/01gD-gone"))
+            .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!([
+                {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
+            ])))
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Salesforce, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let account = RemoteAccount {
+            id: "o".into(),
+            name: "Org".into(),
+            api_base: Some(server.uri()),
+        };
+        for cursor in [
+            "/services/data/v59.0/query/01gD-expired",
+            "/services/data/v59.0/query/01gD-gone",
+        ] {
+            let err = fetch_tasks_page(
+                &client(),
+                &cfg,
+                &c,
+                &account,
+                "005x00000012Q9P",
+                Some(cursor),
+                None,
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(err, ConnectorError::PageGone, "{cursor}");
+        }
+    }
+
+    #[tokio::test]
+    async fn instance_and_identity_urls_must_be_salesforces() {
+        let answer = |instance: &str, id: &str| serde_json::json!({"access_token":"a","instance_url":instance,"id":id,"issued_at":"1"});
+        // A real login host: https, Salesforce's domains or the allowed hosts only.
+        let cases = [
+            (
+                "https://evil.test",
+                "https://login.salesforce.com/id/o/u",
+                false,
+            ),
+            (
+                "http://na1.salesforce.com",
+                "https://login.salesforce.com/id/o/u",
+                false,
+            ),
+            (
+                "https://na1.salesforce.com",
+                "https://10.0.0.7/id/o/u",
+                false,
+            ),
+            (
+                "https://acme.my.salesforce.com",
+                "https://login.salesforce.com/id/o/u",
+                true,
+            ),
+            (
+                "https://sf.example.com",
+                "https://login.salesforce.com/id/o/u",
+                true,
+            ),
+        ];
+        let mut cfg = config(ProviderKind::Salesforce, "https://login.salesforce.com");
+        cfg.limits.salesforce_hosts.push("sf.example.com".into());
+        for (instance, id, ok) in cases {
+            let extra = super::extra_from(
+                &cfg,
+                &serde_json::from_value(answer(instance, id)).unwrap(),
+                &serde_json::Value::Null,
+            );
+            assert_eq!(extra.is_ok(), ok, "{instance} {id}: {extra:?}");
+        }
+        // A stored connection whose instance is not Salesforce's is not read either.
+        let account = RemoteAccount {
+            id: "o".into(),
+            name: "Org".into(),
+            api_base: Some("https://evil.test".into()),
+        };
+        let c = creds("at", None, serde_json::json!({}));
+        let err = fetch_tasks_page(&client(), &cfg, &c, &account, "005x00000012Q9P", None, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectorError::BadResponse(_)), "{err:?}");
+    }
+
+    #[tokio::test]
     async fn an_org_without_api_access_fails_identity() {
         let server = MockServer::start().await;
         Mock::given(method("GET"))

@@ -220,6 +220,14 @@ impl SandboxState {
         under(&self.base, path).to_string()
     }
 
+    /// [`Self::url`] with a query string (`query` without its `?`). Put into the path,
+    /// the `?` would be percent-encoded as part of it.
+    fn url_with_query(&self, path: &str, query: &str) -> String {
+        let mut url = under(&self.base, path);
+        url.set_query(Some(query));
+        url.to_string()
+    }
+
     /// A clone of one tool's sample data.
     fn tool(&self, kind: ProviderKind) -> Tool {
         self.lock()
