@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use crate::catalogue::{ErrorCode, ErrorInfo};
 
+/// The longest wait a tool's `Retry-After` gets: past it, the tool is asked again.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 /// A failure talking to a task tool; never carries a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectorError {
@@ -125,6 +128,13 @@ impl ConnectorError {
         )
     }
 
+    /// How long to wait, in whole seconds from 1 to [`MAX_WAIT`], when the tool said:
+    /// a wait too long to count is a day, not an overflow into the past.
+    pub fn capped_wait_secs(&self) -> Option<i64> {
+        self.retry_after()
+            .map(|d| d.min(MAX_WAIT).as_secs().max(1) as i64)
+    }
+
     /// How long the tool asked us to wait, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -197,6 +207,24 @@ mod tests {
         assert!(!ConnectorError::RateLimited { retry_after: None }.may_be_the_cursor());
         assert!(!ConnectorError::InvalidGrant.may_be_the_cursor());
         assert!(!ConnectorError::Unauthorized.may_be_the_cursor());
+    }
+
+    #[test]
+    fn waits_are_capped_at_a_day_and_never_negative() {
+        let wait = |secs: u64| {
+            ConnectorError::RateLimited {
+                retry_after: Some(Duration::from_secs(secs)),
+            }
+            .capped_wait_secs()
+        };
+        assert_eq!(wait(u64::MAX), Some(86_400));
+        assert_eq!(wait(90_000), Some(86_400));
+        assert_eq!(wait(0), Some(1));
+        assert_eq!(wait(30), Some(30));
+        assert_eq!(
+            ConnectorError::RateLimited { retry_after: None }.capped_wait_secs(),
+            None
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! | tool | configured URL | what lives there |
 //! |---|---|---|
 //! | Basecamp | `{base}/sandbox/basecamp/launchpad` | `authorization/new`, `authorization/token`, `authorization.json`; accounts' `href` is `{base}/sandbox/basecamp/api/<account_id>` (`my/assignments.json`, `my/profile.json`, `reports/todos/assigned/<person>.json`) |
-//! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` |
-//! | Pivotal Tracker | `{base}/sandbox/pivotal/services/v5` | `me`, `projects/<id>/stories`; sample API tokens listed at `/sandbox/pivotal/` |
+//! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` (`limit`/`offset`, 5 notes a page at most) |
+//! | Pivotal Tracker | `{base}/sandbox/pivotal/services/v5` | `me`, `projects/<id>/stories` (5 stories a page at most); sample API tokens listed at `/sandbox/pivotal/` |
 //! | Salesforce | `{base}/sandbox/salesforce/login` | `services/oauth2/authorize`, `services/oauth2/token`, `id/<org>/<user>`; `instance_url` is `{base}/sandbox/salesforce/instance` (`services/data/`, `services/data/vXX.X/query`) |
 //!
 //! `/sandbox/` lists every sample person and what each one's tool does on purpose.
