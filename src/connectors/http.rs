@@ -418,8 +418,6 @@ pub(crate) struct TokenAnswer {
     pub refresh_token: Option<String>,
     #[serde(default, deserialize_with = "opt_number_lenient")]
     pub expires_in: Option<i64>,
-    #[serde(flatten)]
-    pub rest: serde_json::Map<String, serde_json::Value>,
 }
 
 impl TokenAnswer {

@@ -8,15 +8,14 @@ mod basecamp;
 mod error;
 mod http;
 mod intellinote;
+pub mod oauth;
 mod pivotal;
 mod salesforce;
 
 use std::time::Duration;
 
-use base64::Engine;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 pub use error::ConnectorError;
@@ -282,19 +281,18 @@ pub struct Pkce {
 }
 
 impl Pkce {
-    /// A fresh random verifier and its S256 challenge.
+    /// A fresh random verifier and its S256 challenge (made by the `oauth2` crate).
     pub fn new() -> Self {
-        let verifier = crate::crypto::random_token();
-        let challenge = Self::challenge_for(&verifier);
+        let (challenge, verifier) = oauth::new_pkce();
         Self {
-            verifier: SecretString::from(verifier),
+            verifier,
             challenge,
         }
     }
 
     /// The S256 challenge for a verifier: base64url(sha256(verifier)), unpadded.
     pub fn challenge_for(verifier: &str) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+        oauth::challenge_for(verifier)
     }
 }
 
@@ -311,25 +309,21 @@ pub fn authorize_url(
     cfg: &ProviderConfig,
     redirect_uri: &Url,
     state: &str,
-    pkce_challenge: &str,
+    pkce: &Pkce,
     force_login: bool,
 ) -> Result<Url, ConnectorError> {
     let client_id = http::client_id(cfg)?;
+    let challenge = pkce.challenge.as_str();
     match cfg.kind {
         ProviderKind::Basecamp => {
-            basecamp::authorize_url(cfg, client_id, redirect_uri, state, pkce_challenge)
+            basecamp::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
         ProviderKind::Intellinote => {
-            intellinote::authorize_url(cfg, client_id, redirect_uri, state, pkce_challenge)
+            intellinote::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
-        ProviderKind::Salesforce => salesforce::authorize_url(
-            cfg,
-            client_id,
-            redirect_uri,
-            state,
-            pkce_challenge,
-            force_login,
-        ),
+        ProviderKind::Salesforce => {
+            salesforce::authorize_url(cfg, redirect_uri, state, &pkce.verifier, force_login)
+        }
         ProviderKind::PivotalTracker => Err(pivotal::NO_OAUTH),
     }
 }
@@ -682,8 +676,9 @@ mod tests {
     #[test]
     fn authorize_urls_carry_state_pkce_and_the_tools_parameters() {
         let redirect = Url::parse("https://app.test/integrations/x/callback").unwrap();
+        let pkce = Pkce::new();
         let q = |kind, base: &str, force| {
-            let url = authorize_url(&config(kind, base), &redirect, "st-1", "ch-1", force).unwrap();
+            let url = authorize_url(&config(kind, base), &redirect, "st-1", &pkce, force).unwrap();
             let pairs: std::collections::HashMap<String, String> =
                 url.query_pairs().into_owned().collect();
             (url.path().to_string(), pairs)
@@ -699,7 +694,9 @@ mod tests {
         assert_eq!(p, "/services/oauth2/authorize");
         assert_eq!(sf["scope"], "api refresh_token id");
         assert_eq!(sf["prompt"], "login");
-        assert_eq!(sf["code_challenge"], "ch-1");
+        assert_eq!(sf["code_challenge"], pkce.challenge);
+        assert_eq!(sf["code_challenge_method"], "S256");
+        assert_eq!(sf["state"], "st-1");
         assert_eq!(sf["redirect_uri"], redirect.as_str());
         let (_, sf) = q(ProviderKind::Salesforce, "https://login.test", false);
         assert!(!sf.contains_key("prompt"));
@@ -707,14 +704,14 @@ mod tests {
             &config(ProviderKind::PivotalTracker, "https://p.test"),
             &redirect,
             "s",
-            "c",
+            &pkce,
             false
         )
         .is_err());
         let mut no_client = config(ProviderKind::Basecamp, "https://launchpad.test");
         no_client.client_id = None;
         assert_eq!(
-            authorize_url(&no_client, &redirect, "s", "c", false)
+            authorize_url(&no_client, &redirect, "s", &pkce, false)
                 .unwrap_err()
                 .code(),
             "TB-NOT-CONFIGURED"

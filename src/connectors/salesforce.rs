@@ -3,7 +3,10 @@
 use serde::Deserialize;
 use url::Url;
 
+use secrecy::SecretString;
+
 use super::http::{self, Reply};
+use super::oauth;
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
 };
@@ -14,29 +17,47 @@ pub(crate) const API_VERSION: &str = "v59.0";
 const TASK_FIELDS: &str =
     "Id, Subject, Status, Priority, ActivityDate, IsClosed, What.Name, What.Type, LastModifiedDate";
 
+/// Salesforce speaks standard OAuth (web server flow with PKCE): the `oauth2` crate
+/// does the work.
+fn endpoints(cfg: &ProviderConfig) -> Result<oauth::Endpoints<'_>, ConnectorError> {
+    Ok(oauth::Endpoints {
+        config: cfg,
+        client_id: http::client_id(cfg)?,
+        client_secret: Some(http::client_secret(cfg)?),
+        authorize: http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?,
+        token: http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?,
+    })
+}
+
 pub(super) fn authorize_url(
     cfg: &ProviderConfig,
-    client_id: &str,
     redirect_uri: &Url,
     state: &str,
-    challenge: &str,
+    verifier: &SecretString,
     force_login: bool,
 ) -> Result<Url, ConnectorError> {
-    let mut url = http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", "code")
-            .append_pair("client_id", client_id)
-            .append_pair("redirect_uri", redirect_uri.as_str())
-            .append_pair("scope", "api refresh_token id")
-            .append_pair("state", state)
-            .append_pair("code_challenge", challenge)
-            .append_pair("code_challenge_method", "S256");
-        if force_login {
-            q.append_pair("prompt", "login");
-        }
-    }
-    Ok(url)
+    // The secret is not needed to send the browser to the sign-in page.
+    let endpoints = oauth::Endpoints {
+        config: cfg,
+        client_id: http::client_id(cfg)?,
+        client_secret: None,
+        authorize: http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?,
+        token: http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?,
+    };
+    let scopes = ["api", "refresh_token", "id"];
+    let extra: &[(&str, &str)] = if force_login {
+        &[("prompt", "login")]
+    } else {
+        &[]
+    };
+    Ok(oauth::authorize_url(
+        &endpoints,
+        redirect_uri,
+        state,
+        verifier,
+        &scopes,
+        extra,
+    ))
 }
 
 /// An instance or identity URL Salesforce handed us, where the person's token goes:
@@ -56,7 +77,7 @@ fn salesforce_url(raw: &str, cfg: &ProviderConfig) -> Result<Url, ConnectorError
 /// The token answer's Salesforce-specific facts, kept in `Credentials::extra`.
 fn extra_from(
     cfg: &ProviderConfig,
-    answer: &http::TokenAnswer,
+    answer: &oauth::Answer,
     previous: &serde_json::Value,
 ) -> Result<serde_json::Value, ConnectorError> {
     let mut extra = match previous {
@@ -64,7 +85,7 @@ fn extra_from(
         _ => serde_json::Map::new(),
     };
     for key in ["instance_url", "id", "issued_at"] {
-        if let Some(v) = answer.rest.get(key).and_then(|v| v.as_str()) {
+        if let Some(v) = answer.extra.get(key).and_then(|v| v.as_str()) {
             if key != "issued_at" {
                 salesforce_url(v, cfg)?;
             }
@@ -81,19 +102,6 @@ fn extra_from(
     Ok(serde_json::Value::Object(extra))
 }
 
-async fn token_request(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    form: &[(&str, &str)],
-) -> Result<http::TokenAnswer, ConnectorError> {
-    let url = http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?;
-    let reply = http::send(cfg, http_client.post(url).form(form)).await?;
-    if !reply.is_success() {
-        return Err(http::oauth_error(&reply));
-    }
-    reply.json()
-}
-
 pub(super) async fn exchange_code(
     http_client: &reqwest::Client,
     cfg: &ProviderConfig,
@@ -101,17 +109,11 @@ pub(super) async fn exchange_code(
     verifier: &str,
     redirect_uri: &Url,
 ) -> Result<Credentials, ConnectorError> {
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("client_id", http::client_id(cfg)?),
-        ("client_secret", http::client_secret(cfg)?),
-        ("redirect_uri", redirect_uri.as_str()),
-        ("code_verifier", verifier),
-    ];
-    let answer = token_request(http_client, cfg, &form).await?;
+    let endpoints = endpoints(cfg)?;
+    let answer =
+        oauth::exchange_code(http_client, &endpoints, code, verifier, redirect_uri).await?;
     let extra = extra_from(cfg, &answer, &serde_json::Value::Null)?;
-    Ok(answer.into_credentials(None, extra))
+    Ok(oauth::into_credentials(&answer, None, extra))
 }
 
 pub(super) async fn refresh(
@@ -119,15 +121,10 @@ pub(super) async fn refresh(
     cfg: &ProviderConfig,
     creds: &Credentials,
 ) -> Result<Credentials, ConnectorError> {
-    let form = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", http::refresh_token(creds)?),
-        ("client_id", http::client_id(cfg)?),
-        ("client_secret", http::client_secret(cfg)?),
-    ];
-    let answer = token_request(http_client, cfg, &form).await?;
+    let endpoints = endpoints(cfg)?;
+    let answer = oauth::refresh(http_client, &endpoints, http::refresh_token(creds)?).await?;
     let extra = extra_from(cfg, &answer, &creds.extra)?;
-    Ok(answer.into_credentials(Some(creds), extra))
+    Ok(oauth::into_credentials(&answer, Some(creds), extra))
 }
 
 #[derive(Deserialize)]

@@ -161,6 +161,146 @@ struct Listing {
     times: std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
 }
 
+/// The person and the page in one trip to the database: this is the page people keep
+/// open.
+async fn load(
+    pool: &Pool,
+    signed_in: SignedIn,
+    filter: &Filter,
+    page: i64,
+    (today, week_end): (&str, &str),
+) -> AppResult<(CurrentUser, Listing)> {
+    let user_id = signed_in.user_id;
+    let (filter, today, week_end) = (filter.clone(), today.to_owned(), week_end.to_owned());
+    let loaded = db::run(pool, move |conn| {
+        let Some(person) = SignedIn::load(conn, user_id)? else {
+            return Ok(None);
+        };
+        let window = ((page - 1) * PER_PAGE, PER_PAGE);
+        let tasks = task::listing(conn, user_id, &filter, (&today, &week_end), window)?;
+        let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
+        let listing = Listing {
+            enabled: company_integration::enabled_providers(conn, person.company_id())?,
+            connections: connection::for_user(conn, user_id)?,
+            running: sync_run::running_for_user(conn, user_id)?,
+            times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
+            tasks,
+        };
+        Ok(Some((person, listing)))
+    })
+    .await?;
+    let Some((person, listing)) = loaded else {
+        return Err(signed_in.gone());
+    };
+    Ok((signed_in.into_current(person)?, listing))
+}
+
+/// Time on a task as the list shows it: empty when there is none.
+fn hm_or_blank(secs: i64) -> String {
+    if secs > 0 {
+        hm(secs)
+    } else {
+        String::new()
+    }
+}
+
+/// The page's rows, grouped by tool and project in the order they came.
+fn groups(
+    rows: Vec<task::TaskRow>,
+    times: &std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
+    running_task: Option<i64>,
+    today: &str,
+) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for row in rows {
+        let tool = ProviderKind::from_slug(&row.provider)
+            .map(|k| k.name())
+            .unwrap_or("Other");
+        let time = times.get(&row.id).copied().unwrap_or_default();
+        let view = TaskView {
+            id: row.id,
+            today: hm_or_blank(time.today),
+            total: hm_or_blank(time.total),
+            running: running_task == Some(row.id),
+            overdue: row.due_on.as_deref().is_some_and(|d| d < today),
+            title: row.title,
+            status: row.status,
+            due: row.due_on,
+            url: row
+                .url
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        };
+        match groups.last_mut() {
+            Some(g) if g.tool == tool && g.project == row.project => g.tasks.push(view),
+            _ => groups.push(Group {
+                tool,
+                project: row.project,
+                tasks: vec![view],
+            }),
+        }
+    }
+    groups
+}
+
+/// A connected tool's card above the list.
+fn tool_state(c: &connection::Connection) -> ToolState {
+    let info = c
+        .last_error_code
+        .as_deref()
+        .and_then(crate::sync::error_info);
+    let kind = c.provider;
+    ToolState {
+        name: kind.name(),
+        slug: kind.slug(),
+        oauth: kind.auth_kind() == connectors::AuthKind::OAuth,
+        last_sync: c
+            .last_sync_at
+            .map(|t| format!("Last synced {}", timestamp(t)))
+            .unwrap_or_else(|| "Not synced yet".into()),
+        broken: c.status == ConnectionStatus::NeedsReconnect,
+        // What the last run said (a wait's next try, a partial sync's page), else
+        // the code's title.
+        error_title: c
+            .last_error
+            .clone()
+            .or_else(|| info.map(|i| i.title.to_owned())),
+        error_fix: info.map(|i| i.fix.to_owned()),
+        error_code: c.last_error_code.clone(),
+    }
+}
+
+/// What the page says when it lists no task: why, and what to do.
+fn empty_state(
+    total: i64,
+    filtering: bool,
+    any_enabled: bool,
+    tools: &[ToolState],
+) -> Option<Empty> {
+    if total > 0 {
+        return None;
+    }
+    if filtering {
+        return Some(Empty::NoMatch);
+    }
+    if !any_enabled {
+        return Some(Empty::NoIntegration);
+    }
+    if tools.is_empty() {
+        return Some(Empty::NotConnected);
+    }
+    let names: Vec<&str> = tools.iter().map(|t| t.name).collect();
+    let failing: Vec<&str> = tools
+        .iter()
+        .filter(|t| t.error_title.is_some())
+        .map(|t| t.name)
+        .collect();
+    if !failing.is_empty() && failing.len() == names.len() {
+        Some(Empty::NotFetched(and_list(&failing)))
+    } else {
+        Some(Empty::NothingAssigned(and_list(&names)))
+    }
+}
+
 pub async fn my_tasks(
     signed_in: SignedIn,
     session: Session,
@@ -173,38 +313,7 @@ pub async fn my_tasks(
     let filtering = !filter.is_empty();
     let page = query.page.unwrap_or(1).max(1);
     let (today, week_end) = dates();
-    // The person and the page in one trip to the database: this is the page people
-    // keep open.
-    let user_id = signed_in.user_id;
-    let loaded = {
-        let (filter, today, week_end) = (filter.clone(), today.clone(), week_end.clone());
-        db::run(&pool, move |conn| {
-            let Some(person) = SignedIn::load(conn, user_id)? else {
-                return Ok(None);
-            };
-            let tasks = task::listing(
-                conn,
-                user_id,
-                &filter,
-                (&today, &week_end),
-                ((page - 1) * PER_PAGE, PER_PAGE),
-            )?;
-            let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
-            let listing = Listing {
-                enabled: company_integration::enabled_providers(conn, person.company_id())?,
-                connections: connection::for_user(conn, user_id)?,
-                running: sync_run::running_for_user(conn, user_id)?,
-                times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
-                tasks,
-            };
-            Ok(Some((person, listing)))
-        })
-        .await?
-    };
-    let Some((person, listing)) = loaded else {
-        return Err(signed_in.gone());
-    };
-    let user = signed_in.into_current(person)?;
+    let (user, listing) = load(&pool, signed_in, &filter, page, (&today, &week_end)).await?;
     let Listing {
         enabled,
         connections,
@@ -226,104 +335,17 @@ pub async fn my_tasks(
         || active
             .iter()
             .any(|c| c.next_sync_at == 0 && c.status != ConnectionStatus::NeedsReconnect);
-
     let running_task = user.running.as_ref().and_then(|e| e.task_id);
-    let mut groups: Vec<Group> = Vec::new();
-    for row in rows {
-        let tool = ProviderKind::from_slug(&row.provider)
-            .map(|k| k.name())
-            .unwrap_or("Other");
-        let time = times.get(&row.id).copied().unwrap_or_default();
-        let view = TaskView {
-            id: row.id,
-            today: if time.today > 0 {
-                hm(time.today)
-            } else {
-                String::new()
-            },
-            total: if time.total > 0 {
-                hm(time.total)
-            } else {
-                String::new()
-            },
-            running: running_task == Some(row.id),
-            overdue: row.due_on.as_deref().is_some_and(|d| d < today.as_str()),
-            title: row.title,
-            status: row.status,
-            due: row.due_on,
-            url: row
-                .url
-                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
-        };
-        match groups.last_mut() {
-            Some(g) if g.tool == tool && g.project == row.project => g.tasks.push(view),
-            _ => groups.push(Group {
-                tool,
-                project: row.project,
-                tasks: vec![view],
-            }),
-        }
-    }
-
-    let tools: Vec<ToolState> = active
-        .iter()
-        .map(|c| {
-            let info = c
-                .last_error_code
-                .as_deref()
-                .and_then(crate::sync::error_info);
-            let kind = c.provider;
-            ToolState {
-                name: kind.name(),
-                slug: kind.slug(),
-                oauth: kind.auth_kind() == connectors::AuthKind::OAuth,
-                last_sync: c
-                    .last_sync_at
-                    .map(|t| format!("Last synced {}", timestamp(t)))
-                    .unwrap_or_else(|| "Not synced yet".into()),
-                broken: c.status == ConnectionStatus::NeedsReconnect,
-                // What the last run said (a wait's next try, a partial sync's page),
-                // else the code's title.
-                error_title: c
-                    .last_error
-                    .clone()
-                    .or_else(|| info.map(|i| i.title.to_owned())),
-                error_fix: info.map(|i| i.fix.to_owned()),
-                error_code: c.last_error_code.clone(),
-            }
-        })
-        .collect();
-
-    let empty = if total > 0 {
-        None
-    } else if filtering {
-        Some(Empty::NoMatch)
-    } else if enabled.is_empty() {
-        Some(Empty::NoIntegration)
-    } else if active.is_empty() {
-        Some(Empty::NotConnected)
-    } else {
-        let names: Vec<&str> = tools.iter().map(|t| t.name).collect();
-        let failing: Vec<&str> = tools
-            .iter()
-            .filter(|t| t.error_title.is_some())
-            .map(|t| t.name)
-            .collect();
-        if !failing.is_empty() && failing.len() == names.len() {
-            Some(Empty::NotFetched(and_list(&failing)))
-        } else {
-            Some(Empty::NothingAssigned(and_list(&names)))
-        }
-    };
+    let tools: Vec<ToolState> = active.iter().map(|c| tool_state(c)).collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     render(&MyTasksPage {
         shell: Shell::new(&user, &session, Nav::MyTasks, settings.sandbox),
-        groups,
+        groups: groups(rows, &times, running_task, &today),
         total,
         has_connections: !active.is_empty(),
         show_filters: total > 0 || filtering,
+        empty: empty_state(total, filtering, !enabled.is_empty(), &tools),
         tools,
-        empty,
         syncing,
         tool_options: ProviderKind::ALL
             .into_iter()
