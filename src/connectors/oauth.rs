@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::http;
-use super::{ConnectorError, Credentials};
+use super::{ConnectorError, Credentials, ProviderConfig};
 
 /// A token endpoint's answer. Not the crate's `StandardTokenResponse`: Salesforce's
 /// own example answer has no `token_type`, which that type requires; a missing one is
@@ -85,6 +85,8 @@ type StandardClient = oauth2::Client<
 
 /// A registered client at a tool's standard endpoints.
 pub(crate) struct Endpoints<'a> {
+    /// The tool's configuration: its limits apply to the token requests too.
+    pub config: &'a ProviderConfig,
     pub client_id: &'a str,
     pub client_secret: Option<&'a str>,
     pub authorize: Url,
@@ -167,7 +169,7 @@ pub(crate) async fn exchange_code(
         .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
             redirect_uri.clone(),
         )))
-        .request_async(&Hook(http_client))
+        .request_async(&Hook(http_client, endpoints.config))
         .await
         .map_err(token_error)
 }
@@ -181,7 +183,7 @@ pub(crate) async fn refresh(
     endpoints
         .client()
         .exchange_refresh_token(&RefreshToken::new(refresh_token.to_owned()))
-        .request_async(&Hook(http_client))
+        .request_async(&Hook(http_client, endpoints.config))
         .await
         .map_err(token_error)
 }
@@ -211,7 +213,7 @@ pub(crate) fn into_credentials(
 /// The custom HTTP client the crate calls: the request goes through `http::send`, and
 /// an error answer is mapped here the way every tool's is, so the crate only ever sees
 /// a success.
-struct Hook<'a>(&'a reqwest::Client);
+struct Hook<'a>(&'a reqwest::Client, &'a ProviderConfig);
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Hook<'_> {
     type Error = ConnectorError;
@@ -224,12 +226,13 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Hook<'_> {
     >;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
-        Box::pin(send(self.0, request))
+        Box::pin(send(self.0, self.1, request))
     }
 }
 
 async fn send(
     http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
     request: oauth2::HttpRequest,
 ) -> Result<oauth2::HttpResponse, ConnectorError> {
     let (parts, body) = request.into_parts();
@@ -237,7 +240,7 @@ async fn send(
         .request(parts.method, parts.uri.to_string())
         .headers(parts.headers)
         .body(body);
-    let reply = http::send(builder).await?;
+    let reply = http::send(cfg, builder).await?;
     if !reply.is_success() {
         return Err(http::oauth_error(&reply));
     }

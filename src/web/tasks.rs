@@ -324,7 +324,12 @@ fn tool_state(c: &connection::Connection) -> ToolState {
             .map(|t| format!("Last synced {}", timestamp(t)))
             .unwrap_or_else(|| "Not synced yet".into()),
         broken: c.status == ConnectionStatus::NeedsReconnect,
-        error_title: info.map(|i| i.title.to_owned()),
+        // What the last run said (a wait's next try, a partial sync's page), else
+        // the code's title.
+        error_title: c
+            .last_error
+            .clone()
+            .or_else(|| info.map(|i| i.title.to_owned())),
         error_fix: info.map(|i| i.fix.to_owned()),
         error_code: c.last_error_code.clone(),
     }
