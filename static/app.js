@@ -53,9 +53,21 @@ document.addEventListener("DOMContentLoaded", () => {
     tick();
     setInterval(tick, 1000);
   }
+  // Posts that lose something ask first; the server asks on a page of its own when
+  // this script does not run.
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        return;
+      }
+      if (!form.querySelector("input[name=confirmed]")) {
+        const confirmed = document.createElement("input");
+        confirmed.type = "hidden";
+        confirmed.name = "confirmed";
+        confirmed.value = "yes";
+        form.append(confirmed);
+      }
     });
   }
 

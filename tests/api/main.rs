@@ -9,6 +9,7 @@ mod helpers;
 mod accounts;
 mod api_v1;
 mod company;
+mod confirmations;
 mod connector_limits;
 mod faults;
 mod first_run;

@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod confirmations;
 mod driver;
 mod flows;
 mod integrations;
