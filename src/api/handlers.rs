@@ -194,6 +194,7 @@ fn task_window(query: TasksQuery) -> Result<(Filter, i64, i64), ApiError> {
         status: non_empty(&query.status),
         due: None,
         search: non_empty(&query.q).map(|q| q.chars().take(100).collect()),
+        sort: Default::default(),
     };
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {

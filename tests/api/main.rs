@@ -14,6 +14,7 @@ mod connector_limits;
 mod faults;
 mod first_run;
 mod integrations;
+mod my_tasks;
 mod oauth_walk;
 mod paging;
 mod people;
