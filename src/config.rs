@@ -114,6 +114,9 @@ pub struct Settings {
     pub api_rate_per_minute: u32,
     /// A warning to print once the logger is up (a generated key, say).
     pub warnings: Vec<String>,
+    /// The key file generated at this start, if one was: removed again when the
+    /// database turns out to be sealed with another key.
+    pub generated_key_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -144,7 +147,7 @@ impl Settings {
 
         let base_url = parse_url(&var, "TASKBRIDGE_BASE_URL", "http://127.0.0.1:8080")?;
 
-        let secret_key = secret_key(&var, &database_url, &mut warnings)?;
+        let (secret_key, generated_key_file) = secret_key(&var, &database_url, &mut warnings)?;
 
         let sync_interval = sync_interval(&var)?;
 
@@ -165,6 +168,7 @@ impl Settings {
             sandbox,
             providers,
             warnings,
+            generated_key_file,
         })
     }
 
@@ -200,12 +204,12 @@ fn bind(var: &impl Fn(&str) -> Option<String>) -> Result<SocketAddr, ConfigError
 }
 
 /// `TASKBRIDGE_SECRET_KEY`, or with SQLite a key generated once and kept beside the
-/// database (with a warning).
+/// database (with a warning), with the path of the file when it was generated now.
 fn secret_key(
     var: &impl Fn(&str) -> Option<String>,
     database_url: &str,
     warnings: &mut Vec<String>,
-) -> Result<SecretKey, ConfigError> {
+) -> Result<(SecretKey, Option<PathBuf>), ConfigError> {
     let key = match var("TASKBRIDGE_SECRET_KEY") {
         Some(v) => {
             SecretKey::from_text(&v).map_err(|p| ConfigError::new("TASKBRIDGE_SECRET_KEY", p))?
@@ -226,11 +230,12 @@ fn secret_key(
                     "TASKBRIDGE_SECRET_KEY is not set: generated one and kept it in {} (mode 0600). Back it up: without it, stored tokens cannot be read.",
                     path.display()
                 ));
+                return Ok((key, Some(path)));
             }
             key
         }
     };
-    Ok(key)
+    Ok((key, None))
 }
 
 fn sync_interval(var: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
