@@ -729,7 +729,8 @@ impl SyncEngine {
     }
 
     /// The credentials stored now, compared with those the run reads with, while the
-    /// run holds the lease.
+    /// run holds the lease; the lease is renewed with it, so that no other run takes it
+    /// over while a refresh is under way (a rotated refresh token is stored, not lost).
     async fn stored(
         &self,
         held: &Held,
@@ -738,7 +739,12 @@ impl SyncEngine {
     ) -> Result<Stored, AppError> {
         let lease = held.lease;
         let now_stored = db::run(&self.pool, move |conn| {
-            Ok(connection::held_credentials(conn, &lease)?)
+            db::write(conn, |conn| {
+                if !connection::renew_lease(conn, &lease, LEASE_SECS)? {
+                    return Ok(None);
+                }
+                Ok(connection::held_credentials(conn, &lease)?)
+            })
         })
         .await?;
         Ok(match now_stored {

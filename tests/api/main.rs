@@ -18,4 +18,5 @@ mod reports;
 mod roles;
 mod security;
 mod sync;
+mod sync_fencing;
 mod time;
