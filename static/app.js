@@ -1,5 +1,20 @@
 // Progressive enhancement only: every page works without this file.
+document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", () => {
+  // On a phone the menu folds behind a button in the top bar (without this script it
+  // stays unfolded under the bar).
+  const menuButton = document.querySelector(".menu-button");
+  const sidebarBody = document.getElementById("sidebar-body");
+  const narrow = window.matchMedia("(max-width: 800px)");
+  if (menuButton && sidebarBody) {
+    menuButton.hidden = false;
+    menuButton.addEventListener("click", () => {
+      const open = sidebarBody.classList.toggle("open");
+      menuButton.setAttribute("aria-expanded", String(open));
+    });
+    const companyMenu = document.querySelector("details.company-menu");
+    if (narrow.matches && companyMenu) companyMenu.open = false;
+  }
   for (const button of document.querySelectorAll("[data-copy-button]")) {
     const source = button.parentElement.querySelector("[data-copy-source]");
     if (!source || !navigator.clipboard) continue;

@@ -20,7 +20,7 @@ use crate::services::time::{
     self as tracking, tool_name, Days, EntryForm, Person, StartWith, TimeError,
 };
 use crate::urls;
-use crate::web::shell::{Nav, Page, Shell};
+use crate::web::shell::{Action, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 /// Where to go back to after a timer button: the page it was pressed on, when that is
@@ -50,8 +50,7 @@ pub struct StartForm {
 
 /// "Start": on a task, or with a note. Stops the timer running, if any.
 pub async fn start(
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     form: web::Form<StartForm>,
 ) -> AppResult<HttpResponse> {
@@ -60,11 +59,11 @@ pub async fn start(
         Some(id) => StartWith::Task(id),
         None => StartWith::Note(form.note),
     };
-    match tracking::start(&pool, &Person::of(&user), with).await {
-        Ok(entry) => flash::success(&session, format!("Timer started: {}.", entry.label())),
+    match tracking::start(&pool, &Person::of(&act.user), with).await {
+        Ok(entry) => act.success(format!("Timer started: {}.", entry.label())),
         Err(TimeError::NotFound) => return Err(AppError::NotFound),
         Err(TimeError::App(e)) => return Err(e),
-        Err(shown) => flash::error(&session, shown.to_string()),
+        Err(shown) => act.error(shown.to_string()),
     }
     Ok(see_other(&back(&form.back)))
 }
@@ -81,13 +80,12 @@ pub struct StopForm {
 }
 
 pub async fn stop(
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     form: web::Form<StopForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let person = Person::of(&user);
+    let person = Person::of(&act.user);
     let at = if form.time.trim().is_empty() {
         None
     } else {
@@ -100,25 +98,19 @@ pub async fn stop(
         match parsed {
             Some((date, time)) => Some(person.days.at(date, time)),
             None => {
-                flash::error(
-                    &session,
-                    "Enter the date and time the work ended, like 17:30.",
-                );
+                act.error("Enter the date and time the work ended, like 17:30.");
                 return Ok(see_other(&back(&form.back)));
             }
         }
     };
     match tracking::stop(&pool, &person, at).await {
-        Ok(entry) => flash::success(
-            &session,
-            format!(
-                "Timer stopped: {} on {}.",
-                hm(entry.seconds(now())),
-                entry.label()
-            ),
-        ),
+        Ok(entry) => act.success(format!(
+            "Timer stopped: {} on {}.",
+            hm(entry.seconds(now())),
+            entry.label()
+        )),
         Err(TimeError::App(e)) => return Err(e),
-        Err(shown) => flash::error(&session, shown.to_string()),
+        Err(shown) => act.error(shown.to_string()),
     }
     Ok(see_other(&back(&form.back)))
 }

@@ -10,6 +10,7 @@ mod helpers;
 mod driver;
 mod flows;
 mod integrations;
+mod phone;
 mod reports;
 mod sync;
 mod time;
