@@ -115,6 +115,9 @@ pub struct Settings {
     /// Requests a minute each API token may send, per instance; 0 is no limit
     /// (`TASKBRIDGE_API_RATE_PER_MINUTE`).
     pub api_rate_per_minute: u32,
+    /// Seconds after a person's "Sync now" during which another asks for nothing more
+    /// (`TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`).
+    pub sync_now_cooldown_secs: i64,
     /// The most bytes of one tool answer read (`TASKBRIDGE_TOOL_MAX_RESPONSE_MB`).
     pub tool_max_response_bytes: usize,
     /// A warning to print once the logger is up (a generated key, say).
@@ -161,11 +164,13 @@ impl Settings {
 
         let timer_limit = timer_limit(&var)?;
         let api_rate_per_minute = api_rate(&var)?;
+        let sync_now_cooldown_secs = sync_now_cooldown(&var)?;
         let tool_max_response_bytes = tool_max_response(&var)?;
 
         Ok(Self {
             timer_limit,
             api_rate_per_minute,
+            sync_now_cooldown_secs,
             tool_max_response_bytes,
             database_url,
             bind,
@@ -475,6 +480,21 @@ fn api_rate(var: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
             _ => Err(ConfigError::new(
                 NAME,
                 format!("{v:?} is not a whole number of requests from 0 to 100000"),
+            )),
+        },
+    }
+}
+
+/// `TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`: 0 to 3600 seconds, 10 by default.
+fn sync_now_cooldown(var: &impl Fn(&str) -> Option<String>) -> Result<i64, ConfigError> {
+    const NAME: &str = "TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS";
+    match var(NAME) {
+        None => Ok(10),
+        Some(v) => match v.parse::<i64>() {
+            Ok(secs) if (0..=3600).contains(&secs) => Ok(secs),
+            _ => Err(ConfigError::new(
+                NAME,
+                format!("{v:?} is not a whole number of seconds from 0 to 3600"),
             )),
         },
     }

@@ -173,11 +173,14 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     let settings = Data::new(settings);
     let pool_data = Data::new(pool.clone());
     let tools = Data::new(tools(&settings)?);
-    let engine = Arc::new(sync::SyncEngine::new(
-        pool.clone(),
-        tools.clone().into_inner(),
-        settings.sync_interval,
-    ));
+    let engine = Arc::new(
+        sync::SyncEngine::new(
+            pool.clone(),
+            tools.clone().into_inner(),
+            settings.sync_interval,
+        )
+        .with_sync_now_cooldown(settings.sync_now_cooldown_secs),
+    );
     engine.clone().spawn();
     let engine = Data::from(engine);
     // One sandbox for the whole server, shared by every worker.

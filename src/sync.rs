@@ -268,6 +268,7 @@ pub struct SyncEngine {
     slots: Arc<Semaphore>,
     refreshing: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     checkpoint_every: Duration,
+    sync_now_cooldown_secs: i64,
 }
 
 impl SyncEngine {
@@ -281,7 +282,18 @@ impl SyncEngine {
             slots: Arc::new(Semaphore::new(CONCURRENCY)),
             refreshing: Mutex::new(HashMap::new()),
             checkpoint_every: CHECKPOINT_EVERY,
+            sync_now_cooldown_secs: 10,
         }
+    }
+
+    /// Seconds after a person's "Sync now" during which another asks for nothing more.
+    pub fn with_sync_now_cooldown(mut self, secs: i64) -> Self {
+        self.sync_now_cooldown_secs = secs;
+        self
+    }
+
+    pub fn sync_now_cooldown_secs(&self) -> i64 {
+        self.sync_now_cooldown_secs
     }
 
     /// Checkpoints a pass that writes nothing this often instead of every

@@ -6,9 +6,6 @@ use crate::models::connection::{self, ConnectionStatus};
 use crate::models::{company_integration, sync_run};
 use crate::sync::SyncEngine;
 
-/// How long after a person's "Sync now" another one asks for nothing more.
-pub const COOLDOWN_SECS: i64 = 10;
-
 /// What came of a "Sync now".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncNow {
@@ -23,11 +20,13 @@ pub enum SyncNow {
 
 /// Makes every connection of the person due at once, each with one run asked for
 /// however often the button is pressed, and wakes the engine; within
-/// [`COOLDOWN_SECS`] of the last time, asks for nothing.
+/// the engine's cooldown (`TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`) of the last time, asks
+/// for nothing.
 pub async fn sync_now(pool: &Pool, engine: &SyncEngine, user_id: i64) -> Result<SyncNow, AppError> {
+    let cooldown = engine.sync_now_cooldown_secs();
     let asked = db::run(pool, move |conn| {
         Ok(db::write(conn, |conn| {
-            connection::request_sync(conn, user_id, COOLDOWN_SECS)
+            connection::request_sync(conn, user_id, cooldown)
         })?)
     })
     .await?;

@@ -237,7 +237,8 @@ async fn a_dead_salesforce_query_locator_starts_the_pass_again() {
 
 #[tokio::test]
 async fn a_task_leaving_a_page_mid_pass_does_not_archive_the_next_one() {
-    let app = TestApp::spawn().await;
+    // Two "Sync now" a few seconds apart: no cooldown between them.
+    let app = TestApp::spawn_with(&[("TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS", "0")]).await;
     let owner = pivotal_company(&app, "sandbox-many-stories").await;
     wait_for_text(&owner, "/tasks", "13 tasks").await;
     wait_for_the_pass_to_end(&app).await;
