@@ -248,7 +248,7 @@ static ENTRIES: [ErrorInfo; 21] = [
     ErrorInfo {
         code: "TB-SYNC-INTERRUPTED",
         title: "The sync was interrupted",
-        cause: "The taskbridge server stopped (it was restarted, or its process ended) in the middle of this sync.",
+        cause: "This sync stopped before its end: the taskbridge server running it was stopped or restarted, or the sync stalled and a newer one took over.",
         fix: "Nothing to do: the next sync carries on where this one stopped, and nothing synced before is lost.",
     },
     ErrorInfo {
