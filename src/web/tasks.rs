@@ -520,11 +520,17 @@ pub async fn sync_now(
     pool: web::Data<Pool>,
     engine: web::Data<SyncEngine>,
 ) -> AppResult<HttpResponse> {
-    if crate::services::sync_now::sync_now(&pool, &engine, user.id.0).await? == 0 {
-        flash::error(
+    use crate::services::sync_now::{self, SyncNow};
+    match sync_now::sync_now(&pool, &engine, user.id.0).await? {
+        SyncNow::Requested(_) => {}
+        SyncNow::NothingToSync => flash::error(
             &session,
             "There is nothing to sync yet: turn on an integration in Integration Settings.",
-        );
+        ),
+        SyncNow::TooSoon { wait_secs } => flash::success(
+            &session,
+            format!("Sync asked for just now and on its way. Try again in {wait_secs} s."),
+        ),
     }
     Ok(see_other(urls::MY_TASKS))
 }

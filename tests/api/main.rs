@@ -23,4 +23,5 @@ mod reports;
 mod roles;
 mod security;
 mod sync;
+mod sync_fencing;
 mod time;
