@@ -202,6 +202,19 @@ pub fn for_company(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Connec
         .load(conn)
 }
 
+/// How many people of the company have connected each tool.
+pub fn counts_by_tool(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<(ProviderKind, i64)>> {
+    let rows: Vec<(String, i64)> = connections::table
+        .filter(connections::company_id.eq(company_id))
+        .group_by(connections::provider)
+        .select((connections::provider, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(slug, n)| ProviderKind::from_slug(&slug).map(|k| (k, n)))
+        .collect())
+}
+
 /// One connection of the company: another company's is simply not found.
 pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<Connection> {
     connections::table

@@ -79,6 +79,15 @@ pub fn list(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<User>> {
         .load(conn)
 }
 
+/// People of the company who can sign in.
+pub fn active_count(conn: &mut DbConn, company_id: i64) -> QueryResult<i64> {
+    users::table
+        .filter(users::company_id.eq(company_id))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)
+}
+
 pub fn active_owner_count(conn: &mut DbConn, company_id: i64) -> QueryResult<i64> {
     users::table
         .filter(users::company_id.eq(company_id))
