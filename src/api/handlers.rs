@@ -256,17 +256,18 @@ pub async fn tasks(
     let (today, week_end) = (today.to_string(), week_end.to_string());
     let (listing, times) = db::run(&pool, move |conn| {
         let window = (offset, limit);
-        let listing = task::listing(conn, person.user_id, &filter, (&today, &week_end), window)?;
-        let ids: Vec<i64> = listing.rows.iter().map(|r| r.id).collect();
+        // Rows and total only: the filter values My Tasks shows are not the API's.
+        let (rows, total) = task::page(conn, person.user_id, &filter, (&today, &week_end), window)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let times = tracking::task_times(conn, person.user_id, &person.days, &ids)?;
-        Ok((listing, times))
+        Ok(((rows, total), times))
     })
     .await?;
-    let shown = offset + listing.rows.len() as i64;
+    let (rows, total) = listing;
+    let shown = offset + rows.len() as i64;
     let page = TaskPage {
-        next_cursor: (shown < listing.total).then(|| encode_cursor(shown)),
-        tasks: listing
-            .rows
+        next_cursor: (shown < total).then(|| encode_cursor(shown)),
+        tasks: rows
             .into_iter()
             .map(|row| {
                 let time = times.get(&row.id).copied().unwrap_or_default();

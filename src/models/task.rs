@@ -169,7 +169,8 @@ fn filtered<'a>(
     q
 }
 
-/// One page of the filtered tasks and how many there are in all.
+/// One page of the filtered tasks and how many there are in all (without the filter
+/// values My Tasks also shows: what the desktop API lists).
 pub fn page(
     conn: &mut DbConn,
     user_id: i64,
@@ -177,10 +178,24 @@ pub fn page(
     dates: (&str, &str),
     window: (i64, i64),
 ) -> QueryResult<(Vec<TaskRow>, i64)> {
-    Ok((
-        rows(conn, user_id, f, dates, window)?,
-        count(conn, user_id, f, dates)?,
-    ))
+    let rows = rows(conn, user_id, f, dates, window)?;
+    let total = total(conn, user_id, f, dates, window, rows.len())?;
+    Ok((rows, total))
+}
+
+/// How many tasks match in all: a page that is not full tells it by itself.
+fn total(
+    conn: &mut DbConn,
+    user_id: i64,
+    f: &Filter,
+    dates: (&str, &str),
+    (offset, limit): (i64, i64),
+    shown: usize,
+) -> QueryResult<i64> {
+    match shown as i64 {
+        n if n < limit && (n > 0 || offset == 0) => Ok(offset + n),
+        _ => count(conn, user_id, f, dates),
+    }
 }
 
 /// Grouped by tool and project, dated tasks first, soonest first.
@@ -280,12 +295,7 @@ pub fn listing(
         .distinct()
         .load(conn)?;
     let rows = rows(conn, user_id, f, dates, window)?;
-    // A page that is not full tells the total by itself.
-    let (offset, limit) = window;
-    let total = match rows.len() as i64 {
-        n if n < limit && (n > 0 || offset == 0) => offset + n,
-        _ => count(conn, user_id, f, dates)?,
-    };
+    let total = total(conn, user_id, f, dates, window, rows.len())?;
     let mut projects = std::collections::BTreeSet::new();
     let mut statuses = std::collections::BTreeSet::new();
     for (project, status) in pairs {
