@@ -209,6 +209,7 @@ diesel::table! {
         to_address -> Text,
         subject -> Text,
         body -> Text,
+        link -> Nullable<Text>,
         readers -> Text,
         status -> Text,
         attempts -> Integer,

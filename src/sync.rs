@@ -702,20 +702,36 @@ impl SyncEngine {
                 }
                 RunOutcome::Failed { code } => {
                     sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
-                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some(said(code)), false)?;
+                    connection::set_outcome(
+                        conn,
+                        id,
+                        ConnectionStatus::Active,
+                        Some(said(code)),
+                        false,
+                    )?;
                     connection::release(conn, id, &owner, Next::At(retry_soon.min(next)))?;
                 }
                 RunOutcome::NeedsReconnect { code } => {
                     let message = code.info().title;
                     sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
-                    connection::set_outcome(conn, id, ConnectionStatus::NeedsReconnect, Some(said(code)), false)?;
+                    connection::set_outcome(
+                        conn,
+                        id,
+                        ConnectionStatus::NeedsReconnect,
+                        Some(said(code)),
+                        false,
+                    )?;
                     connection::release(conn, id, &owner, Next::NotBefore(next))?;
+                    let notice = format!(
+                        "{tool} stopped syncing: {message}. Reconnect it in Integration Settings."
+                    );
                     notification::notify(
                         conn,
                         &[user_id],
-                        &format!("{tool} stopped syncing: {message}. Reconnect it in Integration Settings."),
+                        &notice,
                         Some(crate::urls::INTEGRATION_SETTINGS),
                     )?;
+                    crate::services::mail::needs_attention(conn, user_id, tool, &notice)?;
                 }
                 RunOutcome::LeaseLost | RunOutcome::NotLeased => {
                     sync_run::finish_run(

@@ -9,6 +9,8 @@ pub mod connection;
 pub mod first_run;
 pub mod invite;
 pub mod notification;
+pub mod outbox;
+pub mod password_reset;
 pub mod report;
 pub mod sync_page;
 pub mod sync_pass;

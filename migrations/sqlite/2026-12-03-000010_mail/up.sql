@@ -6,6 +6,8 @@ CREATE TABLE mail_outbox (
     to_address TEXT NOT NULL,
     subject TEXT NOT NULL,
     body TEXT NOT NULL,
+    -- A path in the app, made a full link with TASKBRIDGE_BASE_URL when the mail is read.
+    link TEXT,
     -- Who may read the body in the outbox: 'managers' (owners and admins) or 'owners'.
     readers TEXT NOT NULL,
     -- 'queued', 'sending', 'sent' or 'failed'.
