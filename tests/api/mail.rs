@@ -572,3 +572,26 @@ async fn a_failing_mail_server_never_fails_the_request() {
     );
     assert!(sink.all().is_empty());
 }
+
+#[tokio::test]
+async fn a_connection_that_needs_its_person_is_told_by_email_too() {
+    let (app, sink) = app_with_smtp().await;
+    let owner = app.sign_up("Acme", "Olivia", "olivia@acme.test").await;
+    oauth_walk::connect(
+        &owner,
+        "/company/integrations/basecamp",
+        "/company/integrations/basecamp/on",
+        "Revoked Rita",
+        "Allow",
+    )
+    .await;
+    let mail = sink.wait_for("olivia@acme.test", 1).await.remove(0);
+    assert_eq!(
+        mail.subject(),
+        "Basecamp needs your attention in taskbridge"
+    );
+    let body = mail.body();
+    assert!(body.contains("Basecamp stopped syncing"), "{body}");
+    assert!(body.contains("Turn them off under Your settings"));
+    assert!(mail.link(&app.address).unwrap().ends_with("/integrations"));
+}

@@ -1,0 +1,42 @@
+//! "Forgot password?" in a browser, through a real SMTP server started by the test.
+
+use crate::driver;
+use crate::helpers::TestApp;
+use crate::smtp_sink::SmtpSink;
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_through_the_mailed_link() {
+    let Some(browser) = driver::open().await else {
+        return;
+    };
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(&[("TASKBRIDGE_SMTP_URL", &sink.url())]).await;
+    app.sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let base = app.address.clone();
+
+    browser.goto(&format!("{base}/login")).await;
+    browser.click_text("Forgot password?").await;
+    browser.expect_path("/password/forgot").await;
+    browser.fill("email", "olivia@acme.test").await;
+    browser.click_text("Send me a link").await;
+    browser
+        .wait_for_text("If an account exists for that address, we sent a link")
+        .await;
+    browser.screenshot("mail-01-forgot-password-sent").await;
+
+    let mail = sink.wait_for("olivia@acme.test", 1).await.remove(0);
+    let link = mail.link(&base).expect("the mail links to the app");
+    browser.goto(&link).await;
+    browser.wait_for_text("Choose a new password").await;
+    browser.fill("password", "saffron-lantern-meadow-7").await;
+    browser.click_text("Save the new password").await;
+    browser.expect_path("/tasks").await;
+    browser.wait_for_text("Your password is changed").await;
+    browser.screenshot("mail-02-signed-in-after-reset").await;
+
+    // The link worked once.
+    browser.goto(&link).await;
+    browser.wait_for_text("This link no longer works").await;
+    browser.close().await;
+}
