@@ -115,12 +115,18 @@ pub struct Settings {
     /// Requests a minute each API token may send, per instance; 0 is no limit
     /// (`TASKBRIDGE_API_RATE_PER_MINUTE`).
     pub api_rate_per_minute: u32,
+    /// Seconds after a person's "Sync now" during which another asks for nothing more
+    /// (`TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`).
+    pub sync_now_cooldown_secs: i64,
     /// The most bytes of one tool answer read (`TASKBRIDGE_TOOL_MAX_RESPONSE_MB`).
     pub tool_max_response_bytes: usize,
     /// Where mail goes: an SMTP server, or the in-app outbox.
     pub mail: MailSettings,
     /// A warning to print once the logger is up (a generated key, say).
     pub warnings: Vec<String>,
+    /// The key file generated at this start, if one was: removed again when the
+    /// database turns out to be sealed with another key.
+    pub generated_key_file: Option<PathBuf>,
 }
 
 /// `TASKBRIDGE_SMTP_URL` and `TASKBRIDGE_MAIL_FROM`.
@@ -168,7 +174,7 @@ impl Settings {
 
         let base_url = parse_url(&var, "TASKBRIDGE_BASE_URL", "http://127.0.0.1:8080")?;
 
-        let secret_key = secret_key(&var, &database_url, &mut warnings)?;
+        let (secret_key, generated_key_file) = secret_key(&var, &database_url, &mut warnings)?;
 
         let sync_interval = sync_interval(&var)?;
 
@@ -177,6 +183,7 @@ impl Settings {
 
         let timer_limit = timer_limit(&var)?;
         let api_rate_per_minute = api_rate(&var)?;
+        let sync_now_cooldown_secs = sync_now_cooldown(&var)?;
         let tool_max_response_bytes = tool_max_response(&var)?;
         let mail = mail(&var)?;
 
@@ -184,6 +191,7 @@ impl Settings {
             mail,
             timer_limit,
             api_rate_per_minute,
+            sync_now_cooldown_secs,
             tool_max_response_bytes,
             database_url,
             bind,
@@ -193,6 +201,7 @@ impl Settings {
             sandbox,
             providers,
             warnings,
+            generated_key_file,
         })
     }
 
@@ -228,12 +237,12 @@ fn bind(var: &impl Fn(&str) -> Option<String>) -> Result<SocketAddr, ConfigError
 }
 
 /// `TASKBRIDGE_SECRET_KEY`, or with SQLite a key generated once and kept beside the
-/// database (with a warning).
+/// database (with a warning), with the path of the file when it was generated now.
 fn secret_key(
     var: &impl Fn(&str) -> Option<String>,
     database_url: &str,
     warnings: &mut Vec<String>,
-) -> Result<SecretKey, ConfigError> {
+) -> Result<(SecretKey, Option<PathBuf>), ConfigError> {
     let key = match var("TASKBRIDGE_SECRET_KEY") {
         Some(v) => {
             SecretKey::from_text(&v).map_err(|p| ConfigError::new("TASKBRIDGE_SECRET_KEY", p))?
@@ -254,11 +263,12 @@ fn secret_key(
                     "TASKBRIDGE_SECRET_KEY is not set: generated one and kept it in {} (mode 0600). Back it up: without it, stored tokens cannot be read.",
                     path.display()
                 ));
+                return Ok((key, Some(path)));
             }
             key
         }
     };
-    Ok(key)
+    Ok((key, None))
 }
 
 fn sync_interval(var: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
@@ -548,6 +558,21 @@ fn api_rate(var: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
             _ => Err(ConfigError::new(
                 NAME,
                 format!("{v:?} is not a whole number of requests from 0 to 100000"),
+            )),
+        },
+    }
+}
+
+/// `TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`: 0 to 3600 seconds, 10 by default.
+fn sync_now_cooldown(var: &impl Fn(&str) -> Option<String>) -> Result<i64, ConfigError> {
+    const NAME: &str = "TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS";
+    match var(NAME) {
+        None => Ok(10),
+        Some(v) => match v.parse::<i64>() {
+            Ok(secs) if (0..=3600).contains(&secs) => Ok(secs),
+            _ => Err(ConfigError::new(
+                NAME,
+                format!("{v:?} is not a whole number of seconds from 0 to 3600"),
             )),
         },
     }

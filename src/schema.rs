@@ -120,6 +120,24 @@ diesel::table! {
         pass_id -> Nullable<BigInt>,
         last_sync_at -> Nullable<BigInt>,
         last_error -> Nullable<Text>,
+        lease_generation -> BigInt,
+        sync_requested -> Bool,
+        sync_now_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sync_workers (owner) {
+        owner -> Text,
+        seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    key_check (id) {
+        id -> BigInt,
+        sealed -> Binary,
+        created_at -> BigInt,
     }
 }
 
@@ -266,6 +284,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_failures,
     company_integrations,
     connections,
+    sync_workers,
+    key_check,
     tasks,
     sync_runs,
     sync_pages,

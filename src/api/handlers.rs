@@ -194,6 +194,7 @@ fn task_window(query: TasksQuery) -> Result<(Filter, i64, i64), ApiError> {
         status: non_empty(&query.status),
         due: None,
         search: non_empty(&query.q).map(|q| q.chars().take(100).collect()),
+        sort: Default::default(),
     };
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
@@ -678,7 +679,9 @@ pub async fn sync(
     engine: web::Data<SyncEngine>,
 ) -> ApiResult {
     let person = &user.person;
-    if sync_now::sync_now(&pool, &engine, person.user_id).await? == 0 {
+    // Asked again within the cooldown, the sync asked for a moment ago is the answer.
+    if sync_now::sync_now(&pool, &engine, person.user_id).await? == sync_now::SyncNow::NothingToSync
+    {
         return Err(ApiError::NothingToSync);
     }
     let progress = sync_now::progress(&pool, person.user_id, person.company_id).await?;

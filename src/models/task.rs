@@ -36,6 +36,51 @@ impl Due {
     }
 }
 
+/// The order My Tasks lists tasks in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Grouped by tool and project, soonest due first in each (the default).
+    #[default]
+    Tool,
+    /// Soonest due first across every tool; undated last.
+    Due,
+    /// By project name, then soonest due.
+    Project,
+    /// The tasks the tools changed most recently first.
+    Updated,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Tool, Sort::Due, Sort::Project, Sort::Updated];
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "due" => Sort::Due,
+            "project" => Sort::Project,
+            "updated" => Sort::Updated,
+            _ => Sort::Tool,
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Sort::Tool => "tool",
+            Sort::Due => "due",
+            Sort::Project => "project",
+            Sort::Updated => "updated",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Tool => "Tool",
+            Sort::Due => "Due date",
+            Sort::Project => "Project",
+            Sort::Updated => "Updated",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub provider: Option<String>,
@@ -43,6 +88,8 @@ pub struct Filter {
     pub status: Option<String>,
     pub due: Option<Due>,
     pub search: Option<String>,
+    /// Not a filter: the order of the list.
+    pub sort: Sort,
 }
 
 impl Filter {
@@ -162,7 +209,7 @@ fn rows(
     (today, week_end): (&str, &str),
     (offset, limit): (i64, i64),
 ) -> QueryResult<Vec<TaskRow>> {
-    if f.is_empty() {
+    if f.is_empty() && f.sort == Sort::Tool {
         // The page people open most: a fixed query, which diesel keeps prepared (a
         // boxed one is parsed again every time).
         return open_tasks(user_id)
@@ -172,9 +219,23 @@ fn rows(
             .select(TaskRow::as_select())
             .load(conn);
     }
-    filtered(user_id, f, today, week_end)
-        .order(ordering())
-        .offset(offset)
+    let q = filtered(user_id, f, today, week_end);
+    let q = match f.sort {
+        Sort::Tool => q.order(ordering()),
+        Sort::Due => q.order((
+            tasks::due_on.is_null().asc(),
+            tasks::due_on.asc(),
+            tasks::id.asc(),
+        )),
+        Sort::Project => q.order((
+            tasks::project.asc(),
+            tasks::due_on.is_null().asc(),
+            tasks::due_on.asc(),
+            tasks::id.asc(),
+        )),
+        Sort::Updated => q.order((tasks::updated_at.desc(), tasks::id.desc())),
+    };
+    q.offset(offset)
         .limit(limit)
         .select(TaskRow::as_select())
         .load(conn)

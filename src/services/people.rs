@@ -114,6 +114,15 @@ pub async fn resend_invite(
     .await
 }
 
+/// A person of the actor's company; another company's id is not found.
+pub async fn find(pool: &Pool, actor: &CurrentUser, id: UserId) -> Result<user::User, AppError> {
+    let company_id = actor.company_id.0;
+    db::run(pool, move |conn| {
+        Ok(user::in_company(conn, company_id, id.0)?)
+    })
+    .await
+}
+
 /// Checks that keep a company from locking itself out.
 fn check_change(
     conn: &mut DbConn,

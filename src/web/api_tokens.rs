@@ -10,6 +10,7 @@ use crate::error::AppResult;
 use crate::models::api_token::ApiToken;
 use crate::services::api_tokens;
 use crate::urls;
+use crate::web::confirm::{self, Confirmation, Question};
 use crate::web::format::timestamp;
 use crate::web::shell::{Action, Nav, Page, Shell};
 use crate::web::{render, render_status, see_other};
@@ -110,7 +111,18 @@ pub async fn revoke(
     act: Action,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
+    form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
+    if !form.given() {
+        let question = Question {
+            title: "Revoke this token?".into(),
+            message: "Desktop clients using it stop working at once and need a new token.".into(),
+            action: urls::api_token_revoke(path.into_inner()),
+            button: "Revoke",
+            back: urls::API_TOKENS.to_owned(),
+        };
+        return confirm::ask(&act, Nav::ApiTokens, question);
+    }
     let ip = act.ip.clone();
     api_tokens::revoke(&pool, &act.user, path.into_inner(), ip).await?;
     act.success("Token revoked. Clients using it are signed out at once.");

@@ -18,6 +18,7 @@ use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, Signed};
 use crate::services::tools::Tools;
 use crate::urls;
+use crate::web::confirm::{self, Confirmation, Question};
 use crate::web::shell::{self, Action, Nav, Page, Shell};
 use crate::web::{render, render_status, see_other};
 
@@ -568,8 +569,22 @@ pub async fn personal_turn_off(
     act: Action,
     pool: web::Data<Pool>,
     path: web::Path<String>,
+    form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
+    if !form.given() {
+        let question = Question {
+            title: format!("Turn off your {} integration?", kind.name()),
+            message: format!(
+                "Your tasks from {0} stop syncing and taskbridge deletes its tokens for your {0} account. Time you tracked is kept. You can turn it on again at any time.",
+                kind.name()
+            ),
+            action: urls::personal_off(kind.slug()),
+            button: "Turn it off",
+            back: urls::INTEGRATION_SETTINGS.to_owned(),
+        };
+        return confirm::ask(&act, Nav::IntegrationSettings, question);
+    }
     if service::disconnect(&pool, &act.user, kind, act.ip.clone()).await? {
         act.success(format!(
             "Your {} integration is off; its tokens were deleted.",

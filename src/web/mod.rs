@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_tokens;
 pub mod assets;
 pub mod company;
+pub mod confirm;
 pub mod flash;
 pub mod format;
 pub mod health;

@@ -15,6 +15,7 @@ use crate::mail::Mailer;
 use crate::models::{company, invite, user};
 use crate::services::people::{self, grantable_roles, Refusal};
 use crate::urls;
+use crate::web::confirm::{self, Confirmation, Question};
 use crate::web::shell::{Action, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
@@ -233,7 +234,19 @@ pub async fn disable(
     act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
+    form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
+    if !form.given() {
+        let person = people::find(&pool, &act.user, UserId(*path)).await?;
+        let question = Question {
+            title: format!("Disable {}?", person.name),
+            message: "They are signed out at once, cannot log in, and their connections to task tools are deleted. Their time stays in reports. You can enable them again later.".into(),
+            action: urls::user_disable(path.into_inner()),
+            button: "Disable",
+            back: urls::USERS.to_owned(),
+        };
+        return confirm::ask(&act, Nav::Users, question);
+    }
     set_disabled(act, pool, path, true).await
 }
 

@@ -20,6 +20,7 @@ use crate::services::time::{
     self as tracking, tool_name, Days, EntryForm, Person, StartWith, TimeError,
 };
 use crate::urls;
+use crate::web::confirm::{self, Confirmation, Question};
 use crate::web::shell::{Action, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
@@ -593,21 +594,26 @@ pub async fn update(
 }
 
 pub async fn delete(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
+    form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
-    let entry = tracking::delete(
-        &pool,
-        &Person::of(&user),
-        path.into_inner(),
-        client_ip(&req),
-    )
-    .await?;
-    flash::success(&session, format!("Deleted the entry on {}.", entry.label()));
-    owners_week(&pool, &user, &entry).await
+    let id = path.into_inner();
+    if !form.given() {
+        let entry = tracking::find(&pool, &Person::of(&act.user), id).await?;
+        let question = Question {
+            title: format!("Delete \u{201c}{}\u{201d}?", entry.label()),
+            message: "This time entry is removed from the Timesheet and from reports.".into(),
+            action: urls::entry_delete(id),
+            button: "Delete",
+            back: urls::TIMESHEET.to_owned(),
+        };
+        return confirm::ask(&act, Nav::Timesheet, question);
+    }
+    let entry = tracking::delete(&pool, &Person::of(&act.user), id, act.ip.clone()).await?;
+    act.success(format!("Deleted the entry on {}.", entry.label()));
+    owners_week(&pool, &act.user, &entry).await
 }
 
 /// Back to the Timesheet week of an entry, in its owner's days (an owner or admin who
