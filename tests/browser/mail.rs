@@ -35,7 +35,22 @@ async fn a_forgotten_password_is_reset_through_the_mailed_link() {
     browser.wait_for_text("Your password is changed").await;
     browser.screenshot("mail-02-signed-in-after-reset").await;
 
-    // The link worked once.
+    // An invite is mailed, resent, and both show in the Outbox.
+    browser.goto(&format!("{base}/company/users")).await;
+    browser.fill("invite-email", "uma@acme.test").await;
+    browser.click_text("Create invite link").await;
+    browser.wait_for_text("We emailed this link to them").await;
+    browser.wait_for_text("Expires ").await;
+    browser.click_text("Resend").await;
+    browser
+        .wait_for_text("Invite ready for uma@acme.test")
+        .await;
+    sink.wait_for("uma@acme.test", 2).await;
+    browser.goto(&format!("{base}/company/outbox")).await;
+    browser.wait_for_text("Join Acme on taskbridge").await;
+    browser.screenshot("mail-03-outbox").await;
+
+    // The reset link worked once.
     browser.goto(&link).await;
     browser.wait_for_text("This link no longer works").await;
     browser.close().await;
