@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod models;
 pub mod sandbox;
 pub mod schema;
@@ -188,6 +189,9 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
         .sandbox
         .then(|| Data::new(sandbox::SandboxState::new(settings.base_url.clone())));
     let api_limiter = Data::new(api::rate::RateLimiter::new(settings.api_rate_per_minute));
+    let mailer = Arc::new(mail::Mailer::new(&settings, pool.clone())?);
+    mailer.clone().spawn();
+    let mailer = Data::from(mailer);
     spawn_housekeeping(pool);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(
@@ -215,6 +219,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             .app_data(tools.clone())
             .app_data(engine.clone())
             .app_data(api_limiter.clone())
+            .app_data(mailer.clone())
             .app_data(actix::FormConfig::default().limit(64 * 1024))
             .configure(web::routes)
             .configure(|cfg| {

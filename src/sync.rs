@@ -887,12 +887,9 @@ impl SyncEngine {
                         sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
                         connection::set_outcome(conn, &lease, ConnectionStatus::NeedsReconnect, Some(said(code)), false)?;
                         connection::release(conn, &lease, Next::NotBefore(next))?;
-                        notification::notify(
-                            conn,
-                            &[user_id],
-                            &format!("{tool} stopped syncing: {message}. Reconnect it in Integration Settings."),
-                            Some(crate::urls::INTEGRATION_SETTINGS),
-                        )?;
+                        let notice = format!("{tool} stopped syncing: {message}. Reconnect it in Integration Settings.");
+                        notification::notify(conn, &[user_id], &notice, Some(crate::urls::INTEGRATION_SETTINGS))?;
+                        crate::services::mail::needs_attention(conn, user_id, tool, &notice)?;
                     }
                     RunOutcome::LeaseLost | RunOutcome::NotLeased => {}
                 }

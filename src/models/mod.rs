@@ -10,6 +10,8 @@ pub mod first_run;
 pub mod invite;
 pub mod key_check;
 pub mod notification;
+pub mod outbox;
+pub mod password_reset;
 pub mod report;
 pub mod sync_page;
 pub mod sync_pass;
