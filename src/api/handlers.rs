@@ -256,17 +256,19 @@ pub async fn tasks(
     let (today, week_end) = (today.to_string(), week_end.to_string());
     let (listing, times) = db::run(&pool, move |conn| {
         let window = (offset, limit);
-        // Rows and total only: the filter values My Tasks shows are not the API's.
-        let (rows, total) = task::page(conn, person.user_id, &filter, (&today, &week_end), window)?;
+        // The page and whether more follow: no filter values (My Tasks' own) and no
+        // count of them all, which a cursor does not need.
+        let dates = (today.as_str(), week_end.as_str());
+        let (rows, more) = task::page_and_more(conn, person.user_id, &filter, dates, window)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let times = tracking::task_times(conn, person.user_id, &person.days, &ids)?;
-        Ok(((rows, total), times))
+        Ok(((rows, more), times))
     })
     .await?;
-    let (rows, total) = listing;
+    let (rows, more) = listing;
     let shown = offset + rows.len() as i64;
     let page = TaskPage {
-        next_cursor: (shown < total).then(|| encode_cursor(shown)),
+        next_cursor: more.then(|| encode_cursor(shown)),
         tasks: rows
             .into_iter()
             .map(|row| {
