@@ -1,5 +1,5 @@
 //! The API's endpoints: parse JSON into the services' inputs, call the same services
-//! as the pages, answer JSON. Every handler takes `ApiUser` first.
+//! as the pages, answer JSON. Every handler takes `ApiUser` first, except the task list, which checks its `Bearer` in the same trip as the list.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::auth::ApiUser;
+use crate::api::auth::{ApiUser, Bearer};
 use crate::api::problem::{unparsed, ApiError, Problem};
 use crate::auth::client_ip;
 use crate::connectors::ProviderKind;
@@ -241,30 +241,43 @@ fn with_etag(req: &HttpRequest, body: Vec<u8>) -> HttpResponse {
     ),
     security(("bearer" = [])))]
 pub async fn tasks(
-    user: ApiUser,
+    bearer: Bearer,
     req: HttpRequest,
     pool: web::Data<Pool>,
     query: Result<web::Query<TasksQuery>, actix_web::Error>,
 ) -> ApiResult {
-    let query = query.map_err(|e| unparsed(e, "q"))?.into_inner();
-    let (filter, offset, limit) = task_window(query)?;
-    let person = user.person.clone();
-    let today = person.days.date_of(now());
-    let week_end = today
-        .checked_add(jiff::Span::new().days(7))
-        .unwrap_or(today);
-    let (today, week_end) = (today.to_string(), week_end.to_string());
-    let (listing, times) = db::run(&pool, move |conn| {
-        let window = (offset, limit);
+    // Checked after the token, so that a request without a valid one is a 401 whatever
+    // its query says.
+    let window = query
+        .map_err(|e| unparsed(e, "q"))
+        .and_then(|q| task_window(q.into_inner()));
+    // The token, the page and the time on it in one trip to the database: this is the
+    // request a desktop client repeats every minute.
+    let listing = db::run(&pool, move |conn| {
+        let person = match bearer.check(conn)? {
+            Ok(api) => api.person,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let (filter, offset, limit) = match window {
+            Ok(w) => w,
+            Err(bad) => return Ok(Err(bad)),
+        };
+        let today = person.days.date_of(now());
+        let week_end = today
+            .checked_add(jiff::Span::new().days(7))
+            .unwrap_or(today);
+        let (today, week_end) = (today.to_string(), week_end.to_string());
         // The page and whether more follow: no filter values (My Tasks' own) and no
         // count of them all, which a cursor does not need.
         let dates = (today.as_str(), week_end.as_str());
+        let window = (offset, limit);
         let (rows, more) = task::page_and_more(conn, person.user_id, &filter, dates, window)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let times = tracking::task_times(conn, person.user_id, &person.days, &ids)?;
-        Ok(((rows, more), times))
+        Ok(Ok(((rows, more), times, offset)))
     })
-    .await?;
+    .await??;
+    let (listing, times, offset) = listing;
     let (rows, more) = listing;
     let shown = offset + rows.len() as i64;
     let page = TaskPage {
