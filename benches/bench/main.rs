@@ -405,10 +405,12 @@ impl Suite {
         } else {
             cmd.arg("-g");
         }
+        // perf's own messages go beside its data, for when it records nothing.
+        let (out_log, err_log) = proc::log_to(&out.with_extension("log"))?;
         cmd.arg("-p")
             .arg(server.pid().to_string())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+            .stdout(out_log)
+            .stderr(err_log);
         let perf = proc::Child::spawn(cmd, "perf")?;
         load::run(spec)?;
         perf.interrupt(Duration::from_secs(30));
