@@ -219,7 +219,7 @@ impl Suite {
             server = start_server(starts, SYNC_INTERVAL_SECS)?;
             restart_secs.push(t.elapsed().as_secs_f64());
             self.say(&format!(
-                "{backend}: soak {:.0} s: kill {kills} ({in_flight} runs in flight so far), restarted",
+                "{backend}: soak {:.0} s: kill {kills} ({in_flight} leases held at kills so far), restarted",
                 began.elapsed().as_secs_f64()
             ));
         }
@@ -294,7 +294,7 @@ impl Suite {
                 secs(soak_for.as_secs_f64())
             ),
             format!(
-                "{in_flight} runs in flight when killed; restart to /healthz {} on average",
+                "{in_flight} connections leased (runs in flight) when killed; restart to /healthz {} on average",
                 secs(restart)
             ),
             "",
