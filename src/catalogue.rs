@@ -47,8 +47,10 @@ pub enum ErrorCode {
     ToolSlow,
     ToolUnreachable,
     ToolGarbage,
+    ToolTooLarge,
     AccessDenied,
     NotFound,
+    PageGone,
     ClientRejected,
     NotConfigured,
     ToolError,
@@ -58,7 +60,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order the Help page lists them.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::AuthExpired,
         ErrorCode::AuthRevoked,
         ErrorCode::TokenInvalid,
@@ -69,8 +71,10 @@ impl ErrorCode {
         ErrorCode::ToolSlow,
         ErrorCode::ToolUnreachable,
         ErrorCode::ToolGarbage,
+        ErrorCode::ToolTooLarge,
         ErrorCode::AccessDenied,
         ErrorCode::NotFound,
+        ErrorCode::PageGone,
         ErrorCode::ClientRejected,
         ErrorCode::NotConfigured,
         ErrorCode::ToolError,
@@ -116,7 +120,7 @@ pub fn info(code: &str) -> Option<&'static ErrorInfo> {
     ErrorCode::parse(code).map(ErrorCode::info)
 }
 
-static ENTRIES: [ErrorInfo; 17] = [
+static ENTRIES: [ErrorInfo; 19] = [
     ErrorInfo {
         code: "TB-AUTH-EXPIRED",
         title: "Your sign-in to the tool expired",
@@ -184,6 +188,12 @@ static ENTRIES: [ErrorInfo; 17] = [
         fix: "Try \"Sync now\" again later. If it keeps happening, tell your administrator the error code.",
     },
     ErrorInfo {
+        code: "TB-TOOL-TOO-LARGE",
+        title: "The tool sent more than taskbridge reads at once",
+        cause: "One answer from the task tool was larger than the limit taskbridge reads per page, so taskbridge stopped reading it and saved nothing from it.",
+        fix: "taskbridge tries again later by itself. If it keeps happening, ask the person running taskbridge to raise TASKBRIDGE_TOOL_MAX_RESPONSE_MB, or check the tool's address in taskbridge's settings.",
+    },
+    ErrorInfo {
         code: "TB-ACCESS-DENIED",
         title: "The tool refused access",
         cause: "Access was denied: \"Deny\" was chosen on the tool's consent page, or your account in the tool may not see these tasks.",
@@ -194,6 +204,12 @@ static ENTRIES: [ErrorInfo; 17] = [
         title: "The account is gone from the tool",
         cause: "The tool no longer knows the linked account: it was deleted, suspended, its trial ended, or you lost access to it.",
         fix: "Check that you can still open the account in the tool, then disconnect and connect again, choosing an account you can use.",
+    },
+    ErrorInfo {
+        code: "TB-PAGE-GONE",
+        title: "A page of the tool's list could not be read",
+        cause: "The tool no longer served the next page of the list taskbridge was reading (the link to it broke or expired), so the sync stopped part way. Your account in the tool is fine, and the tasks read before that page are kept.",
+        fix: "Nothing to do: the next sync reads the list again from its start. If it keeps happening, tell your administrator the error code.",
     },
     ErrorInfo {
         code: "TB-CLIENT-REJECTED",
@@ -226,6 +242,35 @@ static ENTRIES: [ErrorInfo; 17] = [
         fix: "Nothing to do: the other server finishes the sync.",
     },
 ];
+
+/// What a run that stopped part way says, after pages were saved: how many tasks were
+/// kept and which page of the tool's list failed (`page` counts from the run's first
+/// page; `None` when the run carried on a pass an earlier run began).
+pub fn partly_synced(code: ErrorCode, kept: i64, page: Option<u32>) -> String {
+    let tasks = if kept == 1 { "task" } else { "tasks" };
+    let which = match page {
+        Some(n) => format!("page {n} of the tool's list"),
+        None => "a later page of the tool's list".to_owned(),
+    };
+    let mut said = format!("Partly synced: {kept} {tasks} kept, then {which} could not be read");
+    if code != ErrorCode::PageGone {
+        said.push_str(": ");
+        said.push_str(code.info().title);
+    }
+    said.push('.');
+    said
+}
+
+/// What a run the tool told to wait says: why, and when the next try is (`until`, Unix
+/// seconds, shown in UTC to the minute).
+pub fn waiting_until(code: ErrorCode, until: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    let when = time::OffsetDateTime::from_unix_timestamp(until)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "later".to_owned());
+    format!("{}. Next try {when}.", code.info().title)
+}
 
 /// What a person is told on the page after a "Turn it on" that did not work.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -371,6 +416,23 @@ mod tests {
             assert!(e.code.starts_with("TB-"));
             assert!(!e.title.is_empty() && !e.cause.is_empty() && !e.fix.is_empty());
         }
+    }
+
+    #[test]
+    fn partial_runs_say_what_was_kept_and_where_they_stopped() {
+        assert_eq!(
+            partly_synced(ErrorCode::PageGone, 15, Some(2)),
+            "Partly synced: 15 tasks kept, then page 2 of the tool's list could not be read."
+        );
+        let down = partly_synced(ErrorCode::ToolDown, 1, None);
+        assert!(down.starts_with("Partly synced: 1 task kept, then a later page"));
+        assert!(down.contains(ErrorCode::ToolDown.info().title));
+    }
+
+    #[test]
+    fn a_wait_says_when_the_next_try_is() {
+        let said = waiting_until(ErrorCode::RateLimited, 1_800_000_000);
+        assert!(said.ends_with("Next try 2027-01-15 08:00 UTC."), "{said}");
     }
 
     #[test]

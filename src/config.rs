@@ -52,6 +52,9 @@ pub struct ProviderSettings {
     /// Whether `TASKBRIDGE_PIVOTAL_API_URL` was set: the sandbox then leaves Pivotal alone.
     pub pivotal_api_url_set: bool,
     pub intellinote_url: Url,
+    /// Hosts Salesforce may name as instance or identity URL besides those under the
+    /// login host's domain: a host, or `*.domain` (`TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS`).
+    pub salesforce_allowed_hosts: Vec<String>,
 }
 
 /// The 64 bytes behind session cookies and encryption at rest.
@@ -112,6 +115,8 @@ pub struct Settings {
     /// Requests a minute each API token may send, per instance; 0 is no limit
     /// (`TASKBRIDGE_API_RATE_PER_MINUTE`).
     pub api_rate_per_minute: u32,
+    /// The most bytes of one tool answer read (`TASKBRIDGE_TOOL_MAX_RESPONSE_MB`).
+    pub tool_max_response_bytes: usize,
     /// A warning to print once the logger is up (a generated key, say).
     pub warnings: Vec<String>,
 }
@@ -153,10 +158,12 @@ impl Settings {
 
         let timer_limit = timer_limit(&var)?;
         let api_rate_per_minute = api_rate(&var)?;
+        let tool_max_response_bytes = tool_max_response(&var)?;
 
         Ok(Self {
             timer_limit,
             api_rate_per_minute,
+            tool_max_response_bytes,
             database_url,
             bind,
             base_url,
@@ -276,7 +283,61 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
             "TASKBRIDGE_INTELLINOTE_URL",
             "https://api.intellinote.net/rest",
         )?,
+        salesforce_allowed_hosts: salesforce_hosts(var)?,
     })
+}
+
+/// `TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS`: comma-separated hosts, each a name or an
+/// address, or `*.` and a domain for any host under it; Salesforce's own domains by
+/// default. (Hosts under the login URL's domain are allowed whatever this says.)
+fn salesforce_hosts(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    const NAME: &str = "TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS";
+    let Some(raw) = var(NAME) else {
+        return Ok(crate::connectors::DEFAULT_SALESFORCE_HOSTS
+            .map(String::from)
+            .to_vec());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|entry| {
+            let host = entry.strip_prefix("*.").unwrap_or(entry);
+            let plain = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+            match url::Host::parse(host) {
+                Ok(url::Host::Domain(_)) if plain && !host.contains(':') => {
+                    Ok(entry.to_ascii_lowercase())
+                }
+                Ok(url::Host::Ipv4(_) | url::Host::Ipv6(_)) if plain && host == entry => {
+                    Ok(entry.to_ascii_lowercase())
+                }
+                _ => Err(ConfigError::new(
+                    NAME,
+                    format!("{entry:?} is not a host name like na1.salesforce.com or *.my.salesforce.com"),
+                )),
+            }
+        })
+        .collect()
+}
+
+/// `TASKBRIDGE_TOOL_MAX_RESPONSE_MB`: 1 to 1024 MiB per answer, 8 by default.
+fn tool_max_response(var: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    const NAME: &str = "TASKBRIDGE_TOOL_MAX_RESPONSE_MB";
+    let mib = match var(NAME) {
+        None => crate::connectors::DEFAULT_MAX_RESPONSE_MB,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=1024).contains(&n) => n,
+            _ => {
+                return Err(ConfigError::new(
+                    NAME,
+                    format!("{v:?} is not a whole number of MiB from 1 to 1024"),
+                ))
+            }
+        },
+    };
+    Ok(mib * 1024 * 1024)
 }
 
 /// On when forced, or when no tool has client credentials.
@@ -455,6 +516,46 @@ mod tests {
         assert_eq!(s.sync_interval, Duration::from_secs(300));
         assert!(s.sandbox, "no credentials means the sandbox is on");
         assert_eq!(s.warnings.len(), 1, "a generated key is announced");
+        assert_eq!(s.tool_max_response_bytes, 8 * 1024 * 1024);
+        assert_eq!(
+            s.providers.salesforce_allowed_hosts,
+            ["*.salesforce.com", "*.force.com"]
+        );
+    }
+
+    #[test]
+    fn tool_limits_are_read_and_checked() {
+        let s = settings(&[
+            ("TASKBRIDGE_TOOL_MAX_RESPONSE_MB", "2"),
+            (
+                "TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS",
+                " *.my.salesforce.com, sf.example.com ,",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(s.tool_max_response_bytes, 2 * 1024 * 1024);
+        assert_eq!(
+            s.providers.salesforce_allowed_hosts,
+            ["*.my.salesforce.com", "sf.example.com"]
+        );
+        for bad in ["0", "2000", "lots", "-1"] {
+            let err = settings(&[("TASKBRIDGE_TOOL_MAX_RESPONSE_MB", bad)])
+                .err()
+                .unwrap();
+            assert_eq!(err.var, "TASKBRIDGE_TOOL_MAX_RESPONSE_MB");
+        }
+        for bad in [
+            "https://x.test",
+            "x.test/path",
+            "*.",
+            "a b.test",
+            "x.test:443",
+        ] {
+            let err = settings(&[("TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS", bad)])
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert_eq!(err.var, "TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS");
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ diesel::table! {
         disabled -> Bool,
         created_at -> BigInt,
         time_zone -> Nullable<Text>,
+        checklist_dismissed_at -> Nullable<BigInt>,
     }
 }
 

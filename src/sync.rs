@@ -67,6 +67,13 @@ pub enum RunOutcome {
     Failed {
         code: ErrorCode,
     },
+    /// Failed after pages were saved: `kept` tasks read (and kept) first, then page
+    /// `page` of the pass failed (`None` when the run went on with a pass begun before).
+    PartlySynced {
+        code: ErrorCode,
+        kept: i64,
+        page: Option<u32>,
+    },
     NeedsReconnect {
         code: ErrorCode,
     },
@@ -333,6 +340,8 @@ impl SyncEngine {
             connection.sync_cursor.clone(),
         );
         let resuming = pass.cursor.is_some();
+        // The number of the page being read, counting from the pass's first.
+        let mut page_no: Option<u32> = (!resuming).then_some(1);
         let mut restarted = false;
         let mut refreshed = false;
         let mut run = Progress::start(run_id);
@@ -377,23 +386,35 @@ impl SyncEngine {
                         }
                     }
                 }
-                // A cursor kept across a pause may have expired at the tool: start the pass again.
-                Err(ConnectorError::NotFound | ConnectorError::BadResponse(_))
-                    if resuming && !restarted && pass.cursor.is_some() =>
+                // A cursor kept across a pause may have expired or broken at the tool
+                // (Salesforce's query locators expire): whatever it may have caused
+                // starts the pass again, rather than failing on it run after run.
+                Err(e)
+                    if e.may_be_the_cursor() && resuming && !restarted && pass.cursor.is_some() =>
                 {
                     restarted = true;
+                    page_no = Some(1);
                     pass = Pass::restart(run_id);
                     continue;
                 }
                 Err(e) => {
-                    return self
-                        .leave(connection, &mut pass, run, self.failure(e))
-                        .await
+                    let outcome = match self.failure(e) {
+                        RunOutcome::Failed { code } if run.fetched > 0 => {
+                            RunOutcome::PartlySynced {
+                                code,
+                                kept: run.fetched,
+                                page: page_no,
+                            }
+                        }
+                        other => other,
+                    };
+                    return self.leave(connection, &mut pass, run, outcome).await;
                 }
             };
             let Some(next) = next else {
                 return self.complete(id, &mut pass, run).await;
             };
+            page_no = page_no.map(|n| n.saturating_add(1));
             if !self.advance(connection, &mut pass, run, next).await? {
                 return Ok(RunOutcome::LeaseLost);
             }
@@ -616,14 +637,16 @@ impl SyncEngine {
 
     fn failure(&self, e: ConnectorError) -> RunOutcome {
         let code = e.code();
+        // Saturated and capped at a day: a huge `Retry-After` is not a negative wait.
+        let wait = e.capped_wait_secs();
         match e {
             ConnectorError::InvalidGrant
             | ConnectorError::InvalidToken
             | ConnectorError::Unauthorized
             | ConnectorError::ApiDisabled { .. }
             | ConnectorError::ClientRejected => RunOutcome::NeedsReconnect { code },
-            ConnectorError::RateLimited { retry_after } => RunOutcome::Waiting {
-                until: now() + retry_after.map(|d| d.as_secs().max(1) as i64).unwrap_or(60),
+            ConnectorError::RateLimited { .. } => RunOutcome::Waiting {
+                until: now().saturating_add(wait.unwrap_or(60)),
                 code,
             },
             // The org's daily allocation: try again in an hour.
@@ -663,9 +686,19 @@ impl SyncEngine {
                     connection::release(conn, id, &owner, Next::At(next))?;
                 }
                 RunOutcome::Waiting { until, code } => {
-                    sync_run::finish_run(conn, run_id, RunStatus::Waiting, Some(said(code)))?;
-                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some(said(code)), false)?;
+                    // The run and the card say when the next try is.
+                    let words = crate::catalogue::waiting_until(*code, *until);
+                    let said = Some((code.as_str(), words.as_str()));
+                    sync_run::finish_run(conn, run_id, RunStatus::Waiting, said)?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, said, false)?;
                     connection::release(conn, id, &owner, Next::NotBefore(*until))?;
+                }
+                RunOutcome::PartlySynced { code, kept, page } => {
+                    let words = crate::catalogue::partly_synced(*code, *kept, *page);
+                    let said = Some((code.as_str(), words.as_str()));
+                    sync_run::finish_run(conn, run_id, RunStatus::Failed, said)?;
+                    connection::set_outcome(conn, id, ConnectionStatus::Active, said, false)?;
+                    connection::release(conn, id, &owner, Next::At(retry_soon.min(next)))?;
                 }
                 RunOutcome::Failed { code } => {
                     sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;

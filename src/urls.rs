@@ -21,6 +21,7 @@ pub const HELP_ERRORS: &str = "/help/errors";
 
 pub const MY_TASKS: &str = "/tasks";
 pub const SYNC_NOW: &str = "/tasks/sync";
+pub const CHECKLIST_DISMISS: &str = "/tasks/checklist/dismiss";
 pub const SYNC_STATUS: &str = "/tasks/sync/status";
 pub const NOTIFICATIONS: &str = "/notifications";
 pub const NOTIFICATIONS_READ: &str = "/notifications/read";

@@ -1,5 +1,20 @@
 // Progressive enhancement only: every page works without this file.
+document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", () => {
+  // On a phone the menu folds behind a button in the top bar (without this script it
+  // stays unfolded under the bar).
+  const menuButton = document.querySelector(".menu-button");
+  const sidebarBody = document.getElementById("sidebar-body");
+  const narrow = window.matchMedia("(max-width: 800px)");
+  if (menuButton && sidebarBody) {
+    menuButton.hidden = false;
+    menuButton.addEventListener("click", () => {
+      const open = sidebarBody.classList.toggle("open");
+      menuButton.setAttribute("aria-expanded", String(open));
+    });
+    const companyMenu = document.querySelector("details.company-menu");
+    if (narrow.matches && companyMenu) companyMenu.open = false;
+  }
   for (const button of document.querySelectorAll("[data-copy-button]")) {
     const source = button.parentElement.querySelector("[data-copy-source]");
     if (!source || !navigator.clipboard) continue;
@@ -38,9 +53,21 @@ document.addEventListener("DOMContentLoaded", () => {
     tick();
     setInterval(tick, 1000);
   }
+  // Posts that lose something ask first; the server asks on a page of its own when
+  // this script does not run.
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        return;
+      }
+      if (!form.querySelector("input[name=confirmed]")) {
+        const confirmed = document.createElement("input");
+        confirmed.type = "hidden";
+        confirmed.name = "confirmed";
+        confirmed.value = "yes";
+        form.append(confirmed);
+      }
     });
   }
 

@@ -177,23 +177,8 @@ fn matches(if_none_match: Option<&str>, tag: &str) -> bool {
     })
 }
 
-/// The person's open tasks as on My Tasks. `ETag` and `If-None-Match` make an
-/// unchanged list a `304` (time tracked on a listed task changes it).
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TasksQuery),
-    responses(
-        (status = 200, description = "A page of tasks", body = TaskPage),
-        (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad filter or cursor", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
-pub async fn tasks(
-    user: ApiUser,
-    req: HttpRequest,
-    pool: web::Data<Pool>,
-    query: Result<web::Query<TasksQuery>, actix_web::Error>,
-) -> ApiResult {
-    let query = query.map_err(|e| unparsed(e, "q"))?.into_inner();
+/// The list's filter and window, checked: a bad value names its field.
+fn task_window(query: TasksQuery) -> Result<(Filter, i64, i64), ApiError> {
     let tool = non_empty(&query.tool);
     if let Some(t) = &tool {
         if ProviderKind::from_slug(t).is_none() {
@@ -219,6 +204,49 @@ pub async fn tasks(
         Some(raw) => decode_cursor(&raw)
             .ok_or_else(|| ApiError::invalid("cursor", "This cursor is not one we gave."))?,
     };
+    Ok((filter, offset, limit))
+}
+
+/// A JSON body with its `ETag`, or `304 Not Modified` when the client has it already.
+fn with_etag(req: &HttpRequest, body: Vec<u8>) -> HttpResponse {
+    let tag = etag(&body);
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    let unchanged = matches(if_none_match, &tag);
+    let mut response = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    if unchanged {
+        return response.finish();
+    }
+    response.content_type("application/json").body(body)
+}
+
+/// The person's open tasks as on My Tasks. `ETag` and `If-None-Match` make an
+/// unchanged list a `304` (time tracked on a listed task changes it).
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TasksQuery),
+    responses(
+        (status = 200, description = "A page of tasks", body = TaskPage),
+        (status = 304, description = "Unchanged since the ETag sent in If-None-Match"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad filter or cursor", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn tasks(
+    user: ApiUser,
+    req: HttpRequest,
+    pool: web::Data<Pool>,
+    query: Result<web::Query<TasksQuery>, actix_web::Error>,
+) -> ApiResult {
+    let query = query.map_err(|e| unparsed(e, "q"))?.into_inner();
+    let (filter, offset, limit) = task_window(query)?;
     let person = user.person.clone();
     let today = person.days.date_of(now());
     let week_end = today
@@ -226,13 +254,8 @@ pub async fn tasks(
         .unwrap_or(today);
     let (today, week_end) = (today.to_string(), week_end.to_string());
     let (listing, times) = db::run(&pool, move |conn| {
-        let listing = task::listing(
-            conn,
-            person.user_id,
-            &filter,
-            (&today, &week_end),
-            (offset, limit),
-        )?;
+        let window = (offset, limit);
+        let listing = task::listing(conn, person.user_id, &filter, (&today, &week_end), window)?;
         let ids: Vec<i64> = listing.rows.iter().map(|r| r.id).collect();
         let times = tracking::task_times(conn, person.user_id, &person.days, &ids)?;
         Ok((listing, times))
@@ -261,24 +284,7 @@ pub async fn tasks(
             .collect(),
     };
     let body = serde_json::to_vec(&page).unexpected("encoding the task list")?;
-    let tag = etag(&body);
-    let if_none_match = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok());
-    let unchanged = matches(if_none_match, &tag);
-    let mut response = if unchanged {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"));
-    if unchanged {
-        return Ok(response.finish());
-    }
-    Ok(response.content_type("application/json").body(body))
+    Ok(with_etag(&req, body))
 }
 
 // ---- timer and entries ----

@@ -223,6 +223,11 @@ impl Loaded {
         self.row.1
     }
 
+    /// Whether the person is the company's owner or an admin.
+    pub fn manages_company(&self) -> bool {
+        Role::parse(&self.row.4).is_ok_and(|r| r.manages_company())
+    }
+
     /// The person's days, as [`CurrentUser::days`] gives them.
     pub fn days(&self) -> crate::services::time::Days {
         let (own, company, week_start) = &self.days;

@@ -46,11 +46,11 @@ async fn token_request(
     legacy: &[(&str, &str)],
 ) -> Result<Reply, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["authorization", "token"])?;
-    let reply = http::send(http_client.post(url.clone()).form(standard)).await?;
+    let reply = http::send(cfg, http_client.post(url.clone()).form(standard)).await?;
     if reply.is_success() || !legacy_may_help(&reply) {
         return Ok(reply);
     }
-    http::send(http_client.post(url).form(legacy)).await
+    http::send(cfg, http_client.post(url).form(legacy)).await
 }
 
 pub(super) async fn exchange_code(
@@ -141,11 +141,12 @@ struct LaunchpadAccount {
     href: String,
 }
 
-fn parse_identity(reply: &Reply) -> Result<Identity, ConnectorError> {
+fn parse_identity(reply: &Reply, cfg: &ProviderConfig) -> Result<Identity, ConnectorError> {
     let auth: Authorization = reply.json()?;
     let mut accounts = Vec::new();
     for a in auth.accounts.into_iter().filter(|a| a.product == "bc3") {
-        let href = http::tool_url(&a.href)?;
+        // Every request for the account's tasks carries the person's token there.
+        let href = http::trusted_url(&a.href, cfg)?;
         accounts.push(RemoteAccount {
             id: a.id,
             name: a.name,
@@ -172,11 +173,11 @@ pub(super) async fn identity(
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["authorization.json"])?;
-    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
-    parse_identity(&reply)
+    parse_identity(&reply, cfg)
 }
 
 fn api_error(reply: &Reply) -> ConnectorError {
@@ -302,36 +303,55 @@ fn parse_report(reply: &Reply) -> Result<Vec<RemoteTask>, ConnectorError> {
 }
 
 /// The account's API base as a URL; the cursor and every request must stay under it.
-fn account_base(account: &RemoteAccount) -> Result<Url, ConnectorError> {
+fn account_base(cfg: &ProviderConfig, account: &RemoteAccount) -> Result<Url, ConnectorError> {
     let raw = account
         .api_base
         .as_deref()
         .ok_or(ConnectorError::NotConfigured(
             "the Basecamp account has no API address",
         ))?;
-    http::tool_url(raw)
+    http::trusted_url(raw, cfg)
+}
+
+/// Which page of the assigned to-dos report is asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReportPage {
+    /// The first, at the URL built from the person's id.
+    First,
+    /// One a `Link` header named: a 404 there is a broken link, not a missing account.
+    Linked,
 }
 
 /// A page of the assigned to-dos report, conditional on `etag`.
 async fn report_page(
     http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
     creds: &Credentials,
     base: &Url,
     url: Url,
+    which: ReportPage,
     etag: Option<&str>,
 ) -> Result<PageFetch, ConnectorError> {
     let Some(reply) =
-        http::send_if_none_match(http::bearer(http_client.get(url), creds), etag).await?
+        http::send_if_none_match(cfg, http::bearer(http_client.get(url.clone()), creds), etag)
+            .await?
     else {
         return Ok(PageFetch::NotModified);
     };
     if !reply.is_success() {
+        // An inactive account answers 404 everywhere, and says so.
+        if which == ReportPage::Linked
+            && reply.status.as_u16() == 404
+            && reply.header("reason").is_none()
+        {
+            return Err(ConnectorError::PageGone);
+        }
         return Err(api_error(&reply));
     }
     let tasks = parse_report(&reply)?;
     let next = match http::next_link(&reply.headers) {
         Some(raw) => {
-            let next = http::tool_url(&raw)?;
+            let next = http::link_target(&url, &raw)?;
             if !http::is_under(&next, base) {
                 return Err(ConnectorError::BadResponse(
                     "the next page link points outside the account".into(),
@@ -350,12 +370,13 @@ async fn report_page(
 
 pub(super) async fn fetch_tasks_page(
     http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
     creds: &Credentials,
     account: &RemoteAccount,
     cursor: Option<&str>,
     etag: Option<&str>,
 ) -> Result<PageFetch, ConnectorError> {
-    let base = account_base(account)?;
+    let base = account_base(cfg, account)?;
     if let Some(next) = cursor {
         let next = http::tool_url(next)?;
         if !http::is_under(&next, &base) {
@@ -363,11 +384,20 @@ pub(super) async fn fetch_tasks_page(
                 "the saved page link points outside the account".into(),
             ));
         }
-        return report_page(http_client, creds, &base, next, etag).await;
+        return report_page(
+            http_client,
+            cfg,
+            creds,
+            &base,
+            next,
+            ReportPage::Linked,
+            etag,
+        )
+        .await;
     }
     let url = http::endpoint(&base, &["my", "assignments.json"])?;
     let Some(reply) =
-        http::send_if_none_match(http::bearer(http_client.get(url), creds), etag).await?
+        http::send_if_none_match(cfg, http::bearer(http_client.get(url), creds), etag).await?
     else {
         return Ok(PageFetch::NotModified);
     };
@@ -384,7 +414,7 @@ pub(super) async fn fetch_tasks_page(
         return Err(api_error(&reply));
     }
     let url = http::endpoint(&base, &["my", "profile.json"])?;
-    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
@@ -393,7 +423,7 @@ pub(super) async fn fetch_tasks_page(
     let url = http::endpoint(&base, &["reports", "todos", "assigned", &file])?;
     // The first page has no cursor of its own: the ETag kept for "no cursor" is
     // `/my/assignments.json`'s, so this one is neither asked for conditionally nor kept.
-    let page = report_page(http_client, creds, &base, url, None).await?;
+    let page = report_page(http_client, cfg, creds, &base, url, ReportPage::First, None).await?;
     Ok(match page {
         PageFetch::Page(page) => PageFetch::Page(TaskPage { etag: None, ..page }),
         other => other,
@@ -410,7 +440,8 @@ mod tests {
 
     #[test]
     fn parses_the_documented_authorization_json() {
-        let id = parse_identity(&reply(&fixture("basecamp/authorization.json"))).unwrap();
+        let cfg = config(ProviderKind::Basecamp, "https://launchpad.37signals.com");
+        let id = parse_identity(&reply(&fixture("basecamp/authorization.json")), &cfg).unwrap();
         assert_eq!(id.external_user_id, "9999999");
         assert_eq!(id.name, "Jason Fried");
         assert_eq!(id.email.as_deref(), Some("jason@basecamp.com"));
@@ -429,7 +460,8 @@ mod tests {
         let body = r#"{"identity":{"id":1,"first_name":"A","last_name":"B","email_address":"a@b.test"},
           "accounts":[{"product":"bcx","id":1,"name":"Old","href":"https://basecamp.com/1/api/v1","app_href":"x"},
                       {"product":"bc3","id":2,"name":"New","href":"https://3.basecampapi.com/2","app_href":"y"}]}"#;
-        let id = parse_identity(&reply(body)).unwrap();
+        let cfg = config(ProviderKind::Basecamp, "https://launchpad.37signals.com");
+        let id = parse_identity(&reply(body), &cfg).unwrap();
         assert_eq!(id.accounts.len(), 1);
         assert_eq!(id.accounts[0].name, "New");
     }
@@ -537,6 +569,137 @@ mod tests {
         assert_eq!(pages, 2);
         let titles: Vec<_> = tasks.iter().map(|t| t.title.as_str()).collect();
         assert_eq!(titles, ["First", "Second"]);
+    }
+
+    /// The report served in geared pages of 2, with `Link` targets made by `link`
+    /// from the next page's number.
+    async fn paged_report(server: &MockServer, link: impl Fn(usize) -> String) {
+        without_assignments(server, r#"{"id":5}"#).await;
+        for page in 1..=3usize {
+            let todos: Vec<_> = (0..2)
+                .map(|i| {
+                    let id = (page - 1) * 2 + i + 1;
+                    serde_json::json!({"id": id, "title": format!("T{id}"), "completed": false})
+                })
+                .collect();
+            let mut answer =
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"todos": todos}));
+            if page < 3 {
+                answer = answer.insert_header(
+                    "link",
+                    format!("<{}>; rel=\"next\"", link(page + 1)).as_str(),
+                );
+            }
+            let mut mock = Mock::given(method("GET")).and(path("/7/reports/todos/assigned/5.json"));
+            mock = if page == 1 {
+                mock.and(wiremock::matchers::query_param_is_missing("page"))
+            } else {
+                mock.and(wiremock::matchers::query_param("page", page.to_string()))
+            };
+            mock.respond_with(answer).mount(server).await;
+        }
+    }
+
+    async fn titles(server: &MockServer) -> (Vec<String>, usize) {
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account(server), "1")
+            .await
+            .unwrap();
+        (tasks.into_iter().map(|t| t.title).collect(), pages)
+    }
+
+    #[tokio::test]
+    async fn follows_absolute_and_relative_link_headers_to_the_last_page() {
+        let absolute = MockServer::start().await;
+        let base = absolute.uri();
+        paged_report(&absolute, move |n| {
+            format!("{base}/7/reports/todos/assigned/5.json?page={n}")
+        })
+        .await;
+        let relative = MockServer::start().await;
+        paged_report(&relative, |n| format!("5.json?page={n}")).await;
+        for server in [&absolute, &relative] {
+            let (titles, pages) = titles(server).await;
+            assert_eq!(titles, ["T1", "T2", "T3", "T4", "T5", "T6"]);
+            assert_eq!(pages, 3);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_broken_next_page_link_is_a_page_gone_not_a_missing_account() {
+        let server = MockServer::start().await;
+        let base = server.uri();
+        // The sandbox's old mistake: the `?` encoded into the path.
+        paged_report(&server, move |n| {
+            format!("{base}/7/reports/todos/assigned/5.json%3Fpage={n}")
+        })
+        .await;
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let first = page_of(&server, None).await.unwrap().into_page().unwrap();
+        assert_eq!(first.tasks.len(), 2);
+        let err = fetch_tasks_page(
+            &client(),
+            &cfg,
+            &c,
+            &account(&server),
+            "1",
+            first.next.as_deref(),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, ConnectorError::PageGone);
+        assert_eq!(err.code(), "TB-PAGE-GONE");
+    }
+
+    #[tokio::test]
+    async fn refuses_a_next_link_to_a_longer_account_id() {
+        let server = MockServer::start().await;
+        without_assignments(&server, r#"{"id":5}"#).await;
+        Mock::given(method("GET"))
+            .and(path("/7/reports/todos/assigned/5.json"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header(
+                        "link",
+                        format!("<{}/77/reports/x.json>; rel=\"next\"", server.uri()).as_str(),
+                    )
+                    .set_body_string(r#"{"todos":[]}"#),
+            )
+            .mount(&server)
+            .await;
+        let err = page_of(&server, None).await.unwrap_err();
+        assert!(matches!(err, ConnectorError::BadResponse(_)), "{err:?}");
+    }
+
+    #[test]
+    fn account_hrefs_must_be_https_and_public_for_a_real_launchpad() {
+        let cfg = config(ProviderKind::Basecamp, "https://launchpad.37signals.com");
+        for href in [
+            "http://3.basecampapi.com/2",
+            "https://127.0.0.1/2",
+            "https://169.254.169.254/latest/meta-data",
+        ] {
+            let body = format!(
+                r#"{{"identity":{{"id":1}},"accounts":[{{"product":"bc3","id":2,"name":"X","href":"{href}","app_href":"y"}}]}}"#
+            );
+            assert!(
+                matches!(
+                    parse_identity(&reply(&body), &cfg),
+                    Err(ConnectorError::BadResponse(_))
+                ),
+                "{href} accepted"
+            );
+        }
+        // A Launchpad that is itself plain http and local (a test, the sandbox).
+        let local = config(ProviderKind::Basecamp, "http://127.0.0.1:9000/launchpad");
+        let body = r#"{"identity":{"id":1},"accounts":[{"product":"bc3","id":2,"name":"X","href":"http://127.0.0.1:9000/api/2","app_href":"y"}]}"#;
+        assert_eq!(
+            parse_identity(&reply(body), &local).unwrap().accounts.len(),
+            1
+        );
     }
 
     #[tokio::test]

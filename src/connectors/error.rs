@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use crate::catalogue::{ErrorCode, ErrorInfo};
 
+/// The longest wait a tool's `Retry-After` gets: past it, the tool is asked again.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 /// A failure talking to a task tool; never carries a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectorError {
@@ -37,12 +40,21 @@ pub enum ConnectorError {
     /// The tool answered something taskbridge cannot understand.
     #[error("the tool's answer could not be understood: {0}")]
     BadResponse(String),
+    /// The tool's answer was larger than taskbridge reads (`TASKBRIDGE_TOOL_MAX_RESPONSE_MB`);
+    /// reading stopped at the limit.
+    #[error("the tool's answer was larger than the {} MiB taskbridge reads", .limit_bytes / (1024 * 1024))]
+    TooLarge { limit_bytes: usize },
     /// The tool refused access (HTTP 403, or the person chose "Deny").
     #[error("the tool refused access")]
     AccessDenied,
     /// The tool says the thing asked for does not exist (HTTP 404).
     #[error("the tool could not find what was asked for")]
     NotFound,
+    /// The next page of a list could not be read: its link answered 404, or the tool
+    /// says the cursor expired (Salesforce `INVALID_QUERY_LOCATOR`). The account is fine;
+    /// the list has to be read again from its start.
+    #[error("the tool no longer serves the next page of the list")]
+    PageGone,
     /// The tool refused taskbridge's OAuth client id or secret.
     #[error("the tool refused taskbridge's OAuth client credentials")]
     ClientRejected,
@@ -76,8 +88,10 @@ impl ConnectorError {
             Self::Timeout => C::ToolSlow,
             Self::Network(_) => C::ToolUnreachable,
             Self::BadResponse(_) => C::ToolGarbage,
+            Self::TooLarge { .. } => C::ToolTooLarge,
             Self::AccessDenied => C::AccessDenied,
             Self::NotFound => C::NotFound,
+            Self::PageGone => C::PageGone,
             Self::ClientRejected => C::ClientRejected,
             Self::NotConfigured(_) => C::NotConfigured,
             Self::Other { .. } => C::ToolError,
@@ -94,6 +108,31 @@ impl ConnectorError {
                 | Self::Timeout
                 | Self::Network(_)
         )
+    }
+
+    /// Whether this failure, met on a page asked for by a cursor kept from an earlier
+    /// run, may be the cursor's fault (expired, moved, no longer served): the pass then
+    /// starts again from the first page instead of failing on the same cursor for good.
+    /// Not so for what the cursor cannot cause: credentials, rate limits, the org's
+    /// edition or allowance, our own configuration, an unreachable tool.
+    pub fn may_be_the_cursor(&self) -> bool {
+        matches!(
+            self,
+            Self::PageGone
+                | Self::NotFound
+                | Self::BadResponse(_)
+                | Self::Other { .. }
+                | Self::Server { .. }
+                | Self::Timeout
+                | Self::TooLarge { .. }
+        )
+    }
+
+    /// How long to wait, in whole seconds from 1 to [`MAX_WAIT`], when the tool said:
+    /// a wait too long to count is a day, not an overflow into the past.
+    pub fn capped_wait_secs(&self) -> Option<i64> {
+        self.retry_after()
+            .map(|d| d.min(MAX_WAIT).as_secs().max(1) as i64)
     }
 
     /// How long the tool asked us to wait, if it said.
@@ -126,8 +165,10 @@ mod tests {
             ConnectorError::Timeout,
             ConnectorError::Network("x".into()),
             ConnectorError::BadResponse("x".into()),
+            ConnectorError::TooLarge { limit_bytes: 1 },
             ConnectorError::AccessDenied,
             ConnectorError::NotFound,
+            ConnectorError::PageGone,
             ConnectorError::ClientRejected,
             ConnectorError::NotConfigured("x"),
             ConnectorError::Other {
@@ -153,6 +194,45 @@ mod tests {
         assert!(ConnectorError::Server { status: 503 }.retryable());
         assert!(!ConnectorError::InvalidGrant.retryable());
         assert!(!ConnectorError::ApiDisabled { edition: None }.retryable());
+    }
+
+    #[test]
+    fn only_what_a_cursor_can_cause_restarts_a_pass() {
+        assert!(ConnectorError::PageGone.may_be_the_cursor());
+        assert!(ConnectorError::Other {
+            status: 400,
+            message: "x".into()
+        }
+        .may_be_the_cursor());
+        assert!(!ConnectorError::RateLimited { retry_after: None }.may_be_the_cursor());
+        assert!(!ConnectorError::InvalidGrant.may_be_the_cursor());
+        assert!(!ConnectorError::Unauthorized.may_be_the_cursor());
+    }
+
+    #[test]
+    fn waits_are_capped_at_a_day_and_never_negative() {
+        let wait = |secs: u64| {
+            ConnectorError::RateLimited {
+                retry_after: Some(Duration::from_secs(secs)),
+            }
+            .capped_wait_secs()
+        };
+        assert_eq!(wait(u64::MAX), Some(86_400));
+        assert_eq!(wait(90_000), Some(86_400));
+        assert_eq!(wait(0), Some(1));
+        assert_eq!(wait(30), Some(30));
+        assert_eq!(
+            ConnectorError::RateLimited { retry_after: None }.capped_wait_secs(),
+            None
+        );
+    }
+
+    #[test]
+    fn too_large_names_the_limit_in_mib() {
+        let e = ConnectorError::TooLarge {
+            limit_bytes: 8 * 1024 * 1024,
+        };
+        assert!(e.to_string().contains("8 MiB"), "{e}");
     }
 
     #[test]

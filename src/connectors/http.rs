@@ -54,6 +54,7 @@ impl Reply {
 /// `None` when the tool answered 304 Not Modified to it, what `etag` names being still
 /// current. A 304 to a request sent without an `ETag` is returned like any other answer.
 pub(crate) async fn send_if_none_match(
+    cfg: &ProviderConfig,
     req: reqwest::RequestBuilder,
     etag: Option<&str>,
 ) -> Result<Option<Reply>, ConnectorError> {
@@ -61,22 +62,42 @@ pub(crate) async fn send_if_none_match(
         Some(value) => req.header(reqwest::header::IF_NONE_MATCH, value),
         None => req,
     };
-    let reply = send(req).await?;
+    let reply = send(cfg, req).await?;
     Ok((etag.is_none() || reply.status != StatusCode::NOT_MODIFIED).then_some(reply))
 }
 
-/// Sends a request and reads the whole answer, mapping transport failures.
 /// A request with the connection's access token, asking for JSON.
 pub(crate) fn bearer(req: reqwest::RequestBuilder, creds: &Credentials) -> reqwest::RequestBuilder {
     req.bearer_auth(creds.access_token.expose_secret())
         .header(reqwest::header::ACCEPT, "application/json")
 }
 
-pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<Reply, ConnectorError> {
-    let resp = req.send().await.map_err(transport_error)?;
+/// Sends a request and reads the answer, mapping transport failures. The body is read
+/// chunk by chunk and never past `cfg.limits.max_response_bytes`: a larger answer is
+/// [`ConnectorError::TooLarge`], whatever its `Content-Length` says (an honest one
+/// over the limit is refused before reading; a small one is not believed either).
+pub(crate) async fn send(
+    cfg: &ProviderConfig,
+    req: reqwest::RequestBuilder,
+) -> Result<Reply, ConnectorError> {
+    let limit = cfg.limits.max_response_bytes;
+    let too_large = ConnectorError::TooLarge { limit_bytes: limit };
+    let mut resp = req.send().await.map_err(transport_error)?;
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp.bytes().await.map_err(transport_error)?.to_vec();
+    let announced = resp.content_length().unwrap_or(0);
+    if announced > limit as u64 {
+        return Err(too_large);
+    }
+    // Room for what was announced, within the limit and a first chunk's worth: a
+    // lying `Content-Length` costs nothing.
+    let mut body = Vec::with_capacity((announced as usize).min(limit).min(64 * 1024));
+    while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
+        if chunk.len() > limit - body.len() {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
     Ok(Reply {
         status,
         headers,
@@ -158,22 +179,61 @@ pub(crate) fn short_message(body: &[u8]) -> String {
     message
 }
 
-/// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+/// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in any of the
+/// three date forms a recipient must accept (§5.6.7). Seconds too many to count are as
+/// many as can be; the caller caps the wait.
 pub(crate) fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    let at = time::PrimitiveDateTime::parse(value, &format)
-        .ok()?
-        .assume_utc();
+    let at = http_date(value)?;
     let wait = at - now;
     Some(Duration::from_secs(
         wait.whole_seconds().max(0).unsigned_abs(),
     ))
+}
+
+/// An HTTP-date: IMF-fixdate, or the obsolete RFC 850 and asctime forms.
+fn http_date(value: &str) -> Option<OffsetDateTime> {
+    use time::macros::format_description;
+    let imf = format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let asctime = format_description!(
+        "[weekday repr:short] [month repr:short] [day padding:space] [hour]:[minute]:[second] [year]"
+    );
+    if let Ok(at) = time::PrimitiveDateTime::parse(value, &imf) {
+        return Some(at.assume_utc());
+    }
+    if let Ok(at) = time::PrimitiveDateTime::parse(value, &asctime) {
+        return Some(at.assume_utc());
+    }
+    // RFC 850 has a two-digit year: `time` cannot parse one into a date, so the
+    // century is put back by hand (RFC 9110: a year more than 50 years ahead is in the
+    // past century).
+    let (head, rest) = value.split_once(", ")?;
+    let (date, clock) = rest.split_once(' ')?;
+    let mut parts = date.splitn(3, '-');
+    let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+    if year.len() != 2 {
+        return None;
+    }
+    let yy: i32 = year.parse().ok()?;
+    let this = OffsetDateTime::now_utc().year();
+    let mut full = this - this.rem_euclid(100) + yy;
+    if full > this + 50 {
+        full -= 100;
+    }
+    let rebuilt = format!("{head}, {day} {month} {full} {clock}");
+    let imf_long = format_description!(
+        "[weekday], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(&rebuilt, &imf_long)
+        .ok()
+        .map(|at| at.assume_utc())
 }
 
 /// `base` with `segments` appended as percent-encoded path segments.
@@ -200,9 +260,128 @@ pub(crate) fn tool_url(raw: &str) -> Result<Url, ConnectorError> {
     }
 }
 
-/// Whether `url` lies under `base` (same origin, path prefix), so our token may go there.
+/// A URL a tool handed us to send the person's token to (Basecamp's account `href`,
+/// Salesforce's `instance_url` and `id`): https only, unless the tool's configured
+/// address is itself plain http (tests, the sandbox); and no address on this machine
+/// or a private network, unless the configured one is such an address too.
+pub(crate) fn trusted_url(raw: &str, cfg: &ProviderConfig) -> Result<Url, ConnectorError> {
+    let url = tool_url(raw)?;
+    if url.scheme() != "https" && cfg.base_url.scheme() != "http" {
+        return Err(ConnectorError::BadResponse(
+            "the tool sent an address that is not https".into(),
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConnectorError::BadResponse(
+            "the tool sent an address with a user name in it".into(),
+        ));
+    }
+    let local = |u: &Url| u.host().is_none_or(|h| is_internal(&h));
+    if local(&url) && !local(&cfg.base_url) {
+        return Err(ConnectorError::BadResponse(
+            "the tool sent an address on an internal network".into(),
+        ));
+    }
+    Ok(url)
+}
+
+/// Whether a host is this machine or on a private, link-local or otherwise
+/// non-public network.
+fn is_internal(host: &url::Host<&str>) -> bool {
+    use std::net::IpAddr;
+    let ip = match host {
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            return d == "localhost"
+                || d.ends_with(".localhost")
+                || d.ends_with(".local")
+                || d.ends_with(".internal")
+                || !d.contains('.');
+        }
+        url::Host::Ipv4(ip) => IpAddr::V4(*ip),
+        url::Host::Ipv6(ip) => match ip.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(*ip),
+        },
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                // 100.64.0.0/10, carrier-grade NAT
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+        }
+    }
+}
+
+/// Whether `host` may serve a Salesforce org for a login at `login`: the login host
+/// itself, a host under its domain (`login.salesforce.com` gives `salesforce.com`,
+/// `acme.my.salesforce.com` gives `my.salesforce.com`), or one `allowed` names
+/// (`host`, or `*.domain` for any host under the domain).
+pub(crate) fn salesforce_host_allowed(host: &str, login: &Url, allowed: &[String]) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let under = |domain: &str| {
+        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        host == domain || host.ends_with(&format!(".{domain}"))
+    };
+    if let Some(login_host) = login.host_str() {
+        if host == login_host.to_ascii_lowercase() {
+            return true;
+        }
+        // Only a name has a domain to share; an address stands for itself.
+        if let Some(url::Host::Domain(name)) = login.host() {
+            let labels: Vec<&str> = name.split('.').collect();
+            let domain = if labels.len() >= 3 {
+                labels[1..].join(".")
+            } else {
+                name.to_owned()
+            };
+            if under(&domain) {
+                return true;
+            }
+        }
+    }
+    allowed
+        .iter()
+        .any(|pattern| match pattern.strip_prefix("*.") {
+            Some(domain) => under(domain) && host != domain.to_ascii_lowercase(),
+            None => host == pattern.to_ascii_lowercase(),
+        })
+}
+
+/// Whether `url` lies under `base` (same origin, and its path is `base`'s or goes on
+/// below it, segment by segment), so our token may go there.
 pub(crate) fn is_under(url: &Url, base: &Url) -> bool {
-    url.origin() == base.origin() && url.path().starts_with(base.path().trim_end_matches('/'))
+    if url.origin() != base.origin() {
+        return false;
+    }
+    let prefix = base.path().trim_end_matches('/');
+    let path = url.path();
+    prefix.is_empty()
+        || path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The URL a `Link` header's target names, resolved against the URL of the request
+/// that answered it (RFC 8288 §3.2: a target may be relative).
+pub(crate) fn link_target(request: &Url, raw: &str) -> Result<Url, ConnectorError> {
+    let url = request.join(raw.trim()).map_err(|_| {
+        ConnectorError::BadResponse("the tool sent an invalid next page link".into())
+    })?;
+    tool_url(url.as_str())
 }
 
 pub(crate) fn client_id(cfg: &ProviderConfig) -> Result<&str, ConnectorError> {
@@ -239,8 +418,6 @@ pub(crate) struct TokenAnswer {
     pub refresh_token: Option<String>,
     #[serde(default, deserialize_with = "opt_number_lenient")]
     pub expires_in: Option<i64>,
-    #[serde(flatten)]
-    pub rest: serde_json::Map<String, serde_json::Value>,
 }
 
 impl TokenAnswer {
@@ -443,6 +620,205 @@ mod tests {
         let other = Url::parse("https://evil.test/api/1/x.json").unwrap();
         assert!(is_under(&ok, &base));
         assert!(!is_under(&other, &base));
+    }
+
+    #[test]
+    fn under_stops_at_segment_boundaries() {
+        let base = Url::parse("https://3.basecampapi.com/999").unwrap();
+        let under = |u: &str| is_under(&Url::parse(u).unwrap(), &base);
+        assert!(under("https://3.basecampapi.com/999"));
+        assert!(under("https://3.basecampapi.com/999/"));
+        assert!(under("https://3.basecampapi.com/999/reports/x.json"));
+        assert!(!under("https://3.basecampapi.com/9999/reports/x.json"));
+        assert!(!under("https://3.basecampapi.com/999x"));
+        assert!(!under("https://3.basecampapi.com/999/../1000/x.json"));
+        let with_slash = Url::parse("https://3.basecampapi.com/999/").unwrap();
+        assert!(!is_under(
+            &Url::parse("https://3.basecampapi.com/9999/x").unwrap(),
+            &with_slash
+        ));
+    }
+
+    #[test]
+    fn link_targets_resolve_against_the_request() {
+        let request = Url::parse("https://h.test/7/reports/todos/assigned/5.json").unwrap();
+        assert_eq!(
+            link_target(&request, "5.json?page=2").unwrap().as_str(),
+            "https://h.test/7/reports/todos/assigned/5.json?page=2"
+        );
+        assert_eq!(
+            link_target(&request, "/7/reports/todos/assigned/5.json?page=3")
+                .unwrap()
+                .as_str(),
+            "https://h.test/7/reports/todos/assigned/5.json?page=3"
+        );
+        assert_eq!(
+            link_target(&request, "https://h.test/7/x.json?page=2")
+                .unwrap()
+                .query(),
+            Some("page=2")
+        );
+        assert!(link_target(&request, "javascript:alert(1)").is_err());
+    }
+
+    fn cfg_at(base: &str) -> ProviderConfig {
+        ProviderConfig {
+            kind: super::super::ProviderKind::Basecamp,
+            base_url: Url::parse(base).unwrap(),
+            client_id: None,
+            client_secret: None,
+            sandbox: false,
+            limits: Default::default(),
+        }
+    }
+
+    #[test]
+    fn urls_from_a_real_tool_must_be_https_and_public() {
+        let real = cfg_at("https://launchpad.37signals.com");
+        assert!(trusted_url("https://3.basecampapi.com/1", &real).is_ok());
+        for bad in [
+            "http://3.basecampapi.com/1",
+            "https://127.0.0.1/1",
+            "https://localhost:8080/1",
+            "https://169.254.169.254/latest",
+            "https://10.1.2.3/1",
+            "https://192.168.0.1/1",
+            "https://[::1]/1",
+            "https://[fd00::1]/1",
+            "https://[::ffff:10.0.0.1]/1",
+            "https://intranet/1",
+            "https://user:pw@3.basecampapi.com/1",
+            "ftp://3.basecampapi.com/1",
+        ] {
+            assert!(trusted_url(bad, &real).is_err(), "{bad} accepted");
+        }
+        // A tool configured at a plain http, local address (tests, the sandbox).
+        let local = cfg_at("http://127.0.0.1:8080/sandbox/basecamp/launchpad");
+        assert!(trusted_url("http://127.0.0.1:8080/sandbox/basecamp/api/1", &local).is_ok());
+        assert!(trusted_url("https://3.basecampapi.com/1", &local).is_ok());
+    }
+
+    #[test]
+    fn salesforce_hosts_are_its_own_or_allowed() {
+        let login = Url::parse("https://login.salesforce.com").unwrap();
+        let defaults: Vec<String> = super::super::DEFAULT_SALESFORCE_HOSTS
+            .map(String::from)
+            .to_vec();
+        let ok = |host: &str, login: &Url, allowed: &[String]| {
+            salesforce_host_allowed(host, login, allowed)
+        };
+        assert!(ok("na1.salesforce.com", &login, &[]));
+        assert!(ok("acme.my.salesforce.com", &login, &[]));
+        assert!(!ok("evil.test", &login, &defaults));
+        assert!(!ok("salesforce.com.evil.test", &login, &defaults));
+        assert!(!ok("evilsalesforce.com", &login, &defaults));
+        let my_domain = Url::parse("https://acme.my.salesforce.com").unwrap();
+        assert!(ok("acme--dev.sandbox.my.salesforce.com", &my_domain, &[]));
+        assert!(ok("acme.lightning.force.com", &my_domain, &defaults));
+        assert!(!ok("acme.lightning.force.com", &my_domain, &[]));
+        let extra = vec!["sf.example.com".to_owned(), "*.crm.example.org".to_owned()];
+        assert!(ok("sf.example.com", &login, &extra));
+        assert!(ok("eu.crm.example.org", &login, &extra));
+        assert!(!ok("crm.example.org", &login, &extra));
+        let local = Url::parse("http://127.0.0.1:9000").unwrap();
+        assert!(ok("127.0.0.1", &local, &[]));
+        assert!(!ok("127.0.0.2", &local, &[]));
+    }
+
+    #[test]
+    fn retry_after_saturates_and_reads_every_date_form() {
+        let now = time::macros::datetime!(2015-10-21 07:28:00 UTC);
+        assert_eq!(
+            parse_retry_after("18446744073709551615", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX)),
+            "more seconds than fit is as many as fit"
+        );
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(
+            parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Wed Oct 21 07:30:00 2015", now),
+            Some(Duration::from_secs(120))
+        );
+    }
+
+    /// A server that answers one request with an endless chunked body, and counts
+    /// the bytes it managed to send.
+    async fn endless_chunks() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = sent.clone();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = vec![b' '; 64 * 1024];
+            let frame = [
+                format!("{:x}\r\n", chunk.len()).into_bytes(),
+                chunk,
+                b"\r\n".to_vec(),
+            ]
+            .concat();
+            // Up to 1 GiB, unless the client hangs up first.
+            for _ in 0..16 * 1024 {
+                if socket.write_all(&frame).await.is_err() {
+                    return;
+                }
+                counter.fetch_add(64 * 1024, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        (format!("http://{addr}"), sent)
+    }
+
+    #[tokio::test]
+    async fn an_endless_answer_is_cut_at_the_limit() {
+        let (url, sent) = endless_chunks().await;
+        let mut cfg = cfg_at(&url);
+        cfg.limits.max_response_bytes = 1024 * 1024;
+        let client = super::super::http_client().unwrap();
+        let err = send(&cfg, client.get(&url)).await.unwrap_err();
+        assert_eq!(
+            err,
+            ConnectorError::TooLarge {
+                limit_bytes: 1024 * 1024
+            }
+        );
+        assert_eq!(err.code().as_str(), "TB-TOOL-TOO-LARGE");
+        // Reading stopped at the limit: what the server got out is the limit plus what
+        // sat in the socket buffers, nowhere near the gigabyte it meant to send.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let out = sent.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(out < 64 * 1024 * 1024, "{out} bytes sent");
+    }
+
+    #[tokio::test]
+    async fn an_announced_oversize_answer_is_refused_before_reading() {
+        use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 2048]))
+            .mount(&server)
+            .await;
+        let mut cfg = cfg_at(&server.uri());
+        cfg.limits.max_response_bytes = 2047;
+        let client = super::super::http_client().unwrap();
+        let err = send(&cfg, client.get(server.uri())).await.unwrap_err();
+        assert_eq!(err.code().as_str(), "TB-TOOL-TOO-LARGE");
+        cfg.limits.max_response_bytes = 2048;
+        let reply = send(&cfg, client.get(server.uri())).await.unwrap();
+        assert_eq!(reply.body.len(), 2048, "exactly the limit is read");
     }
 
     #[test]

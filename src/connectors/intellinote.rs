@@ -8,7 +8,7 @@ use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
 };
 
-/// Notes asked for per page; the API's paging is undocumented, see `fetch_tasks_page`.
+/// Notes asked for per page; the server may send fewer, see `fetch_tasks_page`.
 const PAGE_SIZE: usize = 100;
 
 pub(super) fn authorize_url(
@@ -36,7 +36,7 @@ async fn token_request(
     body: serde_json::Value,
 ) -> Result<http::TokenAnswer, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["auth", "oauth2", "access"])?;
-    let reply = http::send(http_client.post(url).json(&body)).await?;
+    let reply = http::send(cfg, http_client.post(url).json(&body)).await?;
     if !reply.is_success() {
         return Err(http::oauth_error(&reply));
     }
@@ -79,10 +79,11 @@ pub(super) async fn refresh(
 
 async fn get(
     http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
     creds: &Credentials,
     url: Url,
 ) -> Result<Reply, ConnectorError> {
-    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
         return Err(http::generic_error(&reply));
     }
@@ -127,11 +128,11 @@ pub(super) async fn identity(
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["v2", "user", "-"])?;
-    let user: User = get(http_client, creds, url).await?.json()?;
+    let user: User = get(http_client, cfg, creds, url).await?.json()?;
     let mut orgs = user.orgs;
     if orgs.is_empty() {
         let url = http::endpoint(&cfg.base_url, &["v2", "orgs"])?;
-        orgs = get(http_client, creds, url).await?.json()?;
+        orgs = get(http_client, cfg, creds, url).await?.json()?;
     }
     let name = [user.given_name, user.family_name]
         .into_iter()
@@ -241,12 +242,43 @@ fn parse_notes(
     Ok((ids, tasks))
 }
 
-/// The cursor: the next offset and the first note id of the page before it.
-fn parse_cursor(cursor: &str) -> Result<(usize, &str), ConnectorError> {
-    cursor
-        .split_once(':')
-        .and_then(|(o, id)| o.parse().ok().map(|o| (o, id)))
-        .ok_or_else(|| ConnectorError::BadResponse("unreadable Intellinote page cursor".into()))
+/// Where a walk over the notes stands: the offset to ask for, the last note of the
+/// page before (asked for again as this page's first, see
+/// [`super::pivotal::offset_paging`]) and how often the list was read again because it
+/// shifted. Written `offset:anchor:restarts`.
+#[derive(Debug, PartialEq, Eq)]
+struct NoteCursor {
+    offset: u64,
+    anchor: Option<String>,
+    restarts: u8,
+}
+
+impl NoteCursor {
+    fn parse(cursor: &str) -> Result<Self, ConnectorError> {
+        let bad = || ConnectorError::BadResponse("unreadable Intellinote page cursor".into());
+        let mut parts = cursor.splitn(3, ':');
+        let offset = parts.next().and_then(|o| o.parse().ok()).ok_or_else(bad)?;
+        let anchor = parts.next().filter(|a| !a.is_empty()).map(str::to_owned);
+        // A cursor saved before restarts were counted has none.
+        let restarts = match parts.next() {
+            Some(r) => r.parse().map_err(|_| bad())?,
+            None => 0,
+        };
+        Ok(Self {
+            offset,
+            anchor,
+            restarts,
+        })
+    }
+
+    fn write(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.offset,
+            self.anchor.as_deref().unwrap_or(""),
+            self.restarts
+        )
+    }
 }
 
 pub(super) async fn fetch_tasks_page(
@@ -257,12 +289,14 @@ pub(super) async fn fetch_tasks_page(
     me: &str,
     cursor: Option<&str>,
 ) -> Result<TaskPage, ConnectorError> {
-    let (offset, previous_first) = match cursor {
-        Some(c) => {
-            let (o, id) = parse_cursor(c)?;
-            (o, Some(id))
-        }
-        None => (0, None),
+    use super::pivotal::offset_paging;
+    let at = match cursor {
+        Some(c) => NoteCursor::parse(c)?,
+        None => NoteCursor {
+            offset: 0,
+            anchor: None,
+            restarts: 0,
+        },
     };
     let mut url = http::endpoint(&cfg.base_url, &["v2", "org", &account.id, "notes"])?;
     url.query_pairs_mut()
@@ -270,21 +304,40 @@ pub(super) async fn fetch_tasks_page(
         .append_pair("assignee", me)
         .append_pair("include_complete", "false")
         .append_pair("limit", &PAGE_SIZE.to_string())
-        .append_pair("offset", &offset.to_string());
-    let reply = get(http_client, creds, url).await?;
-    let (ids, tasks) = parse_notes(&reply, &cfg.base_url, &account.id, me)?;
-    // Paging is undocumented: a full page suggests more, but a server that ignores
-    // `offset` sends the same first note again, and then this walk is over.
-    if previous_first.is_some() && ids.first().map(String::as_str) == previous_first {
-        return Ok(TaskPage::default());
+        .append_pair("offset", &at.offset.to_string());
+    let reply = get(http_client, cfg, creds, url).await?;
+    let (ids, mut tasks) = parse_notes(&reply, &cfg.base_url, &account.id, me)?;
+    // Intellinote documents no paging for notes: a page may hold fewer notes than asked
+    // for (a server that pages by 50) without being the last, so the one end-of-list
+    // signal to trust is a page with nothing new on it. A server that ignores `offset`
+    // answers the first page again: its anchor is there, nothing after it is new, and
+    // the walk ends too.
+    let fresh = offset_paging::fresh_from(&ids, at.anchor.as_deref(), at.restarts);
+    if let Some(fresh) = fresh {
+        // Up to the anchor, the notes are the page before's, taken then.
+        let before = ids.get(..fresh).unwrap_or_default();
+        tasks.retain(|t| !before.contains(&t.external_id));
     }
-    let next = match ids.first() {
-        Some(first) if ids.len() == PAGE_SIZE => Some(format!("{}:{first}", offset + PAGE_SIZE)),
-        _ => None,
+    let next = match fresh {
+        // The list shifted under the walk: again from its start.
+        None => Some(NoteCursor {
+            offset: 0,
+            anchor: None,
+            restarts: at.restarts + 1,
+        }),
+        Some(fresh) if fresh >= ids.len() => None,
+        Some(_) => {
+            let (offset, anchor) = offset_paging::following(at.offset, &ids);
+            Some(NoteCursor {
+                offset,
+                anchor,
+                restarts: at.restarts,
+            })
+        }
     };
     Ok(TaskPage {
         tasks,
-        next,
+        next: next.map(|n| n.write()),
         etag: None,
     })
 }
@@ -409,6 +462,60 @@ mod tests {
         assert_eq!(id.name, "Rod Smith");
         assert_eq!(id.accounts[0].id, "5");
         assert_eq!(id.accounts[0].name, "Rod-Sandbox's Organization");
+    }
+
+    fn task_note(i: u64) -> serde_json::Value {
+        serde_json::json!({"note_id": i, "note_type": "TASK", "title": format!("t{i}"),
+            "assignee": {"user_id": "user2"}})
+    }
+
+    async fn notes_of(list: super::super::test_support::OffsetList) -> (Vec<String>, usize) {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/rest/v2/org/5/notes"))
+            .respond_with(list)
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Intellinote, &format!("{}/rest", server.uri()));
+        let account = RemoteAccount {
+            id: "5".into(),
+            name: "Org".into(),
+            api_base: None,
+        };
+        let c = creds("at", None, serde_json::json!({}));
+        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account, "user2")
+            .await
+            .unwrap();
+        (tasks.into_iter().map(|t| t.external_id).collect(), pages)
+    }
+
+    #[tokio::test]
+    async fn a_server_paging_by_fifty_is_read_to_its_end() {
+        let list =
+            super::super::test_support::OffsetList::new((0..120).map(task_note).collect(), 50);
+        let (ids, pages) = notes_of(list).await;
+        let want: Vec<String> = (0..120).map(|i| i.to_string()).collect();
+        assert_eq!(ids, want, "every note once, in order");
+        // 50, then 49 new after the one asked for again, then 21, then the last one
+        // again alone: nothing new, the end.
+        assert_eq!(pages, 4);
+    }
+
+    #[tokio::test]
+    async fn a_note_leaving_a_page_already_read_does_not_hide_the_next_one() {
+        let mut list =
+            super::super::test_support::OffsetList::new((0..9).map(task_note).collect(), 3);
+        list.change = Some((
+            1,
+            Box::new(|items: &mut Vec<serde_json::Value>| items.retain(|n| n["note_id"] != 1)),
+        ));
+        let (ids, _) = notes_of(list).await;
+        for still in [0, 2, 3, 4, 5, 6, 7, 8] {
+            assert!(
+                ids.contains(&still.to_string()),
+                "note {still} missed: {ids:?}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -8,15 +8,14 @@ mod basecamp;
 mod error;
 mod http;
 mod intellinote;
+pub mod oauth;
 mod pivotal;
 mod salesforce;
 
 use std::time::Duration;
 
-use base64::Engine;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 pub use error::ConnectorError;
@@ -133,6 +132,36 @@ pub struct ProviderConfig {
     pub client_secret: Option<SecretString>,
     /// Whether `base_url` points at taskbridge's own sandbox.
     pub sandbox: bool,
+    /// How much of an answer is read, and where the tool may send us.
+    pub limits: ToolLimits,
+}
+
+/// What taskbridge accepts from a tool, the same for every tool of a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolLimits {
+    /// The most bytes of one answer read; a larger one fails with
+    /// [`ConnectorError::TooLarge`] (`TASKBRIDGE_TOOL_MAX_RESPONSE_MB`).
+    pub max_response_bytes: usize,
+    /// The hosts Salesforce may name as an instance or identity URL besides those under
+    /// the login host's own domain: a host, or `*.` and a domain for any host under it
+    /// (`TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS`).
+    pub salesforce_hosts: Vec<String>,
+}
+
+/// The default of [`ToolLimits::max_response_bytes`], in MiB: a page of 2,000
+/// Salesforce records with every field taskbridge asks for is well under 2 MiB.
+pub const DEFAULT_MAX_RESPONSE_MB: usize = 8;
+
+/// The default of [`ToolLimits::salesforce_hosts`]: Salesforce's own domains.
+pub const DEFAULT_SALESFORCE_HOSTS: [&str; 2] = ["*.salesforce.com", "*.force.com"];
+
+impl Default for ToolLimits {
+    fn default() -> Self {
+        Self {
+            max_response_bytes: DEFAULT_MAX_RESPONSE_MB * 1024 * 1024,
+            salesforce_hosts: DEFAULT_SALESFORCE_HOSTS.map(String::from).to_vec(),
+        }
+    }
 }
 
 /// What taskbridge holds to act for a person in a tool.
@@ -252,19 +281,18 @@ pub struct Pkce {
 }
 
 impl Pkce {
-    /// A fresh random verifier and its S256 challenge.
+    /// A fresh random verifier and its S256 challenge (made by the `oauth2` crate).
     pub fn new() -> Self {
-        let verifier = crate::crypto::random_token();
-        let challenge = Self::challenge_for(&verifier);
+        let (challenge, verifier) = oauth::new_pkce();
         Self {
-            verifier: SecretString::from(verifier),
+            verifier,
             challenge,
         }
     }
 
     /// The S256 challenge for a verifier: base64url(sha256(verifier)), unpadded.
     pub fn challenge_for(verifier: &str) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+        oauth::challenge_for(verifier)
     }
 }
 
@@ -281,25 +309,21 @@ pub fn authorize_url(
     cfg: &ProviderConfig,
     redirect_uri: &Url,
     state: &str,
-    pkce_challenge: &str,
+    pkce: &Pkce,
     force_login: bool,
 ) -> Result<Url, ConnectorError> {
     let client_id = http::client_id(cfg)?;
+    let challenge = pkce.challenge.as_str();
     match cfg.kind {
         ProviderKind::Basecamp => {
-            basecamp::authorize_url(cfg, client_id, redirect_uri, state, pkce_challenge)
+            basecamp::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
         ProviderKind::Intellinote => {
-            intellinote::authorize_url(cfg, client_id, redirect_uri, state, pkce_challenge)
+            intellinote::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
-        ProviderKind::Salesforce => salesforce::authorize_url(
-            cfg,
-            client_id,
-            redirect_uri,
-            state,
-            pkce_challenge,
-            force_login,
-        ),
+        ProviderKind::Salesforce => {
+            salesforce::authorize_url(cfg, redirect_uri, state, &pkce.verifier, force_login)
+        }
         ProviderKind::PivotalTracker => Err(pivotal::NO_OAUTH),
     }
 }
@@ -375,7 +399,7 @@ pub async fn fetch_tasks_page(
 ) -> Result<PageFetch, ConnectorError> {
     match cfg.kind {
         ProviderKind::Basecamp => {
-            basecamp::fetch_tasks_page(http, creds, account, cursor, etag).await
+            basecamp::fetch_tasks_page(http, cfg, creds, account, cursor, etag).await
         }
         ProviderKind::Intellinote => {
             intellinote::fetch_tasks_page(http, cfg, creds, account, me, cursor)
@@ -385,9 +409,11 @@ pub async fn fetch_tasks_page(
         ProviderKind::PivotalTracker => {
             pivotal::fetch_tasks_page(http, cfg, creds, me, cursor, etag).await
         }
-        ProviderKind::Salesforce => salesforce::fetch_tasks_page(http, creds, account, me, cursor)
-            .await
-            .map(PageFetch::Page),
+        ProviderKind::Salesforce => {
+            salesforce::fetch_tasks_page(http, cfg, creds, account, me, cursor)
+                .await
+                .map(PageFetch::Page)
+        }
     }
 }
 
@@ -421,6 +447,7 @@ pub(crate) mod test_support {
             client_id: Some("client-1".into()),
             client_secret: Some(SecretString::from("secret-1")),
             sandbox: false,
+            limits: ToolLimits::default(),
         }
     }
 
@@ -435,6 +462,63 @@ pub(crate) mod test_support {
 
     pub fn client() -> reqwest::Client {
         http_client().unwrap()
+    }
+
+    /// A list served by `offset` and `limit` (never more than `cap` an answer), with
+    /// Pivotal Tracker's pagination headers, that can change between answers: `change`
+    /// runs on the items before answer number `n` (counting from 0).
+    pub struct OffsetList {
+        pub items: std::sync::Mutex<Vec<serde_json::Value>>,
+        pub cap: usize,
+        pub answered: std::sync::atomic::AtomicUsize,
+        #[allow(clippy::type_complexity)]
+        pub change: Option<(
+            usize,
+            Box<dyn Fn(&mut Vec<serde_json::Value>) + Send + Sync>,
+        )>,
+    }
+
+    impl OffsetList {
+        pub fn new(items: Vec<serde_json::Value>, cap: usize) -> Self {
+            Self {
+                items: std::sync::Mutex::new(items),
+                cap,
+                answered: Default::default(),
+                change: None,
+            }
+        }
+    }
+
+    impl wiremock::Respond for OffsetList {
+        fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+            let n = self
+                .answered
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut items = self.items.lock().unwrap();
+            if let Some((at, change)) = &self.change {
+                if *at == n {
+                    change(&mut items);
+                }
+            }
+            let q: std::collections::HashMap<String, String> =
+                request.url.query_pairs().into_owned().collect();
+            let offset: usize = q.get("offset").map_or(0, |o| o.parse().unwrap());
+            let limit: usize = q.get("limit").map_or(100, |l| l.parse().unwrap());
+            let limit = limit.min(self.cap);
+            let page: Vec<_> = items.iter().skip(offset).take(limit).cloned().collect();
+            wiremock::ResponseTemplate::new(200)
+                .insert_header(
+                    "X-Tracker-Pagination-Total",
+                    items.len().to_string().as_str(),
+                )
+                .insert_header("X-Tracker-Pagination-Limit", limit.to_string().as_str())
+                .insert_header("X-Tracker-Pagination-Offset", offset.to_string().as_str())
+                .insert_header(
+                    "X-Tracker-Pagination-Returned",
+                    page.len().to_string().as_str(),
+                )
+                .set_body_json(page)
+        }
     }
 
     /// Every task over every page, failing after 100 pages.
@@ -592,8 +676,9 @@ mod tests {
     #[test]
     fn authorize_urls_carry_state_pkce_and_the_tools_parameters() {
         let redirect = Url::parse("https://app.test/integrations/x/callback").unwrap();
+        let pkce = Pkce::new();
         let q = |kind, base: &str, force| {
-            let url = authorize_url(&config(kind, base), &redirect, "st-1", "ch-1", force).unwrap();
+            let url = authorize_url(&config(kind, base), &redirect, "st-1", &pkce, force).unwrap();
             let pairs: std::collections::HashMap<String, String> =
                 url.query_pairs().into_owned().collect();
             (url.path().to_string(), pairs)
@@ -609,7 +694,9 @@ mod tests {
         assert_eq!(p, "/services/oauth2/authorize");
         assert_eq!(sf["scope"], "api refresh_token id");
         assert_eq!(sf["prompt"], "login");
-        assert_eq!(sf["code_challenge"], "ch-1");
+        assert_eq!(sf["code_challenge"], pkce.challenge);
+        assert_eq!(sf["code_challenge_method"], "S256");
+        assert_eq!(sf["state"], "st-1");
         assert_eq!(sf["redirect_uri"], redirect.as_str());
         let (_, sf) = q(ProviderKind::Salesforce, "https://login.test", false);
         assert!(!sf.contains_key("prompt"));
@@ -617,14 +704,14 @@ mod tests {
             &config(ProviderKind::PivotalTracker, "https://p.test"),
             &redirect,
             "s",
-            "c",
+            &pkce,
             false
         )
         .is_err());
         let mut no_client = config(ProviderKind::Basecamp, "https://launchpad.test");
         no_client.client_id = None;
         assert_eq!(
-            authorize_url(&no_client, &redirect, "s", "c", false)
+            authorize_url(&no_client, &redirect, "s", &pkce, false)
                 .unwrap_err()
                 .code(),
             "TB-NOT-CONFIGURED"

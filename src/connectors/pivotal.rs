@@ -69,7 +69,8 @@ async fn me(
     etag: Option<&str>,
 ) -> Result<Option<(Me, Option<String>)>, ConnectorError> {
     let url = http::endpoint(&cfg.base_url, &["me"])?;
-    let Some(reply) = http::send_if_none_match(tracker_get(http_client, creds, url), etag).await?
+    let Some(reply) =
+        http::send_if_none_match(cfg, tracker_get(http_client, creds, url), etag).await?
     else {
         return Ok(None);
     };
@@ -114,6 +115,59 @@ struct Walk {
     i: usize,
     /// The offset within it.
     o: u64,
+    /// The last story of the page before, asked for again as the first of this one: a
+    /// story at another place means the list shifted under the walk (see
+    /// [`offset_paging`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    a: Option<String>,
+    /// How often this project's walk started again because its list shifted.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    r: u8,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+/// Offset paging over a list that may change while it is read.
+///
+/// A story that leaves the list (accepted, given to someone else) while a project is
+/// read moves every later story one place up: the first story of the next page would
+/// then slide onto the page already read, be missed by this pass, archived, and come
+/// back with the next pass. Tracker has no documented stable order to page by, so each
+/// page after the first is asked for from the last story of the page before: when that
+/// story is not where it was, the list shifted, and the project is read again from its
+/// start (what was read stays seen). Stories added meanwhile only come twice, which the
+/// upsert on the tool's id absorbs.
+pub(super) mod offset_paging {
+    /// Times one list is read again from its start in one pass, at most; after that a
+    /// shift is let go (the next pass sets it right).
+    pub const RESTARTS: u8 = 3;
+
+    /// What a page gives, read from `anchor` (the last id of the page before, asked
+    /// for again as this page's first): the index of the first new item, or `None`
+    /// when the anchor is gone from its place and the list is to be read again.
+    pub fn fresh_from(ids: &[String], anchor: Option<&str>, restarts: u8) -> Option<usize> {
+        let Some(anchor) = anchor else {
+            return Some(0);
+        };
+        match ids.iter().position(|id| id == anchor) {
+            Some(at) => Some(at + 1),
+            None if restarts < RESTARTS => None,
+            None => Some(0),
+        }
+    }
+
+    /// The next offset and anchor after a page of `ids` read at `offset`: the page's
+    /// last item is asked for again (but not when it is the only one, which would ask
+    /// for the same place for ever).
+    pub fn following(offset: u64, ids: &[String]) -> (u64, Option<String>) {
+        let read = ids.len() as u64;
+        match ids.last() {
+            Some(last) if read >= 2 => (offset + read - 1, Some(last.clone())),
+            _ => (offset + read, None),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -133,13 +187,15 @@ struct Story {
     owner_ids: Vec<serde_json::Value>,
 }
 
+/// The ids of every story on the page, in order, and the person's among them as tasks.
 fn parse_stories(
     reply: &Reply,
     me: &str,
     project: &str,
-) -> Result<Vec<RemoteTask>, ConnectorError> {
+) -> Result<(Vec<String>, Vec<RemoteTask>), ConnectorError> {
     let stories: Vec<Story> = reply.json()?;
-    Ok(stories
+    let ids = stories.iter().map(|s| s.id.clone()).collect();
+    let tasks = stories
         .into_iter()
         .filter(|s| {
             s.owner_ids.iter().any(|o| match o {
@@ -161,21 +217,26 @@ fn parse_stories(
                 updated_at: s.updated_at,
             }
         })
-        .collect())
+        .collect();
+    Ok((ids, tasks))
 }
 
-/// The next offset from the `X-Tracker-Pagination-*` headers, or `None` on the last page.
-fn next_offset(reply: &Reply) -> Option<u64> {
+/// Whether more stories follow this page, by Tracker's own `X-Tracker-Pagination-*`
+/// headers (offset + returned < total); no headers, no more.
+fn more_follow(reply: &Reply) -> bool {
     let num = |name: &str| {
         reply
             .header(name)
             .and_then(|v| v.trim().parse::<u64>().ok())
     };
-    let total = num("x-tracker-pagination-total")?;
-    let offset = num("x-tracker-pagination-offset")?;
-    let limit = num("x-tracker-pagination-limit")?;
-    let returned = num("x-tracker-pagination-returned")?;
-    (returned > 0 && offset + returned < total).then_some(offset + limit.max(returned))
+    let (Some(total), Some(offset), Some(returned)) = (
+        num("x-tracker-pagination-total"),
+        num("x-tracker-pagination-offset"),
+        num("x-tracker-pagination-returned"),
+    ) else {
+        return false;
+    };
+    returned > 0 && offset + returned < total
 }
 
 fn search_filter(username: &str) -> String {
@@ -222,6 +283,8 @@ async fn start_walk(
             .collect(),
         i: 0,
         o: 0,
+        a: None,
+        r: 0,
     };
     let next = if walk.p.is_empty() {
         None
@@ -260,22 +323,42 @@ pub(super) async fn fetch_tasks_page(
         .append_pair("limit", &PAGE_SIZE.to_string())
         .append_pair("offset", &walk.o.to_string())
         .append_pair("fields", ":default,owners");
-    let Some(reply) = http::send_if_none_match(tracker_get(http_client, creds, url), etag).await?
+    let Some(reply) =
+        http::send_if_none_match(cfg, tracker_get(http_client, creds, url), etag).await?
     else {
         return Ok(PageFetch::NotModified);
     };
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
-    let tasks = parse_stories(&reply, me_id, project_name)?;
-    let following = match next_offset(&reply) {
-        Some(o) => Some(Walk { o, ..walk }),
-        None if walk.i + 1 < walk.p.len() => Some(Walk {
-            i: walk.i + 1,
+    let (ids, mut tasks) = parse_stories(&reply, me_id, project_name)?;
+    let following = match offset_paging::fresh_from(&ids, walk.a.as_deref(), walk.r) {
+        // The list shifted under the walk: this project again, from its start.
+        None => Some(Walk {
             o: 0,
+            a: None,
+            r: walk.r + 1,
             ..walk
         }),
-        None => None,
+        Some(fresh) => {
+            // Up to the anchor, the stories are the page before's, taken then.
+            let before = ids.get(..fresh).unwrap_or_default();
+            tasks.retain(|t| !before.contains(&t.external_id));
+            if more_follow(&reply) && fresh < ids.len() {
+                let (o, a) = offset_paging::following(walk.o, &ids);
+                Some(Walk { o, a, ..walk })
+            } else if walk.i + 1 < walk.p.len() {
+                Some(Walk {
+                    i: walk.i + 1,
+                    o: 0,
+                    a: None,
+                    r: 0,
+                    ..walk
+                })
+            } else {
+                None
+            }
+        }
     };
     let next = following.as_ref().map(cursor_of).transpose()?;
     Ok(PageFetch::Page(TaskPage {
@@ -287,9 +370,10 @@ pub(super) async fn fetch_tasks_page(
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::OffsetList;
     use super::super::test_support::*;
     use super::super::*;
-    use super::{next_offset, parse_stories, Reply};
+    use super::{more_follow, parse_stories, Reply};
     use wiremock::matchers::{header, method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -311,17 +395,16 @@ mod tests {
     }
 
     #[test]
-    fn recorded_pagination_headers_give_the_next_offset() {
-        assert_eq!(
-            next_offset(&recorded("stories_limit7_offset0.json")),
-            Some(7)
-        );
-        assert_eq!(next_offset(&recorded("stories_limit7_offset63.json")), None);
+    fn recorded_pagination_headers_say_whether_more_follow() {
+        assert!(more_follow(&recorded("stories_limit7_offset0.json")));
+        assert!(!more_follow(&recorded("stories_limit7_offset63.json")));
     }
 
     #[test]
     fn keeps_only_stories_the_person_owns() {
-        let all = parse_stories(&recorded("stories_limit7_offset0.json"), "1266314", "P").unwrap();
+        let (ids, all) =
+            parse_stories(&recorded("stories_limit7_offset0.json"), "1266314", "P").unwrap();
+        assert_eq!(ids.len(), 7);
         assert!(all.is_empty(), "no recorded story in that page has owners");
         let body = format!("[{}]", fixture("pivotal/story_with_owners.json"));
         let reply = Reply {
@@ -329,7 +412,7 @@ mod tests {
             headers: Default::default(),
             body: body.into_bytes(),
         };
-        let mine = parse_stories(&reply, "1266316", "My Sample Project").unwrap();
+        let (_, mine) = parse_stories(&reply, "1266316", "My Sample Project").unwrap();
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].status, "started");
         assert!(!mine[0].closed);
@@ -356,13 +439,6 @@ mod tests {
             serde_json::json!({"kind":"story","id":id,"name":format!("S{id}"),"current_state":"started",
                 "url":format!("https://t/{id}"),"owner_ids":[owner]})
         };
-        let pages = |offset: &str, returned: &str| {
-            ResponseTemplate::new(200)
-                .insert_header("X-Tracker-Pagination-Total", "3")
-                .insert_header("X-Tracker-Pagination-Limit", "2")
-                .insert_header("X-Tracker-Pagination-Offset", offset)
-                .insert_header("X-Tracker-Pagination-Returned", returned)
-        };
         Mock::given(method("GET"))
             .and(path("/services/v5/projects/2/stories"))
             .and(query_param("filter", "owner:trackerapi1 -state:accepted"))
@@ -371,14 +447,10 @@ mod tests {
             .await;
         Mock::given(method("GET"))
             .and(path("/services/v5/projects/1027488/stories"))
-            .and(query_param("offset", "0"))
-            .respond_with(pages("0", "2").set_body_json(vec![story(2, 1266314), story(3, 99)]))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/services/v5/projects/1027488/stories"))
-            .and(query_param("offset", "2"))
-            .respond_with(pages("2", "1").set_body_json(vec![story(4, 1266314)]))
+            .respond_with(OffsetList::new(
+                vec![story(2, 1266314), story(3, 99), story(4, 1266314)],
+                2,
+            ))
             .mount(&server)
             .await;
         let cfg = config(
@@ -395,6 +467,83 @@ mod tests {
         assert_eq!(ids, ["1", "2", "4"]);
         assert_eq!(pages, 4, "who I am, then three pages of stories");
         assert_eq!(tasks[0].project.as_deref(), Some("Two"));
+    }
+
+    /// A Tracker where Jane (7) belongs to one project whose stories `list` serves.
+    async fn one_project(list: OffsetList) -> (MockServer, ProviderConfig) {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/me"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "kind":"me","id":7,"name":"Jane","username":"jane",
+                "projects":[{"project_id":5,"project_name":"Five"}]})))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/projects/5/stories"))
+            .respond_with(list)
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
+        (server, cfg)
+    }
+
+    fn mine(id: u64) -> serde_json::Value {
+        serde_json::json!({"kind":"story","id":id,"name":format!("S{id}"),
+            "current_state":"started","owner_ids":[7]})
+    }
+
+    async fn walk(cfg: &ProviderConfig) -> (Vec<String>, usize) {
+        let c = Credentials::api_token("tok".into());
+        let account = RemoteAccount {
+            id: "7".into(),
+            name: "jane".into(),
+            api_base: None,
+        };
+        let (tasks, pages) = all_tasks(&client(), cfg, &c, &account, "7").await.unwrap();
+        (tasks.into_iter().map(|t| t.external_id).collect(), pages)
+    }
+
+    #[tokio::test]
+    async fn a_story_leaving_a_page_already_read_does_not_hide_the_next_one() {
+        // Pages of 3; before the second page is answered, story 2 (on the first)
+        // is accepted: every later story moves one place up, and story 4 slides onto
+        // the first page, already read.
+        let mut list = OffsetList::new((1..=7).map(mine).collect(), 3);
+        list.change = Some((
+            1,
+            Box::new(|items: &mut Vec<serde_json::Value>| items.retain(|s| s["id"] != 2)),
+        ));
+        let (_server, cfg) = one_project(list).await;
+        let (ids, _) = walk(&cfg).await;
+        for still in ["1", "3", "4", "5", "6", "7"] {
+            assert!(
+                ids.iter().any(|i| i == still),
+                "story {still} missed: {ids:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unchanging_list_is_read_once_with_one_story_of_overlap() {
+        let (server, cfg) = one_project(OffsetList::new((1..=7).map(mine).collect(), 3)).await;
+        let (ids, pages) = walk(&cfg).await;
+        assert_eq!(ids, ["1", "2", "3", "4", "5", "6", "7"], "each story once");
+        // Who I am, then offsets 0, 2 and 4 (3, 3 and 3 stories, one of each again).
+        assert_eq!(pages, 4);
+        let offsets: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(|r| {
+                r.url
+                    .query_pairs()
+                    .find(|(k, _)| k == "offset")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .collect();
+        assert_eq!(offsets, ["0", "2", "4"]);
     }
 
     #[tokio::test]

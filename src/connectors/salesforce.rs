@@ -3,7 +3,10 @@
 use serde::Deserialize;
 use url::Url;
 
+use secrecy::SecretString;
+
 use super::http::{self, Reply};
+use super::oauth;
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
 };
@@ -14,34 +17,67 @@ pub(crate) const API_VERSION: &str = "v59.0";
 const TASK_FIELDS: &str =
     "Id, Subject, Status, Priority, ActivityDate, IsClosed, What.Name, What.Type, LastModifiedDate";
 
+/// Salesforce speaks standard OAuth (web server flow with PKCE): the `oauth2` crate
+/// does the work.
+fn endpoints(cfg: &ProviderConfig) -> Result<oauth::Endpoints<'_>, ConnectorError> {
+    Ok(oauth::Endpoints {
+        config: cfg,
+        client_id: http::client_id(cfg)?,
+        client_secret: Some(http::client_secret(cfg)?),
+        authorize: http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?,
+        token: http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?,
+    })
+}
+
 pub(super) fn authorize_url(
     cfg: &ProviderConfig,
-    client_id: &str,
     redirect_uri: &Url,
     state: &str,
-    challenge: &str,
+    verifier: &SecretString,
     force_login: bool,
 ) -> Result<Url, ConnectorError> {
-    let mut url = http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", "code")
-            .append_pair("client_id", client_id)
-            .append_pair("redirect_uri", redirect_uri.as_str())
-            .append_pair("scope", "api refresh_token id")
-            .append_pair("state", state)
-            .append_pair("code_challenge", challenge)
-            .append_pair("code_challenge_method", "S256");
-        if force_login {
-            q.append_pair("prompt", "login");
-        }
+    // The secret is not needed to send the browser to the sign-in page.
+    let endpoints = oauth::Endpoints {
+        config: cfg,
+        client_id: http::client_id(cfg)?,
+        client_secret: None,
+        authorize: http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?,
+        token: http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?,
+    };
+    let scopes = ["api", "refresh_token", "id"];
+    let extra: &[(&str, &str)] = if force_login {
+        &[("prompt", "login")]
+    } else {
+        &[]
+    };
+    Ok(oauth::authorize_url(
+        &endpoints,
+        redirect_uri,
+        state,
+        verifier,
+        &scopes,
+        extra,
+    ))
+}
+
+/// An instance or identity URL Salesforce handed us, where the person's token goes:
+/// https (unless the login URL is plain http: tests, the sandbox), on a host under the
+/// login host's domain or one `TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS` allows.
+fn salesforce_url(raw: &str, cfg: &ProviderConfig) -> Result<Url, ConnectorError> {
+    let url = http::trusted_url(raw, cfg)?;
+    let host = url.host_str().unwrap_or_default();
+    if !http::salesforce_host_allowed(host, &cfg.base_url, &cfg.limits.salesforce_hosts) {
+        return Err(ConnectorError::BadResponse(
+            "Salesforce sent an address on a host that is not Salesforce's".into(),
+        ));
     }
     Ok(url)
 }
 
 /// The token answer's Salesforce-specific facts, kept in `Credentials::extra`.
 fn extra_from(
-    answer: &http::TokenAnswer,
+    cfg: &ProviderConfig,
+    answer: &oauth::Answer,
     previous: &serde_json::Value,
 ) -> Result<serde_json::Value, ConnectorError> {
     let mut extra = match previous {
@@ -49,9 +85,9 @@ fn extra_from(
         _ => serde_json::Map::new(),
     };
     for key in ["instance_url", "id", "issued_at"] {
-        if let Some(v) = answer.rest.get(key).and_then(|v| v.as_str()) {
+        if let Some(v) = answer.extra.get(key).and_then(|v| v.as_str()) {
             if key != "issued_at" {
-                http::tool_url(v)?;
+                salesforce_url(v, cfg)?;
             }
             extra.insert(key.into(), serde_json::Value::String(v.to_string()));
         }
@@ -66,19 +102,6 @@ fn extra_from(
     Ok(serde_json::Value::Object(extra))
 }
 
-async fn token_request(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    form: &[(&str, &str)],
-) -> Result<http::TokenAnswer, ConnectorError> {
-    let url = http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?;
-    let reply = http::send(http_client.post(url).form(form)).await?;
-    if !reply.is_success() {
-        return Err(http::oauth_error(&reply));
-    }
-    reply.json()
-}
-
 pub(super) async fn exchange_code(
     http_client: &reqwest::Client,
     cfg: &ProviderConfig,
@@ -86,17 +109,11 @@ pub(super) async fn exchange_code(
     verifier: &str,
     redirect_uri: &Url,
 ) -> Result<Credentials, ConnectorError> {
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("client_id", http::client_id(cfg)?),
-        ("client_secret", http::client_secret(cfg)?),
-        ("redirect_uri", redirect_uri.as_str()),
-        ("code_verifier", verifier),
-    ];
-    let answer = token_request(http_client, cfg, &form).await?;
-    let extra = extra_from(&answer, &serde_json::Value::Null)?;
-    Ok(answer.into_credentials(None, extra))
+    let endpoints = endpoints(cfg)?;
+    let answer =
+        oauth::exchange_code(http_client, &endpoints, code, verifier, redirect_uri).await?;
+    let extra = extra_from(cfg, &answer, &serde_json::Value::Null)?;
+    Ok(oauth::into_credentials(&answer, None, extra))
 }
 
 pub(super) async fn refresh(
@@ -104,15 +121,10 @@ pub(super) async fn refresh(
     cfg: &ProviderConfig,
     creds: &Credentials,
 ) -> Result<Credentials, ConnectorError> {
-    let form = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", http::refresh_token(creds)?),
-        ("client_id", http::client_id(cfg)?),
-        ("client_secret", http::client_secret(cfg)?),
-    ];
-    let answer = token_request(http_client, cfg, &form).await?;
-    let extra = extra_from(&answer, &creds.extra)?;
-    Ok(answer.into_credentials(Some(creds), extra))
+    let endpoints = endpoints(cfg)?;
+    let answer = oauth::refresh(http_client, &endpoints, http::refresh_token(creds)?).await?;
+    let extra = extra_from(cfg, &answer, &creds.extra)?;
+    Ok(oauth::into_credentials(&answer, Some(creds), extra))
 }
 
 #[derive(Deserialize)]
@@ -132,6 +144,9 @@ fn api_error(reply: &Reply) -> ConnectorError {
         Some("REQUEST_LIMIT_EXCEEDED") => ConnectorError::RequestLimitExceeded,
         Some("API_DISABLED_FOR_ORG") => ConnectorError::ApiDisabled { edition: None },
         Some("NOT_FOUND") => ConnectorError::NotFound,
+        // The cursor (query locator) of a query walked page by page has expired or was
+        // never valid: the query has to be run again from its start.
+        Some("INVALID_QUERY_LOCATOR") => ConnectorError::PageGone,
         Some("INSUFFICIENT_ACCESS" | "INSUFFICIENT_ACCESS_OR_READONLY") => {
             ConnectorError::AccessDenied
         }
@@ -139,7 +154,11 @@ fn api_error(reply: &Reply) -> ConnectorError {
     }
 }
 
-fn extra_url(creds: &Credentials, key: &'static str) -> Result<Url, ConnectorError> {
+fn extra_url(
+    cfg: &ProviderConfig,
+    creds: &Credentials,
+    key: &'static str,
+) -> Result<Url, ConnectorError> {
     let raw =
         creds
             .extra
@@ -148,7 +167,7 @@ fn extra_url(creds: &Credentials, key: &'static str) -> Result<Url, ConnectorErr
             .ok_or(ConnectorError::NotConfigured(
                 "the Salesforce connection lacks its instance or identity URL",
             ))?;
-    http::tool_url(raw)
+    salesforce_url(raw, cfg)
 }
 
 #[derive(Deserialize)]
@@ -216,24 +235,24 @@ fn parse_identity(reply: &Reply) -> Result<IdentityAnswer, ConnectorError> {
 
 pub(super) async fn identity(
     http_client: &reqwest::Client,
-    _cfg: &ProviderConfig,
+    cfg: &ProviderConfig,
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
-    let mut id_url = extra_url(creds, "id")?;
+    let mut id_url = extra_url(cfg, creds, "id")?;
     id_url.query_pairs_mut().append_pair("format", "json");
-    let reply = http::send(http::bearer(http_client.get(id_url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(id_url), creds)).await?;
     if !reply.is_success() {
         return Err(api_error(&reply));
     }
     let who = parse_identity(&reply)?;
-    let instance = extra_url(creds, "instance_url")?;
+    let instance = extra_url(cfg, creds, "instance_url")?;
     // The identity URL answers in every edition; this REST call is what tells an org
     // without API access apart, and it names the org.
     let url = query_url(
         &instance,
         "SELECT Id, Name, OrganizationType FROM Organization",
     )?;
-    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
     let org_name = if reply.is_success() {
         let orgs: QueryAnswer<OrgRecord> = reply.json()?;
         orgs.records.into_iter().next().and_then(|o| o.name)
@@ -299,14 +318,15 @@ fn parse_tasks(reply: &Reply, instance: &Url) -> Result<TaskPage, ConnectorError
 
 pub(super) async fn fetch_tasks_page(
     http_client: &reqwest::Client,
+    cfg: &ProviderConfig,
     creds: &Credentials,
     account: &RemoteAccount,
     me: &str,
     cursor: Option<&str>,
 ) -> Result<TaskPage, ConnectorError> {
     let instance = match account.api_base.as_deref() {
-        Some(raw) => http::tool_url(raw)?,
-        None => extra_url(creds, "instance_url")?,
+        Some(raw) => salesforce_url(raw, cfg)?,
+        None => extra_url(cfg, creds, "instance_url")?,
     };
     let url = match cursor {
         None => {
@@ -338,9 +358,13 @@ pub(super) async fn fetch_tasks_page(
             url
         }
     };
-    let reply = http::send(http::bearer(http_client.get(url), creds)).await?;
+    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
     if !reply.is_success() {
-        return Err(api_error(&reply));
+        // A next page that is not there is a broken cursor, not a missing org.
+        return Err(match (cursor, api_error(&reply)) {
+            (Some(_), ConnectorError::NotFound) => ConnectorError::PageGone,
+            (_, e) => e,
+        });
     }
     parse_tasks(&reply, &instance)
 }
@@ -564,7 +588,8 @@ mod tests {
                 "totalSize":2,"done":true,"records":[rec("00T000000000002")]})))
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::Salesforce, "https://login.test");
+        // The test server is both the login host and the instance.
+        let cfg = config(ProviderKind::Salesforce, &server.uri());
         let c = creds("at", None, serde_json::json!({}));
         let account = RemoteAccount {
             id: "00Dx0000000BV7z".into(),
@@ -605,6 +630,103 @@ mod tests {
             .unwrap_err();
             assert!(matches!(err, ConnectorError::BadResponse(_)), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_expired_query_locator_or_a_missing_next_page_is_page_gone() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/services/data/v59.0/query/01gD-expired"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!([
+                {"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}
+            ])))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/services/data/v59.0/query/01gD-gone"))
+            .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!([
+                {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
+            ])))
+            .mount(&server)
+            .await;
+        let cfg = config(ProviderKind::Salesforce, &server.uri());
+        let c = creds("at", None, serde_json::json!({}));
+        let account = RemoteAccount {
+            id: "o".into(),
+            name: "Org".into(),
+            api_base: Some(server.uri()),
+        };
+        for cursor in [
+            "/services/data/v59.0/query/01gD-expired",
+            "/services/data/v59.0/query/01gD-gone",
+        ] {
+            let err = fetch_tasks_page(
+                &client(),
+                &cfg,
+                &c,
+                &account,
+                "005x00000012Q9P",
+                Some(cursor),
+                None,
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(err, ConnectorError::PageGone, "{cursor}");
+        }
+    }
+
+    #[tokio::test]
+    async fn instance_and_identity_urls_must_be_salesforces() {
+        let answer = |instance: &str, id: &str| serde_json::json!({"access_token":"a","instance_url":instance,"id":id,"issued_at":"1"});
+        // A real login host: https, Salesforce's domains or the allowed hosts only.
+        let cases = [
+            (
+                "https://evil.test",
+                "https://login.salesforce.com/id/o/u",
+                false,
+            ),
+            (
+                "http://na1.salesforce.com",
+                "https://login.salesforce.com/id/o/u",
+                false,
+            ),
+            (
+                "https://na1.salesforce.com",
+                "https://10.0.0.7/id/o/u",
+                false,
+            ),
+            (
+                "https://acme.my.salesforce.com",
+                "https://login.salesforce.com/id/o/u",
+                true,
+            ),
+            (
+                "https://sf.example.com",
+                "https://login.salesforce.com/id/o/u",
+                true,
+            ),
+        ];
+        let mut cfg = config(ProviderKind::Salesforce, "https://login.salesforce.com");
+        cfg.limits.salesforce_hosts.push("sf.example.com".into());
+        for (instance, id, ok) in cases {
+            let extra = super::extra_from(
+                &cfg,
+                &serde_json::from_value(answer(instance, id)).unwrap(),
+                &serde_json::Value::Null,
+            );
+            assert_eq!(extra.is_ok(), ok, "{instance} {id}: {extra:?}");
+        }
+        // A stored connection whose instance is not Salesforce's is not read either.
+        let account = RemoteAccount {
+            id: "o".into(),
+            name: "Org".into(),
+            api_base: Some("https://evil.test".into()),
+        };
+        let c = creds("at", None, serde_json::json!({}));
+        let err = fetch_tasks_page(&client(), &cfg, &c, &account, "005x00000012Q9P", None, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectorError::BadResponse(_)), "{err:?}");
     }
 
     #[tokio::test]

@@ -469,8 +469,26 @@ pub fn write_changes(
     // New tasks in one multi-row INSERT per chunk: a round trip per task is what
     // made a first sync slow on PostgreSQL. (Diesel's multi-backend connection has
     // no batch insert, hence the match; chunks stay under the bind-parameter limits.)
+    // "New" was decided by a read before this transaction: a row written since (a
+    // replayed page, another run of the connection) is updated, not a unique-key
+    // failure of the whole page.
     for chunk in new_rows.chunks(200) {
-        let insert = diesel::insert_into(tasks::table).values(chunk);
+        use diesel::upsert::excluded;
+        let insert = diesel::insert_into(tasks::table)
+            .values(chunk)
+            .on_conflict((tasks::connection_id, tasks::external_id))
+            .do_update()
+            .set((
+                tasks::title.eq(excluded(tasks::title)),
+                tasks::status.eq(excluded(tasks::status)),
+                tasks::project.eq(excluded(tasks::project)),
+                tasks::due_on.eq(excluded(tasks::due_on)),
+                tasks::url.eq(excluded(tasks::url)),
+                tasks::content_hash.eq(excluded(tasks::content_hash)),
+                tasks::archived.eq(excluded(tasks::archived)),
+                tasks::seen_pass.eq(excluded(tasks::seen_pass)),
+                tasks::updated_at.eq(excluded(tasks::updated_at)),
+            ));
         match conn {
             DbConn::Pg(c) => insert.execute(c)?,
             DbConn::Sqlite(c) => insert.execute(c)?,

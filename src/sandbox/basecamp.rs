@@ -376,10 +376,10 @@ async fn assigned_report(
         "todos": todos,
     });
     let next = more.then(|| {
-        state.url(&format!(
-            "/sandbox/basecamp/api/{account}/reports/todos/assigned/{person_id}.json?page={}",
-            page + 1
-        ))
+        state.url_with_query(
+            &format!("/sandbox/basecamp/api/{account}/reports/todos/assigned/{person_id}.json"),
+            &format!("page={}", page + 1),
+        )
     });
     let mut response = with_etag(&state, &req, body, next.as_deref());
     if let Ok(v) = header::HeaderValue::from_str(&tasks.len().to_string()) {

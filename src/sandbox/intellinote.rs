@@ -11,6 +11,10 @@ use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 
 const KIND: ProviderKind = ProviderKind::Intellinote;
+/// The sandbox sends 5 notes a page at most, whatever the client asks, so paging is
+/// always exercised (Intellinote's own paging is undocumented: a client cannot count
+/// on getting as many as it asked for).
+const MAX_LIMIT: usize = 5;
 const V: &str = "/sandbox/intellinote/rest/{v:v2(\\.0)?}";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -190,9 +194,12 @@ async fn notes(
         .unwrap_or(0)
         .min(list.len());
     list.drain(..offset);
-    if let Some(limit) = query.get("limit").and_then(|l| l.parse::<usize>().ok()) {
-        list.truncate(limit);
-    }
+    let limit = query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(MAX_LIMIT)
+        .clamp(1, MAX_LIMIT);
+    list.truncate(limit);
     HttpResponse::Ok().json(list)
 }
 

@@ -6,8 +6,8 @@
 //! | tool | configured URL | what lives there |
 //! |---|---|---|
 //! | Basecamp | `{base}/sandbox/basecamp/launchpad` | `authorization/new`, `authorization/token`, `authorization.json`; accounts' `href` is `{base}/sandbox/basecamp/api/<account_id>` (`my/assignments.json`, `my/profile.json`, `reports/todos/assigned/<person>.json`) |
-//! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` |
-//! | Pivotal Tracker | `{base}/sandbox/pivotal/services/v5` | `me`, `projects/<id>/stories`; sample API tokens listed at `/sandbox/pivotal/` |
+//! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` (`limit`/`offset`, 5 notes a page at most) |
+//! | Pivotal Tracker | `{base}/sandbox/pivotal/services/v5` | `me`, `projects/<id>/stories` (5 stories a page at most); sample API tokens listed at `/sandbox/pivotal/` |
 //! | Salesforce | `{base}/sandbox/salesforce/login` | `services/oauth2/authorize`, `services/oauth2/token`, `id/<org>/<user>`; `instance_url` is `{base}/sandbox/salesforce/instance` (`services/data/`, `services/data/vXX.X/query`) |
 //!
 //! `/sandbox/` lists every sample person and what each one's tool does on purpose.
@@ -109,6 +109,7 @@ pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
         client_id: oauth.then(|| SANDBOX_CLIENT_ID.to_string()),
         client_secret: oauth.then(|| SecretString::from(SANDBOX_CLIENT_SECRET)),
         sandbox: true,
+        limits: Default::default(),
     }
 }
 
@@ -217,6 +218,14 @@ impl SandboxState {
     /// An absolute URL on this app for `path` (which starts with `/`).
     fn url(&self, path: &str) -> String {
         under(&self.base, path).to_string()
+    }
+
+    /// [`Self::url`] with a query string (`query` without its `?`). Put into the path,
+    /// the `?` would be percent-encoded as part of it.
+    fn url_with_query(&self, path: &str, query: &str) -> String {
+        let mut url = under(&self.base, path);
+        url.set_query(Some(query));
+        url.to_string()
     }
 
     /// A clone of one tool's sample data.

@@ -497,6 +497,16 @@ fn pivotal(today: Date) -> Tool {
         };
         b.tasks(&id, projects, n, if i == 0 { 5 } else { 0 });
     }
+    let max = b.person(
+        &PersonSpec {
+            token: Some("sandbox-many-stories"),
+            note: Some("13 stories in one project: they come over several pages of the stories list (offset paging)."),
+            accounts: &["2001003"],
+            ..spec("Many", "Max", "max.many@acme.test", "max", Behaviour::Normal)
+        },
+        &[],
+    );
+    b.tasks(&max, &["2001003"], 13, 0);
     b.tool
 }
 

@@ -119,3 +119,13 @@ pub async fn log_out(pool: &Pool, user: &CurrentUser, ip: String) -> Result<(), 
     })
     .await
 }
+
+/// Puts the first-run checklist on My Tasks away for this person.
+pub async fn dismiss_checklist(pool: &Pool, user: &CurrentUser) -> Result<(), AppError> {
+    let user_id = user.id.0;
+    db::run(pool, move |conn| {
+        crate::models::first_run::dismiss(conn, user_id)?;
+        Ok(())
+    })
+    .await
+}

@@ -1,6 +1,7 @@
 //! Personal API tokens: made on the "API tokens" page, shown once, kept as a hash,
 //! and turned back into the person on every API request.
 
+use crate::auth::CurrentUser;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{self, now, Pool};
 use crate::domain::{parse_name, Role};
@@ -16,19 +17,20 @@ pub const PREFIX: &str = "tb_";
 /// A token's use is noted at most this often: one write a minute, not one a request.
 pub const TOUCH_EVERY_SECS: i64 = 60;
 
-/// Makes a token named `name` for the person; answers the token itself, the only time
-/// it is ever seen, or a message saying what is wrong with the name.
+/// Checks a token's name: what the page says when it is not one.
+pub fn parse_token_name(raw: &str) -> Result<String, String> {
+    parse_name(raw, "a name for the token")
+}
+
+/// Makes a token named `name` (checked by [`parse_token_name`]) for the person;
+/// answers the token itself, the only time it is ever seen.
 pub async fn create(
     pool: &Pool,
-    company_id: i64,
-    user_id: i64,
-    name: &str,
+    person: &CurrentUser,
+    name: String,
     ip: String,
-) -> Result<Result<String, String>, AppError> {
-    let name = match parse_name(name, "a name for the token") {
-        Ok(name) => name,
-        Err(message) => return Ok(Err(message)),
-    };
+) -> Result<String, AppError> {
+    let (company_id, user_id) = (person.company_id.0, person.id.0);
     let token = format!("{PREFIX}{}", random_token());
     let hash = sha256_hex(&token);
     db::run(pool, move |conn| {
@@ -47,21 +49,22 @@ pub async fn create(
         })
     })
     .await?;
-    Ok(Ok(token))
+    Ok(token)
 }
 
-pub async fn list(pool: &Pool, user_id: i64) -> Result<Vec<ApiToken>, AppError> {
+pub async fn list(pool: &Pool, person: &CurrentUser) -> Result<Vec<ApiToken>, AppError> {
+    let user_id = person.id.0;
     db::run(pool, move |conn| Ok(api_token::for_user(conn, user_id)?)).await
 }
 
 /// Revokes one of the person's tokens at once; another person's id is not found.
 pub async fn revoke(
     pool: &Pool,
-    company_id: i64,
-    user_id: i64,
+    person: &CurrentUser,
     id: i64,
     ip: String,
 ) -> Result<(), AppError> {
+    let (company_id, user_id) = (person.company_id.0, person.id.0);
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             if api_token::revoke(conn, user_id, id, now())? == 0 {

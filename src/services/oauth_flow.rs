@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::auth::CurrentUser;
 use crate::connectors::{self, ConnectorError, Credentials, Identity, Pkce, ProviderKind};
-use crate::crypto::{random_token, same_secret};
+use crate::crypto::same_secret;
 use crate::db::{now, Pool};
 use crate::error::{AppError, Unexpected};
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
@@ -65,7 +65,7 @@ pub fn start(
 ) -> Result<Url, AppError> {
     let cfg = tools.config(kind)?;
     let pkce = Pkce::new();
-    let state = random_token();
+    let state = connectors::oauth::new_state();
     let binding = service::pkce_binding(user_id);
     let verifier = pkce.verifier.expose_secret().as_bytes();
     let flow = Flow {
@@ -77,7 +77,7 @@ pub fn start(
     };
     session.insert(FLOW_KEY, &flow).map_err(session_err)?;
     let redirect_uri = tools.redirect_uri(kind)?;
-    connectors::authorize_url(cfg, &redirect_uri, &state, &pkce.challenge, true)
+    connectors::authorize_url(cfg, &redirect_uri, &state, &pkce, true)
         .unexpected("making the tool's sign-in URL")
 }
 

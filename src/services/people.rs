@@ -4,7 +4,9 @@
 
 use crate::auth::{session_store, CurrentUser};
 use crate::crypto::random_token;
-use crate::db::{self, Pool};
+use diesel::QueryResult;
+
+use crate::db::{self, DbConn, Pool};
 use crate::domain::{Email, Role, UserId};
 use crate::error::AppError;
 use crate::models::{audit, connection, invite, user};
@@ -72,8 +74,27 @@ pub async fn invite(
     .await
 }
 
+/// A person of the actor's company; another company's id is not found.
+pub async fn find(pool: &Pool, actor: &CurrentUser, id: UserId) -> Result<user::User, AppError> {
+    let company_id = actor.company_id.0;
+    db::run(pool, move |conn| {
+        Ok(user::in_company(conn, company_id, id.0)?)
+    })
+    .await
+}
+
 /// Checks that keep a company from locking itself out.
 fn check_change(
+    conn: &mut DbConn,
+    actor: &CurrentUser,
+    target: &user::User,
+    new_role: Option<Role>,
+) -> QueryResult<Result<(), Refusal>> {
+    let owners = user::active_owner_count(conn, actor.company_id.0)?;
+    Ok(may_change(actor, target, new_role, owners))
+}
+
+fn may_change(
     actor: &CurrentUser,
     target: &user::User,
     new_role: Option<Role>,
@@ -91,6 +112,49 @@ fn check_change(
     Ok(())
 }
 
+/// What a change to a person did: the audit record to write, if anything changed, and
+/// what to tell the actor.
+struct Changed {
+    audit: Option<(audit::Action, String)>,
+    message: String,
+}
+
+/// Loads a person of the actor's company, applies `change` to them and writes its
+/// audit record, in one transaction.
+async fn change_person(
+    pool: &Pool,
+    actor: &CurrentUser,
+    target: UserId,
+    ip: String,
+    change: impl FnOnce(&mut DbConn, &CurrentUser, user::User) -> QueryResult<Result<Changed, Refusal>>
+        + Send
+        + 'static,
+) -> Result<Result<String, Refusal>, AppError> {
+    let actor = actor.clone();
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            let (company_id, actor_id) = (actor.company_id.0, actor.id.0);
+            let target = user::in_company(conn, company_id, target.0)?;
+            let changed = match change(conn, &actor, target)? {
+                Ok(changed) => changed,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            if let Some((action, detail)) = &changed.audit {
+                audit::record(
+                    conn,
+                    Some(company_id),
+                    Some(actor_id),
+                    *action,
+                    detail,
+                    Some(&ip),
+                )?;
+            }
+            Ok(Ok(changed.message))
+        })
+    })
+    .await
+}
+
 /// Gives a person of the actor's company a new role. Answers what to tell the actor.
 pub async fn change_role(
     pool: &Pool,
@@ -99,31 +163,19 @@ pub async fn change_role(
     role: Role,
     ip: String,
 ) -> Result<Result<String, Refusal>, AppError> {
-    let actor = actor.clone();
-    db::run(pool, move |conn| {
-        db::write(conn, |conn| {
-            let company_id = actor.company_id.0;
-            let target = user::in_company(conn, company_id, target.0)?;
-            let owners = user::active_owner_count(conn, company_id)?;
-            if let Err(refusal) = check_change(&actor, &target, Some(role), owners) {
-                return Ok(Err(refusal));
-            }
-            if target.role() != role {
-                user::set_role(conn, target.id, role)?;
-                let detail = format!("{}: {} → {}", target.email, target.role, role.as_str());
-                let action = audit::Action::RoleChanged;
-                audit::record(
-                    conn,
-                    Some(company_id),
-                    Some(actor.id.0),
-                    action,
-                    &detail,
-                    Some(&ip),
-                )?;
-            }
-            let label = role.label().to_lowercase();
-            Ok(Ok(format!("{} is now {label}.", target.name)))
-        })
+    change_person(pool, actor, target, ip, move |conn, actor, target| {
+        if let Err(refusal) = check_change(conn, actor, &target, Some(role))? {
+            return Ok(Err(refusal));
+        }
+        let mut audit = None;
+        if target.role() != role {
+            user::set_role(conn, target.id, role)?;
+            let detail = format!("{}: {} → {}", target.email, target.role, role.as_str());
+            audit = Some((audit::Action::RoleChanged, detail));
+        }
+        let label = role.label().to_lowercase();
+        let message = format!("{} is now {label}.", target.name);
+        Ok(Ok(Changed { audit, message }))
     })
     .await
 }
@@ -137,42 +189,30 @@ pub async fn set_disabled(
     disabled: bool,
     ip: String,
 ) -> Result<Result<String, Refusal>, AppError> {
-    let actor = actor.clone();
-    db::run(pool, move |conn| {
-        db::write(conn, |conn| {
-            let company_id = actor.company_id.0;
-            let target = user::in_company(conn, company_id, target.0)?;
-            if disabled {
-                if target.id == actor.id.0 {
-                    return Ok(Err(Refusal::DisableSelf));
-                }
-                let owners = user::active_owner_count(conn, company_id)?;
-                if let Err(refusal) = check_change(&actor, &target, None, owners) {
-                    return Ok(Err(refusal));
-                }
-            } else if actor.role != Role::Owner && target.role() == Role::Owner {
-                return Ok(Err(Refusal::OwnerEnablesOwner));
+    change_person(pool, actor, target, ip, move |conn, actor, target| {
+        if disabled {
+            if target.id == actor.id.0 {
+                return Ok(Err(Refusal::DisableSelf));
             }
-            user::set_disabled(conn, target.id, disabled)?;
-            if disabled {
-                session_store::end_all_for_user(conn, target.id)?;
-                connection::delete_all_for_user(conn, target.id)?;
+            if let Err(refusal) = check_change(conn, actor, &target, None)? {
+                return Ok(Err(refusal));
             }
-            let (action, verb) = if disabled {
-                (audit::Action::UserDisabled, "disabled")
-            } else {
-                (audit::Action::UserEnabled, "enabled")
-            };
-            audit::record(
-                conn,
-                Some(company_id),
-                Some(actor.id.0),
-                action,
-                &target.email,
-                Some(&ip),
-            )?;
-            Ok(Ok(format!("{} is {verb}.", target.name)))
-        })
+        } else if actor.role != Role::Owner && target.role() == Role::Owner {
+            return Ok(Err(Refusal::OwnerEnablesOwner));
+        }
+        user::set_disabled(conn, target.id, disabled)?;
+        if disabled {
+            session_store::end_all_for_user(conn, target.id)?;
+            connection::delete_all_for_user(conn, target.id)?;
+        }
+        let (action, verb) = if disabled {
+            (audit::Action::UserDisabled, "disabled")
+        } else {
+            (audit::Action::UserEnabled, "enabled")
+        };
+        let message = format!("{} is {verb}.", target.name);
+        let audit = Some((action, target.email));
+        Ok(Ok(Changed { audit, message }))
     })
     .await
 }

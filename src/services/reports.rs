@@ -708,23 +708,16 @@ mod tests {
         let v = viewer();
         let today = date(2026, 12, 2);
         let q = ReportQuery::default();
-        let range = |p| dates(p, &v.days, today, &q).unwrap();
-        assert_eq!(
-            range(Preset::ThisWeek),
-            (date(2026, 11, 30), date(2026, 12, 6))
-        );
-        assert_eq!(
-            range(Preset::LastWeek),
-            (date(2026, 11, 23), date(2026, 11, 29))
-        );
-        assert_eq!(
-            range(Preset::ThisMonth),
-            (date(2026, 12, 1), date(2026, 12, 31))
-        );
-        assert_eq!(
-            range(Preset::LastMonth),
-            (date(2026, 11, 1), date(2026, 11, 30))
-        );
+        let expected = [
+            (Preset::ThisWeek, date(2026, 11, 30), date(2026, 12, 6)),
+            (Preset::LastWeek, date(2026, 11, 23), date(2026, 11, 29)),
+            (Preset::ThisMonth, date(2026, 12, 1), date(2026, 12, 31)),
+            (Preset::LastMonth, date(2026, 11, 1), date(2026, 11, 30)),
+        ];
+        for (preset, first, last) in expected {
+            let range = dates(preset, &v.days, today, &q).unwrap();
+            assert_eq!(range, (first, last), "{}", preset.label());
+        }
     }
 
     #[test]

@@ -25,12 +25,17 @@ impl Tools {
     /// The tools as configured; with `stand_in`, a tool nobody configured talks to it.
     pub fn new(settings: &Settings, stand_in: Option<StandIn<'_>>) -> Result<Self, AppError> {
         let p = &settings.providers;
+        let limits = connectors::ToolLimits {
+            max_response_bytes: settings.tool_max_response_bytes,
+            salesforce_hosts: p.salesforce_allowed_hosts.clone(),
+        };
         let real = |kind: ProviderKind, url: &Url, client: &Option<OAuthClient>| ProviderConfig {
             kind,
             base_url: url.clone(),
             client_id: client.as_ref().map(|c| c.client_id.clone()),
             client_secret: client.as_ref().map(|c| c.client_secret.clone()),
             sandbox: false,
+            limits: limits.clone(),
         };
         let configs = ProviderKind::ALL
             .into_iter()
@@ -46,7 +51,10 @@ impl Tools {
                     AuthKind::ApiToken => !p.pivotal_api_url_set,
                 };
                 let config = match stand_in {
-                    Some(stand_in) if unconfigured => stand_in(kind),
+                    Some(stand_in) if unconfigured => ProviderConfig {
+                        limits: limits.clone(),
+                        ..stand_in(kind)
+                    },
                     _ => real(kind, url, client),
                 };
                 (kind, config)

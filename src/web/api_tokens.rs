@@ -1,20 +1,19 @@
 //! "API tokens": a person's personal tokens for desktop clients.
 
-use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{client_ip, CurrentUser};
-use crate::config::Settings;
+use crate::auth::client_ip;
 use crate::db::Pool;
 use crate::error::AppResult;
 use crate::models::api_token::ApiToken;
 use crate::services::api_tokens;
 use crate::urls;
+use crate::web::confirm::{self, Confirmation, Question};
 use crate::web::format::timestamp;
-use crate::web::shell::{Nav, Shell};
-use crate::web::{flash, render, render_status, see_other};
+use crate::web::shell::{Action, Nav, Page, Shell};
+use crate::web::{render, render_status, see_other};
 
 pub struct TokenRow {
     pub id: i64,
@@ -53,17 +52,15 @@ pub struct ApiTokensPage {
     pub error: Option<String>,
 }
 
-async fn page(
-    user: &CurrentUser,
-    session: &Session,
+async fn tokens_page(
+    page: &Page,
     pool: &Pool,
-    settings: &Settings,
     outcome: (Option<String>, String, Option<String>),
 ) -> AppResult<ApiTokensPage> {
-    let tokens = api_tokens::list(pool, user.id.0).await?;
+    let tokens = api_tokens::list(pool, &page.user).await?;
     let (new_token, name, error) = outcome;
     Ok(ApiTokensPage {
-        shell: Shell::new(user, session, Nav::ApiTokens, settings.sandbox),
+        shell: page.shell(Nav::ApiTokens),
         tokens: tokens.into_iter().map(TokenRow::from).collect(),
         new_name: if new_token.is_some() {
             name.clone()
@@ -80,22 +77,8 @@ async fn page(
     })
 }
 
-pub async fn list(
-    user: CurrentUser,
-    session: Session,
-    pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
-    render(
-        &page(
-            &user,
-            &session,
-            &pool,
-            &settings,
-            (None, String::new(), None),
-        )
-        .await?,
-    )
+pub async fn list(page: Page, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    render(&tokens_page(&page, &pool, (None, String::new(), None)).await?)
 }
 
 #[derive(Deserialize)]
@@ -107,46 +90,41 @@ pub struct CreateForm {
 /// "Create token": the page again, with the token shown once.
 pub async fn create(
     req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    page: Page,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     form: web::Form<CreateForm>,
 ) -> AppResult<HttpResponse> {
-    let name = form.into_inner().name;
-    let ip = client_ip(&req);
-    match api_tokens::create(&pool, user.company_id.0, user.id.0, &name, ip).await? {
-        Ok(token) => {
-            let name = name.trim().to_owned();
-            render(&page(&user, &session, &pool, &settings, (Some(token), name, None)).await?)
+    let raw = form.into_inner().name;
+    let name = match api_tokens::parse_token_name(&raw) {
+        Ok(name) => name,
+        Err(message) => {
+            let shown = tokens_page(&page, &pool, (None, raw, Some(message))).await?;
+            return render_status(actix_web::http::StatusCode::BAD_REQUEST, &shown);
         }
-        Err(message) => render_status(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            &page(
-                &user,
-                &session,
-                &pool,
-                &settings,
-                (None, name, Some(message)),
-            )
-            .await?,
-        ),
-    }
+    };
+    let token = api_tokens::create(&pool, &page.user, name.clone(), client_ip(&req)).await?;
+    render(&tokens_page(&page, &pool, (Some(token), name, None)).await?)
 }
 
 /// "Revoke": the token stops working at once.
 pub async fn revoke(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
+    form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
-    let ip = client_ip(&req);
-    api_tokens::revoke(&pool, user.company_id.0, user.id.0, path.into_inner(), ip).await?;
-    flash::success(
-        &session,
-        "Token revoked. Clients using it are signed out at once.",
-    );
+    if !form.given() {
+        let question = Question {
+            title: "Revoke this token?".into(),
+            message: "Desktop clients using it stop working at once and need a new token.".into(),
+            action: urls::api_token_revoke(path.into_inner()),
+            button: "Revoke",
+            back: urls::API_TOKENS.to_owned(),
+        };
+        return confirm::ask(&act, Nav::ApiTokens, question);
+    }
+    let ip = act.ip.clone();
+    api_tokens::revoke(&pool, &act.user, path.into_inner(), ip).await?;
+    act.success("Token revoked. Clients using it are signed out at once.");
     Ok(see_other(urls::API_TOKENS))
 }

@@ -1,7 +1,6 @@
 //! The company's settings: its name and logo.
 
 use actix_multipart::Multipart;
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -9,14 +8,13 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::auth::{self, csrf, CompanyManager, CurrentUser};
-use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::parse_name;
 use crate::error::{AppError, AppResult};
 use crate::models::company;
 use crate::urls;
-use crate::web::shell::{Nav, Shell};
-use crate::web::{flash, render, render_status, see_other};
+use crate::web::shell::{Action, Nav, Page, Shell};
+use crate::web::{render, render_status, see_other};
 
 pub const MAX_LOGO_BYTES: usize = 1024 * 1024;
 
@@ -53,16 +51,12 @@ impl SettingsPage {
     }
 }
 
-pub async fn settings(
-    user: CurrentUser,
-    session: Session,
-    app: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
-    let shell = Shell::new(&user, &session, Nav::CompanySettings, app.sandbox);
+pub async fn settings(page: Page) -> AppResult<HttpResponse> {
+    let shell = page.shell(Nav::CompanySettings);
     render(&SettingsPage::new(
-        &user,
+        &page.user,
         shell,
-        user.company_name.clone(),
+        page.user.company_name.clone(),
         None,
     ))
 }
@@ -74,10 +68,8 @@ pub struct NameForm {
 
 pub async fn save_settings(
     req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
-    app: web::Data<Settings>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
     let name = match parse_name(&form.name, "the company's name") {
@@ -86,16 +78,16 @@ pub async fn save_settings(
             return render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &SettingsPage::new(
-                    &user,
-                    Shell::new(&user, &session, Nav::CompanySettings, app.sandbox),
+                    &page.user,
+                    page.shell(Nav::CompanySettings),
                     form.name.clone(),
                     Some(e),
                 ),
             )
         }
     };
-    crate::services::company::rename(&pool, &user, name, auth::client_ip(&req)).await?;
-    flash::success(&session, "Company settings saved.");
+    crate::services::company::rename(&pool, &page.user, name, auth::client_ip(&req)).await?;
+    page.success("Company settings saved.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
 
@@ -111,8 +103,7 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 }
 
 pub async fn upload_logo(
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     mut payload: Multipart,
 ) -> AppResult<HttpResponse> {
@@ -144,7 +135,7 @@ pub async fn upload_logo(
             _ => {}
         }
     }
-    csrf::verify(&session, token.as_deref().unwrap_or_default())?;
+    csrf::verify(&act.session, token.as_deref().unwrap_or_default())?;
     let problem = if too_big {
         Some("That image is larger than 1 MB. Choose a smaller PNG or JPEG.")
     } else {
@@ -157,26 +148,22 @@ pub async fn upload_logo(
         }
     };
     if let Some(problem) = problem {
-        flash::error(&session, problem);
+        act.error(problem);
         return Ok(see_other(urls::COMPANY_SETTINGS));
     }
     let bytes = image.unwrap_or_default();
     let mime = sniff_image(&bytes).unwrap_or("image/png");
-    crate::services::company::set_logo(&pool, &user, Some((bytes, mime))).await?;
-    flash::success(&session, "Logo updated.");
+    crate::services::company::set_logo(&pool, &act.user, Some((bytes, mime))).await?;
+    act.success("Logo updated.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
 
 pub async fn remove_logo(
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
 ) -> AppResult<HttpResponse> {
-    crate::services::company::set_logo(&pool, &user, None).await?;
-    flash::success(
-        &session,
-        "Logo removed; your company's initials are shown instead.",
-    );
+    crate::services::company::set_logo(&pool, &act.user, None).await?;
+    act.success("Logo removed; your company's initials are shown instead.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
 

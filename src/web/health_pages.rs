@@ -1,13 +1,11 @@
 //! Integration health for owners, admins and managers, each connection's sync
 //! history, and the error catalogue.
 
-use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::auth::{CurrentUser, HealthViewer};
+use crate::auth::HealthViewer;
 use crate::catalogue::{self, ErrorInfo};
-use crate::config::Settings;
 use crate::connectors::ProviderKind;
 use crate::db::{self, Pool};
 use crate::error::AppResult;
@@ -16,7 +14,7 @@ use crate::models::sync_run::RunStatus;
 use crate::models::{company_integration, sync_run, user};
 use crate::web::format::timestamp;
 use crate::web::render;
-use crate::web::shell::{Nav, Shell};
+use crate::web::shell::{Nav, Page, Shell};
 
 pub struct PersonHealth {
     pub name: String,
@@ -44,13 +42,8 @@ pub struct HealthPage {
     pub tools: Vec<ToolHealth>,
 }
 
-pub async fn health(
-    user: HealthViewer,
-    session: Session,
-    pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
-    let company_id = user.company_id.0;
+pub async fn health(page: Page<HealthViewer>, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    let company_id = page.user.company_id.0;
     let (enabled, people, conns) = db::run(&pool, move |conn| {
         let enabled = company_integration::enabled_providers(conn, company_id)?;
         let people = user::list(conn, company_id)?;
@@ -105,7 +98,7 @@ pub async fn health(
         })
         .collect();
     render(&HealthPage {
-        shell: Shell::new(&user, &session, Nav::Health, settings.sandbox),
+        shell: page.shell(Nav::Health),
         tools,
     })
 }
@@ -133,13 +126,11 @@ pub struct HistoryPage {
 }
 
 pub async fn history(
-    user: HealthViewer,
-    session: Session,
+    page: Page<HealthViewer>,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let (company_id, id) = (user.company_id.0, path.into_inner());
+    let (company_id, id) = (page.user.company_id.0, path.into_inner());
     let (connection, person, runs) = db::run(&pool, move |conn| {
         // Another company's connection is simply not found.
         let connection = connection::in_company(conn, company_id, id)?;
@@ -150,7 +141,7 @@ pub async fn history(
     .await?;
     let tool = connection.provider.name();
     render(&HistoryPage {
-        shell: Shell::new(&user, &session, Nav::Health, settings.sandbox),
+        shell: page.shell(Nav::Health),
         tool,
         person: person.name,
         runs: runs
@@ -192,13 +183,9 @@ pub struct CataloguePage {
     pub entries: Vec<&'static ErrorInfo>,
 }
 
-pub async fn catalogue(
-    user: CurrentUser,
-    session: Session,
-    settings: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
+pub async fn catalogue(page: Page) -> AppResult<HttpResponse> {
     render(&CataloguePage {
-        shell: Shell::new(&user, &session, Nav::Other, settings.sandbox),
+        shell: page.shell(Nav::Other),
         entries: catalogue::entries().iter().collect(),
     })
 }

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, CompanyManager, CurrentUser};
 use crate::catalogue::Problem;
-use crate::config::Settings;
 use crate::connectors::{AuthKind, ConnectorError, Credentials, ProviderKind, RemoteAccount};
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
@@ -19,8 +18,9 @@ use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, Signed};
 use crate::services::tools::Tools;
 use crate::urls;
-use crate::web::shell::{Nav, Shell};
-use crate::web::{flash, render, render_status, see_other};
+use crate::web::confirm::{self, Confirmation, Question};
+use crate::web::shell::{self, Action, Nav, Page, Shell};
+use crate::web::{render, render_status, see_other};
 
 fn tool(slug: &str) -> AppResult<ProviderKind> {
     ProviderKind::from_slug(slug).ok_or(AppError::NotFound)
@@ -89,18 +89,16 @@ pub struct CompanyIntegrationsPage {
 }
 
 pub async fn company_list(
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
 ) -> AppResult<HttpResponse> {
-    let company_id = user.company_id.0;
+    let company_id = page.user.company_id.0;
     let enabled = db::run(&pool, move |conn| {
         Ok(company_integration::enabled_providers(conn, company_id)?)
     })
     .await?;
     render(&CompanyIntegrationsPage {
-        shell: Shell::new(&user, &session, Nav::CompanyIntegrations, settings.sandbox),
+        shell: page.shell(Nav::CompanyIntegrations),
         tools: ProviderKind::ALL
             .into_iter()
             .map(|k| ToolRow {
@@ -127,15 +125,13 @@ pub struct DetailsPage {
 }
 
 pub async fn company_details(
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let (company_id, user_id) = (user.company_id.0, user.id.0);
+    let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
     let (on, mine) = db::run(&pool, move |conn| {
         Ok((
             company_integration::is_enabled(conn, company_id, kind)?,
@@ -144,7 +140,7 @@ pub async fn company_details(
     })
     .await?;
     render(&DetailsPage {
-        shell: Shell::new(&user, &session, Nav::CompanyIntegrations, settings.sandbox),
+        shell: page.shell(Nav::CompanyIntegrations),
         slug: kind.slug(),
         name: kind.name(),
         about: about(kind),
@@ -201,8 +197,7 @@ async fn turn_on(
 
 pub async fn company_turn_on(
     req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
@@ -211,8 +206,8 @@ pub async fn company_turn_on(
     let kind = tool(&path)?;
     turn_on(
         req,
-        user.0,
-        session,
+        act.user.0,
+        act.session,
         pool,
         tools,
         (kind, Purpose::Company),
@@ -223,22 +218,21 @@ pub async fn company_turn_on(
 
 pub async fn personal_turn_on(
     req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
     form: web::Form<TurnOnForm>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let company_id = user.company_id.0;
+    let company_id = act.user.company_id.0;
     let enabled = db::run(&pool, move |conn| {
         Ok(company_integration::is_enabled(conn, company_id, kind)?)
     })
     .await?;
     if !enabled {
         return conclude(
-            &session,
+            &act.session,
             kind,
             Purpose::Personal,
             Err(IntegrationError::NotEnabled),
@@ -246,8 +240,8 @@ pub async fn personal_turn_on(
     }
     turn_on(
         req,
-        user,
-        session,
+        act.user,
+        act.session,
         pool,
         tools,
         (kind, Purpose::Personal),
@@ -266,9 +260,7 @@ pub struct CallbackQuery {
 /// The tool sends the browser back here. The flow is taken out of the session first,
 /// so a state is good for one answer only.
 pub async fn callback(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
@@ -280,21 +272,22 @@ pub async fn callback(
         state: query.state.as_deref(),
         error: query.error.as_deref(),
     };
-    let (purpose, creds) = oauth_flow::receive(&session, &tools, user.id.0, kind, answer).await;
+    let (purpose, creds) =
+        oauth_flow::receive(&act.session, &tools, act.user.id.0, kind, answer).await;
     let outcome = match creds {
         Ok(creds) => {
             let signed = Signed {
-                ip: auth::client_ip(&req),
-                user: &user,
+                ip: act.ip.clone(),
+                user: &act.user,
                 kind,
                 purpose,
-                session: Some(&session),
+                session: Some(&act.session),
             };
             oauth_flow::finish(&pool, &tools, signed, creds).await
         }
         Err(e) => Err(e),
     };
-    conclude(&session, kind, purpose, outcome)
+    conclude(&act.session, kind, purpose, outcome)
 }
 
 fn nav_for(purpose: Purpose) -> Nav {
@@ -393,14 +386,13 @@ pub struct ProblemPage {
 }
 
 pub async fn problem(
-    user: CurrentUser,
-    session: Session,
-    settings: web::Data<Settings>,
+    page: Page,
     tools: web::Data<Tools>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let note = session
+    let note = page
+        .session
         .remove_as::<ProblemNote>("integration_problem")
         .and_then(Result::ok)
         .filter(|n| n.provider == kind.slug());
@@ -408,7 +400,7 @@ pub async fn problem(
         return Ok(see_other(urls::INTEGRATION_SETTINGS));
     };
     let back = match note.purpose {
-        Purpose::Company if user.role.manages_company() => urls::company_details(kind.slug()),
+        Purpose::Company if page.user.role.manages_company() => urls::company_details(kind.slug()),
         _ => urls::INTEGRATION_SETTINGS.to_owned(),
     };
     let status = StatusCode::from_u16(note.status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -417,7 +409,7 @@ pub async fn problem(
     render_status(
         status,
         &ProblemPage {
-            shell: Shell::new(&user, &session, nav_for(note.purpose), settings.sandbox),
+            shell: page.shell(nav_for(note.purpose)),
             name: kind.name(),
             title: note.title,
             message: note.message,
@@ -440,18 +432,13 @@ pub struct ChoosePage {
     pub accounts: Vec<RemoteAccount>,
 }
 
-pub async fn choose_form(
-    user: CurrentUser,
-    session: Session,
-    settings: web::Data<Settings>,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
+pub async fn choose_form(page: Page, path: web::Path<String>) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let Some(pending) = oauth_flow::pending_for(&session, kind) else {
+    let Some(pending) = oauth_flow::pending_for(&page.session, kind) else {
         return Ok(see_other(urls::INTEGRATION_SETTINGS));
     };
     render(&ChoosePage {
-        shell: Shell::new(&user, &session, nav_for(pending.purpose), settings.sandbox),
+        shell: page.shell(nav_for(pending.purpose)),
         name: kind.name(),
         slug: kind.slug(),
         person: pending.identity.name.clone(),
@@ -465,24 +452,22 @@ pub struct ChooseForm {
 }
 
 pub async fn choose(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     tools: web::Data<Tools>,
     path: web::Path<String>,
     form: web::Form<ChooseForm>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let ip = auth::client_ip(&req);
+    let ip = act.ip.clone();
     let choice = (kind, form.account.as_str());
-    match oauth_flow::choose(&session, &pool, &tools, &user, choice, ip).await? {
+    match oauth_flow::choose(&act.session, &pool, &tools, &act.user, choice, ip).await? {
         Choice::NothingPending => Ok(see_other(urls::INTEGRATION_SETTINGS)),
         Choice::NotListed => {
-            flash::error(&session, "Choose one of the accounts listed.");
+            act.error("Choose one of the accounts listed.");
             Ok(see_other(&urls::oauth_choose(kind.slug())))
         }
-        Choice::Taken(purpose, outcome) => conclude(&session, kind, purpose, outcome),
+        Choice::Taken(purpose, outcome) => conclude(&act.session, kind, purpose, outcome),
     }
 }
 
@@ -496,16 +481,14 @@ pub struct ConnectedPage {
     pub connected: ConnectedAs,
 }
 
-async fn connected(
-    user: CurrentUser,
-    session: Session,
+async fn connected<U: shell::Signed>(
+    page: Page<U>,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     slug: &str,
     company: bool,
 ) -> AppResult<HttpResponse> {
     let kind = tool(slug)?;
-    let user_id = user.id.0;
+    let user_id = page.user.current().id.0;
     let mine = db::run(&pool, move |conn| {
         Ok(connection::of_user(conn, user_id, kind)?)
     })
@@ -519,7 +502,7 @@ async fn connected(
         Nav::IntegrationSettings
     };
     render(&ConnectedPage {
-        shell: Shell::new(&user, &session, nav, settings.sandbox),
+        shell: page.shell(nav),
         name: kind.name(),
         slug: kind.slug(),
         company,
@@ -528,23 +511,19 @@ async fn connected(
 }
 
 pub async fn company_connected(
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    connected(user.0, session, pool, settings, &path, true).await
+    connected(page, pool, &path, true).await
 }
 
 pub async fn personal_connected(
-    user: CurrentUser,
-    session: Session,
+    page: Page,
     pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    connected(user, session, pool, settings, &path, false).await
+    connected(page, pool, &path, false).await
 }
 
 pub struct SettingsRow {
@@ -561,13 +540,8 @@ pub struct SettingsPage {
     pub rows: Vec<SettingsRow>,
 }
 
-pub async fn settings_page(
-    user: CurrentUser,
-    session: Session,
-    pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
-    let (company_id, user_id) = (user.company_id.0, user.id.0);
+pub async fn settings_page(page: Page, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
     let (enabled, mine) = db::run(&pool, move |conn| {
         Ok((
             company_integration::enabled_providers(conn, company_id)?,
@@ -586,27 +560,36 @@ pub async fn settings_page(
         })
         .collect();
     render(&SettingsPage {
-        shell: Shell::new(&user, &session, Nav::IntegrationSettings, settings.sandbox),
+        shell: page.shell(Nav::IntegrationSettings),
         rows,
     })
 }
 
 pub async fn personal_turn_off(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     path: web::Path<String>,
+    form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    if service::disconnect(&pool, &user, kind, auth::client_ip(&req)).await? {
-        flash::success(
-            &session,
-            format!(
-                "Your {} integration is off; its tokens were deleted.",
+    if !form.given() {
+        let question = Question {
+            title: format!("Turn off your {} integration?", kind.name()),
+            message: format!(
+                "Your tasks from {0} stop syncing and taskbridge deletes its tokens for your {0} account. Time you tracked is kept. You can turn it on again at any time.",
                 kind.name()
             ),
-        );
+            action: urls::personal_off(kind.slug()),
+            button: "Turn it off",
+            back: urls::INTEGRATION_SETTINGS.to_owned(),
+        };
+        return confirm::ask(&act, Nav::IntegrationSettings, question);
+    }
+    if service::disconnect(&pool, &act.user, kind, act.ip.clone()).await? {
+        act.success(format!(
+            "Your {} integration is off; its tokens were deleted.",
+            kind.name()
+        ));
     }
     Ok(see_other(urls::INTEGRATION_SETTINGS))
 }
@@ -620,35 +603,28 @@ pub struct ConfirmOffPage {
 }
 
 pub async fn company_off_confirm(
-    user: CompanyManager,
-    session: Session,
-    settings: web::Data<Settings>,
+    page: Page<CompanyManager>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
     render(&ConfirmOffPage {
-        shell: Shell::new(&user, &session, Nav::CompanyIntegrations, settings.sandbox),
+        shell: page.shell(Nav::CompanyIntegrations),
         name: kind.name(),
         slug: kind.slug(),
     })
 }
 
 pub async fn company_turn_off(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    if service::turn_off_for_company(&pool, &user, kind, auth::client_ip(&req)).await? {
-        flash::success(
-            &session,
-            format!(
-                "{} is now OFF for your company. What was synced is kept.",
-                kind.name()
-            ),
-        );
+    if service::turn_off_for_company(&pool, &act.user, kind, act.ip.clone()).await? {
+        act.success(format!(
+            "{} is now OFF for your company. What was synced is kept.",
+            kind.name()
+        ));
     }
     Ok(see_other(&urls::company_details(kind.slug())))
 }

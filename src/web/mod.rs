@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_tokens;
 pub mod assets;
 pub mod company;
+pub mod confirm;
 pub mod flash;
 pub mod format;
 pub mod health;
@@ -45,6 +46,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(urls::MY_TASKS, web::get().to(tasks::my_tasks))
         .route(urls::SYNC_NOW, web::post().to(tasks::sync_now))
+        .route(
+            urls::CHECKLIST_DISMISS,
+            web::post().to(tasks::dismiss_checklist),
+        )
         .route(urls::SYNC_STATUS, web::get().to(tasks::sync_status))
         .route(urls::HELP_ERRORS, web::get().to(health_pages::catalogue))
         .route(urls::NOTIFICATIONS, web::get().to(pages::notifications))

@@ -1,16 +1,14 @@
 //! The home redirect and the notifications page.
 
-use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::auth::CurrentUser;
-use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::models::notification;
 use crate::urls;
-use crate::web::shell::{Nav, Shell};
+use crate::web::shell::{Nav, Page, Shell};
 use crate::web::{render, see_other};
 
 pub async fn home(req: HttpRequest) -> HttpResponse {
@@ -36,13 +34,8 @@ pub struct NotificationsPage {
     pub notices: Vec<NoticeRow>,
 }
 
-pub async fn notifications(
-    user: CurrentUser,
-    session: Session,
-    pool: web::Data<Pool>,
-    app: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
-    let user_id = user.id.0;
+pub async fn notifications(page: Page, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    let user_id = page.user.id.0;
     // Opening the page reads them; the list still marks which were new.
     let rows = db::run(&pool, move |conn| {
         let rows = notification::recent(conn, user_id)?;
@@ -51,7 +44,7 @@ pub async fn notifications(
     })
     .await?;
     render(&NotificationsPage {
-        shell: Shell::new(&user, &session, Nav::Notifications, app.sandbox),
+        shell: page.shell(Nav::Notifications),
         notices: rows
             .into_iter()
             .map(|n| NoticeRow {

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{self, csrf, password, CompanyManager, CurrentUser};
+use crate::auth::{self, csrf, password, CompanyManager};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role, UserId};
@@ -14,7 +14,8 @@ use crate::error::{AppError, AppResult, Unexpected};
 use crate::models::{company, invite, user};
 use crate::services::people::{self, grantable_roles, Refusal};
 use crate::urls;
-use crate::web::shell::{Nav, Shell};
+use crate::web::confirm::{self, Confirmation, Question};
+use crate::web::shell::{Action, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 pub struct PersonRow {
@@ -50,12 +51,8 @@ pub struct UsersPage {
     pub new_invite_email: String,
 }
 
-async fn users_page(
-    user: &CurrentUser,
-    session: &Session,
-    pool: &Pool,
-    settings: &Settings,
-) -> AppResult<UsersPage> {
+async fn users_page(page: &Page<CompanyManager>, pool: &Pool) -> AppResult<UsersPage> {
+    let user = &page.user;
     let company_id = user.company_id.0;
     let (people, invites) = db::run(pool, move |conn| {
         Ok((
@@ -66,7 +63,7 @@ async fn users_page(
     .await?;
     let me = user.id.0;
     Ok(UsersPage {
-        shell: Shell::new(user, session, Nav::Users, settings.sandbox),
+        shell: page.shell(Nav::Users),
         people: people
             .into_iter()
             .map(|p| PersonRow {
@@ -99,13 +96,8 @@ async fn users_page(
     })
 }
 
-pub async fn list(
-    user: CompanyManager,
-    session: Session,
-    pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
-) -> AppResult<HttpResponse> {
-    render(&users_page(&user, &session, &pool, &settings).await?)
+pub async fn list(page: Page<CompanyManager>, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    render(&users_page(&page, &pool).await?)
 }
 
 #[derive(Deserialize)]
@@ -116,22 +108,21 @@ pub struct InviteForm {
 
 pub async fn invite(
     req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    page: Page<CompanyManager>,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
     form: web::Form<InviteForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let (user, session, pool, settings, form) = (&user, &session, &pool, &settings, &form);
+    let (page, pool, form) = (&page, &pool, &form);
     let refused = |error: String, role: Option<Role>| async move {
-        let mut page = users_page(user, session, pool, settings).await?;
-        page.invite_email = form.email.clone();
-        page.invite_role = role
-            .filter(|r| page.roles.contains(r))
+        let mut shown = users_page(page, pool).await?;
+        shown.invite_email = form.email.clone();
+        shown.invite_role = role
+            .filter(|r| shown.roles.contains(r))
             .unwrap_or(Role::User);
-        page.invite_error = Some(error);
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        shown.invite_error = Some(error);
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &shown)
     };
     let parsed = Email::parse(&form.email).and_then(|email| Ok((email, Role::parse(&form.role)?)));
     let (email, role) = match parsed {
@@ -139,19 +130,19 @@ pub async fn invite(
         Err(e) => return refused(e, None).await,
     };
     let ip = auth::client_ip(&req);
-    let token = match people::invite(pool, user, email.clone(), role, ip).await? {
+    let token = match people::invite(pool, &page.user, email.clone(), role, ip).await? {
         Ok(token) => token,
         Err(refusal) => return refused(refusal.to_string(), Some(role)).await,
     };
     // Shown once, here: only a digest of the token is stored.
-    let mut page = users_page(user, session, pool, settings).await?;
+    let mut shown = users_page(page, pool).await?;
     let link = settings
         .base_url
         .join(&urls::invite_accept(&token))
         .unexpected("making the invite link")?;
-    page.new_invite_link = Some(link.to_string());
-    page.new_invite_email = email.to_string();
-    render(&page)
+    shown.new_invite_link = Some(link.to_string());
+    shown.new_invite_email = email.to_string();
+    render(&shown)
 }
 
 #[derive(Deserialize)]
@@ -160,17 +151,15 @@ pub struct RoleForm {
 }
 
 pub async fn change_role(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
     form: web::Form<RoleForm>,
 ) -> AppResult<HttpResponse> {
     let role = Role::parse(&form.role).map_err(AppError::BadRequest)?;
     let target = UserId(path.into_inner());
-    let done = people::change_role(&pool, &user, target, role, auth::client_ip(&req)).await?;
-    Ok(back_to_users(&session, done))
+    let done = people::change_role(&pool, &act.user, target, role, act.ip.clone()).await?;
+    Ok(back_to_users(&act.session, done))
 }
 
 /// Back to the Users page with what happened, or why not.
@@ -182,54 +171,57 @@ fn back_to_users(session: &Session, done: Result<String, Refusal>) -> HttpRespon
     see_other(urls::USERS)
 }
 
+/// "Disable" (`disabled`) or "Enable" a person.
 async fn set_disabled(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
-    target: i64,
+    target: web::Path<i64>,
     disabled: bool,
 ) -> AppResult<HttpResponse> {
-    let (target, ip) = (UserId(target), auth::client_ip(&req));
-    let done = people::set_disabled(&pool, &user, target, disabled, ip).await?;
-    Ok(back_to_users(&session, done))
+    let (target, ip) = (UserId(target.into_inner()), act.ip.clone());
+    let done = people::set_disabled(&pool, &act.user, target, disabled, ip).await?;
+    Ok(back_to_users(&act.session, done))
 }
 
 pub async fn disable(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
+    form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
-    set_disabled(req, user, session, pool, path.into_inner(), true).await
+    if !form.given() {
+        let person = people::find(&pool, &act.user, UserId(*path)).await?;
+        let question = Question {
+            title: format!("Disable {}?", person.name),
+            message: "They are signed out at once, cannot log in, and their connections to task tools are deleted. Their time stays in reports. You can enable them again later.".into(),
+            action: urls::user_disable(path.into_inner()),
+            button: "Disable",
+            back: urls::USERS.to_owned(),
+        };
+        return confirm::ask(&act, Nav::Users, question);
+    }
+    set_disabled(act, pool, path, true).await
 }
 
 pub async fn enable(
-    req: HttpRequest,
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    set_disabled(req, user, session, pool, path.into_inner(), false).await
+    set_disabled(act, pool, path, false).await
 }
 
 pub async fn revoke_invite(
-    user: CompanyManager,
-    session: Session,
+    act: Action<CompanyManager>,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let (company_id, id) = (user.company_id.0, path.into_inner());
+    let (company_id, id) = (act.user.company_id.0, path.into_inner());
     let removed = db::run(&pool, move |conn| Ok(invite::revoke(conn, company_id, id)?)).await?;
     if removed == 0 {
         return Err(AppError::NotFound);
     }
-    flash::success(
-        &session,
-        "The invite was revoked; its link no longer works.",
-    );
+    act.success("The invite was revoked; its link no longer works.");
     Ok(see_other(urls::USERS))
 }
 

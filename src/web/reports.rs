@@ -91,37 +91,8 @@ impl Chart {
         let top_hours = top_hours + top_hours % 2;
         let scale = plot_h / (top_hours * 3600) as f64;
         let slot = plot_w / n;
-        let bar_w = (slot * 0.7).max(1.0);
         let base = f64::from(TOP) + plot_h;
-        let mut bars = Vec::new();
-        let mut day_labels = Vec::new();
-        for (i, (day, secs)) in by_day.iter().enumerate() {
-            let x = f64::from(LEFT) + slot * i as f64;
-            if *secs > 0 {
-                let h = (*secs as f64 * scale).max(1.0);
-                bars.push(Bar {
-                    x: format!("{:.1}", x + (slot - bar_w) / 2.0),
-                    y: format!("{:.1}", base - h),
-                    width: format!("{bar_w:.1}"),
-                    height: format!("{h:.1}"),
-                    title: format!("{}: {}", day_label(*day), duration::hm(*secs)),
-                });
-            }
-            let text = if by_day.len() <= 7 {
-                Some(day.strftime("%a %-d").to_string())
-            } else if by_day.len() <= 31 {
-                Some(day.day().to_string())
-            } else {
-                (day.day() == 1 || i == 0).then(|| day.strftime("%b").to_string())
-            };
-            if let Some(text) = text {
-                day_labels.push(Label {
-                    x: format!("{:.1}", x + slot / 2.0),
-                    y: (HEIGHT - 8).to_string(),
-                    text,
-                });
-            }
-        }
+        let (bars, day_labels) = bars_and_labels(by_day, slot, scale, base);
         let grid = [0, top_hours / 2, top_hours]
             .into_iter()
             .map(|hours| Label {
@@ -130,21 +101,7 @@ impl Chart {
                 text: format!("{hours}h"),
             })
             .collect();
-        let busiest = by_day
-            .iter()
-            .filter(|(_, s)| *s > 0)
-            .max_by_key(|(_, s)| *s)
-            .map(|(d, s)| format!("; most on {} ({})", day_label(*d), duration::hm(*s)))
-            .unwrap_or_default();
-        let aria_label = match (by_day.first(), by_day.last()) {
-            (Some((first, _)), Some((last, _))) => format!(
-                "Bar chart of time by day, {} to {}: {} in all{busiest}. The table beside it has each day.",
-                day_label(*first),
-                day_label(*last),
-                duration::hm(total)
-            ),
-            _ => "Bar chart of time by day".into(),
-        };
+        let aria_label = describe(by_day, total);
         Chart {
             width: WIDTH,
             height: HEIGHT,
@@ -155,6 +112,66 @@ impl Chart {
             plot_left: LEFT,
             plot_right: WIDTH - RIGHT,
         }
+    }
+}
+
+/// One bar per day with time, and the day labels under the axis (every day for a
+/// week or a month, the months for longer).
+fn bars_and_labels(
+    by_day: &[(Date, i64)],
+    slot: f64,
+    scale: f64,
+    base: f64,
+) -> (Vec<Bar>, Vec<Label>) {
+    let bar_w = (slot * 0.7).max(1.0);
+    let mut bars = Vec::new();
+    let mut day_labels = Vec::new();
+    for (i, (day, secs)) in by_day.iter().enumerate() {
+        let x = f64::from(LEFT) + slot * i as f64;
+        if *secs > 0 {
+            let h = (*secs as f64 * scale).max(1.0);
+            bars.push(Bar {
+                x: format!("{:.1}", x + (slot - bar_w) / 2.0),
+                y: format!("{:.1}", base - h),
+                width: format!("{bar_w:.1}"),
+                height: format!("{h:.1}"),
+                title: format!("{}: {}", day_label(*day), duration::hm(*secs)),
+            });
+        }
+        let text = if by_day.len() <= 7 {
+            Some(day.strftime("%a %-d").to_string())
+        } else if by_day.len() <= 31 {
+            Some(day.day().to_string())
+        } else {
+            (day.day() == 1 || i == 0).then(|| day.strftime("%b").to_string())
+        };
+        if let Some(text) = text {
+            day_labels.push(Label {
+                x: format!("{:.1}", x + slot / 2.0),
+                y: (HEIGHT - 8).to_string(),
+                text,
+            });
+        }
+    }
+    (bars, day_labels)
+}
+
+/// The chart in words, for screen readers.
+fn describe(by_day: &[(Date, i64)], total: i64) -> String {
+    let busiest = by_day
+        .iter()
+        .filter(|(_, s)| *s > 0)
+        .max_by_key(|(_, s)| *s)
+        .map(|(d, s)| format!("; most on {} ({})", day_label(*d), duration::hm(*s)))
+        .unwrap_or_default();
+    match (by_day.first(), by_day.last()) {
+        (Some((first, _)), Some((last, _))) => format!(
+            "Bar chart of time by day, {} to {}: {} in all{busiest}. The table beside it has each day.",
+            day_label(*first),
+            day_label(*last),
+            duration::hm(total)
+        ),
+        _ => "Bar chart of time by day".into(),
     }
 }
 
@@ -181,6 +198,82 @@ pub struct ReportsPage {
     pub csv_href: String,
 }
 
+/// The filter bar's choices, with the criteria's own selected.
+fn filter_choices(
+    criteria: &reports::Criteria,
+    people: Vec<(i64, String)>,
+    projects: Vec<(String, String)>,
+) -> (Vec<Choice>, Vec<Choice>, Vec<Choice>, Vec<Choice>) {
+    let scope = &criteria.scope;
+    let presets = Preset::ALL
+        .into_iter()
+        .map(|p| Choice {
+            value: p.slug().into(),
+            label: p.label().into(),
+            selected: p == criteria.preset,
+        })
+        .collect();
+    let people = people
+        .into_iter()
+        .map(|(id, name)| Choice {
+            value: id.to_string(),
+            label: name,
+            selected: scope.person == Some(id),
+        })
+        .collect();
+    let tools = ProviderKind::ALL
+        .into_iter()
+        .map(|k| Choice {
+            value: k.slug().into(),
+            label: k.name().into(),
+            selected: scope.provider.as_deref() == Some(k.slug()),
+        })
+        .collect();
+    let mut project_names: Vec<String> = projects.into_iter().map(|(_, p)| p).collect();
+    if let Some(chosen) = &scope.project {
+        project_names.push(chosen.clone());
+    }
+    project_names.sort();
+    project_names.dedup();
+    let projects = project_names
+        .into_iter()
+        .map(|p| Choice {
+            selected: scope.project.as_deref() == Some(p.as_str()),
+            label: p.clone(),
+            value: p,
+        })
+        .collect();
+    (presets, people, tools, projects)
+}
+
+/// The totals by person (company reports only), tool, project and task.
+fn totals_tables(company_wide: bool, report: &reports::Report) -> Vec<TotalsTable> {
+    let mut tables = Vec::new();
+    if company_wide {
+        tables.push(TotalsTable {
+            title: "By person",
+            column: "Person",
+            rows: report.by_person.clone(),
+        });
+    }
+    tables.push(TotalsTable {
+        title: "By tool",
+        column: "Tool",
+        rows: report.by_tool.clone(),
+    });
+    tables.push(TotalsTable {
+        title: "By project",
+        column: "Project",
+        rows: report.by_project.clone(),
+    });
+    tables.push(TotalsTable {
+        title: "By task",
+        column: "Task",
+        rows: report.by_task.clone(),
+    });
+    tables
+}
+
 impl ReportsPage {
     fn new(shell: Shell, view: ReportView) -> Self {
         let ReportView {
@@ -189,68 +282,8 @@ impl ReportsPage {
             people,
             projects,
         } = view;
-        let scope = &criteria.scope;
-        let presets = Preset::ALL
-            .into_iter()
-            .map(|p| Choice {
-                value: p.slug().into(),
-                label: p.label().into(),
-                selected: p == criteria.preset,
-            })
-            .collect();
-        let people = people
-            .into_iter()
-            .map(|(id, name)| Choice {
-                value: id.to_string(),
-                label: name,
-                selected: scope.person == Some(id),
-            })
-            .collect();
-        let tools = ProviderKind::ALL
-            .into_iter()
-            .map(|k| Choice {
-                value: k.slug().into(),
-                label: k.name().into(),
-                selected: scope.provider.as_deref() == Some(k.slug()),
-            })
-            .collect();
-        let mut project_names: Vec<String> = projects.into_iter().map(|(_, p)| p).collect();
-        if let Some(chosen) = &scope.project {
-            project_names.push(chosen.clone());
-        }
-        project_names.sort();
-        project_names.dedup();
-        let projects = project_names
-            .into_iter()
-            .map(|p| Choice {
-                selected: scope.project.as_deref() == Some(p.as_str()),
-                label: p.clone(),
-                value: p,
-            })
-            .collect();
-        let mut tables = Vec::new();
-        if criteria.company_wide {
-            tables.push(TotalsTable {
-                title: "By person",
-                column: "Person",
-                rows: report.by_person.clone(),
-            });
-        }
-        tables.push(TotalsTable {
-            title: "By tool",
-            column: "Tool",
-            rows: report.by_tool.clone(),
-        });
-        tables.push(TotalsTable {
-            title: "By project",
-            column: "Project",
-            rows: report.by_project.clone(),
-        });
-        tables.push(TotalsTable {
-            title: "By task",
-            column: "Task",
-            rows: report.by_task.clone(),
-        });
+        let (presets, people, tools, projects) = filter_choices(&criteria, people, projects);
+        let tables = totals_tables(criteria.company_wide, &report);
         let days = report
             .by_day
             .iter()

@@ -203,12 +203,30 @@ impl Signed for crate::auth::HealthViewer {
 pub struct Page<U = CurrentUser> {
     pub user: U,
     pub session: Session,
+    /// The client's address, for the audit log.
+    pub ip: String,
     sandbox: bool,
 }
+
+/// The same context for a form post that redirects: the person (checked by `U`), the
+/// session for the flash message and the address for the audit log.
+pub type Action<U = CurrentUser> = Page<U>;
 
 impl<U: Signed> Page<U> {
     pub fn shell(&self, nav: Nav) -> Shell {
         Shell::new(self.user.current(), &self.session, nav, self.sandbox)
+    }
+}
+
+impl<U> Page<U> {
+    /// A flash message saying what was done, shown on the next page.
+    pub fn success(&self, message: impl Into<String>) {
+        crate::web::flash::success(&self.session, message);
+    }
+
+    /// A flash message saying why it was not done.
+    pub fn error(&self, message: impl Into<String>) {
+        crate::web::flash::error(&self.session, message);
     }
 }
 
@@ -226,6 +244,7 @@ where
         use actix_session::SessionExt;
         let user = U::from_request(req, payload);
         let session = req.get_session();
+        let ip = crate::auth::client_ip(req);
         let sandbox = req
             .app_data::<actix_web::web::Data<crate::config::Settings>>()
             .is_some_and(|s| s.sandbox);
@@ -233,6 +252,7 @@ where
             Ok(Page {
                 user: user.await?,
                 session,
+                ip,
                 sandbox,
             })
         })

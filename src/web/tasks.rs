@@ -12,12 +12,12 @@ use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus};
 use crate::models::task::{self, Due, Filter};
-use crate::models::{company_integration, sync_run};
+use crate::models::{company_integration, first_run, sync_run};
 use crate::services::time::duration::hm;
 use crate::sync::SyncEngine;
 use crate::urls;
 use crate::web::format::timestamp;
-use crate::web::shell::{Nav, Shell};
+use crate::web::shell::{Action, Nav, Shell};
 use crate::web::{flash, render, see_other};
 
 pub const PER_PAGE: i64 = 50;
@@ -125,6 +125,8 @@ fn and_list(names: &[&str]) -> String {
 #[template(path = "my_tasks.html")]
 pub struct MyTasksPage {
     pub shell: Shell,
+    pub checklist: Option<Checklist>,
+    pub manages_company: bool,
     pub groups: Vec<Group>,
     pub total: i64,
     pub tools: Vec<ToolState>,
@@ -159,75 +161,122 @@ struct Listing {
     running: Vec<(ProviderKind, i64)>,
     tasks: task::Listing,
     times: std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
+    /// For owners and admins: what the first-run checklist reads.
+    first_run: Option<first_run::Facts>,
 }
 
-pub async fn my_tasks(
+/// A step of the first-run checklist.
+pub struct Step {
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub done: bool,
+    pub href: &'static str,
+    pub action: &'static str,
+}
+
+/// The first-run checklist owners and admins see until every step is done or they put
+/// it away.
+pub struct Checklist {
+    pub steps: Vec<Step>,
+    pub done: usize,
+}
+
+impl Checklist {
+    fn new(facts: &first_run::Facts, tool_on: bool, connected: bool) -> Option<Self> {
+        if facts.dismissed {
+            return None;
+        }
+        let steps = vec![
+            Step {
+                label: "Turn on a task tool for your company",
+                hint:
+                    "Basecamp, Intellinote, Pivotal Tracker or Salesforce, in Company Integrations.",
+                done: tool_on,
+                href: urls::COMPANY_INTEGRATIONS,
+                action: "Open Company Integrations",
+            },
+            Step {
+                label: "Connect your own account",
+                hint: "Your tasks from the tool appear here once you turn on your own integration.",
+                done: connected,
+                href: urls::INTEGRATION_SETTINGS,
+                action: "Open Integration Settings",
+            },
+            Step {
+                label: "Invite your team",
+                hint: "Each person connects their own account and sees their own tasks.",
+                done: facts.team,
+                href: urls::USERS,
+                action: "Invite people",
+            },
+            Step {
+                label: "Track your first time",
+                hint: "Press Start on a task below, or add time on your Timesheet.",
+                done: facts.tracked,
+                href: urls::TIMESHEET,
+                action: "Open your Timesheet",
+            },
+        ];
+        let done = steps.iter().filter(|s| s.done).count();
+        (done < steps.len()).then_some(Checklist { steps, done })
+    }
+}
+
+/// The person and the page in one trip to the database: this is the page people keep
+/// open.
+async fn load(
+    pool: &Pool,
     signed_in: SignedIn,
-    session: Session,
-    pool: web::Data<Pool>,
-    settings: web::Data<Settings>,
-    query: web::Query<TasksQuery>,
-) -> AppResult<HttpResponse> {
-    let query = query.into_inner();
-    let filter = query.filter();
-    let filtering = !filter.is_empty();
-    let page = query.page.unwrap_or(1).max(1);
-    let (today, week_end) = dates();
-    // The person and the page in one trip to the database: this is the page people
-    // keep open.
+    filter: &Filter,
+    page: i64,
+    (today, week_end): (&str, &str),
+) -> AppResult<(CurrentUser, Listing)> {
     let user_id = signed_in.user_id;
-    let loaded = {
-        let (filter, today, week_end) = (filter.clone(), today.clone(), week_end.clone());
-        db::run(&pool, move |conn| {
-            let Some(person) = SignedIn::load(conn, user_id)? else {
-                return Ok(None);
-            };
-            let tasks = task::listing(
-                conn,
-                user_id,
-                &filter,
-                (&today, &week_end),
-                ((page - 1) * PER_PAGE, PER_PAGE),
-            )?;
-            let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
-            let listing = Listing {
-                enabled: company_integration::enabled_providers(conn, person.company_id())?,
-                connections: connection::for_user(conn, user_id)?,
-                running: sync_run::running_for_user(conn, user_id)?,
-                times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
-                tasks,
-            };
-            Ok(Some((person, listing)))
-        })
-        .await?
-    };
+    let (filter, today, week_end) = (filter.clone(), today.to_owned(), week_end.to_owned());
+    let loaded = db::run(pool, move |conn| {
+        let Some(person) = SignedIn::load(conn, user_id)? else {
+            return Ok(None);
+        };
+        let window = ((page - 1) * PER_PAGE, PER_PAGE);
+        let tasks = task::listing(conn, user_id, &filter, (&today, &week_end), window)?;
+        let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
+        let listing = Listing {
+            enabled: company_integration::enabled_providers(conn, person.company_id())?,
+            connections: connection::for_user(conn, user_id)?,
+            running: sync_run::running_for_user(conn, user_id)?,
+            times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
+            first_run: if person.manages_company() {
+                Some(first_run::facts(conn, person.company_id(), user_id)?)
+            } else {
+                None
+            },
+            tasks,
+        };
+        Ok(Some((person, listing)))
+    })
+    .await?;
     let Some((person, listing)) = loaded else {
         return Err(signed_in.gone());
     };
-    let user = signed_in.into_current(person)?;
-    let Listing {
-        enabled,
-        connections,
-        running,
-        times,
-        tasks:
-            task::Listing {
-                rows,
-                total,
-                projects,
-                statuses,
-            },
-    } = listing;
-    let active: Vec<&connection::Connection> = connections
-        .iter()
-        .filter(|c| enabled.contains(&c.provider))
-        .collect();
-    let syncing = !running.is_empty()
-        || active
-            .iter()
-            .any(|c| c.next_sync_at == 0 && c.status != ConnectionStatus::NeedsReconnect);
+    Ok((signed_in.into_current(person)?, listing))
+}
 
-    let running_task = user.running.as_ref().and_then(|e| e.task_id);
+/// Time on a task as the list shows it: empty when there is none.
+fn hm_or_blank(secs: i64) -> String {
+    if secs > 0 {
+        hm(secs)
+    } else {
+        String::new()
+    }
+}
+
+/// The page's rows, grouped by tool and project in the order they came.
+fn groups(
+    rows: Vec<task::TaskRow>,
+    times: &std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
+    running_task: Option<i64>,
+    today: &str,
+) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for row in rows {
         let tool = ProviderKind::from_slug(&row.provider)
@@ -236,18 +285,10 @@ pub async fn my_tasks(
         let time = times.get(&row.id).copied().unwrap_or_default();
         let view = TaskView {
             id: row.id,
-            today: if time.today > 0 {
-                hm(time.today)
-            } else {
-                String::new()
-            },
-            total: if time.total > 0 {
-                hm(time.total)
-            } else {
-                String::new()
-            },
+            today: hm_or_blank(time.today),
+            total: hm_or_blank(time.total),
             running: running_task == Some(row.id),
-            overdue: row.due_on.as_deref().is_some_and(|d| d < today.as_str()),
+            overdue: row.due_on.as_deref().is_some_and(|d| d < today),
             title: row.title,
             status: row.status,
             due: row.due_on,
@@ -264,61 +305,119 @@ pub async fn my_tasks(
             }),
         }
     }
+    groups
+}
 
-    let tools: Vec<ToolState> = active
+/// A connected tool's card above the list.
+fn tool_state(c: &connection::Connection) -> ToolState {
+    let info = c
+        .last_error_code
+        .as_deref()
+        .and_then(crate::sync::error_info);
+    let kind = c.provider;
+    ToolState {
+        name: kind.name(),
+        slug: kind.slug(),
+        oauth: kind.auth_kind() == connectors::AuthKind::OAuth,
+        last_sync: c
+            .last_sync_at
+            .map(|t| format!("Last synced {}", timestamp(t)))
+            .unwrap_or_else(|| "Not synced yet".into()),
+        broken: c.status == ConnectionStatus::NeedsReconnect,
+        // What the last run said (a wait's next try, a partial sync's page), else
+        // the code's title.
+        error_title: c
+            .last_error
+            .clone()
+            .or_else(|| info.map(|i| i.title.to_owned())),
+        error_fix: info.map(|i| i.fix.to_owned()),
+        error_code: c.last_error_code.clone(),
+    }
+}
+
+/// What the page says when it lists no task: why, and what to do.
+fn empty_state(
+    total: i64,
+    filtering: bool,
+    any_enabled: bool,
+    tools: &[ToolState],
+) -> Option<Empty> {
+    if total > 0 {
+        return None;
+    }
+    if filtering {
+        return Some(Empty::NoMatch);
+    }
+    if !any_enabled {
+        return Some(Empty::NoIntegration);
+    }
+    if tools.is_empty() {
+        return Some(Empty::NotConnected);
+    }
+    let names: Vec<&str> = tools.iter().map(|t| t.name).collect();
+    let failing: Vec<&str> = tools
         .iter()
-        .map(|c| {
-            let info = c
-                .last_error_code
-                .as_deref()
-                .and_then(crate::sync::error_info);
-            let kind = c.provider;
-            ToolState {
-                name: kind.name(),
-                slug: kind.slug(),
-                oauth: kind.auth_kind() == connectors::AuthKind::OAuth,
-                last_sync: c
-                    .last_sync_at
-                    .map(|t| format!("Last synced {}", timestamp(t)))
-                    .unwrap_or_else(|| "Not synced yet".into()),
-                broken: c.status == ConnectionStatus::NeedsReconnect,
-                error_title: info.map(|i| i.title.to_owned()),
-                error_fix: info.map(|i| i.fix.to_owned()),
-                error_code: c.last_error_code.clone(),
-            }
-        })
+        .filter(|t| t.error_title.is_some())
+        .map(|t| t.name)
         .collect();
-
-    let empty = if total > 0 {
-        None
-    } else if filtering {
-        Some(Empty::NoMatch)
-    } else if enabled.is_empty() {
-        Some(Empty::NoIntegration)
-    } else if active.is_empty() {
-        Some(Empty::NotConnected)
+    if !failing.is_empty() && failing.len() == names.len() {
+        Some(Empty::NotFetched(and_list(&failing)))
     } else {
-        let names: Vec<&str> = tools.iter().map(|t| t.name).collect();
-        let failing: Vec<&str> = tools
+        Some(Empty::NothingAssigned(and_list(&names)))
+    }
+}
+
+pub async fn my_tasks(
+    signed_in: SignedIn,
+    session: Session,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    query: web::Query<TasksQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let filter = query.filter();
+    let filtering = !filter.is_empty();
+    let page = query.page.unwrap_or(1).max(1);
+    let (today, week_end) = dates();
+    let (user, listing) = load(&pool, signed_in, &filter, page, (&today, &week_end)).await?;
+    let Listing {
+        enabled,
+        connections,
+        running,
+        times,
+        first_run,
+        tasks:
+            task::Listing {
+                rows,
+                total,
+                projects,
+                statuses,
+            },
+    } = listing;
+    let active: Vec<&connection::Connection> = connections
+        .iter()
+        .filter(|c| enabled.contains(&c.provider))
+        .collect();
+    let syncing = !running.is_empty()
+        || active
             .iter()
-            .filter(|t| t.error_title.is_some())
-            .map(|t| t.name)
-            .collect();
-        if !failing.is_empty() && failing.len() == names.len() {
-            Some(Empty::NotFetched(and_list(&failing)))
-        } else {
-            Some(Empty::NothingAssigned(and_list(&names)))
-        }
-    };
+            .any(|c| c.next_sync_at == 0 && c.status != ConnectionStatus::NeedsReconnect);
+    let running_task = user.running.as_ref().and_then(|e| e.task_id);
+    let tools: Vec<ToolState> = active.iter().map(|c| tool_state(c)).collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let checklist = first_run
+        .as_ref()
+        .and_then(|facts| Checklist::new(facts, !enabled.is_empty(), !active.is_empty()));
     render(&MyTasksPage {
+        checklist,
+        manages_company: user.role.manages_company(),
         shell: Shell::new(&user, &session, Nav::MyTasks, settings.sandbox),
-        groups,
+        groups: groups(rows, &times, running_task, &today),
         total,
         has_connections: !active.is_empty(),
         show_filters: total > 0 || filtering,
+        empty: empty_state(total, filtering, !enabled.is_empty(), &tools),
         tools,
-        empty,
         syncing,
         tool_options: ProviderKind::ALL
             .into_iter()
@@ -361,6 +460,13 @@ pub async fn sync_status(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({ "running": progress.running, "text": progress.text() })))
+}
+
+/// "Dismiss" on the first-run checklist.
+pub async fn dismiss_checklist(act: Action, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
+    crate::services::account::dismiss_checklist(&pool, &act.user).await?;
+    act.success("The checklist is put away. Everything on it stays in the menu.");
+    Ok(see_other(urls::MY_TASKS))
 }
 
 #[cfg(test)]

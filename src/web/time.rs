@@ -20,7 +20,8 @@ use crate::services::time::{
     self as tracking, tool_name, Days, EntryForm, Person, StartWith, TimeError,
 };
 use crate::urls;
-use crate::web::shell::{Nav, Page, Shell};
+use crate::web::confirm::{self, Confirmation, Question};
+use crate::web::shell::{Action, Nav, Page, Shell};
 use crate::web::{flash, render, render_status, see_other};
 
 /// Where to go back to after a timer button: the page it was pressed on, when that is
@@ -50,8 +51,7 @@ pub struct StartForm {
 
 /// "Start": on a task, or with a note. Stops the timer running, if any.
 pub async fn start(
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     form: web::Form<StartForm>,
 ) -> AppResult<HttpResponse> {
@@ -60,11 +60,11 @@ pub async fn start(
         Some(id) => StartWith::Task(id),
         None => StartWith::Note(form.note),
     };
-    match tracking::start(&pool, &Person::of(&user), with).await {
-        Ok(entry) => flash::success(&session, format!("Timer started: {}.", entry.label())),
+    match tracking::start(&pool, &Person::of(&act.user), with).await {
+        Ok(entry) => act.success(format!("Timer started: {}.", entry.label())),
         Err(TimeError::NotFound) => return Err(AppError::NotFound),
         Err(TimeError::App(e)) => return Err(e),
-        Err(shown) => flash::error(&session, shown.to_string()),
+        Err(shown) => act.error(shown.to_string()),
     }
     Ok(see_other(&back(&form.back)))
 }
@@ -81,13 +81,12 @@ pub struct StopForm {
 }
 
 pub async fn stop(
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     form: web::Form<StopForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let person = Person::of(&user);
+    let person = Person::of(&act.user);
     let at = if form.time.trim().is_empty() {
         None
     } else {
@@ -100,25 +99,19 @@ pub async fn stop(
         match parsed {
             Some((date, time)) => Some(person.days.at(date, time)),
             None => {
-                flash::error(
-                    &session,
-                    "Enter the date and time the work ended, like 17:30.",
-                );
+                act.error("Enter the date and time the work ended, like 17:30.");
                 return Ok(see_other(&back(&form.back)));
             }
         }
     };
     match tracking::stop(&pool, &person, at).await {
-        Ok(entry) => flash::success(
-            &session,
-            format!(
-                "Timer stopped: {} on {}.",
-                hm(entry.seconds(now())),
-                entry.label()
-            ),
-        ),
+        Ok(entry) => act.success(format!(
+            "Timer stopped: {} on {}.",
+            hm(entry.seconds(now())),
+            entry.label()
+        )),
         Err(TimeError::App(e)) => return Err(e),
-        Err(shown) => flash::error(&session, shown.to_string()),
+        Err(shown) => act.error(shown.to_string()),
     }
     Ok(see_other(&back(&form.back)))
 }
@@ -601,21 +594,26 @@ pub async fn update(
 }
 
 pub async fn delete(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
+    act: Action,
     pool: web::Data<Pool>,
     path: web::Path<i64>,
+    form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
-    let entry = tracking::delete(
-        &pool,
-        &Person::of(&user),
-        path.into_inner(),
-        client_ip(&req),
-    )
-    .await?;
-    flash::success(&session, format!("Deleted the entry on {}.", entry.label()));
-    owners_week(&pool, &user, &entry).await
+    let id = path.into_inner();
+    if !form.given() {
+        let entry = tracking::find(&pool, &Person::of(&act.user), id).await?;
+        let question = Question {
+            title: format!("Delete \u{201c}{}\u{201d}?", entry.label()),
+            message: "This time entry is removed from the Timesheet and from reports.".into(),
+            action: urls::entry_delete(id),
+            button: "Delete",
+            back: urls::TIMESHEET.to_owned(),
+        };
+        return confirm::ask(&act, Nav::Timesheet, question);
+    }
+    let entry = tracking::delete(&pool, &Person::of(&act.user), id, act.ip.clone()).await?;
+    act.success(format!("Deleted the entry on {}.", entry.label()));
+    owners_week(&pool, &act.user, &entry).await
 }
 
 /// Back to the Timesheet week of an entry, in its owner's days (an owner or admin who

@@ -214,7 +214,7 @@ async fn api_v1_tokens_are_made_on_the_page_shown_once_and_revoked_at_once() {
     });
     let revoke_path = format!("/account/api-tokens/{id}/revoke");
     let revoked = owner
-        .post_form("/account/api-tokens", &revoke_path, &[])
+        .post_form("/account/api-tokens", &revoke_path, &[("confirmed", "yes")])
         .await;
     assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
     problem(
@@ -239,7 +239,7 @@ async fn api_v1_tokens_are_made_on_the_page_shown_once_and_revoked_at_once() {
     // Someone else's token id is not found.
     let other = app.sign_up("Other", "Oscar", "oscar@other.test").await;
     let theirs = other
-        .post_form("/account/api-tokens", &revoke_path, &[])
+        .post_form("/account/api-tokens", &revoke_path, &[("confirmed", "yes")])
         .await;
     assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
 }

@@ -431,8 +431,12 @@ async fn users_cannot_run_company_integrations() {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Uma's "off" touches only Uma's own connection, never Olivia's.
-    uma.post_form("/integrations", "/integrations/basecamp/off", &[])
-        .await;
+    uma.post_form(
+        "/integrations",
+        "/integrations/basecamp/off",
+        &[("confirmed", "yes")],
+    )
+    .await;
     assert!(owner
         .get_text("/integrations")
         .await
@@ -497,7 +501,11 @@ async fn tokens_are_encrypted_at_rest_and_deleted_on_disconnect() {
     );
 
     let r = owner
-        .post_form("/integrations", "/integrations/basecamp/off", &[])
+        .post_form(
+            "/integrations",
+            "/integrations/basecamp/off",
+            &[("confirmed", "yes")],
+        )
         .await;
     assert_eq!(location(&r), "/integrations");
     let left: i64 = app.query(|conn| {
@@ -569,7 +577,7 @@ async fn disabling_a_person_deletes_their_tokens() {
         .post_form(
             "/company/users",
             &format!("/company/users/{id}/disable"),
-            &[],
+            &[("confirmed", "yes")],
         )
         .await;
     let left: i64 = app.query(move |conn| {

@@ -207,7 +207,7 @@ async fn disabling_a_person_ends_their_sessions_at_once() {
         .post_form(
             "/company/users",
             &format!("/company/users/{id}/disable"),
-            &[],
+            &[("confirmed", "yes")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -232,7 +232,7 @@ async fn disabling_a_person_ends_their_sessions_at_once() {
         .post_form(
             "/company/users",
             &format!("/company/users/{olivia}/disable"),
-            &[],
+            &[("confirmed", "yes")],
         )
         .await;
     assert!(owner

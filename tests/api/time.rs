@@ -505,7 +505,11 @@ async fn entries_are_tenant_checked_and_admin_edits_are_audited() {
     assert!(audit[0].contains("after \u{201c}Research (fixed by owner)\u{201d}"));
 
     let deleted = owner
-        .post_form(&edit, &format!("/timesheet/entries/{entry}/delete"), &[])
+        .post_form(
+            &edit,
+            &format!("/timesheet/entries/{entry}/delete"),
+            &[("confirmed", "yes")],
+        )
         .await;
     assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
     assert_eq!(entry_count(&app), 0);

@@ -7,9 +7,11 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod confirmations;
 mod driver;
 mod flows;
 mod integrations;
+mod phone;
 mod reports;
 mod sync;
 mod time;

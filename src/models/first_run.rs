@@ -1,0 +1,47 @@
+//! What a new company has done yet, for the first-run checklist of its owners and
+//! admins on My Tasks.
+
+use diesel::dsl::exists;
+use diesel::prelude::*;
+
+use crate::db::{now, DbConn};
+use crate::schema::{invites, time_entries, users};
+
+/// The steps the checklist reads from the database (the tools turned on and the
+/// person's own connections come with My Tasks already).
+pub struct Facts {
+    pub dismissed: bool,
+    /// Someone else is in the company, or has been invited.
+    pub team: bool,
+    /// The person has tracked time at least once.
+    pub tracked: bool,
+}
+
+pub fn facts(conn: &mut DbConn, company_id: i64, user_id: i64) -> QueryResult<Facts> {
+    let dismissed: Option<i64> = users::table
+        .find(user_id)
+        .select(users::checklist_dismissed_at)
+        .first(conn)?;
+    let others = users::table
+        .filter(users::company_id.eq(company_id))
+        .filter(users::id.ne(user_id));
+    let invited = invites::table.filter(invites::company_id.eq(company_id));
+    let (someone, invite): (bool, bool) =
+        diesel::select((exists(others), exists(invited))).get_result(conn)?;
+    let tracked = diesel::select(exists(
+        time_entries::table.filter(time_entries::user_id.eq(user_id)),
+    ))
+    .get_result(conn)?;
+    Ok(Facts {
+        dismissed: dismissed.is_some(),
+        team: someone || invite,
+        tracked,
+    })
+}
+
+/// Puts the checklist away for good, for this person.
+pub fn dismiss(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id))
+        .set(users::checklist_dismissed_at.eq(Some(now())))
+        .execute(conn)
+}
