@@ -17,20 +17,10 @@ use crate::{proc, reference, Suite};
 const TIMER_PER_SECOND: f64 = 20.0;
 const TASKS_PATH: &str = "/api/v1/tasks";
 
-/// Makes a personal API token for `person` through the service the API tokens page
-/// calls (kept as a hash; the token itself is answered once).
-fn token_for(suite: &Suite, db: &Database, person: &Person, name: &str) -> anyhow::Result<String> {
-    suite
-        .rt
-        .block_on(taskbridge::services::api_tokens::create(
-            &db.pool,
-            person.company_id,
-            person.user_id,
-            name,
-            "127.0.0.1".into(),
-        ))
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .map_err(|e| anyhow::anyhow!("token name refused: {e}"))
+/// Makes a personal API token for `person` (see [`seed::api_token`]).
+fn token_for(db: &Database, person: &Person, name: &str) -> anyhow::Result<String> {
+    let mut conn = db.conn()?;
+    seed::api_token(&mut conn, person.company_id, person.user_id, name)
 }
 
 pub fn bearer(token: &str) -> (String, String) {
@@ -70,8 +60,8 @@ impl Suite {
                 seed::person(&mut conn, 1, 2)?,
             )
         };
-        let token = token_for(self, db, &me, "bench laptop")?;
-        let timer_token = token_for(self, db, &timer_person, "bench timer")?;
+        let token = token_for(db, &me, "bench laptop")?;
+        let timer_token = token_for(db, &timer_person, "bench timer")?;
         let server = Server::start(&db.url, self.dir.path(), &self.log(&format!("{name}-api")))?;
 
         // One request first: 50 tasks, and the ETag the 304 load sends back.

@@ -135,17 +135,7 @@ impl Suite {
                     credentials: sealed,
                 },
             )?;
-            let token = self
-                .rt
-                .block_on(taskbridge::services::api_tokens::create(
-                    &db.pool,
-                    company_id,
-                    user_id,
-                    "soak",
-                    "127.0.0.1".into(),
-                ))
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let token = crate::seed::api_token(&mut conn, company_id, user_id, "soak")?;
             soakers.push(Soaker {
                 user_id,
                 connection_id,
@@ -316,15 +306,28 @@ impl Suite {
         let began = Instant::now();
         let mut refused = 0;
         for p in people {
-            let r = crate::http::block_on(crate::http::once(
-                &server.addr,
-                "POST",
-                "/api/v1/sync",
-                &[("Authorization", &format!("Bearer {}", p.token))],
-                b"",
-            ))?;
-            if r.status != 202 {
-                refused += 1;
+            // A press asked to wait (a cooldown on Sync now) is pressed again after it.
+            loop {
+                let r = crate::http::block_on(crate::http::once(
+                    &server.addr,
+                    "POST",
+                    "/api/v1/sync",
+                    &[("Authorization", &format!("Bearer {}", p.token))],
+                    b"",
+                ))?;
+                if r.status == 429 && began.elapsed() < SETTLE_LIMIT {
+                    let wait = r
+                        .header("retry-after")
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(1)
+                        .clamp(1, 30);
+                    std::thread::sleep(Duration::from_secs(wait));
+                    continue;
+                }
+                if r.status != 202 {
+                    refused += 1;
+                }
+                break;
             }
         }
         let wanted: HashSet<i64> = people.iter().map(|p| p.connection_id).collect();
@@ -474,7 +477,8 @@ impl Suite {
             Verdict::check(twice == 0),
         ));
 
-        // Runs and connections.
+        // Runs and connections. A lease is live when the running server holds it (its
+        // leases are named after its process id) and it has not lapsed.
         let live = |c: &ConnRow| {
             c.2.as_deref()
                 .is_some_and(|o| o.starts_with(&format!("{}-", server.pid())))
