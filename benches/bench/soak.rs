@@ -418,7 +418,9 @@ impl Suite {
         let (mut missing, mut extra, mut wrong_title, mut wrong_state) = (0, 0, 0, 0);
         let (mut people_exact, mut truth_tasks) = (0, 0);
         let empty = BTreeMap::new();
-        for (p, want) in people.iter().zip(&truth) {
+        // (person, tool id, what is wrong), to say more about below.
+        let mut odd: Vec<(usize, String, &str)> = Vec::new();
+        for (i, (p, want)) in people.iter().zip(&truth).enumerate() {
             let have = open.get(&p.user_id).unwrap_or(&empty);
             truth_tasks += want.len();
             let mut exact = have.len() == want.len();
@@ -427,6 +429,7 @@ impl Suite {
                     None => {
                         missing += 1;
                         exact = false;
+                        odd.push((i, id.clone(), "missing"));
                     }
                     Some((t, s)) => {
                         if t != title {
@@ -440,9 +443,13 @@ impl Suite {
                     }
                 }
             }
-            extra += have.keys().filter(|id| !want.contains_key(**id)).count();
+            for id in have.keys().filter(|id| !want.contains_key(**id)) {
+                extra += 1;
+                odd.push((i, id.to_string(), "extra"));
+            }
             people_exact += usize::from(exact);
         }
+        self.say_odd(db, people, tool, &odd, b)?;
         let n = people.len();
         self.rows.push(row(
             "8",
@@ -593,6 +600,70 @@ impl Suite {
         } else {
             self.say(&format!("{b}: soak checks FAILED: {}", failed.join("; ")));
             self.soak_failures.extend(failed);
+        }
+        Ok(())
+    }
+}
+
+impl Suite {
+    /// Says what the tool and the database hold of each task that differs (the first
+    /// ten): the story at the tool, its rows, the connection's pass and last runs, and
+    /// the kept pages that list it.
+    fn say_odd(
+        &self,
+        db: &Database,
+        people: &[Soaker],
+        tool: &SoakTool,
+        odd: &[(usize, String, &str)],
+        b: &str,
+    ) -> anyhow::Result<()> {
+        use taskbridge::schema::{connections, sync_pages, sync_runs, tasks};
+        let mut conn = db.conn()?;
+        for (i, id, what) in odd.iter().take(10) {
+            let p = &people[*i];
+            type TaskRow = (i64, i64, bool, String, i64, i64);
+            let rows: Vec<TaskRow> = tasks::table
+                .filter(tasks::external_id.eq(id))
+                .select((
+                    tasks::connection_id,
+                    tasks::user_id,
+                    tasks::archived,
+                    tasks::title,
+                    tasks::seen_pass,
+                    tasks::updated_at,
+                ))
+                .load(&mut *conn)?;
+            let (pass, cursor): (Option<i64>, Option<String>) = connections::table
+                .find(p.connection_id)
+                .select((connections::pass_id, connections::sync_cursor))
+                .first(&mut *conn)?;
+            type RunRow = (i64, String, i64, i64, i64, i64, i64, Option<i64>);
+            let runs: Vec<RunRow> = sync_runs::table
+                .filter(sync_runs::connection_id.eq(p.connection_id))
+                .order(sync_runs::id.desc())
+                .limit(4)
+                .select((
+                    sync_runs::id,
+                    sync_runs::status,
+                    sync_runs::fetched,
+                    sync_runs::added,
+                    sync_runs::updated,
+                    sync_runs::archived,
+                    sync_runs::started_at,
+                    sync_runs::finished_at,
+                ))
+                .load(&mut *conn)?;
+            let pages: Vec<(String, Option<String>)> = sync_pages::table
+                .filter(sync_pages::connection_id.eq(p.connection_id))
+                .filter(sync_pages::external_ids.like(format!("%{id}%")))
+                .select((sync_pages::etag, sync_pages::next_cursor))
+                .load(&mut *conn)?;
+            self.say(&format!(
+                "{b}: task {id} {what} for person {i} (user {}, connection {}): tool: {}; rows (connection, user, archived, title, seen_pass, updated_at): {rows:?}; connection pass {pass:?}, cursor {cursor:?}; last runs (id, status, fetched, added, updated, archived, started, finished): {runs:?}; kept pages listing it (etag, next): {pages:?}",
+                p.user_id,
+                p.connection_id,
+                tool.describe(id),
+            ));
         }
         Ok(())
     }

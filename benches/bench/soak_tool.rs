@@ -75,6 +75,8 @@ struct Story {
     deadline: Option<String>,
     /// Bumped on every change, for `updated_at`.
     version: u64,
+    /// What happened to it, with the seconds since the stand-in started.
+    history: Vec<String>,
 }
 
 /// Changes made to the data, by kind.
@@ -94,6 +96,7 @@ impl Changes {
 }
 
 struct World {
+    started: std::time::Instant,
     people: Vec<Person>,
     projects: Vec<Project>,
     stories: BTreeMap<u64, Story>,
@@ -182,6 +185,33 @@ impl SoakTool {
         all
     }
 
+    /// A story as the tool has it: project, owner, state, version, and its place
+    /// among its owner's open stories of its project (what the walk pages over).
+    pub fn describe(&self, id: &str) -> String {
+        let w = self.shared.world();
+        let Some(s) = id.parse::<u64>().ok().and_then(|id| w.stories.get(&id)) else {
+            return "no such story".into();
+        };
+        let place = w
+            .stories
+            .values()
+            .filter(|o| o.project == s.project && o.owner == s.owner && o.state != "accepted")
+            .position(|o| o.id == s.id);
+        format!(
+            "project {}, owner {} ({}), state {}, version {}, place {place:?} of {} open, history {:?}",
+            s.project,
+            s.owner,
+            w.people[s.owner].username,
+            s.state,
+            s.version,
+            w.stories
+                .values()
+                .filter(|o| o.project == s.project && o.owner == s.owner && o.state != "accepted")
+                .count(),
+            s.history
+        )
+    }
+
     /// One random change to the data: a story added, closed (accepted), given to
     /// another person of its company, renamed, or moved to another open state.
     pub fn change(&self, rng: &mut impl Rng) {
@@ -218,14 +248,20 @@ impl SoakTool {
                         owner,
                         deadline: None,
                         version: 1,
+                        history: vec![format!(
+                            "{:.1}s added for {owner}",
+                            w.started.elapsed().as_secs_f64()
+                        )],
                     },
                 );
                 w.changes.added += 1;
             }
             (30..=49, Some(id)) => {
+                let at = w.started.elapsed().as_secs_f64();
                 if let Some(s) = w.stories.get_mut(&id) {
                     s.state = "accepted";
                     s.version += 1;
+                    s.history.push(format!("{at:.1}s closed"));
                 }
                 w.changes.closed += 1;
             }
@@ -237,21 +273,27 @@ impl SoakTool {
                 let others: Vec<usize> = (0..w.people.len())
                     .filter(|p| *p != owner && w.people[*p].company == company)
                     .collect();
+                let at = w.started.elapsed().as_secs_f64();
                 if let (Some(s), false) = (w.stories.get_mut(&id), others.is_empty()) {
                     s.owner = others[rng.gen_range(0..others.len())];
                     s.version += 1;
+                    s.history.push(format!("{at:.1}s to {}", s.owner));
                     w.changes.reassigned += 1;
                 }
             }
             (70..=84, Some(id)) => {
+                let at = w.started.elapsed().as_secs_f64();
                 if let Some(s) = w.stories.get_mut(&id) {
                     s.version += 1;
                     s.name = format!("Soak story {id}: renamed, version {}", s.version);
+                    s.history.push(format!("{at:.1}s renamed"));
                 }
                 w.changes.renamed += 1;
             }
             (_, Some(id)) => {
+                let at = w.started.elapsed().as_secs_f64();
                 if let Some(s) = w.stories.get_mut(&id) {
+                    s.history.push(format!("{at:.1}s state changed"));
                     let now = OPEN_STATES
                         .iter()
                         .position(|st| *st == s.state)
@@ -534,6 +576,7 @@ pub fn start(shape: Shape) -> anyhow::Result<SoakTool> {
                     deadline: (k % 3 != 0)
                         .then(|| format!("2027-{:02}-{:02}T12:00:00Z", k % 12 + 1, k % 28 + 1)),
                     version: 1,
+                    history: Vec::new(),
                 },
             );
         }
@@ -545,6 +588,7 @@ pub fn start(shape: Shape) -> anyhow::Result<SoakTool> {
             stories,
             next_id,
             changes: Changes::default(),
+            started: std::time::Instant::now(),
         }),
         faults: AtomicBool::new(false),
         counters: Counters::default(),
