@@ -56,11 +56,13 @@ pub enum ErrorCode {
     ToolError,
     Internal,
     LeaseLost,
+    Interrupted,
+    CredentialsUnreadable,
 }
 
 impl ErrorCode {
     /// Every code, in the order the Help page lists them.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::AuthExpired,
         ErrorCode::AuthRevoked,
         ErrorCode::TokenInvalid,
@@ -80,6 +82,8 @@ impl ErrorCode {
         ErrorCode::ToolError,
         ErrorCode::Internal,
         ErrorCode::LeaseLost,
+        ErrorCode::Interrupted,
+        ErrorCode::CredentialsUnreadable,
     ];
 
     /// The stable code shown to people and stored with sync runs.
@@ -120,7 +124,7 @@ pub fn info(code: &str) -> Option<&'static ErrorInfo> {
     ErrorCode::parse(code).map(ErrorCode::info)
 }
 
-static ENTRIES: [ErrorInfo; 19] = [
+static ENTRIES: [ErrorInfo; 21] = [
     ErrorInfo {
         code: "TB-AUTH-EXPIRED",
         title: "Your sign-in to the tool expired",
@@ -237,9 +241,21 @@ static ENTRIES: [ErrorInfo; 19] = [
     },
     ErrorInfo {
         code: "TB-LEASE-LOST",
-        title: "Another taskbridge server took the sync over",
-        cause: "This sync took longer than its lease, so another taskbridge server carried on with it.",
-        fix: "Nothing to do: the other server finishes the sync.",
+        title: "A newer sync took this one over",
+        cause: "This sync took longer than its lease, or the connection was reconnected while it ran, so a newer sync carried on in its place.",
+        fix: "Nothing to do: the newer sync finishes the work.",
+    },
+    ErrorInfo {
+        code: "TB-SYNC-INTERRUPTED",
+        title: "The sync was interrupted",
+        cause: "This sync stopped before its end: the taskbridge server running it was stopped or restarted, or the sync stalled and a newer one took over.",
+        fix: "Nothing to do: the next sync carries on where this one stopped, and nothing synced before is lost.",
+    },
+    ErrorInfo {
+        code: "TB-CREDENTIALS-UNREADABLE",
+        title: "taskbridge cannot read the stored sign-in",
+        cause: "The access taskbridge keeps for this connection could not be decrypted: it was damaged or copied from elsewhere, or the server now runs with another secret key.",
+        fix: "Connect again: turn your integration off and on in Integration Settings. If it happens to everyone, tell the person running taskbridge that TASKBRIDGE_SECRET_KEY may have changed.",
     },
 ];
 

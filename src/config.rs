@@ -115,10 +115,35 @@ pub struct Settings {
     /// Requests a minute each API token may send, per instance; 0 is no limit
     /// (`TASKBRIDGE_API_RATE_PER_MINUTE`).
     pub api_rate_per_minute: u32,
+    /// Seconds after a person's "Sync now" during which another asks for nothing more
+    /// (`TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`).
+    pub sync_now_cooldown_secs: i64,
     /// The most bytes of one tool answer read (`TASKBRIDGE_TOOL_MAX_RESPONSE_MB`).
     pub tool_max_response_bytes: usize,
+    /// Where mail goes: an SMTP server, or the in-app outbox.
+    pub mail: MailSettings,
     /// A warning to print once the logger is up (a generated key, say).
     pub warnings: Vec<String>,
+    /// The key file generated at this start, if one was: removed again when the
+    /// database turns out to be sealed with another key.
+    pub generated_key_file: Option<PathBuf>,
+}
+
+/// `TASKBRIDGE_SMTP_URL` and `TASKBRIDGE_MAIL_FROM`.
+#[derive(Clone)]
+pub struct MailSettings {
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://…`; `None`: the outbox.
+    pub smtp_url: Option<SecretString>,
+    pub from: lettre::message::Mailbox,
+}
+
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("smtp", &self.smtp_url.is_some())
+            .field("from", &self.from.to_string())
+            .finish()
+    }
 }
 
 impl Settings {
@@ -149,7 +174,7 @@ impl Settings {
 
         let base_url = parse_url(&var, "TASKBRIDGE_BASE_URL", "http://127.0.0.1:8080")?;
 
-        let secret_key = secret_key(&var, &database_url, &mut warnings)?;
+        let (secret_key, generated_key_file) = secret_key(&var, &database_url, &mut warnings)?;
 
         let sync_interval = sync_interval(&var)?;
 
@@ -158,11 +183,15 @@ impl Settings {
 
         let timer_limit = timer_limit(&var)?;
         let api_rate_per_minute = api_rate(&var)?;
+        let sync_now_cooldown_secs = sync_now_cooldown(&var)?;
         let tool_max_response_bytes = tool_max_response(&var)?;
+        let mail = mail(&var)?;
 
         Ok(Self {
+            mail,
             timer_limit,
             api_rate_per_minute,
+            sync_now_cooldown_secs,
             tool_max_response_bytes,
             database_url,
             bind,
@@ -172,6 +201,7 @@ impl Settings {
             sandbox,
             providers,
             warnings,
+            generated_key_file,
         })
     }
 
@@ -207,12 +237,12 @@ fn bind(var: &impl Fn(&str) -> Option<String>) -> Result<SocketAddr, ConfigError
 }
 
 /// `TASKBRIDGE_SECRET_KEY`, or with SQLite a key generated once and kept beside the
-/// database (with a warning).
+/// database (with a warning), with the path of the file when it was generated now.
 fn secret_key(
     var: &impl Fn(&str) -> Option<String>,
     database_url: &str,
     warnings: &mut Vec<String>,
-) -> Result<SecretKey, ConfigError> {
+) -> Result<(SecretKey, Option<PathBuf>), ConfigError> {
     let key = match var("TASKBRIDGE_SECRET_KEY") {
         Some(v) => {
             SecretKey::from_text(&v).map_err(|p| ConfigError::new("TASKBRIDGE_SECRET_KEY", p))?
@@ -233,11 +263,12 @@ fn secret_key(
                     "TASKBRIDGE_SECRET_KEY is not set: generated one and kept it in {} (mode 0600). Back it up: without it, stored tokens cannot be read.",
                     path.display()
                 ));
+                return Ok((key, Some(path)));
             }
             key
         }
     };
-    Ok(key)
+    Ok((key, None))
 }
 
 fn sync_interval(var: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
@@ -320,6 +351,63 @@ fn salesforce_hosts(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>
             }
         })
         .collect()
+}
+
+/// `TASKBRIDGE_SMTP_URL` (checked the way the mailer will read it; a bad value is
+/// told without its password) and `TASKBRIDGE_MAIL_FROM`.
+fn mail(var: &impl Fn(&str) -> Option<String>) -> Result<MailSettings, ConfigError> {
+    const URL: &str = "TASKBRIDGE_SMTP_URL";
+    const FROM: &str = "TASKBRIDGE_MAIL_FROM";
+    let smtp_url = match var(URL) {
+        None => None,
+        Some(raw) => {
+            let bad = |why: &str| {
+                ConfigError::new(
+                    URL,
+                    format!(
+                        "{} {why}; expected smtp://user:password@host:587?tls=required or smtps://user:password@host:465",
+                        redacted_url(&raw)
+                    ),
+                )
+            };
+            let url = Url::parse(&raw).map_err(|_| bad("is not a URL"))?;
+            if !matches!(url.scheme(), "smtp" | "smtps") {
+                return Err(bad("must start with smtp:// or smtps://"));
+            }
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(bad("names no host"));
+            }
+            let tls = url.query_pairs().find(|(k, _)| k == "tls");
+            if tls.is_some_and(|(_, v)| v != "required" && v != "opportunistic") {
+                return Err(bad("has a tls= other than required or opportunistic"));
+            }
+            type Smtp = lettre::AsyncSmtpTransport<lettre::Tokio1Executor>;
+            Smtp::from_url(&raw).map_err(|_| bad("cannot be used"))?;
+            Some(SecretString::from(raw))
+        }
+    };
+    let from = var(FROM).unwrap_or_else(|| "taskbridge <no-reply@localhost>".to_owned());
+    let from = from.parse().map_err(|_| {
+        ConfigError::new(
+            FROM,
+            format!("{from:?} is not an address like \"taskbridge <no-reply@example.com>\""),
+        )
+    })?;
+    Ok(MailSettings { smtp_url, from })
+}
+
+/// A URL as it may be shown: its password, if any, replaced.
+pub fn redacted_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.host_str().is_some() => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("***"));
+            }
+            url.to_string()
+        }
+        // Where a password would sit cannot be told: show nothing of it.
+        _ => "the value".to_owned(),
+    }
 }
 
 /// `TASKBRIDGE_TOOL_MAX_RESPONSE_MB`: 1 to 1024 MiB per answer, 8 by default.
@@ -475,6 +563,21 @@ fn api_rate(var: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
     }
 }
 
+/// `TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`: 0 to 3600 seconds, 10 by default.
+fn sync_now_cooldown(var: &impl Fn(&str) -> Option<String>) -> Result<i64, ConfigError> {
+    const NAME: &str = "TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS";
+    match var(NAME) {
+        None => Ok(10),
+        Some(v) => match v.parse::<i64>() {
+            Ok(secs) if (0..=3600).contains(&secs) => Ok(secs),
+            _ => Err(ConfigError::new(
+                NAME,
+                format!("{v:?} is not a whole number of seconds from 0 to 3600"),
+            )),
+        },
+    }
+}
+
 /// `TASKBRIDGE_TIMER_LIMIT_HOURS`: 1 to 168 hours, 12 by default.
 fn timer_limit(var: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
     const NAME: &str = "TASKBRIDGE_TIMER_LIMIT_HOURS";
@@ -580,6 +683,38 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.var, "TASKBRIDGE_SECRET_KEY");
+    }
+
+    #[test]
+    fn mail_settings_are_checked_without_showing_the_password() {
+        let s = settings(&[]).unwrap();
+        assert!(s.mail.smtp_url.is_none(), "the outbox by default");
+        assert_eq!(s.mail.from.email.to_string(), "no-reply@localhost");
+        let s = settings(&[
+            (
+                "TASKBRIDGE_SMTP_URL",
+                "smtp://me:hunter2@mail.test:587?tls=required",
+            ),
+            ("TASKBRIDGE_MAIL_FROM", "Acme <ops@acme.test>"),
+        ])
+        .unwrap();
+        assert!(s.mail.smtp_url.is_some());
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(s.mail.from.to_string(), "Acme <ops@acme.test>");
+        for bad in [
+            "http://me:hunter2@mail.test",
+            "smtp://me:hunter2@mail.test?tls=maybe",
+            "smtp:///nohost",
+            "me:hunter2@",
+        ] {
+            let err = settings(&[("TASKBRIDGE_SMTP_URL", bad)]).err().unwrap();
+            assert_eq!(err.var, "TASKBRIDGE_SMTP_URL");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        let err = settings(&[("TASKBRIDGE_MAIL_FROM", "not an address")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_MAIL_FROM");
     }
 
     #[test]

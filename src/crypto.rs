@@ -86,6 +86,23 @@ impl Cipher {
     }
 }
 
+/// The key check: a known value sealed with the key when the database is set up.
+const KEY_CHECK: &[u8] = b"taskbridge key check, v1";
+const KEY_CHECK_BINDING: &str = "key-check";
+
+impl Cipher {
+    /// The key check, sealed with this key, to keep in the database.
+    pub fn seal_key_check(&self) -> Vec<u8> {
+        self.seal(KEY_CHECK, KEY_CHECK_BINDING)
+    }
+
+    /// Whether `sealed` is the key check sealed with this very key.
+    pub fn opens_key_check(&self, sealed: &[u8]) -> bool {
+        self.open(sealed, KEY_CHECK_BINDING)
+            .is_ok_and(|value| value == KEY_CHECK)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +131,15 @@ mod tests {
         let sealed = cipher().seal(b"secret", "row");
         assert!(other.open(&sealed, "row").is_err());
         assert!(cipher().open(b"short", "row").is_err());
+    }
+
+    #[test]
+    fn the_key_check_opens_with_its_key_only() {
+        let other = Cipher::new(&SecretKey::from_text(&"z".repeat(64)).unwrap());
+        let check = cipher().seal_key_check();
+        assert!(cipher().opens_key_check(&check));
+        assert!(!other.opens_key_check(&check));
+        assert!(!cipher().opens_key_check(&cipher().seal(b"other", KEY_CHECK_BINDING)));
     }
 
     #[test]

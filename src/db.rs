@@ -187,6 +187,17 @@ where
     .unexpected("running database work on the blocking pool")?
 }
 
+/// The database's clock, in seconds since the Unix epoch: lease times are taken from
+/// it, so that instances whose clocks disagree still agree on when a lease runs out.
+/// (On PostgreSQL `now()` is the start of the transaction.)
+pub fn clock(conn: &mut DbConn) -> diesel::QueryResult<i64> {
+    let expression = match conn {
+        DbConn::Sqlite(_) => "CAST(strftime('%s', 'now') AS BIGINT)",
+        DbConn::Pg(_) => "CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT)",
+    };
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(expression)).get_result(conn)
+}
+
 /// Seconds since the Unix epoch: every timestamp in the database is one of these.
 pub fn now() -> i64 {
     std::time::SystemTime::now()

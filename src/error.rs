@@ -26,6 +26,9 @@ pub enum AppError {
     Database(diesel::result::Error),
     #[error("template error: {0}")]
     Template(#[from] askama::Error),
+    /// Why the server will not start, in one line for whoever runs it.
+    #[error("{0}")]
+    Startup(String),
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -93,7 +96,10 @@ impl AppError {
                 "Temporarily unavailable",
                 "taskbridge cannot reach its database right now. Please try again in a minute.".into(),
             ),
-            AppError::Unexpected(_) | AppError::Database(_) | AppError::Template(_) => (
+            AppError::Unexpected(_)
+            | AppError::Database(_)
+            | AppError::Template(_)
+            | AppError::Startup(_) => (
                 "Something went wrong",
                 "An unexpected error happened on our side. It has been logged; please try again.".into(),
             ),
@@ -110,9 +116,10 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Unexpected(_) | AppError::Database(_) | AppError::Template(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            AppError::Unexpected(_)
+            | AppError::Database(_)
+            | AppError::Template(_)
+            | AppError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod models;
 pub mod sandbox;
 pub mod schema;
@@ -49,6 +50,7 @@ impl Application {
     /// Opens the database, migrates it, binds the listener and builds the server.
     pub async fn build(settings: Settings) -> Result<Self, AppError> {
         let pool = open_database(&settings).await?;
+        check_secret_key(&settings, &pool).await?;
         Self::build_with_pool(settings, pool)
     }
 
@@ -95,6 +97,49 @@ pub async fn open_database(settings: &Settings) -> Result<Pool, AppError> {
     Ok(pool)
 }
 
+/// Refuses to start with another secret key than the one the database's tokens are
+/// sealed with: every sync would fail, and a generated key would never be the right
+/// one. The database keeps a known value sealed with the key (`key_check`); a database
+/// without one yet (new, or set up before there were checks) gets it now, provided its
+/// stored tokens, if any, open with the key. A key file generated at this start for a
+/// database sealed with another key is removed again.
+pub async fn check_secret_key(settings: &Settings, pool: &Pool) -> Result<(), AppError> {
+    let cipher = crypto::Cipher::new(&settings.secret_key);
+    let fits = db::run(pool, move |conn| {
+        use models::{connection, key_check};
+        if key_check::load(conn)?.is_none() {
+            let sealed = connection::some_sealed(conn, 50)?;
+            let opens = |(company, user, kind, bytes): &connection::SealedFor| {
+                let binding = services::integrations::credentials_binding(*company, *user, *kind);
+                cipher.open(bytes, &binding).is_ok()
+            };
+            if !sealed.is_empty() && !sealed.iter().any(opens) {
+                return Ok(false);
+            }
+            // Another instance starting at the same time may keep its check first.
+            key_check::store(conn, &cipher.seal_key_check())?;
+        }
+        Ok(key_check::load(conn)?.is_some_and(|check| cipher.opens_key_check(&check)))
+    })
+    .await?;
+    if fits {
+        return Ok(());
+    }
+    let generated = match &settings.generated_key_file {
+        Some(path) => {
+            let _ = std::fs::remove_file(path);
+            format!(
+                " ({} was missing, so a new key was made for this start and removed again)",
+                path.display()
+            )
+        }
+        None => String::new(),
+    };
+    Err(AppError::Startup(format!(
+        "TASKBRIDGE_SECRET_KEY does not match this database: its stored tokens were sealed with another key{generated}. Start with the key the database was set up with (the same TASKBRIDGE_SECRET_KEY, or the key file kept beside the SQLite database)."
+    )))
+}
+
 fn security_headers(settings: &Settings) -> DefaultHeaders {
     let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' https:";
@@ -129,11 +174,14 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     let settings = Data::new(settings);
     let pool_data = Data::new(pool.clone());
     let tools = Data::new(tools(&settings)?);
-    let engine = Arc::new(sync::SyncEngine::new(
-        pool.clone(),
-        tools.clone().into_inner(),
-        settings.sync_interval,
-    ));
+    let engine = Arc::new(
+        sync::SyncEngine::new(
+            pool.clone(),
+            tools.clone().into_inner(),
+            settings.sync_interval,
+        )
+        .with_sync_now_cooldown(settings.sync_now_cooldown_secs),
+    );
     engine.clone().spawn();
     let engine = Data::from(engine);
     // One sandbox for the whole server, shared by every worker.
@@ -141,6 +189,9 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
         .sandbox
         .then(|| Data::new(sandbox::SandboxState::new(settings.base_url.clone())));
     let api_limiter = Data::new(api::rate::RateLimiter::new(settings.api_rate_per_minute));
+    let mailer = Arc::new(mail::Mailer::new(&settings, pool.clone())?);
+    mailer.clone().spawn();
+    let mailer = Data::from(mailer);
     spawn_housekeeping(pool);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(
@@ -168,6 +219,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             .app_data(tools.clone())
             .app_data(engine.clone())
             .app_data(api_limiter.clone())
+            .app_data(mailer.clone())
             .app_data(actix::FormConfig::default().limit(64 * 1024))
             .configure(web::routes)
             .configure(|cfg| {

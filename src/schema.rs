@@ -25,6 +25,7 @@ diesel::table! {
         created_at -> BigInt,
         time_zone -> Nullable<Text>,
         checklist_dismissed_at -> Nullable<BigInt>,
+        email_notices -> Bool,
     }
 }
 
@@ -119,6 +120,24 @@ diesel::table! {
         pass_id -> Nullable<BigInt>,
         last_sync_at -> Nullable<BigInt>,
         last_error -> Nullable<Text>,
+        lease_generation -> BigInt,
+        sync_requested -> Bool,
+        sync_now_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sync_workers (owner) {
+        owner -> Text,
+        seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    key_check (id) {
+        id -> BigInt,
+        sealed -> Binary,
+        created_at -> BigInt,
     }
 }
 
@@ -201,7 +220,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        company_id -> BigInt,
+        to_address -> Text,
+        subject -> Text,
+        body -> Text,
+        link -> Nullable<Text>,
+        readers -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_try_at -> BigInt,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    password_reset_requests (id) {
+        id -> BigInt,
+        email -> Text,
+        ip -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> companies (company_id));
+diesel::joinable!(mail_outbox -> companies (company_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(connections -> users (user_id));
 diesel::joinable!(tasks -> connections (connection_id));
 diesel::joinable!(sync_runs -> connections (connection_id));
@@ -225,9 +284,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_failures,
     company_integrations,
     connections,
+    sync_workers,
+    key_check,
     tasks,
     sync_runs,
     sync_pages,
     time_entries,
     api_tokens,
+    mail_outbox,
+    password_resets,
+    password_reset_requests,
 );

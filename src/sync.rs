@@ -1,6 +1,8 @@
 //! The sync engine, inside the server process: each connection syncs by itself on a
 //! schedule, at once when turned on, and on "Sync now". A lease in the database makes
-//! sure two app instances never sync one connection at once.
+//! sure two app instances never sync one connection at once, and its generation
+//! fences a run's writes: a run that stalled past its lease, or whose connection was
+//! reconnected meanwhile, writes nothing more and stops quietly.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -13,12 +15,12 @@ use crate::catalogue::ErrorCode;
 use crate::connectors::{self, ConnectorError, Credentials, PageFetch, RemoteAccount, TaskPage};
 use crate::db::{self, now, Pool};
 use crate::error::AppError;
-use crate::models::connection::{self, Connection, ConnectionStatus, Next};
-use crate::models::notification;
+use crate::models::connection::{self, Connection, ConnectionStatus, Lease, Next};
 use crate::models::sync_page::{self, KnownPage, PageMemo};
 use crate::models::sync_pass::{self, Checkpoint, PageWrite, Progress};
 use crate::models::sync_run::{self, RunStatus};
 use crate::models::task::{self, PageChanges, PageCounts};
+use crate::models::{notification, sync_worker};
 use crate::services::integrations::{credentials_binding, open_credentials, seal_credentials};
 use crate::services::tools::Tools;
 
@@ -32,6 +34,15 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 const CONCURRENCY: usize = 4;
 /// Attempts at one page on network errors and 5xx.
 const ATTEMPTS: u32 = 3;
+/// Times a run renews a rejected access token before it gives up: a long run may
+/// outlive more than one token, but a tool refusing every fresh one is not retried
+/// for ever.
+const RENEWALS: u32 = 3;
+/// How often a sync engine notes that it is alive (`models::sync_worker`), well within
+/// [`connection::WORKER_GONE_AFTER_SECS`].
+const HEARTBEAT: Duration = Duration::from_secs(5);
+/// How often the engine finishes the runs a killed process left running.
+const SWEEP_EVERY: Duration = Duration::from_secs(15);
 
 /// The name `web/tasks.rs` still reads the catalogue by (it is being changed on `main`).
 pub use crate::catalogue::info as error_info;
@@ -79,8 +90,51 @@ pub enum RunOutcome {
     },
     /// Another instance holds the connection.
     NotLeased,
-    /// The lease was lost mid-run; the new holder carries on.
+    /// A newer lease took the connection over mid-run (the lease ran out and another
+    /// run took it, or the connection was reconnected): this run's writes are fenced
+    /// out and it stops quietly; the new holder carries on.
     LeaseLost,
+}
+
+/// A run's hold on its connection: the connection as read when the lease was taken,
+/// and the lease, whose generation every write of the run is fenced with.
+struct Held {
+    connection: Connection,
+    lease: Lease,
+}
+
+/// The credentials a run reads with, and as they were stored (sealed) when it read
+/// them: what a refresh replaces, and how a refresh by another run is noticed.
+struct Access {
+    creds: Credentials,
+    sealed: Vec<u8>,
+}
+
+/// What came of renewing a rejected access token.
+enum Renewal {
+    Renewed,
+    /// The lease is no longer this run's.
+    Fenced,
+    Unreadable,
+    Failed(ConnectorError),
+}
+
+/// The credentials stored now, as a run holding the lease finds them.
+enum Stored {
+    /// The lease is no longer this run's.
+    Fenced,
+    /// Those the run reads with.
+    Same,
+    /// Others, stored since (another run refreshed).
+    Changed(Access),
+    Unreadable,
+}
+
+/// What the person is told when the stored credentials cannot be decrypted.
+fn unreadable() -> RunOutcome {
+    RunOutcome::NeedsReconnect {
+        code: ErrorCode::CredentialsUnreadable,
+    }
 }
 
 /// A pass as a run carries it: durable up to the last checkpoint, in memory since.
@@ -214,6 +268,7 @@ pub struct SyncEngine {
     slots: Arc<Semaphore>,
     refreshing: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     checkpoint_every: Duration,
+    sync_now_cooldown_secs: i64,
 }
 
 impl SyncEngine {
@@ -227,7 +282,18 @@ impl SyncEngine {
             slots: Arc::new(Semaphore::new(CONCURRENCY)),
             refreshing: Mutex::new(HashMap::new()),
             checkpoint_every: CHECKPOINT_EVERY,
+            sync_now_cooldown_secs: 10,
         }
+    }
+
+    /// Seconds after a person's "Sync now" during which another asks for nothing more.
+    pub fn with_sync_now_cooldown(mut self, secs: i64) -> Self {
+        self.sync_now_cooldown_secs = secs;
+        self
+    }
+
+    pub fn sync_now_cooldown_secs(&self) -> i64 {
+        self.sync_now_cooldown_secs
     }
 
     /// Checkpoints a pass that writes nothing this often instead of every
@@ -247,8 +313,10 @@ impl SyncEngine {
         self.wake.notify_one();
     }
 
-    /// Runs the schedule until the process ends.
+    /// Runs the schedule until the process ends, beating all along.
     pub fn spawn(self: Arc<Self>) {
+        let beating = self.clone();
+        tokio::spawn(async move { beating.keep_beating().await });
         tokio::spawn(async move {
             loop {
                 if let Err(e) = self.clone().dispatch_due().await {
@@ -260,16 +328,49 @@ impl SyncEngine {
         });
     }
 
+    /// Notes every [`HEARTBEAT`] that this engine is alive, so that the leases of a
+    /// killed one are free within seconds; at start and every [`SWEEP_EVERY`] finishes
+    /// the runs such processes left running.
+    async fn keep_beating(&self) {
+        let mut swept: Option<Instant> = None;
+        loop {
+            let owner = self.owner.clone();
+            let sweep = swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY);
+            let beat = db::run(&self.pool, move |conn| {
+                sync_worker::beat(conn, &owner)?;
+                if !sweep {
+                    return Ok(0);
+                }
+                sync_worker::forget_silent(conn, 86_400)?;
+                let code = ErrorCode::Interrupted;
+                Ok(sync_pass::interrupt_lapsed_runs(
+                    conn,
+                    (code.as_str(), code.info().title),
+                )?)
+            })
+            .await;
+            match beat {
+                Ok(interrupted) => {
+                    if sweep {
+                        swept = Some(Instant::now());
+                    }
+                    if interrupted > 0 {
+                        tracing::info!(interrupted, "finished the runs of stopped syncs");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "sync engine could not note it is alive"),
+            }
+            tokio::time::sleep(HEARTBEAT).await;
+        }
+    }
+
     /// Starts a run for every due connection a free slot allows; returns how many.
     pub async fn dispatch_due(self: Arc<Self>) -> Result<usize, AppError> {
         let free = self.slots.available_permits() as i64;
         if free == 0 {
             return Ok(0);
         }
-        let due = db::run(&self.pool, move |conn| {
-            Ok(connection::due(conn, now(), free)?)
-        })
-        .await?;
+        let due = db::run(&self.pool, move |conn| Ok(connection::due(conn, free)?)).await?;
         let mut started = 0;
         for id in due {
             let Ok(permit) = self.slots.clone().try_acquire_owned() else {
@@ -289,24 +390,33 @@ impl SyncEngine {
     }
 
     /// Syncs one connection if its lease can be taken: every page, then the archive.
+    /// The run is manual when it takes up a person's "Sync now", else `trigger`.
     pub async fn sync_connection(&self, id: i64, trigger: Trigger) -> Result<RunOutcome, AppError> {
         let owner = self.owner.clone();
-        if !db::run(&self.pool, move |conn| {
-            Ok(connection::try_lease(conn, id, &owner, LEASE_SECS)?)
-        })
-        .await?
-        {
-            return Ok(RunOutcome::NotLeased);
-        }
-        let connection = db::run(&self.pool, move |conn| Ok(connection::find(conn, id)?)).await?;
-        let run_id = {
-            let trigger = trigger.as_str();
-            db::run(&self.pool, move |conn| {
-                Ok(sync_run::start_run(conn, id, trigger)?)
+        let taken = db::run(&self.pool, move |conn| {
+            db::write(conn, |conn| {
+                let Some(lease) = connection::try_lease(conn, id, &owner, LEASE_SECS)? else {
+                    return Ok(None);
+                };
+                let trigger = if connection::take_request(conn, &lease)? {
+                    Trigger::Manual
+                } else {
+                    trigger
+                };
+                // Runs still marked running belong to leases before this one: their
+                // process was killed, or they are fenced out from now on.
+                let code = ErrorCode::Interrupted;
+                sync_run::interrupt_running(conn, id, (code.as_str(), code.info().title))?;
+                let run_id = sync_run::start_run(conn, id, trigger.as_str())?;
+                let connection = connection::find(conn, id)?;
+                Ok::<_, AppError>(Some((Held { connection, lease }, run_id)))
             })
-            .await?
+        })
+        .await?;
+        let Some((held, run_id)) = taken else {
+            return Ok(RunOutcome::NotLeased);
         };
-        let outcome = match self.run(&connection, run_id).await {
+        let outcome = match self.run(&held, run_id).await {
             Ok(outcome) => outcome,
             Err(e) => {
                 tracing::error!(connection = id, error = %e, "sync run stopped");
@@ -315,7 +425,7 @@ impl SyncEngine {
                 }
             }
         };
-        self.record(&connection, run_id, &outcome).await?;
+        self.record(&held, run_id, &outcome).await?;
         Ok(outcome)
     }
 
@@ -328,8 +438,16 @@ impl SyncEngine {
     /// [`CHECKPOINT_EVERY`], at every page that does write, and before the lease is let
     /// go mid-pass. A crash loses at most the pages since then, which the next run reads
     /// again from the older cursor.
-    async fn run(&self, connection: &Connection, run_id: i64) -> Result<RunOutcome, AppError> {
-        let (cfg, binding, mut creds, account) = self.reader(connection)?;
+    async fn run(&self, held: &Held, run_id: i64) -> Result<RunOutcome, AppError> {
+        let connection = &held.connection;
+        let (cfg, binding, account) = self.reader(connection)?;
+        let Some(mut access) = self.open(connection.credentials.clone(), &binding) else {
+            tracing::warn!(
+                connection = connection.id,
+                "stored credentials cannot be decrypted"
+            );
+            return Ok(unreadable());
+        };
         let id = connection.id;
         let mut known = db::run(&self.pool, move |conn| {
             Ok(sync_page::known_pages(conn, id)?)
@@ -343,48 +461,42 @@ impl SyncEngine {
         // The number of the page being read, counting from the pass's first.
         let mut page_no: Option<u32> = (!resuming).then_some(1);
         let mut restarted = false;
-        let mut refreshed = false;
+        let mut renewals = 0;
         let mut run = Progress::start(run_id);
         loop {
             let key = sync_page::page_key(pass.cursor.as_deref());
             let etag = known.get(&key).map(|k| k.etag.as_str());
             let (me, cursor) = (&connection.external_user_id, pass.cursor.as_deref());
+            let creds = &access.creds;
             let answer = with_retries(|| {
                 let http = &self.tools.http;
-                connectors::fetch_tasks_page(http, &cfg, &creds, &account, me, cursor, etag)
+                connectors::fetch_tasks_page(http, &cfg, creds, &account, me, cursor, etag)
             })
             .await;
             let next = match answer {
                 Ok(PageFetch::NotModified) => match take_kept(&known, &key, &mut pass, &mut run) {
                     Ok(next) => next,
-                    Err(e) => {
-                        return self
-                            .leave(connection, &mut pass, run, self.failure(e))
-                            .await
-                    }
+                    Err(e) => return self.leave(held, &mut pass, run, self.failure(e)).await,
                 },
                 Ok(PageFetch::Page(page)) => {
                     let taken = self
-                        .take_page(connection, &mut known, &mut pass, &mut run, key, page)
+                        .take_page(held, &mut known, &mut pass, &mut run, key, page)
                         .await?;
                     let Some(next) = taken else {
                         return Ok(RunOutcome::LeaseLost);
                     };
                     next
                 }
-                Err(ConnectorError::Unauthorized) if !refreshed => {
-                    refreshed = true;
-                    match self.refresh(connection, &cfg, &creds, &binding).await {
-                        Ok(fresh) => {
-                            creds = fresh;
-                            continue;
-                        }
-                        Err(e) => {
-                            return self
-                                .leave(connection, &mut pass, run, self.failure(e))
-                                .await
-                        }
-                    }
+                // An access token can be rejected more than once in a long run.
+                Err(ConnectorError::Unauthorized) if renewals < RENEWALS => {
+                    renewals += 1;
+                    let outcome = match self.renew(held, &cfg, &binding, &mut access).await? {
+                        Renewal::Renewed => continue,
+                        Renewal::Fenced => return Ok(RunOutcome::LeaseLost),
+                        Renewal::Unreadable => unreadable(),
+                        Renewal::Failed(e) => self.failure(e),
+                    };
+                    return self.leave(held, &mut pass, run, outcome).await;
                 }
                 // A cursor kept across a pause may have expired or broken at the tool
                 // (Salesforce's query locators expire): whatever it may have caused
@@ -408,14 +520,14 @@ impl SyncEngine {
                         }
                         other => other,
                     };
-                    return self.leave(connection, &mut pass, run, outcome).await;
+                    return self.leave(held, &mut pass, run, outcome).await;
                 }
             };
             let Some(next) = next else {
-                return self.complete(id, &mut pass, run).await;
+                return self.complete(held, &mut pass, run).await;
             };
             page_no = page_no.map(|n| n.saturating_add(1));
-            if !self.advance(connection, &mut pass, run, next).await? {
+            if !self.advance(held, &mut pass, run, next).await? {
                 return Ok(RunOutcome::LeaseLost);
             }
         }
@@ -425,7 +537,7 @@ impl SyncEngine {
     /// lease was lost.
     async fn advance(
         &self,
-        connection: &Connection,
+        held: &Held,
         pass: &mut Pass,
         run: Progress,
         next: String,
@@ -435,37 +547,32 @@ impl SyncEngine {
             return Ok(true);
         }
         let cursor = pass.cursor.clone();
-        self.save(connection, pass, cursor, run, None).await
+        self.save(held, pass, cursor, run, None).await
     }
 
-    /// What a run reads pages with: the tool's configuration, the credentials (and what
-    /// they are sealed to), the account.
+    /// What a run reads pages with: the tool's configuration, what the credentials are
+    /// sealed to, the account.
     fn reader(
         &self,
         connection: &Connection,
-    ) -> Result<
-        (
-            connectors::ProviderConfig,
-            String,
-            Credentials,
-            RemoteAccount,
-        ),
-        AppError,
-    > {
+    ) -> Result<(connectors::ProviderConfig, String, RemoteAccount), AppError> {
         let kind = connection.provider;
         let cfg = self.tools.config(kind)?.clone();
         let binding = credentials_binding(connection.company_id, connection.user_id, kind);
-        let sealed = connection
-            .credentials
-            .as_ref()
-            .ok_or_else(|| AppError::unexpected("connection without credentials"))?;
-        let creds = open_credentials(&self.tools.cipher, sealed, &binding)?;
         let account = RemoteAccount {
             id: connection.external_account_id.clone(),
             name: connection.account_name.clone(),
             api_base: connection.api_base.clone(),
         };
-        Ok((cfg, binding, creds, account))
+        Ok((cfg, binding, account))
+    }
+
+    /// The stored credentials, opened; `None` when there are none or they do not
+    /// decrypt (another key, a ciphertext copied from another row) or decode.
+    fn open(&self, sealed: Option<Vec<u8>>, binding: &str) -> Option<Access> {
+        let sealed = sealed?;
+        let creds = open_credentials(&self.tools.cipher, &sealed, binding).ok()?;
+        Some(Access { creds, sealed })
     }
 
     /// A page the tool answered in full: what it changes is written with a checkpoint
@@ -473,14 +580,14 @@ impl SyncEngine {
     /// cursor of the page after it; `None` when the lease was lost.
     async fn take_page(
         &self,
-        connection: &Connection,
+        held: &Held,
         known: &mut HashMap<String, KnownPage>,
         pass: &mut Pass,
         run: &mut Progress,
         key: String,
         page: TaskPage,
     ) -> Result<Option<Option<String>>, AppError> {
-        let id = connection.id;
+        let id = held.connection.id;
         run.fetched += page.tasks.len() as i64;
         let ids: Vec<String> = page.tasks.iter().map(|t| t.external_id.clone()).collect();
         let memo = memo_for(key.clone(), known.get(&key), page.etag, &ids, &page.next);
@@ -504,7 +611,7 @@ impl SyncEngine {
             memo: memo.clone(),
         };
         if !self
-            .save(connection, pass, page.next.clone(), *run, Some(write))
+            .save(held, pass, page.next.clone(), *run, Some(write))
             .await?
         {
             return Ok(None);
@@ -524,20 +631,19 @@ impl SyncEngine {
     /// The pass read its last page: archives what it did not see and ends it.
     async fn complete(
         &self,
-        id: i64,
+        held: &Held,
         pass: &mut Pass,
         mut run: Progress,
     ) -> Result<RunOutcome, AppError> {
-        let owner = self.owner.clone();
+        let lease = held.lease;
         let pass_id = pass.id;
         let seen: HashSet<String> = pass.unmarked.drain(..).collect();
         let archived = db::run(&self.pool, move |conn| {
             Ok(sync_pass::finish_pass(
                 conn,
-                id,
+                &lease,
                 pass_id,
                 &seen,
-                &owner,
                 Some(run),
             )?)
         })
@@ -556,7 +662,7 @@ impl SyncEngine {
     /// after it, in one transaction; false when the lease was lost.
     async fn save(
         &self,
-        connection: &Connection,
+        held: &Held,
         pass: &mut Pass,
         cursor: Option<String>,
         progress: Progress,
@@ -568,12 +674,12 @@ impl SyncEngine {
             seen: std::mem::take(&mut pass.unmarked),
             progress: Some(progress),
         };
-        let (connection, owner) = (connection.clone(), self.owner.clone());
+        let (connection, lease) = (held.connection.clone(), held.lease);
         let saved = db::run(&self.pool, move |conn| {
             Ok(sync_pass::save(
                 conn,
                 &connection,
-                &owner,
+                &lease,
                 LEASE_SECS,
                 page.as_ref(),
                 &checkpoint,
@@ -585,54 +691,120 @@ impl SyncEngine {
     }
 
     /// Ends a run mid-pass with `outcome`, first making the pass durable so that the next
-    /// run resumes where this one stopped.
+    /// run resumes where this one stopped. (What the outcome writes is fenced in
+    /// [`Self::record`].)
     async fn leave(
         &self,
-        connection: &Connection,
+        held: &Held,
         pass: &mut Pass,
         progress: Progress,
         outcome: RunOutcome,
     ) -> Result<RunOutcome, AppError> {
         if pass.unsaved {
             let cursor = pass.cursor.clone();
-            if !self.save(connection, pass, cursor, progress, None).await? {
+            if !self.save(held, pass, cursor, progress, None).await? {
                 return Ok(RunOutcome::LeaseLost);
             }
         }
         Ok(outcome)
     }
 
-    /// Refreshes the access token, one refresh at a time per connection, and stores
-    /// the new credentials (a rotated refresh token included) before they are used.
-    async fn refresh(
+    /// Renews a rejected access token, one renewal at a time per connection in this
+    /// process, and under the lease across processes.
+    ///
+    /// First the credentials stored now are read: when another run refreshed since this
+    /// one read them, those are used. Otherwise the token is refreshed and the new
+    /// credentials (a rotated refresh token included) are stored, fenced, before they
+    /// are used. A refresh the tool refuses (`invalid_grant`) is checked once more
+    /// against what is stored: another instance may have rotated the refresh token
+    /// meanwhile, and then its credentials are used instead of asking for a reconnect.
+    async fn renew(
         &self,
-        connection: &Connection,
+        held: &Held,
         cfg: &connectors::ProviderConfig,
-        creds: &Credentials,
         binding: &str,
-    ) -> Result<Credentials, ConnectorError> {
+        access: &mut Access,
+    ) -> Result<Renewal, AppError> {
         let gate = {
             let mut map = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(connection.id).or_default().clone()
+            map.entry(held.connection.id).or_default().clone()
         };
         let _one_at_a_time = gate.lock().await;
-        let fresh = connectors::refresh(&self.tools.http, cfg, creds).await?;
-        let sealed = seal_credentials(&self.tools.cipher, &fresh, binding).map_err(|e| {
-            ConnectorError::Other {
-                status: 0,
-                message: e.to_string(),
-            }
-        })?;
-        let id = connection.id;
-        db::run(&self.pool, move |conn| {
-            Ok(connection::store_credentials(conn, id, sealed)?)
+        let refused = match self.stored(held, access, binding).await? {
+            Stored::Same => match connectors::refresh(&self.tools.http, cfg, &access.creds).await {
+                Ok(fresh) => {
+                    let sealed = seal_credentials(&self.tools.cipher, &fresh, binding)?;
+                    let (lease, replacing, new) =
+                        (held.lease, access.sealed.clone(), sealed.clone());
+                    if db::run(&self.pool, move |conn| {
+                        Ok(connection::store_credentials(
+                            conn, &lease, &replacing, new,
+                        )?)
+                    })
+                    .await?
+                    {
+                        *access = Access {
+                            creds: fresh,
+                            sealed,
+                        };
+                        return Ok(Renewal::Renewed);
+                    }
+                    None
+                }
+                Err(e) => Some(e),
+            },
+            other => return Ok(self.adopt(other, access)),
+        };
+        // Refused, or not stored: the lease moved on, or another run stored others.
+        match self.stored(held, access, binding).await? {
+            Stored::Same => Ok(match refused {
+                Some(e) => Renewal::Failed(e),
+                None => Renewal::Fenced,
+            }),
+            other => Ok(self.adopt(other, access)),
+        }
+    }
+
+    /// The credentials stored now, compared with those the run reads with, while the
+    /// run holds the lease; the lease is renewed with it, so that no other run takes it
+    /// over while a refresh is under way (a rotated refresh token is stored, not lost).
+    async fn stored(
+        &self,
+        held: &Held,
+        access: &Access,
+        binding: &str,
+    ) -> Result<Stored, AppError> {
+        let lease = held.lease;
+        let now_stored = db::run(&self.pool, move |conn| {
+            db::write(conn, |conn| {
+                if !connection::renew_lease(conn, &lease, LEASE_SECS)? {
+                    return Ok(None);
+                }
+                Ok(connection::held_credentials(conn, &lease)?)
+            })
         })
-        .await
-        .map_err(|e| ConnectorError::Other {
-            status: 0,
-            message: e.to_string(),
-        })?;
-        Ok(fresh)
+        .await?;
+        Ok(match now_stored {
+            None => Stored::Fenced,
+            Some(Some(sealed)) if sealed == access.sealed => Stored::Same,
+            Some(sealed) => match self.open(sealed, binding) {
+                Some(other) => Stored::Changed(other),
+                None => Stored::Unreadable,
+            },
+        })
+    }
+
+    /// Takes up credentials another run stored, or says why not.
+    fn adopt(&self, stored: Stored, access: &mut Access) -> Renewal {
+        match stored {
+            Stored::Changed(other) => {
+                *access = other;
+                Renewal::Renewed
+            }
+            Stored::Fenced => Renewal::Fenced,
+            Stored::Unreadable => Renewal::Unreadable,
+            Stored::Same => Renewal::Failed(ConnectorError::Unauthorized),
+        }
     }
 
     fn failure(&self, e: ConnectorError) -> RunOutcome {
@@ -663,72 +835,76 @@ impl SyncEngine {
         now() + secs as i64
     }
 
-    /// Writes the run's end, the connection's state, and lets go of the lease.
-    async fn record(
-        &self,
-        connection: &Connection,
-        run_id: i64,
-        outcome: &RunOutcome,
-    ) -> Result<(), AppError> {
-        let id = connection.id;
-        let user_id = connection.user_id;
-        let owner = self.owner.clone();
-        let tool = connection.provider.name();
+    /// Writes the run's end, the connection's state, and lets go of the lease, in one
+    /// transaction fenced by the lease: a run that a newer lease took over only
+    /// finishes its own record, as interrupted, and stops quietly (no outcome on the
+    /// connection, no notice to the person).
+    async fn record(&self, held: &Held, run_id: i64, outcome: &RunOutcome) -> Result<(), AppError> {
+        let lease = held.lease;
+        let id = lease.connection_id;
+        let user_id = held.connection.user_id;
+        let tool = held.connection.provider.name();
         let outcome = outcome.clone();
         let next = self.next_scheduled();
         let retry_soon = now() + 60;
-        db::run(&self.pool, move |conn| {
-            let said = |code: &ErrorCode| (code.as_str(), code.info().title);
-            match &outcome {
-                RunOutcome::Completed { .. } => {
-                    sync_run::finish_run(conn, run_id, RunStatus::Ok, None)?;
-                    connection::set_outcome(conn, id, ConnectionStatus::Active, None, true)?;
-                    connection::release(conn, id, &owner, Next::At(next))?;
+        let landed = db::run(&self.pool, move |conn| {
+            db::write(conn, |conn| {
+                let said = |code: &ErrorCode| (code.as_str(), code.info().title);
+                let ours = !matches!(outcome, RunOutcome::LeaseLost | RunOutcome::NotLeased)
+                    && connection::renew_lease(conn, &lease, LEASE_SECS)?;
+                if !ours {
+                    sync_run::interrupt(conn, run_id, said(&ErrorCode::LeaseLost))?;
+                    return Ok::<_, AppError>(false);
                 }
-                RunOutcome::Waiting { until, code } => {
-                    // The run and the card say when the next try is.
-                    let words = crate::catalogue::waiting_until(*code, *until);
-                    let said = Some((code.as_str(), words.as_str()));
-                    sync_run::finish_run(conn, run_id, RunStatus::Waiting, said)?;
-                    connection::set_outcome(conn, id, ConnectionStatus::Active, said, false)?;
-                    connection::release(conn, id, &owner, Next::NotBefore(*until))?;
+                match &outcome {
+                    RunOutcome::Completed { .. } => {
+                        sync_run::finish_run(conn, run_id, RunStatus::Ok, None)?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, None, true)?;
+                        connection::release(conn, &lease, Next::At(next))?;
+                    }
+                    RunOutcome::Waiting { until, code } => {
+                        // The run and the card say when the next try is.
+                        let words = crate::catalogue::waiting_until(*code, *until);
+                        let said = Some((code.as_str(), words.as_str()));
+                        sync_run::finish_run(conn, run_id, RunStatus::Waiting, said)?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, said, false)?;
+                        connection::release(conn, &lease, Next::NotBefore(*until))?;
+                    }
+                    RunOutcome::PartlySynced { code, kept, page } => {
+                        let words = crate::catalogue::partly_synced(*code, *kept, *page);
+                        let said = Some((code.as_str(), words.as_str()));
+                        sync_run::finish_run(conn, run_id, RunStatus::Failed, said)?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, said, false)?;
+                        connection::release(conn, &lease, Next::At(retry_soon.min(next)))?;
+                    }
+                    RunOutcome::Failed { code } => {
+                        sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, Some(said(code)), false)?;
+                        connection::release(conn, &lease, Next::At(retry_soon.min(next)))?;
+                    }
+                    RunOutcome::NeedsReconnect { code } => {
+                        let message = code.info().title;
+                        sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::NeedsReconnect, Some(said(code)), false)?;
+                        connection::release(conn, &lease, Next::NotBefore(next))?;
+                        let notice = format!("{tool} stopped syncing: {message}. Reconnect it in Integration Settings.");
+                        notification::notify(conn, &[user_id], &notice, Some(crate::urls::INTEGRATION_SETTINGS))?;
+                        crate::services::mail::needs_attention(conn, user_id, tool, &notice)?;
+                    }
+                    RunOutcome::LeaseLost | RunOutcome::NotLeased => {}
                 }
-                RunOutcome::PartlySynced { code, kept, page } => {
-                    let words = crate::catalogue::partly_synced(*code, *kept, *page);
-                    let said = Some((code.as_str(), words.as_str()));
-                    sync_run::finish_run(conn, run_id, RunStatus::Failed, said)?;
-                    connection::set_outcome(conn, id, ConnectionStatus::Active, said, false)?;
-                    connection::release(conn, id, &owner, Next::At(retry_soon.min(next)))?;
-                }
-                RunOutcome::Failed { code } => {
-                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
-                    connection::set_outcome(conn, id, ConnectionStatus::Active, Some(said(code)), false)?;
-                    connection::release(conn, id, &owner, Next::At(retry_soon.min(next)))?;
-                }
-                RunOutcome::NeedsReconnect { code } => {
-                    let message = code.info().title;
-                    sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
-                    connection::set_outcome(conn, id, ConnectionStatus::NeedsReconnect, Some(said(code)), false)?;
-                    connection::release(conn, id, &owner, Next::NotBefore(next))?;
-                    notification::notify(
-                        conn,
-                        &[user_id],
-                        &format!("{tool} stopped syncing: {message}. Reconnect it in Integration Settings."),
-                        Some(crate::urls::INTEGRATION_SETTINGS),
-                    )?;
-                }
-                RunOutcome::LeaseLost | RunOutcome::NotLeased => {
-                    sync_run::finish_run(
-                        conn,
-                        run_id,
-                        RunStatus::Failed,
-                        Some(said(&ErrorCode::LeaseLost)),
-                    )?;
-                }
-            }
-            Ok(())
+                Ok(true)
+            })
         })
-        .await
+        .await?;
+        if !landed {
+            tracing::info!(
+                connection = id,
+                run = run_id,
+                "a newer lease took this sync over; it stopped without writing more"
+            );
+        }
+        Ok(())
     }
 }
 

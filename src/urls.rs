@@ -17,6 +17,11 @@ pub const SIGN_UP: &str = "/signup";
 pub const LOG_IN: &str = "/login";
 pub const LOG_OUT: &str = "/logout";
 pub const INVITE_ROUTE: &str = "/invite/{token}";
+/// "Forgot password?": the form asking for the email.
+pub const PASSWORD_FORGOT: &str = "/password/forgot";
+/// The mailed link: "choose a new password". Its token rides in the query string,
+/// which the request log never records.
+pub const PASSWORD_RESET: &str = "/password/reset";
 pub const HELP_ERRORS: &str = "/help/errors";
 
 pub const MY_TASKS: &str = "/tasks";
@@ -47,6 +52,9 @@ pub const USER_ROLE_ROUTE: &str = "/company/users/{id}/role";
 pub const USER_DISABLE_ROUTE: &str = "/company/users/{id}/disable";
 pub const USER_ENABLE_ROUTE: &str = "/company/users/{id}/enable";
 pub const INVITE_REVOKE_ROUTE: &str = "/company/invites/{id}/revoke";
+pub const INVITE_RESEND_ROUTE: &str = "/company/invites/{id}/resend";
+/// Mail the app wrote: without an SMTP server, where it waits to be read.
+pub const OUTBOX: &str = "/company/outbox";
 pub const HEALTH: &str = "/company/health";
 pub const CONNECTION_HISTORY_ROUTE: &str = "/company/health/connections/{id}";
 pub const COMPANY_SETTINGS: &str = "/company/settings";
@@ -66,6 +74,8 @@ pub const ENTRY_ROUTE: &str = "/timesheet/entries/{id}";
 pub const ENTRY_EDIT_ROUTE: &str = "/timesheet/entries/{id}/edit";
 pub const ENTRY_DELETE_ROUTE: &str = "/timesheet/entries/{id}/delete";
 pub const PREFERENCES: &str = "/account/preferences";
+/// Notices by email on or off.
+pub const PREFERENCES_EMAIL: &str = "/account/preferences/email";
 pub const COMPANY_TIME: &str = "/company/settings/time";
 pub const API_TOKENS: &str = "/account/api-tokens";
 pub const API_TOKEN_REVOKE_ROUTE: &str = "/account/api-tokens/{id}/revoke";
@@ -113,6 +123,14 @@ pub fn user_enable(id: i64) -> String {
 
 pub fn invite_revoke(id: i64) -> String {
     format!("/company/invites/{id}/revoke")
+}
+
+pub fn invite_resend(id: i64) -> String {
+    format!("/company/invites/{id}/resend")
+}
+
+pub fn password_reset(token: &str) -> String {
+    format!("{PASSWORD_RESET}?token={token}")
 }
 
 pub fn invite_accept(token: &str) -> String {

@@ -71,6 +71,45 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // My Tasks' filter bar applies as you type or choose: the list is fetched and swapped
+  // in place (the address follows, so a reload or a shared link shows the same list).
+  // Without this script the Apply button does the same with a page load.
+  let pending;
+  let latest = 0;
+  const filterFormOf = (event) => event.target.closest && event.target.closest("form[data-filter-form]");
+  {
+    const apply = async (filterForm) => {
+      const query = new URLSearchParams(new FormData(filterForm));
+      for (const [key, value] of [...query]) if (!value) query.delete(key);
+      const url = `${filterForm.action}${query.size ? "?" + query : ""}`;
+      const ticket = ++latest;
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (ticket !== latest || !response.ok) return;
+      const html = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = html.getElementById("task-results");
+      const current = document.getElementById("task-results");
+      if (fresh && current) current.replaceWith(fresh);
+      history.replaceState(null, "", url);
+    };
+    // Listened for on the document: "Sync now" swaps in a fresh filter bar.
+    document.addEventListener("change", (event) => {
+      const form = filterFormOf(event);
+      if (form) apply(form);
+    });
+    document.addEventListener("input", (event) => {
+      const form = filterFormOf(event);
+      if (!form || event.target.type !== "search") return;
+      clearTimeout(pending);
+      pending = setTimeout(() => apply(form), 300);
+    });
+    document.addEventListener("submit", (event) => {
+      const form = filterFormOf(event);
+      if (!form) return;
+      event.preventDefault();
+      apply(form);
+    });
+  }
+
   // "Sync now" without reloading the page: start, show progress, then swap in the fresh list.
   const syncForm = document.querySelector("form[data-sync-form]");
   const progress = document.querySelector("[data-sync-progress]");
@@ -78,7 +117,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const refreshList = async () => {
       const response = await fetch(window.location.href, { credentials: "same-origin" });
       const html = new DOMParser().parseFromString(await response.text(), "text/html");
-      for (const id of ["sync-status", "task-results"]) {
+      for (const id of ["sync-status", "task-filters", "task-results"]) {
         const fresh = html.getElementById(id);
         const current = document.getElementById(id);
         if (fresh && current) current.replaceWith(fresh);

@@ -211,16 +211,16 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
         ),
         (
             "Scheduler: due connections",
-            Box::new(|c| connection::due(c, db::now(), 4).map(drop)),
+            Box::new(|c| connection::due(c, 4).map(drop)),
         ),
         (
             "Sync: one page of 100",
             Box::new(move |c| {
-                if !connection::try_lease(c, sync_connection, "explain", 60)? {
+                let Some(lease) = connection::try_lease(c, sync_connection, "explain", 60)? else {
                     return Err(diesel::result::Error::NotFound);
-                }
+                };
                 let connection = connection::find(c, sync_connection)?;
-                sync_pass::apply_page(c, &connection, last_pass, &page, Some("{}"), "explain", 60)?;
+                sync_pass::apply_page(c, &connection, last_pass, &page, Some("{}"), &lease, 60)?;
                 Ok(())
             }),
         ),
@@ -231,9 +231,9 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
         (
             "Sync: checkpoint marking a page seen",
             Box::new(move |c| {
-                if !connection::try_lease(c, sync_connection, "explain", 60)? {
+                let Some(lease) = connection::try_lease(c, sync_connection, "explain", 60)? else {
                     return Err(diesel::result::Error::NotFound);
-                }
+                };
                 let connection = connection::find(c, sync_connection)?;
                 let checkpoint = sync_pass::Checkpoint {
                     pass_id: last_pass + 1,
@@ -241,17 +241,16 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
                     seen: page_ids.clone(),
                     progress: None,
                 };
-                sync_pass::save(c, &connection, "explain", 60, None, &checkpoint).map(drop)
+                sync_pass::save(c, &connection, &lease, 60, None, &checkpoint).map(drop)
             }),
         ),
         (
             "Sync: archive after a pass",
             Box::new(move |c| {
-                if !connection::try_lease(c, sync_connection, "explain", 60)? {
+                let Some(lease) = connection::try_lease(c, sync_connection, "explain", 60)? else {
                     return Err(diesel::result::Error::NotFound);
-                }
-                sync_pass::finish_pass(c, sync_connection, last_pass + 1, &all_ids, "explain", None)
-                    .map(drop)
+                };
+                sync_pass::finish_pass(c, &lease, last_pass + 1, &all_ids, None).map(drop)
             }),
         ),
     ];

@@ -163,10 +163,8 @@ fn db_pass(
     answer: Answer,
 ) -> anyhow::Result<(f64, task::PageCounts)> {
     const OWNER: &str = "bench";
-    anyhow::ensure!(
-        connection::try_lease(conn, id, OWNER, 600)?,
-        "lease not taken"
-    );
+    let lease = connection::try_lease(conn, id, OWNER, 600)?
+        .ok_or_else(|| anyhow::anyhow!("lease not taken"))?;
     let connection = connection::find(conn, id)?;
     let run_id = sync_run::start_run(conn, id, "manual")?;
     let pass_id = run_id;
@@ -218,17 +216,17 @@ fn db_pass(
         };
         let page = sync_pass::PageWrite { changes, memo };
         anyhow::ensure!(
-            sync_pass::save(conn, &connection, OWNER, 600, Some(&page), &checkpoint)?,
+            sync_pass::save(conn, &connection, &lease, 600, Some(&page), &checkpoint)?,
             "lease lost"
         );
     }
     let seen = seen.into_iter().collect();
-    let archived = sync_pass::finish_pass(conn, id, pass_id, &seen, OWNER, Some(run))?
+    let archived = sync_pass::finish_pass(conn, &lease, pass_id, &seen, Some(run))?
         .ok_or_else(|| anyhow::anyhow!("lease lost"))?;
     run.counts.archived += archived;
     let secs = started.elapsed().as_secs_f64();
     sync_run::finish_run(conn, run_id, sync_run::RunStatus::Ok, None)?;
-    connection::release(conn, id, OWNER, connection::Next::NotBefore(FAR_FUTURE))?;
+    connection::release(conn, &lease, connection::Next::NotBefore(FAR_FUTURE))?;
     Ok((secs, run.counts))
 }
 

@@ -194,6 +194,7 @@ fn task_window(query: TasksQuery) -> Result<(Filter, i64, i64), ApiError> {
         status: non_empty(&query.status),
         due: None,
         search: non_empty(&query.q).map(|q| q.chars().take(100).collect()),
+        sort: Default::default(),
     };
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
@@ -255,17 +256,20 @@ pub async fn tasks(
     let (today, week_end) = (today.to_string(), week_end.to_string());
     let (listing, times) = db::run(&pool, move |conn| {
         let window = (offset, limit);
-        let listing = task::listing(conn, person.user_id, &filter, (&today, &week_end), window)?;
-        let ids: Vec<i64> = listing.rows.iter().map(|r| r.id).collect();
+        // The page and whether more follow: no filter values (My Tasks' own) and no
+        // count of them all, which a cursor does not need.
+        let dates = (today.as_str(), week_end.as_str());
+        let (rows, more) = task::page_and_more(conn, person.user_id, &filter, dates, window)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let times = tracking::task_times(conn, person.user_id, &person.days, &ids)?;
-        Ok((listing, times))
+        Ok(((rows, more), times))
     })
     .await?;
-    let shown = offset + listing.rows.len() as i64;
+    let (rows, more) = listing;
+    let shown = offset + rows.len() as i64;
     let page = TaskPage {
-        next_cursor: (shown < listing.total).then(|| encode_cursor(shown)),
-        tasks: listing
-            .rows
+        next_cursor: more.then(|| encode_cursor(shown)),
+        tasks: rows
             .into_iter()
             .map(|row| {
                 let time = times.get(&row.id).copied().unwrap_or_default();
@@ -678,7 +682,9 @@ pub async fn sync(
     engine: web::Data<SyncEngine>,
 ) -> ApiResult {
     let person = &user.person;
-    if sync_now::sync_now(&pool, &engine, person.user_id).await? == 0 {
+    // Asked again within the cooldown, the sync asked for a moment ago is the answer.
+    if sync_now::sync_now(&pool, &engine, person.user_id).await? == sync_now::SyncNow::NothingToSync
+    {
         return Err(ApiError::NothingToSync);
     }
     let progress = sync_now::progress(&pool, person.user_id, person.company_id).await?;

@@ -25,6 +25,8 @@ pub enum Action {
     TimeEntryDeleted,
     ApiTokenCreated,
     ApiTokenRevoked,
+    PasswordResetRequested,
+    PasswordReset,
 }
 
 impl Action {
@@ -48,6 +50,8 @@ impl Action {
             Action::TimeEntryDeleted => "time_entry_deleted",
             Action::ApiTokenCreated => "api_token_created",
             Action::ApiTokenRevoked => "api_token_revoked",
+            Action::PasswordResetRequested => "password_reset_requested",
+            Action::PasswordReset => "password_reset",
         }
     }
 }

@@ -6,9 +6,13 @@ use diesel::sql_types::Text;
 use diesel::{AsExpression, FromSqlRow};
 
 use crate::connectors::ProviderKind;
-use crate::db::{now, DbConn};
+use crate::db::{self, now, DbConn};
 use crate::models::sync_page;
-use crate::schema::{company_integrations, connections, users};
+use crate::schema::{company_integrations, connections, sync_workers, users};
+
+/// How long a sync engine may go without beating (`models::sync_worker`) before the
+/// leases it holds count as free: it was killed, or lost the database.
+pub const WORKER_GONE_AFTER_SECS: i64 = 15;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = connections)]
@@ -35,6 +39,18 @@ pub struct Connection {
     pub pass_id: Option<i64>,
     pub last_sync_at: Option<i64>,
     pub last_error: Option<String>,
+    pub lease_generation: i64,
+    pub sync_requested: bool,
+    pub sync_now_at: Option<i64>,
+}
+
+/// A lease as one run took it. Its generation is the run's fencing token: a write of
+/// the run lands only while no later lease was taken (by another run, in this process
+/// or another) and the connection was not re-linked since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub connection_id: i64,
+    pub generation: i64,
 }
 
 /// Whether a connection syncs, or waits for its person to reconnect it.
@@ -117,6 +133,11 @@ pub fn account_linked_to_other(
 /// Creates the person's connection to a tool, or re-links the existing one in place
 /// (so a reconnect keeps the tasks already synced, and its next pass reads every page
 /// in full), and makes it due for sync at once.
+///
+/// Re-linking ends whatever sync is running: a new lease generation fences the old
+/// run's writes out (its next checkpoint, its refreshed credentials, its outcome), and
+/// the lease, the pass and its cursor are cleared, so the next run starts a new pass
+/// whose archive takes the old account's tasks away.
 pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
     let existing: Option<i64> = connections::table
         .filter(connections::user_id.eq(new.user_id))
@@ -143,6 +164,11 @@ pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
                 connections::last_error_code.eq(None::<String>),
                 connections::last_error.eq(None::<String>),
                 connections::sync_cursor.eq(None::<String>),
+                connections::pass_id.eq(None::<i64>),
+                connections::lease_owner.eq(None::<String>),
+                connections::lease_until.eq(None::<i64>),
+                connections::lease_generation.eq(connections::lease_generation + 1),
+                connections::sync_requested.eq(false),
             ))
             .execute(conn)?;
         // What was kept of the old account's pages says nothing of the new one's.
@@ -174,6 +200,19 @@ pub fn for_company(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Connec
         .filter(connections::company_id.eq(company_id))
         .select(Connection::as_select())
         .load(conn)
+}
+
+/// How many people of the company have connected each tool.
+pub fn counts_by_tool(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<(ProviderKind, i64)>> {
+    let rows: Vec<(String, i64)> = connections::table
+        .filter(connections::company_id.eq(company_id))
+        .group_by(connections::provider)
+        .select((connections::provider, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(slug, n)| ProviderKind::from_slug(&slug).map(|k| (k, n)))
+        .collect())
 }
 
 /// One connection of the company: another company's is simply not found.
@@ -217,8 +256,42 @@ pub fn delete_all_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize
     diesel::delete(connections::table.filter(connections::user_id.eq(user_id))).execute(conn)
 }
 
+/// Leases free to take: none held, run out, or held by a sync engine that stopped
+/// beating before `gone_before`.
+#[diesel::dsl::auto_type]
+fn lease_free(at: i64, gone_before: i64) -> _ {
+    connections::lease_until
+        .is_null()
+        .or(connections::lease_until.lt(at))
+        .or(connections::lease_owner.eq_any(
+            sync_workers::table
+                .filter(sync_workers::seen_at.lt(gone_before))
+                .select(sync_workers::owner.nullable()),
+        ))
+}
+
+/// Connections whose lease is free, by the database's clock at `at`.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub fn with_free_lease(at: i64) -> _ {
+    let gone_before: i64 = at - WORKER_GONE_AFTER_SECS;
+    // (As in `lease_free`: `auto_type` cannot call it here.)
+    connections::table
+        .filter(
+            connections::lease_until
+                .is_null()
+                .or(connections::lease_until.lt(at))
+                .or(connections::lease_owner.eq_any(
+                    sync_workers::table
+                        .filter(sync_workers::seen_at.lt(gone_before))
+                        .select(sync_workers::owner.nullable()),
+                )),
+        )
+        .select(connections::id)
+}
+
 /// Active connections of companies with the tool ON, due now and not leased.
-pub fn due(conn: &mut DbConn, at: i64, limit: i64) -> QueryResult<Vec<i64>> {
+pub fn due(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<i64>> {
+    let at = db::clock(conn)?;
     connections::table
         .inner_join(
             company_integrations::table.on(company_integrations::company_id
@@ -228,48 +301,60 @@ pub fn due(conn: &mut DbConn, at: i64, limit: i64) -> QueryResult<Vec<i64>> {
         .filter(company_integrations::enabled.eq(true))
         .filter(connections::status.eq(ConnectionStatus::Active))
         .filter(connections::next_sync_at.le(at))
-        .filter(
-            connections::lease_until
-                .is_null()
-                .or(connections::lease_until.lt(at)),
-        )
+        .filter(lease_free(at, at - WORKER_GONE_AFTER_SECS))
         .order(connections::next_sync_at.asc())
         .limit(limit)
         .select(connections::id)
         .load(conn)
 }
 
-/// Takes the lease when it is free or expired. The conditional update is atomic on
-/// both backends: of two instances racing, exactly one sees a row updated. While
-/// leased, `next_sync_at` holds the lease's end, so a "Sync now" during the run (which
-/// sets it to 0) is still there when the run lets go.
-pub fn try_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryResult<bool> {
-    let at = now();
-    let taken = diesel::update(
-        connections::table.find(id).filter(
-            connections::lease_until
-                .is_null()
-                .or(connections::lease_until.lt(at)),
-        ),
+/// Takes the lease when it is free (see [`lease_free`]), with a new generation, its
+/// times by the database's clock. The conditional update is atomic on both backends:
+/// of two instances racing, exactly one sees a row updated. While leased,
+/// `next_sync_at` holds the lease's end, so a "Sync now" during the run (which sets it
+/// to 0) is still there when the run lets go.
+pub fn try_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryResult<Option<Lease>> {
+    let at = db::clock(conn)?;
+    let generation: Option<i64> = diesel::update(
+        connections::table
+            .find(id)
+            .filter(lease_free(at, at - WORKER_GONE_AFTER_SECS)),
     )
     .set((
         connections::lease_owner.eq(owner),
         connections::lease_until.eq(at + secs),
         connections::next_sync_at.eq(at + secs),
+        connections::lease_generation.eq(connections::lease_generation + 1),
     ))
-    .execute(conn)?;
-    Ok(taken == 1)
+    .returning(connections::lease_generation)
+    .get_result(conn)
+    .optional()?;
+    Ok(generation.map(|generation| Lease {
+        connection_id: id,
+        generation,
+    }))
 }
 
-/// Extends a lease we hold; false when another instance took it over.
-pub fn renew_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryResult<bool> {
-    let renewed = diesel::update(
-        connections::table
-            .find(id)
-            .filter(connections::lease_owner.eq(owner)),
-    )
-    .set(connections::lease_until.eq(now() + secs))
-    .execute(conn)?;
+/// The connection while `lease` is still the one held.
+#[diesel::dsl::auto_type]
+fn held(lease: Lease) -> _ {
+    let id: i64 = lease.connection_id;
+    let generation: i64 = lease.generation;
+    connections::table
+        .filter(connections::id.eq(id))
+        .filter(connections::lease_generation.eq(generation))
+        .filter(connections::lease_owner.is_not_null())
+}
+
+/// Extends the lease; false when it is no longer ours (a later lease, a reconnect).
+/// As the first statement of a write transaction it fences the rest: on PostgreSQL
+/// the row stays locked until the commit, so no reconnect slips in between; SQLite's
+/// immediate transactions write one at a time anyway.
+pub fn renew_lease(conn: &mut DbConn, lease: &Lease, secs: i64) -> QueryResult<bool> {
+    let at = db::clock(conn)?;
+    let renewed = diesel::update(held(*lease))
+        .set(connections::lease_until.eq(at + secs))
+        .execute(conn)?;
     Ok(renewed == 1)
 }
 
@@ -282,24 +367,21 @@ pub enum Next {
     NotBefore(i64),
 }
 
-/// Lets go of the lease and says when to sync next.
-pub fn release(conn: &mut DbConn, id: i64, owner: &str, next: Next) -> QueryResult<()> {
-    let mine = connections::table
-        .find(id)
-        .filter(connections::lease_owner.eq(owner));
+/// Lets go of the lease and says when to sync next; nothing when it is not ours.
+pub fn release(conn: &mut DbConn, lease: &Lease, next: Next) -> QueryResult<()> {
     match next {
         Next::At(at) => {
-            diesel::update(mine.filter(connections::next_sync_at.ne(0)))
+            diesel::update(held(*lease).filter(connections::next_sync_at.ne(0)))
                 .set(connections::next_sync_at.eq(at))
                 .execute(conn)?;
         }
         Next::NotBefore(at) => {
-            diesel::update(mine)
+            diesel::update(held(*lease))
                 .set(connections::next_sync_at.eq(at))
                 .execute(conn)?;
         }
     }
-    diesel::update(mine)
+    diesel::update(held(*lease))
         .set((
             connections::lease_owner.eq(None::<String>),
             connections::lease_until.eq(None::<i64>),
@@ -315,31 +397,96 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Connection> {
         .first(conn)
 }
 
-/// Makes the connections due now ("Sync now"); returns how many.
-pub fn make_due(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
-    diesel::update(
-        connections::table
-            .filter(connections::user_id.eq(user_id))
-            .filter(connections::status.eq(ConnectionStatus::Active)),
-    )
-    .set(connections::next_sync_at.eq(0))
-    .execute(conn)
+/// "Sync now" for a person: their active connections are due at once, each with one
+/// request standing (asked again before a run picks it up, it is still one run). Within
+/// `cooldown` seconds of the last request it asks for nothing and answers how many
+/// seconds are left. Run it in a write transaction.
+pub fn request_sync(
+    conn: &mut DbConn,
+    user_id: i64,
+    cooldown: i64,
+) -> QueryResult<Result<usize, i64>> {
+    let at = db::clock(conn)?;
+    let mine = connections::table
+        .filter(connections::user_id.eq(user_id))
+        .filter(connections::status.eq(ConnectionStatus::Active));
+    let last: Option<i64> = mine
+        .select(diesel::dsl::max(connections::sync_now_at))
+        .first(conn)?;
+    if let Some(last) = last.filter(|last| (*last..*last + cooldown).contains(&at)) {
+        return Ok(Err(last + cooldown - at));
+    }
+    let requested = diesel::update(mine)
+        .set((
+            connections::next_sync_at.eq(0),
+            connections::sync_requested.eq(true),
+            connections::sync_now_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(Ok(requested))
 }
 
-pub fn store_credentials(conn: &mut DbConn, id: i64, sealed: Vec<u8>) -> QueryResult<()> {
-    diesel::update(connections::table.find(id))
+/// Takes up the standing "Sync now" request, if any, for the run holding `lease`.
+pub fn take_request(conn: &mut DbConn, lease: &Lease) -> QueryResult<bool> {
+    let taken = diesel::update(held(*lease).filter(connections::sync_requested.eq(true)))
+        .set(connections::sync_requested.eq(false))
+        .execute(conn)?;
+    Ok(taken == 1)
+}
+
+/// Sealed credentials with the row they are bound to: company, person, tool.
+pub type SealedFor = (i64, i64, ProviderKind, Vec<u8>);
+
+/// Up to `limit` sealed credentials, for the key check of a database set up before it
+/// had one.
+pub fn some_sealed(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<SealedFor>> {
+    let rows: Vec<(i64, i64, ProviderKind, Option<Vec<u8>>)> = connections::table
+        .filter(connections::credentials.is_not_null())
+        .order(connections::id)
+        .limit(limit)
+        .select((
+            connections::company_id,
+            connections::user_id,
+            connections::provider,
+            connections::credentials,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(company, user, kind, sealed)| Some((company, user, kind, sealed?)))
+        .collect())
+}
+
+/// The credentials stored now, while `lease` is held; `None` when it is not.
+pub fn held_credentials(conn: &mut DbConn, lease: &Lease) -> QueryResult<Option<Option<Vec<u8>>>> {
+    held(*lease)
+        .select(connections::credentials)
+        .first(conn)
+        .optional()
+}
+
+/// Stores refreshed credentials while `lease` is held and the credentials stored are
+/// still `replacing` (the ones refreshed): a later run's, or a reconnect's, are never
+/// overwritten. False when nothing was stored.
+pub fn store_credentials(
+    conn: &mut DbConn,
+    lease: &Lease,
+    replacing: &[u8],
+    sealed: Vec<u8>,
+) -> QueryResult<bool> {
+    let stored = diesel::update(held(*lease).filter(connections::credentials.eq(replacing)))
         .set((
             connections::credentials.eq(Some(sealed)),
             connections::updated_at.eq(now()),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(stored == 1)
 }
 
 /// Records the outcome on the connection: `None` clears the last error.
 pub fn set_outcome(
     conn: &mut DbConn,
-    id: i64,
+    lease: &Lease,
     status: ConnectionStatus,
     error: Option<(&str, &str)>,
     synced: bool,
@@ -348,7 +495,7 @@ pub fn set_outcome(
         Some((c, m)) => (Some(c.to_owned()), Some(m.to_owned())),
         None => (None, None),
     };
-    diesel::update(connections::table.find(id))
+    diesel::update(held(*lease))
         .set((
             connections::status.eq(status),
             connections::last_error_code.eq(code),
@@ -356,20 +503,16 @@ pub fn set_outcome(
         ))
         .execute(conn)?;
     if synced {
-        diesel::update(connections::table.find(id))
+        diesel::update(held(*lease))
             .set(connections::last_sync_at.eq(now()))
             .execute(conn)?;
     }
     Ok(())
 }
 
-/// Whether `owner` still holds the connection's lease.
-pub fn holds_lease(conn: &mut DbConn, id: i64, owner: &str) -> QueryResult<bool> {
-    let held: i64 = connections::table
-        .find(id)
-        .filter(connections::lease_owner.eq(owner))
-        .count()
-        .get_result(conn)?;
+/// Whether `lease` is still the one held.
+pub fn holds_lease(conn: &mut DbConn, lease: &Lease) -> QueryResult<bool> {
+    let held: i64 = held(*lease).count().get_result(conn)?;
     Ok(held > 0)
 }
 

@@ -75,11 +75,35 @@ pub fn mark_accepted(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     .execute(conn)
 }
 
+/// A pending invite of the company with a new token and a fresh expiry: the old link
+/// stops working. Answers its (email, role); `None`: no such pending invite.
+pub fn renew(
+    conn: &mut DbConn,
+    company_id: i64,
+    id: i64,
+    token: &str,
+) -> QueryResult<Option<(String, String)>> {
+    diesel::update(
+        invites::table
+            .filter(invites::company_id.eq(company_id))
+            .filter(invites::id.eq(id))
+            .filter(invites::accepted_at.is_null()),
+    )
+    .set((
+        invites::token_hash.eq(sha256_hex(token)),
+        invites::created_at.eq(now()),
+        invites::expires_at.eq(now() + VALID_FOR_SECS),
+    ))
+    .returning((invites::email, invites::role))
+    .get_result(conn)
+    .optional()
+}
+
+/// Invites not accepted yet, expired ones included (they can be sent again).
 pub fn pending(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Invite>> {
     invites::table
         .filter(invites::company_id.eq(company_id))
         .filter(invites::accepted_at.is_null())
-        .filter(invites::expires_at.gt(now()))
         .order(invites::id.desc())
         .select(Invite::as_select())
         .load(conn)

@@ -3,14 +3,15 @@
 
 use std::collections::HashSet;
 
-use diesel::QueryResult;
+use diesel::prelude::*;
 
 use crate::connectors::RemoteTask;
 use crate::db::{self, DbConn};
-use crate::models::connection::{self, Connection};
+use crate::models::connection::{self, Connection, Lease};
 use crate::models::sync_page::{self, PageMemo};
-use crate::models::sync_run;
+use crate::models::sync_run::{self, RunStatus};
 use crate::models::task::{self, PageChanges, PageCounts};
+use crate::schema::sync_runs;
 
 /// A run's figures so far, shown while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,19 +51,38 @@ pub struct PageWrite {
     pub memo: PageMemo,
 }
 
+/// The lease a pass's last transaction leaves, until the run lets go of it a moment
+/// later.
+const LEASE_SECS_AT_THE_END: i64 = 60;
+
+/// Finishes as interrupted every run still marked running whose connection's lease is
+/// free (run out, let go, or held by a sync engine that stopped beating): its process
+/// was killed, or a reconnect ended it. One statement, so that a run started meanwhile,
+/// with its lease, is not touched. Returns how many.
+pub fn interrupt_lapsed_runs(conn: &mut DbConn, error: (&str, &str)) -> QueryResult<usize> {
+    let at = db::clock(conn)?;
+    diesel::update(
+        sync_runs::table
+            .filter(sync_runs::status.eq(RunStatus::Running))
+            .filter(sync_runs::connection_id.eq_any(connection::with_free_lease(at))),
+    )
+    .set(sync_run::interrupted(error))
+    .execute(conn)
+}
+
 /// One write transaction of a pass, only while we still hold the lease (renewing it): a
 /// page's changes and what is kept of it, if there is a page, then the checkpoint.
 /// `false` means the lease was lost and nothing was written.
 pub fn save(
     conn: &mut DbConn,
     connection: &Connection,
-    owner: &str,
+    lease: &Lease,
     lease_secs: i64,
     page: Option<&PageWrite>,
     checkpoint: &Checkpoint,
 ) -> QueryResult<bool> {
     db::write(conn, |conn| {
-        if !connection::renew_lease(conn, connection.id, owner, lease_secs)? {
+        if !connection::renew_lease(conn, lease, lease_secs)? {
             return Ok(false);
         }
         if let Some(page) = page {
@@ -99,7 +119,7 @@ pub fn apply_page(
     pass_id: i64,
     page: &[RemoteTask],
     next_cursor: Option<&str>,
-    owner: &str,
+    lease: &Lease,
     lease_secs: i64,
 ) -> QueryResult<Option<PageCounts>> {
     let changes = task::page_changes(conn, connection.id, page)?;
@@ -117,7 +137,7 @@ pub fn apply_page(
     let written = save(
         conn,
         connection,
-        owner,
+        lease,
         lease_secs,
         Some(&page),
         &checkpoint,
@@ -133,14 +153,14 @@ pub fn apply_page(
 /// Returns how many were archived; `None` when the lease was lost.
 pub fn finish_pass(
     conn: &mut DbConn,
-    connection_id: i64,
+    lease: &Lease,
     pass_id: i64,
     seen: &HashSet<String>,
-    owner: &str,
     progress_so_far: Option<Progress>,
 ) -> QueryResult<Option<i64>> {
+    let connection_id = lease.connection_id;
     db::write(conn, |conn| {
-        if !connection::holds_lease(conn, connection_id, owner)? {
+        if !connection::renew_lease(conn, lease, LEASE_SECS_AT_THE_END)? {
             return Ok(None);
         }
         let gone = task::archive_unseen(conn, connection_id, pass_id, seen)?;

@@ -35,6 +35,9 @@ pub enum RunStatus {
     Failed,
     /// The tool asked to wait; the run resumes from its cursor later.
     Waiting,
+    /// Stopped before its end: its process was killed, or a newer run took the
+    /// connection over (a reconnect, a lease that ran out). The next run carries on.
+    Interrupted,
 }
 
 impl RunStatus {
@@ -44,13 +47,20 @@ impl RunStatus {
             Self::Ok => "ok",
             Self::Failed => "failed",
             Self::Waiting => "waiting",
+            Self::Interrupted => "interrupted",
         }
     }
 
     fn from_text(text: &str) -> Option<Self> {
-        [Self::Running, Self::Ok, Self::Failed, Self::Waiting]
-            .into_iter()
-            .find(|s| s.as_text() == text)
+        [
+            Self::Running,
+            Self::Ok,
+            Self::Failed,
+            Self::Waiting,
+            Self::Interrupted,
+        ]
+        .into_iter()
+        .find(|s| s.as_text() == text)
     }
 }
 
@@ -100,6 +110,47 @@ pub fn finish_run(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Finishes the run as interrupted, unless it has finished already.
+pub fn interrupt(conn: &mut DbConn, run_id: i64, error: (&str, &str)) -> QueryResult<usize> {
+    diesel::update(
+        sync_runs::table
+            .find(run_id)
+            .filter(sync_runs::status.eq(RunStatus::Running)),
+    )
+    .set(interrupted(error))
+    .execute(conn)
+}
+
+/// Finishes the connection's runs still marked running as interrupted: the one who
+/// takes the lease knows no earlier run goes on.
+pub fn interrupt_running(
+    conn: &mut DbConn,
+    connection_id: i64,
+    error: (&str, &str),
+) -> QueryResult<usize> {
+    diesel::update(
+        sync_runs::table
+            .filter(sync_runs::connection_id.eq(connection_id))
+            .filter(sync_runs::status.eq(RunStatus::Running)),
+    )
+    .set(interrupted(error))
+    .execute(conn)
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(crate) fn interrupted<'a>(error: (&'a str, &'a str)) -> _ {
+    let code: &'a str = error.0;
+    let message: &'a str = error.1;
+    let at: i64 = now();
+    let status: RunStatus = RunStatus::Interrupted;
+    (
+        sync_runs::status.eq(status),
+        sync_runs::finished_at.eq(at),
+        sync_runs::error_code.eq(code),
+        sync_runs::error_message.eq(message),
+    )
 }
 
 pub fn runs_for(conn: &mut DbConn, connection_id: i64, limit: i64) -> QueryResult<Vec<SyncRun>> {

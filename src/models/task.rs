@@ -36,6 +36,51 @@ impl Due {
     }
 }
 
+/// The order My Tasks lists tasks in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Grouped by tool and project, soonest due first in each (the default).
+    #[default]
+    Tool,
+    /// Soonest due first across every tool; undated last.
+    Due,
+    /// By project name, then soonest due.
+    Project,
+    /// The tasks the tools changed most recently first.
+    Updated,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Tool, Sort::Due, Sort::Project, Sort::Updated];
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "due" => Sort::Due,
+            "project" => Sort::Project,
+            "updated" => Sort::Updated,
+            _ => Sort::Tool,
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Sort::Tool => "tool",
+            Sort::Due => "due",
+            Sort::Project => "project",
+            Sort::Updated => "updated",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Tool => "Tool",
+            Sort::Due => "Due date",
+            Sort::Project => "Project",
+            Sort::Updated => "Updated",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub provider: Option<String>,
@@ -43,6 +88,8 @@ pub struct Filter {
     pub status: Option<String>,
     pub due: Option<Due>,
     pub search: Option<String>,
+    /// Not a filter: the order of the list.
+    pub sort: Sort,
 }
 
 impl Filter {
@@ -122,7 +169,8 @@ fn filtered<'a>(
     q
 }
 
-/// One page of the filtered tasks and how many there are in all.
+/// One page of the filtered tasks and how many there are in all (without the filter
+/// values My Tasks also shows: what the desktop API lists).
 pub fn page(
     conn: &mut DbConn,
     user_id: i64,
@@ -130,10 +178,39 @@ pub fn page(
     dates: (&str, &str),
     window: (i64, i64),
 ) -> QueryResult<(Vec<TaskRow>, i64)> {
-    Ok((
-        rows(conn, user_id, f, dates, window)?,
-        count(conn, user_id, f, dates)?,
-    ))
+    let rows = rows(conn, user_id, f, dates, window)?;
+    let total = total(conn, user_id, f, dates, window, rows.len())?;
+    Ok((rows, total))
+}
+
+/// One page of the filtered tasks and whether more follow, without counting them all:
+/// one row past the page is read to know (what a cursor needs).
+pub fn page_and_more(
+    conn: &mut DbConn,
+    user_id: i64,
+    f: &Filter,
+    dates: (&str, &str),
+    (offset, limit): (i64, i64),
+) -> QueryResult<(Vec<TaskRow>, bool)> {
+    let mut rows = rows(conn, user_id, f, dates, (offset, limit + 1))?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok((rows, more))
+}
+
+/// How many tasks match in all: a page that is not full tells it by itself.
+fn total(
+    conn: &mut DbConn,
+    user_id: i64,
+    f: &Filter,
+    dates: (&str, &str),
+    (offset, limit): (i64, i64),
+    shown: usize,
+) -> QueryResult<i64> {
+    match shown as i64 {
+        n if n < limit && (n > 0 || offset == 0) => Ok(offset + n),
+        _ => count(conn, user_id, f, dates),
+    }
 }
 
 /// Grouped by tool and project, dated tasks first, soonest first.
@@ -162,7 +239,7 @@ fn rows(
     (today, week_end): (&str, &str),
     (offset, limit): (i64, i64),
 ) -> QueryResult<Vec<TaskRow>> {
-    if f.is_empty() {
+    if f.is_empty() && f.sort == Sort::Tool {
         // The page people open most: a fixed query, which diesel keeps prepared (a
         // boxed one is parsed again every time).
         return open_tasks(user_id)
@@ -172,9 +249,23 @@ fn rows(
             .select(TaskRow::as_select())
             .load(conn);
     }
-    filtered(user_id, f, today, week_end)
-        .order(ordering())
-        .offset(offset)
+    let q = filtered(user_id, f, today, week_end);
+    let q = match f.sort {
+        Sort::Tool => q.order(ordering()),
+        Sort::Due => q.order((
+            tasks::due_on.is_null().asc(),
+            tasks::due_on.asc(),
+            tasks::id.asc(),
+        )),
+        Sort::Project => q.order((
+            tasks::project.asc(),
+            tasks::due_on.is_null().asc(),
+            tasks::due_on.asc(),
+            tasks::id.asc(),
+        )),
+        Sort::Updated => q.order((tasks::updated_at.desc(), tasks::id.desc())),
+    };
+    q.offset(offset)
         .limit(limit)
         .select(TaskRow::as_select())
         .load(conn)
@@ -219,12 +310,7 @@ pub fn listing(
         .distinct()
         .load(conn)?;
     let rows = rows(conn, user_id, f, dates, window)?;
-    // A page that is not full tells the total by itself.
-    let (offset, limit) = window;
-    let total = match rows.len() as i64 {
-        n if n < limit && (n > 0 || offset == 0) => offset + n,
-        _ => count(conn, user_id, f, dates)?,
-    };
+    let total = total(conn, user_id, f, dates, window, rows.len())?;
     let mut projects = std::collections::BTreeSet::new();
     let mut statuses = std::collections::BTreeSet::new();
     for (project, status) in pairs {

@@ -62,6 +62,14 @@ pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
         .optional()
 }
 
+pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// A person of this company; another company's id is simply not found.
 pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<User> {
     users::table
@@ -77,6 +85,15 @@ pub fn list(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<User>> {
         .order((users::name.asc(), users::id.asc()))
         .select(User::as_select())
         .load(conn)
+}
+
+/// People of the company who can sign in.
+pub fn active_count(conn: &mut DbConn, company_id: i64) -> QueryResult<i64> {
+    users::table
+        .filter(users::company_id.eq(company_id))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)
 }
 
 pub fn active_owner_count(conn: &mut DbConn, company_id: i64) -> QueryResult<i64> {
@@ -132,6 +149,39 @@ pub fn days_of(conn: &mut DbConn, id: i64) -> QueryResult<(String, String)> {
 pub fn set_time_zone(conn: &mut DbConn, id: i64, zone: Option<&str>) -> QueryResult<()> {
     diesel::update(users::table.filter(users::id.eq(id)))
         .set(users::time_zone.eq(zone))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the person gets notices by email too.
+pub fn email_notices(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    users::table
+        .find(id)
+        .select(users::email_notices)
+        .first(conn)
+}
+
+pub fn set_email_notices(conn: &mut DbConn, id: i64, on: bool) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::email_notices.eq(on))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// (company, email) of each of `ids` who is active and wants notices by email.
+pub fn notice_recipients(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::disabled.eq(false))
+        .filter(users::email_notices.eq(true))
+        .order(users::id.asc())
+        .select((users::company_id, users::email))
+        .load(conn)
+}
+
+pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(hash))
         .execute(conn)?;
     Ok(())
 }

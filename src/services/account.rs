@@ -1,10 +1,13 @@
 //! Signing in: the throttle, the password check off the executor, and the audit log.
 
+use crate::auth::session_store;
 use crate::auth::{password, throttle, CurrentUser};
+use crate::crypto::random_token;
 use crate::db::{self, Pool};
 use crate::domain::{Email, Role, UserId};
 use crate::error::AppError;
-use crate::models::{audit, company, user};
+use crate::models::{audit, company, password_reset, user};
+use crate::services::mail;
 
 /// How a sign-in ended.
 pub enum LogIn {
@@ -126,6 +129,89 @@ pub async fn dismiss_checklist(pool: &Pool, user: &CurrentUser) -> Result<(), Ap
     db::run(pool, move |conn| {
         crate::models::first_run::dismiss(conn, user_id)?;
         Ok(())
+    })
+    .await
+}
+
+/// "Forgot password?": counts the request and, for an active account within the
+/// throttle, mails a single-use link. Nothing comes back: the page says the same
+/// whatever happened here (and the caller runs this after answering, so the time it
+/// takes tells nothing either).
+pub async fn request_password_reset(
+    pool: &Pool,
+    email: String,
+    ip: String,
+) -> Result<(), AppError> {
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            if !password_reset::note_request(conn, &email, &ip)? {
+                tracing::info!("password reset requests throttled");
+                return Ok(());
+            }
+            let Some(person) = user::by_email(conn, &email)?.filter(|u| !u.disabled) else {
+                return Ok(());
+            };
+            let token = random_token();
+            password_reset::create(conn, person.id, &token)?;
+            mail::password_reset(conn, &person, &token)?;
+            let (company, actor) = (Some(person.company_id), Some(person.id));
+            let action = audit::Action::PasswordResetRequested;
+            audit::record(conn, company, actor, action, &email, Some(&ip))?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// The person a reset link is for (their email, for the password rules), while the
+/// link is unused and fresh.
+pub async fn open_password_reset(pool: &Pool, token: String) -> Result<Option<String>, AppError> {
+    db::run(pool, move |conn| {
+        let Some((_, user_id)) = password_reset::open_by_token(conn, &token)? else {
+            return Ok(None);
+        };
+        let person = user::by_id(conn, user_id)?;
+        Ok(person.filter(|u| !u.disabled).map(|u| u.email))
+    })
+    .await
+}
+
+/// Uses a reset link: the new password (already hashed) is set, the link is spent and
+/// every session of the person ends. `None`: the link no longer works.
+pub async fn reset_password(
+    pool: &Pool,
+    token: String,
+    password_hash: String,
+    ip: String,
+) -> Result<Option<UserId>, AppError> {
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            let Some((reset_id, user_id)) = password_reset::open_by_token(conn, &token)? else {
+                return Ok(None);
+            };
+            let Some(person) = user::by_id(conn, user_id)?.filter(|u| !u.disabled) else {
+                return Ok(None);
+            };
+            if !password_reset::mark_used(conn, reset_id)? {
+                return Ok(None);
+            }
+            user::set_password_hash(conn, user_id, &password_hash)?;
+            session_store::end_all_for_user(conn, user_id)?;
+            throttle::clear_account(conn, &person.email)?;
+            let (company, actor) = (Some(person.company_id), Some(user_id));
+            let action = audit::Action::PasswordReset;
+            audit::record(conn, company, actor, action, &person.email, Some(&ip))?;
+            Ok(Some(UserId(user_id)))
+        })
+    })
+    .await
+}
+
+/// Notices by email on or off for this person.
+pub async fn set_email_notices(pool: &Pool, user: &CurrentUser, on: bool) -> Result<(), AppError> {
+    let user_id = user.id.0;
+    db::run(pool, move |conn| {
+        Ok(user::set_email_notices(conn, user_id, on)?)
     })
     .await
 }

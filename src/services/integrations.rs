@@ -8,7 +8,7 @@ use crate::connectors::{ConnectorError, Credentials, Identity, ProviderKind, Rem
 use crate::crypto::Cipher;
 use crate::db::{self, DbConn, Pool};
 use crate::error::{AppError, Unexpected};
-use crate::models::{audit, company_integration, connection, notification, user};
+use crate::models::{audit, company_integration, connection, user};
 
 /// Why an integration was being turned on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,13 +241,7 @@ fn turn_on_for_company(
         Some(ip),
     )?;
     let others = user::others_in_company(conn, company_id, user_id)?;
-    let notice = active_notice(kind);
-    notification::notify(
-        conn,
-        &others,
-        &notice,
-        Some(crate::urls::INTEGRATION_SETTINGS),
-    )?;
+    crate::services::mail::tool_on(conn, &others, kind)?;
     Ok(())
 }
 
@@ -276,16 +270,26 @@ pub async fn disconnect(
 }
 
 /// Company OFF: sync stops for everyone; connections and what was synced are kept.
+/// Everyone else with a connection to the tool is told (in the app, and by email).
 pub async fn turn_off_for_company(
     pool: &Pool,
     user: &CompanyManager,
     kind: ProviderKind,
     ip: String,
 ) -> Result<bool, AppError> {
-    let (company_id, user_id) = (user.company_id.0, user.id.0);
+    let (company_id, user_id, by) = (user.company_id.0, user.id.0, user.name.clone());
     let off = audit::Action::IntegrationOff;
     write_audited(pool, user, off, kind, ip, move |conn| {
-        company_integration::set_enabled(conn, company_id, kind, false, user_id)
+        if !company_integration::set_enabled(conn, company_id, kind, false, user_id)? {
+            return Ok(false);
+        }
+        let affected: Vec<i64> = connection::for_company(conn, company_id)?
+            .into_iter()
+            .filter(|c| c.provider == kind && c.user_id != user_id)
+            .map(|c| c.user_id)
+            .collect();
+        crate::services::mail::tool_off(conn, &affected, kind, &by)?;
+        Ok(true)
     })
     .await
 }

@@ -9,7 +9,8 @@ use diesel::QueryResult;
 use crate::db::{self, DbConn, Pool};
 use crate::domain::{Email, Role, UserId};
 use crate::error::AppError;
-use crate::models::{audit, connection, invite, user};
+use crate::models::{audit, company_integration, connection, invite, user};
+use crate::services::mail;
 
 /// Why a change to the people of a company was refused. Its text is shown as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,8 +39,8 @@ pub fn grantable_roles(actor: Role) -> Vec<Role> {
         .collect()
 }
 
-/// Invites `email` as `role`. Answers the invite's token, shown once: only its
-/// digest is stored.
+/// Invites `email` as `role` and mails them the link. Answers the invite's token,
+/// shown once: only its digest is stored (and the mail, until it is sent).
 pub async fn invite(
     pool: &Pool,
     actor: &CurrentUser,
@@ -52,12 +53,15 @@ pub async fn invite(
     }
     let token = random_token();
     let (company_id, actor_id, sealed) = (actor.company_id.0, actor.id.0, token.clone());
+    let (company_name, inviter) = (actor.company_name.clone(), actor.name.clone());
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             if user::email_taken(conn, email.as_str())? {
                 return Ok(Err(Refusal::AlreadyHasAccount(email)));
             }
             invite::create(conn, company_id, email.as_str(), role, actor_id, &sealed)?;
+            let to = email.as_str();
+            mail::invite(conn, company_id, to, &company_name, &inviter, role, &sealed)?;
             let detail = format!("{email} as {}", role.as_str());
             let action = audit::Action::Invited;
             audit::record(
@@ -69,6 +73,42 @@ pub async fn invite(
                 Some(&ip),
             )?;
             Ok(Ok(token))
+        })
+    })
+    .await
+}
+
+/// A pending invite again: a new token (the old link stops working), a fresh expiry,
+/// and the link mailed again. Answers the email and the new token; `None` when the
+/// invite is not a pending one of the actor's company.
+pub async fn resend_invite(
+    pool: &Pool,
+    actor: &CurrentUser,
+    id: i64,
+    ip: String,
+) -> Result<Option<(String, String)>, AppError> {
+    let token = random_token();
+    let (company_id, actor_id) = (actor.company_id.0, actor.id.0);
+    let (company_name, inviter) = (actor.company_name.clone(), actor.name.clone());
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            let Some((email, role)) = invite::renew(conn, company_id, id, &token)? else {
+                return Ok(None);
+            };
+            let role = Role::parse(&role).unwrap_or(Role::User);
+            let to = email.as_str();
+            mail::invite(conn, company_id, to, &company_name, &inviter, role, &token)?;
+            let detail = format!("{to} as {} (sent again)", role.as_str());
+            let action = audit::Action::Invited;
+            audit::record(
+                conn,
+                Some(company_id),
+                Some(actor_id),
+                action,
+                &detail,
+                Some(&ip),
+            )?;
+            Ok(Some((email, token)))
         })
     })
     .await
@@ -235,6 +275,12 @@ pub async fn accept_invite(
             }
             let (company_id, email) = (found.company_id, found.email.as_str());
             let id = user::create(conn, company_id, email, &name, &password_hash, role)?;
+            // Someone joining after a tool was turned on is told, like everyone was.
+            for kind in company_integration::enabled_providers(conn, company_id)? {
+                let notice = crate::services::integrations::active_notice(kind);
+                let link = Some(crate::urls::INTEGRATION_SETTINGS);
+                crate::models::notification::notify(conn, &[id], &notice, link)?;
+            }
             let action = audit::Action::InviteAccepted;
             audit::record(conn, Some(company_id), Some(id), action, email, Some(&ip))?;
             Ok(Ok(UserId(id)))

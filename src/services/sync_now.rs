@@ -6,12 +6,38 @@ use crate::models::connection::{self, ConnectionStatus};
 use crate::models::{company_integration, sync_run};
 use crate::sync::SyncEngine;
 
-/// Makes every connection of the person due at once and wakes the engine; answers how
-/// many connections will sync (0: nothing to sync yet).
-pub async fn sync_now(pool: &Pool, engine: &SyncEngine, user_id: i64) -> Result<usize, AppError> {
-    let made_due = db::run(pool, move |conn| Ok(connection::make_due(conn, user_id)?)).await?;
-    engine.nudge();
-    Ok(made_due)
+/// What came of a "Sync now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncNow {
+    /// This many connections will sync (a run each, one more after a run going on).
+    Requested(usize),
+    /// Nothing to sync yet: no connection is on.
+    NothingToSync,
+    /// Asked a moment ago: that sync is on its way; another may be asked in this many
+    /// seconds.
+    TooSoon { wait_secs: i64 },
+}
+
+/// Makes every connection of the person due at once, each with one run asked for
+/// however often the button is pressed, and wakes the engine; within
+/// the engine's cooldown (`TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`) of the last time, asks
+/// for nothing.
+pub async fn sync_now(pool: &Pool, engine: &SyncEngine, user_id: i64) -> Result<SyncNow, AppError> {
+    let cooldown = engine.sync_now_cooldown_secs();
+    let asked = db::run(pool, move |conn| {
+        Ok(db::write(conn, |conn| {
+            connection::request_sync(conn, user_id, cooldown)
+        })?)
+    })
+    .await?;
+    Ok(match asked {
+        Err(wait_secs) => SyncNow::TooSoon { wait_secs },
+        Ok(0) => SyncNow::NothingToSync,
+        Ok(n) => {
+            engine.nudge();
+            SyncNow::Requested(n)
+        }
+    })
 }
 
 /// A person's sync as it goes.

@@ -182,3 +182,26 @@ pub async fn log_out(
     session.purge();
     Ok(see_other(urls::LOG_IN))
 }
+
+#[derive(Deserialize)]
+pub struct EmailNoticesForm {
+    /// Present (and "on") when the box is ticked; browsers leave it out otherwise.
+    #[serde(default)]
+    email_notices: Option<String>,
+}
+
+/// "Email me notices" on the person's settings page.
+pub async fn save_email_notices(
+    act: crate::web::shell::Action,
+    pool: web::Data<Pool>,
+    form: web::Form<EmailNoticesForm>,
+) -> AppResult<HttpResponse> {
+    let on = form.email_notices.as_deref() == Some("on");
+    account::set_email_notices(&pool, &act.user, on).await?;
+    act.success(if on {
+        "You will get notices by email too."
+    } else {
+        "You will no longer get notices by email. They still show under Notifications."
+    });
+    Ok(see_other(urls::PREFERENCES))
+}

@@ -157,13 +157,16 @@ pub async fn history(
                     RunStatus::Failed => "Failed",
                     RunStatus::Waiting => "Waiting (tool asked to wait)",
                     RunStatus::Running => "Running",
+                    RunStatus::Interrupted => {
+                        "Interrupted (stopped before the end; the next sync carries on)"
+                    }
                 }
                 .to_owned(),
                 status_class: match r.status {
                     RunStatus::Ok => "run-ok",
                     RunStatus::Failed => "run-failed",
                     RunStatus::Waiting => "run-waiting",
-                    RunStatus::Running => "",
+                    RunStatus::Running | RunStatus::Interrupted => "",
                 },
                 fetched: r.fetched,
                 added: r.added,

@@ -13,7 +13,7 @@ use crate::catalogue::Problem;
 use crate::connectors::{AuthKind, ConnectorError, Credentials, ProviderKind, RemoteAccount};
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
-use crate::models::{company_integration, connection};
+use crate::models::{company_integration, connection, user};
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, Signed};
 use crate::services::tools::Tools;
@@ -79,6 +79,21 @@ pub struct ToolRow {
     pub slug: &'static str,
     pub name: &'static str,
     pub on: bool,
+    pub tagline: &'static str,
+    /// The tool's mark: its initial on its colour.
+    pub mark: char,
+    /// "2 of 5 people connected".
+    pub connected: String,
+}
+
+/// What a tool brings, in one line for the Company Integrations list.
+pub fn tagline(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Basecamp => "To-dos assigned to you in Basecamp projects.",
+        ProviderKind::Intellinote => "Tasks assigned to you in your Intellinote organization.",
+        ProviderKind::PivotalTracker => "Stories you own in Pivotal Tracker projects.",
+        ProviderKind::Salesforce => "Open Salesforce Tasks: calls, emails and to-dos.",
+    }
 }
 
 #[derive(Template)]
@@ -93,10 +108,19 @@ pub async fn company_list(
     pool: web::Data<Pool>,
 ) -> AppResult<HttpResponse> {
     let company_id = page.user.company_id.0;
-    let enabled = db::run(&pool, move |conn| {
-        Ok(company_integration::enabled_providers(conn, company_id)?)
+    let (enabled, counts, people) = db::run(&pool, move |conn| {
+        Ok((
+            company_integration::enabled_providers(conn, company_id)?,
+            connection::counts_by_tool(conn, company_id)?,
+            user::active_count(conn, company_id)?,
+        ))
     })
     .await?;
+    let connected = |k: ProviderKind| {
+        let n = counts.iter().find(|(c, _)| *c == k).map_or(0, |(_, n)| *n);
+        let noun = if people == 1 { "person" } else { "people" };
+        format!("{n} of {people} {noun} connected")
+    };
     render(&CompanyIntegrationsPage {
         shell: page.shell(Nav::CompanyIntegrations),
         tools: ProviderKind::ALL
@@ -105,6 +129,9 @@ pub async fn company_list(
                 slug: k.slug(),
                 name: k.name(),
                 on: enabled.contains(&k),
+                tagline: tagline(k),
+                mark: k.name().chars().next().unwrap_or('?'),
+                connected: connected(k),
             })
             .collect(),
     })

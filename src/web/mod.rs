@@ -10,7 +10,9 @@ pub mod format;
 pub mod health;
 pub mod health_pages;
 pub mod integrations;
+pub mod outbox;
 pub mod pages;
+pub mod password;
 pub mod people;
 pub mod reports;
 pub mod shell;
@@ -39,6 +41,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(account::log_in)),
         )
         .route(urls::LOG_OUT, web::post().to(account::log_out))
+        .service(
+            web::resource(urls::PASSWORD_FORGOT)
+                .route(web::get().to(password::forgot_form))
+                .route(web::post().to(password::forgot)),
+        )
+        .service(
+            web::resource(urls::PASSWORD_RESET)
+                .route(web::get().to(password::reset_form))
+                .route(web::post().to(password::reset)),
+        )
         .service(
             web::resource(urls::INVITE_ROUTE)
                 .route(web::get().to(people::accept_form))
@@ -92,6 +104,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(urls::ENTRY_DELETE_ROUTE, web::post().to(time::delete))
         .route(urls::PREFERENCES, web::get().to(time::preferences))
         .route(urls::PREFERENCES, web::post().to(time::save_preferences))
+        .route(
+            urls::PREFERENCES_EMAIL,
+            web::post().to(account::save_email_notices),
+        )
         // Open to everyone signed in: the handlers choose the company report or the
         // person's own by role.
         .route(urls::REPORTS, web::get().to(reports::page))
@@ -119,6 +135,11 @@ pub fn company_routes(cfg: &mut web::ServiceConfig) {
             urls::INVITE_REVOKE_ROUTE,
             web::post().to(people::revoke_invite),
         )
+        .route(
+            urls::INVITE_RESEND_ROUTE,
+            web::post().to(people::resend_invite),
+        )
+        .route(urls::OUTBOX, web::get().to(outbox::page))
         .route(urls::HEALTH, web::get().to(health_pages::health))
         .route(
             urls::CONNECTION_HISTORY_ROUTE,

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role, UserId};
 use crate::error::{AppError, AppResult, Unexpected};
+use crate::mail::Mailer;
 use crate::models::{company, invite, user};
 use crate::services::people::{self, grantable_roles, Refusal};
 use crate::urls;
@@ -33,7 +34,11 @@ pub struct PersonRow {
 pub struct InviteRow {
     pub email: String,
     pub role: &'static str,
+    /// "Expires Wed 9 Dec, 09:30" or "Expired Wed 9 Dec, 09:30", in the viewer's zone.
+    pub expiry: String,
+    pub expired: bool,
     pub revoke_action: String,
+    pub resend_action: String,
 }
 
 #[derive(Template)]
@@ -49,6 +54,8 @@ pub struct UsersPage {
     pub invite_error: Option<String>,
     pub new_invite_link: Option<String>,
     pub new_invite_email: String,
+    /// Whether the link was mailed (else it waits in the Outbox).
+    pub mail_sends: bool,
 }
 
 async fn users_page(page: &Page<CompanyManager>, pool: &Pool) -> AppResult<UsersPage> {
@@ -62,6 +69,7 @@ async fn users_page(page: &Page<CompanyManager>, pool: &Pool) -> AppResult<Users
     })
     .await?;
     let me = user.id.0;
+    let days = user.days();
     Ok(UsersPage {
         shell: page.shell(Nav::Users),
         people: people
@@ -80,10 +88,17 @@ async fn users_page(page: &Page<CompanyManager>, pool: &Pool) -> AppResult<Users
             .collect(),
         invites: invites
             .into_iter()
-            .map(|i| InviteRow {
-                role: Role::parse(&i.role).map(|r| r.label()).unwrap_or("User"),
-                revoke_action: urls::invite_revoke(i.id),
-                email: i.email,
+            .map(|i| {
+                let expired = i.expires_at <= crate::db::now();
+                let word = if expired { "Expired" } else { "Expires" };
+                InviteRow {
+                    role: Role::parse(&i.role).map(|r| r.label()).unwrap_or("User"),
+                    expiry: format!("{word} {}", days.describe(i.expires_at)),
+                    expired,
+                    revoke_action: urls::invite_revoke(i.id),
+                    resend_action: urls::invite_resend(i.id),
+                    email: i.email,
+                }
             })
             .collect(),
         roles: grantable_roles(user.role),
@@ -93,7 +108,29 @@ async fn users_page(page: &Page<CompanyManager>, pool: &Pool) -> AppResult<Users
         invite_error: None,
         new_invite_link: None,
         new_invite_email: String::new(),
+        mail_sends: false,
     })
+}
+
+/// The Users page showing a new invite link, once (only its digest is stored).
+async fn with_new_link(
+    page: &Page<CompanyManager>,
+    pool: &Pool,
+    settings: &Settings,
+    mailer: &Mailer,
+    email: String,
+    token: &str,
+) -> AppResult<HttpResponse> {
+    mailer.nudge();
+    let mut shown = users_page(page, pool).await?;
+    let link = settings
+        .base_url
+        .join(&urls::invite_accept(token))
+        .unexpected("making the invite link")?;
+    shown.new_invite_link = Some(link.to_string());
+    shown.new_invite_email = email;
+    shown.mail_sends = mailer.sends();
+    render(&shown)
 }
 
 pub async fn list(page: Page<CompanyManager>, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
@@ -111,6 +148,7 @@ pub async fn invite(
     page: Page<CompanyManager>,
     pool: web::Data<Pool>,
     settings: web::Data<Settings>,
+    mailer: web::Data<Mailer>,
     form: web::Form<InviteForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
@@ -134,15 +172,24 @@ pub async fn invite(
         Ok(token) => token,
         Err(refusal) => return refused(refusal.to_string(), Some(role)).await,
     };
-    // Shown once, here: only a digest of the token is stored.
-    let mut shown = users_page(page, pool).await?;
-    let link = settings
-        .base_url
-        .join(&urls::invite_accept(&token))
-        .unexpected("making the invite link")?;
-    shown.new_invite_link = Some(link.to_string());
-    shown.new_invite_email = email.to_string();
-    render(&shown)
+    with_new_link(page, pool, &settings, &mailer, email.to_string(), &token).await
+}
+
+/// "Resend": a new link (the old one stops working), mailed and shown once.
+pub async fn resend_invite(
+    page: Page<CompanyManager>,
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+    mailer: web::Data<Mailer>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let ip = page.ip.clone();
+    let Some((email, token)) =
+        people::resend_invite(&pool, &page.user, path.into_inner(), ip).await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    with_new_link(&page, &pool, &settings, &mailer, email, &token).await
 }
 
 #[derive(Deserialize)]

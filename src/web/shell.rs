@@ -22,6 +22,7 @@ pub enum Nav {
     Preferences,
     Reports,
     ApiTokens,
+    Outbox,
     Other,
 }
 
@@ -117,6 +118,7 @@ impl Shell {
                     | Nav::Users
                     | Nav::CompanySettings
                     | Nav::Health
+                    | Nav::Outbox
             )
     }
 }

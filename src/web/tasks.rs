@@ -11,7 +11,7 @@ use crate::connectors::{self, ProviderKind};
 use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus};
-use crate::models::task::{self, Due, Filter};
+use crate::models::task::{self, Due, Filter, Sort};
 use crate::models::{company_integration, first_run, sync_run};
 use crate::services::time::duration::hm;
 use crate::sync::SyncEngine;
@@ -35,6 +35,8 @@ pub struct TasksQuery {
     #[serde(default)]
     due: String,
     #[serde(default)]
+    sort: String,
+    #[serde(default)]
     page: Option<i64>,
 }
 
@@ -51,6 +53,7 @@ impl TasksQuery {
             status: non_empty(&self.status),
             due: Due::parse(self.due.trim()),
             search: non_empty(&self.q).map(|q| q.chars().take(100).collect()),
+            sort: Sort::parse(self.sort.trim()),
         }
     }
 
@@ -61,6 +64,7 @@ impl TasksQuery {
             ("project", self.project.as_str()),
             ("status", self.status.as_str()),
             ("due", self.due.as_str()),
+            ("sort", self.sort.as_str()),
         ];
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
@@ -73,6 +77,10 @@ impl TasksQuery {
 
 pub struct TaskView {
     pub id: i64,
+    pub tool: &'static str,
+    /// The due date in words, in the person's days: "today", "tomorrow", "in 3 days",
+    /// "2 days ago", "Fri 18 Dec"; the date itself is its tooltip.
+    pub due_label: Option<String>,
     pub title: String,
     /// Time tracked on it today and in all ("0:30", "2:15"); empty when none.
     pub today: String,
@@ -84,9 +92,11 @@ pub struct TaskView {
     pub url: Option<String>,
 }
 
+/// A heading of the list and its tasks: a tool and project (the tool's tag shown in
+/// the heading), a due-date section, a project, or the whole list.
 pub struct Group {
-    pub tool: &'static str,
-    pub project: String,
+    pub tool: Option<&'static str>,
+    pub heading: String,
     pub tasks: Vec<TaskView>,
 }
 
@@ -125,6 +135,8 @@ fn and_list(names: &[&str]) -> String {
 #[template(path = "my_tasks.html")]
 pub struct MyTasksPage {
     pub shell: Shell,
+    pub sort: &'static str,
+    pub sorts: Vec<(&'static str, &'static str)>,
     pub checklist: Option<Checklist>,
     pub manages_company: bool,
     pub groups: Vec<Group>,
@@ -146,12 +158,8 @@ pub struct MyTasksPage {
     pub next: Option<String>,
     pub has_connections: bool,
     pub show_filters: bool,
-}
-
-fn dates() -> (String, String) {
-    let today = time::OffsetDateTime::now_utc().date();
-    let week_end = today.saturating_add(time::Duration::days(7));
-    (today.to_string(), week_end.to_string())
+    /// A filter or search is on: "Clear" shows.
+    pub filtering: bool,
 }
 
 /// What My Tasks reads besides the person, in the same trip.
@@ -163,6 +171,42 @@ struct Listing {
     times: std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
     /// For owners and admins: what the first-run checklist reads.
     first_run: Option<first_run::Facts>,
+}
+
+/// The sort as the address carries it: nothing for the default.
+fn sort_value(sort: Sort) -> &'static str {
+    if sort == Sort::Tool {
+        ""
+    } else {
+        sort.slug()
+    }
+}
+
+/// A due date in words, counted in the person's days.
+fn due_in_words(due: jiff::civil::Date, today: jiff::civil::Date) -> String {
+    let days = (due - today).get_days();
+    match days {
+        0 => "today".into(),
+        1 => "tomorrow".into(),
+        -1 => "yesterday".into(),
+        2..=6 => format!("in {days} days"),
+        -6..=-2 => format!("{} days ago", -days),
+        _ if due.year() == today.year() => due.strftime("%a %-d %b").to_string(),
+        _ => due.strftime("%a %-d %b %Y").to_string(),
+    }
+}
+
+/// The due-date section a task falls in when the list is sorted by due date.
+fn due_section(due: Option<jiff::civil::Date>, today: jiff::civil::Date) -> &'static str {
+    let Some(due) = due else {
+        return "No due date";
+    };
+    match (due - today).get_days() {
+        d if d < 0 => "Overdue",
+        0 => "Today",
+        1..=7 => "This week",
+        _ => "Later",
+    }
 }
 
 /// A step of the first-run checklist.
@@ -229,14 +273,19 @@ async fn load(
     signed_in: SignedIn,
     filter: &Filter,
     page: i64,
-    (today, week_end): (&str, &str),
 ) -> AppResult<(CurrentUser, Listing)> {
     let user_id = signed_in.user_id;
-    let (filter, today, week_end) = (filter.clone(), today.to_owned(), week_end.to_owned());
+    let filter = filter.clone();
     let loaded = db::run(pool, move |conn| {
         let Some(person) = SignedIn::load(conn, user_id)? else {
             return Ok(None);
         };
+        // "Today" and "this week" are the person's own days.
+        let today = person.days().date_of(crate::db::now());
+        let week_end = today
+            .checked_add(jiff::Span::new().days(7))
+            .unwrap_or(today);
+        let (today, week_end) = (today.to_string(), week_end.to_string());
         let window = ((page - 1) * PER_PAGE, PER_PAGE);
         let tasks = task::listing(conn, user_id, &filter, (&today, &week_end), window)?;
         let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
@@ -270,12 +319,14 @@ fn hm_or_blank(secs: i64) -> String {
     }
 }
 
-/// The page's rows, grouped by tool and project in the order they came.
+/// The page's rows under their headings, in the order they came: by tool and project,
+/// by due-date section, by project, or one list.
 fn groups(
     rows: Vec<task::TaskRow>,
     times: &std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
     running_task: Option<i64>,
-    today: &str,
+    today: jiff::civil::Date,
+    sort: Sort,
 ) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for row in rows {
@@ -283,12 +334,29 @@ fn groups(
             .map(|k| k.name())
             .unwrap_or("Other");
         let time = times.get(&row.id).copied().unwrap_or_default();
+        let due = row
+            .due_on
+            .as_deref()
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok());
+        let project = if row.project.is_empty() {
+            "No project".to_owned()
+        } else {
+            row.project.clone()
+        };
+        let (group_tool, heading) = match sort {
+            Sort::Tool => (Some(tool), project),
+            Sort::Due => (None, due_section(due, today).to_owned()),
+            Sort::Project => (None, project),
+            Sort::Updated => (None, "Recently updated".to_owned()),
+        };
         let view = TaskView {
             id: row.id,
+            tool,
+            due_label: due.map(|d| due_in_words(d, today)),
             today: hm_or_blank(time.today),
             total: hm_or_blank(time.total),
             running: running_task == Some(row.id),
-            overdue: row.due_on.as_deref().is_some_and(|d| d < today),
+            overdue: due.is_some_and(|d| d < today),
             title: row.title,
             status: row.status,
             due: row.due_on,
@@ -297,10 +365,10 @@ fn groups(
                 .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
         };
         match groups.last_mut() {
-            Some(g) if g.tool == tool && g.project == row.project => g.tasks.push(view),
+            Some(g) if g.tool == group_tool && g.heading == heading => g.tasks.push(view),
             _ => groups.push(Group {
-                tool,
-                project: row.project,
+                tool: group_tool,
+                heading,
                 tasks: vec![view],
             }),
         }
@@ -378,8 +446,9 @@ pub async fn my_tasks(
     let filter = query.filter();
     let filtering = !filter.is_empty();
     let page = query.page.unwrap_or(1).max(1);
-    let (today, week_end) = dates();
-    let (user, listing) = load(&pool, signed_in, &filter, page, (&today, &week_end)).await?;
+    let sort = filter.sort;
+    let (user, listing) = load(&pool, signed_in, &filter, page).await?;
+    let today = user.days().date_of(crate::db::now());
     let Listing {
         enabled,
         connections,
@@ -412,10 +481,16 @@ pub async fn my_tasks(
         checklist,
         manages_company: user.role.manages_company(),
         shell: Shell::new(&user, &session, Nav::MyTasks, settings.sandbox),
-        groups: groups(rows, &times, running_task, &today),
+        groups: groups(rows, &times, running_task, today, sort),
+        sort: sort_value(sort),
+        sorts: Sort::ALL
+            .iter()
+            .map(|s| (sort_value(*s), s.label()))
+            .collect(),
         total,
         has_connections: !active.is_empty(),
         show_filters: total > 0 || filtering,
+        filtering,
         empty: empty_state(total, filtering, !enabled.is_empty(), &tools),
         tools,
         syncing,
@@ -445,11 +520,17 @@ pub async fn sync_now(
     pool: web::Data<Pool>,
     engine: web::Data<SyncEngine>,
 ) -> AppResult<HttpResponse> {
-    if crate::services::sync_now::sync_now(&pool, &engine, user.id.0).await? == 0 {
-        flash::error(
+    use crate::services::sync_now::{self, SyncNow};
+    match sync_now::sync_now(&pool, &engine, user.id.0).await? {
+        SyncNow::Requested(_) => {}
+        SyncNow::NothingToSync => flash::error(
             &session,
             "There is nothing to sync yet: turn on an integration in Integration Settings.",
-        );
+        ),
+        SyncNow::TooSoon { wait_secs } => flash::success(
+            &session,
+            format!("Sync asked for just now and on its way. Try again in {wait_secs} s."),
+        ),
     }
     Ok(see_other(urls::MY_TASKS))
 }

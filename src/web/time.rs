@@ -642,10 +642,18 @@ pub struct PreferencesPage {
     pub own: String,
     pub company_zone: String,
     pub error: Option<String>,
+    /// Notices by email too (the "Email" section).
+    pub email_notices: bool,
 }
 
-pub async fn preferences(page: Page) -> AppResult<HttpResponse> {
+async fn email_notices(pool: &Pool, page: &Page) -> AppResult<bool> {
+    let user_id = page.user.id.0;
+    db::run(pool, move |conn| Ok(user::email_notices(conn, user_id)?)).await
+}
+
+pub async fn preferences(page: Page, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
     render(&PreferencesPage {
+        email_notices: email_notices(&pool, &page).await?,
         shell: page.shell(Nav::Preferences),
         zones: days::zone_names(),
         own: page.user.own_time_zone.clone().unwrap_or_default(),
@@ -678,6 +686,7 @@ pub async fn save_preferences(
                 error: Some(format!(
                     "\u{201c}{raw}\u{201d} is not a time zone. Choose one from the list."
                 )),
+                email_notices: email_notices(&pool, &page).await?,
             },
         );
     }

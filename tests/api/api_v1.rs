@@ -513,6 +513,10 @@ async fn api_v1_tasks_page_by_cursor_and_answer_304_when_unchanged() {
     let rest = body(api.get(&format!("/tasks?limit=2&cursor={cursor}")).await).await;
     assert_eq!(rest["tasks"].as_array().unwrap().len(), 1);
     assert!(rest["next_cursor"].is_null());
+    // A page that ends exactly at the last task has no next page either.
+    let exact = body(api.get("/tasks?limit=3").await).await;
+    assert_eq!(exact["tasks"].as_array().unwrap().len(), 3);
+    assert!(exact["next_cursor"].is_null(), "{exact}");
     let task = &first["tasks"][0];
     for key in [
         "id",

@@ -72,3 +72,43 @@ async fn dismissing_needs_the_csrf_token_and_a_session() {
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/login");
 }
+
+#[tokio::test]
+async fn company_integrations_say_what_each_tool_brings_and_who_is_connected() {
+    use diesel::prelude::*;
+    use taskbridge::schema::company_integrations;
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    app.invite_and_accept(&owner, "uma@acme.test", "Uma User", "user")
+        .await;
+    seed_tasks(&app, "olivia@acme.test", &["Write the brief"]);
+    app.query(|conn| {
+        let (_, company_id) = person_ids(conn, "olivia@acme.test");
+        diesel::insert_into(company_integrations::table)
+            .values((
+                company_integrations::company_id.eq(company_id),
+                company_integrations::provider.eq("basecamp"),
+                company_integrations::enabled.eq(true),
+                company_integrations::changed_at.eq(0i64),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let (_, page) = owner.get_text("/company/integrations").await;
+    assert!(
+        page.contains("To-dos assigned to you in Basecamp projects."),
+        "{page}"
+    );
+    assert!(page.contains("1 of 2 people connected"), "{page}");
+    assert!(
+        page.contains("Stories you own in Pivotal Tracker projects."),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("people connected").count(),
+        1,
+        "only tools that are on count"
+    );
+}

@@ -237,7 +237,8 @@ async fn a_dead_salesforce_query_locator_starts_the_pass_again() {
 
 #[tokio::test]
 async fn a_task_leaving_a_page_mid_pass_does_not_archive_the_next_one() {
-    let app = TestApp::spawn().await;
+    // Two "Sync now" a few seconds apart: no cooldown between them.
+    let app = TestApp::spawn_with(&[("TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS", "0")]).await;
     let owner = pivotal_company(&app, "sandbox-many-stories").await;
     wait_for_text(&owner, "/tasks", "13 tasks").await;
     wait_for_the_pass_to_end(&app).await;
@@ -342,7 +343,7 @@ async fn a_task_written_since_the_page_was_read_is_updated_not_a_failed_insert()
             .execute(conn)
             .unwrap();
         let c = connection::find(conn, id).unwrap();
-        assert!(connection::try_lease(conn, id, "me", 60).unwrap());
+        let lease = connection::try_lease(conn, id, "me", 60).unwrap().unwrap();
         let story = |title: &str| taskbridge::connectors::RemoteTask {
             external_id: "s1".into(),
             title: title.into(),
@@ -356,7 +357,7 @@ async fn a_task_written_since_the_page_was_read_is_updated_not_a_failed_insert()
         // The page is compared with what is stored (nothing: "s1" is new)...
         let changes = task::page_changes(conn, id, &[story("Newer title")]).unwrap();
         // ...and before its write, another run writes "s1".
-        sync_pass::apply_page(conn, &c, 1, &[story("Older title")], None, "me", 60)
+        sync_pass::apply_page(conn, &c, 1, &[story("Older title")], None, &lease, 60)
             .unwrap()
             .unwrap();
         let page = sync_pass::PageWrite {
@@ -369,7 +370,7 @@ async fn a_task_written_since_the_page_was_read_is_updated_not_a_failed_insert()
             seen: Vec::new(),
             progress: None,
         };
-        let saved = sync_pass::save(conn, &c, "me", 60, Some(&page), &checkpoint);
+        let saved = sync_pass::save(conn, &c, &lease, 60, Some(&page), &checkpoint);
         assert!(
             saved.unwrap(),
             "the page is written, upserted on the tool's id"

@@ -58,8 +58,18 @@ fn new_connection(conn: &mut DbConn, company_id: i64, n: usize) -> connection::C
         },
     )
     .unwrap();
-    assert!(connection::try_lease(conn, id, "me", 600).unwrap());
+    assert!(connection::try_lease(conn, id, "me", 600)
+        .unwrap()
+        .is_some());
     connection::find(conn, id).unwrap()
+}
+
+/// The lease `new_connection` took.
+fn lease_of(c: &connection::Connection) -> connection::Lease {
+    connection::Lease {
+        connection_id: c.id,
+        generation: c.lease_generation,
+    }
 }
 
 /// Pass 1 writes `old` in order; pass 2 writes `new` split in pages, replayed in `order`.
@@ -71,21 +81,21 @@ fn run(
     page: usize,
     order: &[usize],
 ) -> Vec<(String, String, String, bool)> {
-    sync_pass::apply_page(conn, c, 1, old, None, "me", 600)
+    sync_pass::apply_page(conn, c, 1, old, None, &lease_of(c), 600)
         .unwrap()
         .unwrap();
-    sync_pass::finish_pass(conn, c.id, 1, &HashSet::new(), "me", None)
+    sync_pass::finish_pass(conn, &lease_of(c), 1, &HashSet::new(), None)
         .unwrap()
         .unwrap();
     let pages: Vec<&[RemoteTask]> = new.chunks(page.max(1)).collect();
     for &i in order {
         if let Some(p) = pages.get(i % pages.len().max(1)) {
-            sync_pass::apply_page(conn, c, 2, p, Some("cursor"), "me", 600)
+            sync_pass::apply_page(conn, c, 2, p, Some("cursor"), &lease_of(c), 600)
                 .unwrap()
                 .unwrap();
         }
     }
-    sync_pass::finish_pass(conn, c.id, 2, &HashSet::new(), "me", None)
+    sync_pass::finish_pass(conn, &lease_of(c), 2, &HashSet::new(), None)
         .unwrap()
         .unwrap();
     tasks::table
@@ -181,9 +191,12 @@ fn a_kept_page_that_lists_an_archived_task_is_forgotten() {
             progress: None,
         };
         let write = PageWrite { changes, memo };
-        assert!(sync_pass::save(&mut conn, &c, "me", 600, Some(&write), &checkpoint).unwrap());
+        assert!(
+            sync_pass::save(&mut conn, &c, &lease_of(&c), 600, Some(&write), &checkpoint).unwrap()
+        );
     }
-    let archived = sync_pass::finish_pass(&mut conn, c.id, 1, &HashSet::new(), "me", None).unwrap();
+    let archived =
+        sync_pass::finish_pass(&mut conn, &lease_of(&c), 1, &HashSet::new(), None).unwrap();
     assert_eq!(archived, Some(0));
     assert_eq!(sync_page::known_pages(&mut conn, c.id).unwrap().len(), 2);
 
@@ -191,7 +204,7 @@ fn a_kept_page_that_lists_an_archived_task_is_forgotten() {
     // to the second: its task is archived, and the kept second page is forgotten, so a
     // later 304 for it cannot pass for its task while that is stored archived.
     let seen: HashSet<String> = ["t1".to_owned(), "t2".to_owned()].into();
-    let archived = sync_pass::finish_pass(&mut conn, c.id, 2, &seen, "me", None).unwrap();
+    let archived = sync_pass::finish_pass(&mut conn, &lease_of(&c), 2, &seen, None).unwrap();
     assert_eq!(archived, Some(1));
     let kept = sync_page::known_pages(&mut conn, c.id).unwrap();
     assert_eq!(

@@ -433,7 +433,7 @@ async fn two_engines_never_hold_one_connection_and_a_stale_lease_is_taken_over()
     }
     let mut winners = 0;
     for r in racers {
-        if r.await.unwrap() {
+        if r.await.unwrap().is_some() {
             winners += 1;
         }
     }
@@ -473,7 +473,11 @@ async fn sync_now_during_a_running_sync_is_not_lost() {
     let (owner, _) = jane_synced(&app).await;
     let id = connection_id(&app);
     // Another instance is running this connection's sync...
-    app.query(move |conn| assert!(connection::try_lease(conn, id, "other-instance", 600).unwrap()));
+    let lease = app.query(move |conn| {
+        connection::try_lease(conn, id, "other-instance", 600)
+            .unwrap()
+            .unwrap()
+    });
     // ...when the person asks for a sync.
     let r = owner.post_form("/tasks", "/tasks/sync", &[]).await;
     assert_eq!(location(&r), "/tasks");
@@ -484,11 +488,11 @@ async fn sync_now_during_a_running_sync_is_not_lost() {
     let far = taskbridge::db::now() + 3600;
     let (requested, unrequested) = app.query(move |conn| {
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            connection::release(conn, id, "other-instance", Next::At(far))?;
+            connection::release(conn, &lease, Next::At(far))?;
             let requested = connection::find(conn, id)?.next_sync_at;
             // Without a request in between, the next run is an interval away.
-            assert!(connection::try_lease(conn, id, "other-instance", 600)?);
-            connection::release(conn, id, "other-instance", Next::At(far))?;
+            let again = connection::try_lease(conn, id, "other-instance", 600)?.unwrap();
+            connection::release(conn, &again, Next::At(far))?;
             Ok((requested, connection::find(conn, id)?.next_sync_at))
         })
         .unwrap()
@@ -556,9 +560,9 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let dead_pass = 900_000;
     let c2 = connection.clone();
     app.query(move |conn| {
-        assert!(
-            taskbridge::models::connection::try_lease(conn, c2.id, "dead-instance", 600).unwrap()
-        );
+        let lease = taskbridge::models::connection::try_lease(conn, c2.id, "dead-instance", 600)
+            .unwrap()
+            .unwrap();
         for page in &pages {
             let written = taskbridge::models::sync_pass::apply_page(
                 conn,
@@ -566,7 +570,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
                 dead_pass,
                 &page.tasks,
                 page.next.as_deref(),
-                "dead-instance",
+                &lease,
                 600,
             )
             .unwrap();
@@ -685,7 +689,9 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
             .execute(conn)
             .unwrap();
         let connection = connection::find(conn, id).unwrap();
-        assert!(connection::try_lease(conn, id, "seed", 60).unwrap());
+        let lease = connection::try_lease(conn, id, "seed", 60)
+            .unwrap()
+            .unwrap();
         let tasks: Vec<taskbridge::connectors::RemoteTask> = (0..120)
             .map(|i| taskbridge::connectors::RemoteTask {
                 external_id: format!("s{i:03}"),
@@ -698,11 +704,11 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
                 updated_at: None,
             })
             .collect();
-        sync_pass::apply_page(conn, &connection, 1, &tasks, None, "seed", 60)
+        sync_pass::apply_page(conn, &connection, 1, &tasks, None, &lease, 60)
             .unwrap()
             .unwrap();
-        sync_pass::finish_pass(conn, id, 1, &Default::default(), "seed", None).unwrap();
-        connection::release(conn, id, "seed", connection::Next::NotBefore(i64::MAX)).unwrap();
+        sync_pass::finish_pass(conn, &lease, 1, &Default::default(), None).unwrap();
+        connection::release(conn, &lease, connection::Next::NotBefore(i64::MAX)).unwrap();
     });
     let (_, first) = owner.get_text("/tasks").await;
     assert!(first.contains("120 tasks · page 1 of 3"), "{first}");
@@ -998,4 +1004,269 @@ async fn a_pause_mid_pass_keeps_what_the_pass_saw_and_it_still_archives_right() 
         .iter()
         .any(|(ext, _)| ext == gone["id"].as_str().unwrap()));
     assert_eq!(all_task_rows(&app), jane.len() as i64, "nothing duplicated");
+}
+
+#[tokio::test]
+async fn a_reconnect_during_a_sync_ends_its_pass_and_the_old_accounts_tasks_go() {
+    use taskbridge::models::{connection, sync_pass};
+    let app = TestApp::spawn().await;
+    let (owner, jane) = jane_synced(&app).await;
+    let id = connection_id(&app);
+    // A run over Jane's account is under way: it holds the lease and has written the
+    // first page of a new pass.
+    let (old, lease) = app.query(move |conn| {
+        let lease = connection::try_lease(conn, id, "old-run", 600)
+            .unwrap()
+            .unwrap();
+        (connection::find(conn, id).unwrap(), lease)
+    });
+    let story = |t: &serde_json::Value, title: &str| taskbridge::connectors::RemoteTask {
+        external_id: t["id"].as_str().unwrap().to_owned(),
+        title: title.to_owned(),
+        status: "started".into(),
+        project: Some("Old".into()),
+        due_on: None,
+        url: None,
+        closed: false,
+        updated_at: None,
+    };
+    let (first, second) = (
+        vec![story(&jane[0], "As the old run read it")],
+        vec![story(&jane[1], "Read after the reconnect")],
+    );
+    let c = old.clone();
+    let written = app.query(move |conn| {
+        sync_pass::apply_page(conn, &c, 900_000, &first, Some("page-2"), &lease, 600).unwrap()
+    });
+    assert!(written.is_some());
+
+    // Olivia reconnects Pivotal Tracker, as John.
+    let r = oauth_walk::start(
+        &owner,
+        "/integrations",
+        "/integrations/pivotal/on",
+        &[("api_token", "sandbox-john-roe")],
+    )
+    .await;
+    assert_eq!(r, "/integrations/pivotal/connected");
+
+    // The old run's next checkpoint is fenced out: no page, no cursor.
+    let late = app.query(move |conn| {
+        sync_pass::apply_page(conn, &old, 900_000, &second, None, &lease, 600).unwrap()
+    });
+    assert!(late.is_none(), "the old run's write did not land");
+    // The new account syncs at once, in a new pass whose archive takes Jane's tasks.
+    let john = sandbox_tasks(&app, "pivotal", "john@acme.test").await;
+    let mut expected: Vec<String> = john
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    wait_until(&app, "only John's tasks are open", |conn| {
+        let open: Vec<String> = tasks::table
+            .filter(tasks::archived.eq(false))
+            .select(tasks::external_id)
+            .order(tasks::external_id)
+            .load(conn)
+            .unwrap();
+        open == expected
+    })
+    .await;
+    wait_for_the_pass_to_end(&app).await;
+    assert!(
+        !open_tasks(&app)
+            .iter()
+            .any(|(_, title)| title == "Read after the reconnect"),
+        "nothing of the old run after the reconnect"
+    );
+    let runs: Vec<String> = app.query(|conn| {
+        sync_runs::table
+            .select(sync_runs::status)
+            .order(sync_runs::id)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(runs.last().map(String::as_str), Some("ok"), "{runs:?}");
+}
+
+/// Leaves the connection the way a killed process leaves it: its run marked running,
+/// and its lease held by an engine that no longer beats, until `lease_until`; next due
+/// at `next`.
+fn a_process_killed_mid_run(app: &TestApp, id: i64, lease_until: i64, next: i64) {
+    use taskbridge::models::{connection, sync_run};
+    app.query(move |conn| {
+        connection::try_lease(conn, id, "killed-process", 600)
+            .unwrap()
+            .unwrap();
+        sync_run::start_run(conn, id, "manual").unwrap();
+        diesel::delete(taskbridge::schema::sync_workers::table.find("killed-process"))
+            .execute(conn)
+            .unwrap();
+        diesel::insert_into(taskbridge::schema::sync_workers::table)
+            .values((
+                taskbridge::schema::sync_workers::owner.eq("killed-process"),
+                taskbridge::schema::sync_workers::seen_at.eq(taskbridge::db::now() - 60),
+            ))
+            .execute(conn)
+            .unwrap();
+        diesel::update(connections::table.find(id))
+            .set((
+                connections::lease_until.eq(lease_until),
+                connections::next_sync_at.eq(next),
+            ))
+            .execute(conn)
+            .unwrap();
+    });
+}
+
+fn run_statuses(app: &TestApp) -> Vec<String> {
+    app.query(|conn| {
+        sync_runs::table
+            .select(sync_runs::status)
+            .order(sync_runs::id)
+            .load(conn)
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_killed_run_is_finished_as_interrupted_and_sync_now_runs_at_once() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = jane_synced(&app).await;
+    let id = connection_id(&app);
+    let now = taskbridge::db::now();
+
+    // The lease ran out and nobody takes it (the connection is not due): the engine's
+    // sweep finishes the run anyway.
+    a_process_killed_mid_run(&app, id, now - 1, now + 3600);
+    assert!(owner
+        .get_text("/tasks/sync/status")
+        .await
+        .1
+        .contains("\"running\":true"));
+    wait_until(&app, "the killed run is finished", |conn| {
+        sync_runs::table
+            .filter(sync_runs::status.eq("running"))
+            .count()
+            .get_result::<i64>(conn)
+            .unwrap()
+            == 0
+    })
+    .await;
+    let (_, status) = owner.get_text("/tasks/sync/status").await;
+    assert!(status.contains("\"running\":false"), "{status}");
+    let (_, history) = owner
+        .get_text(&taskbridge::urls::connection_history(id))
+        .await;
+    assert!(history.contains("Interrupted"), "{history}");
+    assert!(history.contains("TB-SYNC-INTERRUPTED"));
+
+    // Killed again, with most of its lease still to run: "Sync now" does not wait for
+    // it, since the engine that held it no longer beats.
+    let until = taskbridge::db::now() + 500;
+    a_process_killed_mid_run(&app, id, until, until);
+    let before = run_statuses(&app).len();
+    let r = owner.post_form("/tasks", "/tasks/sync", &[]).await;
+    assert_eq!(location(&r), "/tasks");
+    wait_until(&app, "Sync now ran at once", |conn| {
+        let runs: Vec<String> = sync_runs::table
+            .select(sync_runs::status)
+            .order(sync_runs::id)
+            .load(conn)
+            .unwrap();
+        runs.len() == before + 1 && runs.last().is_some_and(|s| s == "ok")
+    })
+    .await;
+    let runs = run_statuses(&app);
+    assert_eq!(runs[before - 1], "interrupted", "{runs:?}");
+    let (_, status) = owner.get_text("/tasks/sync/status").await;
+    assert!(status.contains("\"running\":false"), "{status}");
+}
+
+#[tokio::test]
+async fn credentials_that_cannot_be_decrypted_ask_for_a_reconnect_once() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = jane_synced(&app).await;
+    let id = connection_id(&app);
+    let tools = taskbridge::tools(&app.settings).unwrap();
+    // Credentials sealed for another row, copied into this one.
+    let elsewhere = tools.cipher.seal(
+        br#"{"access_token":"sandbox-jane-doe","refresh_token":null,"expires_at":null,"extra":{}}"#,
+        "connection/999/999/pivotal",
+    );
+    app.query(move |conn| {
+        diesel::update(connections::table.find(id))
+            .set((
+                connections::credentials.eq(Some(elsewhere)),
+                connections::next_sync_at.eq(0),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    wait_until(&app, "the connection needs a reconnect", |conn| {
+        connections::table
+            .select(connections::status)
+            .first::<String>(conn)
+            .unwrap()
+            == "needs_reconnect"
+    })
+    .await;
+    let code: Option<String> = app.query(|conn| {
+        connections::table
+            .select(connections::last_error_code)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(code.as_deref(), Some("TB-CREDENTIALS-UNREADABLE"));
+    let page = wait_for_text(&owner, "/tasks", "Reconnect").await;
+    assert!(page.contains("cannot read the stored sign-in"), "{page}");
+    let runs = run_statuses(&app).len();
+    owner.post_form("/tasks", "/tasks/sync", &[]).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(run_statuses(&app).len(), runs, "not tried again");
+    let (_, notices) = owner.get_text("/notifications").await;
+    assert_eq!(
+        notices.matches("Pivotal Tracker stopped syncing").count(),
+        1
+    );
+    let (_, catalogue) = owner.get_text("/help/errors").await;
+    assert!(catalogue.contains("id=\"TB-CREDENTIALS-UNREADABLE\""));
+}
+
+#[tokio::test]
+async fn a_burst_of_sync_now_makes_one_manual_run_and_says_when_to_try_again() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = jane_synced(&app).await;
+    let before = run_statuses(&app).len();
+    for _ in 0..20 {
+        let r = owner.post_form("/tasks", "/tasks/sync", &[]).await;
+        assert_eq!(location(&r), "/tasks");
+    }
+    let (_, page) = owner.get_text("/tasks").await;
+    assert!(page.contains("Try again in "), "the cooldown is said");
+    wait_until(&app, "the run asked for is over", |conn| {
+        sync_runs::table
+            .select(sync_runs::status)
+            .order(sync_runs::id.desc())
+            .first::<String>(conn)
+            .unwrap()
+            == "ok"
+    })
+    .await;
+    wait_for_the_pass_to_end(&app).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let runs: Vec<String> = app.query(|conn| {
+        sync_runs::table
+            .select(sync_runs::trigger)
+            .order(sync_runs::id)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(runs.len(), before + 1, "twenty presses, one run: {runs:?}");
+    assert_eq!(runs.last().unwrap(), "manual");
+    let id = connection_id(&app);
+    let (_, history) = owner
+        .get_text(&taskbridge::urls::connection_history(id))
+        .await;
+    assert!(history.contains("Sync now"), "the history says so");
 }

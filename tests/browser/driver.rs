@@ -10,7 +10,12 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
+    /// Pages axe-core has checked already (path and query).
+    audited: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// axe-core (MPL-2.0), vendored from npm for the accessibility check of every page.
+const AXE: &str = include_str!("vendor/axe-core-4.14.1.min.js");
 
 fn find(candidates: &[&str]) -> Option<PathBuf> {
     candidates.iter().map(PathBuf::from).find(|p| p.exists())
@@ -70,6 +75,7 @@ pub async fn open() -> Option<Browser> {
                     client,
                     driver,
                     _profile: profile,
+                    audited: Default::default(),
                 })
             }
             Err(e) => last = Some(e),
@@ -82,6 +88,46 @@ pub async fn open() -> Option<Browser> {
 impl Browser {
     pub async fn goto(&self, url: &str) {
         self.client.goto(url).await.unwrap();
+        self.audit().await;
+    }
+
+    /// Runs axe-core on the page, once per path and query, and fails on any serious or
+    /// critical violation, naming the rule and the elements.
+    pub async fn audit(&self) {
+        let Ok(url) = self.client.current_url().await else {
+            return;
+        };
+        let key = format!("{}?{}", url.path(), url.query().unwrap_or(""));
+        if !self.audited.lock().unwrap().insert(key.clone()) {
+            return;
+        }
+        let loaded = self
+            .client
+            .execute("return typeof window.axe !== 'undefined';", vec![])
+            .await
+            .unwrap();
+        if loaded != true {
+            self.client.execute(AXE, vec![]).await.unwrap();
+        }
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, { resultTypes: ["violations"] }).then((r) => done(
+                  r.violations
+                    .filter((v) => v.impact === "serious" || v.impact === "critical")
+                    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`)
+                ), (e) => done([`axe failed: ${e}`]));"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let violations: Vec<String> = serde_json::from_value(found).unwrap();
+        assert!(
+            violations.is_empty(),
+            "accessibility violations on {key}:\n{}",
+            violations.join("\n")
+        );
     }
 
     pub async fn fill(&self, label_for: &str, value: &str) {
@@ -133,6 +179,7 @@ impl Browser {
     pub async fn expect_path(&self, expected: &str) {
         for _ in 0..100 {
             if self.path().await == expected && self.ready().await {
+                self.audit().await;
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -153,6 +200,7 @@ impl Browser {
                 if let Ok(body) = self.client.find(Locator::Css("body")).await {
                     if let Ok(t) = body.text().await {
                         if t.contains(text) {
+                            self.audit().await;
                             return;
                         }
                         seen = t;
@@ -239,6 +287,8 @@ impl Browser {
     }
 
     pub async fn close(mut self) {
+        let checked = self.audited.lock().map(|a| a.len()).unwrap_or(0);
+        eprintln!("axe-core checked {checked} pages: no serious or critical violation");
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();

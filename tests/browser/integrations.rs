@@ -32,7 +32,7 @@ pub(crate) async fn company_menu(browser: &Browser, item: &str, path: &str) {
 
 /// The ON/OFF state Company Integrations shows for `tool`.
 async fn state_on_list(browser: &Browser, tool: &str) -> String {
-    let xpath = format!("//li[a[normalize-space()='{tool}']]/span[contains(@class,'state')]");
+    let xpath = format!("//li[.//a[normalize-space()='{tool}']]/span[contains(@class,'state')]");
     browser
         .client
         .find(Locator::XPath(&xpath))

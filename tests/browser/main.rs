@@ -7,10 +7,15 @@
 #[allow(dead_code)]
 mod helpers;
 
+#[path = "../api/smtp_sink.rs"]
+#[allow(dead_code)]
+mod smtp_sink;
+
 mod confirmations;
 mod driver;
 mod flows;
 mod integrations;
+mod mail;
 mod phone;
 mod reports;
 mod sync;

@@ -48,7 +48,21 @@ async fn a_person_tracks_time_on_a_synced_task_and_finds_it_on_the_timesheet() {
     b.expect_path("/company/integrations/basecamp/connected")
         .await;
 
+    // "Start" is also in the first-run checklist: wait for a task's own button.
     reload_until(b, &format!("{base}/tasks"), "Start").await;
+    for _ in 0..60 {
+        if b.client
+            .find(fantoccini::Locator::Css(
+                "button[aria-label^='Start a timer on']",
+            ))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        b.goto(&format!("{base}/tasks")).await;
+    }
     b.screenshot("time-02-my-tasks-with-start").await;
     let start = "button[aria-label^='Start a timer on']";
     let label = b.attr(start, "aria-label").await.unwrap();

@@ -1,0 +1,72 @@
+//! My Tasks is task-first: sort by due date into sections, due dates in words counted
+//! in the person's own days, and the sort kept by the pager.
+
+use crate::helpers::*;
+
+fn set_due(app: &TestApp, id: i64, due: Option<String>) {
+    use diesel::prelude::*;
+    use taskbridge::schema::tasks;
+    app.query(move |conn| {
+        diesel::update(tasks::table.find(id))
+            .set(tasks::due_on.eq(due))
+            .execute(conn)
+            .unwrap()
+    });
+}
+
+fn day(offset: i64) -> String {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    today
+        .checked_add(jiff::Span::new().days(offset))
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn sorted_by_due_date_tasks_fall_into_sections_with_dates_in_words() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let ids = seed_tasks(
+        &app,
+        "olivia@acme.test",
+        &["Late report", "Call today", "Plan tomorrow", "Someday idea"],
+    );
+    set_due(&app, ids[0], Some(day(-3)));
+    set_due(&app, ids[1], Some(day(0)));
+    set_due(&app, ids[2], Some(day(1)));
+    set_due(&app, ids[3], None);
+
+    let (_, page) = owner.get_text("/tasks?sort=due").await;
+    let at = |text: &str| {
+        page.find(text)
+            .unwrap_or_else(|| panic!("{text:?} missing:\n{page}"))
+    };
+    assert!(at("Overdue</h2>") < at("Late report"));
+    assert!(at("Late report") < at("Today</h2>"));
+    assert!(at("Today</h2>") < at("Call today"));
+    assert!(at("This week</h2>") < at("Plan tomorrow"));
+    assert!(at("No due date</h2>") < at("Someday idea"));
+    assert!(page.contains("due 3 days ago"), "{page}");
+    assert!(page.contains("due today"), "{page}");
+    assert!(page.contains("due tomorrow"), "{page}");
+    assert!(
+        page.contains(&format!(r#"<time datetime="{}""#, day(1))),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<option value="due" selected>Sort: Due date</option>"#),
+        "{page}"
+    );
+
+    // The default groups by tool and project; an unknown sort falls back to it.
+    let (_, page) = owner.get_text("/tasks?sort=nonsense").await;
+    assert!(!page.contains("Overdue</h2>"), "{page}");
+    assert!(
+        page.contains(r#"<span class="tool-tag">Basecamp</span>"#),
+        "{page}"
+    );
+}

@@ -1,0 +1,532 @@
+//! Fencing per lease and token renewal, against a stand-in Intellinote (wiremock) that
+//! rotates refresh tokens and can answer late: runs of one connection that overlap
+//! in one process, a stale run whose refresh token was rotated by the newer run, a
+//! refresh token rotated by someone else, two rejected access tokens in one run.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use secrecy::{ExposeSecret, SecretString};
+use taskbridge::connectors::{Credentials, ProviderKind};
+use taskbridge::models::{company_integration, connection};
+use taskbridge::schema::{connections, notifications, sync_runs, tasks, users};
+use taskbridge::sync::{RunOutcome, SyncEngine, Trigger};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::helpers::*;
+
+const ORG: &str = "org-7";
+const ME: &str = "user-2";
+
+/// What the stand-in tool knows and does.
+#[derive(Default)]
+struct ToolState {
+    access: HashSet<String>,
+    refresh: HashSet<String>,
+    issued: u32,
+    refreshes: u32,
+    notes_calls: u32,
+    /// Notes requests answered 401 whatever the token, from the first.
+    reject: u32,
+    /// Notes requests answered late, by number (the first is 1); the first one, when
+    /// late, is the tool's old version.
+    late: Vec<(u32, Duration)>,
+    /// Called (once) when a refresh arrives, before it is answered.
+    on_refresh: Option<Box<dyn FnOnce() + Send>>,
+}
+
+#[derive(Clone, Default)]
+struct Tool(Arc<Mutex<ToolState>>);
+
+impl Tool {
+    fn with(&self, f: impl FnOnce(&mut ToolState)) {
+        f(&mut self.0.lock().unwrap());
+    }
+
+    fn get<T>(&self, f: impl FnOnce(&ToolState) -> T) -> T {
+        f(&self.0.lock().unwrap())
+    }
+}
+
+struct TokenEndpoint(Tool);
+
+impl Respond for TokenEndpoint {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        let presented = body["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let hook = self.0 .0.lock().unwrap().on_refresh.take();
+        if let Some(hook) = hook {
+            hook();
+        }
+        let mut state = self.0 .0.lock().unwrap();
+        state.refreshes += 1;
+        // Refresh tokens rotate: the one presented stops working.
+        if !state.refresh.remove(&presented) {
+            return ResponseTemplate::new(400).set_body_json(serde_json::json!({
+                "error": "invalid_grant", "error_description": "expired access/refresh token"
+            }));
+        }
+        state.issued += 1;
+        let (access, refresh) = (
+            format!("at-{}", state.issued),
+            format!("rt-{}", state.issued),
+        );
+        state.access.insert(access.clone());
+        state.refresh.insert(refresh.clone());
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": access, "refresh_token": refresh,
+            "token_type": "Bearer", "expires_in": 3600
+        }))
+    }
+}
+
+/// Three task notes titled `{prefix} {n}`; the late first answer is the old version.
+struct Notes(Tool);
+
+impl Respond for Notes {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let token = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .to_owned();
+        let offset = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "offset")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let mut state = self.0 .0.lock().unwrap();
+        state.notes_calls += 1;
+        let call = state.notes_calls;
+        let first = call == 1;
+        let late = state
+            .late
+            .iter()
+            .find(|(n, _)| *n == call)
+            .map(|(_, delay)| *delay);
+        let rejected = state.notes_calls <= state.reject || !state.access.contains(&token);
+        let answer = if rejected {
+            ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": "unauthorized"}))
+        } else if offset != "0" {
+            ResponseTemplate::new(200).set_body_json(serde_json::json!([]))
+        } else {
+            let prefix = if first && late.is_some() {
+                "Old"
+            } else {
+                "New"
+            };
+            let notes: Vec<serde_json::Value> = (1..=3)
+                .map(|n| {
+                    serde_json::json!({
+                        "note_id": n, "note_type": "TASK", "title": format!("{prefix} {n}"),
+                        "state": "ACTIVE", "workspace": {"name": "Sales"},
+                        "assignee": {"user_id": ME}, "complete": false
+                    })
+                })
+                .collect();
+            ResponseTemplate::new(200).set_body_json(notes)
+        };
+        match late {
+            Some(delay) => answer.set_delay(delay),
+            None => answer,
+        }
+    }
+}
+
+struct Setup {
+    app: TestApp,
+    tool: Tool,
+    engine: Arc<SyncEngine>,
+    id: i64,
+    _server: MockServer,
+}
+
+/// An app whose Intellinote is the stand-in, and Olivia's connection to it with
+/// `at-0` / `rt-0` (the access token valid or not), left alone by the app's own engine.
+async fn setup(access_valid: bool) -> Setup {
+    let server = MockServer::start().await;
+    let tool = Tool::default();
+    tool.with(|s| {
+        s.refresh.insert("rt-0".into());
+        if access_valid {
+            s.access.insert("at-0".into());
+        }
+    });
+    Mock::given(method("POST"))
+        .and(path("/rest/auth/oauth2/access"))
+        .respond_with(TokenEndpoint(tool.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/rest/v2/org/[^/]+/notes$"))
+        .respond_with(Notes(tool.clone()))
+        .mount(&server)
+        .await;
+    let app = TestApp::spawn_with(&[
+        ("TASKBRIDGE_SANDBOX", "off"),
+        ("TASKBRIDGE_INTELLINOTE_CLIENT_ID", "client-id"),
+        ("TASKBRIDGE_INTELLINOTE_CLIENT_SECRET", "client-secret"),
+        (
+            "TASKBRIDGE_INTELLINOTE_URL",
+            &format!("{}/rest", server.uri()),
+        ),
+    ])
+    .await;
+    app.sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let tools = Arc::new(taskbridge::tools(&app.settings).unwrap());
+    let sealed = seal(&tools, &app, "at-0", "rt-0");
+    let id = app.query(move |conn| {
+        let (user_id, company_id): (i64, i64) = users::table
+            .select((users::id, users::company_id))
+            .first(conn)
+            .unwrap();
+        company_integration::set_enabled(
+            conn,
+            company_id,
+            ProviderKind::Intellinote,
+            true,
+            user_id,
+        )
+        .unwrap();
+        let id = connection::upsert(
+            conn,
+            connection::NewConnection {
+                company_id,
+                user_id,
+                provider: ProviderKind::Intellinote,
+                external_user_id: ME,
+                external_account_id: ORG,
+                account_name: "Acme org",
+                display_name: "Olivia",
+                email: None,
+                api_base: None,
+                credentials: sealed,
+            },
+        )
+        .unwrap();
+        diesel::update(connections::table.find(id))
+            .set(connections::next_sync_at.eq(i64::MAX))
+            .execute(conn)
+            .unwrap();
+        id
+    });
+    let engine = Arc::new(SyncEngine::new(
+        app.pool.clone(),
+        tools,
+        Duration::from_secs(3600),
+    ));
+    Setup {
+        app,
+        tool,
+        engine,
+        id,
+        _server: server,
+    }
+}
+
+/// Credentials sealed for Olivia's Intellinote connection.
+fn seal(tools: &taskbridge::services::tools::Tools, app: &TestApp, at: &str, rt: &str) -> Vec<u8> {
+    let (user_id, company_id): (i64, i64) = app.query(|conn| {
+        users::table
+            .select((users::id, users::company_id))
+            .first(conn)
+            .unwrap()
+    });
+    let binding = taskbridge::services::integrations::credentials_binding(
+        company_id,
+        user_id,
+        ProviderKind::Intellinote,
+    );
+    let creds = Credentials {
+        access_token: SecretString::from(at.to_owned()),
+        refresh_token: Some(SecretString::from(rt.to_owned())),
+        expires_at: None,
+        extra: serde_json::json!({}),
+    };
+    taskbridge::services::integrations::seal_credentials(&tools.cipher, &creds, &binding).unwrap()
+}
+
+/// The refresh token stored for the connection now.
+fn stored_refresh_token(s: &Setup) -> String {
+    let tools = taskbridge::tools(&s.app.settings).unwrap();
+    let id = s.id;
+    let c = s.app.query(move |conn| connection::find(conn, id).unwrap());
+    let binding = taskbridge::services::integrations::credentials_binding(
+        c.company_id,
+        c.user_id,
+        ProviderKind::Intellinote,
+    );
+    let creds = taskbridge::services::integrations::open_credentials(
+        &tools.cipher,
+        c.credentials.as_ref().unwrap(),
+        &binding,
+    )
+    .unwrap();
+    creds.refresh_token.unwrap().expose_secret().to_owned()
+}
+
+fn titles(app: &TestApp) -> Vec<String> {
+    app.query(|conn| {
+        tasks::table
+            .filter(tasks::archived.eq(false))
+            .select(tasks::title)
+            .order(tasks::title)
+            .load(conn)
+            .unwrap()
+    })
+}
+
+fn runs(app: &TestApp) -> Vec<(String, Option<String>)> {
+    app.query(|conn| {
+        sync_runs::table
+            .select((sync_runs::status, sync_runs::error_code))
+            .order(sync_runs::id)
+            .load(conn)
+            .unwrap()
+    })
+}
+
+/// (status, lease owner, notices to the person)
+fn connection_state(s: &Setup) -> (String, Option<String>, i64) {
+    let id = s.id;
+    s.app.query(move |conn| {
+        let (status, owner) = connections::table
+            .find(id)
+            .select((connections::status, connections::lease_owner))
+            .first(conn)
+            .unwrap();
+        let notices = notifications::table.count().get_result(conn).unwrap();
+        (status, owner, notices)
+    })
+}
+
+/// Run A starts, and stalls on the tool's late first answer past its lease: the test
+/// lets the lease run out. The tool's answers to A (after 3 s) and to the next run,
+/// B (after 5 s), overlap: A's comes while B holds the lease. Returns A's task.
+async fn a_run_that_stalls(s: &Setup) -> tokio::task::JoinHandle<RunOutcome> {
+    s.tool
+        .with(|t| t.late = vec![(1, Duration::from_secs(3)), (2, Duration::from_secs(5))]);
+    let engine = s.engine.clone();
+    let id = s.id;
+    let a =
+        tokio::spawn(async move { engine.sync_connection(id, Trigger::Schedule).await.unwrap() });
+    for _ in 0..100 {
+        if s.tool.get(|t| t.notes_calls) >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        s.tool.get(|t| t.notes_calls),
+        1,
+        "run A is waiting on the tool"
+    );
+    s.app.query(move |conn| {
+        diesel::update(connections::table.find(id))
+            .set(connections::lease_until.eq(taskbridge::db::now() - 1))
+            .execute(conn)
+            .unwrap()
+    });
+    a
+}
+
+#[tokio::test]
+async fn a_stalled_run_re_leased_in_the_same_process_writes_nothing_more() {
+    let s = setup(true).await;
+    let a = a_run_that_stalls(&s).await;
+    // Run B, by the same engine, takes the lapsed lease and syncs the tool as it is
+    // now; while it waits for its answer, A gets its (old) one: A's write is fenced out.
+    let b = s
+        .engine
+        .sync_connection(s.id, Trigger::Manual)
+        .await
+        .unwrap();
+    assert!(matches!(b, RunOutcome::Completed { .. }), "{b:?}");
+    let a = a.await.unwrap();
+    assert_eq!(a, RunOutcome::LeaseLost);
+    assert_eq!(
+        titles(&s.app),
+        ["New 1", "New 2", "New 3"],
+        "only the newer run's writes landed"
+    );
+    let runs = runs(&s.app);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(runs[0].0, "interrupted", "A is finished as interrupted");
+    assert_eq!(runs[1], ("ok".to_owned(), None));
+    assert_eq!(
+        connection_state(&s),
+        ("active".to_owned(), None, 0),
+        "A touched neither the connection nor the lease, and told nobody"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_run_whose_refresh_token_was_rotated_does_not_ask_for_a_reconnect() {
+    // The access token has expired: every run refreshes.
+    let s = setup(false).await;
+    let a = a_run_that_stalls(&s).await;
+    // B takes over. A's late answer, while B waits for its own, is a 401: A no longer
+    // holds the connection, so it stops quietly instead of refreshing (and rotating the
+    // refresh token from under B). Then B gets its 401, refreshes (rt-0 becomes rt-1)
+    // and syncs.
+    let b = s
+        .engine
+        .sync_connection(s.id, Trigger::Manual)
+        .await
+        .unwrap();
+    assert!(matches!(b, RunOutcome::Completed { .. }), "{b:?}");
+    assert_eq!(a.await.unwrap(), RunOutcome::LeaseLost);
+    assert_eq!(s.tool.get(|t| t.refreshes), 1, "only B refreshed");
+    assert_eq!(connection_state(&s), ("active".to_owned(), None, 0));
+    assert_eq!(stored_refresh_token(&s), "rt-1", "B's credentials are kept");
+    assert_eq!(titles(&s.app), ["New 1", "New 2", "New 3"]);
+}
+
+#[tokio::test]
+async fn a_refresh_refused_because_another_run_rotated_the_token_uses_the_stored_one() {
+    let s = setup(false).await;
+    // While this run refreshes with rt-0, another one (in another instance) refreshed
+    // first and stored rt-9: the tool refuses rt-0.
+    let tools = taskbridge::tools(&s.app.settings).unwrap();
+    let newer = seal(&tools, &s.app, "at-9", "rt-9");
+    let (pool, id, tool) = (s.app.pool.clone(), s.id, s.tool.clone());
+    s.tool.with(|t| {
+        t.on_refresh = Some(Box::new(move || {
+            tool.with(|t| {
+                t.refresh.remove("rt-0");
+                t.refresh.insert("rt-9".into());
+                t.access.insert("at-9".into());
+            });
+            let mut conn = pool.get().unwrap();
+            diesel::update(connections::table.find(id))
+                .set(connections::credentials.eq(Some(newer)))
+                .execute(&mut conn)
+                .unwrap();
+        }))
+    });
+    let outcome = s
+        .engine
+        .sync_connection(s.id, Trigger::Manual)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, RunOutcome::Completed { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(connection_state(&s), ("active".to_owned(), None, 0));
+    assert_eq!(stored_refresh_token(&s), "rt-9");
+    assert_eq!(titles(&s.app), ["New 1", "New 2", "New 3"]);
+}
+
+#[tokio::test]
+async fn an_access_token_rejected_twice_in_one_run_is_renewed_twice() {
+    let s = setup(true).await;
+    s.tool.with(|t| t.reject = 2);
+    let outcome = s
+        .engine
+        .sync_connection(s.id, Trigger::Manual)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, RunOutcome::Completed { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(s.tool.get(|t| t.refreshes), 2);
+    assert_eq!(stored_refresh_token(&s), "rt-2");
+    assert_eq!(connection_state(&s), ("active".to_owned(), None, 0));
+    assert_eq!(titles(&s.app), ["New 1", "New 2", "New 3"]);
+    // A tool refusing every fresh token is not renewed for ever.
+    s.tool.with(|t| t.reject = u32::MAX);
+    let outcome = s
+        .engine
+        .sync_connection(s.id, Trigger::Manual)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, RunOutcome::NeedsReconnect { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(s.tool.get(|t| t.refreshes), 5, "three renewals in that run");
+}
+
+/// Settings for another start of `app`'s server, on its database, with `key` (none:
+/// the key file beside the SQLite database).
+fn restart_settings(app: &TestApp, key: Option<&str>) -> taskbridge::config::Settings {
+    let url = app.settings.database_url.clone();
+    let key = key.map(str::to_owned);
+    taskbridge::config::Settings::from_lookup(move |name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "TASKBRIDGE_BIND" => Some("127.0.0.1:0".into()),
+        "TASKBRIDGE_BASE_URL" => Some("http://127.0.0.1:0".into()),
+        "TASKBRIDGE_SECRET_KEY" => key.clone(),
+        _ => None,
+    })
+    .unwrap()
+}
+
+async fn refused(settings: taskbridge::config::Settings) -> String {
+    match taskbridge::Application::build(settings).await {
+        Ok(_) => panic!("the server started"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn a_server_started_with_another_key_is_refused_with_one_clear_line() {
+    let s = setup(true).await;
+    let other = "another-secret-key-that-is-long-enough-0123456789";
+    let said = refused(restart_settings(&s.app, Some(other))).await;
+    assert!(
+        said.starts_with("TASKBRIDGE_SECRET_KEY does not match this database"),
+        "{said}"
+    );
+    assert!(!said.contains('\n') && !said.contains(other));
+    // The right key starts.
+    taskbridge::Application::build(restart_settings(&s.app, Some(TEST_KEY)))
+        .await
+        .unwrap();
+
+    // A database from before key checks: its stored tokens tell.
+    s.app.query(|conn| {
+        diesel::delete(taskbridge::schema::key_check::table)
+            .execute(conn)
+            .unwrap()
+    });
+    let said = refused(restart_settings(&s.app, Some(other))).await;
+    assert!(
+        said.starts_with("TASKBRIDGE_SECRET_KEY does not match"),
+        "{said}"
+    );
+    taskbridge::Application::build(restart_settings(&s.app, Some(TEST_KEY)))
+        .await
+        .unwrap();
+    let kept: i64 = s.app.query(|conn| {
+        taskbridge::schema::key_check::table
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(kept, 1, "the check is kept now");
+
+    // A lost key file: a key is generated for this start, refused, and removed again.
+    if let Some(db) = s.app.sqlite_path() {
+        let key_file = format!("{db}.key");
+        assert!(!std::path::Path::new(&key_file).exists());
+        let said = refused(restart_settings(&s.app, None)).await;
+        assert!(said.contains("was missing"), "{said}");
+        assert!(
+            !std::path::Path::new(&key_file).exists(),
+            "no key generated for a database sealed with another"
+        );
+    }
+}
