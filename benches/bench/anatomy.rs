@@ -122,3 +122,72 @@ pub fn measure(
     });
     Ok(pieces)
 }
+
+/// Where a `GET /api/v1/tasks` request's time goes, one piece at a time on one thread:
+/// the token's lookup, the handler's reads (the listing it shares with My Tasks, the
+/// time on the page's tasks), and the body's encoding and `ETag`; with `token`, the
+/// person's API token.
+pub fn measure_api(db: &Database, me: &Person, token: &str) -> anyhow::Result<Vec<Piece>> {
+    use taskbridge::api::handlers::{ApiTask, TaskPage};
+    use taskbridge::models::api_token;
+    use taskbridge::services::time::{task_times, Days};
+    let user_id = me.user_id;
+    let (today, week_end) = crate::reference::dates();
+    let dates = (today.as_str(), week_end.as_str());
+    let hash = taskbridge::crypto::sha256_hex(token);
+    let days = Days::new("UTC", "monday");
+    let mut conn = db.conn()?;
+    let conn = &mut *conn;
+    let listing = task::listing(conn, user_id, &Filter::default(), dates, (0, 50))?;
+    let ids: Vec<i64> = listing.rows.iter().map(|r| r.id).collect();
+    let page = || TaskPage {
+        next_cursor: Some("bzUw".into()),
+        tasks: listing
+            .rows
+            .iter()
+            .map(|r| ApiTask {
+                id: r.id,
+                title: r.title.clone(),
+                tool: r.provider.clone(),
+                project: r.project.clone(),
+                status: r.status.clone(),
+                due: r.due_on.clone(),
+                url: r.url.clone(),
+                seconds_today: 0,
+                seconds_total: 0,
+            })
+            .collect(),
+    };
+    let encode = {
+        for _ in 0..20 {
+            let body = serde_json::to_vec(&page())?;
+            std::hint::black_box(taskbridge::crypto::sha256_hex_bytes(&body));
+        }
+        let started = Instant::now();
+        for _ in 0..ROUNDS {
+            let body = serde_json::to_vec(&page())?;
+            std::hint::black_box(taskbridge::crypto::sha256_hex_bytes(&body));
+        }
+        started.elapsed().as_secs_f64() * 1e6 / f64::from(ROUNDS)
+    };
+    Ok(vec![
+        Piece {
+            name: "API token's person (SELECT by hash, joined)",
+            micros: time(conn, |c| api_token::bearer(c, &hash).map(drop))?,
+        },
+        Piece {
+            name: "API listing: filter values (unused by the API), page of 50, count",
+            micros: time(conn, |c| {
+                task::listing(c, user_id, &Filter::default(), dates, (0, 50)).map(drop)
+            })?,
+        },
+        Piece {
+            name: "API: time on the page's 50 tasks",
+            micros: time(conn, |c| task_times(c, user_id, &days, &ids).map(drop))?,
+        },
+        Piece {
+            name: "API: the 50 tasks as JSON, and its ETag (SHA-256)",
+            micros: encode,
+        },
+    ])
+}

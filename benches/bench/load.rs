@@ -19,6 +19,7 @@ pub enum Spec {
     Get(GetLoad),
     SignIns(SignInLoad),
     Timer(TimerLoad),
+    ApiTimer(ApiTimerLoad),
 }
 
 /// `connections` keep-alive connections asking for `path` back to back.
@@ -32,6 +33,16 @@ pub struct GetLoad {
     pub max_requests: u64,
     /// Text every answer must contain (checked on the first answer of each connection).
     pub expect: String,
+    /// More request headers (`Authorization`, `If-None-Match`).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// The status every answer must have.
+    #[serde(default = "ok_status")]
+    pub status: u16,
+}
+
+fn ok_status() -> u16 {
+    200
 }
 
 /// Sign-ins at a steady rate, each a GET of the form and a POST of it.
@@ -56,6 +67,21 @@ pub struct TimerLoad {
     pub cookie_name: String,
     pub cookie: String,
     pub csrf_token: String,
+    /// The person's open tasks, started in turn.
+    pub task_ids: Vec<i64>,
+    pub per_second: f64,
+    pub seconds: f64,
+}
+
+/// A desktop client of the API starting the timer on a task and stopping it, over and
+/// over, on one keep-alive connection (`POST /api/v1/timer/start` with
+/// `{"task_id": …}`, then `POST /api/v1/timer/stop`, each a 200); a round trip is the
+/// two answers. At most `per_second` round trips a second.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiTimerLoad {
+    pub addr: String,
+    /// The bearer token.
+    pub token: String,
     /// The person's open tasks, started in turn.
     pub task_ids: Vec<i64>,
     pub per_second: f64,
@@ -151,6 +177,7 @@ pub fn start(spec: &Spec) -> anyhow::Result<Running> {
         Spec::Get(g) => g.seconds,
         Spec::SignIns(s) => s.seconds,
         Spec::Timer(t) => t.seconds,
+        Spec::ApiTimer(t) => t.seconds,
     };
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.arg("__load")
@@ -198,6 +225,7 @@ pub fn child_main(spec: &str) -> anyhow::Result<()> {
             Spec::Get(load) => get_load(load).await,
             Spec::SignIns(load) => sign_in_load(load).await,
             Spec::Timer(load) => timer_load(load).await,
+            Spec::ApiTimer(load) => api_timer_load(load).await,
         }
     }));
     println!("{}", serde_json::to_string(&measured)?);
@@ -218,6 +246,8 @@ async fn get_load(load: GetLoad) -> Measured {
         seconds,
         max_requests,
         expect,
+        headers: extra,
+        status,
     } = load;
     let shared = Rc::new(RefCell::new(Shared {
         measured: Measured::default(),
@@ -227,12 +257,13 @@ async fn get_load(load: GetLoad) -> Measured {
     let deadline = start + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
     for _ in 0..connections.max(1) {
-        let (shared, addr, path, cookie, expect) = (
+        let (shared, addr, path, cookie, expect, extra) = (
             shared.clone(),
             addr.clone(),
             path.clone(),
             cookie.clone(),
             expect.clone(),
+            extra.clone(),
         );
         tasks.push(tokio::task::spawn_local(async move {
             let mut conn: Option<Conn> = None;
@@ -250,8 +281,10 @@ async fn get_load(load: GetLoad) -> Measured {
                 }
                 let headers: Vec<(&str, &str)> = cookie
                     .as_deref()
-                    .map(|c| vec![("Cookie", c)])
-                    .unwrap_or_default();
+                    .map(|c| ("Cookie", c))
+                    .into_iter()
+                    .chain(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                    .collect();
                 let began = Instant::now();
                 let result = async {
                     if conn.is_none() {
@@ -266,7 +299,7 @@ async fn get_load(load: GetLoad) -> Measured {
                 let took = began.elapsed();
                 let mut s = shared.borrow_mut();
                 match result {
-                    Ok(r) if r.status == 200 && (checked || r.text().contains(&expect)) => {
+                    Ok(r) if r.status == status && (checked || r.text().contains(&expect)) => {
                         checked = true;
                         s.measured.ok += 1;
                         s.measured.bytes += r.body.len() as u64;
@@ -415,6 +448,77 @@ async fn timer_load(load: TimerLoad) -> Measured {
                 }
                 if let Some(fresh) = r.cookie(&cookie_name) {
                     cookie = fresh;
+                }
+                if r.closes {
+                    conn = None;
+                }
+            }
+            Ok::<_, std::io::Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                measured.ok += 1;
+                measured
+                    .latencies_us
+                    .push(began.elapsed().as_micros() as u32);
+            }
+            Err(e) => {
+                measured.errors += 1;
+                measured.first_error.get_or_insert_with(|| e.to_string());
+                conn = None;
+            }
+        }
+    }
+    measured.seconds = start.elapsed().as_secs_f64();
+    measured
+}
+
+async fn api_timer_load(load: ApiTimerLoad) -> Measured {
+    let ApiTimerLoad {
+        addr,
+        token,
+        task_ids,
+        per_second,
+        seconds,
+    } = load;
+    let bearer = format!("Bearer {token}");
+    let mut measured = Measured::default();
+    let start = Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut conn: Option<Conn> = None;
+    let mut n = 0usize;
+    while start.elapsed().as_secs_f64() < seconds {
+        ticker.tick().await;
+        let task = task_ids
+            .get(n % task_ids.len().max(1))
+            .copied()
+            .unwrap_or(0);
+        n += 1;
+        let began = Instant::now();
+        let result = async {
+            for (path, body) in [
+                ("/api/v1/timer/start", format!("{{\"task_id\":{task}}}")),
+                ("/api/v1/timer/stop", String::new()),
+            ] {
+                if conn.is_none() {
+                    conn = Some(Conn::open(&addr).await?);
+                }
+                let Some(c) = conn.as_mut() else {
+                    return Err(std::io::Error::other("no connection"));
+                };
+                let mut headers = vec![("Authorization", bearer.as_str())];
+                if !body.is_empty() {
+                    headers.push(("Content-Type", "application/json"));
+                }
+                let r = c.send("POST", path, &headers, body.as_bytes()).await?;
+                if r.status != 200 {
+                    return Err(std::io::Error::other(format!(
+                        "{path} answered {}: {:.200}",
+                        r.status,
+                        r.text()
+                    )));
                 }
                 if r.closes {
                     conn = None;

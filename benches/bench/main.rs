@@ -27,8 +27,15 @@
 //!   entries a person) in the time scale database, beside the small company (default
 //!   100: about 4.3 million entries; 10 with `BENCH_QUICK`); `0` skips it, as
 //!   `BENCH_SCALE=0` does.
+//! - `BENCH_ONLY=api`: only the JSON API (point 7) on each database, over the same
+//!   small database as in a full run.
+//! - `BENCH_ONLY=soak`: only the sync soak with faults (point 8), on each database; it
+//!   is never part of a full run.
+//! - `BENCH_SOAK_SECONDS`: how long the soak's faults, changes and kills go on (default
+//!   180; 45 with `BENCH_QUICK`), before it settles and checks.
 
 mod anatomy;
+mod api;
 mod explain;
 mod fake_pivotal;
 mod http;
@@ -38,6 +45,8 @@ mod reference;
 mod report;
 mod seed;
 mod server;
+mod soak;
+mod soak_tool;
 mod syncing;
 mod tracking;
 
@@ -63,12 +72,24 @@ const SYNC_TASKS: u64 = 10_000;
 const SYNC_PROJECTS: u64 = 4;
 const SIGN_INS_PER_SECOND: f64 = 20.0;
 
+/// A part run alone (`BENCH_ONLY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Only {
+    /// The sync (point 2).
+    Sync,
+    /// Time tracking (point 6).
+    Time,
+    /// The JSON API (point 7).
+    Api,
+    /// The sync soak with faults (point 8), never part of a full run.
+    Soak,
+}
+
 struct Config {
     quick: bool,
-    /// Only the sync (point 2), `BENCH_ONLY=sync`.
-    only_sync: bool,
-    /// Only time tracking (point 6), `BENCH_ONLY=time`.
-    only_time: bool,
+    only: Option<Only>,
+    /// Seconds of faults, changes and kills in the soak.
+    soak_seconds: f64,
     seconds: f64,
     connections: usize,
     postgres: Option<String>,
@@ -81,12 +102,16 @@ impl Config {
     fn from_env() -> anyhow::Result<Self> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let quick = var("BENCH_QUICK").is_some_and(|v| v != "0");
-        let (only_sync, only_time) = match var("BENCH_ONLY").as_deref() {
-            None => (false, false),
-            Some("sync") => (true, false),
-            Some("time") => (false, true),
+        let only = match var("BENCH_ONLY").as_deref() {
+            None => None,
+            Some("sync") => Some(Only::Sync),
+            Some("time") => Some(Only::Time),
+            Some("api") => Some(Only::Api),
+            Some("soak") => Some(Only::Soak),
             Some(other) => {
-                anyhow::bail!("BENCH_ONLY={other}: the parts that run alone are sync and time")
+                anyhow::bail!(
+                    "BENCH_ONLY={other}: the parts that run alone are sync, time, api and soak"
+                )
             }
         };
         let postgres = match var("BENCH_PG").as_deref() {
@@ -114,8 +139,10 @@ impl Config {
         };
         Ok(Self {
             quick,
-            only_sync,
-            only_time,
+            only,
+            soak_seconds: var("BENCH_SOAK_SECONDS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(if quick { 45.0 } else { 180.0 }),
             time_scale_companies,
             seconds: var("BENCH_SECONDS")
                 .and_then(|v| v.parse().ok())
@@ -138,6 +165,8 @@ struct Suite {
     rows: Vec<Row>,
     notes: Vec<String>,
     plans: Vec<explain::Plan>,
+    /// The soak's checks that failed, to fail the run with after the table.
+    soak_failures: Vec<String>,
     started: Instant,
 }
 
@@ -182,19 +211,25 @@ fn run_suite() -> anyhow::Result<()> {
         rows: Vec::new(),
         notes: Vec::new(),
         plans: Vec::new(),
+        soak_failures: Vec::new(),
         started,
         cfg,
     };
     say(started, &format!("machine: {}", machine.describe()));
-    if suite.cfg.only_sync {
-        suite
+    match suite.cfg.only {
+        None => {}
+        Some(Only::Sync) => suite
             .notes
-            .push("Only the sync (point 2) was run (BENCH_ONLY=sync)".into());
-    }
-    if suite.cfg.only_time {
-        suite
+            .push("Only the sync (point 2) was run (BENCH_ONLY=sync)".into()),
+        Some(Only::Time) => suite
             .notes
-            .push("Only time tracking (point 6) was run (BENCH_ONLY=time)".into());
+            .push("Only time tracking (point 6) was run (BENCH_ONLY=time)".into()),
+        Some(Only::Api) => suite
+            .notes
+            .push("Only the JSON API (point 7) was run (BENCH_ONLY=api)".into()),
+        Some(Only::Soak) => suite
+            .notes
+            .push("Only the sync soak with faults (point 8) was run (BENCH_ONLY=soak)".into()),
     }
 
     suite.sqlite()?;
@@ -216,7 +251,13 @@ fn run_suite() -> anyhow::Result<()> {
             .push("PostgreSQL parts skipped (BENCH_PG=0)".into()),
     }
 
-    suite.print(&machine)
+    suite.print(&machine)?;
+    anyhow::ensure!(
+        suite.soak_failures.is_empty(),
+        "soak checks failed: {}",
+        suite.soak_failures.join("; ")
+    );
+    Ok(())
 }
 
 fn postgres_version(admin: &str) -> Option<String> {
@@ -262,6 +303,8 @@ impl Suite {
             seconds,
             max_requests: 2_000_000,
             expect: "<li class=\"task\">".into(),
+            headers: Vec::new(),
+            status: 200,
         })
     }
 
@@ -362,10 +405,12 @@ impl Suite {
         } else {
             cmd.arg("-g");
         }
+        // perf's own messages go beside its data, for when it records nothing.
+        let (out_log, err_log) = proc::log_to(&out.with_extension("log"))?;
         cmd.arg("-p")
             .arg(server.pid().to_string())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+            .stdout(out_log)
+            .stderr(err_log);
         let perf = proc::Child::spawn(cmd, "perf")?;
         load::run(spec)?;
         perf.interrupt(Duration::from_secs(30));
@@ -474,18 +519,30 @@ impl Suite {
         Ok(figures)
     }
 
-    /// Points 1, 4, 5 and 2 on SQLite.
+    /// Points 1, 4, 5, 7, 2 and 6 on SQLite.
     fn sqlite(&mut self) -> anyhow::Result<()> {
         let db = Database::sqlite(self.dir.path(), "bench")?;
-        if self.cfg.only_sync {
-            self.seed_small_quietly(&db)?;
-            self.sync_point(&db, "SQLite", "sqlite", 20_000.0)?;
-            return Ok(());
-        }
-        if self.cfg.only_time {
-            self.seed_small_quietly(&db)?;
-            self.time_point(&db, "SQLite", "sqlite")?;
-            return Ok(());
+        match self.cfg.only {
+            None => {}
+            Some(Only::Sync) => {
+                self.seed_small_quietly(&db)?;
+                self.sync_point(&db, "SQLite", "sqlite", 20_000.0)?;
+                return Ok(());
+            }
+            Some(Only::Time) => {
+                self.seed_small_quietly(&db)?;
+                self.time_point(&db, "SQLite", "sqlite")?;
+                return Ok(());
+            }
+            Some(Only::Api) => {
+                self.seed_small_quietly(&db)?;
+                return self.api_point(&db, "SQLite", "sqlite");
+            }
+            Some(Only::Soak) => {
+                drop(db);
+                let db = Database::sqlite(self.dir.path(), "soak")?;
+                return self.soak(&db, "SQLite", "sqlite");
+            }
         }
         let me = self.seed_small(&db, "SQLite")?;
         let (run, server, cookie) = self.measure_pages(&db, &me, "sqlite", true)?;
@@ -512,6 +569,7 @@ impl Suite {
         ));
         drop(server);
 
+        self.api_point(&db, "SQLite", "sqlite")?;
         self.sync_point(&db, "SQLite", "sqlite", 20_000.0)?;
         self.time_point(&db, "SQLite", "sqlite")?;
         Ok(())
@@ -652,21 +710,33 @@ impl Suite {
         ));
     }
 
-    /// Point 1, 2 and 6 on PostgreSQL, then point 3 and point 6 at scale.
+    /// Point 1, 7, 2 and 6 on PostgreSQL, then point 3 and point 6 at scale.
     fn postgres(&mut self, admin: &str) -> anyhow::Result<()> {
-        if self.cfg.only_sync {
-            let db = Database::postgres(admin, "small")?;
-            self.seed_small_quietly(&db)?;
-            self.sync_point(&db, "PostgreSQL", "pg-small", 10_000.0)?;
-            return Ok(());
-        }
-        if self.cfg.only_time {
-            let time = {
+        match self.cfg.only {
+            None => {}
+            Some(Only::Sync) => {
                 let db = Database::postgres(admin, "small")?;
                 self.seed_small_quietly(&db)?;
-                self.time_point(&db, "PostgreSQL", "pg-small")?
-            };
-            return self.time_scale_point(admin, &time);
+                self.sync_point(&db, "PostgreSQL", "pg-small", 10_000.0)?;
+                return Ok(());
+            }
+            Some(Only::Time) => {
+                let time = {
+                    let db = Database::postgres(admin, "small")?;
+                    self.seed_small_quietly(&db)?;
+                    self.time_point(&db, "PostgreSQL", "pg-small")?
+                };
+                return self.time_scale_point(admin, &time);
+            }
+            Some(Only::Api) => {
+                let db = Database::postgres(admin, "small")?;
+                self.seed_small_quietly(&db)?;
+                return self.api_point(&db, "PostgreSQL", "pg-small");
+            }
+            Some(Only::Soak) => {
+                let db = Database::postgres(admin, "soak")?;
+                return self.soak(&db, "PostgreSQL", "pg-soak");
+            }
         }
         let (small_run, small_sync, time) = {
             let db = Database::postgres(admin, "small")?;
@@ -675,6 +745,7 @@ impl Suite {
             drop(server);
             self.page_rows("PostgreSQL", &run);
             self.anatomy_rows("PostgreSQL", &db, &me)?;
+            self.api_point(&db, "PostgreSQL", "pg-small")?;
             let figures = self.sync_point(&db, "PostgreSQL", "pg-small", 10_000.0)?;
             let time = self.time_point(&db, "PostgreSQL", "pg-small")?;
             (run, figures, time)

@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 pub enum Verdict {
     Pass,
     Miss,
+    /// A check (not a target) that failed.
+    Fail,
     /// A figure with no target.
     Info,
 }
@@ -20,10 +22,20 @@ impl Verdict {
         }
     }
 
+    /// PASS or FAIL, for a check.
+    pub fn check(pass: bool) -> Self {
+        if pass {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Miss => "MISS",
+            Verdict::Fail => "FAIL",
             Verdict::Info => "",
         }
     }

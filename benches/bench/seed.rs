@@ -293,3 +293,18 @@ pub fn time_entries(conn: &mut DbConn) -> anyhow::Result<(f64, i64)> {
     let after: i64 = time_entries::table.count().get_result(conn)?;
     Ok((started.elapsed().as_secs_f64(), after - before))
 }
+
+/// A personal API token for a person, made as the API tokens page makes one (the
+/// service's prefix and randomness, kept only as its SHA-256 hash); answers the token.
+pub fn api_token(
+    conn: &mut DbConn,
+    company_id: i64,
+    user_id: i64,
+    name: &str,
+) -> anyhow::Result<String> {
+    use taskbridge::services::api_tokens::PREFIX;
+    let token = format!("{PREFIX}{}", taskbridge::crypto::random_token());
+    let hash = taskbridge::crypto::sha256_hex(&token);
+    taskbridge::models::api_token::insert(conn, company_id, user_id, name, &hash, db::now())?;
+    Ok(token)
+}

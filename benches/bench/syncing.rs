@@ -58,11 +58,17 @@ impl SyncFigures {
 }
 
 pub fn tools_for(db: &Database, fake: &FakePivotal) -> anyhow::Result<Arc<Tools>> {
+    tools_with(db, &fake.api_url)
+}
+
+/// The tools as the server has them (its key, so that it can open what is sealed
+/// here), with Pivotal Tracker at `api_url`.
+pub fn tools_with(db: &Database, api_url: &str) -> anyhow::Result<Arc<Tools>> {
     let vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", db.url.clone()),
         ("TASKBRIDGE_SECRET_KEY", SECRET_KEY.to_owned()),
         ("TASKBRIDGE_SANDBOX", "off".to_owned()),
-        ("TASKBRIDGE_PIVOTAL_API_URL", fake.api_url.clone()),
+        ("TASKBRIDGE_PIVOTAL_API_URL", api_url.to_owned()),
     ]);
     let settings = Settings::from_lookup(|k| vars.get(k).cloned())?;
     Ok(Arc::new(

@@ -115,6 +115,8 @@ impl Suite {
             seconds,
             max_requests: 2_000_000,
             expect: expect.into(),
+            headers: Vec::new(),
+            status: 200,
         })
     }
 
