@@ -271,6 +271,19 @@ pub struct SyncEngine {
     sync_now_cooldown_secs: i64,
 }
 
+/// A failure after pages were saved is "partly synced": what was kept stays, and the
+/// page that failed is named.
+fn partly(outcome: RunOutcome, fetched: i64, page: Option<u32>) -> RunOutcome {
+    match outcome {
+        RunOutcome::Failed { code } if fetched > 0 => RunOutcome::PartlySynced {
+            code,
+            kept: fetched,
+            page,
+        },
+        other => other,
+    }
+}
+
 impl SyncEngine {
     pub fn new(pool: Pool, tools: Arc<Tools>, interval: Duration) -> Self {
         Self {
@@ -442,17 +455,11 @@ impl SyncEngine {
         let connection = &held.connection;
         let (cfg, binding, account) = self.reader(connection)?;
         let Some(mut access) = self.open(connection.credentials.clone(), &binding) else {
-            tracing::warn!(
-                connection = connection.id,
-                "stored credentials cannot be decrypted"
-            );
+            tracing::warn!(connection = %connection.id, "stored credentials cannot be read");
             return Ok(unreadable());
         };
         let id = connection.id;
-        let mut known = db::run(&self.pool, move |conn| {
-            Ok(sync_page::known_pages(conn, id)?)
-        })
-        .await?;
+        let mut known = db::run(&self.pool, move |c| Ok(sync_page::known_pages(c, id)?)).await?;
         let mut pass = Pass::resume(
             connection.pass_id.unwrap_or(run_id),
             connection.sync_cursor.clone(),
@@ -479,13 +486,11 @@ impl SyncEngine {
                     Err(e) => return self.leave(held, &mut pass, run, self.failure(e)).await,
                 },
                 Ok(PageFetch::Page(page)) => {
-                    let taken = self
-                        .take_page(held, &mut known, &mut pass, &mut run, key, page)
-                        .await?;
-                    let Some(next) = taken else {
-                        return Ok(RunOutcome::LeaseLost);
-                    };
-                    next
+                    let taken = self.take_page(held, &mut known, &mut pass, &mut run, key, page);
+                    match taken.await? {
+                        Some(next) => next,
+                        None => return Ok(RunOutcome::LeaseLost),
+                    }
                 }
                 // An access token can be rejected more than once in a long run.
                 Err(ConnectorError::Unauthorized) if renewals < RENEWALS => {
@@ -510,16 +515,7 @@ impl SyncEngine {
                     continue;
                 }
                 Err(e) => {
-                    let outcome = match self.failure(e) {
-                        RunOutcome::Failed { code } if run.fetched > 0 => {
-                            RunOutcome::PartlySynced {
-                                code,
-                                kept: run.fetched,
-                                page: page_no,
-                            }
-                        }
-                        other => other,
-                    };
+                    let outcome = partly(self.failure(e), run.fetched, page_no);
                     return self.leave(held, &mut pass, run, outcome).await;
                 }
             };
