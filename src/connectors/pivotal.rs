@@ -332,6 +332,7 @@ pub(super) async fn fetch_tasks_page(
         return Err(api_error(&reply));
     }
     let (ids, mut tasks) = parse_stories(&reply, me_id, project_name)?;
+    let at = (walk.i, walk.o, walk.r);
     let following = match offset_paging::fresh_from(&ids, walk.a.as_deref(), walk.r) {
         // The list shifted under the walk: this project again, from its start.
         None => Some(Walk {
@@ -360,12 +361,30 @@ pub(super) async fn fetch_tasks_page(
             }
         }
     };
+    // A full page that ended its project's list stays the same when a story is added
+    // after it, so a 304 for it would keep a next cursor that skips the new story: such
+    // a page is asked for in full every pass (found by the soak, docs/benchmarks.md).
+    let ends_full = is_full(&reply, ids.len())
+        && !following
+            .as_ref()
+            .is_some_and(|w| w.i == at.0 && w.r == at.2 && w.o > at.1);
     let next = following.as_ref().map(cursor_of).transpose()?;
     Ok(PageFetch::Page(TaskPage {
         tasks,
         next,
-        etag: reply.etag(),
+        etag: if ends_full { None } else { reply.etag() },
     }))
+}
+
+/// Whether the page holds as many stories as it could: the limit the tool says it
+/// applied (`X-Tracker-Pagination-Limit`, which may be below the one asked for), or
+/// the one asked for.
+fn is_full(reply: &Reply, returned: usize) -> bool {
+    let limit = reply
+        .header("x-tracker-pagination-limit")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(PAGE_SIZE);
+    limit > 0 && returned as u64 >= limit
 }
 
 #[cfg(test)]
@@ -747,5 +766,69 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.code(), "TB-TOOL-ERROR");
+    }
+
+    #[tokio::test]
+    async fn a_full_page_that_ends_its_project_is_not_kept_for_a_304() {
+        // The soak's case: a project's list fits exactly on one page, then a story is
+        // added after it. The page's body (and so its ETag) does not change; only the
+        // total does, so the page must be asked for in full to find the new story.
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/me"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(fixture("pivotal/me.json")),
+            )
+            .mount(&server)
+            .await;
+        let page = |total: &str| {
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"same-page\"")
+                .insert_header("X-Tracker-Pagination-Total", total)
+                .insert_header("X-Tracker-Pagination-Limit", "1")
+                .insert_header("X-Tracker-Pagination-Offset", "0")
+                .insert_header("X-Tracker-Pagination-Returned", "1")
+                .set_body_string(format!("[{}]", fixture("pivotal/story_with_owners.json")))
+        };
+        let stories = Mock::given(method("GET"))
+            .and(path("/projects/1027488/stories"))
+            .respond_with(page("1"))
+            .mount_as_scoped(&server)
+            .await;
+        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
+        let c = Credentials::api_token("tok".into());
+        let account = RemoteAccount {
+            id: "1266316".into(),
+            name: "trackerapi1".into(),
+            api_base: None,
+        };
+        let fetch = |cursor: Option<String>| {
+            let (cfg, c, account) = (cfg.clone(), c.clone(), account.clone());
+            async move {
+                fetch_tasks_page(&client(), &cfg, &c, &account, "1266316", cursor.as_deref(), None)
+                    .await
+                    .unwrap()
+                    .into_page()
+                    .unwrap()
+            }
+        };
+        let start = fetch(None).await;
+        let first = fetch(start.next.clone()).await;
+        assert_eq!(first.tasks.len(), 1);
+        assert_eq!(first.next, None, "the list ended with this page");
+        assert_eq!(first.etag, None, "a full last page keeps no ETag");
+        drop(stories);
+
+        // A story was added at place 1: the same page, a new total.
+        Mock::given(method("GET"))
+            .and(path("/projects/1027488/stories"))
+            .respond_with(page("2"))
+            .mount(&server)
+            .await;
+        let again = fetch(start.next.clone()).await;
+        let next: serde_json::Value =
+            serde_json::from_str(again.next.as_deref().expect("a page follows")).unwrap();
+        assert_eq!(next["o"], 1, "the next page starts after the first");
+        assert_eq!(again.etag.as_deref(), Some("\"same-page\""));
     }
 }
