@@ -516,9 +516,17 @@ mod tests {
 
     /// The first page of person 1's tasks in account 7, `etag` sent if given.
     async fn page_of(server: &MockServer, etag: Option<&str>) -> Result<PageFetch, ConnectorError> {
+        page_at(server, None, etag).await
+    }
+
+    async fn page_at(
+        server: &MockServer,
+        cursor: Option<&str>,
+        etag: Option<&str>,
+    ) -> Result<PageFetch, ConnectorError> {
         let cfg = config(ProviderKind::Basecamp, &server.uri());
         let c = creds("at", None, serde_json::json!({}));
-        fetch_tasks_page(&client(), &cfg, &c, &account(server), "1", None, etag).await
+        fetch_tasks_page(&client(), &cfg, &c, &account(server), "1", cursor, etag).await
     }
 
     /// An account without "My assignments" (404), whose profile is `profile`: pages come
@@ -635,21 +643,10 @@ mod tests {
             format!("{base}/7/reports/todos/assigned/5.json%3Fpage={n}")
         })
         .await;
-        let cfg = config(ProviderKind::Basecamp, &server.uri());
-        let c = creds("at", None, serde_json::json!({}));
         let first = page_of(&server, None).await.unwrap().into_page().unwrap();
         assert_eq!(first.tasks.len(), 2);
-        let err = fetch_tasks_page(
-            &client(),
-            &cfg,
-            &c,
-            &account(&server),
-            "1",
-            first.next.as_deref(),
-            None,
-        )
-        .await
-        .unwrap_err();
+        let next = first.next.as_deref();
+        let err = page_at(&server, next, None).await.unwrap_err();
         assert_eq!(err, ConnectorError::PageGone);
         assert_eq!(err.code(), "TB-PAGE-GONE");
     }

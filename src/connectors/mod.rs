@@ -464,6 +464,28 @@ pub(crate) mod test_support {
         http_client().unwrap()
     }
 
+    /// The redirect URI the connector tests sign in with.
+    pub fn callback() -> Url {
+        Url::parse("https://app.test/cb").unwrap()
+    }
+
+    /// A token endpoint at `at` that answers `answer` to a POST whose body holds each of
+    /// `holds`.
+    pub async fn token_endpoint(
+        at: &str,
+        holds: &[&str],
+        answer: wiremock::ResponseTemplate,
+    ) -> wiremock::MockServer {
+        use wiremock::matchers::{body_string_contains, method, path};
+        let server = wiremock::MockServer::start().await;
+        let mut mock = wiremock::Mock::given(method("POST")).and(path(at));
+        for part in holds {
+            mock = mock.and(body_string_contains(*part));
+        }
+        mock.respond_with(answer).mount(&server).await;
+        server
+    }
+
     /// A list served by `offset` and `limit` (never more than `cap` an answer), with
     /// Pivotal Tracker's pagination headers, that can change between answers: `change`
     /// runs on the items before answer number `n` (counting from 0).

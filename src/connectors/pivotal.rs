@@ -590,37 +590,73 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn an_unknown_project_is_not_found() {
-        let server = MockServer::start().await;
+    /// GET `at` answers `answer`.
+    async fn serve(server: &MockServer, at: &str, answer: ResponseTemplate) {
         Mock::given(method("GET"))
-            .and(path("/me"))
-            .respond_with(ResponseTemplate::new(200).set_body_string(fixture("pivotal/me.json")))
-            .mount(&server)
+            .and(path(at))
+            .respond_with(answer)
+            .mount(server)
             .await;
+    }
+
+    /// GET `at` answers a bodiless 304 to `If-None-Match: etag` (Tracker's 304s carry
+    /// neither a body nor the pagination headers), and `answer` otherwise.
+    async fn serve_unless(server: &MockServer, at: &str, etag: &str, answer: ResponseTemplate) {
         Mock::given(method("GET"))
-            .and(path("/projects/1027488/stories"))
-            .respond_with(
-                ResponseTemplate::new(404)
-                    .set_body_string(fixture("pivotal/errors/404_unfound_resource.json")),
-            )
-            .mount(&server)
+            .and(path(at))
+            .and(header("if-none-match", etag))
+            .respond_with(ResponseTemplate::new(304))
+            .with_priority(1)
+            .mount(server)
             .await;
-        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
-        let c = Credentials::api_token("tok".into());
+        serve(server, at, answer).await;
+    }
+
+    /// The page at `cursor` for the person `me` (trackerapi1 of the recorded payloads).
+    async fn fetch(
+        cfg: &ProviderConfig,
+        me: &str,
+        cursor: Option<&str>,
+        etag: Option<&str>,
+    ) -> Result<PageFetch, ConnectorError> {
         let account = RemoteAccount {
-            id: "1266314".into(),
+            id: me.into(),
             name: "trackerapi1".into(),
             api_base: None,
         };
-        let start = fetch_tasks_page(&client(), &cfg, &c, &account, "1266314", None, None)
+        let c = Credentials::api_token("tok".into());
+        fetch_tasks_page(&client(), cfg, &c, &account, me, cursor, etag).await
+    }
+
+    fn stories(body: String, total: &str, limit: &str) -> ResponseTemplate {
+        let returned = serde_json::from_str::<Vec<serde_json::Value>>(&body)
+            .unwrap()
+            .len()
+            .to_string();
+        ResponseTemplate::new(200)
+            .insert_header("X-Tracker-Pagination-Total", total)
+            .insert_header("X-Tracker-Pagination-Limit", limit)
+            .insert_header("X-Tracker-Pagination-Offset", "0")
+            .insert_header("X-Tracker-Pagination-Returned", returned.as_str())
+            .set_body_string(body)
+    }
+
+    #[tokio::test]
+    async fn an_unknown_project_is_not_found() {
+        let server = MockServer::start().await;
+        let me = ResponseTemplate::new(200).set_body_string(fixture("pivotal/me.json"));
+        serve(&server, "/me", me).await;
+        let gone = fixture("pivotal/errors/404_unfound_resource.json");
+        let gone = ResponseTemplate::new(404).set_body_string(gone);
+        serve(&server, "/projects/1027488/stories", gone).await;
+        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
+        let start = fetch(&cfg, "1266314", None, None)
             .await
             .unwrap()
             .into_page()
             .unwrap();
         assert!(start.tasks.is_empty(), "the first page is who I am");
-        let next = start.next.as_deref();
-        let err = fetch_tasks_page(&client(), &cfg, &c, &account, "1266314", next, None)
+        let err = fetch(&cfg, "1266314", start.next.as_deref(), None)
             .await
             .unwrap_err();
         assert_eq!(err, ConnectorError::NotFound);
@@ -635,93 +671,43 @@ mod tests {
         let server = MockServer::start().await;
         let me_etag = recorded_etag("me.json");
         let stories_etag = recorded_etag("story_with_owners.json");
-        // Tracker's 304s carry neither a body nor the pagination headers.
-        Mock::given(method("GET"))
-            .and(path("/me"))
-            .and(header("if-none-match", me_etag.as_str()))
-            .respond_with(ResponseTemplate::new(304))
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/me"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("etag", me_etag.as_str())
-                    .set_body_string(fixture("pivotal/me.json")),
-            )
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/projects/1027488/stories"))
-            .and(header("if-none-match", stories_etag.as_str()))
-            .respond_with(ResponseTemplate::new(304))
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/projects/1027488/stories"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("etag", stories_etag.as_str())
-                    .insert_header("X-Tracker-Pagination-Total", "1")
-                    .insert_header("X-Tracker-Pagination-Limit", "100")
-                    .insert_header("X-Tracker-Pagination-Offset", "0")
-                    .insert_header("X-Tracker-Pagination-Returned", "1")
-                    .set_body_string(format!("[{}]", fixture("pivotal/story_with_owners.json"))),
-            )
-            .mount(&server)
-            .await;
+        let me = ResponseTemplate::new(200)
+            .insert_header("etag", me_etag.as_str())
+            .set_body_string(fixture("pivotal/me.json"));
+        serve_unless(&server, "/me", &me_etag, me).await;
+        let one = format!("[{}]", fixture("pivotal/story_with_owners.json"));
+        let one = stories(one, "1", "100").insert_header("etag", stories_etag.as_str());
+        serve_unless(&server, "/projects/1027488/stories", &stories_etag, one).await;
         let cfg = config(ProviderKind::PivotalTracker, &server.uri());
-        let c = Credentials::api_token("tok".into());
-        let account = RemoteAccount {
-            id: "1266316".into(),
-            name: "trackerapi1".into(),
-            api_base: None,
-        };
         let fetch = |cursor: Option<String>, etag: Option<String>| {
-            let (cfg, c, account) = (cfg.clone(), c.clone(), account.clone());
+            let cfg = cfg.clone();
             async move {
-                fetch_tasks_page(
-                    &client(),
-                    &cfg,
-                    &c,
-                    &account,
-                    "1266316",
-                    cursor.as_deref(),
-                    etag.as_deref(),
-                )
-                .await
+                fetch(&cfg, "1266316", cursor.as_deref(), etag.as_deref())
+                    .await
+                    .unwrap()
             }
         };
 
-        let start = fetch(None, None).await.unwrap().into_page().unwrap();
+        let start = fetch(None, None).await.into_page().unwrap();
         assert_eq!(start.etag.as_deref(), Some(me_etag.as_str()));
         assert_eq!(
-            fetch(None, start.etag.clone()).await.unwrap(),
+            fetch(None, start.etag.clone()).await,
             PageFetch::NotModified
         );
-        let stories = fetch(start.next.clone(), None)
-            .await
-            .unwrap()
-            .into_page()
-            .unwrap();
-        assert_eq!(stories.tasks.len(), 1);
-        assert_eq!(stories.next, None);
-        assert_eq!(stories.etag.as_deref(), Some(stories_etag.as_str()));
+        let page = fetch(start.next.clone(), None).await.into_page().unwrap();
+        assert_eq!(page.tasks.len(), 1);
+        assert_eq!(page.next, None);
+        assert_eq!(page.etag.as_deref(), Some(stories_etag.as_str()));
         assert_eq!(
-            fetch(start.next.clone(), stories.etag.clone())
-                .await
-                .unwrap(),
+            fetch(start.next.clone(), page.etag.clone()).await,
             PageFetch::NotModified
         );
         // An ETag the tool no longer has gets the page in full.
         let changed = fetch(start.next.clone(), Some("\"older\"".into()))
             .await
-            .unwrap()
             .into_page()
             .unwrap();
-        assert_eq!(changed.tasks, stories.tasks);
+        assert_eq!(changed.tasks, page.tasks);
 
         let sent: Vec<Option<String>> = server
             .received_requests()
@@ -748,87 +734,51 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_304_to_a_request_that_was_not_conditional_is_an_error() {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/me"))
-            .respond_with(ResponseTemplate::new(304))
-            .mount(&server)
-            .await;
-        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
-        let c = Credentials::api_token("tok".into());
-        let account = RemoteAccount {
-            id: "1".into(),
-            name: "u".into(),
-            api_base: None,
-        };
-        let err = fetch_tasks_page(&client(), &cfg, &c, &account, "1", None, None)
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), "TB-TOOL-ERROR");
-    }
-
-    #[tokio::test]
     async fn a_full_page_that_ends_its_project_is_not_kept_for_a_304() {
         // The soak's case: a project's list fits exactly on one page, then a story is
         // added after it. The page's body (and so its ETag) does not change; only the
         // total does, so the page must be asked for in full to find the new story.
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/me"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string(fixture("pivotal/me.json")),
-            )
-            .mount(&server)
-            .await;
-        let page = |total: &str| {
-            ResponseTemplate::new(200)
-                .insert_header("etag", "\"same-page\"")
-                .insert_header("X-Tracker-Pagination-Total", total)
-                .insert_header("X-Tracker-Pagination-Limit", "1")
-                .insert_header("X-Tracker-Pagination-Offset", "0")
-                .insert_header("X-Tracker-Pagination-Returned", "1")
-                .set_body_string(format!("[{}]", fixture("pivotal/story_with_owners.json")))
-        };
-        let stories = Mock::given(method("GET"))
-            .and(path("/projects/1027488/stories"))
-            .respond_with(page("1"))
-            .mount_as_scoped(&server)
-            .await;
+        let me = || ResponseTemplate::new(200).set_body_string(fixture("pivotal/me.json"));
+        let one = || format!("[{}]", fixture("pivotal/story_with_owners.json"));
+        let at = "/projects/1027488/stories";
+        serve(&server, "/me", me()).await;
+        let page = stories(one(), "1", "1").insert_header("etag", "\"same-page\"");
+        serve(&server, at, page).await;
         let cfg = config(ProviderKind::PivotalTracker, &server.uri());
-        let c = Credentials::api_token("tok".into());
-        let account = RemoteAccount {
-            id: "1266316".into(),
-            name: "trackerapi1".into(),
-            api_base: None,
-        };
-        let fetch = |cursor: Option<String>| {
-            let (cfg, c, account) = (cfg.clone(), c.clone(), account.clone());
-            async move {
-                fetch_tasks_page(&client(), &cfg, &c, &account, "1266316", cursor.as_deref(), None)
-                    .await
-                    .unwrap()
-                    .into_page()
-                    .unwrap()
-            }
-        };
-        let start = fetch(None).await;
-        let first = fetch(start.next.clone()).await;
+        let start = fetch(&cfg, "1266316", None, None).await.unwrap();
+        let start = start.into_page().unwrap();
+        let first = fetch(&cfg, "1266316", start.next.as_deref(), None).await;
+        let first = first.unwrap().into_page().unwrap();
         assert_eq!(first.tasks.len(), 1);
         assert_eq!(first.next, None, "the list ended with this page");
         assert_eq!(first.etag, None, "a full last page keeps no ETag");
-        drop(stories);
 
         // A story was added at place 1: the same page, a new total.
-        Mock::given(method("GET"))
-            .and(path("/projects/1027488/stories"))
-            .respond_with(page("2"))
-            .mount(&server)
-            .await;
-        let again = fetch(start.next.clone()).await;
+        server.reset().await;
+        serve(&server, "/me", me()).await;
+        let page = stories(one(), "2", "1").insert_header("etag", "\"same-page\"");
+        serve(&server, at, page).await;
+        let again = fetch(
+            &cfg,
+            "1266316",
+            start.next.as_deref(),
+            first.etag.as_deref(),
+        )
+        .await;
+        let again = again.unwrap().into_page().unwrap();
         let next: serde_json::Value =
             serde_json::from_str(again.next.as_deref().expect("a page follows")).unwrap();
         assert_eq!(next["o"], 1, "the next page starts after the first");
         assert_eq!(again.etag.as_deref(), Some("\"same-page\""));
+    }
+
+    #[tokio::test]
+    async fn a_304_to_a_request_that_was_not_conditional_is_an_error() {
+        let server = MockServer::start().await;
+        serve(&server, "/me", ResponseTemplate::new(304)).await;
+        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
+        let err = fetch(&cfg, "1", None, None).await.unwrap_err();
+        assert_eq!(err.code(), "TB-TOOL-ERROR");
     }
 }

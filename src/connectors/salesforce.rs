@@ -375,7 +375,7 @@ mod tests {
     use super::super::*;
     use super::{api_error, parse_identity, parse_tasks, Reply};
     use secrecy::ExposeSecret;
-    use wiremock::matchers::{body_string_contains, method, path, query_param};
+    use wiremock::matchers::{method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     fn reply(status: u16, body: &str) -> Reply {
@@ -480,27 +480,14 @@ mod tests {
 
     #[tokio::test]
     async fn exchange_keeps_instance_and_identity_urls_and_has_no_expiry() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/services/oauth2/token"))
-            .and(body_string_contains("code_verifier=ver"))
-            .and(body_string_contains("grant_type=authorization_code"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_string(fixture("salesforce/token_response_web_server.json")),
-            )
-            .mount(&server)
-            .await;
+        let answer = ResponseTemplate::new(200)
+            .set_body_string(fixture("salesforce/token_response_web_server.json"));
+        let holds = ["code_verifier=ver", "grant_type=authorization_code"];
+        let server = token_endpoint("/services/oauth2/token", &holds, answer).await;
         let cfg = config(ProviderKind::Salesforce, &server.uri());
-        let c = exchange_code(
-            &client(),
-            &cfg,
-            "c",
-            "ver",
-            &Url::parse("https://app.test/cb").unwrap(),
-        )
-        .await
-        .unwrap();
+        let c = exchange_code(&client(), &cfg, "c", "ver", &callback())
+            .await
+            .unwrap();
         assert_eq!(c.extra["instance_url"], "https://na1.salesforce.com");
         assert_eq!(
             c.extra["id"],
@@ -512,16 +499,10 @@ mod tests {
 
     #[tokio::test]
     async fn refresh_keeps_the_refresh_token_salesforce_does_not_rotate() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/services/oauth2/token"))
-            .and(body_string_contains("grant_type=refresh_token"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_string(fixture("salesforce/token_refresh_response.json")),
-            )
-            .mount(&server)
-            .await;
+        let answer = ResponseTemplate::new(200)
+            .set_body_string(fixture("salesforce/token_refresh_response.json"));
+        let holds = ["grant_type=refresh_token"];
+        let server = token_endpoint("/services/oauth2/token", &holds, answer).await;
         let cfg = config(ProviderKind::Salesforce, &server.uri());
         let old = creds(
             "old",

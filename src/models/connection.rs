@@ -273,20 +273,8 @@ fn lease_free(at: i64, gone_before: i64) -> _ {
 /// Connections whose lease is free, by the database's clock at `at`.
 #[diesel::dsl::auto_type(no_type_alias)]
 pub fn with_free_lease(at: i64) -> _ {
-    let gone_before: i64 = at - WORKER_GONE_AFTER_SECS;
-    // (As in `lease_free`: `auto_type` cannot call it here.)
-    connections::table
-        .filter(
-            connections::lease_until
-                .is_null()
-                .or(connections::lease_until.lt(at))
-                .or(connections::lease_owner.eq_any(
-                    sync_workers::table
-                        .filter(sync_workers::seen_at.lt(gone_before))
-                        .select(sync_workers::owner.nullable()),
-                )),
-        )
-        .select(connections::id)
+    let free: lease_free = lease_free(at, at - WORKER_GONE_AFTER_SECS);
+    connections::table.filter(free).select(connections::id)
 }
 
 /// Active connections of companies with the tool ON, due now and not leased.

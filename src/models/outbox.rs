@@ -17,6 +17,16 @@ pub enum Readers {
 }
 
 impl Readers {
+    /// Owners only when `sensitive` (the mail would let an admin take more than they
+    /// have), owners and admins otherwise.
+    pub fn owners_if(sensitive: bool) -> Self {
+        if sensitive {
+            Readers::Owners
+        } else {
+            Readers::Managers
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Readers::Managers => "managers",

@@ -34,11 +34,7 @@ pub fn invite(
     let subject = format!("Join {company_name} on taskbridge");
     let link = urls::invite_accept(token);
     // An admin reading the outbox must not become an owner through it.
-    let readers = if role == Role::Owner {
-        Readers::Owners
-    } else {
-        Readers::Managers
-    };
+    let readers = Readers::owners_if(role == Role::Owner);
     outbox::enqueue(
         conn,
         NewMail {
@@ -64,11 +60,7 @@ pub fn password_reset(conn: &mut DbConn, person: &user::User, token: &str) -> Qu
         name = person.name,
     );
     let link = urls::password_reset(token);
-    let readers = if person.role().manages_company() {
-        Readers::Owners
-    } else {
-        Readers::Managers
-    };
+    let readers = Readers::owners_if(person.role().manages_company());
     outbox::enqueue(
         conn,
         NewMail {

@@ -52,30 +52,62 @@ pub async fn invite(
         return Ok(Err(Refusal::OwnerInvitesOwner));
     }
     let token = random_token();
-    let (company_id, actor_id, sealed) = (actor.company_id.0, actor.id.0, token.clone());
-    let (company_name, inviter) = (actor.company_name.clone(), actor.name.clone());
+    let (inviter, sealed) = (Inviter::of(actor), token.clone());
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             if user::email_taken(conn, email.as_str())? {
                 return Ok(Err(Refusal::AlreadyHasAccount(email)));
             }
-            invite::create(conn, company_id, email.as_str(), role, actor_id, &sealed)?;
             let to = email.as_str();
-            mail::invite(conn, company_id, to, &company_name, &inviter, role, &sealed)?;
-            let detail = format!("{email} as {}", role.as_str());
-            let action = audit::Action::Invited;
-            audit::record(
-                conn,
-                Some(company_id),
-                Some(actor_id),
-                action,
-                &detail,
-                Some(&ip),
-            )?;
+            invite::create(conn, inviter.company_id, to, role, inviter.id, &sealed)?;
+            inviter.send(conn, to, role, &sealed, "", &ip)?;
             Ok(Ok(token))
         })
     })
     .await
+}
+
+/// Who sends an invite, as its transaction needs them.
+struct Inviter {
+    company_id: i64,
+    id: i64,
+    company_name: String,
+    name: String,
+}
+
+impl Inviter {
+    fn of(actor: &CurrentUser) -> Self {
+        Inviter {
+            company_id: actor.company_id.0,
+            id: actor.id.0,
+            company_name: actor.company_name.clone(),
+            name: actor.name.clone(),
+        }
+    }
+
+    /// Mails the invite's link to `to` and records it, in the caller's transaction.
+    fn send(
+        &self,
+        conn: &mut DbConn,
+        to: &str,
+        role: Role,
+        token: &str,
+        note: &str,
+        ip: &str,
+    ) -> QueryResult<()> {
+        let (company_id, name) = (self.company_id, &self.name);
+        mail::invite(conn, company_id, to, &self.company_name, name, role, token)?;
+        let detail = format!("{to} as {}{note}", role.as_str());
+        let action = audit::Action::Invited;
+        audit::record(
+            conn,
+            Some(company_id),
+            Some(self.id),
+            action,
+            &detail,
+            Some(ip),
+        )
+    }
 }
 
 /// A pending invite again: a new token (the old link stops working), a fresh expiry,
@@ -88,26 +120,15 @@ pub async fn resend_invite(
     ip: String,
 ) -> Result<Option<(String, String)>, AppError> {
     let token = random_token();
-    let (company_id, actor_id) = (actor.company_id.0, actor.id.0);
-    let (company_name, inviter) = (actor.company_name.clone(), actor.name.clone());
+    let inviter = Inviter::of(actor);
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            let Some((email, role)) = invite::renew(conn, company_id, id, &token)? else {
+            let renewed = invite::renew(conn, inviter.company_id, id, &token)?;
+            let Some((email, role)) = renewed else {
                 return Ok(None);
             };
             let role = Role::parse(&role).unwrap_or(Role::User);
-            let to = email.as_str();
-            mail::invite(conn, company_id, to, &company_name, &inviter, role, &token)?;
-            let detail = format!("{to} as {} (sent again)", role.as_str());
-            let action = audit::Action::Invited;
-            audit::record(
-                conn,
-                Some(company_id),
-                Some(actor_id),
-                action,
-                &detail,
-                Some(&ip),
-            )?;
+            inviter.send(conn, &email, role, &token, " (sent again)", &ip)?;
             Ok(Some((email, token)))
         })
     })
