@@ -572,11 +572,7 @@ mod tests {
         // The test server is both the login host and the instance.
         let cfg = config(ProviderKind::Salesforce, &server.uri());
         let c = creds("at", None, serde_json::json!({}));
-        let account = RemoteAccount {
-            id: "00Dx0000000BV7z".into(),
-            name: "Org".into(),
-            api_base: Some(server.uri()),
-        };
+        let account = org(&server.uri());
         let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account, "005x00000012Q9P")
             .await
             .unwrap();
@@ -584,31 +580,35 @@ mod tests {
         assert_eq!(tasks.len(), 2);
     }
 
+    /// An org whose API is at `api_base`.
+    fn org(api_base: &str) -> RemoteAccount {
+        RemoteAccount {
+            id: "00Dx0000000BV7z".into(),
+            name: "Org".into(),
+            api_base: Some(api_base.into()),
+        }
+    }
+
+    /// The page at `cursor` for the sample user of the recorded payloads.
+    async fn page(
+        cfg: &ProviderConfig,
+        account: &RemoteAccount,
+        cursor: Option<&str>,
+    ) -> Result<PageFetch, ConnectorError> {
+        let c = creds("at", None, serde_json::json!({}));
+        fetch_tasks_page(&client(), cfg, &c, account, "005x00000012Q9P", cursor, None).await
+    }
+
     #[tokio::test]
     async fn refuses_a_next_page_outside_the_api() {
         let cfg = config(ProviderKind::Salesforce, "https://login.test");
-        let c = creds("at", None, serde_json::json!({}));
-        let account = RemoteAccount {
-            id: "o".into(),
-            name: "Org".into(),
-            api_base: Some("https://na1.salesforce.com".into()),
-        };
+        let account = org("https://na1.salesforce.com");
         for bad in [
             "https://evil.test/services/data/x",
             "//evil.test/services/data/",
             "/services/data/../../x",
         ] {
-            let err = fetch_tasks_page(
-                &client(),
-                &cfg,
-                &c,
-                &account,
-                "005x00000012Q9P",
-                Some(bad),
-                None,
-            )
-            .await
-            .unwrap_err();
+            let err = page(&cfg, &account, Some(bad)).await.unwrap_err();
             assert!(matches!(err, ConnectorError::BadResponse(_)), "{bad}");
         }
     }
@@ -631,27 +631,12 @@ mod tests {
             .mount(&server)
             .await;
         let cfg = config(ProviderKind::Salesforce, &server.uri());
-        let c = creds("at", None, serde_json::json!({}));
-        let account = RemoteAccount {
-            id: "o".into(),
-            name: "Org".into(),
-            api_base: Some(server.uri()),
-        };
+        let account = org(&server.uri());
         for cursor in [
             "/services/data/v59.0/query/01gD-expired",
             "/services/data/v59.0/query/01gD-gone",
         ] {
-            let err = fetch_tasks_page(
-                &client(),
-                &cfg,
-                &c,
-                &account,
-                "005x00000012Q9P",
-                Some(cursor),
-                None,
-            )
-            .await
-            .unwrap_err();
+            let err = page(&cfg, &account, Some(cursor)).await.unwrap_err();
             assert_eq!(err, ConnectorError::PageGone, "{cursor}");
         }
     }
@@ -698,13 +683,7 @@ mod tests {
             assert_eq!(extra.is_ok(), ok, "{instance} {id}: {extra:?}");
         }
         // A stored connection whose instance is not Salesforce's is not read either.
-        let account = RemoteAccount {
-            id: "o".into(),
-            name: "Org".into(),
-            api_base: Some("https://evil.test".into()),
-        };
-        let c = creds("at", None, serde_json::json!({}));
-        let err = fetch_tasks_page(&client(), &cfg, &c, &account, "005x00000012Q9P", None, None)
+        let err = page(&cfg, &org("https://evil.test"), None)
             .await
             .unwrap_err();
         assert!(matches!(err, ConnectorError::BadResponse(_)), "{err:?}");

@@ -74,25 +74,37 @@ pub fn password_reset(conn: &mut DbConn, person: &user::User, token: &str) -> Qu
     )
 }
 
+/// What a notice says: the email's subject, the message (in the app and the email)
+/// and where it leads.
+pub struct Notice<'a> {
+    pub subject: &'a str,
+    pub message: &'a str,
+    pub link: Option<&'a str>,
+}
+
+impl<'a> Notice<'a> {
+    pub fn new(subject: &'a str, message: &'a str, link: Option<&'a str>) -> Self {
+        Notice {
+            subject,
+            message,
+            link,
+        }
+    }
+}
+
 /// Emails a notice to each of `user_ids` who has not turned notices by email off
 /// (the in-app notice is the caller's).
-pub fn email_notice(
-    conn: &mut DbConn,
-    user_ids: &[i64],
-    subject: &str,
-    message: &str,
-    link: Option<&str>,
-) -> QueryResult<()> {
-    let body = format!("Hello,\n\n{message}\n\n{NOTICE_FOOTER}");
+pub fn email_notice(conn: &mut DbConn, user_ids: &[i64], notice: &Notice) -> QueryResult<()> {
+    let body = format!("Hello,\n\n{}\n\n{NOTICE_FOOTER}", notice.message);
     for (company_id, to) in user::notice_recipients(conn, user_ids)? {
         outbox::enqueue(
             conn,
             NewMail {
                 company_id,
                 to: &to,
-                subject,
+                subject: notice.subject,
                 body: &body,
-                link,
+                link: notice.link,
                 readers: Readers::Managers,
             },
         )?;
@@ -101,28 +113,17 @@ pub fn email_notice(
 }
 
 /// An in-app notice for each of `user_ids`, and the same by email to those who want it.
-pub fn tell(
-    conn: &mut DbConn,
-    user_ids: &[i64],
-    subject: &str,
-    message: &str,
-    link: Option<&str>,
-) -> QueryResult<()> {
-    notification::notify(conn, user_ids, message, link)?;
-    email_notice(conn, user_ids, subject, message, link)
+pub fn tell(conn: &mut DbConn, user_ids: &[i64], notice: &Notice) -> QueryResult<()> {
+    notification::notify(conn, user_ids, notice.message, notice.link)?;
+    email_notice(conn, user_ids, notice)
 }
 
 /// A tool turned on for the company, told to `user_ids`.
 pub fn tool_on(conn: &mut DbConn, user_ids: &[i64], kind: ProviderKind) -> QueryResult<()> {
     let subject = format!("{} is on for your company", kind.name());
     let message = crate::services::integrations::active_notice(kind);
-    tell(
-        conn,
-        user_ids,
-        &subject,
-        &message,
-        Some(urls::INTEGRATION_SETTINGS),
-    )
+    let to = Some(urls::INTEGRATION_SETTINGS);
+    tell(conn, user_ids, &Notice::new(&subject, &message, to))
 }
 
 /// A tool turned off for the company, told to the people it affects.
@@ -138,7 +139,8 @@ pub fn tool_off(
         "{by} turned {tool} off for your company. Your {tool} tasks no longer sync; \
          what was synced stays on My Tasks, and your time entries are kept."
     );
-    tell(conn, user_ids, &subject, &message, Some(urls::MY_TASKS))
+    let to = Some(urls::MY_TASKS);
+    tell(conn, user_ids, &Notice::new(&subject, &message, to))
 }
 
 /// A connection that stopped syncing and needs its person: emailed beside the in-app
@@ -150,11 +152,6 @@ pub fn needs_attention(
     message: &str,
 ) -> QueryResult<()> {
     let subject = format!("{tool} needs your attention in taskbridge");
-    email_notice(
-        conn,
-        &[user_id],
-        &subject,
-        message,
-        Some(urls::INTEGRATION_SETTINGS),
-    )
+    let to = Some(urls::INTEGRATION_SETTINGS);
+    email_notice(conn, &[user_id], &Notice::new(&subject, message, to))
 }
