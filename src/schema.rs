@@ -123,6 +123,8 @@ diesel::table! {
         lease_generation -> BigInt,
         sync_requested -> Bool,
         sync_now_at -> Nullable<BigInt>,
+        last_added -> BigInt,
+        last_closed -> BigInt,
     }
 }
 

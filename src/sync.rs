@@ -853,9 +853,9 @@ impl SyncEngine {
                     return Ok::<_, AppError>(false);
                 }
                 match &outcome {
-                    RunOutcome::Completed { .. } => {
+                    RunOutcome::Completed { counts, .. } => {
                         sync_run::finish_run(conn, run_id, RunStatus::Ok, None)?;
-                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, None, true)?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, None, Some(*counts))?;
                         connection::release(conn, &lease, Next::At(next))?;
                     }
                     RunOutcome::Waiting { until, code } => {
@@ -863,25 +863,25 @@ impl SyncEngine {
                         let words = crate::catalogue::waiting_until(*code, *until);
                         let said = Some((code.as_str(), words.as_str()));
                         sync_run::finish_run(conn, run_id, RunStatus::Waiting, said)?;
-                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, said, false)?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, said, None)?;
                         connection::release(conn, &lease, Next::NotBefore(*until))?;
                     }
                     RunOutcome::PartlySynced { code, kept, page } => {
                         let words = crate::catalogue::partly_synced(*code, *kept, *page);
                         let said = Some((code.as_str(), words.as_str()));
                         sync_run::finish_run(conn, run_id, RunStatus::Failed, said)?;
-                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, said, false)?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, said, None)?;
                         connection::release(conn, &lease, Next::At(retry_soon.min(next)))?;
                     }
                     RunOutcome::Failed { code } => {
                         sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
-                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, Some(said(code)), false)?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::Active, Some(said(code)), None)?;
                         connection::release(conn, &lease, Next::At(retry_soon.min(next)))?;
                     }
                     RunOutcome::NeedsReconnect { code } => {
                         let message = code.info().title;
                         sync_run::finish_run(conn, run_id, RunStatus::Failed, Some(said(code)))?;
-                        connection::set_outcome(conn, &lease, ConnectionStatus::NeedsReconnect, Some(said(code)), false)?;
+                        connection::set_outcome(conn, &lease, ConnectionStatus::NeedsReconnect, Some(said(code)), None)?;
                         connection::release(conn, &lease, Next::NotBefore(next))?;
                         let notice = format!("{tool} stopped syncing: {message}. Reconnect it in Integration Settings.");
                         notification::notify(conn, &[user_id], &notice, Some(crate::urls::INTEGRATION_SETTINGS))?;

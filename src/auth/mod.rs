@@ -15,7 +15,8 @@ use diesel::prelude::*;
 use crate::db::{self, now, Pool};
 use crate::domain::{CompanyId, Role, UserId};
 use crate::error::{AppError, Unexpected};
-use crate::schema::{companies, notifications, users};
+use crate::models::connection::ConnectionStatus;
+use crate::schema::{companies, connections, notifications, users};
 
 pub use session_store::USER_ID;
 
@@ -37,6 +38,8 @@ pub struct CurrentUser {
     pub company_name: String,
     pub company_has_logo: bool,
     pub unread_notifications: i64,
+    /// The person's connections that need them (a Reconnect), for the menu's badge.
+    pub needs_attention: i64,
     pub csrf_token: String,
     /// The person's own time zone; `None` follows the company's.
     pub own_time_zone: Option<String>,
@@ -125,8 +128,14 @@ impl SignedIn {
             .filter(notifications::read_at.is_null())
             .count()
             .single_value();
+        let attention = connections::table
+            .filter(connections::user_id.eq(user_id))
+            .filter(connections::status.eq(ConnectionStatus::NeedsReconnect))
+            .count()
+            .single_value();
         type Days = (Option<String>, String, String);
-        let found: Option<(Row, Days, Option<i64>)> = users::table
+        type Counts = (Option<i64>, Option<i64>);
+        let found: Option<(Row, Days, Counts)> = users::table
             .inner_join(companies::table)
             .filter(users::id.eq(user_id))
             .select((
@@ -145,14 +154,14 @@ impl SignedIn {
                     companies::time_zone,
                     companies::week_start,
                 ),
-                unread,
+                (unread, attention),
             ))
             .first(conn)
             .optional()?;
-        let Some((row, days, unread)) = found else {
+        let Some((row, days, (unread, attention))) = found else {
             return Ok(None);
         };
-        let unread = unread.unwrap_or(0);
+        let (unread, attention) = (unread.unwrap_or(0), attention.unwrap_or(0));
         if row.5 {
             return Ok(None);
         }
@@ -161,6 +170,7 @@ impl SignedIn {
             row,
             days,
             unread,
+            attention,
             running,
         }))
     }
@@ -176,6 +186,7 @@ impl SignedIn {
             row,
             days: (own_time_zone, company_time_zone, week_start),
             unread,
+            attention,
             running,
         } = loaded;
         let (id, company_id, name, email, role, _, company_name, logo_mime) = row;
@@ -189,6 +200,7 @@ impl SignedIn {
             company_name,
             company_has_logo: logo_mime.is_some(),
             unread_notifications: unread,
+            needs_attention: attention,
             csrf_token: self.csrf_token,
             own_time_zone,
             company_time_zone,
@@ -215,6 +227,7 @@ pub struct Loaded {
     row: Row,
     days: (Option<String>, String, String),
     unread: i64,
+    attention: i64,
     running: Option<crate::models::time_entry::TimeEntry>,
 }
 

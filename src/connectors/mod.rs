@@ -113,6 +113,11 @@ impl ProviderKind {
         }
     }
 
+    /// The tool's mark beside its name: its initial, on its colour (`.tool-<slug>`).
+    pub fn mark(self) -> char {
+        self.name().chars().next().unwrap_or('?')
+    }
+
     /// How people authenticate with this tool.
     pub fn auth_kind(self) -> AuthKind {
         match self {

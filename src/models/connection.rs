@@ -42,6 +42,64 @@ pub struct Connection {
     pub lease_generation: i64,
     pub sync_requested: bool,
     pub sync_now_at: Option<i64>,
+    /// Tasks the last finished sync added, and took off the person's open list.
+    pub last_added: i64,
+    pub last_closed: i64,
+}
+
+/// What a person's connection to a tool is, shown the same way on the switch, the
+/// My Tasks card, the menu badge and Integration Health, with one action each: Off
+/// (turn it on), On (nothing to do), Syncing (wait), Needs attention (reconnect).
+/// A sync that failed for the tool's own reasons (down, slow, asking to wait) leaves
+/// the connection On: its card says what failed and when the next try is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Off,
+    On,
+    Syncing,
+    NeedsAttention,
+}
+
+impl State {
+    /// The state of `connection` (none: Off) at `now`.
+    pub fn of(connection: Option<&Connection>, now: i64) -> Self {
+        let Some(c) = connection else {
+            return State::Off;
+        };
+        if c.status == ConnectionStatus::NeedsReconnect {
+            State::NeedsAttention
+        } else if c.sync_requested
+            || c.lease_until.is_some_and(|until| until > now)
+            || (c.last_sync_at.is_none() && c.last_error_code.is_none())
+        {
+            State::Syncing
+        } else {
+            State::On
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            State::Off => "Off",
+            State::On => "On",
+            State::Syncing => "Syncing",
+            State::NeedsAttention => "Needs attention",
+        }
+    }
+
+    /// The pill's class.
+    pub fn class(self) -> &'static str {
+        match self {
+            State::Off => "state-off",
+            State::On => "state-on",
+            State::Syncing => "state-syncing",
+            State::NeedsAttention => "state-bad",
+        }
+    }
+
+    pub fn needs_attention(self) -> bool {
+        self == State::NeedsAttention
+    }
 }
 
 /// A lease as one run took it. Its generation is the run's fencing token: a write of
@@ -471,13 +529,14 @@ pub fn store_credentials(
     Ok(stored == 1)
 }
 
-/// Records the outcome on the connection: `None` clears the last error.
+/// Records the outcome on the connection: `None` clears the last error; `synced`, what
+/// a sync that finished brought.
 pub fn set_outcome(
     conn: &mut DbConn,
     lease: &Lease,
     status: ConnectionStatus,
     error: Option<(&str, &str)>,
-    synced: bool,
+    synced: Option<crate::models::task::PageCounts>,
 ) -> QueryResult<()> {
     let (code, message) = match error {
         Some((c, m)) => (Some(c.to_owned()), Some(m.to_owned())),
@@ -490,9 +549,13 @@ pub fn set_outcome(
             connections::last_error.eq(message),
         ))
         .execute(conn)?;
-    if synced {
+    if let Some(counts) = synced {
         diesel::update(held(*lease))
-            .set(connections::last_sync_at.eq(now()))
+            .set((
+                connections::last_sync_at.eq(now()),
+                connections::last_added.eq(counts.added),
+                connections::last_closed.eq(counts.archived),
+            ))
             .execute(conn)?;
     }
     Ok(())

@@ -9,7 +9,7 @@ use crate::catalogue::{self, ErrorInfo};
 use crate::connectors::ProviderKind;
 use crate::db::{self, Pool};
 use crate::error::AppResult;
-use crate::models::connection::{self, ConnectionStatus};
+use crate::models::connection::{self, State};
 use crate::models::sync_run::RunStatus;
 use crate::models::{company_integration, sync_run, user};
 use crate::web::format::timestamp;
@@ -20,8 +20,7 @@ pub struct PersonHealth {
     pub name: String,
     pub email: String,
     pub connection_id: Option<i64>,
-    pub state: &'static str,
-    pub state_class: &'static str,
+    pub state: State,
     pub account: String,
     pub last_sync: String,
     pub last_error: Option<String>,
@@ -51,6 +50,7 @@ pub async fn health(page: Page<HealthViewer>, pool: web::Data<Pool>) -> AppResul
         Ok((enabled, people, conns))
     })
     .await?;
+    let now = crate::db::now();
     let tools = ProviderKind::ALL
         .into_iter()
         .map(|kind| {
@@ -61,20 +61,12 @@ pub async fn health(page: Page<HealthViewer>, pool: web::Data<Pool>) -> AppResul
                     let c = conns
                         .iter()
                         .find(|c| c.user_id == p.id && c.provider == kind);
-                    let (state, class) = match c {
-                        None => ("Not connected", "state-off"),
-                        Some(c) if c.status == ConnectionStatus::NeedsReconnect => {
-                            ("Needs reconnect", "state-bad")
-                        }
-                        Some(c) if c.last_error_code.is_some() => ("Sync failing", "state-bad"),
-                        Some(_) => ("Connected", "state-on"),
-                    };
+                    let state = State::of(c, now);
                     PersonHealth {
                         name: p.name.clone(),
                         email: p.email.clone(),
                         connection_id: c.map(|c| c.id),
                         state,
-                        state_class: class,
                         account: c.map(|c| c.account_name.clone()).unwrap_or_default(),
                         last_sync: c
                             .and_then(|c| c.last_sync_at)
@@ -92,7 +84,10 @@ pub async fn health(page: Page<HealthViewer>, pool: web::Data<Pool>) -> AppResul
                 name: kind.name(),
                 on: enabled.contains(&kind),
                 connected: rows.iter().filter(|r| r.connection_id.is_some()).count(),
-                broken: rows.iter().filter(|r| r.state_class == "state-bad").count(),
+                broken: rows
+                    .iter()
+                    .filter(|r| r.state.needs_attention() || r.last_error.is_some())
+                    .count(),
                 people: rows,
             }
         })

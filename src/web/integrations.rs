@@ -60,7 +60,7 @@ pub struct ConnectedAs {
     pub name: String,
     pub email: Option<String>,
     pub account: String,
-    pub needs_reconnect: bool,
+    pub state: connection::State,
 }
 
 impl From<&connection::Connection> for ConnectedAs {
@@ -70,7 +70,7 @@ impl From<&connection::Connection> for ConnectedAs {
             name: c.display_name.clone(),
             email: c.email.clone(),
             account: c.account_name.clone(),
-            needs_reconnect: c.status == connection::ConnectionStatus::NeedsReconnect,
+            state: connection::State::of(Some(c), crate::db::now()),
         }
     }
 }
@@ -130,7 +130,7 @@ pub async fn company_list(
                 name: k.name(),
                 on: enabled.contains(&k),
                 tagline: tagline(k),
-                mark: k.name().chars().next().unwrap_or('?'),
+                mark: k.mark(),
                 connected: connected(k),
             })
             .collect(),
@@ -556,7 +556,9 @@ pub async fn personal_connected(
 pub struct SettingsRow {
     pub slug: &'static str,
     pub name: &'static str,
+    pub mark: char,
     pub token_based: bool,
+    pub state: connection::State,
     pub connected: Option<ConnectedAs>,
 }
 
@@ -579,11 +581,18 @@ pub async fn settings_page(page: Page, pool: web::Data<Pool>) -> AppResult<HttpR
     let rows = ProviderKind::ALL
         .into_iter()
         .filter(|k| enabled.contains(k))
-        .map(|k| SettingsRow {
-            slug: k.slug(),
-            name: k.name(),
-            token_based: k.auth_kind() == AuthKind::ApiToken,
-            connected: mine.iter().find(|c| c.provider == k).map(ConnectedAs::from),
+        .map(|k| {
+            let connected = mine.iter().find(|c| c.provider == k).map(ConnectedAs::from);
+            SettingsRow {
+                slug: k.slug(),
+                name: k.name(),
+                mark: k.mark(),
+                token_based: k.auth_kind() == AuthKind::ApiToken,
+                state: connected
+                    .as_ref()
+                    .map_or(connection::State::Off, |c| c.state),
+                connected,
+            }
         })
         .collect();
     render(&SettingsPage {

@@ -74,6 +74,8 @@ pub struct Shell {
     pub sees_health: bool,
     pub csrf_token: String,
     pub unread: i64,
+    /// Connections of the person's that need them (Integration Settings' badge).
+    pub attention: i64,
     pub nav: Nav,
     pub flash: Option<Flash>,
     pub sandbox: bool,
@@ -93,6 +95,7 @@ impl Shell {
             sees_health: user.role.sees_health(),
             csrf_token: user.csrf_token.clone(),
             unread: user.unread_notifications,
+            attention: user.needs_attention,
             nav,
             flash: flash::take(session),
             sandbox,

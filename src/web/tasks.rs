@@ -10,13 +10,13 @@ use crate::config::Settings;
 use crate::connectors::{self, ProviderKind};
 use crate::db::{self, Pool};
 use crate::error::AppResult;
-use crate::models::connection::{self, ConnectionStatus};
+use crate::models::connection::{self, ConnectionStatus, State};
 use crate::models::task::{self, Due, Filter, Sort};
 use crate::models::{company_integration, first_run, sync_run};
 use crate::services::time::duration::hm;
 use crate::sync::SyncEngine;
 use crate::urls;
-use crate::web::format::timestamp;
+use crate::web::format::ago;
 use crate::web::shell::{Action, Nav, Shell};
 use crate::web::{flash, render, see_other};
 
@@ -106,8 +106,11 @@ pub struct ToolState {
     pub slug: &'static str,
     /// Reconnecting goes straight to the tool's sign-in (OAuth tools).
     pub oauth: bool,
+    /// The tool's mark: its initial on its colour.
+    pub mark: char,
+    pub state: State,
+    /// "Synced just now · 3 new, 1 closed".
     pub last_sync: String,
-    pub broken: bool,
     pub error_title: Option<String>,
     pub error_fix: Option<String>,
     pub error_code: Option<String>,
@@ -376,8 +379,22 @@ fn groups(
     groups
 }
 
+/// When the connection last synced and what that brought.
+fn last_sync(c: &connection::Connection, now: i64) -> String {
+    let Some(at) = c.last_sync_at else {
+        return "Not synced yet".into();
+    };
+    let changes = match (c.last_added, c.last_closed) {
+        (0, 0) => "no changes".to_owned(),
+        (added, 0) => format!("{added} new"),
+        (0, closed) => format!("{closed} closed"),
+        (added, closed) => format!("{added} new, {closed} closed"),
+    };
+    format!("Synced {} · {changes}", ago(at, now))
+}
+
 /// A connected tool's card above the list.
-fn tool_state(c: &connection::Connection) -> ToolState {
+fn tool_state(c: &connection::Connection, now: i64) -> ToolState {
     let info = c
         .last_error_code
         .as_deref()
@@ -387,11 +404,9 @@ fn tool_state(c: &connection::Connection) -> ToolState {
         name: kind.name(),
         slug: kind.slug(),
         oauth: kind.auth_kind() == connectors::AuthKind::OAuth,
-        last_sync: c
-            .last_sync_at
-            .map(|t| format!("Last synced {}", timestamp(t)))
-            .unwrap_or_else(|| "Not synced yet".into()),
-        broken: c.status == ConnectionStatus::NeedsReconnect,
+        mark: kind.mark(),
+        state: State::of(Some(c), now),
+        last_sync: last_sync(c, now),
         // What the last run said (a wait's next try, a partial sync's page), else
         // the code's title.
         error_title: c
@@ -472,7 +487,8 @@ pub async fn my_tasks(
             .iter()
             .any(|c| c.next_sync_at == 0 && c.status != ConnectionStatus::NeedsReconnect);
     let running_task = user.running.as_ref().and_then(|e| e.task_id);
-    let tools: Vec<ToolState> = active.iter().map(|c| tool_state(c)).collect();
+    let now = crate::db::now();
+    let tools: Vec<ToolState> = active.iter().map(|c| tool_state(c, now)).collect();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let checklist = first_run
         .as_ref()

@@ -113,7 +113,12 @@ async fn tasks_arrive_within_seconds_grouped_by_tool_and_project() {
     .await;
     let expected = sandbox_tasks(&app, "basecamp", "jane@acme.test").await;
     assert!(expected.len() >= 5);
-    let page = wait_for_text(&owner, "/tasks", "Last synced ").await;
+    let page = wait_for_text(&owner, "/tasks", "Synced just now · ").await;
+    assert!(
+        page.contains(&format!("Synced just now · {} new", expected.len())),
+        "the card says what the sync brought: {page}"
+    );
+    assert!(page.contains(">On</span>"), "{page}");
     for task in &expected {
         let title = task["title"].as_str().unwrap();
         assert!(
@@ -297,7 +302,7 @@ async fn an_expired_token_is_refreshed_and_the_sync_goes_on() {
     .await;
     assert_eq!(clean, "/company/integrations/basecamp/connected");
     let eddie = sandbox_tasks(&app, "basecamp", "eddie.expired@acme.test").await;
-    let page = wait_for_text(&owner, "/tasks", "Last synced ").await;
+    let page = wait_for_text(&owner, "/tasks", "Synced just now").await;
     assert!(page.contains(&format!("{} task", eddie.len())), "{page}");
     assert!(!page.contains("Reconnect"));
 }
@@ -335,8 +340,25 @@ async fn revoked_access_asks_for_a_reconnect_and_stops_syncing() {
     );
     let (_, notices) = owner.get_text("/notifications").await;
     assert!(notices.contains("Basecamp stopped syncing"));
+    // One state everywhere: the card, the switch, the menu's badge and Health.
+    let (_, tasks) = owner.get_text("/tasks").await;
+    assert!(tasks.contains(">Needs attention</span>"), "{tasks}");
+    assert!(
+        tasks.contains("aria-label=\"1 need attention\""),
+        "the menu's badge: {tasks}"
+    );
+    let (_, settings) = owner.get_text("/integrations").await;
+    assert!(settings.contains(">Needs attention</span>"), "{settings}");
+    assert!(
+        settings.contains("class=\"switch attention\""),
+        "{settings}"
+    );
+    assert!(
+        !settings.contains("class=\"switch\" role"),
+        "no green ON: {settings}"
+    );
     let (_, health) = owner.get_text("/company/health").await;
-    assert!(health.contains("Needs reconnect"));
+    assert!(health.contains(">Needs attention</span>"), "{health}");
     let (_, catalogue) = owner.get_text("/help/errors").await;
     assert!(catalogue.contains("id=\"TB-AUTH-REVOKED\""));
     // Reconnecting brings it back.

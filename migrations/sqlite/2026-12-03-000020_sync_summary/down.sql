@@ -1,0 +1,2 @@
+ALTER TABLE connections DROP COLUMN last_closed;
+ALTER TABLE connections DROP COLUMN last_added;
