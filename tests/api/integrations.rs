@@ -297,6 +297,13 @@ async fn a_replayed_callback_is_refused() {
         location(&answer),
         "/company/integrations/salesforce/connected"
     );
+    let (_, connected) = owner
+        .get_text("/company/integrations/salesforce/connected")
+        .await;
+    assert!(
+        connected.contains("account <strong>Acme Corp</strong>"),
+        "the org's name, not its id: {connected}"
+    );
     let callback = answer.url().to_string();
     let again = owner.http.get(&callback).send().await.unwrap();
     assert_eq!(

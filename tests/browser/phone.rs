@@ -66,6 +66,21 @@ async fn on_a_phone_the_menu_folds_into_a_top_bar() {
         "the company menu starts folded here too"
     );
     b.screenshot("phone-04-users").await;
+    let card = b
+        .client
+        .execute(
+            "const td = document.querySelector('table.stack tbody td[data-label]'); \
+             return [getComputedStyle(td.parentElement).display, \
+                     getComputedStyle(td, '::before').content];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        card,
+        serde_json::json!(["block", "\"Name\""]),
+        "on a phone each person is a card, each value under its column's name"
+    );
     let (scroll, client) = (
         b.client
             .execute("return document.documentElement.scrollWidth;", vec![])
