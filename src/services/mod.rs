@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_tokens;
 pub mod company;
 pub mod integrations;
+pub mod logo;
 pub mod mail;
 pub mod oauth_flow;
 pub mod people;
