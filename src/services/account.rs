@@ -229,10 +229,10 @@ pub enum PasswordChange {
     Changed,
 }
 
-/// "Change password": the current password is checked (with the sign-in throttle, so
+/// "Change password": the current password is checked behind the sign-in throttle (so
 /// a borrowed session cannot try passwords), then the new one (already checked by the
-/// password rules) is set and every session of the person ends, all in one
-/// transaction. The caller keeps its own session by renewing it.
+/// password rules) is set and every session of the person ends, in one transaction.
+/// The caller keeps its own session by renewing it.
 pub async fn change_password(
     pool: &Pool,
     user: &CurrentUser,
@@ -244,10 +244,15 @@ pub async fn change_password(
     let stored = {
         let (email, ip) = (email.clone(), ip.clone());
         db::run(pool, move |conn| {
-            if let Err(wait) = throttle::check(conn, &email, &ip)? {
-                return Ok(Err(wait));
-            }
-            Ok(Ok(user::by_id(conn, user_id)?.map(|u| u.password_hash)))
+            db::write(conn, |conn| {
+                if let Err(wait) = throttle::check(conn, &email, &ip)? {
+                    return Ok(Err(wait));
+                }
+                // Counted before the slow hash, so guesses sent at once cannot all be
+                // tried; the right password clears it below.
+                throttle::record_failure(conn, &email, &ip)?;
+                Ok(Ok(user::by_id(conn, user_id)?.map(|u| u.password_hash)))
+            })
         })
         .await?
     };
@@ -256,11 +261,6 @@ pub async fn change_password(
         Ok(stored) => stored.unwrap_or_else(|| password::dummy_hash().to_owned()),
     };
     if !password::verify_off_executor(current, stored).await? {
-        let (email, ip) = (email.clone(), ip.clone());
-        db::run(pool, move |conn| {
-            Ok(throttle::record_failure(conn, &email, &ip)?)
-        })
-        .await?;
         return Ok(PasswordChange::WrongCurrent);
     }
     let hash = password::hash_off_executor(new).await?;

@@ -485,3 +485,41 @@ async fn a_disabled_person_keeps_their_tasks_and_time_and_loses_their_tokens() {
         audit.contains(&"user_disabled".to_owned()) && audit.contains(&"user_enabled".to_owned())
     );
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_is_throttled_like_signing_in() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let change = |current: &'static str| {
+        let owner = &owner;
+        async move {
+            owner
+                .post_form(
+                    "/account",
+                    "/account/password",
+                    &[("current_password", current), ("new_password", STRONG)],
+                )
+                .await
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            change("not-my-password-1").await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    let held = change(PASSWORD).await;
+    assert_eq!(
+        held.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right one waits"
+    );
+    assert!(held.headers().contains_key("retry-after"));
+    let stored = password_hash(&app, "olivia@acme.test");
+    assert!(
+        taskbridge::auth::password::verify(PASSWORD, &stored),
+        "unchanged"
+    );
+}
