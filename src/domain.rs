@@ -97,9 +97,13 @@ impl Role {
     }
 }
 
-/// A non-empty display name of sensible length.
+/// A name a person typed (theirs, their company's, an API token's): trimmed,
+/// NFC-normalised (so the same name always has the same characters), non-empty, of
+/// sensible length, and free of control characters and of the marks that turn the
+/// direction of text, which would let a name show as something it is not.
 pub fn parse_name(raw: &str, what: &str) -> Result<String, String> {
-    let name = raw.trim();
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = raw.trim().nfc().collect();
     if name.is_empty() {
         Err(format!("Enter {what}."))
     } else if name.chars().count() > 100 {
@@ -107,9 +111,26 @@ pub fn parse_name(raw: &str, what: &str) -> Result<String, String> {
             "{} is too long: keep it under 100 characters.",
             capitalize(what)
         ))
+    } else if let Some(c) = name.chars().find(|c| hidden_or_turning(*c)) {
+        Err(format!(
+            "{} holds an invisible control or text-direction character (U+{:04X}). Type it again without it.",
+            capitalize(what),
+            u32::from(c)
+        ))
     } else {
-        Ok(name.to_owned())
+        Ok(name)
     }
+}
+
+/// Control characters (Unicode's Cc: NUL, BEL, ESC, newlines…) and the bidirectional
+/// marks, embeddings, overrides and isolates (U+200E/F, U+061C, U+202A–U+202E,
+/// U+2066–U+2069).
+fn hidden_or_turning(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn capitalize(s: &str) -> String {
@@ -167,6 +188,46 @@ mod tests {
         assert!(!Role::Manager.manages_company());
         assert!(Role::Manager.sees_health());
         assert!(!Role::User.sees_health());
+    }
+
+    #[test]
+    fn names_are_normalised_and_hidden_characters_refused() {
+        // "é" typed as "e" and a combining accent comes out as the one character.
+        assert_eq!(
+            parse_name(" Jose\u{301} ", "your name").unwrap(),
+            "Jos\u{e9}"
+        );
+        assert_eq!(parse_name("Zo\u{eb} Acme", "x").unwrap(), "Zo\u{eb} Acme");
+        assert_eq!(
+            parse_name("\u{5e9}\u{5dc}\u{5d5}\u{5dd}", "x")
+                .unwrap()
+                .chars()
+                .count(),
+            4
+        );
+        for bad in [
+            "Ac\0me",
+            "Ac\u{7}me",
+            "Ac\u{1b}[31mme",
+            "Ac\nme",
+            "Ac\u{7f}me",
+            "Ac\u{85}me",
+            "evil\u{202e}gnp.exe",
+            "a\u{202a}b",
+            "a\u{2066}b",
+            "a\u{2069}b",
+            "a\u{200f}b",
+            "a\u{61c}b",
+        ] {
+            let refused = parse_name(bad, "the company's name").unwrap_err();
+            assert!(
+                refused.starts_with("The company's name holds"),
+                "{bad:?}: {refused}"
+            );
+        }
+        assert!(parse_name("a\u{202e}b", "x")
+            .unwrap_err()
+            .contains("U+202E"));
     }
 
     #[test]

@@ -73,6 +73,11 @@ pub const TIME_ENTRIES: &str = "/timesheet/entries";
 pub const ENTRY_ROUTE: &str = "/timesheet/entries/{id}";
 pub const ENTRY_EDIT_ROUTE: &str = "/timesheet/entries/{id}/edit";
 pub const ENTRY_DELETE_ROUTE: &str = "/timesheet/entries/{id}/delete";
+/// "Your account": change password, log out everywhere else.
+pub const ACCOUNT: &str = "/account";
+pub const ACCOUNT_PASSWORD: &str = "/account/password";
+/// "Log out everywhere else": every other session of the person ends.
+pub const ACCOUNT_END_OTHER_SESSIONS: &str = "/account/sessions/end-others";
 pub const PREFERENCES: &str = "/account/preferences";
 /// Notices by email on or off.
 pub const PREFERENCES_EMAIL: &str = "/account/preferences/email";

@@ -18,8 +18,39 @@ fn argon2() -> Result<Argon2<'static>, AppError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// The lowest strength (zxcvbn's score, 0 to 4) a new password may have: 3 is "safely
+/// unguessable: moderate protection from an offline slow-hash scenario".
+pub const MIN_SCORE: u8 = 3;
+
+/// Whom a new password is for: what a guesser who knows them would try first.
+pub struct PasswordFor<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub company: &'a str,
+}
+
+impl PasswordFor<'_> {
+    /// The person's email, name and company, whole and word by word.
+    fn guesses(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        for whole in [self.email, self.name, self.company] {
+            let whole = whole.trim().to_lowercase();
+            words.extend(
+                whole
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| w.chars().count() > 1)
+                    .map(str::to_owned),
+            );
+            if !whole.is_empty() {
+                words.push(whole);
+            }
+        }
+        words
+    }
+}
+
 /// Checks a new password; the message says what to change.
-pub fn validate(password: &str, email: &str) -> Result<(), String> {
+pub fn validate(password: &str, whose: &PasswordFor<'_>) -> Result<(), String> {
     let len = password.chars().count();
     if len < MIN_LEN {
         return Err(format!(
@@ -38,10 +69,31 @@ pub fn validate(password: &str, email: &str) -> Result<(), String> {
                 .into(),
         );
     }
+    let email = whose.email;
     if !email.is_empty() && (lower == email || email.split('@').next() == Some(lower.as_str())) {
         return Err("Do not use your email address as your password.".into());
     }
-    Ok(())
+    strong_enough(password, whose)
+}
+
+/// zxcvbn's estimate, with the person's email, name and company as words a guesser
+/// tries first; below [`MIN_SCORE`], its advice says what to change.
+fn strong_enough(password: &str, whose: &PasswordFor<'_>) -> Result<(), String> {
+    let guesses = whose.guesses();
+    let inputs: Vec<&str> = guesses.iter().map(String::as_str).collect();
+    let estimate = zxcvbn::zxcvbn(password, &inputs);
+    if u8::from(estimate.score()) >= MIN_SCORE {
+        return Ok(());
+    }
+    let mut advice = vec!["That password is too easy to guess.".to_owned()];
+    if let Some(feedback) = estimate.feedback() {
+        advice.extend(feedback.warning().map(|w| w.to_string()));
+        advice.extend(feedback.suggestions().iter().map(|s| s.to_string()));
+    }
+    if advice.len() == 1 {
+        advice.push("Add another word or two. Uncommon words are better.".into());
+    }
+    Err(advice.join(" "))
 }
 
 /// Slow on purpose: call it off the async executor (`web::block`).
@@ -121,13 +173,51 @@ mod tests {
 
     #[test]
     fn length_and_common_passwords_are_refused() {
-        assert!(validate("short", "").is_err());
-        assert!(validate(&"x".repeat(129), "").is_err());
-        assert!(validate(&"x".repeat(128), "").is_ok());
-        assert!(validate("password", "").is_err());
-        assert!(validate("Password1", "").is_err());
-        assert!(validate("qwertyuiop", "").is_err());
-        assert!(validate("jane@acme.test", "jane@acme.test").is_err());
-        assert!(validate("plum-kettle-orbit", "jane@acme.test").is_ok());
+        let nobody = PasswordFor {
+            email: "",
+            name: "",
+            company: "",
+        };
+        let jane = PasswordFor {
+            email: "jane@acme.test",
+            ..nobody
+        };
+        assert!(validate("short", &nobody).is_err());
+        assert!(validate(&"x".repeat(129), &nobody).is_err());
+        assert!(validate("password", &nobody).is_err());
+        assert!(validate("Password1", &nobody).is_err());
+        assert!(validate("qwertyuiop", &nobody).is_err());
+        assert!(validate("jane@acme.test", &jane).is_err());
+        assert!(validate("plum-kettle-orbit-42", &jane).is_ok());
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_advice() {
+        let whose = PasswordFor {
+            email: "olivia@quillfeather.test",
+            name: "Olivia Brightwater",
+            company: "Quillfeather Lanterns",
+        };
+        for weak in [
+            "        ",
+            "aaaaaaaaaaaa",
+            "ghjklghjklghjkl",
+            "Quillfeather Lanterns",
+            "quillfeatherlanterns",
+            "olivia brightwater",
+            "Brightwater2026",
+        ] {
+            let refused = validate(weak, &whose).unwrap_err();
+            assert!(
+                refused.starts_with("That password is too easy to guess."),
+                "{weak:?}: {refused}"
+            );
+        }
+        let refused = validate("        ", &whose).unwrap_err();
+        assert!(
+            refused.len() > "That password is too easy to guess.".len() + 10,
+            "{refused}"
+        );
+        assert!(validate("saffron-lantern-meadow-7", &whose).is_ok());
     }
 }

@@ -45,6 +45,17 @@ pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<ApiToken>> {
 }
 
 /// Revokes one of the person's tokens; another person's id changes nothing (0).
+/// Revokes every live token of a person (one being disabled).
+pub fn revoke_all(conn: &mut DbConn, user_id: i64, at: i64) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(at))
+    .execute(conn)
+}
+
 pub fn revoke(conn: &mut DbConn, user_id: i64, id: i64, at: i64) -> QueryResult<usize> {
     diesel::update(
         api_tokens::table

@@ -27,6 +27,8 @@ pub enum Action {
     ApiTokenRevoked,
     PasswordResetRequested,
     PasswordReset,
+    PasswordChanged,
+    OtherSessionsEnded,
 }
 
 impl Action {
@@ -52,6 +54,8 @@ impl Action {
             Action::ApiTokenRevoked => "api_token_revoked",
             Action::PasswordResetRequested => "password_reset_requested",
             Action::PasswordReset => "password_reset",
+            Action::PasswordChanged => "password_changed",
+            Action::OtherSessionsEnded => "other_sessions_ended",
         }
     }
 }

@@ -309,9 +309,27 @@ pub fn delete_for_user(
     .execute(conn)
 }
 
-/// A removed person's tokens go with them.
-pub fn delete_all_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
-    diesel::delete(connections::table.filter(connections::user_id.eq(user_id))).execute(conn)
+/// A disabled person's tokens go; their connections stay, with what they synced (and
+/// the time tracked on it), waiting for the person to reconnect. A run holding a lease
+/// loses it: the new generation fences every write it still tries.
+pub fn drop_credentials_of_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    why: (&str, &str),
+) -> QueryResult<usize> {
+    diesel::update(connections::table.filter(connections::user_id.eq(user_id)))
+        .set((
+            connections::credentials.eq(None::<Vec<u8>>),
+            connections::status.eq(ConnectionStatus::NeedsReconnect),
+            connections::last_error_code.eq(why.0),
+            connections::last_error.eq(why.1),
+            connections::lease_owner.eq(None::<String>),
+            connections::lease_until.eq(None::<i64>),
+            connections::lease_generation.eq(connections::lease_generation + 1),
+            connections::sync_requested.eq(false),
+            connections::updated_at.eq(now()),
+        ))
+        .execute(conn)
 }
 
 /// Leases free to take: none held, run out, or held by a sync engine that stopped

@@ -163,15 +163,27 @@ pub async fn request_password_reset(
     .await
 }
 
-/// The person a reset link is for (their email, for the password rules), while the
-/// link is unused and fresh.
-pub async fn open_password_reset(pool: &Pool, token: String) -> Result<Option<String>, AppError> {
+/// Whom a reset link is for: what the password rules check a new password against.
+pub struct ResetFor {
+    pub email: String,
+    pub name: String,
+    pub company: String,
+}
+
+/// The person a reset link is for, while the link is unused and fresh.
+pub async fn open_password_reset(pool: &Pool, token: String) -> Result<Option<ResetFor>, AppError> {
     db::run(pool, move |conn| {
         let Some((_, user_id)) = password_reset::open_by_token(conn, &token)? else {
             return Ok(None);
         };
-        let person = user::by_id(conn, user_id)?;
-        Ok(person.filter(|u| !u.disabled).map(|u| u.email))
+        let Some(person) = user::by_id(conn, user_id)?.filter(|u| !u.disabled) else {
+            return Ok(None);
+        };
+        Ok(Some(ResetFor {
+            company: company::name(conn, person.company_id)?,
+            email: person.email,
+            name: person.name,
+        }))
     })
     .await
 }
@@ -202,6 +214,99 @@ pub async fn reset_password(
             let action = audit::Action::PasswordReset;
             audit::record(conn, company, actor, action, &person.email, Some(&ip))?;
             Ok(Some(UserId(user_id)))
+        })
+    })
+    .await
+}
+
+/// How a password change ended.
+pub enum PasswordChange {
+    /// Too many wrong passwords: try again in this many seconds.
+    Throttled(i64),
+    /// The current password given is not the person's.
+    WrongCurrent,
+    /// Changed, and every session of the person ended: the caller renews its own.
+    Changed,
+}
+
+/// "Change password": the current password is checked behind the sign-in throttle (so
+/// a borrowed session cannot try passwords), then the new one (already checked by the
+/// password rules) is set and every session of the person ends, in one transaction.
+/// The caller keeps its own session by renewing it.
+pub async fn change_password(
+    pool: &Pool,
+    user: &CurrentUser,
+    current: String,
+    new: String,
+    ip: String,
+) -> Result<PasswordChange, AppError> {
+    let (user_id, email) = (user.id.0, user.email.clone());
+    let stored = {
+        let (email, ip) = (email.clone(), ip.clone());
+        db::run(pool, move |conn| {
+            db::write(conn, |conn| {
+                if let Err(wait) = throttle::check(conn, &email, &ip)? {
+                    return Ok(Err(wait));
+                }
+                // Counted before the slow hash, so guesses sent at once cannot all be
+                // tried; the right password clears it below.
+                throttle::record_failure(conn, &email, &ip)?;
+                Ok(Ok(user::by_id(conn, user_id)?.map(|u| u.password_hash)))
+            })
+        })
+        .await?
+    };
+    let stored = match stored {
+        Err(wait) => return Ok(PasswordChange::Throttled(wait)),
+        Ok(stored) => stored.unwrap_or_else(|| password::dummy_hash().to_owned()),
+    };
+    if !password::verify_off_executor(current, stored).await? {
+        return Ok(PasswordChange::WrongCurrent);
+    }
+    let hash = password::hash_off_executor(new).await?;
+    let company = user.company_id.0;
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            user::set_password_hash(conn, user_id, &hash)?;
+            session_store::end_all_for_user(conn, user_id)?;
+            throttle::clear_account(conn, &email)?;
+            let action = audit::Action::PasswordChanged;
+            audit::record(
+                conn,
+                Some(company),
+                Some(user_id),
+                action,
+                &email,
+                Some(&ip),
+            )?;
+            Ok(PasswordChange::Changed)
+        })
+    })
+    .await
+}
+
+/// "Log out everywhere else": every session of the person ends; the caller renews its
+/// own. Answers how many there were besides the caller's.
+pub async fn end_other_sessions(
+    pool: &Pool,
+    user: &CurrentUser,
+    ip: String,
+) -> Result<usize, AppError> {
+    let (company, user_id, email) = (user.company_id.0, user.id.0, user.email.clone());
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            let others = session_store::end_all_for_user(conn, user_id)?.saturating_sub(1);
+            let detail = format!("{email}: {others} other sessions ended");
+            let action = audit::Action::OtherSessionsEnded;
+            audit::record(
+                conn,
+                Some(company),
+                Some(user_id),
+                action,
+                &detail,
+                Some(&ip),
+            )?;
+            Ok(others)
         })
     })
     .await

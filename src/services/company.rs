@@ -3,8 +3,9 @@
 
 use crate::auth::CompanyManager;
 use crate::db::{self, Pool};
-use crate::error::AppError;
+use crate::error::{AppError, Unexpected};
 use crate::models::{audit, company};
+use crate::services::logo::{self, LogoRefusal};
 
 /// Writes a change to the company and its audit record together.
 async fn audited(
@@ -49,7 +50,23 @@ pub async fn rename(
     .await
 }
 
-/// Sets the logo (checked by content to be a PNG or JPEG), or removes it.
+/// Sets the logo from an upload: decoded under limits and stored re-encoded (see
+/// `services::logo`), or refused with what to do.
+pub async fn upload_logo(
+    pool: &Pool,
+    user: &CompanyManager,
+    upload: Vec<u8>,
+) -> Result<Result<(), LogoRefusal>, AppError> {
+    let prepared = actix_web::web::block(move || logo::prepare(&upload))
+        .await
+        .unexpected("decoding an uploaded logo off the executor")?;
+    match prepared {
+        Ok(png) => set_logo(pool, user, Some((png, logo::MIME))).await.map(Ok),
+        Err(refusal) => Ok(Err(refusal)),
+    }
+}
+
+/// Sets the logo (one [`upload_logo`] prepared), or removes it.
 pub async fn set_logo(
     pool: &Pool,
     user: &CompanyManager,

@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_tokens;
 pub mod company;
 pub mod integrations;
+pub mod logo;
 pub mod mail;
 pub mod oauth_flow;
 pub mod people;
@@ -29,7 +30,14 @@ pub async fn create_company(
     let company_name = parse_name(company_name, "the company's name")?;
     let owner_name = parse_name(owner_name, "the owner's name")?;
     let email = Email::parse(email)?;
-    password::validate(secret, email.as_str())?;
+    password::validate(
+        secret,
+        &password::PasswordFor {
+            email: email.as_str(),
+            name: &owner_name,
+            company: &company_name,
+        },
+    )?;
     let secret = secret.to_owned();
     let hash = password::hash_off_executor(secret)
         .await

@@ -9,7 +9,7 @@ use diesel::QueryResult;
 use crate::db::{self, DbConn, Pool};
 use crate::domain::{Email, Role, UserId};
 use crate::error::AppError;
-use crate::models::{audit, company_integration, connection, invite, user};
+use crate::models::{api_token, audit, company_integration, connection, invite, user};
 use crate::services::mail;
 
 /// Why a change to the people of a company was refused. Its text is shown as is.
@@ -30,6 +30,11 @@ pub enum Refusal {
     #[error("This invite was already used. Log in instead.")]
     InviteUsed,
 }
+
+/// What a disabled person's connections say once they are back: why they need
+/// connecting again.
+pub const DISABLED_REASON: &str =
+    "Your account was disabled, so taskbridge deleted its access to the tool. Connect again to sync.";
 
 /// Roles a person may give: only an owner can make (or unmake) another owner.
 pub fn grantable_roles(actor: Role) -> Vec<Role> {
@@ -241,8 +246,10 @@ pub async fn change_role(
     .await
 }
 
-/// Disables a person (their sessions end and their tools' tokens are deleted at once)
-/// or enables them again. Answers what to tell the actor.
+/// Disables a person (their sessions end, their API tokens are revoked and their tools'
+/// tokens are deleted at once; their connections, synced tasks and time stay, and show
+/// again once they are enabled and reconnect) or enables them again. Answers what to
+/// tell the actor.
 pub async fn set_disabled(
     pool: &Pool,
     actor: &CurrentUser,
@@ -264,7 +271,9 @@ pub async fn set_disabled(
         user::set_disabled(conn, target.id, disabled)?;
         if disabled {
             session_store::end_all_for_user(conn, target.id)?;
-            connection::delete_all_for_user(conn, target.id)?;
+            api_token::revoke_all(conn, target.id, crate::db::now())?;
+            let why = ("TB-AUTH-REVOKED", DISABLED_REASON);
+            connection::drop_credentials_of_user(conn, target.id, why)?;
         }
         let (action, verb) = if disabled {
             (audit::Action::UserDisabled, "disabled")

@@ -97,7 +97,12 @@ pub async fn sign_up(
         Ok(v) => v,
         Err(e) => return again(e),
     };
-    if let Err(e) = password::validate(&form.password, email.as_str()) {
+    let whose = password::PasswordFor {
+        email: email.as_str(),
+        name: &name,
+        company: &company_name,
+    };
+    if let Err(e) = password::validate(&form.password, &whose) {
         return again(e);
     }
     let Some(user_id) = account::sign_up(

@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod pages;
 pub mod password;
 pub mod people;
+pub mod profile;
 pub mod reports;
 pub mod shell;
 pub mod tasks;
@@ -102,6 +103,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(urls::ENTRY_EDIT_ROUTE, web::get().to(time::edit_form))
         .route(urls::ENTRY_ROUTE, web::post().to(time::update))
         .route(urls::ENTRY_DELETE_ROUTE, web::post().to(time::delete))
+        .route(urls::ACCOUNT, web::get().to(profile::page))
+        .route(
+            urls::ACCOUNT_PASSWORD,
+            web::post().to(profile::change_password),
+        )
+        .route(
+            urls::ACCOUNT_END_OTHER_SESSIONS,
+            web::post().to(profile::end_other_sessions),
+        )
         .route(urls::PREFERENCES, web::get().to(time::preferences))
         .route(urls::PREFERENCES, web::post().to(time::save_preferences))
         .route(

@@ -119,13 +119,13 @@ pub async fn reset_form(
     query: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
     let token = query.into_inner().token;
-    let Some(email) = account::open_password_reset(&pool, token.clone()).await? else {
+    let Some(whose) = account::open_password_reset(&pool, token.clone()).await? else {
         return link_gone();
     };
     render(&ResetPage {
         csrf_token: csrf::token(&session)?,
         token,
-        email,
+        email: whose.email,
         error: None,
     })
 }
@@ -137,16 +137,21 @@ pub async fn reset(
     form: web::Form<ResetForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let Some(email) = account::open_password_reset(&pool, form.token.clone()).await? else {
+    let Some(whose) = account::open_password_reset(&pool, form.token.clone()).await? else {
         return link_gone();
     };
-    if let Err(e) = password::validate(&form.password, &email) {
+    let rules = password::PasswordFor {
+        email: &whose.email,
+        name: &whose.name,
+        company: &whose.company,
+    };
+    if let Err(e) = password::validate(&form.password, &rules) {
         return render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ResetPage {
                 csrf_token: csrf::token(&session)?,
                 token: form.token,
-                email,
+                email: whose.email,
                 error: Some(e),
             },
         );

@@ -352,7 +352,12 @@ pub async fn accept(
         Ok(v) => v,
         Err(e) => return again(e),
     };
-    if let Err(e) = password::validate(&form.password, &found.email) {
+    let whose = password::PasswordFor {
+        email: &found.email,
+        name: &name,
+        company: &company_name,
+    };
+    if let Err(e) = password::validate(&form.password, &whose) {
         return again(e);
     }
     let hash = password::hash_off_executor(form.password.clone()).await?;

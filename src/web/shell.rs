@@ -20,6 +20,7 @@ pub enum Nav {
     Health,
     Timesheet,
     Preferences,
+    Account,
     Reports,
     ApiTokens,
     Outbox,

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod accounts;
+mod accounts_hardening;
 mod api_v1;
 mod company;
 mod confirmations;

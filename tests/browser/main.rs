@@ -11,6 +11,7 @@ mod helpers;
 #[allow(dead_code)]
 mod smtp_sink;
 
+mod account;
 mod confirmations;
 mod driver;
 mod flows;
