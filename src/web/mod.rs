@@ -83,6 +83,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(integrations::personal_turn_off),
         )
         .route(
+            urls::PERSONAL_FORGET_TOKEN_ROUTE,
+            web::post().to(integrations::personal_forget_token),
+        )
+        .route(
             urls::PERSONAL_CONNECTED_ROUTE,
             web::get().to(integrations::personal_connected),
         )
