@@ -15,6 +15,7 @@ pub enum AppError {
     SignInRequired,
     #[error("{0}")]
     BadRequest(String),
+    /// Sent with `Retry-After: 60`; a page that knows the wait sets its own.
     #[error("{0}")]
     TooManyRequests(String),
     #[error("service unavailable: {0}")]
@@ -133,7 +134,13 @@ impl ResponseError for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        error_page(status, self.title_and_message())
+        let mut response = error_page(status, self.title_and_message());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(60));
+        }
+        response
     }
 }
 

@@ -1,0 +1,259 @@
+//! Issue 13, points 2, 3 and 8: the sign-in throttle nobody can hold, CSRF on every
+//! body, the OAuth state checked first, and the smaller ones.
+
+use diesel::prelude::*;
+use reqwest::{Response, StatusCode};
+use taskbridge::schema::{audit_log, known_devices, sign_in_failures};
+
+use crate::helpers::*;
+
+/// A sign-in from `client`, through a proxy that says the client is `forwarded_for`.
+async fn log_in(
+    client: &Client,
+    email: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> Response {
+    let token = client.csrf_from("/login").await;
+    let mut request = client
+        .http
+        .post(client.url("/login"))
+        .header("Origin", &client.address)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+        ]);
+    if let Some(address) = forwarded_for {
+        request = request.header("X-Forwarded-For", address);
+    }
+    request.send().await.unwrap()
+}
+
+fn retry_after(response: &Response) -> i64 {
+    response
+        .headers()
+        .get("retry-after")
+        .unwrap_or_else(|| panic!("a {} without Retry-After", response.status()))
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn failure_rows(app: &TestApp) -> i64 {
+    app.query(|conn| sign_in_failures::table.count().get_result(conn).unwrap())
+}
+
+const OLIVIA: &str = "olivia@acme.test";
+
+#[tokio::test]
+async fn a_stranger_elsewhere_cannot_keep_an_account_locked() {
+    let app = TestApp::spawn_with(&[("TASKBRIDGE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    app.sign_up("Acme", "Olivia", OLIVIA).await;
+    let stranger = app.client();
+    for _ in 0..5 {
+        let r = log_in(&stranger, OLIVIA, "guess", Some("203.0.113.66")).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let held = log_in(&stranger, OLIVIA, "guess", Some("203.0.113.66")).await;
+    assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!((1..=30).contains(&retry_after(&held)));
+
+    // Olivia, at another address and in a browser she never used: straight in.
+    let olivia = app.client();
+    let r = log_in(&olivia, OLIVIA, PASSWORD, Some("198.51.100.7")).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the right password from elsewhere"
+    );
+    assert_eq!(location(&r), "/tasks");
+
+    // The address the client put left of the proxy's own entry proves nothing.
+    let r = log_in(
+        &stranger,
+        OLIVIA,
+        "guess",
+        Some("198.51.100.7, 203.0.113.66"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
+    let app = TestApp::spawn().await;
+    app.sign_up("Acme", "Olivia", OLIVIA).await;
+    let stranger = app.client();
+    for i in 0..5 {
+        let r = log_in(&stranger, OLIVIA, "guess", Some(&format!("203.0.113.{i}"))).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = log_in(&stranger, OLIVIA, "guess", Some("203.0.113.99")).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new header is no new address"
+    );
+    let ips: Vec<String> = app.query(|conn| {
+        audit_log::table
+            .filter(audit_log::action.eq("sign_in_failed"))
+            .select(audit_log::ip.assume_not_null())
+            .load(conn)
+            .unwrap()
+    });
+    assert!(ips.iter().all(|ip| ip == "127.0.0.1"), "{ips:?}");
+}
+
+#[tokio::test]
+async fn waits_double_with_each_failure_instead_of_a_lock() {
+    let app = TestApp::spawn().await;
+    app.sign_up("Acme", "Olivia", OLIVIA).await;
+    let client = app.client();
+    for _ in 0..5 {
+        let r = log_in(&client, OLIVIA, "guess", None).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let first = log_in(&client, OLIVIA, PASSWORD, None).await;
+    assert_eq!(first.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!((1..=30).contains(&retry_after(&first)));
+    assert!(first
+        .text()
+        .await
+        .unwrap()
+        .contains("try again in a minute"));
+
+    // Half a minute later the next try is tried; failing, it waits twice as long.
+    let back = |secs: i64| {
+        app.query(move |conn| {
+            diesel::update(sign_in_failures::table)
+                .set(sign_in_failures::created_at.eq(sign_in_failures::created_at - secs))
+                .execute(conn)
+                .unwrap()
+        })
+    };
+    back(31);
+    let r = log_in(&client, OLIVIA, "guess", None).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "tried, not refused unseen"
+    );
+    let second = log_in(&client, OLIVIA, PASSWORD, None).await;
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!((31..=60).contains(&retry_after(&second)));
+
+    back(61);
+    let r = log_in(&client, OLIVIA, PASSWORD, None).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the right password, once the wait is over"
+    );
+    assert_eq!(
+        failure_rows(&app),
+        0,
+        "a success forgives the failures of its source"
+    );
+}
+
+#[tokio::test]
+async fn a_known_browser_gets_in_while_its_address_is_throttled() {
+    let app = TestApp::spawn().await;
+    app.sign_up("Acme", "Olivia", OLIVIA).await;
+    let laptop = app.client();
+    let r = log_in(&laptop, OLIVIA, PASSWORD, None).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("taskbridge_device="))
+        .expect("a device cookie")
+        .to_owned();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let token = cookie["taskbridge_device=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let hashes: Vec<String> = app.query(|conn| {
+        known_devices::table
+            .select(known_devices::token_hash)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(hashes.len(), 1);
+    assert!(!hashes[0].contains(&token), "only a hash is stored");
+    laptop.post_form("/tasks", "/logout", &[]).await;
+
+    // Someone at the same address (no proxy settings: everyone is 127.0.0.1).
+    let stranger = app.client();
+    for _ in 0..6 {
+        log_in(&stranger, OLIVIA, "guess", None).await;
+    }
+    let r = log_in(&app.client(), OLIVIA, PASSWORD, None).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "an unknown browser waits"
+    );
+    let r = log_in(&laptop, OLIVIA, PASSWORD, None).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "Olivia's own browser does not"
+    );
+    assert_eq!(location(&r), "/tasks");
+
+    // The known browser's own failures count on their own.
+    laptop.post_form("/tasks", "/logout", &[]).await;
+    for _ in 0..5 {
+        let r = log_in(&laptop, OLIVIA, "typo", None).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = log_in(&laptop, OLIVIA, PASSWORD, None).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_are_counted_before_they_are_tried() {
+    let app = TestApp::spawn().await;
+    app.sign_up("Acme", "Olivia", OLIVIA).await;
+    let client = app.client();
+    let token = client.csrf_from("/login").await;
+    let mut all = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let request = client
+            .http
+            .post(client.url("/login"))
+            .header("Origin", &client.address)
+            .form(&[
+                ("email", OLIVIA),
+                ("password", &format!("guess-{i}")),
+                ("csrf_token", &token),
+            ]);
+        all.spawn(async move { request.send().await.unwrap().status() });
+    }
+    let mut tried = 0;
+    let mut held = 0;
+    while let Some(status) = all.join_next().await {
+        match status.unwrap() {
+            StatusCode::UNAUTHORIZED => tried += 1,
+            StatusCode::TOO_MANY_REQUESTS => held += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((tried, held), (5, 35));
+    assert_eq!(failure_rows(&app), 5);
+    let audited: i64 = app.query(|conn| {
+        audit_log::table
+            .filter(audit_log::action.eq("sign_in_failed"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(audited, 5, "only the tried ones were hashed and audited");
+}
