@@ -220,7 +220,12 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             .app_data(engine.clone())
             .app_data(api_limiter.clone())
             .app_data(mailer.clone())
-            .app_data(actix::FormConfig::default().limit(64 * 1024))
+            .app_data(
+                actix::FormConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(web::form_error),
+            )
+            .app_data(actix::QueryConfig::default().error_handler(web::query_error))
             .configure(web::routes)
             .configure(|cfg| {
                 if let Some(state) = &sandbox {
@@ -229,8 +234,9 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
                 }
             })
             .default_service(actix::to(error::not_found))
-            .wrap(from_fn(web::shell::errors_in_app_layout))
             .wrap(from_fn(auth::csrf::guard))
+            // Outside the guard, so that its refusals are shown in the layout too.
+            .wrap(from_fn(web::shell::errors_in_app_layout))
             .wrap(sessions)
             .wrap(security_headers(&settings))
             .wrap(

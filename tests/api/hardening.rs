@@ -257,3 +257,125 @@ async fn concurrent_wrong_passwords_are_counted_before_they_are_tried() {
     });
     assert_eq!(audited, 5, "only the tried ones were hashed and audited");
 }
+
+async fn multipart_post(client: &Client, path: &str, form: reqwest::multipart::Form) -> Response {
+    client
+        .http
+        .post(client.url(path))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn multipart_posts_need_the_csrf_token_too() {
+    use reqwest::multipart::Form;
+    use taskbridge::schema::{companies, connections};
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("Acme", "Olivia", OLIVIA).await;
+    let on = owner
+        .post_form(
+            "/company/integrations/pivotal",
+            "/company/integrations/pivotal/on",
+            &[("api_token", "sandbox-jane-doe")],
+        )
+        .await;
+    assert_eq!(location(&on), "/company/integrations/pivotal/connected");
+    app.query(|conn| {
+        diesel::update(companies::table)
+            .set((
+                companies::logo.eq(Some(vec![0x89_u8, b'P', b'N', b'G'])),
+                companies::logo_mime.eq(Some("image/png")),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let state = || {
+        app.query(|conn| {
+            let links: Vec<Option<i64>> = connections::table
+                .select(connections::sync_now_at)
+                .load(conn)
+                .unwrap();
+            let logo: Option<String> = companies::table
+                .select(companies::logo_mime)
+                .first(conn)
+                .unwrap();
+            (links, logo)
+        })
+    };
+    let before = state();
+    assert_eq!(before.0.len(), 1, "Olivia's own Pivotal Tracker connection");
+
+    // No Origin, no Referer, no token: the token is what is missing.
+    for path in [
+        "/integrations/pivotal/off",
+        "/company/logo/remove",
+        "/tasks/sync",
+    ] {
+        let r = multipart_post(&owner, path, Form::new().text("confirm", "yes")).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        let forged = Form::new().text("csrf_token", "forged");
+        let r = multipart_post(&owner, path, forged).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::FORBIDDEN,
+            "{path} with a forged token"
+        );
+    }
+    assert_eq!(state(), before, "nothing changed");
+
+    // The real token, first in the form or in the header, still works.
+    let token = owner.csrf_from("/tasks").await;
+    let form = Form::new().text("csrf_token", token.clone()).text("x", "y");
+    let r = multipart_post(&owner, "/tasks/sync", form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = owner
+        .http
+        .post(owner.url("/company/logo/remove"))
+        .header("X-CSRF-Token", &token)
+        .multipart(Form::new().text("x", "y"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = state();
+    assert!(after.0[0].is_some(), "Sync now was asked for");
+    assert_eq!(after.1, None, "the logo was removed");
+}
+
+#[tokio::test]
+async fn too_large_bodies_and_bad_queries_get_the_apps_own_pages() {
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("Acme", "Olivia", OLIVIA).await;
+    for size in [100 * 1024, 1024 * 1024] {
+        let long = "x".repeat(size);
+        let r = owner
+            .post_form("/company/settings", "/company/settings", &[("name", &long)])
+            .await;
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{size} bytes");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let page = r.text().await.unwrap();
+        assert!(page.contains("Too much to send"), "{size}: {page}");
+        assert!(page.contains("My Tasks"), "{size}: inside the app's layout");
+    }
+    let (status, page) = owner.get_text("/timesheet?person=not-a-number").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("This link is incomplete"), "{page}");
+    assert!(page.contains("My Tasks"), "inside the app's layout");
+    assert!(!page.contains("invalid digit"), "no parser internals");
+    // Not signed in: the public layout, the same words.
+    let r = app
+        .client()
+        .post_form(
+            "/login",
+            "/login",
+            &[("email", &"x".repeat(100 * 1024)), ("password", "p")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().await.unwrap().contains("Too much to send"));
+}
