@@ -379,3 +379,32 @@ async fn too_large_bodies_and_bad_queries_get_the_apps_own_pages() {
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(r.text().await.unwrap().contains("Too much to send"));
 }
+
+#[tokio::test]
+async fn a_link_with_error_and_a_wrong_state_does_not_cancel_a_pending_sign_in() {
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("Acme", "Olivia", OLIVIA).await;
+    let authorize = crate::oauth_walk::start(
+        &owner,
+        "/company/integrations/salesforce",
+        "/company/integrations/salesforce/on",
+        &[],
+    )
+    .await;
+    for forged in [
+        "/oauth/salesforce/callback?error=access_denied&state=forged",
+        "/oauth/salesforce/callback?error=access_denied",
+        "/oauth/salesforce/callback?code=stolen&state=forged",
+    ] {
+        let r = owner.get(forged).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{forged}");
+        let (_, page) = owner.get_text(&location(&r)).await;
+        assert!(!page.contains("is now ON"), "{forged}");
+    }
+    let answer = crate::oauth_walk::sign_in_at_tool(&owner, &authorize, "Jane Doe", "Allow").await;
+    assert_eq!(
+        location(&answer),
+        "/company/integrations/salesforce/connected",
+        "the person's own flow still finishes"
+    );
+}
