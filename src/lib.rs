@@ -37,6 +37,7 @@ use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{AppError, Unexpected};
 
+/// The session cookie's name; `__Host-` in front when served over https.
 pub const SESSION_COOKIE: &str = "taskbridge_session";
 
 /// A built application, listening, not yet running.
@@ -198,7 +199,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             DbSessionStore::new(pool_data.get_ref().clone()),
             session_key.clone(),
         )
-        .cookie_name(SESSION_COOKIE.into())
+        .cookie_name(auth::device::cookie_name(SESSION_COOKIE, tls))
         .cookie_secure(tls)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)

@@ -408,3 +408,69 @@ async fn a_link_with_error_and_a_wrong_state_does_not_cancel_a_pending_sign_in()
         "the person's own flow still finishes"
     );
 }
+
+fn session_rows(app: &TestApp) -> i64 {
+    use taskbridge::schema::sessions;
+    app.query(|conn| sessions::table.count().get_result(conn).unwrap())
+}
+
+#[tokio::test]
+async fn cookieless_visits_to_login_and_signup_write_no_session_row() {
+    let app = TestApp::spawn().await;
+    for _ in 0..10 {
+        for page in ["/login", "/signup"] {
+            let r = reqwest::get(format!("{}{page}", app.address))
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            assert!(
+                r.headers().get("set-cookie").is_some(),
+                "the form's token still rides along"
+            );
+        }
+    }
+    assert_eq!(session_rows(&app), 0);
+
+    // The visitor's token works, and signing in is what makes a row.
+    let visitor = app.client();
+    let r = visitor
+        .post_form(
+            "/signup",
+            "/signup",
+            &[
+                ("company_name", "Acme"),
+                ("name", "Olivia"),
+                ("email", OLIVIA),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/tasks");
+    assert_eq!(session_rows(&app), 1);
+    assert_eq!(visitor.get("/tasks").await.status(), StatusCode::OK);
+    visitor.post_form("/tasks", "/logout", &[]).await;
+    assert_eq!(session_rows(&app), 0, "logging out ends the row");
+    let r = log_in(&visitor, OLIVIA, PASSWORD, None).await;
+    assert_eq!(location(&r), "/tasks");
+    assert_eq!(session_rows(&app), 1);
+}
+
+#[tokio::test]
+async fn cookies_take_the_host_prefix_under_https() {
+    let app = TestApp::spawn_with(&[("TASKBRIDGE_BASE_URL", "https://taskbridge.example")]).await;
+    let response = app.client().get("/login").await;
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        set_cookie.starts_with("__Host-taskbridge_session="),
+        "{set_cookie}"
+    );
+    assert!(set_cookie.contains("Secure") && set_cookie.contains("Path=/"));
+    assert!(!set_cookie.contains("Domain"));
+    let plain = TestApp::spawn().await;
+    let response = plain.client().get("/login").await;
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        set_cookie.starts_with("taskbridge_session="),
+        "{set_cookie}"
+    );
+}
