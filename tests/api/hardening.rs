@@ -474,3 +474,17 @@ async fn cookies_take_the_host_prefix_under_https() {
         "{set_cookie}"
     );
 }
+
+#[tokio::test]
+async fn sqlite_files_are_created_for_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    let Some(path) = app.sqlite_path() else {
+        return; // PostgreSQL: no files of ours.
+    };
+    app.sign_up("Acme", "Olivia", OLIVIA).await;
+    for file in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+}
