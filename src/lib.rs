@@ -141,11 +141,21 @@ pub async fn check_secret_key(settings: &Settings, pool: &Pool) -> Result<(), Ap
     )))
 }
 
-fn security_headers(settings: &Settings) -> DefaultHeaders {
-    let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-               object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' https:";
+/// The CSP: forms post to this app, which may send the browser on to a tool's sign-in
+/// page (`form-action` covers that redirect), so the OAuth tools' own origins too.
+fn content_security_policy(tools: &services::tools::Tools) -> String {
+    let mut form_action = vec!["'self'".to_owned()];
+    form_action.extend(tools.sign_in_origins());
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action {}",
+        form_action.join(" ")
+    )
+}
+
+fn security_headers(settings: &Settings, csp: &str) -> DefaultHeaders {
     let headers = DefaultHeaders::new()
-        .add(("Content-Security-Policy", csp))
+        .add(("Content-Security-Policy", csp.to_owned()))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))
@@ -175,6 +185,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     let settings = Data::new(settings);
     let pool_data = Data::new(pool.clone());
     let tools = Data::new(tools(&settings)?);
+    let csp = content_security_policy(&tools);
     let engine = Arc::new(
         sync::SyncEngine::new(
             pool.clone(),
@@ -239,7 +250,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             // Outside the guard, so that its refusals are shown in the layout too.
             .wrap(from_fn(web::shell::errors_in_app_layout))
             .wrap(sessions)
-            .wrap(security_headers(&settings))
+            .wrap(security_headers(&settings, &csp))
             .wrap(
                 Logger::new("%{method}xi %U %s %Dms")
                     // Paths only: query strings can carry OAuth codes and state.

@@ -488,3 +488,48 @@ async fn sqlite_files_are_created_for_their_owner_only() {
         assert_eq!(mode & 0o777, 0o600, "{file}");
     }
 }
+
+fn csp_of(response: &Response) -> String {
+    response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn form_action(csp: &str) -> Vec<String> {
+    csp.split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix("form-action "))
+        .unwrap()
+        .split(' ')
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn forms_may_only_lead_here_and_to_the_configured_tools() {
+    let app = TestApp::spawn().await;
+    let csp = csp_of(&app.client().get("/login").await);
+    assert_eq!(
+        form_action(&csp),
+        ["'self'".to_owned(), app.address.clone()],
+        "{csp}"
+    );
+
+    let app = TestApp::spawn_with(&[
+        ("TASKBRIDGE_SALESFORCE_CLIENT_ID", "client"),
+        ("TASKBRIDGE_SALESFORCE_CLIENT_SECRET", "secret"),
+        (
+            "TASKBRIDGE_SALESFORCE_LOGIN_URL",
+            "https://login.salesforce.example",
+        ),
+        ("TASKBRIDGE_SANDBOX", "off"),
+    ])
+    .await;
+    let csp = csp_of(&app.client().get("/login").await);
+    assert_eq!(
+        form_action(&csp),
+        ["'self'", "https://login.salesforce.example"],
+        "only the tools people can turn on: {csp}"
+    );
+}
