@@ -54,12 +54,40 @@ fn is_exempt(path: &str) -> bool {
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
+/// The sandbox's control endpoints (`/sandbox/_control/…`, `/sandbox/<tool>/_control/…`):
+/// for demos and tests, not for a page another site shows.
+fn is_sandbox_control(path: &str) -> bool {
+    path.strip_prefix("/sandbox/").is_some_and(|rest| {
+        rest.starts_with("_control/")
+            || rest
+                .split_once('/')
+                .is_some_and(|(_, after)| after.starts_with("_control/"))
+    })
+}
+
+/// A control request must say `Content-Type: application/json`, which no form and no
+/// cross-site request without a CORS preflight (never granted here) can send, and must
+/// not come from another origin.
+fn sandbox_control_allowed(req: &ServiceRequest) -> bool {
+    let json = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.essence_str() == "application/json");
+    json && same_origin(req)
+}
+
 /// Middleware: refuses unsafe requests from another origin or without the token.
 pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && is_sandbox_control(req.path()) && !sandbox_control_allowed(&req) {
+        let problem = "The sandbox's controls take JSON from this site only.".to_owned();
+        let response = error_page(StatusCode::FORBIDDEN, ("Request refused", problem));
+        return Ok(req.into_response(response).map_into_right_body());
+    }
     if safe || is_exempt(req.path()) {
         return next
             .call(req)

@@ -533,3 +533,50 @@ async fn forms_may_only_lead_here_and_to_the_configured_tools() {
         "only the tools people can turn on: {csp}"
     );
 }
+
+#[tokio::test]
+async fn the_sandbox_controls_take_json_from_this_site_only() {
+    let app = TestApp::spawn().await;
+    let http = reqwest::Client::new();
+    let reset = format!("{}/sandbox/_control/reset", app.address);
+    let reassign = format!("{}/sandbox/pivotal/_control/reassign", app.address);
+    // What a page on another site can send: a form, or text without a preflight.
+    let r = http.post(&reset).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = http
+        .post(&reset)
+        .header("Origin", "https://evil.example")
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = http
+        .post(&reassign)
+        .header("Content-Type", "text/plain")
+        .body(r#"{"task_id":"1","assignee":null}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = http
+        .post(&reset)
+        .header("Origin", "https://evil.example")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "JSON, but from another site"
+    );
+    // A script or a test on this machine.
+    let r = http
+        .post(&reset)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}
