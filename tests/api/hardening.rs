@@ -580,3 +580,62 @@ async fn the_sandbox_controls_take_json_from_this_site_only() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn accepting_an_invite_while_signed_in_as_someone_else_asks_first() {
+    let app = TestApp::spawn().await;
+    let acme = app.sign_up("Acme", "Olivia", OLIVIA).await;
+    let page = acme
+        .post_form(
+            "/company/users",
+            "/company/users/invite",
+            &[("email", "sam@acme.test"), ("role", "user")],
+        )
+        .await;
+    let link = extract_invite_link(&page.text().await.unwrap()).unwrap();
+    let path = link.strip_prefix(&app.address).unwrap().to_owned();
+
+    // Gus of Globex opens the link in his signed-in browser.
+    let gus = app.sign_up("Globex", "Gus", "gus@globex.test").await;
+    let (status, asked) = gus.get_text(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        asked.contains("You are signed in as Gus (gus@globex.test)"),
+        "{asked}"
+    );
+    assert!(asked.contains("Sign out and continue"));
+    assert!(!asked.contains("name=\"password\""), "no invite form yet");
+
+    // Posting the invite's form anyway accepts nothing.
+    let r = gus
+        .post_form("/tasks", &path, &[("name", "Sam"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Sign out and continue"));
+    let sams: i64 = app.query(|conn| {
+        use taskbridge::schema::users;
+        users::table
+            .filter(users::email.eq("sam@acme.test"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(sams, 0);
+    assert_eq!(
+        gus.get("/tasks").await.status(),
+        StatusCode::OK,
+        "Gus still signed in"
+    );
+
+    // He agrees: signed out, and the invite's form is his.
+    let r = gus.post_form(&path, &path, &[("confirmed", "yes")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), path);
+    assert_eq!(location(&gus.get("/tasks").await), "/login");
+    let r = gus
+        .post_form(&path, &path, &[("name", "Sam"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(location(&r), "/tasks");
+    let (_, tasks) = gus.get_text("/tasks").await;
+    assert!(tasks.contains("Welcome to Acme!"));
+}
