@@ -129,6 +129,18 @@ pub async fn log_in(pool: &Pool, attempt: Attempt) -> Result<LogIn, AppError> {
     .await
 }
 
+/// Makes the browser a person just signed in with known as theirs: the token for its
+/// device cookie (only its hash is kept).
+pub async fn remember_browser(pool: &Pool, user_id: UserId) -> Result<String, AppError> {
+    let token = random_token();
+    let hash = sha256_hex(&token);
+    db::run(pool, move |conn| {
+        Ok(known_device::remember(conn, user_id.0, &hash)?)
+    })
+    .await?;
+    Ok(token)
+}
+
 /// Creates a company and its first owner. Answers `None` when the email already has
 /// an account; the password is hashed only when it has not.
 pub async fn sign_up(

@@ -113,7 +113,13 @@ pub async fn sign_up(
         return again("An account with this email already exists. Log in instead.".into());
     };
     auth::begin_session(&session, user_id)?;
-    Ok(see_other(urls::MY_TASKS))
+    // Signing up signs in: this browser is the owner's own from now on.
+    let token = account::remember_browser(&pool, user_id).await?;
+    let mut response = see_other(urls::MY_TASKS);
+    response
+        .add_cookie(&device::cookie(&req, token))
+        .unexpected("setting the device cookie")?;
+    Ok(response)
 }
 
 pub async fn log_in_form(req: HttpRequest, session: Session) -> AppResult<HttpResponse> {
