@@ -206,25 +206,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     let mailer = Data::from(mailer);
     spawn_housekeeping(pool);
     let server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(
-            DbSessionStore::new(pool_data.get_ref().clone()),
-            session_key.clone(),
-        )
-        .cookie_name(auth::device::cookie_name(SESSION_COOKIE, tls))
-        .cookie_secure(tls)
-        .cookie_http_only(true)
-        .cookie_same_site(SameSite::Lax)
-        .session_lifecycle(
-            PersistentSession::default()
-                .session_ttl(actix_web::cookie::time::Duration::seconds(
-                    auth::IDLE_TIMEOUT_SECS,
-                ))
-                // Written back only when changed: `SignedIn` notes activity once a
-                // minute, which moves the expiry (row and cookie) without a write
-                // on every request.
-                .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
-        )
-        .build();
+        let sessions = session_middleware(pool_data.get_ref().clone(), session_key.clone(), tls);
         App::new()
             .app_data(settings.clone())
             .app_data(pool_data.clone())
@@ -264,6 +246,26 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     .shutdown_timeout(10)
     .run();
     Ok(server)
+}
+
+/// Sessions in the database, in a cookie named `__Host-…` under https.
+fn session_middleware(pool: Pool, key: Key, tls: bool) -> SessionMiddleware<DbSessionStore> {
+    SessionMiddleware::builder(DbSessionStore::new(pool), key)
+        .cookie_name(auth::device::cookie_name(SESSION_COOKIE, tls))
+        .cookie_secure(tls)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .session_lifecycle(
+            PersistentSession::default()
+                .session_ttl(actix_web::cookie::time::Duration::seconds(
+                    auth::IDLE_TIMEOUT_SECS,
+                ))
+                // Written back only when changed: `SignedIn` notes activity once a
+                // minute, which moves the expiry (row and cookie) without a write
+                // on every request.
+                .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
+        )
+        .build()
 }
 
 /// Removes expired sessions now and then.

@@ -776,7 +776,9 @@ mod tests {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
             .and(path("/me"))
-            .respond_with(ResponseTemplate::new(200).set_body_string(fixture("pivotal/me.json")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(fixture("pivotal/me.json")),
+            )
             .mount(&server)
             .await;
         let page = |total: &str| {
@@ -803,19 +805,11 @@ mod tests {
         let fetch = |cursor: Option<String>| {
             let (cfg, c, account) = (cfg.clone(), c.clone(), account.clone());
             async move {
-                fetch_tasks_page(
-                    &client(),
-                    &cfg,
-                    &c,
-                    &account,
-                    "1266316",
-                    cursor.as_deref(),
-                    None,
-                )
-                .await
-                .unwrap()
-                .into_page()
-                .unwrap()
+                fetch_tasks_page(&client(), &cfg, &c, &account, "1266316", cursor.as_deref(), None)
+                    .await
+                    .unwrap()
+                    .into_page()
+                    .unwrap()
             }
         };
         let start = fetch(None).await;

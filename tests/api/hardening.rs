@@ -186,7 +186,10 @@ async fn a_known_browser_gets_in_while_its_address_is_throttled() {
             .unwrap()
     });
     assert_eq!(hashes.len(), 2, "the browser that signed up, and this one");
-    assert!(hashes.iter().all(|h| !h.contains(&token)), "only hashes are stored");
+    assert!(
+        hashes.iter().all(|h| !h.contains(&token)),
+        "only hashes are stored"
+    );
     laptop.post_form("/tasks", "/logout", &[]).await;
 
     // Someone at the same address (no proxy settings: everyone is 127.0.0.1).
