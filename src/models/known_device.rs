@@ -8,6 +8,8 @@ use crate::schema::known_devices;
 
 /// A browser is forgotten this long after it last signed in.
 pub const FORGET_AFTER_SECS: i64 = 365 * 24 * 60 * 60;
+/// A person's browsers beyond this many (the least recently used) are forgotten.
+pub const MAX_PER_PERSON: i64 = 20;
 
 /// The id of the person's known browser with this token hash, if it is one.
 pub fn find(conn: &mut DbConn, user_id: i64, token_hash: &str) -> QueryResult<Option<i64>> {
@@ -35,6 +37,16 @@ pub fn remember(conn: &mut DbConn, user_id: i64, token_hash: &str) -> QueryResul
             known_devices::last_used_at.eq(at),
         ))
         .execute(conn)?;
+    let forgotten: Vec<i64> = known_devices::table
+        .filter(known_devices::user_id.eq(user_id))
+        .order((known_devices::last_used_at.desc(), known_devices::id.desc()))
+        .offset(MAX_PER_PERSON)
+        .select(known_devices::id)
+        .load(conn)?;
+    if !forgotten.is_empty() {
+        diesel::delete(known_devices::table.filter(known_devices::id.eq_any(forgotten)))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

@@ -655,3 +655,15 @@ async fn the_browser_that_signed_up_is_known_too() {
     let r = log_in(&owner, OLIVIA, PASSWORD, None).await;
     assert_eq!(location(&r), "/tasks");
 }
+
+#[tokio::test]
+async fn a_person_keeps_at_most_twenty_known_browsers() {
+    let app = TestApp::spawn().await;
+    app.sign_up("Acme", "Olivia", OLIVIA).await;
+    for _ in 0..22 {
+        let r = log_in(&app.client(), OLIVIA, PASSWORD, None).await;
+        assert_eq!(location(&r), "/tasks");
+    }
+    let known: i64 = app.query(|conn| known_devices::table.count().get_result(conn).unwrap());
+    assert_eq!(known, 20);
+}
