@@ -1,17 +1,18 @@
-//! CSRF: a per-session token on every state-changing form, plus an Origin check.
+//! CSRF: a per-session token on every state-changing request, whatever its body, plus
+//! an Origin check.
 
 use actix_session::{Session, SessionExt};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage};
+use actix_web::{web, HttpMessage, ResponseError};
 
 use crate::config::Settings;
 use crate::crypto::{random_token, same_secret};
 use crate::error::{error_page, AppError, Unexpected};
-use actix_web::ResponseError;
 
+/// Finding the token field in the part of a multipart body read so far.
 mod multipart;
 
 pub const SESSION_KEY: &str = "csrf";
