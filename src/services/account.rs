@@ -320,12 +320,12 @@ pub async fn change_password(
         let (email, ip) = (email.clone(), ip.clone());
         db::run(pool, move |conn| {
             db::write(conn, |conn| {
-                if let Err(wait) = throttle::check(conn, &email, &ip)? {
-                    return Ok(Err(wait));
-                }
                 // Counted before the slow hash, so guesses sent at once cannot all be
                 // tried; the right password clears it below.
-                throttle::record_failure(conn, &email, &ip)?;
+                let source = throttle::Source::Address(&ip);
+                if let Err(wait) = throttle::begin_attempt(conn, &email, source)? {
+                    return Ok(Err(wait));
+                }
                 Ok(Ok(user::by_id(conn, user_id)?.map(|u| u.password_hash)))
             })
         })
