@@ -38,6 +38,10 @@ pub fn about(kind: ProviderKind) -> About {
             does: "Brings in the to-dos assigned to you in your Basecamp projects (Basecamp 3 and 4), with their project, due date and a link back to Basecamp.",
             needs: "A Basecamp account. Each person signs in with their own Basecamp login through 37signals Launchpad; when one login reaches several Basecamp accounts, the person chooses which one to sync.",
         },
+        ProviderKind::GitHub => About {
+            does: "Brings in the open issues and pull requests assigned to you across your GitHub repositories, with their repository and a link back to GitHub. Pull requests show with the status \"pull request\".",
+            needs: "A GitHub account. Each person signs in with their own GitHub login. Private repositories need the repo scope, which taskbridge asks for at sign-in (GitHub has no read-only scope for them; taskbridge only reads). Organizations that restrict OAuth App access must approve taskbridge before their repositories' issues show.",
+        },
         ProviderKind::Intellinote => About {
             does: "Brings in the tasks assigned to you in your Intellinote organization, with their workspace and due date.",
             needs: "An Intellinote login with access to your organization. Each person signs in with their own login.",
@@ -90,6 +94,7 @@ pub struct ToolRow {
 pub fn tagline(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::Basecamp => "To-dos assigned to you in Basecamp projects.",
+        ProviderKind::GitHub => "Issues and pull requests assigned to you on GitHub.",
         ProviderKind::Intellinote => "Tasks assigned to you in your Intellinote organization.",
         ProviderKind::PivotalTracker => "Stories you own in Pivotal Tracker projects.",
         ProviderKind::Salesforce => "Open Salesforce Tasks: calls, emails and to-dos.",
