@@ -212,7 +212,7 @@ async fn consent_denied_saves_nothing_and_says_so() {
             .1
             .matches(">OFF<")
             .count()
-            == 4
+            == 5
     );
 }
 
@@ -346,7 +346,7 @@ async fn pivotal_tracker_takes_an_api_token_checked_against_the_tool() {
             .1
             .matches(">OFF<")
             .count(),
-        4
+        5
     );
 
     let ok = oauth_walk::start(
@@ -414,7 +414,7 @@ async fn a_salesforce_org_without_api_access_is_told_which_editions_have_it() {
             .1
             .matches(">OFF<")
             .count(),
-        4
+        5
     );
 }
 
@@ -553,7 +553,7 @@ async fn turning_the_company_integration_off_asks_first_and_keeps_connections() 
             .1
             .matches(">OFF<")
             .count(),
-        4
+        5
     );
     assert!(owner
         .get_text("/integrations")
