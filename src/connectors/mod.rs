@@ -266,6 +266,12 @@ impl PageFetch {
     }
 }
 
+/// Whether a task of `kind` is a pull request (GitHub's status for them), which a
+/// company may choose to leave out.
+pub fn is_pull_request(kind: ProviderKind, task: &RemoteTask) -> bool {
+    kind == ProviderKind::GitHub && task.status == github::PULL_REQUEST_STATUS
+}
+
 /// The `User-Agent` every request carries (Basecamp refuses requests without one).
 pub const USER_AGENT: &str = "taskbridge (https://github.com/taskbridge/taskbridge)";
 /// How long a whole request may take by default.

@@ -154,6 +154,8 @@ pub struct DetailsPage {
     pub available: bool,
     pub sandbox: bool,
     pub mine: Option<ConnectedAs>,
+    /// GitHub only: whether pull requests come in besides issues.
+    pub pull_requests: Option<bool>,
 }
 
 pub async fn company_details(
@@ -164,10 +166,17 @@ pub async fn company_details(
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
     let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
-    let (on, mine) = db::run(&pool, move |conn| {
+    let (on, mine, pull_requests) = db::run(&pool, move |conn| {
+        let pull_requests = match kind {
+            ProviderKind::GitHub => Some(company_integration::includes_pull_requests(
+                conn, company_id,
+            )?),
+            _ => None,
+        };
         Ok((
             company_integration::is_enabled(conn, company_id, kind)?,
             connection::of_user(conn, user_id, kind)?,
+            pull_requests,
         ))
     })
     .await?;
@@ -181,7 +190,36 @@ pub async fn company_details(
         available: tools.available(kind),
         sandbox: tools.is_sandbox(kind),
         mine: mine.as_ref().map(ConnectedAs::from),
+        pull_requests,
     })
+}
+
+#[derive(Deserialize)]
+pub struct PullRequestsForm {
+    /// The checkbox: present when ticked.
+    #[serde(default)]
+    include: Option<String>,
+}
+
+/// The company's choice to bring in GitHub pull requests besides issues, or not.
+pub async fn company_github_pull_requests(
+    act: Action<CompanyManager>,
+    pool: web::Data<Pool>,
+    engine: web::Data<crate::sync::SyncEngine>,
+    form: web::Form<PullRequestsForm>,
+) -> AppResult<HttpResponse> {
+    let include = form.include.is_some();
+    let ip = act.ip.clone();
+    if service::set_github_pull_requests(&pool, &engine, &act.user, include, ip).await? {
+        act.success(if include {
+            "GitHub now brings in pull requests as well as issues, from the sync starting now."
+        } else {
+            "GitHub now leaves pull requests out: they leave My Tasks with the sync starting now. Time tracked on them is kept."
+        });
+    }
+    Ok(see_other(&urls::company_details(
+        ProviderKind::GitHub.slug(),
+    )))
 }
 
 #[derive(Deserialize)]

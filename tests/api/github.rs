@@ -283,3 +283,51 @@ async fn the_sandbox_token_endpoint_answers_errors_in_a_200_and_form_encoded_by_
     let text = r.text().await.unwrap();
     assert!(text.starts_with("error=bad_verification_code&"), "{text}");
 }
+
+#[tokio::test]
+async fn a_company_can_leave_pull_requests_out_and_take_them_back() {
+    let app = TestApp::spawn().await;
+    let owner = github_on_as(&app, "Jane Doe").await;
+    let jane = assigned(&app, "jane@acme.test").await;
+    let pulls = jane.iter().filter(|t| t["pull_request"] == true).count();
+    let issues = jane.len() - pulls;
+    wait_for(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    wait_for_the_pass_to_end(&app).await;
+    let details = "/company/integrations/github";
+    let (_, page) = owner.get_text(details).await;
+    assert!(page.contains("Include pull requests"), "{page}");
+    assert!(
+        page.contains("role=\"switch\" checked"),
+        "on by default: {page}"
+    );
+
+    // Unticked: at once, the next sync leaves them out (and archives those synced).
+    let r = owner
+        .post_form(details, "/company/integrations/github/pull-requests", &[])
+        .await;
+    assert_eq!(location(&r), details);
+    let page = wait_for(&owner, "/tasks", &format!("{issues} tasks")).await;
+    assert!(!page.contains(">pull request</span>"), "{page}");
+    let (_, page) = owner.get_text(details).await;
+    assert!(!page.contains("role=\"switch\" checked"), "{page}");
+    let audit: Vec<String> = app.query(|conn| {
+        use taskbridge::schema::audit_log;
+        audit_log::table
+            .select(audit_log::action)
+            .load(conn)
+            .unwrap()
+    });
+    assert!(audit.contains(&"company_settings_changed".to_owned()));
+
+    // Ticked again: they come back.
+    wait_for_the_pass_to_end(&app).await;
+    owner
+        .post_form(
+            details,
+            "/company/integrations/github/pull-requests",
+            &[("include", "on")],
+        )
+        .await;
+    let page = wait_for(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    assert_eq!(page.matches(">pull request</span>").count(), pulls);
+}
