@@ -129,19 +129,19 @@ static ENTRIES: [ErrorInfo; 21] = [
         code: "TB-AUTH-EXPIRED",
         title: "Your sign-in to the tool expired",
         cause: "The tool no longer accepts the access it gave taskbridge, and renewing it did not help.",
-        fix: "Turn your integration off and on again to sign in to the tool once more.",
+        fix: "Press Reconnect (on My Tasks or in Integration Settings) and sign in to the tool once more.",
     },
     ErrorInfo {
         code: "TB-AUTH-REVOKED",
         title: "Access to the tool was revoked",
         cause: "The access you gave taskbridge was withdrawn or has expired: someone removed the app in the tool, changed your password, or the tool ended the session.",
-        fix: "Connect again: turn your integration off and on, sign in to the tool and choose \"Allow\".",
+        fix: "Press Reconnect (on My Tasks or in Integration Settings), sign in to the tool and choose \"Allow\".",
     },
     ErrorInfo {
         code: "TB-TOKEN-INVALID",
         title: "The API token was refused",
         cause: "The tool does not recognise the API token you entered, or it was regenerated since.",
-        fix: "Copy the API token from your profile page in the tool and paste it again in Integration Settings.",
+        fix: "Copy the API token from your profile page in the tool and paste it under Reconnect in Integration Settings.",
     },
     ErrorInfo {
         code: "TB-RATE-LIMITED",
@@ -255,7 +255,7 @@ static ENTRIES: [ErrorInfo; 21] = [
         code: "TB-CREDENTIALS-UNREADABLE",
         title: "taskbridge cannot read the stored sign-in",
         cause: "The access taskbridge keeps for this connection could not be decrypted: it was damaged or copied from elsewhere, or the server now runs with another secret key.",
-        fix: "Connect again: turn your integration off and on in Integration Settings. If it happens to everyone, tell the person running taskbridge that TASKBRIDGE_SECRET_KEY may have changed.",
+        fix: "Press Reconnect (on My Tasks or in Integration Settings) and connect again. If it happens to everyone, tell the person running taskbridge that TASKBRIDGE_SECRET_KEY may have changed.",
     },
 ];
 

@@ -127,6 +127,9 @@ pub struct Settings {
     pub tool_max_response_bytes: usize,
     /// Where mail goes: an SMTP server, or the in-app outbox.
     pub mail: MailSettings,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (`TASKBRIDGE_TRUSTED_PROXIES`); none by default, and then the header is ignored.
+    pub trusted_proxies: crate::auth::client_addr::TrustedProxies,
     /// A warning to print once the logger is up (a generated key, say).
     pub warnings: Vec<String>,
     /// The key file generated at this start, if one was: removed again when the
@@ -191,9 +194,11 @@ impl Settings {
         let sync_now_cooldown_secs = sync_now_cooldown(&var)?;
         let tool_max_response_bytes = tool_max_response(&var)?;
         let mail = mail(&var)?;
+        let trusted_proxies = trusted_proxies(&var)?;
 
         Ok(Self {
             mail,
+            trusted_proxies,
             timer_limit,
             api_rate_per_minute,
             sync_now_cooldown_secs,
@@ -561,6 +566,20 @@ pub fn expose(secret: &SecretString) -> &str {
     secret.expose_secret()
 }
 
+/// `TASKBRIDGE_TRUSTED_PROXIES`: comma-separated addresses or networks (CIDR).
+fn trusted_proxies(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::auth::client_addr::TrustedProxies, ConfigError> {
+    const NAME: &str = "TASKBRIDGE_TRUSTED_PROXIES";
+    let raw = var(NAME).unwrap_or_default();
+    crate::auth::client_addr::TrustedProxies::parse(&raw).map_err(|entry| {
+        ConfigError::new(
+            NAME,
+            format!("{entry:?} is not an address or network like 10.0.0.1 or 10.0.0.0/8"),
+        )
+    })
+}
+
 /// `TASKBRIDGE_API_RATE_PER_MINUTE`: 0 (off) to 100,000, 600 by default.
 fn api_rate(var: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
     const NAME: &str = "TASKBRIDGE_API_RATE_PER_MINUTE";
@@ -698,6 +717,15 @@ mod tests {
                 .unwrap_or_else(|| panic!("{bad} accepted"));
             assert_eq!(err.var, "TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS");
         }
+        for bad in ["proxy.internal", "10.0.0.0/40", "10.0.0.1:80"] {
+            let err = settings(&[("TASKBRIDGE_TRUSTED_PROXIES", bad)])
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert_eq!(err.var, "TASKBRIDGE_TRUSTED_PROXIES");
+        }
+        let ok = settings(&[("TASKBRIDGE_TRUSTED_PROXIES", "10.0.0.1, fd00::/8")]).unwrap();
+        assert!(!ok.trusted_proxies.is_empty());
+        assert!(settings(&[]).unwrap().trusted_proxies.is_empty());
     }
 
     #[test]

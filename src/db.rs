@@ -110,6 +110,9 @@ impl ManageConnection for Manager {
 /// Builds the pool; fails fast when the database cannot be reached.
 pub fn connect(url: &str) -> Result<Pool, AppError> {
     let manager = Manager::new(url);
+    if !manager.postgres {
+        create_private(&manager.url).unexpected("creating the SQLite database file")?;
+    }
     let size = if manager.postgres { 16 } else { 8 };
     R2d2Pool::builder()
         .max_size(size)
@@ -117,6 +120,24 @@ pub fn connect(url: &str) -> Result<Pool, AppError> {
         .test_on_check_out(false)
         .build(manager)
         .unexpected("cannot open the database")
+}
+
+/// Creates a new SQLite database file readable by its owner only (0600), like the key
+/// beside it; SQLite gives its `-wal` and `-shm` files the database file's mode. An
+/// existing file is left as its operator set it.
+fn create_private(path: &str) -> std::io::Result<()> {
+    if path.is_empty() || path.starts_with(':') || path.starts_with("file:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs pending migrations for whichever backend the connection is.

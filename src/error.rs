@@ -15,8 +15,12 @@ pub enum AppError {
     SignInRequired,
     #[error("{0}")]
     BadRequest(String),
+    /// Sent with `Retry-After: 60`; a page that knows the wait sets its own.
     #[error("{0}")]
     TooManyRequests(String),
+    /// A body over the limit for its route.
+    #[error("payload too large")]
+    PayloadTooLarge,
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// A failure the person cannot act on; the chain of causes is logged.
@@ -92,6 +96,10 @@ impl AppError {
             AppError::SignInRequired => ("Please log in", "Log in to continue.".into()),
             AppError::BadRequest(m) => ("That did not work", m.clone()),
             AppError::TooManyRequests(m) => ("Too many attempts", m.clone()),
+            AppError::PayloadTooLarge => (
+                "Too much to send",
+                "That was more than taskbridge accepts in one go. Go back, shorten what you typed or choose a smaller file, and try again.".into(),
+            ),
             AppError::Unavailable(_) => (
                 "Temporarily unavailable",
                 "taskbridge cannot reach its database right now. Please try again in a minute.".into(),
@@ -115,6 +123,7 @@ impl ResponseError for AppError {
             AppError::SignInRequired => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_)
             | AppError::Database(_)
@@ -133,7 +142,13 @@ impl ResponseError for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        error_page(status, self.title_and_message())
+        let mut response = error_page(status, self.title_and_message());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(60));
+        }
+        response
     }
 }
 

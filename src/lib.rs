@@ -37,6 +37,7 @@ use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{AppError, Unexpected};
 
+/// The session cookie's name; `__Host-` in front when served over https.
 pub const SESSION_COOKIE: &str = "taskbridge_session";
 
 /// A built application, listening, not yet running.
@@ -140,11 +141,21 @@ pub async fn check_secret_key(settings: &Settings, pool: &Pool) -> Result<(), Ap
     )))
 }
 
-fn security_headers(settings: &Settings) -> DefaultHeaders {
-    let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-               object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' https:";
+/// The CSP: forms post to this app, which may send the browser on to a tool's sign-in
+/// page (`form-action` covers that redirect), so the OAuth tools' own origins too.
+fn content_security_policy(tools: &services::tools::Tools) -> String {
+    let mut form_action = vec!["'self'".to_owned()];
+    form_action.extend(tools.sign_in_origins());
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action {}",
+        form_action.join(" ")
+    )
+}
+
+fn security_headers(settings: &Settings, csp: &str) -> DefaultHeaders {
     let headers = DefaultHeaders::new()
-        .add(("Content-Security-Policy", csp))
+        .add(("Content-Security-Policy", csp.to_owned()))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))
@@ -174,6 +185,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     let settings = Data::new(settings);
     let pool_data = Data::new(pool.clone());
     let tools = Data::new(tools(&settings)?);
+    let csp = content_security_policy(&tools);
     let engine = Arc::new(
         sync::SyncEngine::new(
             pool.clone(),
@@ -194,25 +206,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     let mailer = Data::from(mailer);
     spawn_housekeeping(pool);
     let server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(
-            DbSessionStore::new(pool_data.get_ref().clone()),
-            session_key.clone(),
-        )
-        .cookie_name(SESSION_COOKIE.into())
-        .cookie_secure(tls)
-        .cookie_http_only(true)
-        .cookie_same_site(SameSite::Lax)
-        .session_lifecycle(
-            PersistentSession::default()
-                .session_ttl(actix_web::cookie::time::Duration::seconds(
-                    auth::IDLE_TIMEOUT_SECS,
-                ))
-                // Written back only when changed: `SignedIn` notes activity once a
-                // minute, which moves the expiry (row and cookie) without a write
-                // on every request.
-                .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
-        )
-        .build();
+        let sessions = session_middleware(pool_data.get_ref().clone(), session_key.clone(), tls);
         App::new()
             .app_data(settings.clone())
             .app_data(pool_data.clone())
@@ -220,7 +214,12 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             .app_data(engine.clone())
             .app_data(api_limiter.clone())
             .app_data(mailer.clone())
-            .app_data(actix::FormConfig::default().limit(64 * 1024))
+            .app_data(
+                actix::FormConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(web::form_error),
+            )
+            .app_data(actix::QueryConfig::default().error_handler(web::query_error))
             .configure(web::routes)
             .configure(|cfg| {
                 if let Some(state) = &sandbox {
@@ -229,10 +228,11 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
                 }
             })
             .default_service(actix::to(error::not_found))
-            .wrap(from_fn(web::shell::errors_in_app_layout))
             .wrap(from_fn(auth::csrf::guard))
+            // Outside the guard, so that its refusals are shown in the layout too.
+            .wrap(from_fn(web::shell::errors_in_app_layout))
             .wrap(sessions)
-            .wrap(security_headers(&settings))
+            .wrap(security_headers(&settings, &csp))
             .wrap(
                 Logger::new("%{method}xi %U %s %Dms")
                     // Paths only: query strings can carry OAuth codes and state.
@@ -246,6 +246,26 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     .shutdown_timeout(10)
     .run();
     Ok(server)
+}
+
+/// Sessions in the database, in a cookie named `__Host-…` under https.
+fn session_middleware(pool: Pool, key: Key, tls: bool) -> SessionMiddleware<DbSessionStore> {
+    SessionMiddleware::builder(DbSessionStore::new(pool), key)
+        .cookie_name(auth::device::cookie_name(SESSION_COOKIE, tls))
+        .cookie_secure(tls)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .session_lifecycle(
+            PersistentSession::default()
+                .session_ttl(actix_web::cookie::time::Duration::seconds(
+                    auth::IDLE_TIMEOUT_SECS,
+                ))
+                // Written back only when changed: `SignedIn` notes activity once a
+                // minute, which moves the expiry (row and cookie) without a write
+                // on every request.
+                .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
+        )
+        .build()
 }
 
 /// Removes expired sessions now and then.

@@ -82,6 +82,17 @@ diesel::table! {
         email -> Text,
         ip -> Text,
         created_at -> BigInt,
+        device_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    known_devices (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> BigInt,
+        last_used_at -> BigInt,
     }
 }
 
@@ -276,6 +287,7 @@ diesel::joinable!(audit_log -> companies (company_id));
 diesel::joinable!(time_entries -> users (user_id));
 diesel::joinable!(time_entries -> tasks (task_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(known_devices -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
@@ -297,4 +309,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_outbox,
     password_resets,
     password_reset_requests,
+    known_devices,
 );

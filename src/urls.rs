@@ -39,6 +39,7 @@ pub const REPORTS_CSV: &str = "/reports.csv";
 pub const INTEGRATION_SETTINGS: &str = "/integrations";
 pub const PERSONAL_ON_ROUTE: &str = "/integrations/{tool}/on";
 pub const PERSONAL_OFF_ROUTE: &str = "/integrations/{tool}/off";
+pub const PERSONAL_FORGET_TOKEN_ROUTE: &str = "/integrations/{tool}/token/delete";
 pub const PERSONAL_CONNECTED_ROUTE: &str = "/integrations/{tool}/connected";
 pub const PROBLEM_ROUTE: &str = "/integrations/{tool}/problem";
 pub const OAUTH_CALLBACK_ROUTE: &str = "/oauth/{tool}/callback";
@@ -159,6 +160,11 @@ pub fn personal_on(tool: impl Display) -> String {
 
 pub fn personal_off(tool: impl Display) -> String {
     format!("/integrations/{tool}/off")
+}
+
+/// Deletes the API token kept for a tool the person turned off.
+pub fn personal_forget_token(tool: impl Display) -> String {
+    format!("/integrations/{tool}/token/delete")
 }
 
 pub fn personal_connected(tool: ProviderKind) -> String {

@@ -1,6 +1,8 @@
 //! Who is signed in, what they may do, and the guards on every request.
 
+pub mod client_addr;
 pub mod csrf;
+pub mod device;
 pub mod password;
 pub mod session_store;
 pub mod throttle;
@@ -336,9 +338,20 @@ pub fn begin_session(session: &Session, user_id: UserId) -> Result<(), AppError>
     Ok(())
 }
 
-/// The client address, for throttling and the audit log.
+/// The client address, for throttling and the audit log: the one place it is worked
+/// out (`Page::ip` carries it). Behind a trusted proxy (`TASKBRIDGE_TRUSTED_PROXIES`)
+/// it comes from `X-Forwarded-For`; otherwise that header is ignored.
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    match req.app_data::<web::Data<crate::config::Settings>>() {
+        Some(settings) => settings.trusted_proxies.client(peer, forwarded),
+        None => peer,
+    }
+    .to_string()
 }

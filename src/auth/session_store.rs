@@ -1,6 +1,11 @@
 //! Sessions live in the database, so ending one (log out, a disabled person) is real:
 //! a copied cookie for a deleted row is refused. Rows are keyed by a digest of the
 //! cookie's key, never the key itself.
+//!
+//! A session nobody is signed in to (a visitor's CSRF token, a flash message) writes
+//! no row: its state rides in the session key itself, which the session middleware
+//! encrypts into the cookie with the app's key. So a flood of cookieless requests to
+//! /login costs nothing in the database.
 
 use std::collections::HashMap;
 
@@ -39,12 +44,45 @@ fn new_key() -> Result<SessionKey, anyhow::Error> {
     SessionKey::try_from(raw).map_err(|e| anyhow::anyhow!("session key: {e}"))
 }
 
+/// Keys of visitors' sessions: this prefix, then the state as url-safe base64 JSON.
+const VISITOR_PREFIX: &str = "visitor.";
+/// A visitor's state larger than this goes to the database after all.
+const VISITOR_MAX_BYTES: usize = 1024;
+
+fn visitor_key(state: &HashMap<String, String>) -> Option<SessionKey> {
+    use base64::Engine;
+    if user_of(state).is_some() || state.contains_key(USER_ID) {
+        return None;
+    }
+    let json = serde_json::to_vec(state).ok()?;
+    if json.len() > VISITOR_MAX_BYTES {
+        return None;
+    }
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    SessionKey::try_from(format!("{VISITOR_PREFIX}{encoded}")).ok()
+}
+
+fn visitor_state(key: &SessionKey) -> Option<Option<HashMap<String, String>>> {
+    use base64::Engine;
+    let encoded = key.as_ref().strip_prefix(VISITOR_PREFIX)?;
+    let state = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()
+        .and_then(|json| serde_json::from_slice::<HashMap<String, String>>(&json).ok())
+        // Never a signed-in state, whatever the key says.
+        .filter(|state| !state.contains_key(USER_ID));
+    Some(state)
+}
+
 fn any_err(e: AppError) -> anyhow::Error {
     anyhow::anyhow!(e.to_string())
 }
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        if let Some(state) = visitor_state(key) {
+            return Ok(state);
+        }
         let id = sha256_hex(key.as_ref());
         let row: Option<String> = db::run(&self.pool, move |conn| {
             Ok(sessions::table
@@ -68,6 +106,9 @@ impl SessionStore for DbSessionStore {
         state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, SaveError> {
+        if let Some(key) = visitor_key(&state) {
+            return Ok(key);
+        }
         let key = new_key().map_err(SaveError::Other)?;
         let id = sha256_hex(key.as_ref());
         let user_id = user_of(&state);
@@ -96,6 +137,14 @@ impl SessionStore for DbSessionStore {
         state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
+        if visitor_state(&key).is_some() {
+            // A visitor's key is its state: a changed state is a new key (and a row,
+            // once someone is signed in to it).
+            return self
+                .save(state, ttl)
+                .await
+                .map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())));
+        }
         let id = sha256_hex(key.as_ref());
         let user_id = user_of(&state);
         let body =
@@ -123,6 +172,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        if visitor_state(key).is_some() {
+            return Ok(());
+        }
         let id = sha256_hex(key.as_ref());
         let expires = now() + ttl.whole_seconds();
         // Sliding expiry, written at most once a minute per session.
@@ -141,6 +193,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        if visitor_state(key).is_some() {
+            return Ok(());
+        }
         let id = sha256_hex(key.as_ref());
         db::run(&self.pool, move |conn| {
             diesel::delete(sessions::table.filter(sessions::id.eq(id))).execute(conn)?;

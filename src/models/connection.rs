@@ -66,7 +66,9 @@ impl State {
         let Some(c) = connection else {
             return State::Off;
         };
-        if c.status == ConnectionStatus::NeedsReconnect {
+        if c.status == ConnectionStatus::Off {
+            State::Off
+        } else if c.status == ConnectionStatus::NeedsReconnect {
             State::NeedsAttention
         } else if c.sync_requested
             || c.lease_until.is_some_and(|until| until > now)
@@ -117,6 +119,9 @@ pub struct Lease {
 pub enum ConnectionStatus {
     Active,
     NeedsReconnect,
+    /// Turned off by its person, its API token kept to turn it on again (API-token
+    /// tools only): it does not sync and is not shown as connected.
+    Off,
 }
 
 impl ConnectionStatus {
@@ -124,11 +129,12 @@ impl ConnectionStatus {
         match self {
             Self::Active => "active",
             Self::NeedsReconnect => "needs_reconnect",
+            Self::Off => "off",
         }
     }
 
     fn from_text(text: &str) -> Option<Self> {
-        [Self::Active, Self::NeedsReconnect]
+        [Self::Active, Self::NeedsReconnect, Self::Off]
             .into_iter()
             .find(|s| s.as_text() == text)
     }
@@ -245,17 +251,20 @@ pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// The person's connections, but for those turned off with their token kept.
 pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Connection>> {
     connections::table
         .filter(connections::user_id.eq(user_id))
+        .filter(connections::status.ne(ConnectionStatus::Off))
         .select(Connection::as_select())
         .load(conn)
 }
 
-/// Every connection in the company, for the health page.
+/// Every connection in the company that is not off, for the health page.
 pub fn for_company(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Connection>> {
     connections::table
         .filter(connections::company_id.eq(company_id))
+        .filter(connections::status.ne(ConnectionStatus::Off))
         .select(Connection::as_select())
         .load(conn)
 }
@@ -264,6 +273,7 @@ pub fn for_company(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Connec
 pub fn counts_by_tool(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<(ProviderKind, i64)>> {
     let rows: Vec<(String, i64)> = connections::table
         .filter(connections::company_id.eq(company_id))
+        .filter(connections::status.ne(ConnectionStatus::Off))
         .group_by(connections::provider)
         .select((connections::provider, diesel::dsl::count_star()))
         .load(conn)?;
@@ -290,9 +300,67 @@ pub fn of_user(
     connections::table
         .filter(connections::user_id.eq(user_id))
         .filter(connections::provider.eq(provider))
+        .filter(connections::status.ne(ConnectionStatus::Off))
         .select(Connection::as_select())
         .first(conn)
         .optional()
+}
+
+/// The tools whose API token the person turned off and kept.
+pub fn kept_tokens(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<ProviderKind>> {
+    connections::table
+        .filter(connections::user_id.eq(user_id))
+        .filter(connections::status.eq(ConnectionStatus::Off))
+        .filter(connections::credentials.is_not_null())
+        .select(connections::provider)
+        .load(conn)
+}
+
+/// Turns the person's connection off but keeps its token: what it synced goes (as on
+/// a disconnect; time tracked on it stays), and a running sync is fenced out.
+pub fn turn_off_keeping_token(
+    conn: &mut DbConn,
+    user_id: i64,
+    provider: ProviderKind,
+) -> QueryResult<bool> {
+    let Some(c) = of_user(conn, user_id, provider)? else {
+        return Ok(false);
+    };
+    diesel::update(connections::table.find(c.id))
+        .set((
+            connections::status.eq(ConnectionStatus::Off),
+            connections::last_error_code.eq(None::<String>),
+            connections::last_error.eq(None::<String>),
+            connections::sync_cursor.eq(None::<String>),
+            connections::pass_id.eq(None::<i64>),
+            connections::lease_owner.eq(None::<String>),
+            connections::lease_until.eq(None::<i64>),
+            connections::lease_generation.eq(connections::lease_generation + 1),
+            connections::sync_requested.eq(false),
+            connections::last_sync_at.eq(None::<i64>),
+        ))
+        .execute(conn)?;
+    sync_page::forget_pages(conn, c.id)?;
+    crate::models::task::delete_of_connection(conn, c.id)?;
+    Ok(true)
+}
+
+/// Turns a connection that was turned off with its token kept on again, due at once.
+pub fn turn_on_kept(conn: &mut DbConn, user_id: i64, provider: ProviderKind) -> QueryResult<bool> {
+    let changed = diesel::update(
+        connections::table
+            .filter(connections::user_id.eq(user_id))
+            .filter(connections::provider.eq(provider))
+            .filter(connections::status.eq(ConnectionStatus::Off))
+            .filter(connections::credentials.is_not_null()),
+    )
+    .set((
+        connections::status.eq(ConnectionStatus::Active),
+        connections::next_sync_at.eq(0),
+        connections::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(changed > 0)
 }
 
 /// Disconnects: the row and its tokens are deleted.

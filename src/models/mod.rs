@@ -9,6 +9,7 @@ pub mod connection;
 pub mod first_run;
 pub mod invite;
 pub mod key_check;
+pub mod known_device;
 pub mod notification;
 pub mod outbox;
 pub mod password_reset;

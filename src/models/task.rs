@@ -325,6 +325,11 @@ pub fn listing(
     })
 }
 
+/// Deletes what a connection synced (time tracked on it stays, without its task).
+pub fn delete_of_connection(conn: &mut DbConn, connection_id: i64) -> QueryResult<usize> {
+    diesel::delete(tasks::table.filter(tasks::connection_id.eq(connection_id))).execute(conn)
+}
+
 pub fn open_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
     open_tasks(user_id).count().get_result(conn)
 }

@@ -2,11 +2,11 @@
 
 use crate::auth::session_store;
 use crate::auth::{password, throttle, CurrentUser};
-use crate::crypto::random_token;
+use crate::crypto::{random_token, sha256_hex};
 use crate::db::{self, Pool};
 use crate::domain::{Email, Role, UserId};
 use crate::error::AppError;
-use crate::models::{audit, company, password_reset, user};
+use crate::models::{audit, company, known_device, password_reset, user};
 use crate::services::mail;
 
 /// How a sign-in ended.
@@ -15,30 +15,75 @@ pub enum LogIn {
     Throttled(i64),
     Refused,
     Disabled,
-    SignedIn(i64),
+    /// Signed in; `new_device` is a fresh device token for the browser's cookie when
+    /// the browser was not yet known as this person's.
+    SignedIn {
+        user_id: i64,
+        new_device: Option<String>,
+    },
+}
+
+/// A sign-in as the form and the browser bring it.
+pub struct Attempt {
+    pub email: String,
+    pub secret: String,
+    pub ip: String,
+    /// The token in the browser's device cookie, if it has one.
+    pub device: Option<String>,
+}
+
+/// What the first step found: the person, their browser if known, the counted attempt.
+struct Counted {
+    found: Option<user::User>,
+    device_id: Option<i64>,
+    attempt: i64,
+}
+
+fn source(ip: &str, device_id: Option<i64>) -> throttle::Source<'_> {
+    match device_id {
+        Some(id) => throttle::Source::Device { id, ip },
+        None => throttle::Source::Address(ip),
+    }
 }
 
 /// Checks an email and password. Three steps, so no database connection is held
-/// while the password is hashed.
-pub async fn log_in(
-    pool: &Pool,
-    email: String,
-    secret: String,
-    ip: String,
-) -> Result<LogIn, AppError> {
-    let found = {
+/// while the password is hashed; the attempt is counted in the first, before the hash.
+pub async fn log_in(pool: &Pool, attempt: Attempt) -> Result<LogIn, AppError> {
+    let Attempt {
+        email,
+        secret,
+        ip,
+        device,
+    } = attempt;
+    let counted = {
         let (email, ip) = (email.clone(), ip.clone());
         db::run(pool, move |conn| {
-            if let Err(wait) = throttle::check(conn, &email, &ip)? {
-                return Ok(Err(wait));
-            }
-            Ok(Ok(user::by_email(conn, &email)?))
+            db::write(conn, |conn| {
+                let found = user::by_email(conn, &email)?;
+                let device_id = match (&found, &device) {
+                    (Some(u), Some(token)) => known_device::find(conn, u.id, &sha256_hex(token))?,
+                    _ => None,
+                };
+                Ok(
+                    throttle::begin_attempt(conn, &email, source(&ip, device_id))?.map(|attempt| {
+                        Counted {
+                            found,
+                            device_id,
+                            attempt,
+                        }
+                    }),
+                )
+            })
         })
         .await?
     };
-    let found = match found {
+    let Counted {
+        found,
+        device_id,
+        attempt,
+    } = match counted {
         Err(wait) => return Ok(LogIn::Throttled(wait)),
-        Ok(found) => found,
+        Ok(counted) => counted,
     };
     // Hash either way, so an unknown email takes as long as a known one.
     let stored = found
@@ -46,24 +91,54 @@ pub async fn log_in(
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::dummy_hash().to_owned());
     let matches = password::verify_off_executor(secret, stored).await?;
-    db::run(pool, move |conn| match found {
-        Some(u) if matches && u.disabled => Ok(LogIn::Disabled),
-        Some(u) if matches => {
-            throttle::clear_account(conn, &email)?;
-            let (company, actor) = (Some(u.company_id), Some(u.id));
-            let action = audit::Action::SignIn;
-            audit::record(conn, company, actor, action, &email, Some(&ip))?;
-            Ok(LogIn::SignedIn(u.id))
-        }
-        other => {
-            throttle::record_failure(conn, &email, &ip)?;
-            let company = other.as_ref().map(|u| u.company_id);
-            let action = audit::Action::SignInFailed;
-            audit::record(conn, company, None, action, &email, Some(&ip))?;
-            Ok(LogIn::Refused)
-        }
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| match found {
+            Some(u) if matches => {
+                throttle::forgive(conn, attempt, &email, source(&ip, device_id))?;
+                if u.disabled {
+                    return Ok(LogIn::Disabled);
+                }
+                let (company, actor) = (Some(u.company_id), Some(u.id));
+                let action = audit::Action::SignIn;
+                audit::record(conn, company, actor, action, &email, Some(&ip))?;
+                let new_device = match device_id {
+                    Some(id) => {
+                        known_device::touch(conn, id)?;
+                        None
+                    }
+                    None => {
+                        let token = random_token();
+                        known_device::remember(conn, u.id, &sha256_hex(&token))?;
+                        Some(token)
+                    }
+                };
+                Ok(LogIn::SignedIn {
+                    user_id: u.id,
+                    new_device,
+                })
+            }
+            other => {
+                // The attempt already counts as a failure (`begin_attempt`).
+                let company = other.as_ref().map(|u| u.company_id);
+                let action = audit::Action::SignInFailed;
+                audit::record(conn, company, None, action, &email, Some(&ip))?;
+                Ok(LogIn::Refused)
+            }
+        })
     })
     .await
+}
+
+/// Makes the browser a person just signed in with known as theirs: the token for its
+/// device cookie (only its hash is kept).
+pub async fn remember_browser(pool: &Pool, user_id: UserId) -> Result<String, AppError> {
+    let token = random_token();
+    let hash = sha256_hex(&token);
+    db::run(pool, move |conn| {
+        Ok(known_device::remember(conn, user_id.0, &hash)?)
+    })
+    .await?;
+    Ok(token)
 }
 
 /// Creates a company and its first owner. Answers `None` when the email already has
@@ -245,12 +320,12 @@ pub async fn change_password(
         let (email, ip) = (email.clone(), ip.clone());
         db::run(pool, move |conn| {
             db::write(conn, |conn| {
-                if let Err(wait) = throttle::check(conn, &email, &ip)? {
-                    return Ok(Err(wait));
-                }
                 // Counted before the slow hash, so guesses sent at once cannot all be
                 // tried; the right password clears it below.
-                throttle::record_failure(conn, &email, &ip)?;
+                let source = throttle::Source::Address(&ip);
+                if let Err(wait) = throttle::begin_attempt(conn, &email, source)? {
+                    return Ok(Err(wait));
+                }
                 Ok(Ok(user::by_id(conn, user_id)?.map(|u| u.password_hash)))
             })
         })

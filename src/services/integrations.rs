@@ -4,7 +4,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{CompanyManager, CurrentUser};
-use crate::connectors::{ConnectorError, Credentials, Identity, ProviderKind, RemoteAccount};
+use crate::connectors::{
+    AuthKind, ConnectorError, Credentials, Identity, ProviderKind, RemoteAccount,
+};
 use crate::crypto::Cipher;
 use crate::db::{self, DbConn, Pool};
 use crate::error::{AppError, Unexpected};
@@ -254,7 +256,9 @@ pub fn active_notice(kind: ProviderKind) -> String {
     )
 }
 
-/// Personal OFF: the connection and its tokens are deleted.
+/// Personal OFF: the connection and what it synced go. An OAuth tool's tokens are
+/// deleted; an API token is kept, so the person can turn the tool on again without
+/// pasting it, until they replace it or delete it ([`forget_token`]).
 pub async fn disconnect(
     pool: &Pool,
     user: &CurrentUser,
@@ -264,6 +268,43 @@ pub async fn disconnect(
     let user_id = user.id.0;
     let off = audit::Action::ConnectionOff;
     write_audited(pool, user, off, kind, ip, move |conn| {
+        if kind.auth_kind() == AuthKind::ApiToken {
+            return connection::turn_off_keeping_token(conn, user_id, kind);
+        }
+        Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
+    })
+    .await
+}
+
+/// Turns the person's tool on again with the API token kept when they turned it off.
+/// False when no token is kept.
+pub async fn turn_on_with_kept_token(
+    pool: &Pool,
+    user: &CurrentUser,
+    kind: ProviderKind,
+    ip: String,
+) -> Result<bool, AppError> {
+    let user_id = user.id.0;
+    let on = audit::Action::ConnectionOn;
+    write_audited(pool, user, on, kind, ip, move |conn| {
+        connection::turn_on_kept(conn, user_id, kind)
+    })
+    .await
+}
+
+/// Deletes the API token kept for a tool the person turned off.
+pub async fn forget_token(
+    pool: &Pool,
+    user: &CurrentUser,
+    kind: ProviderKind,
+    ip: String,
+) -> Result<bool, AppError> {
+    let user_id = user.id.0;
+    let off = audit::Action::ConnectionOff;
+    write_audited(pool, user, off, kind, ip, move |conn| {
+        if !connection::kept_tokens(conn, user_id)?.contains(&kind) {
+            return Ok(false);
+        }
         Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
     })
     .await

@@ -88,9 +88,11 @@ pub struct Answer<'a> {
     pub error: Option<&'a str>,
 }
 
-/// Takes the flow out of the session first, so a state is good for one answer only;
-/// checks the answer against it and exchanges the code. Returns the flow's purpose
-/// (personal when there was none) with the credentials or why there are none.
+/// Checks the answer's `state` against the session's flow before anything else: only
+/// the answer carrying it ends the flow (taken out of the session, so a state is good
+/// for one answer only). Any other answer, `error=` included, leaves the person's flow
+/// waiting, so a link cannot cancel it. Then exchanges the code. Returns the flow's
+/// purpose (personal when there was none) with the credentials or why there are none.
 pub async fn receive(
     session: &Session,
     tools: &Tools,
@@ -98,18 +100,20 @@ pub async fn receive(
     kind: ProviderKind,
     answer: Answer<'_>,
 ) -> (Purpose, Result<Credentials, IntegrationError>) {
-    let flow: Option<Flow> = session.remove_as::<Flow>(FLOW_KEY).and_then(Result::ok);
-    let purpose = flow
-        .as_ref()
-        .map(|f| f.purpose)
-        .unwrap_or(Purpose::Personal);
-    let creds = match flow {
-        Some(flow) => exchange(tools, user_id, kind, &flow, answer).await,
-        None => Err(IntegrationError::BadState),
+    let Some(flow) = session.get::<Flow>(FLOW_KEY).ok().flatten() else {
+        return (Purpose::Personal, Err(IntegrationError::BadState));
     };
-    (purpose, creds)
+    if !same_secret(answer.state.unwrap_or_default(), &flow.state) {
+        return (flow.purpose, Err(IntegrationError::BadState));
+    }
+    session.remove(FLOW_KEY);
+    (
+        flow.purpose,
+        exchange(tools, user_id, kind, &flow, answer).await,
+    )
 }
 
+/// The answer to `flow`, its state already matched.
 async fn exchange(
     tools: &Tools,
     user_id: i64,
@@ -130,9 +134,6 @@ async fn exchange(
                 message: error.chars().take(80).collect(),
             })
         });
-    }
-    if !same_secret(answer.state.unwrap_or_default(), &flow.state) {
-        return Err(IntegrationError::BadState);
     }
     let code = answer
         .code

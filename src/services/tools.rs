@@ -89,6 +89,21 @@ impl Tools {
         self.configs.get(&kind).is_some_and(|c| c.sandbox)
     }
 
+    /// Where "Turn it on" may send a browser after its form: the origins of the OAuth
+    /// tools people can turn on here (for the CSP's `form-action`).
+    pub fn sign_in_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = ProviderKind::ALL
+            .into_iter()
+            .filter(|kind| kind.auth_kind() == AuthKind::OAuth && self.available(*kind))
+            .filter_map(|kind| self.configs.get(&kind))
+            .map(|cfg| cfg.base_url.origin().ascii_serialization())
+            .filter(|origin| origin != "null")
+            .collect();
+        origins.sort();
+        origins.dedup();
+        origins
+    }
+
     /// One callback per tool, so an answer meant for one tool is never taken for another.
     pub fn redirect_uri(&self, kind: ProviderKind) -> Result<Url, AppError> {
         self.base_url

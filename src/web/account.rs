@@ -1,15 +1,15 @@
 //! Sign up, log in, log out.
 
 use actix_session::Session;
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{self, csrf, password, throttle, CurrentUser};
+use crate::auth::{self, csrf, device, password, throttle, CurrentUser};
 use crate::db::Pool;
 use crate::domain::{parse_name, Email};
-use crate::error::AppResult;
+use crate::error::{AppResult, Unexpected};
 use crate::services::account::{self, LogIn};
 use crate::urls;
 use crate::web::{render, render_status, see_other};
@@ -118,7 +118,13 @@ pub async fn sign_up(
         return again("An account with this email already exists. Log in instead.".into());
     };
     auth::begin_session(&session, user_id)?;
-    Ok(see_other(urls::MY_TASKS))
+    // Signing up signs in: this browser is the owner's own from now on.
+    let token = account::remember_browser(&pool, user_id).await?;
+    let mut response = see_other(urls::MY_TASKS);
+    response
+        .add_cookie(&device::cookie(&req, token))
+        .unexpected("setting the device cookie")?;
+    Ok(response)
 }
 
 pub async fn log_in_form(req: HttpRequest, session: Session) -> AppResult<HttpResponse> {
@@ -151,12 +157,18 @@ pub async fn log_in(
             },
         )
     };
-    let email = form.email.trim().to_lowercase();
-    let ip = auth::client_ip(&req);
-    let outcome = account::log_in(&pool, email, form.password.clone(), ip).await?;
-    match outcome {
+    let attempt = account::Attempt {
+        email: form.email.trim().to_lowercase(),
+        secret: form.password.clone(),
+        ip: auth::client_ip(&req),
+        device: device::presented(&req),
+    };
+    match account::log_in(&pool, attempt).await? {
         LogIn::Throttled(wait) => {
-            again(StatusCode::TOO_MANY_REQUESTS, throttle::wait_message(wait))
+            let mut page = again(StatusCode::TOO_MANY_REQUESTS, throttle::wait_message(wait))?;
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(wait.max(1)));
+            Ok(page)
         }
         LogIn::Refused => again(
             StatusCode::UNAUTHORIZED,
@@ -167,9 +179,18 @@ pub async fn log_in(
             "Your account has been disabled. Ask your company's owner or admin to enable it."
                 .into(),
         ),
-        LogIn::SignedIn(user_id) => {
+        LogIn::SignedIn {
+            user_id,
+            new_device,
+        } => {
             auth::begin_session(&session, crate::domain::UserId(user_id))?;
-            Ok(see_other(urls::MY_TASKS))
+            let mut response = see_other(urls::MY_TASKS);
+            if let Some(token) = new_device {
+                response
+                    .add_cookie(&device::cookie(&req, token))
+                    .unexpected("setting the device cookie")?;
+            }
+            Ok(response)
         }
     }
 }

@@ -24,11 +24,28 @@ pub fn ago(then: i64, now: i64) -> String {
     }
 }
 
+/// How long until `then`, seen at `now`: "in under a minute", "in 5 min", "in 3 h".
+pub fn until(then: i64, now: i64) -> String {
+    match then.saturating_sub(now) {
+        ..=59 => "in under a minute".into(),
+        secs @ 60..=3599 => format!("in {} min", (secs + 59) / 60),
+        secs => format!("in {} h", (secs + 3599) / 3600),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn formats_utc_timestamps() {
         assert_eq!(super::timestamp(1_795_442_700), "23 Nov 2026, 14:05 UTC");
+    }
+
+    #[test]
+    fn says_how_long_until() {
+        let now = 1_795_442_700;
+        assert_eq!(super::until(now + 20, now), "in under a minute");
+        assert_eq!(super::until(now + 61, now), "in 2 min");
+        assert_eq!(super::until(now + 7200, now), "in 2 h");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::services::tools::Tools;
 use crate::urls;
 use crate::web::confirm::{self, Confirmation, Question};
 use crate::web::shell::{self, Action, Nav, Page, Shell};
-use crate::web::{render, render_status, see_other};
+use crate::web::{flash, render, render_status, see_other};
 
 fn tool(slug: &str) -> AppResult<ProviderKind> {
     ProviderKind::from_slug(slug).ok_or(AppError::NotFound)
@@ -248,6 +248,17 @@ async fn turn_on(
     if kind.auth_kind() == AuthKind::ApiToken {
         let token = form.api_token.unwrap_or_default().trim().to_owned();
         if token.is_empty() {
+            // Turned off with its token kept: on again with it.
+            let ip = auth::client_ip(&req);
+            if purpose == Purpose::Personal
+                && service::turn_on_with_kept_token(&pool, &user, kind, ip).await?
+            {
+                flash::success(
+                    &session,
+                    format!("{} is on again with your kept API token.", kind.name()),
+                );
+                return Ok(see_other(&success_path(kind, purpose)));
+            }
             return conclude(&session, kind, purpose, Err(IntegrationError::EmptyToken));
         }
         let creds = Credentials::api_token(SecretString::from(token));
@@ -603,6 +614,10 @@ pub struct SettingsRow {
     pub token_based: bool,
     pub state: connection::State,
     pub connected: Option<ConnectedAs>,
+    /// Turned off with its API token kept.
+    pub kept_token: bool,
+    /// What turning it off loses, for the confirmation.
+    pub off_warning: String,
 }
 
 #[derive(Template)]
@@ -614,10 +629,11 @@ pub struct SettingsPage {
 
 pub async fn settings_page(page: Page, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
     let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
-    let (enabled, mine) = db::run(&pool, move |conn| {
+    let (enabled, mine, kept) = db::run(&pool, move |conn| {
         Ok((
             company_integration::enabled_providers(conn, company_id)?,
             connection::for_user(conn, user_id)?,
+            connection::kept_tokens(conn, user_id)?,
         ))
     })
     .await?;
@@ -635,6 +651,8 @@ pub async fn settings_page(page: Page, pool: web::Data<Pool>) -> AppResult<HttpR
                     .as_ref()
                     .map_or(connection::State::Off, |c| c.state),
                 connected,
+                kept_token: kept.contains(&k),
+                off_warning: off_warning(k),
             }
         })
         .collect();
@@ -651,13 +669,11 @@ pub async fn personal_turn_off(
     form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
+    let keeps_token = kind.auth_kind() == AuthKind::ApiToken;
     if !form.given() {
         let question = Question {
             title: format!("Turn off your {} integration?", kind.name()),
-            message: format!(
-                "Your tasks from {0} stop syncing and taskbridge deletes its tokens for your {0} account. Time you tracked is kept. You can turn it on again at any time.",
-                kind.name()
-            ),
+            message: off_warning(kind),
             action: urls::personal_off(kind.slug()),
             button: "Turn it off",
             back: urls::INTEGRATION_SETTINGS.to_owned(),
@@ -665,10 +681,58 @@ pub async fn personal_turn_off(
         return confirm::ask(&act, Nav::IntegrationSettings, question);
     }
     if service::disconnect(&pool, &act.user, kind, act.ip.clone()).await? {
-        act.success(format!(
-            "Your {} integration is off; its tokens were deleted.",
+        act.success(if keeps_token {
+            format!(
+                "Your {} integration is off; your API token is kept.",
+                kind.name()
+            )
+        } else {
+            format!(
+                "Your {} integration is off; its tokens were deleted.",
+                kind.name()
+            )
+        });
+    }
+    Ok(see_other(urls::INTEGRATION_SETTINGS))
+}
+
+/// What turning a personal integration off loses, as its confirmation says it.
+pub fn off_warning(kind: ProviderKind) -> String {
+    if kind.auth_kind() == AuthKind::ApiToken {
+        format!(
+            "Your tasks from {0} stop syncing and leave My Tasks. Your API token is kept, so you can turn {0} on again without pasting it (or delete it). Time you tracked is kept.",
             kind.name()
-        ));
+        )
+    } else {
+        format!(
+            "Your tasks from {0} stop syncing and taskbridge deletes its tokens for your {0} account. Time you tracked is kept. You can turn it on again at any time.",
+            kind.name()
+        )
+    }
+}
+
+pub async fn personal_forget_token(
+    act: Action,
+    pool: web::Data<Pool>,
+    path: web::Path<String>,
+    form: web::Form<Confirmation>,
+) -> AppResult<HttpResponse> {
+    let kind = tool(&path)?;
+    if !form.given() {
+        let question = Question {
+            title: format!("Delete your kept {} API token?", kind.name()),
+            message: format!(
+                "taskbridge forgets the token; to turn {} on again you paste one.",
+                kind.name()
+            ),
+            action: urls::personal_forget_token(kind.slug()),
+            button: "Delete the token",
+            back: urls::INTEGRATION_SETTINGS.to_owned(),
+        };
+        return confirm::ask(&act, Nav::IntegrationSettings, question);
+    }
+    if service::forget_token(&pool, &act.user, kind, act.ip.clone()).await? {
+        act.success(format!("Your {} API token was deleted.", kind.name()));
     }
     Ok(see_other(urls::INTEGRATION_SETTINGS))
 }

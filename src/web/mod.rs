@@ -83,6 +83,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(integrations::personal_turn_off),
         )
         .route(
+            urls::PERSONAL_FORGET_TOKEN_ROUTE,
+            web::post().to(integrations::personal_forget_token),
+        )
+        .route(
             urls::PERSONAL_CONNECTED_ROUTE,
             web::get().to(integrations::personal_connected),
         )
@@ -221,4 +225,47 @@ pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, location))
         .finish()
+}
+
+/// Whether a path belongs to another party's conventions (the JSON API's problems, the
+/// emulated tools' own errors) rather than to the app's pages.
+fn answers_on_its_own(path: &str) -> bool {
+    path.starts_with("/sandbox/")
+        || path
+            .strip_prefix(urls::API_SCOPE)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// A form that cannot be read gets the app's own page: 413 when it is too large.
+pub fn form_error(
+    err: actix_web::error::UrlencodedError,
+    req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::{PayloadError, UrlencodedError};
+    if answers_on_its_own(req.path()) {
+        return err.into();
+    }
+    match err {
+        UrlencodedError::Overflow { .. } | UrlencodedError::Payload(PayloadError::Overflow) => {
+            crate::error::AppError::PayloadTooLarge.into()
+        }
+        _ => crate::error::AppError::BadRequest(
+            "This form could not be read. Go back, reload the page and try again.".into(),
+        )
+        .into(),
+    }
+}
+
+/// A query string that cannot be read gets the app's own 400 page.
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    if answers_on_its_own(req.path()) {
+        return err.into();
+    }
+    crate::error::AppError::BadRequest(
+        "This link is incomplete or was changed on the way. Go back and follow it again.".into(),
+    )
+    .into()
 }

@@ -286,8 +286,38 @@ pub struct AcceptPage {
 
 #[derive(Deserialize)]
 pub struct AcceptForm {
+    #[serde(default)]
     name: String,
+    #[serde(default)]
     password: String,
+    /// "Sign out and continue", from the page that asks a signed-in person first.
+    #[serde(flatten)]
+    switch: Confirmation,
+}
+
+/// Someone is signed in on this browser: an invite would sign them out, so the page
+/// asks first (nothing is accepted or saved until they agree).
+async fn ask_signed_in_person(
+    req: &HttpRequest,
+    token: &str,
+    found: &invite::Invite,
+    company_name: &str,
+) -> AppResult<Option<HttpResponse>> {
+    use actix_web::FromRequest;
+    let Ok(act) = Action::<auth::CurrentUser>::extract(req).await else {
+        return Ok(None);
+    };
+    let question = Question {
+        title: format!("Join {company_name} as {}?", found.email),
+        message: format!(
+            "You are signed in as {} ({}). To accept this invite you are signed out of that account first; you can sign in to it again at any time.",
+            act.user.name, act.user.email
+        ),
+        action: urls::invite_accept(token),
+        button: "Sign out and continue",
+        back: urls::MY_TASKS.to_owned(),
+    };
+    confirm::ask(&act, Nav::Other, question).map(Some)
 }
 
 async fn open_invite(pool: &Pool, token: String) -> AppResult<(invite::Invite, String)> {
@@ -304,12 +334,16 @@ async fn open_invite(pool: &Pool, token: String) -> AppResult<(invite::Invite, S
 }
 
 pub async fn accept_form(
+    req: HttpRequest,
     session: Session,
     pool: web::Data<Pool>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
     let (found, company_name) = open_invite(&pool, token.clone()).await?;
+    if let Some(ask) = ask_signed_in_person(&req, &token, &found, &company_name).await? {
+        return Ok(ask);
+    }
     render(&AcceptPage {
         csrf_token: csrf::token(&session)?,
         action: urls::invite_accept(&token),
@@ -333,6 +367,17 @@ pub async fn accept(
     let token = path.into_inner();
     let (found, company_name) = open_invite(&pool, token.clone()).await?;
     let form = form.into_inner();
+    if form.switch.given() {
+        use actix_web::FromRequest;
+        if let Ok(user) = auth::CurrentUser::extract(&req).await {
+            crate::services::account::log_out(&pool, &user, auth::client_ip(&req)).await?;
+        }
+        session.purge();
+        return Ok(see_other(&urls::invite_accept(&token)));
+    }
+    if let Some(ask) = ask_signed_in_person(&req, &token, &found, &company_name).await? {
+        return Ok(ask);
+    }
     let role = Role::parse(&found.role).map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
     let again = |error: String| -> AppResult<HttpResponse> {
         render_status(

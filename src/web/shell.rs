@@ -172,10 +172,16 @@ pub async fn errors_in_app_layout(
     let Ok(body) = page.render() else {
         return Ok(response);
     };
-    let replaced = actix_web::HttpResponse::build(status)
+    let mut replaced = actix_web::HttpResponse::build(status);
+    replaced
         .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body);
+        .insert_header(("Cache-Control", "no-store"));
+    // A 429 keeps its Retry-After inside the app's layout too.
+    let retry_after = actix_web::http::header::RETRY_AFTER;
+    if let Some(wait) = response.headers().get(&retry_after) {
+        replaced.insert_header((retry_after, wait.clone()));
+    }
+    let replaced = replaced.body(body);
     Ok(response.into_response(replaced).map_into_boxed_body())
 }
 

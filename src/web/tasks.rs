@@ -16,7 +16,7 @@ use crate::models::{company_integration, first_run, sync_run};
 use crate::services::time::duration::hm;
 use crate::sync::SyncEngine;
 use crate::urls;
-use crate::web::format::ago;
+use crate::web::format::{ago, until};
 use crate::web::shell::{Action, Nav, Shell};
 use crate::web::{flash, render, see_other};
 
@@ -111,6 +111,8 @@ pub struct ToolState {
     pub state: State,
     /// "Synced just now · 3 new, 1 closed".
     pub last_sync: String,
+    /// When a sync that failed is tried again ("in 4 min").
+    pub next_try: Option<String>,
     pub error_title: Option<String>,
     pub error_fix: Option<String>,
     pub error_code: Option<String>,
@@ -407,6 +409,15 @@ fn tool_state(c: &connection::Connection, now: i64) -> ToolState {
         mark: kind.mark(),
         state: State::of(Some(c), now),
         last_sync: last_sync(c, now),
+        // (A wait the tool asked for already says its next try.)
+        next_try: (c.last_error_code.is_some()
+            && c.status == ConnectionStatus::Active
+            && c.next_sync_at > now
+            && !c
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("Next try")))
+        .then(|| until(c.next_sync_at, now)),
         // What the last run said (a wait's next try, a partial sync's page), else
         // the code's title.
         error_title: c

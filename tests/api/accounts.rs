@@ -223,10 +223,16 @@ async fn sign_in_is_throttled_per_account_with_a_time_to_wait() {
         StatusCode::TOO_MANY_REQUESTS,
         "even the right password waits"
     );
+    let wait: i64 = blocked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&wait), "says when, to machines too");
     let body = blocked.text().await.unwrap();
     assert!(body.contains("Too many failed sign-ins"));
     assert!(
-        body.contains("try again in 15 minutes"),
+        body.contains("try again in a minute"),
         "says when to try again"
     );
     let failures: i64 = app.query(|conn| {

@@ -187,8 +187,8 @@ async fn logos_are_checked_by_content_and_size() {
     let r = upload(&owner, PNG.to_vec(), "logo.png", false).await;
     assert_eq!(
         r.status(),
-        StatusCode::BAD_REQUEST,
-        "no CSRF token, no upload"
+        StatusCode::FORBIDDEN,
+        "no CSRF token, no upload (refused by the guard, as every other form)"
     );
     assert_eq!(
         owner.get("/company/logo").await.status(),

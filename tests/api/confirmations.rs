@@ -119,3 +119,108 @@ async fn disabling_a_person_and_deleting_time_ask_first() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_pivotal_token_is_kept_when_turned_off_until_replaced_or_deleted() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let on = crate::oauth_walk::start(
+        &owner,
+        "/company/integrations/pivotal",
+        "/company/integrations/pivotal/on",
+        &[("api_token", "sandbox-jane-doe")],
+    )
+    .await;
+    assert_eq!(on, "/company/integrations/pivotal/connected");
+    let synced = crate::paging::wait_for_text(&owner, "/tasks", "Synced just now").await;
+    assert!(
+        synced.contains("class=\"tool-tag\">Pivotal Tracker<"),
+        "{synced}"
+    );
+    let stored = || -> (String, bool) {
+        app.query(|conn| {
+            use diesel::prelude::*;
+            use taskbridge::schema::connections;
+            let (status, sealed): (String, Option<Vec<u8>>) = connections::table
+                .select((connections::status, connections::credentials))
+                .first(conn)
+                .unwrap();
+            (status, sealed.is_some())
+        })
+    };
+
+    // Off: the tasks go, the token stays, and the page says so.
+    let (_, settings) = owner.get_text("/integrations").await;
+    assert!(settings.contains("Your API token is kept, so you can turn Pivotal Tracker on again"));
+    let r = owner
+        .post_form(
+            "/integrations",
+            "/integrations/pivotal/off",
+            &[("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(location(&r), "/integrations");
+    assert_eq!(stored(), ("off".to_owned(), true));
+    let (_, settings) = owner.get_text("/integrations").await;
+    assert!(settings.contains("your API token is kept"), "{settings}");
+    assert!(
+        settings.contains("Your API token is kept: turn it on"),
+        "{settings}"
+    );
+    assert!(settings.contains(">Off</span>"), "{settings}");
+    let (_, tasks) = owner.get_text("/tasks").await;
+    assert!(
+        !tasks.contains("class=\"tool-tag\">Pivotal Tracker<"),
+        "{tasks}"
+    );
+
+    // On again without pasting: it syncs with the kept token.
+    let r = owner
+        .post_form("/integrations", "/integrations/pivotal/on", &[])
+        .await;
+    assert_eq!(location(&r), "/integrations/pivotal/connected");
+    assert_eq!(stored(), ("active".to_owned(), true));
+    let back =
+        crate::paging::wait_for_text(&owner, "/tasks", "class=\"tool-tag\">Pivotal Tracker<").await;
+    assert!(back.contains("Synced just now"), "{back}");
+
+    // Off again, then the token deleted (asked first): nothing is kept.
+    owner
+        .post_form(
+            "/integrations",
+            "/integrations/pivotal/off",
+            &[("confirmed", "yes")],
+        )
+        .await;
+    let asked = owner
+        .post_form("/integrations", "/integrations/pivotal/token/delete", &[])
+        .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    assert_eq!(stored(), ("off".to_owned(), true), "nothing lost yet");
+    let r = owner
+        .post_form(
+            "/integrations",
+            "/integrations/pivotal/token/delete",
+            &[("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(location(&r), "/integrations");
+    let left: i64 = app.query(|conn| {
+        use diesel::prelude::*;
+        taskbridge::schema::connections::table
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(left, 0);
+    let r = owner
+        .post_form("/integrations", "/integrations/pivotal/on", &[])
+        .await;
+    assert_eq!(
+        location(&r),
+        "/integrations/pivotal/problem",
+        "a token must be pasted again"
+    );
+}

@@ -15,6 +15,7 @@ mod connector_limits;
 mod faults;
 mod first_run;
 mod github;
+mod hardening;
 mod integrations;
 mod mail;
 mod my_tasks;

@@ -425,8 +425,13 @@ async fn server_errors_are_retried_then_reported_with_their_fix() {
     let owner = pivotal_company(&app, "sandbox-server-error").await;
     let page = wait_for_text(&owner, "/tasks", "TB-TOOL-DOWN").await;
     assert!(
-        page.contains("What") || page.contains("Try") || page.contains("again"),
-        "the fix is shown"
+        page.contains("taskbridge tries again later by itself"),
+        "the fix is shown: {page}"
+    );
+    assert!(page.contains("Next try in "), "and when: {page}");
+    assert!(
+        page.contains(">On</span>"),
+        "a tool that is down leaves it On"
     );
     let status: String = app.query(|conn| {
         connections::table
