@@ -130,6 +130,24 @@ async fn an_owner_turns_on_github_and_sees_issues_and_pull_requests_by_repositor
     );
     assert!(page.contains("/sandbox/github/acme/"), "links open GitHub");
     assert!(page.contains("/pull/") && page.contains("/issues/"));
+    let first = &jane[0];
+    let link = page
+        .split('"')
+        .find(|s| s.contains("/sandbox/github/acme/") && s.contains("/pull/"))
+        .unwrap();
+    let (status, opened) = owner.get_text(&link.replace(&app.address, "")).await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    assert!(opened.contains("</strong> · GitHub (emulated"), "{opened}");
+    assert!(
+        jane.iter()
+            .filter(|t| t["pull_request"] == true)
+            .any(|t| opened.contains(t["title"].as_str().unwrap())),
+        "the link opens one of Jane's pull requests: {opened}"
+    );
+    assert!(
+        first["pull_request"] == true,
+        "Jane's first is a pull request"
+    );
 
     // Nothing changed: a re-sync is answered with a 304 for each of the three pages
     // and writes no task.
