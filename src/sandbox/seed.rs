@@ -478,7 +478,19 @@ fn github(today: Date) -> Tool {
     let john = b.person(&JOHN, &["github"]);
     b.tasks(&john, &repos[..2], 5, 0);
     // No Expired Eddie: OAuth App tokens do not expire.
-    for s in [&RITA, &ROB, &SID, &SALLY] {
+    let rita = PersonSpec {
+        note: Some("Signing in works; API calls answer 401 Bad credentials (access revoked), and with no refresh token for a GitHub OAuth App that asks for a reconnect."),
+        ..RITA
+    };
+    let rob = PersonSpec {
+        note: Some("Issue calls answer 403 with x-ratelimit-remaining: 0 and x-ratelimit-reset 3 seconds on; after the reset, they work for a minute."),
+        ..ROB
+    };
+    let sid = PersonSpec {
+        note: Some("Issue calls answer 502 Server Error, as GitHub's do when it is down."),
+        ..SID
+    };
+    for s in [&rita, &rob, &sid, &SALLY] {
         let id = b.person(s, &["github"]);
         b.tasks(&id, &repos[..1], 3, 0);
     }

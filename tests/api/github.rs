@@ -349,3 +349,17 @@ async fn a_company_can_leave_pull_requests_out_and_take_them_back() {
     let page = wait_for(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
     assert_eq!(page.matches(">pull request</span>").count(), pulls);
 }
+
+#[tokio::test]
+async fn github_down_is_told_and_tried_again_later() {
+    let app = TestApp::spawn().await;
+    let owner = github_on_as(&app, "Server-error Sid").await;
+    wait_for(&owner, "/tasks", "TB-TOOL-DOWN").await;
+    let status: String = app.query(|conn| {
+        connections::table
+            .select(connections::status)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(status, "active", "a tool that is down is tried again later");
+}
