@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::oauth::{self, TokenParams};
-use super::seed::{Person, Task, Tool};
+use super::seed::{Behaviour, Person, Task, Tool};
 use super::{json_with_etag, pass, Call, Gate, SandboxState, RETRY_AFTER_SECS};
 use crate::connectors::ProviderKind;
 
@@ -128,6 +128,16 @@ fn now_secs() -> i64 {
 
 fn refusal(gate: Gate, person: &Person) -> HttpResponse {
     match gate {
+        // Rate-limited Rob meets the primary limit; anyone limited through the control
+        // API meets a secondary one, which says how long in `retry-after`.
+        Gate::RateLimited if person.behaviour != Behaviour::RateLimited => {
+            HttpResponse::TooManyRequests()
+                .insert_header(("retry-after", RETRY_AFTER_SECS.to_string()))
+                .json(json!({
+                    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                }))
+        }
         // A primary limit: remaining 0 until the reset (a whole second past the wait).
         Gate::RateLimited => {
             let reset = now_secs() + RETRY_AFTER_SECS as i64 + 1;

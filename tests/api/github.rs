@@ -363,3 +363,49 @@ async fn github_down_is_told_and_tried_again_later() {
     });
     assert_eq!(status, "active", "a tool that is down is tried again later");
 }
+
+#[tokio::test]
+async fn a_secondary_rate_limit_waits_as_retry_after_says() {
+    let app = TestApp::spawn().await;
+    // Jane's first page works; the next call meets a secondary limit.
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/sandbox/github/_control/rate-limit",
+            app.address
+        ))
+        .json(&serde_json::json!({"person": "jane@acme.test", "after_calls": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    oauth_walk::connect(
+        &owner,
+        "/company/integrations/github",
+        "/company/integrations/github/on",
+        "Jane Doe",
+        "Allow",
+    )
+    .await;
+    let jane = assigned(&app, "jane@acme.test").await;
+    wait_for(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    wait_until(&app, "the last run is recorded as finished", |conn| {
+        sync_runs::table
+            .select(sync_runs::status)
+            .order(sync_runs::id.desc())
+            .first::<String>(conn)
+            .unwrap()
+            == "ok"
+    })
+    .await;
+    let waited: i64 = app.query(|conn| {
+        sync_runs::table
+            .filter(sync_runs::error_code.eq("TB-RATE-LIMITED"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert!(waited >= 1, "the run waited for the limit");
+}
