@@ -46,12 +46,17 @@ pub struct ProviderSettings {
     pub salesforce: Option<OAuthClient>,
     pub basecamp: Option<OAuthClient>,
     pub intellinote: Option<OAuthClient>,
+    pub github: Option<OAuthClient>,
     pub salesforce_login_url: Url,
     pub basecamp_launchpad_url: Url,
     pub pivotal_api_url: Url,
     /// Whether `TASKBRIDGE_PIVOTAL_API_URL` was set: the sandbox then leaves Pivotal alone.
     pub pivotal_api_url_set: bool,
     pub intellinote_url: Url,
+    /// GitHub's web address, where people sign in (`TASKBRIDGE_GITHUB_URL`).
+    pub github_url: Url,
+    /// GitHub's REST API (`TASKBRIDGE_GITHUB_API_URL`).
+    pub github_api_url: Url,
     /// Hosts Salesforce may name as instance or identity URL besides those under the
     /// login host's domain: a host, or `*.domain` (`TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS`).
     pub salesforce_allowed_hosts: Vec<String>,
@@ -298,6 +303,7 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
         salesforce: oauth_client(var, "SALESFORCE")?,
         basecamp: oauth_client(var, "BASECAMP")?,
         intellinote: oauth_client(var, "INTELLINOTE")?,
+        github: oauth_client(var, "GITHUB")?,
         salesforce_login_url: parse_url(
             var,
             "TASKBRIDGE_SALESFORCE_LOGIN_URL",
@@ -319,6 +325,8 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
             "TASKBRIDGE_INTELLINOTE_URL",
             "https://api.intellinote.net/rest",
         )?,
+        github_url: parse_url(var, "TASKBRIDGE_GITHUB_URL", "https://github.com")?,
+        github_api_url: parse_url(var, "TASKBRIDGE_GITHUB_API_URL", "https://api.github.com")?,
         salesforce_allowed_hosts: salesforce_hosts(var)?,
     })
 }
@@ -440,7 +448,8 @@ fn sandbox(
 ) -> Result<bool, ConfigError> {
     let any_credentials = providers.salesforce.is_some()
         || providers.basecamp.is_some()
-        || providers.intellinote.is_some();
+        || providers.intellinote.is_some()
+        || providers.github.is_some();
     Ok(match var("TASKBRIDGE_SANDBOX").as_deref() {
         Some("on") | Some("true") | Some("1") => true,
         Some("off") | Some("false") | Some("0") => false,
@@ -483,6 +492,10 @@ fn oauth_client(
         "BASECAMP" => (
             "TASKBRIDGE_BASECAMP_CLIENT_ID",
             "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
+        ),
+        "GITHUB" => (
+            "TASKBRIDGE_GITHUB_CLIENT_ID",
+            "TASKBRIDGE_GITHUB_CLIENT_SECRET",
         ),
         _ => (
             "TASKBRIDGE_INTELLINOTE_CLIENT_ID",
@@ -643,6 +656,32 @@ mod tests {
             s.providers.salesforce_allowed_hosts,
             ["*.salesforce.com", "*.force.com"]
         );
+    }
+
+    #[test]
+    fn github_defaults_to_the_real_one_and_its_client_turns_the_sandbox_off() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.providers.github_url.as_str(), "https://github.com/");
+        assert_eq!(
+            s.providers.github_api_url.as_str(),
+            "https://api.github.com/"
+        );
+        let s = settings(&[
+            ("TASKBRIDGE_GITHUB_CLIENT_ID", "Iv1.abc"),
+            ("TASKBRIDGE_GITHUB_CLIENT_SECRET", "shh"),
+            ("TASKBRIDGE_GITHUB_API_URL", "http://127.0.0.1:9000/api/"),
+        ])
+        .unwrap();
+        assert!(!s.sandbox);
+        assert_eq!(s.providers.github.unwrap().client_id, "Iv1.abc");
+        assert_eq!(
+            s.providers.github_api_url.as_str(),
+            "http://127.0.0.1:9000/api"
+        );
+        let err = settings(&[("TASKBRIDGE_GITHUB_CLIENT_ID", "x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_GITHUB_CLIENT_SECRET");
     }
 
     #[test]

@@ -104,6 +104,7 @@ diesel::table! {
         enabled -> Bool,
         changed_by -> Nullable<BigInt>,
         changed_at -> BigInt,
+        include_pull_requests -> Bool,
     }
 }
 

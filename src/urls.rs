@@ -65,6 +65,8 @@ pub const COMPANY_INTEGRATIONS: &str = "/company/integrations";
 pub const COMPANY_DETAILS_ROUTE: &str = "/company/integrations/{tool}";
 pub const COMPANY_ON_ROUTE: &str = "/company/integrations/{tool}/on";
 pub const COMPANY_OFF_ROUTE: &str = "/company/integrations/{tool}/off";
+/// Whether the company's GitHub brings in pull requests.
+pub const COMPANY_GITHUB_PULL_REQUESTS: &str = "/company/integrations/github/pull-requests";
 pub const COMPANY_CONNECTED_ROUTE: &str = "/company/integrations/{tool}/connected";
 
 pub const TIMER_START: &str = "/timer/start";

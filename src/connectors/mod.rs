@@ -6,6 +6,7 @@
 
 mod basecamp;
 mod error;
+mod github;
 mod http;
 mod intellinote;
 pub mod oauth;
@@ -39,6 +40,7 @@ pub use error::ConnectorError;
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ProviderKind {
     Basecamp,
+    GitHub,
     Intellinote,
     #[serde(rename = "pivotal")]
     PivotalTracker,
@@ -70,8 +72,9 @@ pub enum AuthKind {
 
 impl ProviderKind {
     /// Every tool, in alphabetical order of name.
-    pub const ALL: [ProviderKind; 4] = [
+    pub const ALL: [ProviderKind; 5] = [
         ProviderKind::Basecamp,
+        ProviderKind::GitHub,
         ProviderKind::Intellinote,
         ProviderKind::PivotalTracker,
         ProviderKind::Salesforce,
@@ -81,6 +84,7 @@ impl ProviderKind {
     pub fn slug(self) -> &'static str {
         match self {
             Self::Basecamp => "basecamp",
+            Self::GitHub => "github",
             Self::Intellinote => "intellinote",
             Self::PivotalTracker => "pivotal",
             Self::Salesforce => "salesforce",
@@ -107,6 +111,7 @@ impl ProviderKind {
     pub fn name(self) -> &'static str {
         match self {
             Self::Basecamp => "Basecamp",
+            Self::GitHub => "GitHub",
             Self::Intellinote => "Intellinote",
             Self::PivotalTracker => "Pivotal Tracker",
             Self::Salesforce => "Salesforce",
@@ -131,8 +136,12 @@ impl ProviderKind {
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
     pub kind: ProviderKind,
-    /// Basecamp Launchpad URL, Intellinote REST URL, Pivotal API URL or Salesforce login URL.
+    /// Basecamp Launchpad URL, GitHub web URL (sign-in), Intellinote REST URL, Pivotal API
+    /// URL or Salesforce login URL.
     pub base_url: Url,
+    /// Where the tool serves its API when that is not under `base_url` (GitHub's
+    /// `api.github.com`); `None` for tools that need no second address.
+    pub api_url: Option<Url>,
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
     /// Whether `base_url` points at taskbridge's own sandbox.
@@ -257,6 +266,12 @@ impl PageFetch {
     }
 }
 
+/// Whether a task of `kind` is a pull request (GitHub's status for them), which a
+/// company may choose to leave out.
+pub fn is_pull_request(kind: ProviderKind, task: &RemoteTask) -> bool {
+    kind == ProviderKind::GitHub && task.status == github::PULL_REQUEST_STATUS
+}
+
 /// The `User-Agent` every request carries (Basecamp refuses requests without one).
 pub const USER_AGENT: &str = "taskbridge (https://github.com/taskbridge/taskbridge)";
 /// How long a whole request may take by default.
@@ -323,6 +338,9 @@ pub fn authorize_url(
         ProviderKind::Basecamp => {
             basecamp::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
+        ProviderKind::GitHub => {
+            github::authorize_url(cfg, redirect_uri, state, &pkce.verifier, force_login)
+        }
         ProviderKind::Intellinote => {
             intellinote::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
@@ -345,6 +363,9 @@ pub async fn exchange_code(
         ProviderKind::Basecamp => {
             basecamp::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
         }
+        ProviderKind::GitHub => {
+            github::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
+        }
         ProviderKind::Intellinote => {
             intellinote::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
         }
@@ -365,6 +386,7 @@ pub async fn refresh(
 ) -> Result<Credentials, ConnectorError> {
     match cfg.kind {
         ProviderKind::Basecamp => basecamp::refresh(http, cfg, creds).await,
+        ProviderKind::GitHub => github::refresh(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::refresh(http, cfg, creds).await,
         ProviderKind::Salesforce => salesforce::refresh(http, cfg, creds).await,
         ProviderKind::PivotalTracker => Err(ConnectorError::InvalidToken),
@@ -379,6 +401,7 @@ pub async fn identity(
 ) -> Result<Identity, ConnectorError> {
     match cfg.kind {
         ProviderKind::Basecamp => basecamp::identity(http, cfg, creds).await,
+        ProviderKind::GitHub => github::identity(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::identity(http, cfg, creds).await,
         ProviderKind::PivotalTracker => pivotal::identity(http, cfg, creds).await,
         ProviderKind::Salesforce => salesforce::identity(http, cfg, creds).await,
@@ -389,7 +412,7 @@ pub async fn identity(
 ///
 /// Start with `cursor: None` and pass each page's `next` back until it is `None`.
 /// With `etag`, the `ETag` that the page at this cursor had last time, the request is
-/// conditional where the tool supports it (Pivotal Tracker; Basecamp): an unchanged page
+/// conditional where the tool supports it (Pivotal Tracker; Basecamp; GitHub): an unchanged page
 /// is then [`PageFetch::NotModified`], with no body to read. A page's tasks and next
 /// cursor depend only on the cursor and the tool's answer, so a 304 means both are as
 /// they were. Other tools ignore `etag` and always answer a page.
@@ -406,6 +429,7 @@ pub async fn fetch_tasks_page(
         ProviderKind::Basecamp => {
             basecamp::fetch_tasks_page(http, cfg, creds, account, cursor, etag).await
         }
+        ProviderKind::GitHub => github::fetch_tasks_page(http, cfg, creds, cursor, etag).await,
         ProviderKind::Intellinote => {
             intellinote::fetch_tasks_page(http, cfg, creds, account, me, cursor)
                 .await
@@ -449,6 +473,7 @@ pub(crate) mod test_support {
         ProviderConfig {
             kind,
             base_url: Url::parse(base).unwrap(),
+            api_url: None,
             client_id: Some("client-1".into()),
             client_secret: Some(SecretString::from("secret-1")),
             sandbox: false,

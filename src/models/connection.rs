@@ -558,6 +558,26 @@ pub fn request_sync(
     Ok(Ok(requested))
 }
 
+/// Makes every active connection of the company to `provider` due at once, with a run
+/// asked for (a company setting of the tool changed); returns how many.
+pub fn request_sync_for_tool(
+    conn: &mut DbConn,
+    company_id: i64,
+    provider: ProviderKind,
+) -> QueryResult<usize> {
+    diesel::update(
+        connections::table
+            .filter(connections::company_id.eq(company_id))
+            .filter(connections::provider.eq(provider))
+            .filter(connections::status.eq(ConnectionStatus::Active)),
+    )
+    .set((
+        connections::next_sync_at.eq(0),
+        connections::sync_requested.eq(true),
+    ))
+    .execute(conn)
+}
+
 /// Takes up the standing "Sync now" request, if any, for the run holding `lease`.
 pub fn take_request(conn: &mut DbConn, lease: &Lease) -> QueryResult<bool> {
     let taken = diesel::update(held(*lease).filter(connections::sync_requested.eq(true)))

@@ -6,6 +6,7 @@
 //! | tool | configured URL | what lives there |
 //! |---|---|---|
 //! | Basecamp | `{base}/sandbox/basecamp/launchpad` | `authorization/new`, `authorization/token`, `authorization.json`; accounts' `href` is `{base}/sandbox/basecamp/api/<account_id>` (`my/assignments.json`, `my/profile.json`, `reports/todos/assigned/<person>.json`) |
+//! | GitHub | `{base}/sandbox/github` (web) and `{base}/sandbox/github/api` (API) | `login/oauth/authorize`, `login/oauth/access_token` (errors in a 200, as GitHub does); `api/user`, `api/issues` (`Link` paging, 5 a page at most); links open `{base}/sandbox/github/<owner>/<repo>/issues/<n>` (or `pull/<n>`) |
 //! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` (`limit`/`offset`, 5 notes a page at most) |
 //! | Pivotal Tracker | `{base}/sandbox/pivotal/services/v5` | `me`, `projects/<id>/stories` (5 stories a page at most); sample API tokens listed at `/sandbox/pivotal/` |
 //! | Salesforce | `{base}/sandbox/salesforce/login` | `services/oauth2/authorize`, `services/oauth2/token`, `id/<org>/<user>`; `instance_url` is `{base}/sandbox/salesforce/instance` (`services/data/`, `services/data/vXX.X/query`) |
@@ -32,6 +33,7 @@
 //! `App::app_data` in every worker, and mounts the routes with `App::configure(configure)`.
 
 mod basecamp;
+mod github;
 mod intellinote;
 mod oauth;
 mod pages;
@@ -69,6 +71,8 @@ const CODE_LIFETIME: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxUrls {
     pub basecamp_launchpad: Url,
+    pub github: Url,
+    pub github_api: Url,
     pub intellinote: Url,
     pub pivotal: Url,
     pub salesforce_login: Url,
@@ -87,6 +91,8 @@ fn under(base: &Url, path: &str) -> Url {
 pub fn sandbox_urls(base: &Url) -> SandboxUrls {
     SandboxUrls {
         basecamp_launchpad: under(base, "/sandbox/basecamp/launchpad"),
+        github: under(base, "/sandbox/github"),
+        github_api: under(base, "/sandbox/github/api"),
         intellinote: under(base, "/sandbox/intellinote/rest"),
         pivotal: under(base, "/sandbox/pivotal/services/v5"),
         salesforce_login: under(base, "/sandbox/salesforce/login"),
@@ -96,8 +102,10 @@ pub fn sandbox_urls(base: &Url) -> SandboxUrls {
 /// A connector configuration pointing `kind` at the sandbox of an app served at `base`.
 pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
     let urls = sandbox_urls(base);
+    let api_url = (kind == ProviderKind::GitHub).then(|| urls.github_api.clone());
     let base_url = match kind {
         ProviderKind::Basecamp => urls.basecamp_launchpad,
+        ProviderKind::GitHub => urls.github,
         ProviderKind::Intellinote => urls.intellinote,
         ProviderKind::PivotalTracker => urls.pivotal,
         ProviderKind::Salesforce => urls.salesforce_login,
@@ -106,6 +114,7 @@ pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
     ProviderConfig {
         kind,
         base_url,
+        api_url,
         client_id: oauth.then(|| SANDBOX_CLIENT_ID.to_string()),
         client_secret: oauth.then(|| SecretString::from(SANDBOX_CLIENT_SECRET)),
         sandbox: true,
@@ -497,6 +506,8 @@ async fn control_reassign(
     let closed_status = |closed: bool| match (kind, closed) {
         (ProviderKind::Basecamp, true) => "completed",
         (ProviderKind::Basecamp, false) => "active",
+        (ProviderKind::GitHub, true) => "closed",
+        (ProviderKind::GitHub, false) => "open",
         (ProviderKind::Intellinote, _) => "ACTIVE",
         (ProviderKind::PivotalTracker, true) => "accepted",
         (ProviderKind::PivotalTracker, false) => "started",
@@ -545,6 +556,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(oauth::decide),
         );
     basecamp::routes(cfg);
+    github::routes(cfg);
     intellinote::routes(cfg);
     pivotal::routes(cfg);
     salesforce::routes(cfg);

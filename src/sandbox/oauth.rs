@@ -60,8 +60,10 @@ impl AuthParams {
     }
 
     fn forces_login(&self) -> bool {
-        self.get("prompt")
-            .is_some_and(|p| p.split_whitespace().any(|v| v == "login"))
+        self.get("prompt").is_some_and(|p| {
+            p.split_whitespace()
+                .any(|v| v == "login" || v == "select_account")
+        })
     }
 }
 
@@ -72,6 +74,7 @@ fn cookie_name(kind: ProviderKind) -> String {
 fn authorize_path(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::Basecamp => "/sandbox/basecamp/launchpad/authorization/new",
+        ProviderKind::GitHub => "/sandbox/github/login/oauth/authorize",
         ProviderKind::Intellinote => "/sandbox/intellinote/rest/auth/oauth2/authorization",
         ProviderKind::Salesforce => "/sandbox/salesforce/login/services/oauth2/authorize",
         ProviderKind::PivotalTracker => "/sandbox/pivotal/",

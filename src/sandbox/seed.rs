@@ -104,6 +104,8 @@ pub struct Task {
     pub closed: bool,
     pub status: String,
     pub updated_at: String,
+    /// GitHub only: a pull request rather than an issue.
+    pub pull_request: bool,
 }
 
 /// Everything one emulated tool knows.
@@ -306,6 +308,7 @@ impl Builder {
                 format!("{}", 9_100_001 + n),
                 format!("{}", 1_049_715_901 + n),
             ),
+            ProviderKind::GitHub => (format!("{}", 5_830_001 + n), String::new()),
             ProviderKind::Intellinote => (format!("user{}", 101 + n), String::new()),
             ProviderKind::PivotalTracker => (format!("{}", 3_000_001 + n), String::new()),
             ProviderKind::Salesforce => (format!("0055e{:010}AAA", 1 + n), String::new()),
@@ -338,6 +341,7 @@ impl Builder {
         let n = self.seq;
         match self.kind {
             ProviderKind::Basecamp => format!("{}", 9_007_199_254_741_000 + n),
+            ProviderKind::GitHub => format!("{}", 1_800_000_000 + n),
             ProviderKind::Intellinote => format!("{}", 1000 + n),
             ProviderKind::PivotalTracker => format!("{}", 170_000_000 + n),
             ProviderKind::Salesforce => format!("00T5e{:010}AAA", n),
@@ -349,6 +353,8 @@ impl Builder {
         let s = match (self.kind, closed) {
             (ProviderKind::Basecamp, false) => "active",
             (ProviderKind::Basecamp, true) => "completed",
+            (ProviderKind::GitHub, false) => "open",
+            (ProviderKind::GitHub, true) => "closed",
             (ProviderKind::Intellinote, _) => "ACTIVE",
             (ProviderKind::PivotalTracker, true) => "accepted",
             (ProviderKind::PivotalTracker, false) => [
@@ -398,6 +404,7 @@ impl Builder {
                 closed,
                 status: self.status(closed),
                 updated_at: format!("{updated}T09:{:02}:00Z", seq % 60),
+                pull_request: false,
             });
         }
     }
@@ -454,6 +461,46 @@ fn basecamp(today: Date) -> Tool {
         &[],
     );
     b.tasks(&lou, &["2085958506"], 40, 0);
+    b.tool
+}
+
+/// GitHub: repositories are the projects; everyone has issues and one pull request,
+/// Jane a dozen open ones mixing both, over three of the sandbox's pages.
+fn github(today: Date) -> Tool {
+    let mut b = Builder::new(ProviderKind::GitHub, today);
+    b.account("github", "GitHub", "github", false);
+    b.project("70001", "acme/website", "github");
+    b.project("70002", "acme/mobile-app", "github");
+    b.project("70003", "acme/infrastructure", "github");
+    let repos = ["70001", "70002", "70003"];
+    let jane = b.person(&JANE, &["github"]);
+    b.tasks(&jane, &repos, 14, 5);
+    let john = b.person(&JOHN, &["github"]);
+    b.tasks(&john, &repos[..2], 5, 0);
+    // No Expired Eddie: OAuth App tokens do not expire.
+    let rita = PersonSpec {
+        note: Some("Signing in works; API calls answer 401 Bad credentials (access revoked), and with no refresh token for a GitHub OAuth App that asks for a reconnect."),
+        ..RITA
+    };
+    let rob = PersonSpec {
+        note: Some("Issue calls answer 403 with x-ratelimit-remaining: 0 and x-ratelimit-reset 3 seconds on; after the reset, they work for a minute."),
+        ..ROB
+    };
+    let sid = PersonSpec {
+        note: Some("Issue calls answer 502 Server Error, as GitHub's do when it is down."),
+        ..SID
+    };
+    for s in [&rita, &rob, &sid, &SALLY] {
+        let id = b.person(s, &["github"]);
+        b.tasks(&id, &repos[..1], 3, 0);
+    }
+    // Each person's first task is a pull request, and every fourth of Jane's.
+    let mut seen = std::collections::HashMap::new();
+    for t in &mut b.tool.tasks {
+        let n = seen.entry(t.assignee.clone()).or_insert(0usize);
+        t.pull_request = *n == 0 || (t.assignee == jane && *n % 4 == 0);
+        *n += 1;
+    }
     b.tool
 }
 
@@ -580,6 +627,7 @@ pub fn task_json(tool: &Tool, t: &Task) -> serde_json::Value {
         "closed": t.closed,
         "status": t.status,
         "updated_at": t.updated_at,
+        "pull_request": t.pull_request,
     })
 }
 
@@ -597,6 +645,7 @@ pub fn tool_json(tool: &Tool) -> serde_json::Value {
 pub fn seed(kind: ProviderKind, today: Date) -> Tool {
     match kind {
         ProviderKind::Basecamp => basecamp(today),
+        ProviderKind::GitHub => github(today),
         ProviderKind::Intellinote => intellinote(today),
         ProviderKind::PivotalTracker => pivotal(today),
         ProviderKind::Salesforce => salesforce(today),

@@ -10,7 +10,7 @@ use crate::connectors::{
 use crate::crypto::Cipher;
 use crate::db::{self, DbConn, Pool};
 use crate::error::{AppError, Unexpected};
-use crate::models::{audit, company_integration, connection, user};
+use crate::models::{audit, company_integration, connection, sync_page, user};
 
 /// Why an integration was being turned on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,6 +333,35 @@ pub async fn turn_off_for_company(
         Ok(true)
     })
     .await
+}
+
+/// Whether the company's GitHub brings in pull requests besides issues. A change takes
+/// effect at once: every GitHub connection of the company reads its pages in full again
+/// right away (pull requests left out are archived after that pass, as any task that
+/// is no longer assigned). Returns whether anything changed.
+pub async fn set_github_pull_requests(
+    pool: &Pool,
+    engine: &crate::sync::SyncEngine,
+    user: &CompanyManager,
+    include: bool,
+    ip: String,
+) -> Result<bool, AppError> {
+    let (company_id, user_id) = (user.company_id.0, user.id.0);
+    let action = audit::Action::CompanySettingsChanged;
+    let kind = ProviderKind::GitHub;
+    let changed = write_audited(pool, user, action, kind, ip, move |conn| {
+        if !company_integration::set_include_pull_requests(conn, company_id, include, user_id)? {
+            return Ok(false);
+        }
+        sync_page::forget_pages_of_tool(conn, company_id, kind)?;
+        connection::request_sync_for_tool(conn, company_id, kind)?;
+        Ok(true)
+    })
+    .await?;
+    if changed {
+        engine.nudge();
+    }
+    Ok(changed)
 }
 
 /// One write transaction that, when `change` changed something, records `action` on

@@ -38,6 +38,10 @@ pub fn about(kind: ProviderKind) -> About {
             does: "Brings in the to-dos assigned to you in your Basecamp projects (Basecamp 3 and 4), with their project, due date and a link back to Basecamp.",
             needs: "A Basecamp account. Each person signs in with their own Basecamp login through 37signals Launchpad; when one login reaches several Basecamp accounts, the person chooses which one to sync.",
         },
+        ProviderKind::GitHub => About {
+            does: "Brings in the open issues and pull requests assigned to you across your GitHub repositories, with their repository and a link back to GitHub. Pull requests show with the status \"pull request\".",
+            needs: "A GitHub account. Each person signs in with their own GitHub login. Private repositories need the repo scope, which taskbridge asks for at sign-in (GitHub has no read-only scope for them; taskbridge only reads). Organizations that restrict OAuth App access must approve taskbridge before their repositories' issues show.",
+        },
         ProviderKind::Intellinote => About {
             does: "Brings in the tasks assigned to you in your Intellinote organization, with their workspace and due date.",
             needs: "An Intellinote login with access to your organization. Each person signs in with their own login.",
@@ -90,6 +94,7 @@ pub struct ToolRow {
 pub fn tagline(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::Basecamp => "To-dos assigned to you in Basecamp projects.",
+        ProviderKind::GitHub => "Issues and pull requests assigned to you on GitHub.",
         ProviderKind::Intellinote => "Tasks assigned to you in your Intellinote organization.",
         ProviderKind::PivotalTracker => "Stories you own in Pivotal Tracker projects.",
         ProviderKind::Salesforce => "Open Salesforce Tasks: calls, emails and to-dos.",
@@ -149,6 +154,8 @@ pub struct DetailsPage {
     pub available: bool,
     pub sandbox: bool,
     pub mine: Option<ConnectedAs>,
+    /// GitHub only: whether pull requests come in besides issues.
+    pub pull_requests: Option<bool>,
 }
 
 pub async fn company_details(
@@ -159,10 +166,17 @@ pub async fn company_details(
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
     let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
-    let (on, mine) = db::run(&pool, move |conn| {
+    let (on, mine, pull_requests) = db::run(&pool, move |conn| {
+        let pull_requests = match kind {
+            ProviderKind::GitHub => Some(company_integration::includes_pull_requests(
+                conn, company_id,
+            )?),
+            _ => None,
+        };
         Ok((
             company_integration::is_enabled(conn, company_id, kind)?,
             connection::of_user(conn, user_id, kind)?,
+            pull_requests,
         ))
     })
     .await?;
@@ -176,7 +190,36 @@ pub async fn company_details(
         available: tools.available(kind),
         sandbox: tools.is_sandbox(kind),
         mine: mine.as_ref().map(ConnectedAs::from),
+        pull_requests,
     })
+}
+
+#[derive(Deserialize)]
+pub struct PullRequestsForm {
+    /// The checkbox: present when ticked.
+    #[serde(default)]
+    include: Option<String>,
+}
+
+/// The company's choice to bring in GitHub pull requests besides issues, or not.
+pub async fn company_github_pull_requests(
+    act: Action<CompanyManager>,
+    pool: web::Data<Pool>,
+    engine: web::Data<crate::sync::SyncEngine>,
+    form: web::Form<PullRequestsForm>,
+) -> AppResult<HttpResponse> {
+    let include = form.include.is_some();
+    let ip = act.ip.clone();
+    if service::set_github_pull_requests(&pool, &engine, &act.user, include, ip).await? {
+        act.success(if include {
+            "GitHub now brings in pull requests as well as issues, from the sync starting now."
+        } else {
+            "GitHub now leaves pull requests out: they leave My Tasks with the sync starting now. Time tracked on them is kept."
+        });
+    }
+    Ok(see_other(&urls::company_details(
+        ProviderKind::GitHub.slug(),
+    )))
 }
 
 #[derive(Deserialize)]

@@ -194,6 +194,10 @@ pub fn company_routes(cfg: &mut web::ServiceConfig) {
         .route(
             urls::COMPANY_CONNECTED_ROUTE,
             web::get().to(integrations::company_connected),
+        )
+        .route(
+            urls::COMPANY_GITHUB_PULL_REQUESTS,
+            web::post().to(integrations::company_github_pull_requests),
         );
 }
 

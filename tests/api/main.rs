@@ -14,6 +14,7 @@ mod confirmations;
 mod connector_limits;
 mod faults;
 mod first_run;
+mod github;
 mod hardening;
 mod integrations;
 mod mail;
