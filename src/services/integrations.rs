@@ -256,56 +256,45 @@ pub fn active_notice(kind: ProviderKind) -> String {
     )
 }
 
-/// Personal OFF: the connection and what it synced go. An OAuth tool's tokens are
-/// deleted; an API token is kept, so the person can turn the tool on again without
-/// pasting it, until they replace it or delete it ([`forget_token`]).
-pub async fn disconnect(
-    pool: &Pool,
-    user: &CurrentUser,
-    kind: ProviderKind,
-    ip: String,
-) -> Result<bool, AppError> {
-    let user_id = user.id.0;
-    let off = audit::Action::ConnectionOff;
-    write_audited(pool, user, off, kind, ip, move |conn| {
-        if kind.auth_kind() == AuthKind::ApiToken {
-            return connection::turn_off_keeping_token(conn, user_id, kind);
-        }
-        Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
-    })
-    .await
+/// A person's own change to their connection to a tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalChange {
+    /// Off: the connection and what it synced go. An OAuth tool's tokens are deleted;
+    /// an API token is kept, so the person can turn the tool on again without pasting
+    /// it, until they replace it or delete it.
+    TurnOff,
+    /// On again with the API token kept when it was turned off.
+    TurnOnWithKeptToken,
+    /// The kept API token deleted.
+    ForgetToken,
 }
 
-/// Turns the person's tool on again with the API token kept when they turned it off.
-/// False when no token is kept.
-pub async fn turn_on_with_kept_token(
+/// Makes `change` with its audit record; false when it changed nothing (nothing to
+/// turn off, no token kept).
+pub async fn change_personal(
     pool: &Pool,
     user: &CurrentUser,
     kind: ProviderKind,
+    change: PersonalChange,
     ip: String,
 ) -> Result<bool, AppError> {
     let user_id = user.id.0;
-    let on = audit::Action::ConnectionOn;
-    write_audited(pool, user, on, kind, ip, move |conn| {
-        connection::turn_on_kept(conn, user_id, kind)
-    })
-    .await
-}
-
-/// Deletes the API token kept for a tool the person turned off.
-pub async fn forget_token(
-    pool: &Pool,
-    user: &CurrentUser,
-    kind: ProviderKind,
-    ip: String,
-) -> Result<bool, AppError> {
-    let user_id = user.id.0;
-    let off = audit::Action::ConnectionOff;
-    write_audited(pool, user, off, kind, ip, move |conn| {
-        if !connection::kept_tokens(conn, user_id)?.contains(&kind) {
-            return Ok(false);
+    let action = match change {
+        PersonalChange::TurnOnWithKeptToken => audit::Action::ConnectionOn,
+        PersonalChange::TurnOff | PersonalChange::ForgetToken => audit::Action::ConnectionOff,
+    };
+    let keeps_token = kind.auth_kind() == AuthKind::ApiToken;
+    write_audited(pool, user, action, kind, ip, move |conn| match change {
+        PersonalChange::TurnOff if keeps_token => {
+            connection::turn_off_keeping_token(conn, user_id, kind)
         }
-        Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
+        PersonalChange::TurnOnWithKeptToken => connection::turn_on_kept(conn, user_id, kind),
+        PersonalChange::ForgetToken if !connection::kept_tokens(conn, user_id)?.contains(&kind) => {
+            Ok(false)
+        }
+        PersonalChange::TurnOff | PersonalChange::ForgetToken => {
+            Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
+        }
     })
     .await
 }

@@ -14,7 +14,7 @@ use crate::connectors::{AuthKind, ConnectorError, Credentials, ProviderKind, Rem
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::models::{company_integration, connection, user};
-use crate::services::integrations::{self as service, IntegrationError, Purpose};
+use crate::services::integrations::{self as service, IntegrationError, PersonalChange, Purpose};
 use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, Signed};
 use crate::services::tools::Tools;
 use crate::urls;
@@ -251,7 +251,14 @@ async fn turn_on(
             // Turned off with its token kept: on again with it.
             let ip = auth::client_ip(&req);
             if purpose == Purpose::Personal
-                && service::turn_on_with_kept_token(&pool, &user, kind, ip).await?
+                && service::change_personal(
+                    &pool,
+                    &user,
+                    kind,
+                    PersonalChange::TurnOnWithKeptToken,
+                    ip,
+                )
+                .await?
             {
                 flash::success(
                     &session,
@@ -680,7 +687,8 @@ pub async fn personal_turn_off(
         };
         return confirm::ask(&act, Nav::IntegrationSettings, question);
     }
-    if service::disconnect(&pool, &act.user, kind, act.ip.clone()).await? {
+    let off = PersonalChange::TurnOff;
+    if service::change_personal(&pool, &act.user, kind, off, act.ip.clone()).await? {
         act.success(if keeps_token {
             format!(
                 "Your {} integration is off; your API token is kept.",
@@ -731,7 +739,8 @@ pub async fn personal_forget_token(
         };
         return confirm::ask(&act, Nav::IntegrationSettings, question);
     }
-    if service::forget_token(&pool, &act.user, kind, act.ip.clone()).await? {
+    let forget = PersonalChange::ForgetToken;
+    if service::change_personal(&pool, &act.user, kind, forget, act.ip.clone()).await? {
         act.success(format!("Your {} API token was deleted.", kind.name()));
     }
     Ok(see_other(urls::INTEGRATION_SETTINGS))
