@@ -100,8 +100,10 @@ impl Inviter {
         ip: &str,
     ) -> QueryResult<()> {
         let (company_id, name) = (self.company_id, &self.name);
-        // Told apart only here: the inviter's page and audit record read the same.
-        if user::email_taken(conn, to)? {
+        // Told apart only here: the inviter's page and audit record read the same. An
+        // account never confirmed is no one's yet: the invite goes as to a new email,
+        // and accepting it releases the address.
+        if user::by_email(conn, to)?.is_some_and(|u| u.verified()) {
             mail::invited_with_account(conn, company_id, to, &self.company_name, name, role)?;
         } else {
             mail::invite(conn, company_id, to, &self.company_name, name, role, token)?;

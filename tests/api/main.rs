@@ -29,3 +29,4 @@ mod smtp_sink;
 mod sync;
 mod sync_fencing;
 mod time;
+mod verification;
