@@ -79,7 +79,14 @@ pub async fn sign_up(pool: &Pool, form: NewCompany, mails: bool) -> Result<SignU
             if !mails {
                 return Ok(SignUp::SignedIn(UserId(user_id)));
             }
-            send_link(conn, user_id)?;
+            // Counted like the mail to an existing email, so sign-ups cannot be used
+            // to mail anyone without end; over the limit the account waits for "Send
+            // the link again".
+            if email_verification::note_request(conn, email, &ip)? {
+                send_link(conn, user_id)?;
+            } else {
+                tracing::info!("verification mails throttled");
+            }
             Ok(SignUp::CheckEmail)
         })
     })

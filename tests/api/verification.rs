@@ -291,3 +291,20 @@ async fn without_smtp_a_sign_up_is_confirmed_at_once() {
     });
     assert!(verified.is_some());
 }
+
+#[tokio::test]
+async fn confirmation_mails_are_throttled_per_address() {
+    let (app, sink) = app_with_smtp().await;
+    sign_up_form(&app, "Vera Co", "vera@vera.test").await;
+    let browser = app.client();
+    for _ in 0..4 {
+        let r = browser
+            .post_form("/login", "/signup/resend", &[("email", "vera@vera.test")])
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "the same answer over the limit");
+    }
+    sink.wait_for_subject("vera@vera.test", CONFIRM, 3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let sent = sink.wait_for_subject("vera@vera.test", CONFIRM, 3).await;
+    assert_eq!(sent.len(), 3, "three an hour, the sign-up's included");
+}
