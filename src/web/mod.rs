@@ -19,6 +19,7 @@ pub mod reports;
 pub mod shell;
 pub mod tasks;
 pub mod time;
+pub mod verification;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -42,6 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(account::log_in)),
         )
         .route(urls::LOG_OUT, web::post().to(account::log_out))
+        .route(urls::SIGN_UP_VERIFY, web::get().to(verification::verify))
+        .route(urls::SIGN_UP_RESEND, web::post().to(verification::resend))
         .service(
             web::resource(urls::PASSWORD_FORGOT)
                 .route(web::get().to(password::forgot_form))

@@ -30,3 +30,4 @@ mod smtp_sink;
 mod sync;
 mod sync_fencing;
 mod time;
+mod verification;
