@@ -46,12 +46,15 @@ pub struct ProviderSettings {
     pub salesforce: Option<OAuthClient>,
     pub basecamp: Option<OAuthClient>,
     pub intellinote: Option<OAuthClient>,
+    pub asana: Option<OAuthClient>,
     pub salesforce_login_url: Url,
     pub basecamp_launchpad_url: Url,
     pub pivotal_api_url: Url,
     /// Whether `TASKBRIDGE_PIVOTAL_API_URL` was set: the sandbox then leaves Pivotal alone.
     pub pivotal_api_url_set: bool,
     pub intellinote_url: Url,
+    /// Asana's app URL: OAuth under `/-/`, the API under `/api/1.0` (`TASKBRIDGE_ASANA_URL`).
+    pub asana_url: Url,
     /// Hosts Salesforce may name as instance or identity URL besides those under the
     /// login host's domain: a host, or `*.domain` (`TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS`).
     pub salesforce_allowed_hosts: Vec<String>,
@@ -298,6 +301,7 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
         salesforce: oauth_client(var, "SALESFORCE")?,
         basecamp: oauth_client(var, "BASECAMP")?,
         intellinote: oauth_client(var, "INTELLINOTE")?,
+        asana: oauth_client(var, "ASANA")?,
         salesforce_login_url: parse_url(
             var,
             "TASKBRIDGE_SALESFORCE_LOGIN_URL",
@@ -319,6 +323,7 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
             "TASKBRIDGE_INTELLINOTE_URL",
             "https://api.intellinote.net/rest",
         )?,
+        asana_url: parse_url(var, "TASKBRIDGE_ASANA_URL", "https://app.asana.com")?,
         salesforce_allowed_hosts: salesforce_hosts(var)?,
     })
 }
@@ -440,7 +445,8 @@ fn sandbox(
 ) -> Result<bool, ConfigError> {
     let any_credentials = providers.salesforce.is_some()
         || providers.basecamp.is_some()
-        || providers.intellinote.is_some();
+        || providers.intellinote.is_some()
+        || providers.asana.is_some();
     Ok(match var("TASKBRIDGE_SANDBOX").as_deref() {
         Some("on") | Some("true") | Some("1") => true,
         Some("off") | Some("false") | Some("0") => false,
@@ -483,6 +489,10 @@ fn oauth_client(
         "BASECAMP" => (
             "TASKBRIDGE_BASECAMP_CLIENT_ID",
             "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
+        ),
+        "ASANA" => (
+            "TASKBRIDGE_ASANA_CLIENT_ID",
+            "TASKBRIDGE_ASANA_CLIENT_SECRET",
         ),
         _ => (
             "TASKBRIDGE_INTELLINOTE_CLIENT_ID",
@@ -743,6 +753,30 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.var, "TASKBRIDGE_MAIL_FROM");
+    }
+
+    #[test]
+    fn asana_is_configured_like_the_other_oauth_tools() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.providers.asana_url.as_str(), "https://app.asana.com/");
+        assert!(s.providers.asana.is_none());
+        let s = settings(&[
+            ("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id"),
+            ("TASKBRIDGE_ASANA_CLIENT_SECRET", "asana-secret"),
+            ("TASKBRIDGE_ASANA_URL", "http://127.0.0.1:9/asana/"),
+        ])
+        .unwrap();
+        assert!(!s.sandbox, "credentials turn the sandbox off");
+        assert_eq!(s.providers.asana_url.as_str(), "http://127.0.0.1:9/asana");
+        assert!(!format!("{s:?}").contains("asana-secret"));
+        let err = settings(&[("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_ASANA_CLIENT_SECRET");
+        let err = settings(&[("TASKBRIDGE_ASANA_URL", "ftp://x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_ASANA_URL");
     }
 
     #[test]

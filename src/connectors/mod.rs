@@ -4,6 +4,7 @@
 //! or from the tool's own answers (Basecamp account `href`, Salesforce `instance_url`),
 //! so the sandbox or a test server can stand in for any tool.
 
+mod asana;
 mod basecamp;
 mod error;
 mod http;
@@ -38,6 +39,7 @@ pub use error::ConnectorError;
 #[serde(rename_all = "lowercase")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ProviderKind {
+    Asana,
     Basecamp,
     Intellinote,
     #[serde(rename = "pivotal")]
@@ -70,7 +72,8 @@ pub enum AuthKind {
 
 impl ProviderKind {
     /// Every tool, in alphabetical order of name.
-    pub const ALL: [ProviderKind; 4] = [
+    pub const ALL: [ProviderKind; 5] = [
+        ProviderKind::Asana,
         ProviderKind::Basecamp,
         ProviderKind::Intellinote,
         ProviderKind::PivotalTracker,
@@ -80,6 +83,7 @@ impl ProviderKind {
     /// The short name used in URLs and the database.
     pub fn slug(self) -> &'static str {
         match self {
+            Self::Asana => "asana",
             Self::Basecamp => "basecamp",
             Self::Intellinote => "intellinote",
             Self::PivotalTracker => "pivotal",
@@ -106,6 +110,7 @@ impl ProviderKind {
     /// The tool's name as people know it.
     pub fn name(self) -> &'static str {
         match self {
+            Self::Asana => "Asana",
             Self::Basecamp => "Basecamp",
             Self::Intellinote => "Intellinote",
             Self::PivotalTracker => "Pivotal Tracker",
@@ -320,6 +325,7 @@ pub fn authorize_url(
     let client_id = http::client_id(cfg)?;
     let challenge = pkce.challenge.as_str();
     match cfg.kind {
+        ProviderKind::Asana => asana::authorize_url(cfg, redirect_uri, state, &pkce.verifier),
         ProviderKind::Basecamp => {
             basecamp::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
@@ -342,6 +348,9 @@ pub async fn exchange_code(
     redirect_uri: &Url,
 ) -> Result<Credentials, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => {
+            asana::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
+        }
         ProviderKind::Basecamp => {
             basecamp::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
         }
@@ -364,6 +373,7 @@ pub async fn refresh(
     creds: &Credentials,
 ) -> Result<Credentials, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => asana::refresh(http, cfg, creds).await,
         ProviderKind::Basecamp => basecamp::refresh(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::refresh(http, cfg, creds).await,
         ProviderKind::Salesforce => salesforce::refresh(http, cfg, creds).await,
@@ -378,6 +388,7 @@ pub async fn identity(
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => asana::identity(http, cfg, creds).await,
         ProviderKind::Basecamp => basecamp::identity(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::identity(http, cfg, creds).await,
         ProviderKind::PivotalTracker => pivotal::identity(http, cfg, creds).await,
@@ -403,6 +414,9 @@ pub async fn fetch_tasks_page(
     etag: Option<&str>,
 ) -> Result<PageFetch, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => asana::fetch_tasks_page(http, cfg, creds, cursor)
+            .await
+            .map(PageFetch::Page),
         ProviderKind::Basecamp => {
             basecamp::fetch_tasks_page(http, cfg, creds, account, cursor, etag).await
         }

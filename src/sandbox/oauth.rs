@@ -71,6 +71,7 @@ fn cookie_name(kind: ProviderKind) -> String {
 
 fn authorize_path(kind: ProviderKind) -> &'static str {
     match kind {
+        ProviderKind::Asana => "/sandbox/asana/-/oauth_authorize",
         ProviderKind::Basecamp => "/sandbox/basecamp/launchpad/authorization/new",
         ProviderKind::Intellinote => "/sandbox/intellinote/rest/auth/oauth2/authorization",
         ProviderKind::Salesforce => "/sandbox/salesforce/login/services/oauth2/authorize",
@@ -490,7 +491,8 @@ fn refresh_grant(
             state.lock().refresh.remove(&rotated);
             Some(presented.to_string())
         }
-        // Salesforce without rotation sends no refresh token; the old one keeps working.
+        // Salesforce without rotation, and Asana, send no refresh token; the old one keeps
+        // working.
         _ => {
             state.lock().refresh.remove(&rotated);
             None

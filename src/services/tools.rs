@@ -41,6 +41,7 @@ impl Tools {
             .into_iter()
             .map(|kind| {
                 let (url, client) = match kind {
+                    ProviderKind::Asana => (&p.asana_url, &p.asana),
                     ProviderKind::Basecamp => (&p.basecamp_launchpad_url, &p.basecamp),
                     ProviderKind::Intellinote => (&p.intellinote_url, &p.intellinote),
                     ProviderKind::Salesforce => (&p.salesforce_login_url, &p.salesforce),
