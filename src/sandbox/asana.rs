@@ -196,15 +196,15 @@ fn task_query(
     q: &HashMap<String, String>,
     me: &Person,
     tool: &Tool,
-) -> Result<TaskQuery, HttpResponse> {
-    let bad = |m: &str| error(StatusCode::BAD_REQUEST, m);
+) -> Result<TaskQuery, (StatusCode, String)> {
+    let bad = |m: &str| (StatusCode::BAD_REQUEST, m.to_owned());
     let workspace = q
         .get("workspace")
         .ok_or_else(|| bad("workspace: Missing input"))?;
     if !me.accounts.contains(workspace) {
-        return Err(error(
+        return Err((
             StatusCode::NOT_FOUND,
-            &format!("workspace: Unknown object: {workspace}"),
+            format!("workspace: Unknown object: {workspace}"),
         ));
     }
     let assignee = match q.get("assignee").map(String::as_str) {
@@ -275,7 +275,7 @@ async fn tasks(
     };
     let q = match task_query(&query, &me, &tool) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err((status, message)) => return error(status, &message),
     };
     let matching: Vec<&Task> = tool
         .tasks
