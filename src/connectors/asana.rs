@@ -83,6 +83,10 @@ pub(super) async fn exchange_code(
 
 /// Asana sends a refresh token only when a code is exchanged; a refresh answers a new
 /// access token alone, and the first refresh token keeps working (it is not rotated).
+///
+/// A revoked refresh token is taken to come back as `400 {"error":"invalid_grant"}`
+/// (then "needs reconnect", through the shared OAuth error mapping): that body is
+/// marked "observed" in providers-more.md, not documented by Asana.
 pub(super) async fn refresh(
     http_client: &reqwest::Client,
     cfg: &ProviderConfig,
@@ -351,6 +355,8 @@ fn tasks_url(cfg: &ProviderConfig, cursor: &Cursor) -> Result<Url, ConnectorErro
 
 /// One page of the person's open tasks. A pass starts by asking who the person is, for
 /// the workspaces they are in now; it then reads each workspace's pages in turn.
+/// Requests are never conditional: Asana documents no `ETag`s (marked "unverified" in
+/// providers-more.md).
 pub(super) async fn fetch_tasks_page(
     http_client: &reqwest::Client,
     cfg: &ProviderConfig,
