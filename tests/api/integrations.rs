@@ -215,7 +215,7 @@ async fn consent_denied_saves_nothing_and_says_so() {
             .1
             .matches(">OFF<")
             .count()
-            == 4
+            == taskbridge::connectors::ProviderKind::ALL.len()
     );
 }
 
@@ -349,7 +349,7 @@ async fn pivotal_tracker_takes_an_api_token_checked_against_the_tool() {
             .1
             .matches(">OFF<")
             .count(),
-        4
+        taskbridge::connectors::ProviderKind::ALL.len()
     );
 
     let ok = oauth_walk::start(
@@ -417,7 +417,7 @@ async fn a_salesforce_org_without_api_access_is_told_which_editions_have_it() {
             .1
             .matches(">OFF<")
             .count(),
-        4
+        taskbridge::connectors::ProviderKind::ALL.len()
     );
 }
 
@@ -556,7 +556,7 @@ async fn turning_the_company_integration_off_asks_first_and_keeps_connections() 
             .1
             .matches(">OFF<")
             .count(),
-        4
+        taskbridge::connectors::ProviderKind::ALL.len()
     );
     assert!(owner
         .get_text("/integrations")
