@@ -190,3 +190,31 @@ async fn a_429_with_retry_after_is_waited_out_then_the_sync_carries_on() {
     );
     assert_eq!(statuses.last().unwrap().0, "ok", "{statuses:?}");
 }
+
+#[tokio::test]
+async fn the_sandbox_answers_in_asanas_shapes() {
+    let app = TestApp::spawn().await;
+    let http = reqwest::Client::new();
+    let me = http
+        .get(format!("{}/sandbox/asana/api/1.0/users/me", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(body["errors"][0]["message"], "Not Authorized");
+    let token = http
+        .post(format!("{}/sandbox/asana/-/oauth_token", app.address))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "taskbridge-sandbox"),
+            ("client_secret", "not-the-secret"),
+            ("code", "made-up"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = token.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+}
