@@ -47,6 +47,7 @@ pub struct ProviderSettings {
     pub basecamp: Option<OAuthClient>,
     pub intellinote: Option<OAuthClient>,
     pub github: Option<OAuthClient>,
+    pub asana: Option<OAuthClient>,
     pub salesforce_login_url: Url,
     pub basecamp_launchpad_url: Url,
     pub pivotal_api_url: Url,
@@ -57,6 +58,8 @@ pub struct ProviderSettings {
     pub github_url: Url,
     /// GitHub's REST API (`TASKBRIDGE_GITHUB_API_URL`).
     pub github_api_url: Url,
+    /// Asana's app URL: OAuth under `/-/`, the API under `/api/1.0` (`TASKBRIDGE_ASANA_URL`).
+    pub asana_url: Url,
     /// Hosts Salesforce may name as instance or identity URL besides those under the
     /// login host's domain: a host, or `*.domain` (`TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS`).
     pub salesforce_allowed_hosts: Vec<String>,
@@ -304,6 +307,7 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
         basecamp: oauth_client(var, "BASECAMP")?,
         intellinote: oauth_client(var, "INTELLINOTE")?,
         github: oauth_client(var, "GITHUB")?,
+        asana: oauth_client(var, "ASANA")?,
         salesforce_login_url: parse_url(
             var,
             "TASKBRIDGE_SALESFORCE_LOGIN_URL",
@@ -327,6 +331,7 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
         )?,
         github_url: parse_url(var, "TASKBRIDGE_GITHUB_URL", "https://github.com")?,
         github_api_url: parse_url(var, "TASKBRIDGE_GITHUB_API_URL", "https://api.github.com")?,
+        asana_url: parse_url(var, "TASKBRIDGE_ASANA_URL", "https://app.asana.com")?,
         salesforce_allowed_hosts: salesforce_hosts(var)?,
     })
 }
@@ -449,7 +454,8 @@ fn sandbox(
     let any_credentials = providers.salesforce.is_some()
         || providers.basecamp.is_some()
         || providers.intellinote.is_some()
-        || providers.github.is_some();
+        || providers.github.is_some()
+        || providers.asana.is_some();
     Ok(match var("TASKBRIDGE_SANDBOX").as_deref() {
         Some("on") | Some("true") | Some("1") => true,
         Some("off") | Some("false") | Some("0") => false,
@@ -496,6 +502,10 @@ fn oauth_client(
         "GITHUB" => (
             "TASKBRIDGE_GITHUB_CLIENT_ID",
             "TASKBRIDGE_GITHUB_CLIENT_SECRET",
+        ),
+        "ASANA" => (
+            "TASKBRIDGE_ASANA_CLIENT_ID",
+            "TASKBRIDGE_ASANA_CLIENT_SECRET",
         ),
         _ => (
             "TASKBRIDGE_INTELLINOTE_CLIENT_ID",
@@ -782,6 +792,30 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.var, "TASKBRIDGE_MAIL_FROM");
+    }
+
+    #[test]
+    fn asana_is_configured_like_the_other_oauth_tools() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.providers.asana_url.as_str(), "https://app.asana.com/");
+        assert!(s.providers.asana.is_none());
+        let s = settings(&[
+            ("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id"),
+            ("TASKBRIDGE_ASANA_CLIENT_SECRET", "asana-secret"),
+            ("TASKBRIDGE_ASANA_URL", "http://127.0.0.1:9/asana/"),
+        ])
+        .unwrap();
+        assert!(!s.sandbox, "credentials turn the sandbox off");
+        assert_eq!(s.providers.asana_url.as_str(), "http://127.0.0.1:9/asana");
+        assert!(!format!("{s:?}").contains("asana-secret"));
+        let err = settings(&[("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_ASANA_CLIENT_SECRET");
+        let err = settings(&[("TASKBRIDGE_ASANA_URL", "ftp://x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_ASANA_URL");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! or from the tool's own answers (Basecamp account `href`, Salesforce `instance_url`),
 //! so the sandbox or a test server can stand in for any tool.
 
+mod asana;
 mod basecamp;
 mod error;
 mod github;
@@ -39,6 +40,7 @@ pub use error::ConnectorError;
 #[serde(rename_all = "lowercase")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ProviderKind {
+    Asana,
     Basecamp,
     GitHub,
     Intellinote,
@@ -72,7 +74,8 @@ pub enum AuthKind {
 
 impl ProviderKind {
     /// Every tool, in alphabetical order of name.
-    pub const ALL: [ProviderKind; 5] = [
+    pub const ALL: [ProviderKind; 6] = [
+        ProviderKind::Asana,
         ProviderKind::Basecamp,
         ProviderKind::GitHub,
         ProviderKind::Intellinote,
@@ -83,6 +86,7 @@ impl ProviderKind {
     /// The short name used in URLs and the database.
     pub fn slug(self) -> &'static str {
         match self {
+            Self::Asana => "asana",
             Self::Basecamp => "basecamp",
             Self::GitHub => "github",
             Self::Intellinote => "intellinote",
@@ -110,6 +114,7 @@ impl ProviderKind {
     /// The tool's name as people know it.
     pub fn name(self) -> &'static str {
         match self {
+            Self::Asana => "Asana",
             Self::Basecamp => "Basecamp",
             Self::GitHub => "GitHub",
             Self::Intellinote => "Intellinote",
@@ -335,6 +340,7 @@ pub fn authorize_url(
     let client_id = http::client_id(cfg)?;
     let challenge = pkce.challenge.as_str();
     match cfg.kind {
+        ProviderKind::Asana => asana::authorize_url(cfg, redirect_uri, state, &pkce.verifier),
         ProviderKind::Basecamp => {
             basecamp::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
@@ -360,6 +366,9 @@ pub async fn exchange_code(
     redirect_uri: &Url,
 ) -> Result<Credentials, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => {
+            asana::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
+        }
         ProviderKind::Basecamp => {
             basecamp::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
         }
@@ -385,6 +394,7 @@ pub async fn refresh(
     creds: &Credentials,
 ) -> Result<Credentials, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => asana::refresh(http, cfg, creds).await,
         ProviderKind::Basecamp => basecamp::refresh(http, cfg, creds).await,
         ProviderKind::GitHub => github::refresh(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::refresh(http, cfg, creds).await,
@@ -400,6 +410,7 @@ pub async fn identity(
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => asana::identity(http, cfg, creds).await,
         ProviderKind::Basecamp => basecamp::identity(http, cfg, creds).await,
         ProviderKind::GitHub => github::identity(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::identity(http, cfg, creds).await,
@@ -426,6 +437,9 @@ pub async fn fetch_tasks_page(
     etag: Option<&str>,
 ) -> Result<PageFetch, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => asana::fetch_tasks_page(http, cfg, creds, cursor)
+            .await
+            .map(PageFetch::Page),
         ProviderKind::Basecamp => {
             basecamp::fetch_tasks_page(http, cfg, creds, account, cursor, etag).await
         }

@@ -5,6 +5,7 @@
 //!
 //! | tool | configured URL | what lives there |
 //! |---|---|---|
+//! | Asana | `{base}/sandbox/asana` | `-/oauth_authorize`, `-/oauth_token`, `api/1.0/users/me`, `api/1.0/tasks` (`offset` paging, 5 tasks a page at most); `permalink_url` is `{base}/sandbox/asana/1/<workspace>/task/<id>` |
 //! | Basecamp | `{base}/sandbox/basecamp/launchpad` | `authorization/new`, `authorization/token`, `authorization.json`; accounts' `href` is `{base}/sandbox/basecamp/api/<account_id>` (`my/assignments.json`, `my/profile.json`, `reports/todos/assigned/<person>.json`) |
 //! | GitHub | `{base}/sandbox/github` (web) and `{base}/sandbox/github/api` (API) | `login/oauth/authorize`, `login/oauth/access_token` (errors in a 200, as GitHub does); `api/user`, `api/issues` (`Link` paging, 5 a page at most); links open `{base}/sandbox/github/<owner>/<repo>/issues/<n>` (or `pull/<n>`) |
 //! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` (`limit`/`offset`, 5 notes a page at most) |
@@ -32,6 +33,7 @@
 //! The app builds one [`SandboxState`] at start, wraps it in `web::Data`, registers it with
 //! `App::app_data` in every worker, and mounts the routes with `App::configure(configure)`.
 
+mod asana;
 mod basecamp;
 mod github;
 mod intellinote;
@@ -70,6 +72,7 @@ const CODE_LIFETIME: Duration = Duration::from_secs(600);
 /// Where each emulated tool lives, to put in its [`ProviderConfig::base_url`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxUrls {
+    pub asana: Url,
     pub basecamp_launchpad: Url,
     pub github: Url,
     pub github_api: Url,
@@ -90,6 +93,7 @@ fn under(base: &Url, path: &str) -> Url {
 /// The sandbox's tool URLs for an app served at `base`.
 pub fn sandbox_urls(base: &Url) -> SandboxUrls {
     SandboxUrls {
+        asana: under(base, "/sandbox/asana"),
         basecamp_launchpad: under(base, "/sandbox/basecamp/launchpad"),
         github: under(base, "/sandbox/github"),
         github_api: under(base, "/sandbox/github/api"),
@@ -104,6 +108,7 @@ pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
     let urls = sandbox_urls(base);
     let api_url = (kind == ProviderKind::GitHub).then(|| urls.github_api.clone());
     let base_url = match kind {
+        ProviderKind::Asana => urls.asana,
         ProviderKind::Basecamp => urls.basecamp_launchpad,
         ProviderKind::GitHub => urls.github,
         ProviderKind::Intellinote => urls.intellinote,
@@ -504,6 +509,8 @@ async fn control_reassign(
         None => None,
     };
     let closed_status = |closed: bool| match (kind, closed) {
+        (ProviderKind::Asana, true) => "completed",
+        (ProviderKind::Asana, false) => "incomplete",
         (ProviderKind::Basecamp, true) => "completed",
         (ProviderKind::Basecamp, false) => "active",
         (ProviderKind::GitHub, true) => "closed",
@@ -555,6 +562,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/sandbox/{tool}/_oauth/decide",
             web::post().to(oauth::decide),
         );
+    asana::routes(cfg);
     basecamp::routes(cfg);
     github::routes(cfg);
     intellinote::routes(cfg);

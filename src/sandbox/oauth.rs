@@ -73,6 +73,7 @@ fn cookie_name(kind: ProviderKind) -> String {
 
 fn authorize_path(kind: ProviderKind) -> &'static str {
     match kind {
+        ProviderKind::Asana => "/sandbox/asana/-/oauth_authorize",
         ProviderKind::Basecamp => "/sandbox/basecamp/launchpad/authorization/new",
         ProviderKind::GitHub => "/sandbox/github/login/oauth/authorize",
         ProviderKind::Intellinote => "/sandbox/intellinote/rest/auth/oauth2/authorization",
@@ -493,7 +494,8 @@ fn refresh_grant(
             state.lock().refresh.remove(&rotated);
             Some(presented.to_string())
         }
-        // Salesforce without rotation sends no refresh token; the old one keeps working.
+        // Salesforce without rotation, and Asana, send no refresh token; the old one keeps
+        // working.
         _ => {
             state.lock().refresh.remove(&rotated);
             None

@@ -304,6 +304,7 @@ impl Builder {
 
     fn ids(&self, n: usize) -> (String, String) {
         match self.kind {
+            ProviderKind::Asana => (format!("{}", 1_204_000_000_000_001 + n), String::new()),
             ProviderKind::Basecamp => (
                 format!("{}", 9_100_001 + n),
                 format!("{}", 1_049_715_901 + n),
@@ -340,6 +341,7 @@ impl Builder {
     fn task_id(&self) -> String {
         let n = self.seq;
         match self.kind {
+            ProviderKind::Asana => format!("{}", 1_206_000_000_000_000 + n),
             ProviderKind::Basecamp => format!("{}", 9_007_199_254_741_000 + n),
             ProviderKind::GitHub => format!("{}", 1_800_000_000 + n),
             ProviderKind::Intellinote => format!("{}", 1000 + n),
@@ -351,6 +353,8 @@ impl Builder {
     fn status(&self, closed: bool) -> String {
         let n = self.seq as usize;
         let s = match (self.kind, closed) {
+            (ProviderKind::Asana, false) => "incomplete",
+            (ProviderKind::Asana, true) => "completed",
             (ProviderKind::Basecamp, false) => "active",
             (ProviderKind::Basecamp, true) => "completed",
             (ProviderKind::GitHub, false) => "open",
@@ -504,6 +508,37 @@ fn github(today: Date) -> Tool {
     b.tool
 }
 
+/// Asana's workspaces: Jane is in both, so her tasks come from two workspaces, the
+/// first over several pages.
+fn asana(today: Date) -> Tool {
+    let acme = "1202000000000001";
+    let labs = "1202000000000002";
+    let mut b = Builder::new(ProviderKind::Asana, today);
+    b.account(acme, "Acme", "workspace", false);
+    b.account(labs, "Acme Labs", "workspace", false);
+    b.project("1203000000000001", "Website Redesign", acme);
+    b.project("1203000000000002", "Mobile App", acme);
+    b.project("1203000000000003", "Office Move", acme);
+    b.project("1203000000000004", "Research", labs);
+    b.usual_people(
+        &["1203000000000001", "1203000000000002", "1203000000000003"],
+        acme,
+        true,
+    );
+    let jane = b
+        .tool
+        .people
+        .first()
+        .map(|p| p.id.clone())
+        .unwrap_or_default();
+    if let Some(p) = b.tool.people.first_mut() {
+        p.accounts.push(labs.into());
+        p.note = Some("Works normally. In two workspaces (Acme and Acme Labs); Acme's tasks come over several pages.");
+    }
+    b.tasks(&jane, &["1203000000000004"], 3, 0);
+    b.tool
+}
+
 fn intellinote(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::Intellinote, today);
     b.account("5", "Acme Corp", "org", false);
@@ -644,6 +679,7 @@ pub fn tool_json(tool: &Tool) -> serde_json::Value {
 /// The sample data of one tool as of `today`.
 pub fn seed(kind: ProviderKind, today: Date) -> Tool {
     match kind {
+        ProviderKind::Asana => asana(today),
         ProviderKind::Basecamp => basecamp(today),
         ProviderKind::GitHub => github(today),
         ProviderKind::Intellinote => intellinote(today),

@@ -42,6 +42,7 @@ impl Tools {
             .into_iter()
             .map(|kind| {
                 let (url, client) = match kind {
+                    ProviderKind::Asana => (&p.asana_url, &p.asana),
                     ProviderKind::Basecamp => (&p.basecamp_launchpad_url, &p.basecamp),
                     ProviderKind::GitHub => (&p.github_url, &p.github),
                     ProviderKind::Intellinote => (&p.intellinote_url, &p.intellinote),

@@ -34,6 +34,10 @@ pub struct About {
 
 pub fn about(kind: ProviderKind) -> About {
     match kind {
+        ProviderKind::Asana => About {
+            does: "Brings in the open Asana tasks assigned to you in each of your workspaces, with their project, due date and a link back to Asana.",
+            needs: "An Asana account. Each person signs in with their own Asana login and allows taskbridge to read tasks, users and workspaces; the tasks of every workspace they belong to are synced.",
+        },
         ProviderKind::Basecamp => About {
             does: "Brings in the to-dos assigned to you in your Basecamp projects (Basecamp 3 and 4), with their project, due date and a link back to Basecamp.",
             needs: "A Basecamp account. Each person signs in with their own Basecamp login through 37signals Launchpad; when one login reaches several Basecamp accounts, the person chooses which one to sync.",
@@ -93,6 +97,7 @@ pub struct ToolRow {
 /// What a tool brings, in one line for the Company Integrations list.
 pub fn tagline(kind: ProviderKind) -> &'static str {
     match kind {
+        ProviderKind::Asana => "Open tasks assigned to you in your Asana workspaces.",
         ProviderKind::Basecamp => "To-dos assigned to you in Basecamp projects.",
         ProviderKind::GitHub => "Issues and pull requests assigned to you on GitHub.",
         ProviderKind::Intellinote => "Tasks assigned to you in your Intellinote organization.",

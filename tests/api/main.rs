@@ -9,6 +9,7 @@ mod helpers;
 mod accounts;
 mod accounts_hardening;
 mod api_v1;
+mod asana;
 mod company;
 mod confirmations;
 mod connector_limits;
