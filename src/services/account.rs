@@ -3,11 +3,12 @@
 use crate::auth::session_store;
 use crate::auth::{password, throttle, CurrentUser};
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{self, Pool};
+use crate::db::{self, DbConn, Pool};
 use crate::domain::UserId;
 use crate::error::AppError;
 use crate::models::{audit, company, known_device, password_reset, user};
 use crate::services::mail;
+use diesel::QueryResult;
 
 /// How a sign-in ended.
 pub enum LogIn {
@@ -106,17 +107,7 @@ pub async fn log_in(pool: &Pool, attempt: Attempt) -> Result<LogIn, AppError> {
                 let (company, actor) = (Some(u.company_id), Some(u.id));
                 let action = audit::Action::SignIn;
                 audit::record(conn, company, actor, action, &email, Some(&ip))?;
-                let new_device = match device_id {
-                    Some(id) => {
-                        known_device::touch(conn, id)?;
-                        None
-                    }
-                    None => {
-                        let token = random_token();
-                        known_device::remember(conn, u.id, &sha256_hex(&token))?;
-                        Some(token)
-                    }
-                };
+                let new_device = known_browser(conn, u.id, device_id)?;
                 Ok(LogIn::SignedIn {
                     user_id: u.id,
                     new_device,
@@ -134,16 +125,31 @@ pub async fn log_in(pool: &Pool, attempt: Attempt) -> Result<LogIn, AppError> {
     .await
 }
 
+/// The browser the person signed in with: a known one is touched (`None`), a new one
+/// remembered, answering the token for its device cookie (only its hash is kept).
+fn known_browser(
+    conn: &mut DbConn,
+    user_id: i64,
+    device_id: Option<i64>,
+) -> QueryResult<Option<String>> {
+    if let Some(id) = device_id {
+        known_device::touch(conn, id)?;
+        return Ok(None);
+    }
+    remember(conn, user_id).map(Some)
+}
+
+/// A new known browser of the person's: the token for its cookie.
+fn remember(conn: &mut DbConn, user_id: i64) -> QueryResult<String> {
+    let token = random_token();
+    known_device::remember(conn, user_id, &sha256_hex(&token))?;
+    Ok(token)
+}
+
 /// Makes the browser a person just signed in with known as theirs: the token for its
 /// device cookie (only its hash is kept).
 pub async fn remember_browser(pool: &Pool, user_id: UserId) -> Result<String, AppError> {
-    let token = random_token();
-    let hash = sha256_hex(&token);
-    db::run(pool, move |conn| {
-        Ok(known_device::remember(conn, user_id.0, &hash)?)
-    })
-    .await?;
-    Ok(token)
+    db::run(pool, move |conn| Ok(remember(conn, user_id.0)?)).await
 }
 
 /// Notes a sign-out in the audit log (the session itself is purged by the caller).
