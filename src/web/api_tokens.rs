@@ -1,10 +1,9 @@
 //! "API tokens": a person's personal tokens for desktop clients.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::client_ip;
 use crate::db::Pool;
 use crate::error::AppResult;
 use crate::models::api_token::ApiToken;
@@ -89,7 +88,6 @@ pub struct CreateForm {
 
 /// "Create token": the page again, with the token shown once.
 pub async fn create(
-    req: HttpRequest,
     page: Page,
     pool: web::Data<Pool>,
     form: web::Form<CreateForm>,
@@ -102,7 +100,7 @@ pub async fn create(
             return render_status(actix_web::http::StatusCode::BAD_REQUEST, &shown);
         }
     };
-    let token = api_tokens::create(&pool, &page.user, name.clone(), client_ip(&req)).await?;
+    let token = api_tokens::create(&pool, &page.user, name.clone(), page.ip.clone()).await?;
     render(&tokens_page(&page, &pool, (Some(token), name, None)).await?)
 }
 

@@ -2,12 +2,12 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use crate::auth::{self, csrf, CompanyManager, CurrentUser};
+use crate::auth::{csrf, CompanyManager, CurrentUser};
 use crate::db::{self, Pool};
 use crate::domain::parse_name;
 use crate::error::{AppError, AppResult};
@@ -67,7 +67,6 @@ pub struct NameForm {
 }
 
 pub async fn save_settings(
-    req: HttpRequest,
     page: Page<CompanyManager>,
     pool: web::Data<Pool>,
     form: web::Form<NameForm>,
@@ -86,7 +85,7 @@ pub async fn save_settings(
             )
         }
     };
-    crate::services::company::rename(&pool, &page.user, name, auth::client_ip(&req)).await?;
+    crate::services::company::rename(&pool, &page.user, name, page.ip.clone()).await?;
     page.success("Company settings saved.");
     Ok(see_other(urls::COMPANY_SETTINGS))
 }
