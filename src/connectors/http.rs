@@ -665,6 +665,7 @@ mod tests {
         ProviderConfig {
             kind: super::super::ProviderKind::Basecamp,
             base_url: Url::parse(base).unwrap(),
+            api_url: None,
             client_id: None,
             client_secret: None,
             sandbox: false,

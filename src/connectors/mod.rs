@@ -8,6 +8,7 @@ mod basecamp;
 mod error;
 mod http;
 mod intellinote;
+mod jira;
 pub mod oauth;
 mod pivotal;
 mod salesforce;
@@ -40,6 +41,7 @@ pub use error::ConnectorError;
 pub enum ProviderKind {
     Basecamp,
     Intellinote,
+    Jira,
     #[serde(rename = "pivotal")]
     PivotalTracker,
     Salesforce,
@@ -70,9 +72,10 @@ pub enum AuthKind {
 
 impl ProviderKind {
     /// Every tool, in alphabetical order of name.
-    pub const ALL: [ProviderKind; 4] = [
+    pub const ALL: [ProviderKind; 5] = [
         ProviderKind::Basecamp,
         ProviderKind::Intellinote,
+        ProviderKind::Jira,
         ProviderKind::PivotalTracker,
         ProviderKind::Salesforce,
     ];
@@ -82,6 +85,7 @@ impl ProviderKind {
         match self {
             Self::Basecamp => "basecamp",
             Self::Intellinote => "intellinote",
+            Self::Jira => "jira",
             Self::PivotalTracker => "pivotal",
             Self::Salesforce => "salesforce",
         }
@@ -108,6 +112,7 @@ impl ProviderKind {
         match self {
             Self::Basecamp => "Basecamp",
             Self::Intellinote => "Intellinote",
+            Self::Jira => "Jira",
             Self::PivotalTracker => "Pivotal Tracker",
             Self::Salesforce => "Salesforce",
         }
@@ -133,6 +138,9 @@ pub struct ProviderConfig {
     pub kind: ProviderKind,
     /// Basecamp Launchpad URL, Intellinote REST URL, Pivotal API URL or Salesforce login URL.
     pub base_url: Url,
+    /// Where the tool serves its API when that is not under `base_url` (GitHub's
+    /// `api.github.com`); `None` for tools that need no second address.
+    pub api_url: Option<Url>,
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
     /// Whether `base_url` points at taskbridge's own sandbox.
@@ -326,6 +334,7 @@ pub fn authorize_url(
         ProviderKind::Intellinote => {
             intellinote::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
+        ProviderKind::Jira => jira::authorize_url(cfg, client_id, redirect_uri, state),
         ProviderKind::Salesforce => {
             salesforce::authorize_url(cfg, redirect_uri, state, &pkce.verifier, force_login)
         }
@@ -348,6 +357,7 @@ pub async fn exchange_code(
         ProviderKind::Intellinote => {
             intellinote::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
         }
+        ProviderKind::Jira => jira::exchange_code(http, cfg, code, redirect_uri).await,
         ProviderKind::Salesforce => {
             salesforce::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
         }
@@ -366,6 +376,7 @@ pub async fn refresh(
     match cfg.kind {
         ProviderKind::Basecamp => basecamp::refresh(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::refresh(http, cfg, creds).await,
+        ProviderKind::Jira => jira::refresh(http, cfg, creds).await,
         ProviderKind::Salesforce => salesforce::refresh(http, cfg, creds).await,
         ProviderKind::PivotalTracker => Err(ConnectorError::InvalidToken),
     }
@@ -380,6 +391,7 @@ pub async fn identity(
     match cfg.kind {
         ProviderKind::Basecamp => basecamp::identity(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::identity(http, cfg, creds).await,
+        ProviderKind::Jira => jira::identity(http, cfg, creds).await,
         ProviderKind::PivotalTracker => pivotal::identity(http, cfg, creds).await,
         ProviderKind::Salesforce => salesforce::identity(http, cfg, creds).await,
     }
@@ -411,6 +423,9 @@ pub async fn fetch_tasks_page(
                 .await
                 .map(PageFetch::Page)
         }
+        ProviderKind::Jira => jira::fetch_tasks_page(http, cfg, creds, account, cursor)
+            .await
+            .map(PageFetch::Page),
         ProviderKind::PivotalTracker => {
             pivotal::fetch_tasks_page(http, cfg, creds, me, cursor, etag).await
         }
@@ -449,6 +464,7 @@ pub(crate) mod test_support {
         ProviderConfig {
             kind,
             base_url: Url::parse(base).unwrap(),
+            api_url: None,
             client_id: Some("client-1".into()),
             client_secret: Some(SecretString::from("secret-1")),
             sandbox: false,
@@ -585,7 +601,7 @@ mod tests {
         for k in ProviderKind::ALL {
             assert_eq!(ProviderKind::from_slug(k.slug()), Some(k));
         }
-        assert_eq!(ProviderKind::from_slug("jira"), None);
+        assert_eq!(ProviderKind::from_slug("trello"), None);
         assert_eq!(ProviderKind::PivotalTracker.auth_kind(), AuthKind::ApiToken);
         assert_eq!(ProviderKind::Salesforce.auth_kind(), AuthKind::OAuth);
     }

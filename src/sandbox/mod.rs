@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | Basecamp | `{base}/sandbox/basecamp/launchpad` | `authorization/new`, `authorization/token`, `authorization.json`; accounts' `href` is `{base}/sandbox/basecamp/api/<account_id>` (`my/assignments.json`, `my/profile.json`, `reports/todos/assigned/<person>.json`) |
 //! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` (`limit`/`offset`, 5 notes a page at most) |
+//! | Jira | `{base}/sandbox/jira/auth` (auth) and `{base}/sandbox/jira/api` (API) | `authorize`, `oauth/token` (JSON body, rotating refresh tokens); `api/oauth/token/accessible-resources`, `api/ex/jira/<cloudId>/rest/api/3/myself`, `…/search/jql` (`nextPageToken`, 5 issues a page at most; the old `…/search` answers 410); sites' URLs are `{base}/sandbox/jira/site/<site>` (`browse/<KEY>`) |
 //! | Pivotal Tracker | `{base}/sandbox/pivotal/services/v5` | `me`, `projects/<id>/stories` (5 stories a page at most); sample API tokens listed at `/sandbox/pivotal/` |
 //! | Salesforce | `{base}/sandbox/salesforce/login` | `services/oauth2/authorize`, `services/oauth2/token`, `id/<org>/<user>`; `instance_url` is `{base}/sandbox/salesforce/instance` (`services/data/`, `services/data/vXX.X/query`) |
 //!
@@ -33,6 +34,7 @@
 
 mod basecamp;
 mod intellinote;
+mod jira;
 mod oauth;
 mod pages;
 mod pivotal;
@@ -70,6 +72,8 @@ const CODE_LIFETIME: Duration = Duration::from_secs(600);
 pub struct SandboxUrls {
     pub basecamp_launchpad: Url,
     pub intellinote: Url,
+    pub jira_auth: Url,
+    pub jira_api: Url,
     pub pivotal: Url,
     pub salesforce_login: Url,
 }
@@ -88,6 +92,8 @@ pub fn sandbox_urls(base: &Url) -> SandboxUrls {
     SandboxUrls {
         basecamp_launchpad: under(base, "/sandbox/basecamp/launchpad"),
         intellinote: under(base, "/sandbox/intellinote/rest"),
+        jira_auth: under(base, "/sandbox/jira/auth"),
+        jira_api: under(base, "/sandbox/jira/api"),
         pivotal: under(base, "/sandbox/pivotal/services/v5"),
         salesforce_login: under(base, "/sandbox/salesforce/login"),
     }
@@ -96,9 +102,11 @@ pub fn sandbox_urls(base: &Url) -> SandboxUrls {
 /// A connector configuration pointing `kind` at the sandbox of an app served at `base`.
 pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
     let urls = sandbox_urls(base);
+    let api_url = (kind == ProviderKind::Jira).then(|| urls.jira_api.clone());
     let base_url = match kind {
         ProviderKind::Basecamp => urls.basecamp_launchpad,
         ProviderKind::Intellinote => urls.intellinote,
+        ProviderKind::Jira => urls.jira_auth,
         ProviderKind::PivotalTracker => urls.pivotal,
         ProviderKind::Salesforce => urls.salesforce_login,
     };
@@ -106,6 +114,7 @@ pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
     ProviderConfig {
         kind,
         base_url,
+        api_url,
         client_id: oauth.then(|| SANDBOX_CLIENT_ID.to_string()),
         client_secret: oauth.then(|| SecretString::from(SANDBOX_CLIENT_SECRET)),
         sandbox: true,
@@ -498,6 +507,8 @@ async fn control_reassign(
         (ProviderKind::Basecamp, true) => "completed",
         (ProviderKind::Basecamp, false) => "active",
         (ProviderKind::Intellinote, _) => "ACTIVE",
+        (ProviderKind::Jira, true) => "Done",
+        (ProviderKind::Jira, false) => "In Progress",
         (ProviderKind::PivotalTracker, true) => "accepted",
         (ProviderKind::PivotalTracker, false) => "started",
         (ProviderKind::Salesforce, true) => "Completed",
@@ -546,6 +557,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
     basecamp::routes(cfg);
     intellinote::routes(cfg);
+    jira::routes(cfg);
     pivotal::routes(cfg);
     salesforce::routes(cfg);
 }

@@ -73,6 +73,7 @@ fn authorize_path(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::Basecamp => "/sandbox/basecamp/launchpad/authorization/new",
         ProviderKind::Intellinote => "/sandbox/intellinote/rest/auth/oauth2/authorization",
+        ProviderKind::Jira => "/sandbox/jira/auth/authorize",
         ProviderKind::Salesforce => "/sandbox/salesforce/login/services/oauth2/authorize",
         ProviderKind::PivotalTracker => "/sandbox/pivotal/",
     }
@@ -480,8 +481,9 @@ fn refresh_grant(
     }
     let (access_token, rotated) = state.issue(kind, &person.id, false);
     let refresh_token = match kind {
-        // Launchpad answers a refresh with a fresh pair; the old refresh token stops working.
-        ProviderKind::Basecamp => {
+        // Launchpad and Atlassian answer a refresh with a fresh pair; the old refresh
+        // token stops working.
+        ProviderKind::Basecamp | ProviderKind::Jira => {
             state.lock().refresh.remove(presented);
             Some(rotated)
         }

@@ -32,6 +32,7 @@ impl Tools {
         let real = |kind: ProviderKind, url: &Url, client: &Option<OAuthClient>| ProviderConfig {
             kind,
             base_url: url.clone(),
+            api_url: (kind == ProviderKind::Jira).then(|| p.jira_api_url.clone()),
             client_id: client.as_ref().map(|c| c.client_id.clone()),
             client_secret: client.as_ref().map(|c| c.client_secret.clone()),
             sandbox: false,
@@ -43,6 +44,7 @@ impl Tools {
                 let (url, client) = match kind {
                     ProviderKind::Basecamp => (&p.basecamp_launchpad_url, &p.basecamp),
                     ProviderKind::Intellinote => (&p.intellinote_url, &p.intellinote),
+                    ProviderKind::Jira => (&p.jira_auth_url, &p.jira),
                     ProviderKind::Salesforce => (&p.salesforce_login_url, &p.salesforce),
                     ProviderKind::PivotalTracker => (&p.pivotal_api_url, &None),
                 };
