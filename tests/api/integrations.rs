@@ -13,12 +13,18 @@ async fn an_owner_turns_on_basecamp_and_everyone_hears_of_it() {
         .invite_and_accept(&owner, "uma@acme.test", "Uma", "user")
         .await;
     let (_, list) = owner.get_text("/company/integrations").await;
-    let names: Vec<usize> = ["Basecamp", "Intellinote", "Pivotal Tracker", "Salesforce"]
-        .iter()
-        .map(|n| list.find(&format!(">{n}<")).unwrap())
-        .collect();
+    let names: Vec<usize> = [
+        "Basecamp",
+        "Intellinote",
+        "Jira",
+        "Pivotal Tracker",
+        "Salesforce",
+    ]
+    .iter()
+    .map(|n| list.find(&format!(">{n}<")).unwrap())
+    .collect();
     assert!(names.windows(2).all(|w| w[0] < w[1]), "alphabetical");
-    assert_eq!(list.matches(">OFF<").count(), 4);
+    assert_eq!(list.matches(">OFF<").count(), 5);
 
     let (status, details) = owner.get_text("/company/integrations/basecamp").await;
     assert_eq!(status, StatusCode::OK);
@@ -206,7 +212,7 @@ async fn consent_denied_saves_nothing_and_says_so() {
             .1
             .matches(">OFF<")
             .count()
-            == 4
+            == 5
     );
 }
 
@@ -340,7 +346,7 @@ async fn pivotal_tracker_takes_an_api_token_checked_against_the_tool() {
             .1
             .matches(">OFF<")
             .count(),
-        4
+        5
     );
 
     let ok = oauth_walk::start(
@@ -408,7 +414,7 @@ async fn a_salesforce_org_without_api_access_is_told_which_editions_have_it() {
             .1
             .matches(">OFF<")
             .count(),
-        4
+        5
     );
 }
 
@@ -547,7 +553,7 @@ async fn turning_the_company_integration_off_asks_first_and_keeps_connections() 
             .1
             .matches(">OFF<")
             .count(),
-        4
+        5
     );
     assert!(owner
         .get_text("/integrations")

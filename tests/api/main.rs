@@ -16,6 +16,7 @@ mod faults;
 mod first_run;
 mod hardening;
 mod integrations;
+mod jira;
 mod mail;
 mod my_tasks;
 mod oauth_walk;
