@@ -23,6 +23,9 @@
 //!   the person's next N task calls work, the one after answers 429 with `Retry-After: 2`
 //!   (and so does every task call in those 2 seconds); 404 for an unknown tool, 400 for an
 //!   unknown person.
+//! - `POST /sandbox/<tool>/_control/expire-tokens` with `{"person": "<email or id>"}`: every
+//!   access token issued to the person so far answers 401 from now on, as when it runs
+//!   out (refresh tokens keep working); 404 for an unknown tool, 400 for an unknown person.
 //! - `GET /sandbox/_control/stats`: `{"api_calls": …, "not_modified": …}`, the API calls
 //!   answered so far and how many of them were 304s to an `If-None-Match`.
 //!
@@ -473,6 +476,37 @@ async fn control_rate_limit(
 }
 
 #[derive(Deserialize)]
+struct Expire {
+    person: String,
+}
+
+async fn control_expire_tokens(
+    state: web::Data<SandboxState>,
+    path: web::Path<String>,
+    body: web::Json<Expire>,
+) -> HttpResponse {
+    let Some(kind) = tool_from_slug(&path) else {
+        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
+    };
+    let mut inner = state.lock();
+    let person = inner
+        .tools
+        .get(&kind)
+        .and_then(|tool| tool.person_named(&body.person))
+        .map(|p| p.id.clone());
+    let Some(person) = person else {
+        return HttpResponse::BadRequest()
+            .json(serde_json::json!({"error": "no such sample person"}));
+    };
+    for grant in inner.access.values_mut() {
+        if grant.kind == kind && grant.person == person {
+            grant.expired = true;
+        }
+    }
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Deserialize)]
 struct Reassign {
     task_id: String,
     #[serde(default)]
@@ -542,6 +576,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/sandbox/{tool}/_control/rate-limit",
             web::post().to(control_rate_limit),
+        )
+        .route(
+            "/sandbox/{tool}/_control/expire-tokens",
+            web::post().to(control_expire_tokens),
         )
         .route(
             "/sandbox/{tool}/_control/reassign",

@@ -44,6 +44,44 @@ async fn open_issues(app: &TestApp, email: &str, cloud: &str) -> Vec<serde_json:
         .collect()
 }
 
+async fn expire_tokens(app: &TestApp, person: &str) {
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/sandbox/jira/_control/expire-tokens",
+            app.address
+        ))
+        .json(&serde_json::json!({ "person": person }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}
+
+fn run_count(app: &TestApp) -> i64 {
+    app.query(|conn| sync_runs::table.count().get_result(conn).unwrap())
+}
+
+/// Presses "Sync now" and waits for the run it starts to end; its status.
+async fn sync_now(app: &TestApp, client: &Client) -> String {
+    let before = run_count(app);
+    client.post_form("/tasks", "/tasks/sync", &[]).await;
+    for _ in 0..80 {
+        let last: Option<(i64, String)> = app.query(|conn| {
+            sync_runs::table
+                .select((sync_runs::id, sync_runs::status))
+                .order(sync_runs::id.desc())
+                .first(conn)
+                .optional()
+                .unwrap()
+        });
+        if run_count(app) > before && last.as_ref().is_some_and(|(_, s)| s != "running") {
+            return last.unwrap().1;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the sync never ended");
+}
+
 const ACME: &str = "0d2c5a3e-1b11-4c2a-9a61-5e0f7c0a0001";
 
 #[tokio::test]
@@ -197,4 +235,28 @@ async fn an_expired_token_is_refreshed_with_the_rotated_token_kept_and_revoked_a
             .unwrap()
     });
     assert_eq!(statuses, ["active", "needs_reconnect"]);
+}
+
+#[tokio::test]
+async fn each_rotated_refresh_token_is_stored_before_the_next_refresh_needs_it() {
+    let app = TestApp::spawn_with(&[("TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS", "0")]).await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    oauth_walk::connect(&owner, DETAILS, ON, "John Roe", "Allow").await;
+    wait_for_text(&owner, "/tasks", "Synced just now · ").await;
+    // Twice over: the access token runs out, the sync refreshes it, and Atlassian
+    // disables the refresh token it was sent. The second refresh only works with the
+    // refresh token the first one returned, stored before anything else used it.
+    for round in 1..=2 {
+        expire_tokens(&app, "john@acme.test").await;
+        assert_eq!(sync_now(&app, &owner).await, "ok", "round {round}");
+    }
+    let status: String = app.query(|conn| {
+        connections::table
+            .select(connections::status)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(status, "active");
 }
