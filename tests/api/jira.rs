@@ -260,3 +260,45 @@ async fn each_rotated_refresh_token_is_stored_before_the_next_refresh_needs_it()
     });
     assert_eq!(status, "active");
 }
+
+#[tokio::test]
+async fn a_rate_limit_between_pages_is_waited_out_and_the_next_page_token_followed() {
+    let app = TestApp::spawn().await;
+    // Jane's first page of issues comes back; the second answers 429 with Retry-After.
+    let r = reqwest::Client::new()
+        .post(format!("{}/sandbox/jira/_control/rate-limit", app.address))
+        .json(&serde_json::json!({"person": "jane@acme.test", "after_calls": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    oauth_walk::connect(&owner, DETAILS, ON, "Jane Doe", "Allow").await;
+    let expected = open_issues(&app, "jane@acme.test", ACME).await;
+    let mut statuses: Vec<(String, Option<String>)> = Vec::new();
+    for _ in 0..80 {
+        statuses = app.query(|conn| {
+            sync_runs::table
+                .select((sync_runs::status, sync_runs::error_code))
+                .order(sync_runs::id)
+                .load(conn)
+                .unwrap()
+        });
+        if statuses.last().is_some_and(|(s, _)| s == "ok") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        statuses.contains(&("waiting".to_owned(), Some("TB-RATE-LIMITED".to_owned()))),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last().unwrap().0, "ok", "{statuses:?}");
+    let page = wait_for_text(&owner, "/tasks", &format!("{} task", expected.len())).await;
+    for task in &expected {
+        let title = task["title"].as_str().unwrap();
+        assert!(page.contains(title), "{title}: {page}");
+    }
+}
