@@ -302,3 +302,47 @@ async fn a_rate_limit_between_pages_is_waited_out_and_the_next_page_token_follow
         assert!(page.contains(title), "{title}: {page}");
     }
 }
+
+#[tokio::test]
+async fn the_sandbox_speaks_atlassians_shapes_at_its_edges() {
+    let app = TestApp::spawn().await;
+    let http = reqwest::Client::new();
+    let api = format!("{}/sandbox/jira/api/ex/jira/{ACME}/rest/api/3", app.address);
+    // The old search is gone, with the body Atlassian sends.
+    let old = http.get(format!("{api}/search")).send().await.unwrap();
+    assert_eq!(old.status(), StatusCode::GONE);
+    let body: serde_json::Value = old.json().await.unwrap();
+    assert!(body["errorMessages"][0]
+        .as_str()
+        .unwrap()
+        .contains("/rest/api/3/search/jql"));
+    // No token: the gateway's 401.
+    let r = http.get(format!("{api}/search/jql")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], 401);
+    // The token endpoint: a wrong secret is 401 access_denied, a spent refresh token 403.
+    let token = format!("{}/sandbox/jira/auth/oauth/token", app.address);
+    let r = http
+        .post(&token)
+        .json(&serde_json::json!({
+            "grant_type": "refresh_token", "client_id": "taskbridge-sandbox",
+            "client_secret": "wrong", "refresh_token": "x"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = http
+        .post(&token)
+        .json(&serde_json::json!({
+            "grant_type": "refresh_token", "client_id": "taskbridge-sandbox",
+            "client_secret": "taskbridge-sandbox-secret", "refresh_token": "spent"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+}
