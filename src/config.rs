@@ -47,6 +47,8 @@ pub struct ProviderSettings {
     pub basecamp: Option<OAuthClient>,
     pub intellinote: Option<OAuthClient>,
     pub jira: Option<OAuthClient>,
+    pub github: Option<OAuthClient>,
+    pub asana: Option<OAuthClient>,
     pub salesforce_login_url: Url,
     pub basecamp_launchpad_url: Url,
     pub pivotal_api_url: Url,
@@ -57,6 +59,12 @@ pub struct ProviderSettings {
     pub jira_auth_url: Url,
     /// Atlassian's API gateway (`TASKBRIDGE_JIRA_API_URL`).
     pub jira_api_url: Url,
+    /// GitHub's web address, where people sign in (`TASKBRIDGE_GITHUB_URL`).
+    pub github_url: Url,
+    /// GitHub's REST API (`TASKBRIDGE_GITHUB_API_URL`).
+    pub github_api_url: Url,
+    /// Asana's app URL: OAuth under `/-/`, the API under `/api/1.0` (`TASKBRIDGE_ASANA_URL`).
+    pub asana_url: Url,
     /// Hosts Salesforce may name as instance or identity URL besides those under the
     /// login host's domain: a host, or `*.domain` (`TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS`).
     pub salesforce_allowed_hosts: Vec<String>,
@@ -304,6 +312,8 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
         basecamp: oauth_client(var, "BASECAMP")?,
         intellinote: oauth_client(var, "INTELLINOTE")?,
         jira: oauth_client(var, "JIRA")?,
+        github: oauth_client(var, "GITHUB")?,
+        asana: oauth_client(var, "ASANA")?,
         salesforce_login_url: parse_url(
             var,
             "TASKBRIDGE_SALESFORCE_LOGIN_URL",
@@ -331,6 +341,9 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
             "https://auth.atlassian.com",
         )?,
         jira_api_url: parse_url(var, "TASKBRIDGE_JIRA_API_URL", "https://api.atlassian.com")?,
+        github_url: parse_url(var, "TASKBRIDGE_GITHUB_URL", "https://github.com")?,
+        github_api_url: parse_url(var, "TASKBRIDGE_GITHUB_API_URL", "https://api.github.com")?,
+        asana_url: parse_url(var, "TASKBRIDGE_ASANA_URL", "https://app.asana.com")?,
         salesforce_allowed_hosts: salesforce_hosts(var)?,
     })
 }
@@ -453,7 +466,9 @@ fn sandbox(
     let any_credentials = providers.salesforce.is_some()
         || providers.basecamp.is_some()
         || providers.intellinote.is_some()
-        || providers.jira.is_some();
+        || providers.jira.is_some()
+        || providers.github.is_some()
+        || providers.asana.is_some();
     Ok(match var("TASKBRIDGE_SANDBOX").as_deref() {
         Some("on") | Some("true") | Some("1") => true,
         Some("off") | Some("false") | Some("0") => false,
@@ -498,6 +513,14 @@ fn oauth_client(
             "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
         ),
         "JIRA" => ("TASKBRIDGE_JIRA_CLIENT_ID", "TASKBRIDGE_JIRA_CLIENT_SECRET"),
+        "GITHUB" => (
+            "TASKBRIDGE_GITHUB_CLIENT_ID",
+            "TASKBRIDGE_GITHUB_CLIENT_SECRET",
+        ),
+        "ASANA" => (
+            "TASKBRIDGE_ASANA_CLIENT_ID",
+            "TASKBRIDGE_ASANA_CLIENT_SECRET",
+        ),
         _ => (
             "TASKBRIDGE_INTELLINOTE_CLIENT_ID",
             "TASKBRIDGE_INTELLINOTE_CLIENT_SECRET",
@@ -689,6 +712,32 @@ mod tests {
     }
 
     #[test]
+    fn github_defaults_to_the_real_one_and_its_client_turns_the_sandbox_off() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.providers.github_url.as_str(), "https://github.com/");
+        assert_eq!(
+            s.providers.github_api_url.as_str(),
+            "https://api.github.com/"
+        );
+        let s = settings(&[
+            ("TASKBRIDGE_GITHUB_CLIENT_ID", "Iv1.abc"),
+            ("TASKBRIDGE_GITHUB_CLIENT_SECRET", "shh"),
+            ("TASKBRIDGE_GITHUB_API_URL", "http://127.0.0.1:9000/api/"),
+        ])
+        .unwrap();
+        assert!(!s.sandbox);
+        assert_eq!(s.providers.github.unwrap().client_id, "Iv1.abc");
+        assert_eq!(
+            s.providers.github_api_url.as_str(),
+            "http://127.0.0.1:9000/api"
+        );
+        let err = settings(&[("TASKBRIDGE_GITHUB_CLIENT_ID", "x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_GITHUB_CLIENT_SECRET");
+    }
+
+    #[test]
     fn tool_limits_are_read_and_checked() {
         let s = settings(&[
             ("TASKBRIDGE_TOOL_MAX_RESPONSE_MB", "2"),
@@ -786,6 +835,30 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.var, "TASKBRIDGE_MAIL_FROM");
+    }
+
+    #[test]
+    fn asana_is_configured_like_the_other_oauth_tools() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.providers.asana_url.as_str(), "https://app.asana.com/");
+        assert!(s.providers.asana.is_none());
+        let s = settings(&[
+            ("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id"),
+            ("TASKBRIDGE_ASANA_CLIENT_SECRET", "asana-secret"),
+            ("TASKBRIDGE_ASANA_URL", "http://127.0.0.1:9/asana/"),
+        ])
+        .unwrap();
+        assert!(!s.sandbox, "credentials turn the sandbox off");
+        assert_eq!(s.providers.asana_url.as_str(), "http://127.0.0.1:9/asana");
+        assert!(!format!("{s:?}").contains("asana-secret"));
+        let err = settings(&[("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_ASANA_CLIENT_SECRET");
+        let err = settings(&[("TASKBRIDGE_ASANA_URL", "ftp://x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_ASANA_URL");
     }
 
     #[test]

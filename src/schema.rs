@@ -26,6 +26,7 @@ diesel::table! {
         time_zone -> Nullable<Text>,
         checklist_dismissed_at -> Nullable<BigInt>,
         email_notices -> Bool,
+        email_verified_at -> Nullable<BigInt>,
     }
 }
 
@@ -104,6 +105,7 @@ diesel::table! {
         enabled -> Bool,
         changed_by -> Nullable<BigInt>,
         changed_at -> BigInt,
+        include_pull_requests -> Bool,
     }
 }
 
@@ -271,7 +273,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_verifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    email_verification_requests (id) {
+        id -> BigInt,
+        email -> Text,
+        ip -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> companies (company_id));
+diesel::joinable!(email_verifications -> users (user_id));
 diesel::joinable!(mail_outbox -> companies (company_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(connections -> users (user_id));
@@ -308,5 +331,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_outbox,
     password_resets,
     password_reset_requests,
+    email_verifications,
+    email_verification_requests,
     known_devices,
 );

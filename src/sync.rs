@@ -12,7 +12,9 @@ use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::catalogue::ErrorCode;
-use crate::connectors::{self, ConnectorError, Credentials, PageFetch, RemoteAccount, TaskPage};
+use crate::connectors::{
+    self, ConnectorError, Credentials, PageFetch, ProviderKind, RemoteAccount, TaskPage,
+};
 use crate::db::{self, now, Pool};
 use crate::error::AppError;
 use crate::models::connection::{self, Connection, ConnectionStatus, Lease, Next};
@@ -20,7 +22,7 @@ use crate::models::sync_page::{self, KnownPage, PageMemo};
 use crate::models::sync_pass::{self, Checkpoint, PageWrite, Progress};
 use crate::models::sync_run::{self, RunStatus};
 use crate::models::task::{self, PageChanges, PageCounts};
-use crate::models::{notification, sync_worker};
+use crate::models::{company_integration, notification, sync_worker};
 use crate::services::integrations::{credentials_binding, open_credentials, seal_credentials};
 use crate::services::tools::Tools;
 
@@ -101,6 +103,9 @@ pub enum RunOutcome {
 struct Held {
     connection: Connection,
     lease: Lease,
+    /// Whether the tool's pull requests are taken with its tasks (a company setting
+    /// of GitHub's; true for every other tool).
+    pull_requests: bool,
 }
 
 /// The credentials a run reads with, and as they were stored (sealed) when it read
@@ -422,7 +427,14 @@ impl SyncEngine {
                 sync_run::interrupt_running(conn, id, (code.as_str(), code.info().title))?;
                 let run_id = sync_run::start_run(conn, id, trigger.as_str())?;
                 let connection = connection::find(conn, id)?;
-                Ok::<_, AppError>(Some((Held { connection, lease }, run_id)))
+                let pull_requests = connection.provider != ProviderKind::GitHub
+                    || company_integration::includes_pull_requests(conn, connection.company_id)?;
+                let held = Held {
+                    connection,
+                    lease,
+                    pull_requests,
+                };
+                Ok::<_, AppError>(Some((held, run_id)))
             })
         })
         .await?;
@@ -581,9 +593,13 @@ impl SyncEngine {
         pass: &mut Pass,
         run: &mut Progress,
         key: String,
-        page: TaskPage,
+        mut page: TaskPage,
     ) -> Result<Option<Option<String>>, AppError> {
         let id = held.connection.id;
+        if !held.pull_requests {
+            let kind = held.connection.provider;
+            page.tasks.retain(|t| !connectors::is_pull_request(kind, t));
+        }
         run.fetched += page.tasks.len() as i64;
         let ids: Vec<String> = page.tasks.iter().map(|t| t.external_id.clone()).collect();
         let memo = memo_for(key.clone(), known.get(&key), page.etag, &ids, &page.next);

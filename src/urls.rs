@@ -22,6 +22,10 @@ pub const PASSWORD_FORGOT: &str = "/password/forgot";
 /// The mailed link: "choose a new password". Its token rides in the query string,
 /// which the request log never records.
 pub const PASSWORD_RESET: &str = "/password/reset";
+/// The mailed link that confirms a new account's email (token in the query string).
+pub const SIGN_UP_VERIFY: &str = "/signup/verify";
+/// "Send the link again", from log-in of an account whose email is not confirmed.
+pub const SIGN_UP_RESEND: &str = "/signup/resend";
 pub const HELP_ERRORS: &str = "/help/errors";
 
 pub const MY_TASKS: &str = "/tasks";
@@ -65,6 +69,8 @@ pub const COMPANY_INTEGRATIONS: &str = "/company/integrations";
 pub const COMPANY_DETAILS_ROUTE: &str = "/company/integrations/{tool}";
 pub const COMPANY_ON_ROUTE: &str = "/company/integrations/{tool}/on";
 pub const COMPANY_OFF_ROUTE: &str = "/company/integrations/{tool}/off";
+/// Whether the company's GitHub brings in pull requests.
+pub const COMPANY_GITHUB_PULL_REQUESTS: &str = "/company/integrations/github/pull-requests";
 pub const COMPANY_CONNECTED_ROUTE: &str = "/company/integrations/{tool}/connected";
 
 pub const TIMER_START: &str = "/timer/start";
@@ -137,6 +143,10 @@ pub fn invite_resend(id: i64) -> String {
 
 pub fn password_reset(token: &str) -> String {
     format!("{PASSWORD_RESET}?token={token}")
+}
+
+pub fn verify_email(token: &str) -> String {
+    format!("{SIGN_UP_VERIFY}?token={token}")
 }
 
 pub fn invite_accept(token: &str) -> String {

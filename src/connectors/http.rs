@@ -456,6 +456,28 @@ pub(crate) fn oauth_error_code(reply: &Reply) -> Option<String> {
         .map(|b| b.error)
 }
 
+/// The error a token endpoint's success answer carries instead of a token: GitHub
+/// answers its token errors with HTTP 200 and an `error` field (RFC 6749 §5.2 says 400).
+pub(crate) fn error_in_success(reply: &Reply) -> Option<ConnectorError> {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        access_token: Option<serde_json::Value>,
+        #[serde(default)]
+        error: Option<serde_json::Value>,
+    }
+    let probe: Probe = serde_json::from_slice(&reply.body).ok()?;
+    if probe.access_token.is_some() || !probe.error.is_some_and(|e| e.is_string()) {
+        return None;
+    }
+    let as_refusal = Reply {
+        status: StatusCode::BAD_REQUEST,
+        headers: HeaderMap::new(),
+        body: reply.body.clone(),
+    };
+    Some(oauth_error(&as_refusal))
+}
+
 /// Maps a token endpoint's error answer (RFC 6749 §5.2 shape) to an error.
 pub(crate) fn oauth_error(reply: &Reply) -> ConnectorError {
     let status = reply.status.as_u16();
@@ -464,8 +486,14 @@ pub(crate) fn oauth_error(reply: &Reply) -> ConnectorError {
     }
     match serde_json::from_slice::<OAuthErrorBody>(&reply.body) {
         Ok(body) => match body.error.as_str() {
-            "invalid_grant" => ConnectorError::InvalidGrant,
-            "invalid_client" | "unauthorized_client" => ConnectorError::ClientRejected,
+            // GitHub names its own: a code that is wrong or expired, a refresh token
+            // that is, and a client id or secret it does not know.
+            "invalid_grant" | "bad_verification_code" | "bad_refresh_token" => {
+                ConnectorError::InvalidGrant
+            }
+            "invalid_client" | "unauthorized_client" | "incorrect_client_credentials" => {
+                ConnectorError::ClientRejected
+            }
             "access_denied" => ConnectorError::AccessDenied,
             code => ConnectorError::Other {
                 status,

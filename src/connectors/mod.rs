@@ -4,8 +4,10 @@
 //! or from the tool's own answers (Basecamp account `href`, Salesforce `instance_url`),
 //! so the sandbox or a test server can stand in for any tool.
 
+mod asana;
 mod basecamp;
 mod error;
+mod github;
 mod http;
 mod intellinote;
 mod jira;
@@ -39,7 +41,9 @@ pub use error::ConnectorError;
 #[serde(rename_all = "lowercase")]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ProviderKind {
+    Asana,
     Basecamp,
+    GitHub,
     Intellinote,
     Jira,
     #[serde(rename = "pivotal")]
@@ -72,8 +76,10 @@ pub enum AuthKind {
 
 impl ProviderKind {
     /// Every tool, in alphabetical order of name.
-    pub const ALL: [ProviderKind; 5] = [
+    pub const ALL: [ProviderKind; 7] = [
+        ProviderKind::Asana,
         ProviderKind::Basecamp,
+        ProviderKind::GitHub,
         ProviderKind::Intellinote,
         ProviderKind::Jira,
         ProviderKind::PivotalTracker,
@@ -83,7 +89,9 @@ impl ProviderKind {
     /// The short name used in URLs and the database.
     pub fn slug(self) -> &'static str {
         match self {
+            Self::Asana => "asana",
             Self::Basecamp => "basecamp",
+            Self::GitHub => "github",
             Self::Intellinote => "intellinote",
             Self::Jira => "jira",
             Self::PivotalTracker => "pivotal",
@@ -110,7 +118,9 @@ impl ProviderKind {
     /// The tool's name as people know it.
     pub fn name(self) -> &'static str {
         match self {
+            Self::Asana => "Asana",
             Self::Basecamp => "Basecamp",
+            Self::GitHub => "GitHub",
             Self::Intellinote => "Intellinote",
             Self::Jira => "Jira",
             Self::PivotalTracker => "Pivotal Tracker",
@@ -136,7 +146,8 @@ impl ProviderKind {
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
     pub kind: ProviderKind,
-    /// Basecamp Launchpad URL, Intellinote REST URL, Pivotal API URL or Salesforce login URL.
+    /// Basecamp Launchpad URL, GitHub web URL (sign-in), Intellinote REST URL, Pivotal API
+    /// URL or Salesforce login URL.
     pub base_url: Url,
     /// Where the tool serves its API when that is not under `base_url` (GitHub's
     /// `api.github.com`); `None` for tools that need no second address.
@@ -265,6 +276,12 @@ impl PageFetch {
     }
 }
 
+/// Whether a task of `kind` is a pull request (GitHub's status for them), which a
+/// company may choose to leave out.
+pub fn is_pull_request(kind: ProviderKind, task: &RemoteTask) -> bool {
+    kind == ProviderKind::GitHub && task.status == github::PULL_REQUEST_STATUS
+}
+
 /// The `User-Agent` every request carries (Basecamp refuses requests without one).
 pub const USER_AGENT: &str = "taskbridge (https://github.com/taskbridge/taskbridge)";
 /// How long a whole request may take by default.
@@ -328,8 +345,12 @@ pub fn authorize_url(
     let client_id = http::client_id(cfg)?;
     let challenge = pkce.challenge.as_str();
     match cfg.kind {
+        ProviderKind::Asana => asana::authorize_url(cfg, redirect_uri, state, &pkce.verifier),
         ProviderKind::Basecamp => {
             basecamp::authorize_url(cfg, client_id, redirect_uri, state, challenge)
+        }
+        ProviderKind::GitHub => {
+            github::authorize_url(cfg, redirect_uri, state, &pkce.verifier, force_login)
         }
         ProviderKind::Intellinote => {
             intellinote::authorize_url(cfg, client_id, redirect_uri, state, challenge)
@@ -351,8 +372,14 @@ pub async fn exchange_code(
     redirect_uri: &Url,
 ) -> Result<Credentials, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => {
+            asana::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
+        }
         ProviderKind::Basecamp => {
             basecamp::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
+        }
+        ProviderKind::GitHub => {
+            github::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
         }
         ProviderKind::Intellinote => {
             intellinote::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
@@ -374,7 +401,9 @@ pub async fn refresh(
     creds: &Credentials,
 ) -> Result<Credentials, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => asana::refresh(http, cfg, creds).await,
         ProviderKind::Basecamp => basecamp::refresh(http, cfg, creds).await,
+        ProviderKind::GitHub => github::refresh(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::refresh(http, cfg, creds).await,
         ProviderKind::Jira => jira::refresh(http, cfg, creds).await,
         ProviderKind::Salesforce => salesforce::refresh(http, cfg, creds).await,
@@ -389,7 +418,9 @@ pub async fn identity(
     creds: &Credentials,
 ) -> Result<Identity, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => asana::identity(http, cfg, creds).await,
         ProviderKind::Basecamp => basecamp::identity(http, cfg, creds).await,
+        ProviderKind::GitHub => github::identity(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::identity(http, cfg, creds).await,
         ProviderKind::Jira => jira::identity(http, cfg, creds).await,
         ProviderKind::PivotalTracker => pivotal::identity(http, cfg, creds).await,
@@ -401,7 +432,7 @@ pub async fn identity(
 ///
 /// Start with `cursor: None` and pass each page's `next` back until it is `None`.
 /// With `etag`, the `ETag` that the page at this cursor had last time, the request is
-/// conditional where the tool supports it (Pivotal Tracker; Basecamp): an unchanged page
+/// conditional where the tool supports it (Pivotal Tracker; Basecamp; GitHub): an unchanged page
 /// is then [`PageFetch::NotModified`], with no body to read. A page's tasks and next
 /// cursor depend only on the cursor and the tool's answer, so a 304 means both are as
 /// they were. Other tools ignore `etag` and always answer a page.
@@ -415,9 +446,13 @@ pub async fn fetch_tasks_page(
     etag: Option<&str>,
 ) -> Result<PageFetch, ConnectorError> {
     match cfg.kind {
+        ProviderKind::Asana => asana::fetch_tasks_page(http, cfg, creds, cursor)
+            .await
+            .map(PageFetch::Page),
         ProviderKind::Basecamp => {
             basecamp::fetch_tasks_page(http, cfg, creds, account, cursor, etag).await
         }
+        ProviderKind::GitHub => github::fetch_tasks_page(http, cfg, creds, cursor, etag).await,
         ProviderKind::Intellinote => {
             intellinote::fetch_tasks_page(http, cfg, creds, account, me, cursor)
                 .await

@@ -1,6 +1,7 @@
 //! Standard OAuth 2.0 (RFC 6749 with PKCE, RFC 7636) through the `oauth2` crate: the
 //! PKCE pair, the `state` token, the authorization URL, and the code and refresh
-//! exchanges. Salesforce (and the tools to come that speak the standard) use it.
+//! exchanges. Salesforce and GitHub (and the tools to come that speak the standard)
+//! use it.
 //!
 //! Its requests go through the crate's hook for a custom HTTP client, so that they take
 //! the connectors' own path (`http::send`: timeouts, no redirects, the error mapping
@@ -243,6 +244,9 @@ async fn send(
     let reply = http::send(cfg, builder).await?;
     if !reply.is_success() {
         return Err(http::oauth_error(&reply));
+    }
+    if let Some(refusal) = http::error_in_success(&reply) {
+        return Err(refusal);
     }
     let mut response = oauth2::HttpResponse::new(reply.body);
     // Any success is the answer: the crate checks for exactly 200.

@@ -27,6 +27,7 @@ pub enum Action {
     ApiTokenRevoked,
     PasswordResetRequested,
     PasswordReset,
+    EmailVerified,
     PasswordChanged,
     OtherSessionsEnded,
 }
@@ -54,6 +55,7 @@ impl Action {
             Action::ApiTokenRevoked => "api_token_revoked",
             Action::PasswordResetRequested => "password_reset_requested",
             Action::PasswordReset => "password_reset",
+            Action::EmailVerified => "email_verified",
             Action::PasswordChanged => "password_changed",
             Action::OtherSessionsEnded => "other_sessions_ended",
         }

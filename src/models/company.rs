@@ -55,3 +55,9 @@ pub fn set_days(conn: &mut DbConn, id: i64, zone: &str, week_start: &str) -> Que
         .execute(conn)?;
     Ok(())
 }
+
+/// Deletes a company and, through its foreign keys, everything it holds.
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(companies::table.find(id)).execute(conn)?;
+    Ok(())
+}

@@ -58,3 +58,38 @@ pub fn set_enabled(
     }
     Ok(was != enabled)
 }
+
+/// Whether the company's GitHub brings in pull requests besides issues (yes until an
+/// owner or admin says otherwise).
+pub fn includes_pull_requests(conn: &mut DbConn, company_id: i64) -> QueryResult<bool> {
+    let set: Option<bool> = company_integrations::table
+        .filter(company_integrations::company_id.eq(company_id))
+        .filter(company_integrations::provider.eq(ProviderKind::GitHub))
+        .select(company_integrations::include_pull_requests)
+        .first(conn)
+        .optional()?;
+    Ok(set.unwrap_or(true))
+}
+
+/// Sets whether GitHub brings in pull requests; returns whether that changed anything
+/// (false, too, when GitHub was never turned on for the company).
+pub fn set_include_pull_requests(
+    conn: &mut DbConn,
+    company_id: i64,
+    include: bool,
+    by: i64,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        company_integrations::table
+            .filter(company_integrations::company_id.eq(company_id))
+            .filter(company_integrations::provider.eq(ProviderKind::GitHub))
+            .filter(company_integrations::include_pull_requests.ne(include)),
+    )
+    .set((
+        company_integrations::include_pull_requests.eq(include),
+        company_integrations::changed_by.eq(by),
+        company_integrations::changed_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(changed > 0)
+}

@@ -251,22 +251,23 @@ pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// The person's connections, but for those turned off with their token kept.
-pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Connection>> {
-    connections::table
-        .filter(connections::user_id.eq(user_id))
-        .filter(connections::status.ne(ConnectionStatus::Off))
-        .select(Connection::as_select())
-        .load(conn)
+/// Connections that are not off (turned off with their token kept).
+#[diesel::dsl::auto_type]
+fn not_off() -> _ {
+    let off: ConnectionStatus = ConnectionStatus::Off;
+    connections::table.filter(connections::status.ne(off))
 }
 
-/// Every connection in the company that is not off, for the health page.
+/// The person's connections.
+pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Connection>> {
+    let mine = not_off().filter(connections::user_id.eq(user_id));
+    mine.select(Connection::as_select()).load(conn)
+}
+
+/// Every connection in the company, for the health page.
 pub fn for_company(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Connection>> {
-    connections::table
-        .filter(connections::company_id.eq(company_id))
-        .filter(connections::status.ne(ConnectionStatus::Off))
-        .select(Connection::as_select())
-        .load(conn)
+    let theirs = not_off().filter(connections::company_id.eq(company_id));
+    theirs.select(Connection::as_select()).load(conn)
 }
 
 /// How many people of the company have connected each tool.
@@ -556,6 +557,26 @@ pub fn request_sync(
         ))
         .execute(conn)?;
     Ok(Ok(requested))
+}
+
+/// Makes every active connection of the company to `provider` due at once, with a run
+/// asked for (a company setting of the tool changed); returns how many.
+pub fn request_sync_for_tool(
+    conn: &mut DbConn,
+    company_id: i64,
+    provider: ProviderKind,
+) -> QueryResult<usize> {
+    diesel::update(
+        connections::table
+            .filter(connections::company_id.eq(company_id))
+            .filter(connections::provider.eq(provider))
+            .filter(connections::status.eq(ConnectionStatus::Active)),
+    )
+    .set((
+        connections::next_sync_at.eq(0),
+        connections::sync_requested.eq(true),
+    ))
+    .execute(conn)
 }
 
 /// Takes up the standing "Sync now" request, if any, for the run holding `lease`.

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod company;
 pub mod company_integration;
 pub mod connection;
+pub mod email_verification;
 pub mod first_run;
 pub mod invite;
 pub mod key_check;

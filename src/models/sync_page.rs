@@ -116,6 +116,22 @@ pub fn forget_pages(conn: &mut DbConn, connection_id: i64) -> QueryResult<usize>
         .execute(conn)
 }
 
+/// Forgets every page kept for the company's connections to `provider`, so their next
+/// pass reads every page in full (what is kept of a page was filtered by a setting
+/// that changed).
+pub fn forget_pages_of_tool(
+    conn: &mut DbConn,
+    company_id: i64,
+    provider: crate::connectors::ProviderKind,
+) -> QueryResult<usize> {
+    use crate::schema::connections;
+    let ids = connections::table
+        .filter(connections::company_id.eq(company_id))
+        .filter(connections::provider.eq(provider))
+        .select(connections::id);
+    diesel::delete(sync_pages::table.filter(sync_pages::connection_id.eq_any(ids))).execute(conn)
+}
+
 /// Forgets the pages kept for a connection that list any of `gone` (tasks just
 /// archived), and any that does not read back.
 pub fn forget_listing(

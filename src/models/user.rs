@@ -17,15 +17,36 @@ pub struct User {
     pub role: String,
     pub disabled: bool,
     pub created_at: i64,
+    pub email_verified_at: Option<i64>,
 }
 
 impl User {
     pub fn role(&self) -> Role {
         Role::parse(&self.role).unwrap_or(Role::User)
     }
+
+    /// Whether the person has shown they read mail at this address.
+    pub fn verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
 }
 
+/// A new person, their email confirmed (an invite's link, or no mail to confirm by).
 pub fn create(
+    conn: &mut DbConn,
+    company_id: i64,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    role: Role,
+) -> QueryResult<i64> {
+    let id = create_unverified(conn, company_id, email, name, password_hash, role)?;
+    mark_verified(conn, id)?;
+    Ok(id)
+}
+
+/// A new person who cannot sign in until they open the link mailed to them.
+pub fn create_unverified(
     conn: &mut DbConn,
     company_id: i64,
     email: &str,
@@ -45,6 +66,24 @@ pub fn create(
         ))
         .returning(users::id)
         .get_result(conn)
+}
+
+/// Deletes a person (what is theirs goes by the foreign keys).
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(users::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// The person's email is confirmed (from now, if it was not yet).
+pub fn mark_verified(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set(users::email_verified_at.eq(now()))
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {

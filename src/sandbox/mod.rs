@@ -5,7 +5,9 @@
 //!
 //! | tool | configured URL | what lives there |
 //! |---|---|---|
+//! | Asana | `{base}/sandbox/asana` | `-/oauth_authorize`, `-/oauth_token`, `api/1.0/users/me`, `api/1.0/tasks` (`offset` paging, 5 tasks a page at most); `permalink_url` is `{base}/sandbox/asana/1/<workspace>/task/<id>` |
 //! | Basecamp | `{base}/sandbox/basecamp/launchpad` | `authorization/new`, `authorization/token`, `authorization.json`; accounts' `href` is `{base}/sandbox/basecamp/api/<account_id>` (`my/assignments.json`, `my/profile.json`, `reports/todos/assigned/<person>.json`) |
+//! | GitHub | `{base}/sandbox/github` (web) and `{base}/sandbox/github/api` (API) | `login/oauth/authorize`, `login/oauth/access_token` (errors in a 200, as GitHub does); `api/user`, `api/issues` (`Link` paging, 5 a page at most); links open `{base}/sandbox/github/<owner>/<repo>/issues/<n>` (or `pull/<n>`) |
 //! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` (`limit`/`offset`, 5 notes a page at most) |
 //! | Jira | `{base}/sandbox/jira/auth` (auth) and `{base}/sandbox/jira/api` (API) | `authorize`, `oauth/token` (JSON body, rotating refresh tokens); `api/oauth/token/accessible-resources`, `api/ex/jira/<cloudId>/rest/api/3/myself`, `…/search/jql` (`nextPageToken`, 5 issues a page at most; the old `…/search` answers 410); sites' URLs are `{base}/sandbox/jira/site/<site>` (`browse/<KEY>`) |
 //! | Pivotal Tracker | `{base}/sandbox/pivotal/services/v5` | `me`, `projects/<id>/stories` (5 stories a page at most); sample API tokens listed at `/sandbox/pivotal/` |
@@ -35,7 +37,9 @@
 //! The app builds one [`SandboxState`] at start, wraps it in `web::Data`, registers it with
 //! `App::app_data` in every worker, and mounts the routes with `App::configure(configure)`.
 
+mod asana;
 mod basecamp;
+mod github;
 mod intellinote;
 mod jira;
 mod oauth;
@@ -73,7 +77,10 @@ const CODE_LIFETIME: Duration = Duration::from_secs(600);
 /// Where each emulated tool lives, to put in its [`ProviderConfig::base_url`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxUrls {
+    pub asana: Url,
     pub basecamp_launchpad: Url,
+    pub github: Url,
+    pub github_api: Url,
     pub intellinote: Url,
     pub jira_auth: Url,
     pub jira_api: Url,
@@ -93,7 +100,10 @@ fn under(base: &Url, path: &str) -> Url {
 /// The sandbox's tool URLs for an app served at `base`.
 pub fn sandbox_urls(base: &Url) -> SandboxUrls {
     SandboxUrls {
+        asana: under(base, "/sandbox/asana"),
         basecamp_launchpad: under(base, "/sandbox/basecamp/launchpad"),
+        github: under(base, "/sandbox/github"),
+        github_api: under(base, "/sandbox/github/api"),
         intellinote: under(base, "/sandbox/intellinote/rest"),
         jira_auth: under(base, "/sandbox/jira/auth"),
         jira_api: under(base, "/sandbox/jira/api"),
@@ -105,9 +115,15 @@ pub fn sandbox_urls(base: &Url) -> SandboxUrls {
 /// A connector configuration pointing `kind` at the sandbox of an app served at `base`.
 pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
     let urls = sandbox_urls(base);
-    let api_url = (kind == ProviderKind::Jira).then(|| urls.jira_api.clone());
+    let api_url = match kind {
+        ProviderKind::GitHub => Some(urls.github_api.clone()),
+        ProviderKind::Jira => Some(urls.jira_api.clone()),
+        _ => None,
+    };
     let base_url = match kind {
+        ProviderKind::Asana => urls.asana,
         ProviderKind::Basecamp => urls.basecamp_launchpad,
+        ProviderKind::GitHub => urls.github,
         ProviderKind::Intellinote => urls.intellinote,
         ProviderKind::Jira => urls.jira_auth,
         ProviderKind::PivotalTracker => urls.pivotal,
@@ -538,8 +554,12 @@ async fn control_reassign(
         None => None,
     };
     let closed_status = |closed: bool| match (kind, closed) {
+        (ProviderKind::Asana, true) => "completed",
+        (ProviderKind::Asana, false) => "incomplete",
         (ProviderKind::Basecamp, true) => "completed",
         (ProviderKind::Basecamp, false) => "active",
+        (ProviderKind::GitHub, true) => "closed",
+        (ProviderKind::GitHub, false) => "open",
         (ProviderKind::Intellinote, _) => "ACTIVE",
         (ProviderKind::Jira, true) => "Done",
         (ProviderKind::Jira, false) => "In Progress",
@@ -593,7 +613,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/sandbox/{tool}/_oauth/decide",
             web::post().to(oauth::decide),
         );
+    asana::routes(cfg);
     basecamp::routes(cfg);
+    github::routes(cfg);
     intellinote::routes(cfg);
     jira::routes(cfg);
     pivotal::routes(cfg);

@@ -60,8 +60,10 @@ impl AuthParams {
     }
 
     fn forces_login(&self) -> bool {
-        self.get("prompt")
-            .is_some_and(|p| p.split_whitespace().any(|v| v == "login"))
+        self.get("prompt").is_some_and(|p| {
+            p.split_whitespace()
+                .any(|v| v == "login" || v == "select_account")
+        })
     }
 }
 
@@ -71,7 +73,9 @@ fn cookie_name(kind: ProviderKind) -> String {
 
 fn authorize_path(kind: ProviderKind) -> &'static str {
     match kind {
+        ProviderKind::Asana => "/sandbox/asana/-/oauth_authorize",
         ProviderKind::Basecamp => "/sandbox/basecamp/launchpad/authorization/new",
+        ProviderKind::GitHub => "/sandbox/github/login/oauth/authorize",
         ProviderKind::Intellinote => "/sandbox/intellinote/rest/auth/oauth2/authorization",
         ProviderKind::Jira => "/sandbox/jira/auth/authorize",
         ProviderKind::Salesforce => "/sandbox/salesforce/login/services/oauth2/authorize",
@@ -492,7 +496,8 @@ fn refresh_grant(
             state.lock().refresh.remove(&rotated);
             Some(presented.to_string())
         }
-        // Salesforce without rotation sends no refresh token; the old one keeps working.
+        // Salesforce without rotation, and Asana, send no refresh token; the old one keeps
+        // working.
         _ => {
             state.lock().refresh.remove(&rotated);
             None

@@ -104,6 +104,8 @@ pub struct Task {
     pub closed: bool,
     pub status: String,
     pub updated_at: String,
+    /// GitHub only: a pull request rather than an issue.
+    pub pull_request: bool,
 }
 
 /// Everything one emulated tool knows.
@@ -302,10 +304,12 @@ impl Builder {
 
     fn ids(&self, n: usize) -> (String, String) {
         match self.kind {
+            ProviderKind::Asana => (format!("{}", 1_204_000_000_000_001 + n), String::new()),
             ProviderKind::Basecamp => (
                 format!("{}", 9_100_001 + n),
                 format!("{}", 1_049_715_901 + n),
             ),
+            ProviderKind::GitHub => (format!("{}", 5_830_001 + n), String::new()),
             ProviderKind::Intellinote => (format!("user{}", 101 + n), String::new()),
             ProviderKind::Jira => (
                 format!("5b10a2844c2016570{:07x}", 0xede21 + n),
@@ -341,7 +345,9 @@ impl Builder {
     fn task_id(&self) -> String {
         let n = self.seq;
         match self.kind {
+            ProviderKind::Asana => format!("{}", 1_206_000_000_000_000 + n),
             ProviderKind::Basecamp => format!("{}", 9_007_199_254_741_000 + n),
+            ProviderKind::GitHub => format!("{}", 1_800_000_000 + n),
             ProviderKind::Intellinote => format!("{}", 1000 + n),
             ProviderKind::Jira => format!("{}", 10_100 + n),
             ProviderKind::PivotalTracker => format!("{}", 170_000_000 + n),
@@ -352,8 +358,12 @@ impl Builder {
     fn status(&self, closed: bool) -> String {
         let n = self.seq as usize;
         let s = match (self.kind, closed) {
+            (ProviderKind::Asana, false) => "incomplete",
+            (ProviderKind::Asana, true) => "completed",
             (ProviderKind::Basecamp, false) => "active",
             (ProviderKind::Basecamp, true) => "completed",
+            (ProviderKind::GitHub, false) => "open",
+            (ProviderKind::GitHub, true) => "closed",
             (ProviderKind::Intellinote, _) => "ACTIVE",
             (ProviderKind::Jira, true) => "Done",
             (ProviderKind::Jira, false) => ["To Do", "In Progress", "In Review"][n % 3],
@@ -405,6 +415,7 @@ impl Builder {
                 closed,
                 status: self.status(closed),
                 updated_at: format!("{updated}T09:{:02}:00Z", seq % 60),
+                pull_request: false,
             });
         }
     }
@@ -461,6 +472,77 @@ fn basecamp(today: Date) -> Tool {
         &[],
     );
     b.tasks(&lou, &["2085958506"], 40, 0);
+    b.tool
+}
+
+/// GitHub: repositories are the projects; everyone has issues and one pull request,
+/// Jane a dozen open ones mixing both, over three of the sandbox's pages.
+fn github(today: Date) -> Tool {
+    let mut b = Builder::new(ProviderKind::GitHub, today);
+    b.account("github", "GitHub", "github", false);
+    b.project("70001", "acme/website", "github");
+    b.project("70002", "acme/mobile-app", "github");
+    b.project("70003", "acme/infrastructure", "github");
+    let repos = ["70001", "70002", "70003"];
+    let jane = b.person(&JANE, &["github"]);
+    b.tasks(&jane, &repos, 14, 5);
+    let john = b.person(&JOHN, &["github"]);
+    b.tasks(&john, &repos[..2], 5, 0);
+    // No Expired Eddie: OAuth App tokens do not expire.
+    let rita = PersonSpec {
+        note: Some("Signing in works; API calls answer 401 Bad credentials (access revoked), and with no refresh token for a GitHub OAuth App that asks for a reconnect."),
+        ..RITA
+    };
+    let rob = PersonSpec {
+        note: Some("Issue calls answer 403 with x-ratelimit-remaining: 0 and x-ratelimit-reset 3 seconds on; after the reset, they work for a minute."),
+        ..ROB
+    };
+    let sid = PersonSpec {
+        note: Some("Issue calls answer 502 Server Error, as GitHub's do when it is down."),
+        ..SID
+    };
+    for s in [&rita, &rob, &sid, &SALLY] {
+        let id = b.person(s, &["github"]);
+        b.tasks(&id, &repos[..1], 3, 0);
+    }
+    // Each person's first task is a pull request, and every fourth of Jane's.
+    let mut seen = std::collections::HashMap::new();
+    for t in &mut b.tool.tasks {
+        let n = seen.entry(t.assignee.clone()).or_insert(0usize);
+        t.pull_request = *n == 0 || (t.assignee == jane && *n % 4 == 0);
+        *n += 1;
+    }
+    b.tool
+}
+
+/// Asana's workspaces: Jane is in both, so her tasks come from two workspaces, the
+/// first over several pages.
+fn asana(today: Date) -> Tool {
+    let acme = "1202000000000001";
+    let labs = "1202000000000002";
+    let mut b = Builder::new(ProviderKind::Asana, today);
+    b.account(acme, "Acme", "workspace", false);
+    b.account(labs, "Acme Labs", "workspace", false);
+    b.project("1203000000000001", "Website Redesign", acme);
+    b.project("1203000000000002", "Mobile App", acme);
+    b.project("1203000000000003", "Office Move", acme);
+    b.project("1203000000000004", "Research", labs);
+    b.usual_people(
+        &["1203000000000001", "1203000000000002", "1203000000000003"],
+        acme,
+        true,
+    );
+    let jane = b
+        .tool
+        .people
+        .first()
+        .map(|p| p.id.clone())
+        .unwrap_or_default();
+    if let Some(p) = b.tool.people.first_mut() {
+        p.accounts.push(labs.into());
+        p.note = Some("Works normally. In two workspaces (Acme and Acme Labs); Acme's tasks come over several pages.");
+    }
+    b.tasks(&jane, &["1203000000000004"], 3, 0);
     b.tool
 }
 
@@ -632,6 +714,7 @@ pub fn task_json(tool: &Tool, t: &Task) -> serde_json::Value {
         "closed": t.closed,
         "status": t.status,
         "updated_at": t.updated_at,
+        "pull_request": t.pull_request,
     })
 }
 
@@ -648,7 +731,9 @@ pub fn tool_json(tool: &Tool) -> serde_json::Value {
 /// The sample data of one tool as of `today`.
 pub fn seed(kind: ProviderKind, today: Date) -> Tool {
     match kind {
+        ProviderKind::Asana => asana(today),
         ProviderKind::Basecamp => basecamp(today),
+        ProviderKind::GitHub => github(today),
         ProviderKind::Intellinote => intellinote(today),
         ProviderKind::Jira => jira(today),
         ProviderKind::PivotalTracker => pivotal(today),

@@ -4,7 +4,7 @@ use crate::auth::session_store;
 use crate::auth::{password, throttle, CurrentUser};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{self, Pool};
-use crate::domain::{Email, Role, UserId};
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::models::{audit, company, known_device, password_reset, user};
 use crate::services::mail;
@@ -15,6 +15,8 @@ pub enum LogIn {
     Throttled(i64),
     Refused,
     Disabled,
+    /// The right password, but the email is not confirmed yet (the mailed link).
+    Unverified,
     /// Signed in; `new_device` is a fresh device token for the browser's cookie when
     /// the browser was not yet known as this person's.
     SignedIn {
@@ -98,6 +100,9 @@ pub async fn log_in(pool: &Pool, attempt: Attempt) -> Result<LogIn, AppError> {
                 if u.disabled {
                     return Ok(LogIn::Disabled);
                 }
+                if !u.verified() {
+                    return Ok(LogIn::Unverified);
+                }
                 let (company, actor) = (Some(u.company_id), Some(u.id));
                 let action = audit::Action::SignIn;
                 audit::record(conn, company, actor, action, &email, Some(&ip))?;
@@ -139,52 +144,6 @@ pub async fn remember_browser(pool: &Pool, user_id: UserId) -> Result<String, Ap
     })
     .await?;
     Ok(token)
-}
-
-/// Creates a company and its first owner. Answers `None` when the email already has
-/// an account; the password is hashed only when it has not.
-pub async fn sign_up(
-    pool: &Pool,
-    company_name: String,
-    name: String,
-    email: Email,
-    secret: String,
-    ip: String,
-) -> Result<Option<UserId>, AppError> {
-    let taken = {
-        let email = email.clone();
-        db::run(pool, move |conn| {
-            Ok(user::email_taken(conn, email.as_str())?)
-        })
-        .await?
-    };
-    if taken {
-        return Ok(None);
-    }
-    let hash = password::hash_off_executor(secret).await?;
-    db::run(pool, move |conn| {
-        db::write(conn, |conn| {
-            // Checked again inside the transaction: two sign-ups may race.
-            if user::email_taken(conn, email.as_str())? {
-                return Ok(None);
-            }
-            let company_id = company::create(conn, &company_name)?;
-            let owner = Role::Owner;
-            let user_id = user::create(conn, company_id, email.as_str(), &name, &hash, owner)?;
-            let detail = format!("{email} created {company_name}");
-            let action = audit::Action::SignUp;
-            audit::record(
-                conn,
-                Some(company_id),
-                Some(user_id),
-                action,
-                &detail,
-                Some(&ip),
-            )?;
-            Ok(Some(UserId(user_id)))
-        })
-    })
-    .await
 }
 
 /// Notes a sign-out in the audit log (the session itself is purged by the caller).
@@ -283,6 +242,8 @@ pub async fn reset_password(
                 return Ok(None);
             }
             user::set_password_hash(conn, user_id, &password_hash)?;
+            // The link came by mail: the email is the person's.
+            user::mark_verified(conn, user_id)?;
             session_store::end_all_for_user(conn, user_id)?;
             throttle::clear_account(conn, &person.email)?;
             let (company, actor) = (Some(person.company_id), Some(user_id));

@@ -10,7 +10,7 @@ use crate::connectors::{
 use crate::crypto::Cipher;
 use crate::db::{self, DbConn, Pool};
 use crate::error::{AppError, Unexpected};
-use crate::models::{audit, company_integration, connection, user};
+use crate::models::{audit, company_integration, connection, sync_page, user};
 
 /// Why an integration was being turned on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,56 +256,45 @@ pub fn active_notice(kind: ProviderKind) -> String {
     )
 }
 
-/// Personal OFF: the connection and what it synced go. An OAuth tool's tokens are
-/// deleted; an API token is kept, so the person can turn the tool on again without
-/// pasting it, until they replace it or delete it ([`forget_token`]).
-pub async fn disconnect(
-    pool: &Pool,
-    user: &CurrentUser,
-    kind: ProviderKind,
-    ip: String,
-) -> Result<bool, AppError> {
-    let user_id = user.id.0;
-    let off = audit::Action::ConnectionOff;
-    write_audited(pool, user, off, kind, ip, move |conn| {
-        if kind.auth_kind() == AuthKind::ApiToken {
-            return connection::turn_off_keeping_token(conn, user_id, kind);
-        }
-        Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
-    })
-    .await
+/// A person's own change to their connection to a tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalChange {
+    /// Off: the connection and what it synced go. An OAuth tool's tokens are deleted;
+    /// an API token is kept, so the person can turn the tool on again without pasting
+    /// it, until they replace it or delete it.
+    TurnOff,
+    /// On again with the API token kept when it was turned off.
+    TurnOnWithKeptToken,
+    /// The kept API token deleted.
+    ForgetToken,
 }
 
-/// Turns the person's tool on again with the API token kept when they turned it off.
-/// False when no token is kept.
-pub async fn turn_on_with_kept_token(
+/// Makes `change` with its audit record; false when it changed nothing (nothing to
+/// turn off, no token kept).
+pub async fn change_personal(
     pool: &Pool,
     user: &CurrentUser,
     kind: ProviderKind,
+    change: PersonalChange,
     ip: String,
 ) -> Result<bool, AppError> {
     let user_id = user.id.0;
-    let on = audit::Action::ConnectionOn;
-    write_audited(pool, user, on, kind, ip, move |conn| {
-        connection::turn_on_kept(conn, user_id, kind)
-    })
-    .await
-}
-
-/// Deletes the API token kept for a tool the person turned off.
-pub async fn forget_token(
-    pool: &Pool,
-    user: &CurrentUser,
-    kind: ProviderKind,
-    ip: String,
-) -> Result<bool, AppError> {
-    let user_id = user.id.0;
-    let off = audit::Action::ConnectionOff;
-    write_audited(pool, user, off, kind, ip, move |conn| {
-        if !connection::kept_tokens(conn, user_id)?.contains(&kind) {
-            return Ok(false);
+    let action = match change {
+        PersonalChange::TurnOnWithKeptToken => audit::Action::ConnectionOn,
+        PersonalChange::TurnOff | PersonalChange::ForgetToken => audit::Action::ConnectionOff,
+    };
+    let keeps_token = kind.auth_kind() == AuthKind::ApiToken;
+    write_audited(pool, user, action, kind, ip, move |conn| match change {
+        PersonalChange::TurnOff if keeps_token => {
+            connection::turn_off_keeping_token(conn, user_id, kind)
         }
-        Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
+        PersonalChange::TurnOnWithKeptToken => connection::turn_on_kept(conn, user_id, kind),
+        PersonalChange::ForgetToken if !connection::kept_tokens(conn, user_id)?.contains(&kind) => {
+            Ok(false)
+        }
+        PersonalChange::TurnOff | PersonalChange::ForgetToken => {
+            Ok(connection::delete_for_user(conn, user_id, kind)? > 0)
+        }
     })
     .await
 }
@@ -333,6 +322,35 @@ pub async fn turn_off_for_company(
         Ok(true)
     })
     .await
+}
+
+/// Whether the company's GitHub brings in pull requests besides issues. A change takes
+/// effect at once: every GitHub connection of the company reads its pages in full again
+/// right away (pull requests left out are archived after that pass, as any task that
+/// is no longer assigned). Returns whether anything changed.
+pub async fn set_github_pull_requests(
+    pool: &Pool,
+    engine: &crate::sync::SyncEngine,
+    user: &CompanyManager,
+    include: bool,
+    ip: String,
+) -> Result<bool, AppError> {
+    let (company_id, user_id) = (user.company_id.0, user.id.0);
+    let action = audit::Action::CompanySettingsChanged;
+    let kind = ProviderKind::GitHub;
+    let changed = write_audited(pool, user, action, kind, ip, move |conn| {
+        if !company_integration::set_include_pull_requests(conn, company_id, include, user_id)? {
+            return Ok(false);
+        }
+        sync_page::forget_pages_of_tool(conn, company_id, kind)?;
+        connection::request_sync_for_tool(conn, company_id, kind)?;
+        Ok(true)
+    })
+    .await?;
+    if changed {
+        engine.nudge();
+    }
+    Ok(changed)
 }
 
 /// One write transaction that, when `change` changed something, records `action` on

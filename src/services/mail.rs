@@ -8,7 +8,7 @@ use crate::connectors::ProviderKind;
 use crate::db::DbConn;
 use crate::domain::Role;
 use crate::models::outbox::{self, NewMail, Readers};
-use crate::models::{invite, notification, password_reset, user};
+use crate::models::{email_verification, invite, notification, password_reset, user};
 use crate::urls;
 
 /// The line under every notice sent by email.
@@ -70,6 +70,84 @@ pub fn password_reset(conn: &mut DbConn, person: &user::User, token: &str) -> Qu
             body: &body,
             link: Some(&link),
             readers,
+        },
+    )
+}
+
+/// The link that confirms a new account's email, to the person who signed up.
+pub fn verify_email(conn: &mut DbConn, person: &user::User, token: &str) -> QueryResult<()> {
+    let hours = email_verification::VALID_FOR_SECS / 3600;
+    let body = format!(
+        "Hello {name},\n\nWelcome to taskbridge. Open the link below to confirm this is your \
+         email address and start using your account. It works once, for {hours} hours.\n\n\
+         If you did not sign up, ignore this email: the account stays unusable.",
+        name = person.name,
+    );
+    let link = urls::verify_email(token);
+    outbox::enqueue(
+        conn,
+        NewMail {
+            company_id: person.company_id,
+            to: &person.email,
+            subject: "Confirm your email for taskbridge",
+            body: &body,
+            link: Some(&link),
+            readers: Readers::Owners,
+        },
+    )
+}
+
+/// Someone tried to sign up with the email of an existing account: its owner is told,
+/// and the page said what it says for a new email.
+pub fn sign_up_attempted(conn: &mut DbConn, person: &user::User) -> QueryResult<()> {
+    let body = format!(
+        "Hello {name},\n\nSomeone tried to sign up for taskbridge with this email, \
+         which already has an account. If it was you, log in instead, or use \
+         \"Forgot password?\" on the log-in page to choose a new password.\n\n\
+         If it was not you, you need do nothing: nothing was changed.",
+        name = person.name,
+    );
+    outbox::enqueue(
+        conn,
+        NewMail {
+            company_id: person.company_id,
+            to: &person.email,
+            subject: "Someone tried to sign up with your email",
+            body: &body,
+            link: Some(urls::LOG_IN),
+            readers: Readers::Owners,
+        },
+    )
+}
+
+/// An invite to someone who already has an account (in this or another company). The
+/// inviter was answered as for anyone else; the person is told why they cannot join
+/// yet. One account belongs to one company for now.
+pub fn invited_with_account(
+    conn: &mut DbConn,
+    company_id: i64,
+    to: &str,
+    company_name: &str,
+    inviter: &str,
+    role: Role,
+) -> QueryResult<()> {
+    let body = format!(
+        "Hello,\n\n{inviter} invited you to join {company_name} on taskbridge. This email \
+         already has a taskbridge account, and for now one account belongs to one company, \
+         so the invite cannot be accepted with it.\n\nTo join {company_name}, ask {inviter} \
+         to invite another email address of yours.",
+    );
+    let subject = format!("Join {company_name} on taskbridge");
+    outbox::enqueue(
+        conn,
+        NewMail {
+            company_id,
+            to,
+            subject: &subject,
+            body: &body,
+            link: None,
+            // As an invite's would, so the outbox shows the two alike.
+            readers: Readers::owners_if(role == Role::Owner),
         },
     )
 }

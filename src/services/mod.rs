@@ -9,6 +9,7 @@ pub mod mail;
 pub mod oauth_flow;
 pub mod people;
 pub mod reports;
+pub mod sign_up;
 pub mod sync_now;
 pub mod time;
 pub mod tools;

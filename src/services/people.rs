@@ -10,15 +10,13 @@ use crate::db::{self, DbConn, Pool};
 use crate::domain::{Email, Role, UserId};
 use crate::error::AppError;
 use crate::models::{api_token, audit, company_integration, connection, invite, user};
-use crate::services::mail;
+use crate::services::{mail, sign_up};
 
 /// Why a change to the people of a company was refused. Its text is shown as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("Only an owner can invite another owner.")]
     OwnerInvitesOwner,
-    #[error("{0} already has a taskbridge account.")]
-    AlreadyHasAccount(Email),
     #[error("Only an owner can change an owner, or make someone an owner.")]
     OwnerChangesOwner,
     #[error("{0} is the company's last owner. Make someone else an owner first.")]
@@ -45,7 +43,10 @@ pub fn grantable_roles(actor: Role) -> Vec<Role> {
 }
 
 /// Invites `email` as `role` and mails them the link. Answers the invite's token,
-/// shown once: only its digest is stored (and the mail, until it is sent).
+/// shown once: only its digest is stored (and the mail, until it is sent). An email
+/// that already has an account is answered the same (the inviter learns nothing), but
+/// its owner is mailed why they cannot join: one account belongs to one company for
+/// now.
 pub async fn invite(
     pool: &Pool,
     actor: &CurrentUser,
@@ -60,10 +61,8 @@ pub async fn invite(
     let (inviter, sealed) = (Inviter::of(actor), token.clone());
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            if user::email_taken(conn, email.as_str())? {
-                return Ok(Err(Refusal::AlreadyHasAccount(email)));
-            }
             let to = email.as_str();
+            sign_up::clear_stale(conn, to)?;
             invite::create(conn, inviter.company_id, to, role, inviter.id, &sealed)?;
             inviter.send(conn, to, role, &sealed, "", &ip)?;
             Ok(Ok(token))
@@ -101,7 +100,14 @@ impl Inviter {
         ip: &str,
     ) -> QueryResult<()> {
         let (company_id, name) = (self.company_id, &self.name);
-        mail::invite(conn, company_id, to, &self.company_name, name, role, token)?;
+        // Told apart only here: the inviter's page and audit record read the same. An
+        // account never confirmed is no one's yet: the invite goes as to a new email,
+        // and accepting it releases the address.
+        if user::by_email(conn, to)?.is_some_and(|u| u.verified()) {
+            mail::invited_with_account(conn, company_id, to, &self.company_name, name, role)?;
+        } else {
+            mail::invite(conn, company_id, to, &self.company_name, name, role, token)?;
+        }
         let detail = format!("{to} as {}{note}", role.as_str());
         let action = audit::Action::Invited;
         audit::record(
@@ -299,6 +305,9 @@ pub async fn accept_invite(
 ) -> Result<Result<UserId, Refusal>, AppError> {
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
+            // The link came by mail to this address: a sign-up never confirmed there
+            // does not keep the person out.
+            sign_up::release_unverified(conn, &found.email)?;
             if invite::mark_accepted(conn, found.id)? == 0 || user::email_taken(conn, &found.email)?
             {
                 return Ok(Err(Refusal::InviteUsed));

@@ -10,9 +10,11 @@ use crate::auth::{self, csrf, device, password, throttle, CurrentUser};
 use crate::db::Pool;
 use crate::domain::{parse_name, Email};
 use crate::error::{AppResult, Unexpected};
+use crate::mail::Mailer;
 use crate::services::account::{self, LogIn};
+use crate::services::sign_up::{self, SignUp};
 use crate::urls;
-use crate::web::{render, render_status, see_other};
+use crate::web::{render, render_status, see_other, verification};
 
 #[derive(Template)]
 #[template(path = "sign_up.html")]
@@ -31,6 +33,8 @@ pub struct LogInPage {
     pub email: String,
     pub error: Option<String>,
     pub notice: Option<String>,
+    /// Offer "Send the link again" (the email is not confirmed yet).
+    pub resend: bool,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +74,7 @@ pub async fn sign_up(
     req: HttpRequest,
     session: Session,
     pool: web::Data<Pool>,
+    mailer: web::Data<Mailer>,
     form: web::Form<SignUpForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
@@ -105,17 +110,22 @@ pub async fn sign_up(
     if let Err(e) = password::validate(&form.password, &whose) {
         return again(e);
     }
-    let Some(user_id) = account::sign_up(
-        &pool,
+    let new_company = sign_up::NewCompany {
         company_name,
         name,
         email,
-        form.password.clone(),
-        auth::client_ip(&req),
-    )
-    .await?
-    else {
-        return again("An account with this email already exists. Log in instead.".into());
+        secret: form.password.clone(),
+        ip: auth::client_ip(&req),
+    };
+    let user_id = match sign_up::sign_up(&pool, new_company, mailer.sends()).await? {
+        SignUp::SignedIn(user_id) => user_id,
+        SignUp::Taken => {
+            return again("An account with this email already exists. Log in instead.".into())
+        }
+        SignUp::CheckEmail => {
+            mailer.nudge();
+            return verification::check_email();
+        }
     };
     auth::begin_session(&session, user_id)?;
     // Signing up signs in: this browser is the owner's own from now on.
@@ -136,6 +146,7 @@ pub async fn log_in_form(req: HttpRequest, session: Session) -> AppResult<HttpRe
         email: String::new(),
         error: None,
         notice: None,
+        resend: false,
     })
 }
 
@@ -154,6 +165,7 @@ pub async fn log_in(
                 email: form.email.clone(),
                 error: Some(error),
                 notice: None,
+                resend: false,
             },
         )
     };
@@ -173,6 +185,16 @@ pub async fn log_in(
         LogIn::Refused => again(
             StatusCode::UNAUTHORIZED,
             "That email and password do not match an account. Check them and try again.".into(),
+        ),
+        LogIn::Unverified => render_status(
+            StatusCode::FORBIDDEN,
+            &LogInPage {
+                csrf_token: csrf::token(&session)?,
+                email: form.email.clone(),
+                error: Some(verification::NOT_CONFIRMED.into()),
+                notice: None,
+                resend: true,
+            },
         ),
         LogIn::Disabled => again(
             StatusCode::FORBIDDEN,

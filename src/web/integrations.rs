@@ -14,7 +14,7 @@ use crate::connectors::{AuthKind, ConnectorError, Credentials, ProviderKind, Rem
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::models::{company_integration, connection, user};
-use crate::services::integrations::{self as service, IntegrationError, Purpose};
+use crate::services::integrations::{self as service, IntegrationError, PersonalChange, Purpose};
 use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, Signed};
 use crate::services::tools::Tools;
 use crate::urls;
@@ -34,9 +34,17 @@ pub struct About {
 
 pub fn about(kind: ProviderKind) -> About {
     match kind {
+        ProviderKind::Asana => About {
+            does: "Brings in the open Asana tasks assigned to you in each of your workspaces, with their project, due date and a link back to Asana.",
+            needs: "An Asana account. Each person signs in with their own Asana login and allows taskbridge to read tasks, users and workspaces; the tasks of every workspace they belong to are synced.",
+        },
         ProviderKind::Basecamp => About {
             does: "Brings in the to-dos assigned to you in your Basecamp projects (Basecamp 3 and 4), with their project, due date and a link back to Basecamp.",
             needs: "A Basecamp account. Each person signs in with their own Basecamp login through 37signals Launchpad; when one login reaches several Basecamp accounts, the person chooses which one to sync.",
+        },
+        ProviderKind::GitHub => About {
+            does: "Brings in the open issues and pull requests assigned to you across your GitHub repositories, with their repository and a link back to GitHub. Pull requests show with the status \"pull request\".",
+            needs: "A GitHub account. Each person signs in with their own GitHub login. Private repositories need the repo scope, which taskbridge asks for at sign-in (GitHub has no read-only scope for them; taskbridge only reads). Organizations that restrict OAuth App access must approve taskbridge before their repositories' issues show.",
         },
         ProviderKind::Intellinote => About {
             does: "Brings in the tasks assigned to you in your Intellinote organization, with their workspace and due date.",
@@ -93,7 +101,9 @@ pub struct ToolRow {
 /// What a tool brings, in one line for the Company Integrations list.
 pub fn tagline(kind: ProviderKind) -> &'static str {
     match kind {
+        ProviderKind::Asana => "Open tasks assigned to you in your Asana workspaces.",
         ProviderKind::Basecamp => "To-dos assigned to you in Basecamp projects.",
+        ProviderKind::GitHub => "Issues and pull requests assigned to you on GitHub.",
         ProviderKind::Intellinote => "Tasks assigned to you in your Intellinote organization.",
         ProviderKind::Jira => "Open Jira issues assigned to you.",
         ProviderKind::PivotalTracker => "Stories you own in Pivotal Tracker projects.",
@@ -154,6 +164,8 @@ pub struct DetailsPage {
     pub available: bool,
     pub sandbox: bool,
     pub mine: Option<ConnectedAs>,
+    /// GitHub only: whether pull requests come in besides issues.
+    pub pull_requests: Option<bool>,
 }
 
 pub async fn company_details(
@@ -164,10 +176,17 @@ pub async fn company_details(
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
     let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
-    let (on, mine) = db::run(&pool, move |conn| {
+    let (on, mine, pull_requests) = db::run(&pool, move |conn| {
+        let pull_requests = match kind {
+            ProviderKind::GitHub => Some(company_integration::includes_pull_requests(
+                conn, company_id,
+            )?),
+            _ => None,
+        };
         Ok((
             company_integration::is_enabled(conn, company_id, kind)?,
             connection::of_user(conn, user_id, kind)?,
+            pull_requests,
         ))
     })
     .await?;
@@ -181,7 +200,36 @@ pub async fn company_details(
         available: tools.available(kind),
         sandbox: tools.is_sandbox(kind),
         mine: mine.as_ref().map(ConnectedAs::from),
+        pull_requests,
     })
+}
+
+#[derive(Deserialize)]
+pub struct PullRequestsForm {
+    /// The checkbox: present when ticked.
+    #[serde(default)]
+    include: Option<String>,
+}
+
+/// The company's choice to bring in GitHub pull requests besides issues, or not.
+pub async fn company_github_pull_requests(
+    act: Action<CompanyManager>,
+    pool: web::Data<Pool>,
+    engine: web::Data<crate::sync::SyncEngine>,
+    form: web::Form<PullRequestsForm>,
+) -> AppResult<HttpResponse> {
+    let include = form.include.is_some();
+    let ip = act.ip.clone();
+    if service::set_github_pull_requests(&pool, &engine, &act.user, include, ip).await? {
+        act.success(if include {
+            "GitHub now brings in pull requests as well as issues, from the sync starting now."
+        } else {
+            "GitHub now leaves pull requests out: they leave My Tasks with the sync starting now. Time tracked on them is kept."
+        });
+    }
+    Ok(see_other(&urls::company_details(
+        ProviderKind::GitHub.slug(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -213,7 +261,14 @@ async fn turn_on(
             // Turned off with its token kept: on again with it.
             let ip = auth::client_ip(&req);
             if purpose == Purpose::Personal
-                && service::turn_on_with_kept_token(&pool, &user, kind, ip).await?
+                && service::change_personal(
+                    &pool,
+                    &user,
+                    kind,
+                    PersonalChange::TurnOnWithKeptToken,
+                    ip,
+                )
+                .await?
             {
                 flash::success(
                     &session,
@@ -642,7 +697,8 @@ pub async fn personal_turn_off(
         };
         return confirm::ask(&act, Nav::IntegrationSettings, question);
     }
-    if service::disconnect(&pool, &act.user, kind, act.ip.clone()).await? {
+    let off = PersonalChange::TurnOff;
+    if service::change_personal(&pool, &act.user, kind, off, act.ip.clone()).await? {
         act.success(if keeps_token {
             format!(
                 "Your {} integration is off; your API token is kept.",
@@ -693,7 +749,8 @@ pub async fn personal_forget_token(
         };
         return confirm::ask(&act, Nav::IntegrationSettings, question);
     }
-    if service::forget_token(&pool, &act.user, kind, act.ip.clone()).await? {
+    let forget = PersonalChange::ForgetToken;
+    if service::change_personal(&pool, &act.user, kind, forget, act.ip.clone()).await? {
         act.success(format!("Your {} API token was deleted.", kind.name()));
     }
     Ok(see_other(urls::INTEGRATION_SETTINGS))

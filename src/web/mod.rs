@@ -19,6 +19,7 @@ pub mod reports;
 pub mod shell;
 pub mod tasks;
 pub mod time;
+pub mod verification;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -42,6 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(account::log_in)),
         )
         .route(urls::LOG_OUT, web::post().to(account::log_out))
+        .route(urls::SIGN_UP_VERIFY, web::get().to(verification::verify))
+        .route(urls::SIGN_UP_RESEND, web::post().to(verification::resend))
         .service(
             web::resource(urls::PASSWORD_FORGOT)
                 .route(web::get().to(password::forgot_form))
@@ -194,6 +197,10 @@ pub fn company_routes(cfg: &mut web::ServiceConfig) {
         .route(
             urls::COMPANY_CONNECTED_ROUTE,
             web::get().to(integrations::company_connected),
+        )
+        .route(
+            urls::COMPANY_GITHUB_PULL_REQUESTS,
+            web::post().to(integrations::company_github_pull_requests),
         );
 }
 

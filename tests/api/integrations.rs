@@ -14,7 +14,9 @@ async fn an_owner_turns_on_basecamp_and_everyone_hears_of_it() {
         .await;
     let (_, list) = owner.get_text("/company/integrations").await;
     let names: Vec<usize> = [
+        "Asana",
         "Basecamp",
+        "GitHub",
         "Intellinote",
         "Jira",
         "Pivotal Tracker",
@@ -24,7 +26,10 @@ async fn an_owner_turns_on_basecamp_and_everyone_hears_of_it() {
     .map(|n| list.find(&format!(">{n}<")).unwrap())
     .collect();
     assert!(names.windows(2).all(|w| w[0] < w[1]), "alphabetical");
-    assert_eq!(list.matches(">OFF<").count(), 5);
+    assert_eq!(
+        list.matches(">OFF<").count(),
+        taskbridge::connectors::ProviderKind::ALL.len()
+    );
 
     let (status, details) = owner.get_text("/company/integrations/basecamp").await;
     assert_eq!(status, StatusCode::OK);
@@ -212,7 +217,7 @@ async fn consent_denied_saves_nothing_and_says_so() {
             .1
             .matches(">OFF<")
             .count()
-            == 5
+            == taskbridge::connectors::ProviderKind::ALL.len()
     );
 }
 
@@ -346,7 +351,7 @@ async fn pivotal_tracker_takes_an_api_token_checked_against_the_tool() {
             .1
             .matches(">OFF<")
             .count(),
-        5
+        taskbridge::connectors::ProviderKind::ALL.len()
     );
 
     let ok = oauth_walk::start(
@@ -414,7 +419,7 @@ async fn a_salesforce_org_without_api_access_is_told_which_editions_have_it() {
             .1
             .matches(">OFF<")
             .count(),
-        5
+        taskbridge::connectors::ProviderKind::ALL.len()
     );
 }
 
@@ -553,7 +558,7 @@ async fn turning_the_company_integration_off_asks_first_and_keeps_connections() 
             .1
             .matches(">OFF<")
             .count(),
-        5
+        taskbridge::connectors::ProviderKind::ALL.len()
     );
     assert!(owner
         .get_text("/integrations")
@@ -617,6 +622,7 @@ async fn every_tool_has_a_company_flow_and_a_personal_flow() {
         .await;
     for (slug, name) in [
         ("basecamp", "Basecamp"),
+        ("github", "GitHub"),
         ("intellinote", "Intellinote"),
         ("salesforce", "Salesforce"),
     ] {
@@ -663,11 +669,11 @@ async fn every_tool_has_a_company_flow_and_a_personal_flow() {
         );
     }
     let (_, list) = owner.get_text("/company/integrations").await;
-    assert_eq!(list.matches(">ON<").count(), 3);
+    assert_eq!(list.matches(">ON<").count(), 4);
     let (_, settings) = uma.get_text("/integrations").await;
-    assert_eq!(settings.matches("Connected as").count(), 3);
+    assert_eq!(settings.matches("Connected as").count(), 4);
     let (_, notices) = uma.get_text("/notifications").await;
-    for name in ["Basecamp", "Intellinote", "Salesforce"] {
+    for name in ["Basecamp", "GitHub", "Intellinote", "Salesforce"] {
         assert!(notices.contains(&format!("{name} is now active")), "{name}");
     }
 }

@@ -11,6 +11,8 @@ use crate::helpers::*;
 use crate::oauth_walk;
 use crate::smtp_sink::SmtpSink;
 
+const RESET: &str = "Reset your taskbridge password";
+
 async fn app_with_smtp() -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with(&[
@@ -207,7 +209,10 @@ async fn forgot_password_mails_a_single_use_link_that_ends_every_session() {
     // Both answer before any lookup is made, so neither waits on the other's work.
     assert!(known_took < Duration::from_secs(2) && unknown_took < Duration::from_secs(2));
 
-    let mail = sink.wait_for("olivia@acme.test", 1).await.remove(0);
+    let mail = sink
+        .wait_for_subject("olivia@acme.test", RESET, 1)
+        .await
+        .remove(0);
     assert_eq!(mail.subject(), "Reset your taskbridge password");
     let link = mail.link(&app.address).unwrap();
     let path = path_of(&app, &link);
@@ -294,7 +299,10 @@ async fn forgot_password_mails_a_single_use_link_that_ends_every_session() {
 
     // A link past its 30 minutes no longer works.
     ask_for_reset(&visitor, "olivia@acme.test").await;
-    let mail = sink.wait_for("olivia@acme.test", 2).await.remove(1);
+    let mail = sink
+        .wait_for_subject("olivia@acme.test", RESET, 2)
+        .await
+        .remove(1);
     let late = path_of(&app, &mail.link(&app.address).unwrap());
     app.query(|conn| {
         diesel::update(password_resets::table.filter(password_resets::used_at.is_null()))
@@ -334,9 +342,10 @@ async fn reset_requests_are_throttled_per_address_with_the_same_answer() {
         answers.push(ask_for_reset(&visitor, "olivia@acme.test").await);
     }
     assert!(answers.windows(2).all(|w| w[0] == w[1]), "one answer");
-    sink.wait_for("olivia@acme.test", 3).await;
+    sink.wait_for_subject("olivia@acme.test", RESET, 3).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(sink.to("olivia@acme.test").len(), 3, "three an hour");
+    let resets = sink.wait_for_subject("olivia@acme.test", RESET, 3).await;
+    assert_eq!(resets.len(), 3, "three an hour");
 }
 
 #[tokio::test]
@@ -585,11 +594,12 @@ async fn a_connection_that_needs_its_person_is_told_by_email_too() {
         "Allow",
     )
     .await;
-    let mail = sink.wait_for("olivia@acme.test", 1).await.remove(0);
-    assert_eq!(
-        mail.subject(),
-        "Basecamp needs your attention in taskbridge"
-    );
+    let subject = "Basecamp needs your attention in taskbridge";
+    let mail = sink
+        .wait_for_subject("olivia@acme.test", subject, 1)
+        .await
+        .remove(0);
+    assert_eq!(mail.subject(), subject);
     let body = mail.body();
     assert!(body.contains("Basecamp stopped syncing"), "{body}");
     assert!(body.contains("Turn them off under Your settings"));

@@ -146,6 +146,27 @@ impl SmtpSink {
         );
     }
 
+    /// Waits (up to 15 s) until `count` mails to `to` titled `subject` have arrived;
+    /// answers them all (other mails to `to`, such as the sign-up's confirmation, are
+    /// left out).
+    pub async fn wait_for_subject(&self, to: &str, subject: &str, count: usize) -> Vec<Received> {
+        for _ in 0..150 {
+            let mails: Vec<Received> = self
+                .to(to)
+                .into_iter()
+                .filter(|m| m.subject() == subject)
+                .collect();
+            if mails.len() >= count {
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{count} mail(s) to {to} titled {subject:?} did not arrive; got {:?}",
+            self.all()
+        );
+    }
+
     async fn converse(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
         let (read, mut write) = stream.into_split();
         let mut lines = BufReader::new(read);

@@ -201,7 +201,7 @@ async fn owner_turns_on_basecamp_choosing_one_of_several_accounts_and_a_user_fol
 
     company_menu(&browser, "Company Integrations", "/company/integrations").await;
     assert_eq!(state_on_list(&browser, "Basecamp").await, "ON");
-    for other in ["Intellinote", "Pivotal Tracker", "Salesforce"] {
+    for other in ["GitHub", "Intellinote", "Pivotal Tracker", "Salesforce"] {
         assert_eq!(state_on_list(&browser, other).await, "OFF", "{other}");
     }
     browser.screenshot("bc-07-company-integrations-on").await;

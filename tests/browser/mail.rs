@@ -25,7 +25,10 @@ async fn a_forgotten_password_is_reset_through_the_mailed_link() {
         .await;
     browser.screenshot("mail-01-forgot-password-sent").await;
 
-    let mail = sink.wait_for("olivia@acme.test", 1).await.remove(0);
+    let mail = sink
+        .wait_for_subject("olivia@acme.test", "Reset your taskbridge password", 1)
+        .await
+        .remove(0);
     let link = mail.link(&base).expect("the mail links to the app");
     browser.goto(&link).await;
     browser.wait_for_text("Choose a new password").await;

@@ -510,3 +510,56 @@ async fn a_failing_tool_and_a_revoked_account_explain_themselves_everywhere() {
     b.screenshot("sync-17-reconnect-signs-in-again").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn github_issues_and_pull_requests_show_by_repository_labelled() {
+    let Some(browser) = driver::open().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let base = app.address.clone();
+    let b = &browser;
+    sign_up(b, &base, "Acme Widgets", "Olivia Owner", "olivia@acme.test").await;
+    company_menu(b, "Company Integrations", "/company/integrations").await;
+    b.click_text("GitHub").await;
+    b.expect_path("/company/integrations/github").await;
+    b.click_text("Turn it on").await;
+    at_sandbox(b, "GitHub", "Jane Doe", "Allow", "gh-01").await;
+    b.expect_path("/company/integrations/github/connected")
+        .await;
+    assert!(b.text().await.contains("GitHub is now ON"));
+    b.click_text("My Tasks").await;
+    b.expect_path("/tasks").await;
+    let jane = sandbox_open_tasks(&base, "github", "jane@acme.test").await;
+    let expected = sorted_titles(&jane);
+    poll(
+        b,
+        "Jane's GitHub issues and pull requests show",
+        30,
+        || async { titles(b).await == expected },
+    )
+    .await;
+    for (tool, heading, _) in groups(b).await {
+        assert_eq!(tool, "GitHub");
+        assert!(heading.contains("acme/"), "the repository heads: {heading}");
+    }
+    let pills: Vec<String> = serde_json::from_value(
+        js(
+            b,
+            "return [...document.querySelectorAll('.task-status .pill')].map(p => p.textContent.trim())",
+        )
+        .await,
+    )
+    .unwrap();
+    let pulls = jane.iter().filter(|t| t["pull_request"] == true).count();
+    assert_eq!(
+        pills.iter().filter(|p| *p == "pull request").count(),
+        pulls,
+        "{pills:?}"
+    );
+    assert_eq!(
+        pills.iter().filter(|p| *p == "open").count(),
+        jane.len() - pulls
+    );
+    b.screenshot("gh-03-my-tasks").await;
+}

@@ -1,0 +1,1 @@
+ALTER TABLE company_integrations DROP COLUMN include_pull_requests;
