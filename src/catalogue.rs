@@ -351,7 +351,10 @@ impl Problem<'_> {
             ),
             Problem::NoAccounts => plain(
                 format!("No {tool} account to sync"),
-                format!("The {tool} login you used does not reach any Basecamp 3 or 4 account."),
+                match kind {
+                    ProviderKind::Jira => "The Atlassian account you used does not reach any Jira site (only other products, or none).".into(),
+                    _ => format!("The {tool} login you used does not reach any Basecamp 3 or 4 account."),
+                },
                 format!("Sign in with a login that belongs to your company's {tool} account."),
             ),
             Problem::NotConfigured => {

@@ -46,6 +46,7 @@ pub struct ProviderSettings {
     pub salesforce: Option<OAuthClient>,
     pub basecamp: Option<OAuthClient>,
     pub intellinote: Option<OAuthClient>,
+    pub jira: Option<OAuthClient>,
     pub github: Option<OAuthClient>,
     pub asana: Option<OAuthClient>,
     pub salesforce_login_url: Url,
@@ -54,6 +55,10 @@ pub struct ProviderSettings {
     /// Whether `TASKBRIDGE_PIVOTAL_API_URL` was set: the sandbox then leaves Pivotal alone.
     pub pivotal_api_url_set: bool,
     pub intellinote_url: Url,
+    /// Atlassian's authorization server (`TASKBRIDGE_JIRA_AUTH_URL`).
+    pub jira_auth_url: Url,
+    /// Atlassian's API gateway (`TASKBRIDGE_JIRA_API_URL`).
+    pub jira_api_url: Url,
     /// GitHub's web address, where people sign in (`TASKBRIDGE_GITHUB_URL`).
     pub github_url: Url,
     /// GitHub's REST API (`TASKBRIDGE_GITHUB_API_URL`).
@@ -306,6 +311,7 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
         salesforce: oauth_client(var, "SALESFORCE")?,
         basecamp: oauth_client(var, "BASECAMP")?,
         intellinote: oauth_client(var, "INTELLINOTE")?,
+        jira: oauth_client(var, "JIRA")?,
         github: oauth_client(var, "GITHUB")?,
         asana: oauth_client(var, "ASANA")?,
         salesforce_login_url: parse_url(
@@ -329,6 +335,12 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
             "TASKBRIDGE_INTELLINOTE_URL",
             "https://api.intellinote.net/rest",
         )?,
+        jira_auth_url: parse_url(
+            var,
+            "TASKBRIDGE_JIRA_AUTH_URL",
+            "https://auth.atlassian.com",
+        )?,
+        jira_api_url: parse_url(var, "TASKBRIDGE_JIRA_API_URL", "https://api.atlassian.com")?,
         github_url: parse_url(var, "TASKBRIDGE_GITHUB_URL", "https://github.com")?,
         github_api_url: parse_url(var, "TASKBRIDGE_GITHUB_API_URL", "https://api.github.com")?,
         asana_url: parse_url(var, "TASKBRIDGE_ASANA_URL", "https://app.asana.com")?,
@@ -454,6 +466,7 @@ fn sandbox(
     let any_credentials = providers.salesforce.is_some()
         || providers.basecamp.is_some()
         || providers.intellinote.is_some()
+        || providers.jira.is_some()
         || providers.github.is_some()
         || providers.asana.is_some();
     Ok(match var("TASKBRIDGE_SANDBOX").as_deref() {
@@ -499,6 +512,7 @@ fn oauth_client(
             "TASKBRIDGE_BASECAMP_CLIENT_ID",
             "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
         ),
+        "JIRA" => ("TASKBRIDGE_JIRA_CLIENT_ID", "TASKBRIDGE_JIRA_CLIENT_SECRET"),
         "GITHUB" => (
             "TASKBRIDGE_GITHUB_CLIENT_ID",
             "TASKBRIDGE_GITHUB_CLIENT_SECRET",
@@ -666,6 +680,35 @@ mod tests {
             s.providers.salesforce_allowed_hosts,
             ["*.salesforce.com", "*.force.com"]
         );
+    }
+
+    #[test]
+    fn jira_defaults_to_atlassian_and_its_client_turns_the_sandbox_off() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(
+            s.providers.jira_auth_url.as_str(),
+            "https://auth.atlassian.com/"
+        );
+        assert_eq!(
+            s.providers.jira_api_url.as_str(),
+            "https://api.atlassian.com/"
+        );
+        let s = settings(&[
+            ("TASKBRIDGE_JIRA_CLIENT_ID", "jira-id"),
+            ("TASKBRIDGE_JIRA_CLIENT_SECRET", "shh"),
+            ("TASKBRIDGE_JIRA_API_URL", "http://127.0.0.1:9000/gw/"),
+        ])
+        .unwrap();
+        assert!(!s.sandbox);
+        assert_eq!(s.providers.jira.unwrap().client_id, "jira-id");
+        assert_eq!(
+            s.providers.jira_api_url.as_str(),
+            "http://127.0.0.1:9000/gw"
+        );
+        let err = settings(&[("TASKBRIDGE_JIRA_CLIENT_ID", "x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "TASKBRIDGE_JIRA_CLIENT_SECRET");
     }
 
     #[test]

@@ -101,7 +101,7 @@ pub struct TasksQuery {
     /// Words in the title.
     #[serde(default)]
     pub q: Option<String>,
-    /// A tool's slug: basecamp, intellinote, pivotal, salesforce.
+    /// A tool's slug: basecamp, intellinote, jira, pivotal, salesforce.
     #[serde(default)]
     pub tool: Option<String>,
     #[serde(default)]

@@ -10,6 +10,7 @@ mod error;
 mod github;
 mod http;
 mod intellinote;
+mod jira;
 pub mod oauth;
 mod pivotal;
 mod salesforce;
@@ -44,6 +45,7 @@ pub enum ProviderKind {
     Basecamp,
     GitHub,
     Intellinote,
+    Jira,
     #[serde(rename = "pivotal")]
     PivotalTracker,
     Salesforce,
@@ -74,11 +76,12 @@ pub enum AuthKind {
 
 impl ProviderKind {
     /// Every tool, in alphabetical order of name.
-    pub const ALL: [ProviderKind; 6] = [
+    pub const ALL: [ProviderKind; 7] = [
         ProviderKind::Asana,
         ProviderKind::Basecamp,
         ProviderKind::GitHub,
         ProviderKind::Intellinote,
+        ProviderKind::Jira,
         ProviderKind::PivotalTracker,
         ProviderKind::Salesforce,
     ];
@@ -90,6 +93,7 @@ impl ProviderKind {
             Self::Basecamp => "basecamp",
             Self::GitHub => "github",
             Self::Intellinote => "intellinote",
+            Self::Jira => "jira",
             Self::PivotalTracker => "pivotal",
             Self::Salesforce => "salesforce",
         }
@@ -118,6 +122,7 @@ impl ProviderKind {
             Self::Basecamp => "Basecamp",
             Self::GitHub => "GitHub",
             Self::Intellinote => "Intellinote",
+            Self::Jira => "Jira",
             Self::PivotalTracker => "Pivotal Tracker",
             Self::Salesforce => "Salesforce",
         }
@@ -350,6 +355,7 @@ pub fn authorize_url(
         ProviderKind::Intellinote => {
             intellinote::authorize_url(cfg, client_id, redirect_uri, state, challenge)
         }
+        ProviderKind::Jira => jira::authorize_url(cfg, client_id, redirect_uri, state),
         ProviderKind::Salesforce => {
             salesforce::authorize_url(cfg, redirect_uri, state, &pkce.verifier, force_login)
         }
@@ -378,6 +384,7 @@ pub async fn exchange_code(
         ProviderKind::Intellinote => {
             intellinote::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
         }
+        ProviderKind::Jira => jira::exchange_code(http, cfg, code, redirect_uri).await,
         ProviderKind::Salesforce => {
             salesforce::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
         }
@@ -398,6 +405,7 @@ pub async fn refresh(
         ProviderKind::Basecamp => basecamp::refresh(http, cfg, creds).await,
         ProviderKind::GitHub => github::refresh(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::refresh(http, cfg, creds).await,
+        ProviderKind::Jira => jira::refresh(http, cfg, creds).await,
         ProviderKind::Salesforce => salesforce::refresh(http, cfg, creds).await,
         ProviderKind::PivotalTracker => Err(ConnectorError::InvalidToken),
     }
@@ -414,6 +422,7 @@ pub async fn identity(
         ProviderKind::Basecamp => basecamp::identity(http, cfg, creds).await,
         ProviderKind::GitHub => github::identity(http, cfg, creds).await,
         ProviderKind::Intellinote => intellinote::identity(http, cfg, creds).await,
+        ProviderKind::Jira => jira::identity(http, cfg, creds).await,
         ProviderKind::PivotalTracker => pivotal::identity(http, cfg, creds).await,
         ProviderKind::Salesforce => salesforce::identity(http, cfg, creds).await,
     }
@@ -449,6 +458,9 @@ pub async fn fetch_tasks_page(
                 .await
                 .map(PageFetch::Page)
         }
+        ProviderKind::Jira => jira::fetch_tasks_page(http, cfg, creds, account, cursor)
+            .await
+            .map(PageFetch::Page),
         ProviderKind::PivotalTracker => {
             pivotal::fetch_tasks_page(http, cfg, creds, me, cursor, etag).await
         }
@@ -624,7 +636,7 @@ mod tests {
         for k in ProviderKind::ALL {
             assert_eq!(ProviderKind::from_slug(k.slug()), Some(k));
         }
-        assert_eq!(ProviderKind::from_slug("jira"), None);
+        assert_eq!(ProviderKind::from_slug("trello"), None);
         assert_eq!(ProviderKind::PivotalTracker.auth_kind(), AuthKind::ApiToken);
         assert_eq!(ProviderKind::Salesforce.auth_kind(), AuthKind::OAuth);
     }

@@ -9,6 +9,7 @@
 //! | Basecamp | `{base}/sandbox/basecamp/launchpad` | `authorization/new`, `authorization/token`, `authorization.json`; accounts' `href` is `{base}/sandbox/basecamp/api/<account_id>` (`my/assignments.json`, `my/profile.json`, `reports/todos/assigned/<person>.json`) |
 //! | GitHub | `{base}/sandbox/github` (web) and `{base}/sandbox/github/api` (API) | `login/oauth/authorize`, `login/oauth/access_token` (errors in a 200, as GitHub does); `api/user`, `api/issues` (`Link` paging, 5 a page at most); links open `{base}/sandbox/github/<owner>/<repo>/issues/<n>` (or `pull/<n>`) |
 //! | Intellinote | `{base}/sandbox/intellinote/rest` | `auth/oauth2/authorization`, `auth/oauth2/access`, `v2/user/-`, `v2/orgs`, `v2/org/<org>/notes` (`limit`/`offset`, 5 notes a page at most) |
+//! | Jira | `{base}/sandbox/jira/auth` (auth) and `{base}/sandbox/jira/api` (API) | `authorize`, `oauth/token` (JSON body, rotating refresh tokens); `api/oauth/token/accessible-resources`, `api/ex/jira/<cloudId>/rest/api/3/myself`, `…/search/jql` (`nextPageToken`, 5 issues a page at most; the old `…/search` answers 410); sites' URLs are `{base}/sandbox/jira/site/<site>` (`browse/<KEY>`) |
 //! | Pivotal Tracker | `{base}/sandbox/pivotal/services/v5` | `me`, `projects/<id>/stories` (5 stories a page at most); sample API tokens listed at `/sandbox/pivotal/` |
 //! | Salesforce | `{base}/sandbox/salesforce/login` | `services/oauth2/authorize`, `services/oauth2/token`, `id/<org>/<user>`; `instance_url` is `{base}/sandbox/salesforce/instance` (`services/data/`, `services/data/vXX.X/query`) |
 //!
@@ -24,6 +25,9 @@
 //!   the person's next N task calls work, the one after answers 429 with `Retry-After: 2`
 //!   (and so does every task call in those 2 seconds); 404 for an unknown tool, 400 for an
 //!   unknown person.
+//! - `POST /sandbox/<tool>/_control/expire-tokens` with `{"person": "<email or id>"}`: every
+//!   access token issued to the person so far answers 401 from now on, as when it runs
+//!   out (refresh tokens keep working); 404 for an unknown tool, 400 for an unknown person.
 //! - `GET /sandbox/_control/stats`: `{"api_calls": …, "not_modified": …}`, the API calls
 //!   answered so far and how many of them were 304s to an `If-None-Match`.
 //!
@@ -37,6 +41,7 @@ mod asana;
 mod basecamp;
 mod github;
 mod intellinote;
+mod jira;
 mod oauth;
 mod pages;
 mod pivotal;
@@ -77,6 +82,8 @@ pub struct SandboxUrls {
     pub github: Url,
     pub github_api: Url,
     pub intellinote: Url,
+    pub jira_auth: Url,
+    pub jira_api: Url,
     pub pivotal: Url,
     pub salesforce_login: Url,
 }
@@ -98,6 +105,8 @@ pub fn sandbox_urls(base: &Url) -> SandboxUrls {
         github: under(base, "/sandbox/github"),
         github_api: under(base, "/sandbox/github/api"),
         intellinote: under(base, "/sandbox/intellinote/rest"),
+        jira_auth: under(base, "/sandbox/jira/auth"),
+        jira_api: under(base, "/sandbox/jira/api"),
         pivotal: under(base, "/sandbox/pivotal/services/v5"),
         salesforce_login: under(base, "/sandbox/salesforce/login"),
     }
@@ -106,12 +115,17 @@ pub fn sandbox_urls(base: &Url) -> SandboxUrls {
 /// A connector configuration pointing `kind` at the sandbox of an app served at `base`.
 pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
     let urls = sandbox_urls(base);
-    let api_url = (kind == ProviderKind::GitHub).then(|| urls.github_api.clone());
+    let api_url = match kind {
+        ProviderKind::GitHub => Some(urls.github_api.clone()),
+        ProviderKind::Jira => Some(urls.jira_api.clone()),
+        _ => None,
+    };
     let base_url = match kind {
         ProviderKind::Asana => urls.asana,
         ProviderKind::Basecamp => urls.basecamp_launchpad,
         ProviderKind::GitHub => urls.github,
         ProviderKind::Intellinote => urls.intellinote,
+        ProviderKind::Jira => urls.jira_auth,
         ProviderKind::PivotalTracker => urls.pivotal,
         ProviderKind::Salesforce => urls.salesforce_login,
     };
@@ -478,6 +492,37 @@ async fn control_rate_limit(
 }
 
 #[derive(Deserialize)]
+struct Expire {
+    person: String,
+}
+
+async fn control_expire_tokens(
+    state: web::Data<SandboxState>,
+    path: web::Path<String>,
+    body: web::Json<Expire>,
+) -> HttpResponse {
+    let Some(kind) = tool_from_slug(&path) else {
+        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
+    };
+    let mut inner = state.lock();
+    let person = inner
+        .tools
+        .get(&kind)
+        .and_then(|tool| tool.person_named(&body.person))
+        .map(|p| p.id.clone());
+    let Some(person) = person else {
+        return HttpResponse::BadRequest()
+            .json(serde_json::json!({"error": "no such sample person"}));
+    };
+    for grant in inner.access.values_mut() {
+        if grant.kind == kind && grant.person == person {
+            grant.expired = true;
+        }
+    }
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Deserialize)]
 struct Reassign {
     task_id: String,
     #[serde(default)]
@@ -516,6 +561,8 @@ async fn control_reassign(
         (ProviderKind::GitHub, true) => "closed",
         (ProviderKind::GitHub, false) => "open",
         (ProviderKind::Intellinote, _) => "ACTIVE",
+        (ProviderKind::Jira, true) => "Done",
+        (ProviderKind::Jira, false) => "In Progress",
         (ProviderKind::PivotalTracker, true) => "accepted",
         (ProviderKind::PivotalTracker, false) => "started",
         (ProviderKind::Salesforce, true) => "Completed",
@@ -551,6 +598,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(control_rate_limit),
         )
         .route(
+            "/sandbox/{tool}/_control/expire-tokens",
+            web::post().to(control_expire_tokens),
+        )
+        .route(
             "/sandbox/{tool}/_control/reassign",
             web::post().to(control_reassign),
         )
@@ -566,6 +617,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     basecamp::routes(cfg);
     github::routes(cfg);
     intellinote::routes(cfg);
+    jira::routes(cfg);
     pivotal::routes(cfg);
     salesforce::routes(cfg);
 }

@@ -77,6 +77,7 @@ fn authorize_path(kind: ProviderKind) -> &'static str {
         ProviderKind::Basecamp => "/sandbox/basecamp/launchpad/authorization/new",
         ProviderKind::GitHub => "/sandbox/github/login/oauth/authorize",
         ProviderKind::Intellinote => "/sandbox/intellinote/rest/auth/oauth2/authorization",
+        ProviderKind::Jira => "/sandbox/jira/auth/authorize",
         ProviderKind::Salesforce => "/sandbox/salesforce/login/services/oauth2/authorize",
         ProviderKind::PivotalTracker => "/sandbox/pivotal/",
     }
@@ -484,8 +485,9 @@ fn refresh_grant(
     }
     let (access_token, rotated) = state.issue(kind, &person.id, false);
     let refresh_token = match kind {
-        // Launchpad answers a refresh with a fresh pair; the old refresh token stops working.
-        ProviderKind::Basecamp => {
+        // Launchpad and Atlassian answer a refresh with a fresh pair; the old refresh
+        // token stops working.
+        ProviderKind::Basecamp | ProviderKind::Jira => {
             state.lock().refresh.remove(presented);
             Some(rotated)
         }

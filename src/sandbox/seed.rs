@@ -311,6 +311,10 @@ impl Builder {
             ),
             ProviderKind::GitHub => (format!("{}", 5_830_001 + n), String::new()),
             ProviderKind::Intellinote => (format!("user{}", 101 + n), String::new()),
+            ProviderKind::Jira => (
+                format!("5b10a2844c2016570{:07x}", 0xede21 + n),
+                String::new(),
+            ),
             ProviderKind::PivotalTracker => (format!("{}", 3_000_001 + n), String::new()),
             ProviderKind::Salesforce => (format!("0055e{:010}AAA", 1 + n), String::new()),
         }
@@ -345,6 +349,7 @@ impl Builder {
             ProviderKind::Basecamp => format!("{}", 9_007_199_254_741_000 + n),
             ProviderKind::GitHub => format!("{}", 1_800_000_000 + n),
             ProviderKind::Intellinote => format!("{}", 1000 + n),
+            ProviderKind::Jira => format!("{}", 10_100 + n),
             ProviderKind::PivotalTracker => format!("{}", 170_000_000 + n),
             ProviderKind::Salesforce => format!("00T5e{:010}AAA", n),
         }
@@ -360,6 +365,8 @@ impl Builder {
             (ProviderKind::GitHub, false) => "open",
             (ProviderKind::GitHub, true) => "closed",
             (ProviderKind::Intellinote, _) => "ACTIVE",
+            (ProviderKind::Jira, true) => "Done",
+            (ProviderKind::Jira, false) => ["To Do", "In Progress", "In Review"][n % 3],
             (ProviderKind::PivotalTracker, true) => "accepted",
             (ProviderKind::PivotalTracker, false) => [
                 "started",
@@ -549,6 +556,51 @@ fn intellinote(today: Date) -> Tool {
     b.tool
 }
 
+/// The Jira site ids (`cloudId`s) of the sample sites.
+pub const JIRA_ACME: &str = "0d2c5a3e-1b11-4c2a-9a61-5e0f7c0a0001";
+pub const JIRA_GLOBEX: &str = "0d2c5a3e-1b11-4c2a-9a61-5e0f7c0a0002";
+pub const JIRA_WIKI: &str = "0d2c5a3e-1b11-4c2a-9a61-5e0f7c0a0003";
+
+/// Sites are accounts (`product` "jira", or "confluence" for a site a Jira connector
+/// must leave out); projects' ids are Jira's numeric ones (their keys are in
+/// `sandbox::jira`).
+fn jira(today: Date) -> Tool {
+    let mut b = Builder::new(ProviderKind::Jira, today);
+    b.account(JIRA_ACME, "Acme", "jira", false);
+    b.account(JIRA_GLOBEX, "Globex", "jira", false);
+    b.account(JIRA_WIKI, "Acme Wiki", "confluence", false);
+    b.project("10000", "Website Redesign", JIRA_ACME);
+    b.project("10001", "Mobile App", JIRA_ACME);
+    b.project("10002", "Office Move", JIRA_ACME);
+    b.project("10003", "Globex Launch", JIRA_GLOBEX);
+    b.usual_people(&["10000", "10001", "10002"], JIRA_ACME, true);
+    let sam = b.person(
+        &PersonSpec {
+            note: Some("One Atlassian sign-in reaching two Jira sites (Acme, Globex) and a Confluence-only site (Acme Wiki) that must be left out."),
+            accounts: &[JIRA_ACME, JIRA_GLOBEX, JIRA_WIKI],
+            ..spec("Several", "Sam", "sam.several@acme.test", "sam", Behaviour::Normal)
+        },
+        &[],
+    );
+    b.tasks(&sam, &["10000"], 2, 0);
+    b.tasks(&sam, &["10003"], 3, 0);
+    b.person(
+        &PersonSpec {
+            note: Some("Reaches only a Confluence site: there is no Jira site to sync."),
+            accounts: &[JIRA_WIKI],
+            ..spec(
+                "Wiki-only",
+                "Wendy",
+                "wendy.wiki@acme.test",
+                "wendy",
+                Behaviour::Normal,
+            )
+        },
+        &[],
+    );
+    b.tool
+}
+
 fn pivotal(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::PivotalTracker, today);
     b.account("pivotal", "Pivotal Tracker", "tracker", false);
@@ -683,6 +735,7 @@ pub fn seed(kind: ProviderKind, today: Date) -> Tool {
         ProviderKind::Basecamp => basecamp(today),
         ProviderKind::GitHub => github(today),
         ProviderKind::Intellinote => intellinote(today),
+        ProviderKind::Jira => jira(today),
         ProviderKind::PivotalTracker => pivotal(today),
         ProviderKind::Salesforce => salesforce(today),
     }

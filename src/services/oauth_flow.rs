@@ -186,7 +186,7 @@ pub async fn finish(
         }
         other => (creds, other?),
     };
-    if kind == ProviderKind::Basecamp && identity.accounts.is_empty() {
+    if matches!(kind, ProviderKind::Basecamp | ProviderKind::Jira) && identity.accounts.is_empty() {
         return Err(IntegrationError::NoAccounts);
     }
     let Some(account) = service::only_account(&identity) else {

@@ -32,7 +32,11 @@ impl Tools {
         let real = |kind: ProviderKind, url: &Url, client: &Option<OAuthClient>| ProviderConfig {
             kind,
             base_url: url.clone(),
-            api_url: (kind == ProviderKind::GitHub).then(|| p.github_api_url.clone()),
+            api_url: match kind {
+                ProviderKind::GitHub => Some(p.github_api_url.clone()),
+                ProviderKind::Jira => Some(p.jira_api_url.clone()),
+                _ => None,
+            },
             client_id: client.as_ref().map(|c| c.client_id.clone()),
             client_secret: client.as_ref().map(|c| c.client_secret.clone()),
             sandbox: false,
@@ -46,6 +50,7 @@ impl Tools {
                     ProviderKind::Basecamp => (&p.basecamp_launchpad_url, &p.basecamp),
                     ProviderKind::GitHub => (&p.github_url, &p.github),
                     ProviderKind::Intellinote => (&p.intellinote_url, &p.intellinote),
+                    ProviderKind::Jira => (&p.jira_auth_url, &p.jira),
                     ProviderKind::Salesforce => (&p.salesforce_login_url, &p.salesforce),
                     ProviderKind::PivotalTracker => (&p.pivotal_api_url, &None),
                 };

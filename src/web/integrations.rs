@@ -50,6 +50,10 @@ pub fn about(kind: ProviderKind) -> About {
             does: "Brings in the tasks assigned to you in your Intellinote organization, with their workspace and due date.",
             needs: "An Intellinote login with access to your organization. Each person signs in with their own login.",
         },
+        ProviderKind::Jira => About {
+            does: "Brings in the open Jira issues assigned to you (those not in a Done status), with their key, project, status and due date, and a link back to Jira.",
+            needs: "A Jira Cloud site. Each person signs in with their own Atlassian account and allows taskbridge to read their Jira work (read:jira-work), their Jira profile (read:jira-user) and to stay connected (offline_access). When one sign-in reaches several Jira sites, the person chooses which one to sync.",
+        },
         ProviderKind::PivotalTracker => About {
             does: "Brings in the stories you own in your Pivotal Tracker projects that are not yet accepted, with their state and a link back to Tracker.",
             needs: "Each person's Pivotal Tracker API token, found at the bottom of their Profile page in Tracker. No sign-in page is involved: paste the token in the API token field.",
@@ -101,6 +105,7 @@ pub fn tagline(kind: ProviderKind) -> &'static str {
         ProviderKind::Basecamp => "To-dos assigned to you in Basecamp projects.",
         ProviderKind::GitHub => "Issues and pull requests assigned to you on GitHub.",
         ProviderKind::Intellinote => "Tasks assigned to you in your Intellinote organization.",
+        ProviderKind::Jira => "Open Jira issues assigned to you.",
         ProviderKind::PivotalTracker => "Stories you own in Pivotal Tracker projects.",
         ProviderKind::Salesforce => "Open Salesforce Tasks: calls, emails and to-dos.",
     }

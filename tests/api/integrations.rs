@@ -18,6 +18,7 @@ async fn an_owner_turns_on_basecamp_and_everyone_hears_of_it() {
         "Basecamp",
         "GitHub",
         "Intellinote",
+        "Jira",
         "Pivotal Tracker",
         "Salesforce",
     ]

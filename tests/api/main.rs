@@ -18,6 +18,7 @@ mod first_run;
 mod github;
 mod hardening;
 mod integrations;
+mod jira;
 mod mail;
 mod my_tasks;
 mod oauth_walk;

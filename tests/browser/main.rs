@@ -16,6 +16,7 @@ mod confirmations;
 mod driver;
 mod flows;
 mod integrations;
+mod jira;
 mod mail;
 mod phone;
 mod reports;
