@@ -11,19 +11,6 @@ use crate::helpers::*;
 use crate::oauth_walk;
 
 /// Polls `path` until it says `text`.
-async fn wait_for_text(client: &Client, path: &str, text: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..80 {
-        let (_, body) = client.get_text(path).await;
-        if body.contains(text) {
-            return body;
-        }
-        last = body;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("{path} never said {text:?}:\n{last}");
-}
-
 /// The sandbox's open Asana tasks assigned to `email`.
 async fn open_in_sandbox(app: &TestApp, email: &str) -> Vec<serde_json::Value> {
     let state: serde_json::Value = reqwest::get(format!("{}/sandbox/_control/state", app.address))

@@ -134,7 +134,7 @@ async fn a_pivotal_token_is_kept_when_turned_off_until_replaced_or_deleted() {
     )
     .await;
     assert_eq!(on, "/company/integrations/pivotal/connected");
-    let synced = crate::paging::wait_for_text(&owner, "/tasks", "Synced just now").await;
+    let synced = wait_for_text(&owner, "/tasks", "Synced just now").await;
     assert!(
         synced.contains("class=\"tool-tag\">Pivotal Tracker<"),
         "{synced}"
@@ -182,8 +182,7 @@ async fn a_pivotal_token_is_kept_when_turned_off_until_replaced_or_deleted() {
         .await;
     assert_eq!(location(&r), "/integrations/pivotal/connected");
     assert_eq!(stored(), ("active".to_owned(), true));
-    let back =
-        crate::paging::wait_for_text(&owner, "/tasks", "class=\"tool-tag\">Pivotal Tracker<").await;
+    let back = wait_for_text(&owner, "/tasks", "class=\"tool-tag\">Pivotal Tracker<").await;
     assert!(back.contains("Synced just now"), "{back}");
 
     // Off again, then the token deleted (asked first): nothing is kept.

@@ -11,7 +11,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::*;
 use crate::oauth_walk;
-use crate::paging::wait_for_text;
 
 /// A Tracker where person 7 belongs to projects 1 and 2.
 async fn tracker() -> MockServer {

@@ -33,19 +33,6 @@ async fn assigned(app: &TestApp, email: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-async fn wait_for(client: &Client, path: &str, text: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..80 {
-        let (_, body) = client.get_text(path).await;
-        if body.contains(text) {
-            return body;
-        }
-        last = body;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("{path} never said {text:?}:\n{last}");
-}
-
 async fn wait_until(
     app: &TestApp,
     what: &str,
@@ -111,7 +98,7 @@ async fn an_owner_turns_on_github_and_sees_issues_and_pull_requests_by_repositor
     assert!(jane.len() > 10, "more than two of the sandbox's pages");
     let pulls = jane.iter().filter(|t| t["pull_request"] == true).count();
     assert!(pulls >= 2 && pulls < jane.len());
-    let page = wait_for(
+    let page = wait_for_text(
         &owner,
         "/tasks",
         &format!("Synced just now · {} new", jane.len()),
@@ -226,14 +213,14 @@ async fn a_user_connects_their_own_github_and_not_someone_elses() {
     assert!(page.contains("Your GitHub integration is on"), "{page}");
     assert!(page.contains("Connected as <strong>John Roe</strong>, john@acme.test"));
     let john = assigned(&app, "john@acme.test").await;
-    wait_for(&uma, "/tasks", &format!("{} new", john.len())).await;
+    wait_for_text(&uma, "/tasks", &format!("{} new", john.len())).await;
 }
 
 #[tokio::test]
 async fn revoked_github_access_asks_for_a_reconnect() {
     let app = TestApp::spawn().await;
     let owner = github_on_as(&app, "Revoked Rita").await;
-    let page = wait_for(&owner, "/tasks", "Reconnect").await;
+    let page = wait_for_text(&owner, "/tasks", "Reconnect").await;
     assert!(page.contains("TB-AUTH-REVOKED"), "{page}");
     let status: String = app.query(|conn| {
         connections::table
@@ -249,7 +236,7 @@ async fn a_github_rate_limit_waits_until_its_reset_then_carries_on() {
     let app = TestApp::spawn().await;
     let owner = github_on_as(&app, "Rate-limited Rob").await;
     let rob = assigned(&app, "rob.ratelimited@acme.test").await;
-    wait_for(&owner, "/tasks", &format!("{} task", rob.len())).await;
+    wait_for_text(&owner, "/tasks", &format!("{} task", rob.len())).await;
     wait_until(&app, "the last run is recorded as finished", |conn| {
         sync_runs::table
             .select(sync_runs::status)
@@ -309,7 +296,7 @@ async fn a_company_can_leave_pull_requests_out_and_take_them_back() {
     let jane = assigned(&app, "jane@acme.test").await;
     let pulls = jane.iter().filter(|t| t["pull_request"] == true).count();
     let issues = jane.len() - pulls;
-    wait_for(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
     wait_for_the_pass_to_end(&app).await;
     let details = "/company/integrations/github";
     let (_, page) = owner.get_text(details).await;
@@ -324,7 +311,7 @@ async fn a_company_can_leave_pull_requests_out_and_take_them_back() {
         .post_form(details, "/company/integrations/github/pull-requests", &[])
         .await;
     assert_eq!(location(&r), details);
-    let page = wait_for(&owner, "/tasks", &format!("{issues} tasks")).await;
+    let page = wait_for_text(&owner, "/tasks", &format!("{issues} tasks")).await;
     assert!(!page.contains(">pull request</span>"), "{page}");
     let (_, page) = owner.get_text(details).await;
     assert!(!page.contains("role=\"switch\" checked"), "{page}");
@@ -346,7 +333,7 @@ async fn a_company_can_leave_pull_requests_out_and_take_them_back() {
             &[("include", "on")],
         )
         .await;
-    let page = wait_for(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    let page = wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
     assert_eq!(page.matches(">pull request</span>").count(), pulls);
 }
 
@@ -354,7 +341,7 @@ async fn a_company_can_leave_pull_requests_out_and_take_them_back() {
 async fn github_down_is_told_and_tried_again_later() {
     let app = TestApp::spawn().await;
     let owner = github_on_as(&app, "Server-error Sid").await;
-    wait_for(&owner, "/tasks", "TB-TOOL-DOWN").await;
+    wait_for_text(&owner, "/tasks", "TB-TOOL-DOWN").await;
     let status: String = app.query(|conn| {
         connections::table
             .select(connections::status)
@@ -390,7 +377,7 @@ async fn a_secondary_rate_limit_waits_as_retry_after_says() {
     )
     .await;
     let jane = assigned(&app, "jane@acme.test").await;
-    wait_for(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
+    wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
     wait_until(&app, "the last run is recorded as finished", |conn| {
         sync_runs::table
             .select(sync_runs::status)

@@ -435,3 +435,35 @@ pub fn person_ids(conn: &mut taskbridge::db::DbConn, email: &str) -> (i64, i64) 
         .first(conn)
         .unwrap()
 }
+
+/// The page at `path` once it says `text` (a sync lands within 20 s), or a panic with
+/// what it said last.
+pub async fn wait_for_text(client: &Client, path: &str, text: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..80 {
+        let (_, body) = client.get_text(path).await;
+        if body.contains(text) {
+            return body;
+        }
+        last = body;
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("{path} never said {text:?}:\n{last}");
+}
+
+/// The sandbox's open tasks of one tool assigned to `email`.
+pub async fn sandbox_tasks(app: &TestApp, tool: &str, email: &str) -> Vec<serde_json::Value> {
+    let state: serde_json::Value = reqwest::get(format!("{}/sandbox/_control/state", app.address))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    state[tool]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["assignee_email"] == email && t["closed"] == false)
+        .cloned()
+        .collect()
+}

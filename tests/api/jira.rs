@@ -14,19 +14,6 @@ const DETAILS: &str = "/company/integrations/jira";
 const ON: &str = "/company/integrations/jira/on";
 
 /// Polls `path` until it says `text`.
-async fn wait_for_text(client: &Client, path: &str, text: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..80 {
-        let (_, body) = client.get_text(path).await;
-        if body.contains(text) {
-            return body;
-        }
-        last = body;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("{path} never said {text:?}:\n{last}");
-}
-
 /// The sandbox's open Jira issues of `email` on the site `cloud`.
 async fn open_issues(app: &TestApp, email: &str, cloud: &str) -> Vec<serde_json::Value> {
     let state: serde_json::Value = reqwest::get(format!("{}/sandbox/_control/state", app.address))

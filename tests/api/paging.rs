@@ -11,36 +11,6 @@ use crate::helpers::*;
 use crate::oauth_walk;
 
 /// Polls `path` until it says `text`.
-pub async fn wait_for_text(client: &Client, path: &str, text: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..80 {
-        let (_, body) = client.get_text(path).await;
-        if body.contains(text) {
-            return body;
-        }
-        last = body;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("{path} never said {text:?}:\n{last}");
-}
-
-/// The sandbox's open tasks of one tool assigned to `email`.
-async fn sandbox_tasks(app: &TestApp, tool: &str, email: &str) -> Vec<serde_json::Value> {
-    let state: serde_json::Value = reqwest::get(format!("{}/sandbox/_control/state", app.address))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    state[tool]["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["assignee_email"] == email && t["closed"] == false)
-        .cloned()
-        .collect()
-}
-
 /// The tool's ids of the open tasks stored, sorted.
 fn open_ids(app: &TestApp) -> Vec<String> {
     app.query(|conn| {

@@ -11,19 +11,6 @@ use crate::helpers::*;
 use crate::oauth_walk;
 
 /// Polls My Tasks until it says `text`.
-async fn wait_for_text(client: &Client, path: &str, text: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..80 {
-        let (_, body) = client.get_text(path).await;
-        if body.contains(text) {
-            return body;
-        }
-        last = body;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("{path} never said {text:?}:\n{last}");
-}
-
 async fn wait_until(
     app: &TestApp,
     what: &str,
@@ -54,22 +41,6 @@ fn all_task_rows(app: &TestApp) -> i64 {
 }
 
 /// The sandbox's tasks of one tool assigned to `email`, open ones only.
-async fn sandbox_tasks(app: &TestApp, tool: &str, email: &str) -> Vec<serde_json::Value> {
-    let state: serde_json::Value = reqwest::get(format!("{}/sandbox/_control/state", app.address))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    state[tool]["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["assignee_email"] == email && t["closed"] == false)
-        .cloned()
-        .collect()
-}
-
 async fn reassign(app: &TestApp, tool: &str, task_id: &str, body: serde_json::Value) {
     let mut body = body;
     body["task_id"] = serde_json::Value::from(task_id);
