@@ -33,20 +33,6 @@ async fn assigned(app: &TestApp, email: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-async fn wait_until(
-    app: &TestApp,
-    what: &str,
-    check: impl Fn(&mut taskbridge::db::DbConn) -> bool,
-) {
-    for _ in 0..80 {
-        if app.query(|conn| check(conn)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("never happened: {what}");
-}
-
 /// Olivia's company with GitHub turned on as `person`'s sandbox account.
 async fn github_on_as(app: &TestApp, person: &str) -> Client {
     let owner = app
@@ -166,17 +152,6 @@ async fn an_owner_turns_on_github_and_sees_issues_and_pull_requests_by_repositor
         .as_i64()
         .unwrap();
     assert_eq!(after - before, 3, "three pages, three 304s");
-}
-
-async fn wait_for_the_pass_to_end(app: &TestApp) {
-    wait_until(app, "the pass ends and the lease is let go", |conn| {
-        connections::table
-            .select((connections::sync_cursor, connections::lease_owner))
-            .first::<(Option<String>, Option<String>)>(conn)
-            .unwrap()
-            == (None, None)
-    })
-    .await;
 }
 
 #[tokio::test]

@@ -467,3 +467,36 @@ pub async fn sandbox_tasks(app: &TestApp, tool: &str, email: &str) -> Vec<serde_
         .cloned()
         .collect()
 }
+
+/// Polls the database until `check` holds (20 s at most), or panics naming `what`.
+pub async fn wait_until(
+    app: &TestApp,
+    what: &str,
+    check: impl Fn(&mut taskbridge::db::DbConn) -> bool,
+) {
+    for _ in 0..80 {
+        if app.query(|conn| check(conn)) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+/// Waits until the (only) connection's pass has ended and its lease is let go.
+pub async fn wait_for_the_pass_to_end(app: &TestApp) {
+    use diesel::QueryDsl;
+    use taskbridge::schema::connections;
+    wait_until(app, "the pass ends and the lease is let go", |conn| {
+        connections::table
+            .select((
+                connections::sync_cursor,
+                connections::pass_id,
+                connections::lease_owner,
+            ))
+            .first::<(Option<String>, Option<i64>, Option<String>)>(conn)
+            .unwrap()
+            == (None, None, None)
+    })
+    .await;
+}

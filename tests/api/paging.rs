@@ -134,27 +134,6 @@ async fn intellinote_pages_by_offset_whatever_the_page_size() {
     assert_eq!(open_ids(&app), ids_of(&jane));
 }
 
-/// Waits until the connection's pass is over and its lease let go.
-async fn wait_for_the_pass_to_end(app: &TestApp) {
-    for _ in 0..80 {
-        let state: (Option<String>, Option<i64>, Option<String>) = app.query(|conn| {
-            connections::table
-                .select((
-                    connections::sync_cursor,
-                    connections::pass_id,
-                    connections::lease_owner,
-                ))
-                .first(conn)
-                .unwrap()
-        });
-        if state == (None, None, None) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("the pass never ended");
-}
-
 #[tokio::test]
 async fn a_dead_salesforce_query_locator_starts_the_pass_again() {
     use taskbridge::sync::{RunOutcome, SyncEngine, Trigger};

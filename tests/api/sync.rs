@@ -11,20 +11,6 @@ use crate::helpers::*;
 use crate::oauth_walk;
 
 /// Polls My Tasks until it says `text`.
-async fn wait_until(
-    app: &TestApp,
-    what: &str,
-    check: impl Fn(&mut taskbridge::db::DbConn) -> bool,
-) {
-    for _ in 0..80 {
-        if app.query(|conn| check(conn)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("never happened: {what}");
-}
-
 fn open_tasks(app: &TestApp) -> Vec<(String, String)> {
     app.query(|conn| {
         tasks::table
@@ -767,22 +753,6 @@ async fn jane_synced(app: &TestApp) -> (Client, Vec<serde_json::Value>) {
     wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
     wait_for_the_pass_to_end(app).await;
     (owner, jane)
-}
-
-/// Waits until no pass is under way and no lease is held: the run is over.
-async fn wait_for_the_pass_to_end(app: &TestApp) {
-    wait_until(app, "the pass ends and the lease is let go", |conn| {
-        connections::table
-            .select((
-                connections::sync_cursor,
-                connections::pass_id,
-                connections::lease_owner,
-            ))
-            .first::<(Option<String>, Option<i64>, Option<String>)>(conn)
-            .unwrap()
-            == (None, None, None)
-    })
-    .await;
 }
 
 type TaskRow = (String, String, bool, i64, i64);
