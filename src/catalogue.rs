@@ -277,6 +277,10 @@ pub fn partly_synced(code: ErrorCode, kept: i64, page: Option<u32>) -> String {
     said
 }
 
+/// How a wait's words name its next try (pages that show the next try themselves look
+/// for it, so as not to say it twice).
+pub const NEXT_TRY: &str = "Next try";
+
 /// What a run the tool told to wait says: why, and when the next try is (`until`, Unix
 /// seconds, shown in UTC to the minute).
 pub fn waiting_until(code: ErrorCode, until: i64) -> String {
@@ -285,7 +289,7 @@ pub fn waiting_until(code: ErrorCode, until: i64) -> String {
         .ok()
         .and_then(|t| t.format(&format).ok())
         .unwrap_or_else(|| "later".to_owned());
-    format!("{}. Next try {when}.", code.info().title)
+    format!("{}. {NEXT_TRY} {when}.", code.info().title)
 }
 
 /// What a person is told on the page after a "Turn it on" that did not work.

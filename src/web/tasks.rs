@@ -416,7 +416,7 @@ fn tool_state(c: &connection::Connection, now: i64) -> ToolState {
             && !c
                 .last_error
                 .as_deref()
-                .is_some_and(|e| e.contains("Next try")))
+                .is_some_and(|e| e.contains(crate::catalogue::NEXT_TRY)))
         .then(|| until(c.next_sync_at, now)),
         // What the last run said (a wait's next try, a partial sync's page), else
         // the code's title.
