@@ -15,6 +15,20 @@ use super::seed::{Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 
+/// Asana in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/asana",
+    api: None,
+    authorize: "/sandbox/asana/-/oauth_authorize",
+    open: &["incomplete"],
+    reopened: "incomplete",
+    closed: "completed",
+    person_ids: |n| (format!("{}", 1_204_000_000_000_001 + n), String::new()),
+    task_id: |n| format!("{}", 1_206_000_000_000_000 + n),
+    seed: super::seed::asana,
+    routes,
+};
+
 const KIND: ProviderKind = ProviderKind::Asana;
 /// The sandbox sends 5 tasks a page at most, whatever `limit` asks (1 to 100), so that
 /// a sync always walks `next_page.offset`.

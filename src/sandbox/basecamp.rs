@@ -11,6 +11,25 @@ use super::seed::{Account, Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 
+/// Basecamp in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/basecamp/launchpad",
+    api: None,
+    authorize: "/sandbox/basecamp/launchpad/authorization/new",
+    open: &["active"],
+    reopened: "active",
+    closed: "completed",
+    person_ids: |n| {
+        (
+            format!("{}", 9_100_001 + n),
+            format!("{}", 1_049_715_901 + n),
+        )
+    },
+    task_id: |n| format!("{}", 9_007_199_254_741_000 + n),
+    seed: super::seed::basecamp,
+    routes,
+};
+
 const KIND: ProviderKind = ProviderKind::Basecamp;
 const TWO_WEEKS: i64 = 1_209_600;
 /// Basecamp's geared page sizes: 15, 30, 50, then 100.

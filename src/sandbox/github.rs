@@ -13,6 +13,20 @@ use super::seed::{Behaviour, Person, Task, Tool};
 use super::{json_with_etag, pass, Call, Gate, SandboxState, RETRY_AFTER_SECS};
 use crate::connectors::ProviderKind;
 
+/// Github in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/github",
+    api: Some("/sandbox/github/api"),
+    authorize: "/sandbox/github/login/oauth/authorize",
+    open: &["open"],
+    reopened: "open",
+    closed: "closed",
+    person_ids: |n| (format!("{}", 5_830_001 + n), String::new()),
+    task_id: |n| format!("{}", 1_800_000_000 + n),
+    seed: super::seed::github,
+    routes,
+};
+
 const KIND: ProviderKind = ProviderKind::GitHub;
 /// The sandbox sends 5 items a page at most, whatever the client asks (GitHub: 100),
 /// so paging is always exercised.

@@ -10,6 +10,20 @@ use super::seed::{Person, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 
+/// Intellinote in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/intellinote/rest",
+    api: None,
+    authorize: "/sandbox/intellinote/rest/auth/oauth2/authorization",
+    open: &["ACTIVE"],
+    reopened: "ACTIVE",
+    closed: "ACTIVE",
+    person_ids: |n| (format!("user{}", 101 + n), String::new()),
+    task_id: |n| format!("{}", 1000 + n),
+    seed: super::seed::intellinote,
+    routes,
+};
+
 const KIND: ProviderKind = ProviderKind::Intellinote;
 /// The sandbox sends 5 notes a page at most, whatever the client asks, so paging is
 /// always exercised (Intellinote's own paging is undocumented: a client cannot count

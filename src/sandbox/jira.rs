@@ -13,6 +13,25 @@ use super::seed::{Account, Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 
+/// Jira in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/jira/auth",
+    api: Some("/sandbox/jira/api"),
+    authorize: "/sandbox/jira/auth/authorize",
+    open: &["To Do", "In Progress", "In Review"],
+    reopened: "In Progress",
+    closed: "Done",
+    person_ids: |n| {
+        (
+            format!("5b10a2844c2016570{:07x}", 0xede21 + n),
+            String::new(),
+        )
+    },
+    task_id: |n| format!("{}", 10_100 + n),
+    seed: super::seed::jira,
+    routes,
+};
+
 const KIND: ProviderKind = ProviderKind::Jira;
 /// The sandbox sends 5 issues a page at most, whatever `maxResults` says (Jira too may
 /// send fewer than asked), so paging by `nextPageToken` is always exercised.

@@ -12,6 +12,27 @@ use super::seed::{Person, Task, Tool};
 use super::{json_with_etag, pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 
+/// Pivotal in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/pivotal/services/v5",
+    api: None,
+    authorize: "/sandbox/pivotal/",
+    open: &[
+        "started",
+        "unstarted",
+        "finished",
+        "delivered",
+        "rejected",
+        "unscheduled",
+    ],
+    reopened: "started",
+    closed: "accepted",
+    person_ids: |n| (format!("{}", 3_000_001 + n), String::new()),
+    task_id: |n| format!("{}", 170_000_000 + n),
+    seed: super::seed::pivotal,
+    routes,
+};
+
 const KIND: ProviderKind = ProviderKind::PivotalTracker;
 /// The sandbox pages by 5 at most, whatever the client asks, so paging is always exercised.
 const MAX_LIMIT: usize = 5;

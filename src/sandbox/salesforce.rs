@@ -13,6 +13,25 @@ use super::seed::{Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 
+/// Salesforce in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/salesforce/login",
+    api: None,
+    authorize: "/sandbox/salesforce/login/services/oauth2/authorize",
+    open: &[
+        "Not Started",
+        "In Progress",
+        "Waiting on someone else",
+        "Deferred",
+    ],
+    reopened: "In Progress",
+    closed: "Completed",
+    person_ids: |n| (format!("0055e{:010}AAA", 1 + n), String::new()),
+    task_id: |n| format!("00T5e{:010}AAA", n),
+    seed: super::seed::salesforce,
+    routes,
+};
+
 const KIND: ProviderKind = ProviderKind::Salesforce;
 /// Small batches, so every sync walks `nextRecordsUrl`.
 const BATCH: usize = 3;

@@ -302,26 +302,8 @@ impl Builder {
         });
     }
 
-    fn ids(&self, n: usize) -> (String, String) {
-        match self.kind {
-            ProviderKind::Asana => (format!("{}", 1_204_000_000_000_001 + n), String::new()),
-            ProviderKind::Basecamp => (
-                format!("{}", 9_100_001 + n),
-                format!("{}", 1_049_715_901 + n),
-            ),
-            ProviderKind::GitHub => (format!("{}", 5_830_001 + n), String::new()),
-            ProviderKind::Intellinote => (format!("user{}", 101 + n), String::new()),
-            ProviderKind::Jira => (
-                format!("5b10a2844c2016570{:07x}", 0xede21 + n),
-                String::new(),
-            ),
-            ProviderKind::PivotalTracker => (format!("{}", 3_000_001 + n), String::new()),
-            ProviderKind::Salesforce => (format!("0055e{:010}AAA", 1 + n), String::new()),
-        }
-    }
-
     fn person(&mut self, s: &PersonSpec, accounts: &[&str]) -> String {
-        let (id, person_id) = self.ids(self.tool.people.len());
+        let (id, person_id) = (super::stand_in(self.kind).person_ids)(self.tool.people.len());
         let accounts = if s.accounts.is_empty() {
             accounts
         } else {
@@ -342,49 +324,10 @@ impl Builder {
         id
     }
 
-    fn task_id(&self) -> String {
-        let n = self.seq;
-        match self.kind {
-            ProviderKind::Asana => format!("{}", 1_206_000_000_000_000 + n),
-            ProviderKind::Basecamp => format!("{}", 9_007_199_254_741_000 + n),
-            ProviderKind::GitHub => format!("{}", 1_800_000_000 + n),
-            ProviderKind::Intellinote => format!("{}", 1000 + n),
-            ProviderKind::Jira => format!("{}", 10_100 + n),
-            ProviderKind::PivotalTracker => format!("{}", 170_000_000 + n),
-            ProviderKind::Salesforce => format!("00T5e{:010}AAA", n),
-        }
-    }
-
     fn status(&self, closed: bool) -> String {
-        let n = self.seq as usize;
-        let s = match (self.kind, closed) {
-            (ProviderKind::Asana, false) => "incomplete",
-            (ProviderKind::Asana, true) => "completed",
-            (ProviderKind::Basecamp, false) => "active",
-            (ProviderKind::Basecamp, true) => "completed",
-            (ProviderKind::GitHub, false) => "open",
-            (ProviderKind::GitHub, true) => "closed",
-            (ProviderKind::Intellinote, _) => "ACTIVE",
-            (ProviderKind::Jira, true) => "Done",
-            (ProviderKind::Jira, false) => ["To Do", "In Progress", "In Review"][n % 3],
-            (ProviderKind::PivotalTracker, true) => "accepted",
-            (ProviderKind::PivotalTracker, false) => [
-                "started",
-                "unstarted",
-                "finished",
-                "delivered",
-                "rejected",
-                "unscheduled",
-            ][n % 6],
-            (ProviderKind::Salesforce, true) => "Completed",
-            (ProviderKind::Salesforce, false) => [
-                "Not Started",
-                "In Progress",
-                "Waiting on someone else",
-                "Deferred",
-            ][n % 4],
-        };
-        s.to_string()
+        let emulated = super::stand_in(self.kind);
+        let open = emulated.open[self.seq as usize % emulated.open.len()];
+        if closed { emulated.closed } else { open }.to_string()
     }
 
     /// `n` tasks for `person` spread over `projects`; every `closed_every`-th one is done.
@@ -406,7 +349,7 @@ impl Builder {
                 .checked_sub(time::Duration::days((seq % 9) as i64 + 1))
                 .unwrap_or(self.today);
             self.tool.tasks.push(Task {
-                id: self.task_id(),
+                id: (super::stand_in(self.kind).task_id)(self.seq),
                 account,
                 project: project_id.into(),
                 title: TITLES[seq % TITLES.len()].into(),
@@ -438,7 +381,7 @@ impl Builder {
     }
 }
 
-fn basecamp(today: Date) -> Tool {
+pub(super) fn basecamp(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::Basecamp, today);
     b.account("5550001", "Acme", "bc3", false);
     b.account("5550002", "Globex", "bc3", false);
@@ -477,7 +420,7 @@ fn basecamp(today: Date) -> Tool {
 
 /// GitHub: repositories are the projects; everyone has issues and one pull request,
 /// Jane a dozen open ones mixing both, over three of the sandbox's pages.
-fn github(today: Date) -> Tool {
+pub(super) fn github(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::GitHub, today);
     b.account("github", "GitHub", "github", false);
     b.project("70001", "acme/website", "github");
@@ -517,7 +460,7 @@ fn github(today: Date) -> Tool {
 
 /// Asana's workspaces: Jane is in both, so her tasks come from two workspaces, the
 /// first over several pages.
-fn asana(today: Date) -> Tool {
+pub(super) fn asana(today: Date) -> Tool {
     let acme = "1202000000000001";
     let labs = "1202000000000002";
     let mut b = Builder::new(ProviderKind::Asana, today);
@@ -546,7 +489,7 @@ fn asana(today: Date) -> Tool {
     b.tool
 }
 
-fn intellinote(today: Date) -> Tool {
+pub(super) fn intellinote(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::Intellinote, today);
     b.account("5", "Acme Corp", "org", false);
     b.project("41", "Marketing", "5");
@@ -564,7 +507,7 @@ pub const JIRA_WIKI: &str = "0d2c5a3e-1b11-4c2a-9a61-5e0f7c0a0003";
 /// Sites are accounts (`product` "jira", or "confluence" for a site a Jira connector
 /// must leave out); projects' ids are Jira's numeric ones (their keys are in
 /// `sandbox::jira`).
-fn jira(today: Date) -> Tool {
+pub(super) fn jira(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::Jira, today);
     b.account(JIRA_ACME, "Acme", "jira", false);
     b.account(JIRA_GLOBEX, "Globex", "jira", false);
@@ -601,7 +544,7 @@ fn jira(today: Date) -> Tool {
     b.tool
 }
 
-fn pivotal(today: Date) -> Tool {
+pub(super) fn pivotal(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::PivotalTracker, today);
     b.account("pivotal", "Pivotal Tracker", "tracker", false);
     b.project("2001001", "Website Redesign", "pivotal");
@@ -653,7 +596,7 @@ fn projects_static(i: usize) -> &'static [&'static str] {
     }
 }
 
-fn salesforce(today: Date) -> Tool {
+pub(super) fn salesforce(today: Date) -> Tool {
     let acme = "00D5e0000000001AAA";
     let tiny = "00D5e0000000002AAA";
     let busy = "00D5e0000000003AAA";
@@ -729,16 +672,8 @@ pub fn tool_json(tool: &Tool) -> serde_json::Value {
 }
 
 /// The sample data of one tool as of `today`.
-pub fn seed(kind: ProviderKind, today: Date) -> Tool {
-    match kind {
-        ProviderKind::Asana => asana(today),
-        ProviderKind::Basecamp => basecamp(today),
-        ProviderKind::GitHub => github(today),
-        ProviderKind::Intellinote => intellinote(today),
-        ProviderKind::Jira => jira(today),
-        ProviderKind::PivotalTracker => pivotal(today),
-        ProviderKind::Salesforce => salesforce(today),
-    }
+pub(super) fn sample(kind: ProviderKind, today: Date) -> Tool {
+    (super::stand_in(kind).seed)(today)
 }
 
 #[cfg(test)]
@@ -749,10 +684,10 @@ mod tests {
     fn seeds_are_deterministic_and_consistent() {
         let today = time::macros::date!(2026 - 03 - 10);
         for kind in ProviderKind::ALL {
-            let a = tool_json(&seed(kind, today));
-            let b = tool_json(&seed(kind, today));
+            let a = tool_json(&sample(kind, today));
+            let b = tool_json(&sample(kind, today));
             assert_eq!(a, b);
-            let tool = seed(kind, today);
+            let tool = sample(kind, today);
             for t in &tool.tasks {
                 assert!(tool.person(&t.assignee).is_some(), "{kind:?} {}", t.id);
                 assert!(tool.project(&t.project).is_some());
@@ -783,7 +718,7 @@ mod tests {
 
     #[test]
     fn salesforce_ids_are_eighteen_characters() {
-        let tool = seed(
+        let tool = sample(
             ProviderKind::Salesforce,
             time::macros::date!(2026 - 03 - 10),
         );
