@@ -95,18 +95,15 @@ impl Connector for Asana {
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let Grant {
-            code,
-            verifier,
-            redirect_uri,
-        } = *grant;
-        let endpoints = endpoints(cfg, true)?;
-        let answer =
-            oauth::exchange_code(http_client, &endpoints, code, verifier, redirect_uri).await?;
+        let endpoints = endpoints(tool.cfg, true)?;
+        let answer = oauth::exchange_code(
+            tool.http,
+            &endpoints,
+            grant.code,
+            grant.verifier,
+            grant.redirect_uri,
+        )
+        .await?;
         Ok(oauth::into_credentials(
             &answer,
             None,
@@ -121,12 +118,8 @@ impl Connector for Asana {
     /// (then "needs reconnect", through the shared OAuth error mapping): that body is
     /// marked "observed" in providers-more.md, not documented by Asana.
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let endpoints = endpoints(cfg, true)?;
-        let answer = oauth::refresh(http_client, &endpoints, http::refresh_token(creds)?).await?;
+        let endpoints = endpoints(tool.cfg, true)?;
+        let answer = oauth::refresh(tool.http, &endpoints, http::refresh_token(creds)?).await?;
         Ok(oauth::into_credentials(
             &answer,
             Some(creds),
@@ -137,11 +130,7 @@ impl Connector for Asana {
     /// The person, and one account standing for all their workspaces: taskbridge syncs the
     /// tasks assigned to them in each workspace, so there is nothing to choose.
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let me = me(http_client, cfg, creds).await?;
+        let me = me(tool.http, tool.cfg, creds).await?;
         let name = me.name.clone().unwrap_or_else(|| me.gid.clone());
         let workspaces: Vec<String> = me
             .workspaces
@@ -165,13 +154,54 @@ impl Connector for Asana {
         })
     }
 
+    /// One page of the person's open tasks. A pass starts by asking who the person is, for
+    /// the workspaces they are in now; it then reads each workspace's pages in turn.
+    /// Requests are never conditional: Asana documents no `ETag`s (marked "unverified" in
+    /// providers-more.md).
     async fn fetch_tasks_page(
         &self,
         tool: Tool<'_>,
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        tasks_page(tool, creds, ask).await.map(PageFetch::Page)
+        let cursor = ask.cursor;
+        let cursor = match cursor {
+            Some(raw) => Cursor::parse(raw)?,
+            None => {
+                let me = me(tool.http, tool.cfg, creds).await?;
+                let workspaces: Vec<String> = me.workspaces.into_iter().map(|w| w.gid).collect();
+                if workspaces.is_empty() {
+                    return Ok(PageFetch::Page(TaskPage::default()));
+                }
+                Cursor {
+                    workspaces,
+                    offset: None,
+                }
+            }
+        };
+        let url = tasks_url(tool.cfg, &cursor)?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        if !reply.is_success() {
+            // Offsets expire; one Asana no longer takes is a broken cursor. (Which status an
+            // expired offset gets is not documented: a 400 or 404 to a request that sent one
+            // is taken as that.)
+            return Err(match (&cursor.offset, api_error(&reply)) {
+                (Some(_), ConnectorError::NotFound | ConnectorError::Other { status: 400, .. }) => {
+                    ConnectorError::PageGone
+                }
+                (_, e) => e,
+            });
+        }
+        let (tasks, offset) = parse_tasks(&reply)?;
+        let next = match cursor.after(offset) {
+            Some(next) => Some(next.encode()?),
+            None => None,
+        };
+        Ok(PageFetch::Page(TaskPage {
+            tasks,
+            next,
+            etag: None,
+        }))
     }
 }
 
@@ -394,55 +424,6 @@ fn tasks_url(cfg: &ProviderConfig, cursor: &Cursor) -> Result<Url, ConnectorErro
         }
     }
     Ok(url)
-}
-
-/// One page of the person's open tasks. A pass starts by asking who the person is, for
-/// the workspaces they are in now; it then reads each workspace's pages in turn.
-/// Requests are never conditional: Asana documents no `ETag`s (marked "unverified" in
-/// providers-more.md).
-async fn tasks_page(tool: Tool<'_>, creds: &Credentials, ask: &PageAsk<'_>) -> Answer<TaskPage> {
-    let Tool {
-        http: http_client,
-        cfg,
-    } = tool;
-    let cursor = ask.cursor;
-    let cursor = match cursor {
-        Some(raw) => Cursor::parse(raw)?,
-        None => {
-            let me = me(http_client, cfg, creds).await?;
-            let workspaces: Vec<String> = me.workspaces.into_iter().map(|w| w.gid).collect();
-            if workspaces.is_empty() {
-                return Ok(TaskPage::default());
-            }
-            Cursor {
-                workspaces,
-                offset: None,
-            }
-        }
-    };
-    let url = tasks_url(cfg, &cursor)?;
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    if !reply.is_success() {
-        // Offsets expire; one Asana no longer takes is a broken cursor. (Which status an
-        // expired offset gets is not documented: a 400 or 404 to a request that sent one
-        // is taken as that.)
-        return Err(match (&cursor.offset, api_error(&reply)) {
-            (Some(_), ConnectorError::NotFound | ConnectorError::Other { status: 400, .. }) => {
-                ConnectorError::PageGone
-            }
-            (_, e) => e,
-        });
-    }
-    let (tasks, offset) = parse_tasks(&reply)?;
-    let next = match cursor.after(offset) {
-        Some(next) => Some(next.encode()?),
-        None => None,
-    };
-    Ok(TaskPage {
-        tasks,
-        next,
-        etag: None,
-    })
 }
 
 #[cfg(test)]

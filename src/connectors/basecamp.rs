@@ -57,33 +57,24 @@ impl Connector for Basecamp {
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let Grant {
-            code,
-            verifier,
-            redirect_uri,
-        } = *grant;
-        let id = http::client_id(cfg)?;
-        let secret = http::client_secret(cfg)?;
+        let id = http::client_id(tool.cfg)?;
+        let secret = http::client_secret(tool.cfg)?;
         let standard = [
             ("grant_type", "authorization_code"),
             ("client_id", id),
             ("client_secret", secret),
-            ("redirect_uri", redirect_uri.as_str()),
-            ("code", code),
-            ("code_verifier", verifier),
+            ("redirect_uri", grant.redirect_uri.as_str()),
+            ("code", grant.code),
+            ("code_verifier", grant.verifier),
         ];
         let legacy = [
             ("type", "web_server"),
             ("client_id", id),
             ("client_secret", secret),
-            ("redirect_uri", redirect_uri.as_str()),
-            ("code", code),
+            ("redirect_uri", grant.redirect_uri.as_str()),
+            ("code", grant.code),
         ];
-        let reply = token_request(http_client, cfg, &standard, &legacy).await?;
+        let reply = token_request(tool.http, tool.cfg, &standard, &legacy).await?;
         if !reply.is_success() {
             return Err(http::oauth_error(&reply));
         }
@@ -92,12 +83,8 @@ impl Connector for Basecamp {
     }
 
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let id = http::client_id(cfg)?;
-        let secret = http::client_secret(cfg)?;
+        let id = http::client_id(tool.cfg)?;
+        let secret = http::client_secret(tool.cfg)?;
         let token = http::refresh_token(creds)?;
         let standard = [
             ("grant_type", "refresh_token"),
@@ -111,7 +98,7 @@ impl Connector for Basecamp {
             ("client_id", id),
             ("client_secret", secret),
         ];
-        let reply = token_request(http_client, cfg, &standard, &legacy).await?;
+        let reply = token_request(tool.http, tool.cfg, &standard, &legacy).await?;
         if !reply.is_success() {
             return Err(http::oauth_error(&reply));
         }
@@ -120,16 +107,12 @@ impl Connector for Basecamp {
     }
 
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let url = http::endpoint(&cfg.base_url, &["authorization.json"])?;
-        let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
+        let url = http::endpoint(&tool.cfg.base_url, &["authorization.json"])?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
         if !reply.is_success() {
             return Err(api_error(&reply));
         }
-        parse_identity(&reply, cfg)
+        parse_identity(&reply, tool.cfg)
     }
 
     async fn fetch_tasks_page(
@@ -138,17 +121,13 @@ impl Connector for Basecamp {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
         let PageAsk {
             account,
             cursor,
             etag,
             ..
         } = *ask;
-        let base = account_base(cfg, account)?;
+        let base = account_base(tool.cfg, account)?;
         if let Some(next) = cursor {
             let next = http::tool_url(next)?;
             if !http::is_under(&next, &base) {
@@ -157,8 +136,8 @@ impl Connector for Basecamp {
                 ));
             }
             return report_page(
-                http_client,
-                cfg,
+                tool.http,
+                tool.cfg,
                 creds,
                 &base,
                 next,
@@ -169,7 +148,8 @@ impl Connector for Basecamp {
         }
         let url = http::endpoint(&base, &["my", "assignments.json"])?;
         let Some(reply) =
-            http::send_if_none_match(cfg, http::bearer(http_client.get(url), creds), etag).await?
+            http::send_if_none_match(tool.cfg, http::bearer(tool.http.get(url), creds), etag)
+                .await?
         else {
             return Ok(PageFetch::NotModified);
         };
@@ -186,7 +166,7 @@ impl Connector for Basecamp {
             return Err(api_error(&reply));
         }
         let url = http::endpoint(&base, &["my", "profile.json"])?;
-        let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
         if !reply.is_success() {
             return Err(api_error(&reply));
         }
@@ -195,8 +175,16 @@ impl Connector for Basecamp {
         let url = http::endpoint(&base, &["reports", "todos", "assigned", &file])?;
         // The first page has no cursor of its own: the ETag kept for "no cursor" is
         // `/my/assignments.json`'s, so this one is neither asked for conditionally nor kept.
-        let page =
-            report_page(http_client, cfg, creds, &base, url, ReportPage::First, None).await?;
+        let page = report_page(
+            tool.http,
+            tool.cfg,
+            creds,
+            &base,
+            url,
+            ReportPage::First,
+            None,
+        )
+        .await?;
         Ok(match page {
             PageFetch::Page(page) => PageFetch::Page(TaskPage { etag: None, ..page }),
             other => other,

@@ -106,18 +106,15 @@ impl Connector for GitHub {
     /// GitHub answers form-encoded otherwise), and `oauth` reads an `error` in a 200 answer
     /// as the refusal it is.
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let Grant {
-            code,
-            verifier,
-            redirect_uri,
-        } = *grant;
-        let endpoints = endpoints(cfg, Some(http::client_secret(cfg)?))?;
-        let answer =
-            oauth::exchange_code(http_client, &endpoints, code, verifier, redirect_uri).await?;
+        let endpoints = endpoints(tool.cfg, Some(http::client_secret(tool.cfg)?))?;
+        let answer = oauth::exchange_code(
+            tool.http,
+            &endpoints,
+            grant.code,
+            grant.verifier,
+            grant.redirect_uri,
+        )
+        .await?;
         Ok(oauth::into_credentials(
             &answer,
             None,
@@ -129,13 +126,9 @@ impl Connector for GitHub {
     /// needs the person to connect again. (A GitHub App's expiring token, which does come
     /// with one, is refreshed the standard way.)
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
         let token = http::refresh_token(creds)?;
-        let endpoints = endpoints(cfg, Some(http::client_secret(cfg)?))?;
-        let answer = oauth::refresh(http_client, &endpoints, token).await?;
+        let endpoints = endpoints(tool.cfg, Some(http::client_secret(tool.cfg)?))?;
+        let answer = oauth::refresh(tool.http, &endpoints, token).await?;
         Ok(oauth::into_credentials(
             &answer,
             Some(creds),
@@ -144,12 +137,8 @@ impl Connector for GitHub {
     }
 
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let url = http::endpoint(api_base(cfg)?, &["user"])?;
-        let reply = http::send(cfg, api_get(http_client, creds, url)).await?;
+        let url = http::endpoint(api_base(tool.cfg)?, &["user"])?;
+        let reply = http::send(tool.cfg, api_get(tool.http, creds, url)).await?;
         if !reply.is_success() {
             return Err(api_error(&reply));
         }
@@ -162,14 +151,10 @@ impl Connector for GitHub {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
         let PageAsk { cursor, etag, .. } = *ask;
-        let url = page_url(cfg, cursor)?;
-        let request = api_get(http_client, creds, url.clone());
-        let Some(reply) = http::send_if_none_match(cfg, request, etag).await? else {
+        let url = page_url(tool.cfg, cursor)?;
+        let request = api_get(tool.http, creds, url.clone());
+        let Some(reply) = http::send_if_none_match(tool.cfg, request, etag).await? else {
             return Ok(PageFetch::NotModified);
         };
         if !reply.is_success() {
@@ -182,7 +167,7 @@ impl Connector for GitHub {
         let next = match http::next_link(&reply.headers) {
             Some(raw) => {
                 let next = http::link_target(&url, &raw)?;
-                Some(page_url(cfg, Some(next.as_str()))?.to_string())
+                Some(page_url(tool.cfg, Some(next.as_str()))?.to_string())
             }
             None => None,
         };

@@ -61,53 +61,36 @@ impl Connector for Intellinote {
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let Grant {
-            code,
-            verifier,
-            redirect_uri,
-        } = *grant;
         let body = serde_json::json!({
-            "code": code,
-            "client_id": http::client_id(cfg)?,
-            "client_secret": http::client_secret(cfg)?,
+            "code": grant.code,
+            "client_id": http::client_id(tool.cfg)?,
+            "client_secret": http::client_secret(tool.cfg)?,
             "grant_type": "authorization_code",
-            "redirect_uri": redirect_uri.as_str(),
-            "code_verifier": verifier,
+            "redirect_uri": grant.redirect_uri.as_str(),
+            "code_verifier": grant.verifier,
         });
-        let answer = token_request(http_client, cfg, body).await?;
+        let answer = token_request(tool.http, tool.cfg, body).await?;
         Ok(answer.into_credentials(None, serde_json::json!({})))
     }
 
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
         let body = serde_json::json!({
             "refresh_token": http::refresh_token(creds)?,
-            "client_id": http::client_id(cfg)?,
-            "client_secret": http::client_secret(cfg)?,
+            "client_id": http::client_id(tool.cfg)?,
+            "client_secret": http::client_secret(tool.cfg)?,
             "grant_type": "refresh_token",
         });
-        let answer = token_request(http_client, cfg, body).await?;
+        let answer = token_request(tool.http, tool.cfg, body).await?;
         Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
     }
 
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let url = http::endpoint(&cfg.base_url, &["v2", "user", "-"])?;
-        let user: User = get(http_client, cfg, creds, url).await?.json()?;
+        let url = http::endpoint(&tool.cfg.base_url, &["v2", "user", "-"])?;
+        let user: User = get(tool.http, tool.cfg, creds, url).await?.json()?;
         let mut orgs = user.orgs;
         if orgs.is_empty() {
-            let url = http::endpoint(&cfg.base_url, &["v2", "orgs"])?;
-            orgs = get(http_client, cfg, creds, url).await?.json()?;
+            let url = http::endpoint(&tool.cfg.base_url, &["v2", "orgs"])?;
+            orgs = get(tool.http, tool.cfg, creds, url).await?.json()?;
         }
         let name = [user.given_name, user.family_name]
             .into_iter()
@@ -129,7 +112,63 @@ impl Connector for Intellinote {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        tasks_page(tool, creds, ask).await.map(PageFetch::Page)
+        let PageAsk {
+            account,
+            me,
+            cursor,
+            ..
+        } = *ask;
+        use super::pivotal::offset_paging;
+        let at = match cursor {
+            Some(c) => NoteCursor::parse(c)?,
+            None => NoteCursor {
+                offset: 0,
+                anchor: None,
+                restarts: 0,
+            },
+        };
+        let mut url = http::endpoint(&tool.cfg.base_url, &["v2", "org", &account.id, "notes"])?;
+        url.query_pairs_mut()
+            .append_pair("note_type", "TASK")
+            .append_pair("assignee", me)
+            .append_pair("include_complete", "false")
+            .append_pair("limit", &PAGE_SIZE.to_string())
+            .append_pair("offset", &at.offset.to_string());
+        let reply = get(tool.http, tool.cfg, creds, url).await?;
+        let (ids, mut tasks) = parse_notes(&reply, &tool.cfg.base_url, &account.id, me)?;
+        // Intellinote documents no paging for notes: a page may hold fewer notes than asked
+        // for (a server that pages by 50) without being the last, so the one end-of-list
+        // signal to trust is a page with nothing new on it. A server that ignores `offset`
+        // answers the first page again: its anchor is there, nothing after it is new, and
+        // the walk ends too.
+        let fresh = offset_paging::fresh_from(&ids, at.anchor.as_deref(), at.restarts);
+        if let Some(fresh) = fresh {
+            // Up to the anchor, the notes are the page before's, taken then.
+            let before = ids.get(..fresh).unwrap_or_default();
+            tasks.retain(|t| !before.contains(&t.external_id));
+        }
+        let next = match fresh {
+            // The list shifted under the walk: again from its start.
+            None => Some(NoteCursor {
+                offset: 0,
+                anchor: None,
+                restarts: at.restarts + 1,
+            }),
+            Some(fresh) if fresh >= ids.len() => None,
+            Some(_) => {
+                let (offset, anchor) = offset_paging::following(at.offset, &ids);
+                Some(NoteCursor {
+                    offset,
+                    anchor,
+                    restarts: at.restarts,
+                })
+            }
+        };
+        Ok(PageFetch::Page(TaskPage {
+            tasks,
+            next: next.map(|n| n.write()),
+            etag: None,
+        }))
     }
 }
 
@@ -322,70 +361,6 @@ impl NoteCursor {
             self.restarts
         )
     }
-}
-
-async fn tasks_page(tool: Tool<'_>, creds: &Credentials, ask: &PageAsk<'_>) -> Answer<TaskPage> {
-    let Tool {
-        http: http_client,
-        cfg,
-    } = tool;
-    let PageAsk {
-        account,
-        me,
-        cursor,
-        ..
-    } = *ask;
-    use super::pivotal::offset_paging;
-    let at = match cursor {
-        Some(c) => NoteCursor::parse(c)?,
-        None => NoteCursor {
-            offset: 0,
-            anchor: None,
-            restarts: 0,
-        },
-    };
-    let mut url = http::endpoint(&cfg.base_url, &["v2", "org", &account.id, "notes"])?;
-    url.query_pairs_mut()
-        .append_pair("note_type", "TASK")
-        .append_pair("assignee", me)
-        .append_pair("include_complete", "false")
-        .append_pair("limit", &PAGE_SIZE.to_string())
-        .append_pair("offset", &at.offset.to_string());
-    let reply = get(http_client, cfg, creds, url).await?;
-    let (ids, mut tasks) = parse_notes(&reply, &cfg.base_url, &account.id, me)?;
-    // Intellinote documents no paging for notes: a page may hold fewer notes than asked
-    // for (a server that pages by 50) without being the last, so the one end-of-list
-    // signal to trust is a page with nothing new on it. A server that ignores `offset`
-    // answers the first page again: its anchor is there, nothing after it is new, and
-    // the walk ends too.
-    let fresh = offset_paging::fresh_from(&ids, at.anchor.as_deref(), at.restarts);
-    if let Some(fresh) = fresh {
-        // Up to the anchor, the notes are the page before's, taken then.
-        let before = ids.get(..fresh).unwrap_or_default();
-        tasks.retain(|t| !before.contains(&t.external_id));
-    }
-    let next = match fresh {
-        // The list shifted under the walk: again from its start.
-        None => Some(NoteCursor {
-            offset: 0,
-            anchor: None,
-            restarts: at.restarts + 1,
-        }),
-        Some(fresh) if fresh >= ids.len() => None,
-        Some(_) => {
-            let (offset, anchor) = offset_paging::following(at.offset, &ids);
-            Some(NoteCursor {
-                offset,
-                anchor,
-                restarts: at.restarts,
-            })
-        }
-    };
-    Ok(TaskPage {
-        tasks,
-        next: next.map(|n| n.write()),
-        etag: None,
-    })
 }
 
 #[cfg(test)]

@@ -79,21 +79,14 @@ impl Connector for Jira {
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let Grant {
-            code, redirect_uri, ..
-        } = *grant;
         let body = serde_json::json!({
             "grant_type": "authorization_code",
-            "client_id": http::client_id(cfg)?,
-            "client_secret": http::client_secret(cfg)?,
-            "code": code,
-            "redirect_uri": redirect_uri.as_str(),
+            "client_id": http::client_id(tool.cfg)?,
+            "client_secret": http::client_secret(tool.cfg)?,
+            "code": grant.code,
+            "redirect_uri": grant.redirect_uri.as_str(),
         });
-        let answer = token_request(http_client, cfg, body).await?;
+        let answer = token_request(tool.http, tool.cfg, body).await?;
         Ok(answer.into_credentials(None, serde_json::json!({})))
     }
 
@@ -102,17 +95,13 @@ impl Connector for Jira {
     /// engine does). A refresh answer without a refresh token has been seen (marked
     /// "observed" in providers-more.md): the old one is then kept.
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
         let body = serde_json::json!({
             "grant_type": "refresh_token",
-            "client_id": http::client_id(cfg)?,
-            "client_secret": http::client_secret(cfg)?,
+            "client_id": http::client_id(tool.cfg)?,
+            "client_secret": http::client_secret(tool.cfg)?,
             "refresh_token": http::refresh_token(creds)?,
         });
-        let answer = token_request(http_client, cfg, body).await?;
+        let answer = token_request(tool.http, tool.cfg, body).await?;
         Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
     }
 
@@ -120,13 +109,9 @@ impl Connector for Jira {
     /// reaches, each an account to sync; with several, the person chooses. Without any
     /// Jira site there is nothing to sync, and no site to ask who the person is.
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let api = api_base(cfg)?;
+        let api = api_base(tool.cfg)?;
         let url = http::endpoint(api, &["oauth", "token", "accessible-resources"])?;
-        let sites: Vec<Site> = get(http_client, cfg, creds, url).await?.json()?;
+        let sites: Vec<Site> = get(tool.http, tool.cfg, creds, url).await?.json()?;
         let sites: Vec<Site> = sites.into_iter().filter(Site::is_jira).collect();
         let Some(first) = sites.first() else {
             return Ok(Identity {
@@ -140,7 +125,7 @@ impl Connector for Jira {
             api,
             &["ex", "jira", &first.id, "rest", "api", "3", "myself"],
         )?;
-        let me: Myself = get(http_client, cfg, creds, url).await?.json()?;
+        let me: Myself = get(tool.http, tool.cfg, creds, url).await?.json()?;
         Ok(Identity {
             name: me.display_name.unwrap_or_else(|| me.account_id.clone()),
             external_user_id: me.account_id,
@@ -156,13 +141,42 @@ impl Connector for Jira {
         })
     }
 
+    /// One page of the open issues assigned to the person on the account's site. Only
+    /// `/search/jql`: the old `/search` answers 410 since 2025. Search is eventually
+    /// consistent: an issue changed a moment ago may show on the next pass.
     async fn fetch_tasks_page(
         &self,
         tool: Tool<'_>,
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        tasks_page(tool, creds, ask).await.map(PageFetch::Page)
+        let PageAsk {
+            account, cursor, ..
+        } = *ask;
+        let mut url = http::endpoint(
+            api_base(tool.cfg)?,
+            &[
+                "ex",
+                "jira",
+                &account.id,
+                "rest",
+                "api",
+                "3",
+                "search",
+                "jql",
+            ],
+        )?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("jql", JQL)
+                .append_pair("fields", FIELDS)
+                .append_pair("maxResults", PAGE_SIZE);
+            if let Some(token) = cursor {
+                q.append_pair("nextPageToken", token);
+            }
+        }
+        let reply = get(tool.http, tool.cfg, creds, url).await?;
+        parse_page(&reply, account.api_base.as_deref()).map(PageFetch::Page)
     }
 }
 
@@ -380,43 +394,6 @@ fn parse_page(reply: &Reply, site: Option<&str>) -> Result<TaskPage, ConnectorEr
         next,
         etag: None,
     })
-}
-
-/// One page of the open issues assigned to the person on the account's site. Only
-/// `/search/jql`: the old `/search` answers 410 since 2025. Search is eventually
-/// consistent: an issue changed a moment ago may show on the next pass.
-async fn tasks_page(tool: Tool<'_>, creds: &Credentials, ask: &PageAsk<'_>) -> Answer<TaskPage> {
-    let Tool {
-        http: http_client,
-        cfg,
-    } = tool;
-    let PageAsk {
-        account, cursor, ..
-    } = *ask;
-    let mut url = http::endpoint(
-        api_base(cfg)?,
-        &[
-            "ex",
-            "jira",
-            &account.id,
-            "rest",
-            "api",
-            "3",
-            "search",
-            "jql",
-        ],
-    )?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("jql", JQL)
-            .append_pair("fields", FIELDS)
-            .append_pair("maxResults", PAGE_SIZE);
-        if let Some(token) = cursor {
-            q.append_pair("nextPageToken", token);
-        }
-    }
-    let reply = get(http_client, cfg, creds, url).await?;
-    parse_page(&reply, account.api_base.as_deref())
 }
 
 #[cfg(test)]

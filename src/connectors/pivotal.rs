@@ -132,11 +132,7 @@ impl Connector for PivotalTracker {
     }
 
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let (me, _) = me(http_client, cfg, creds, None)
+        let (me, _) = me(tool.http, tool.cfg, creds, None)
             .await?
             .ok_or_else(|| ConnectorError::BadResponse("an unasked-for 304 from /me".into()))?;
         Ok(identity_of(me))
@@ -148,10 +144,6 @@ impl Connector for PivotalTracker {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
         let PageAsk {
             me: me_id,
             cursor,
@@ -159,7 +151,7 @@ impl Connector for PivotalTracker {
             ..
         } = *ask;
         let Some(cursor) = cursor else {
-            return start_walk(http_client, cfg, creds, etag).await;
+            return start_walk(tool.http, tool.cfg, creds, etag).await;
         };
         let walk = serde_json::from_str::<Walk>(cursor)
             .map_err(|_| ConnectorError::BadResponse("unreadable Pivotal Tracker cursor".into()))?;
@@ -167,7 +159,7 @@ impl Connector for PivotalTracker {
             return Ok(PageFetch::Page(TaskPage::default()));
         };
         let mut url = http::endpoint(
-            &cfg.base_url,
+            &tool.cfg.base_url,
             &["projects", &project_id.to_string(), "stories"],
         )?;
         url.query_pairs_mut()
@@ -176,7 +168,7 @@ impl Connector for PivotalTracker {
             .append_pair("offset", &walk.o.to_string())
             .append_pair("fields", ":default,owners");
         let Some(reply) =
-            http::send_if_none_match(cfg, tracker_get(http_client, creds, url), etag).await?
+            http::send_if_none_match(tool.cfg, tracker_get(tool.http, creds, url), etag).await?
         else {
             return Ok(PageFetch::NotModified);
         };

@@ -89,53 +89,42 @@ impl Connector for Salesforce {
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let Grant {
-            code,
-            verifier,
-            redirect_uri,
-        } = *grant;
-        let endpoints = endpoints(cfg)?;
-        let answer =
-            oauth::exchange_code(http_client, &endpoints, code, verifier, redirect_uri).await?;
-        let extra = extra_from(cfg, &answer, &serde_json::Value::Null)?;
+        let endpoints = endpoints(tool.cfg)?;
+        let answer = oauth::exchange_code(
+            tool.http,
+            &endpoints,
+            grant.code,
+            grant.verifier,
+            grant.redirect_uri,
+        )
+        .await?;
+        let extra = extra_from(tool.cfg, &answer, &serde_json::Value::Null)?;
         Ok(oauth::into_credentials(&answer, None, extra))
     }
 
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let endpoints = endpoints(cfg)?;
-        let answer = oauth::refresh(http_client, &endpoints, http::refresh_token(creds)?).await?;
-        let extra = extra_from(cfg, &answer, &creds.extra)?;
+        let endpoints = endpoints(tool.cfg)?;
+        let answer = oauth::refresh(tool.http, &endpoints, http::refresh_token(creds)?).await?;
+        let extra = extra_from(tool.cfg, &answer, &creds.extra)?;
         Ok(oauth::into_credentials(&answer, Some(creds), extra))
     }
 
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
-        let Tool {
-            http: http_client,
-            cfg,
-        } = tool;
-        let mut id_url = extra_url(cfg, creds, "id")?;
+        let mut id_url = extra_url(tool.cfg, creds, "id")?;
         id_url.query_pairs_mut().append_pair("format", "json");
-        let reply = http::send(cfg, http::bearer(http_client.get(id_url), creds)).await?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(id_url), creds)).await?;
         if !reply.is_success() {
             return Err(api_error(&reply));
         }
         let who = parse_identity(&reply)?;
-        let instance = extra_url(cfg, creds, "instance_url")?;
+        let instance = extra_url(tool.cfg, creds, "instance_url")?;
         // The identity URL answers in every edition; this REST call is what tells an org
         // without API access apart, and it names the org.
         let url = query_url(
             &instance,
             "SELECT Id, Name, OrganizationType FROM Organization",
         )?;
-        let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
         let org_name = if reply.is_success() {
             let orgs: QueryAnswer<OrgRecord> = reply.json()?;
             orgs.records.into_iter().next().and_then(|o| o.name)
@@ -167,7 +156,58 @@ impl Connector for Salesforce {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        tasks_page(tool, creds, ask).await.map(PageFetch::Page)
+        let PageAsk {
+            account,
+            me,
+            cursor,
+            ..
+        } = *ask;
+        let instance = match account.api_base.as_deref() {
+            Some(raw) => salesforce_url(raw, tool.cfg)?,
+            None => extra_url(tool.cfg, creds, "instance_url")?,
+        };
+        let url = match cursor {
+            None => {
+                if !is_salesforce_id(me) {
+                    return Err(ConnectorError::BadResponse(
+                        "Salesforce gave a user id that is not an id".into(),
+                    ));
+                }
+                let soql = format!(
+                    "SELECT {TASK_FIELDS} FROM Task WHERE OwnerId = '{me}' AND IsClosed = false ORDER BY ActivityDate ASC NULLS LAST"
+                );
+                query_url(&instance, &soql)?
+            }
+            Some(next) => {
+                // nextRecordsUrl is a path on the instance; never let it point elsewhere.
+                if !next.starts_with("/services/data/")
+                    || next.contains("//")
+                    || next.contains("..")
+                {
+                    return Err(ConnectorError::BadResponse(
+                        "Salesforce's next page is not an API path".into(),
+                    ));
+                }
+                let mut url = instance.clone();
+                let prefix = instance.path().trim_end_matches('/').to_string();
+                let (path, query) = match next.split_once('?') {
+                    Some((p, q)) => (p, Some(q)),
+                    None => (next, None),
+                };
+                url.set_path(&format!("{prefix}{path}"));
+                url.set_query(query);
+                url
+            }
+        };
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        if !reply.is_success() {
+            // A next page that is not there is a broken cursor, not a missing org.
+            return Err(match (cursor, api_error(&reply)) {
+                (Some(_), ConnectorError::NotFound) => ConnectorError::PageGone,
+                (_, e) => e,
+            });
+        }
+        parse_tasks(&reply, &instance).map(PageFetch::Page)
     }
 }
 
@@ -355,62 +395,6 @@ fn parse_tasks(reply: &Reply, instance: &Url) -> Result<TaskPage, ConnectorError
         next,
         etag: None,
     })
-}
-
-async fn tasks_page(tool: Tool<'_>, creds: &Credentials, ask: &PageAsk<'_>) -> Answer<TaskPage> {
-    let Tool {
-        http: http_client,
-        cfg,
-    } = tool;
-    let PageAsk {
-        account,
-        me,
-        cursor,
-        ..
-    } = *ask;
-    let instance = match account.api_base.as_deref() {
-        Some(raw) => salesforce_url(raw, cfg)?,
-        None => extra_url(cfg, creds, "instance_url")?,
-    };
-    let url = match cursor {
-        None => {
-            if !is_salesforce_id(me) {
-                return Err(ConnectorError::BadResponse(
-                    "Salesforce gave a user id that is not an id".into(),
-                ));
-            }
-            let soql = format!(
-                "SELECT {TASK_FIELDS} FROM Task WHERE OwnerId = '{me}' AND IsClosed = false ORDER BY ActivityDate ASC NULLS LAST"
-            );
-            query_url(&instance, &soql)?
-        }
-        Some(next) => {
-            // nextRecordsUrl is a path on the instance; never let it point elsewhere.
-            if !next.starts_with("/services/data/") || next.contains("//") || next.contains("..") {
-                return Err(ConnectorError::BadResponse(
-                    "Salesforce's next page is not an API path".into(),
-                ));
-            }
-            let mut url = instance.clone();
-            let prefix = instance.path().trim_end_matches('/').to_string();
-            let (path, query) = match next.split_once('?') {
-                Some((p, q)) => (p, Some(q)),
-                None => (next, None),
-            };
-            url.set_path(&format!("{prefix}{path}"));
-            url.set_query(query);
-            url
-        }
-    };
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    if !reply.is_success() {
-        // A next page that is not there is a broken cursor, not a missing org.
-        return Err(match (cursor, api_error(&reply)) {
-            (Some(_), ConnectorError::NotFound) => ConnectorError::PageGone,
-            (_, e) => e,
-        });
-    }
-    parse_tasks(&reply, &instance)
 }
 
 #[cfg(test)]
