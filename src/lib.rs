@@ -111,7 +111,7 @@ pub async fn check_secret_key(settings: &Settings, pool: &Pool) -> Result<(), Ap
         if key_check::load(conn)?.is_none() {
             let sealed = connection::some_sealed(conn, 50)?;
             let opens = |(company, user, kind, bytes): &connection::SealedFor| {
-                let binding = services::integrations::credentials_binding(*company, *user, *kind);
+                let binding = services::credentials::credentials_binding(*company, *user, *kind);
                 cipher.open(bytes, &binding).is_ok()
             };
             if !sealed.is_empty() && !sealed.iter().any(opens) {

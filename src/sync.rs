@@ -23,7 +23,7 @@ use crate::models::sync_pass::{self, Checkpoint, PageWrite, Progress};
 use crate::models::sync_run::{self, RunStatus};
 use crate::models::task::{self, PageChanges, PageCounts};
 use crate::models::{company_integration, notification, sync_worker};
-use crate::services::integrations::{credentials_binding, open_credentials, seal_credentials};
+use crate::services::credentials::{credentials_binding, open_credentials, seal_credentials};
 use crate::services::tools::Tools;
 
 /// How long a lease lasts without renewal; renewed at every checkpoint.

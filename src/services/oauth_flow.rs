@@ -16,6 +16,7 @@ use crate::connectors::{
 use crate::crypto::same_secret;
 use crate::db::{now, Pool};
 use crate::error::{AppError, Unexpected};
+use crate::services::credentials;
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::tools::Tools;
 
@@ -68,7 +69,7 @@ pub fn start(
     let cfg = tools.config(kind)?;
     let pkce = Pkce::new();
     let state = connectors::oauth::new_state();
-    let binding = service::pkce_binding(user_id);
+    let binding = credentials::pkce_binding(user_id);
     let verifier = pkce.verifier.expose_secret().as_bytes();
     let flow = Flow {
         provider: kind.slug().to_owned(),
@@ -153,7 +154,7 @@ async fn exchange(
         .map_err(|_| IntegrationError::BadState)?;
     let verifier = tools
         .cipher
-        .open(&sealed, &service::pkce_binding(user_id))
+        .open(&sealed, &credentials::pkce_binding(user_id))
         .map_err(|_| IntegrationError::BadState)?;
     let verifier = String::from_utf8(verifier).map_err(|_| IntegrationError::BadState)?;
     let redirect_uri = tools.redirect_uri(kind)?;
@@ -207,8 +208,8 @@ pub async fn finish(
     }
     let Some(account) = service::only_account(&identity) else {
         let session = session.ok_or(IntegrationError::NoAccounts)?;
-        let binding = service::pending_binding(user.id.0, kind);
-        let sealed = service::seal_credentials(&tools.cipher, &creds, &binding)?;
+        let binding = credentials::pending_binding(user.id.0, kind);
+        let sealed = credentials::seal_credentials(&tools.cipher, &creds, &binding)?;
         let pending = Pending {
             provider: kind.slug().to_owned(),
             purpose,
@@ -269,11 +270,11 @@ pub async fn choose(
         return Ok(Choice::NotListed);
     };
     session.remove(PENDING_KEY);
-    let binding = service::pending_binding(user.id.0, kind);
+    let binding = credentials::pending_binding(user.id.0, kind);
     let sealed = b64()
         .decode(&pending.sealed_credentials)
         .unexpected("decoding the pending credentials")?;
-    let creds = service::open_credentials(&tools.cipher, &sealed, &binding)?;
+    let creds = credentials::open_credentials(&tools.cipher, &sealed, &binding)?;
     let link = service::Link {
         kind,
         purpose: pending.purpose,

@@ -316,7 +316,7 @@ pub async fn accept_invite(
             let id = user::create(conn, company_id, email, &name, &password_hash, role)?;
             // Someone joining after a tool was turned on is told, like everyone was.
             for kind in company_integration::enabled_providers(conn, company_id)? {
-                let notice = crate::services::integrations::active_notice(kind);
+                let notice = crate::services::mail::active_notice(kind);
                 let link = Some(crate::urls::INTEGRATION_SETTINGS);
                 crate::models::notification::notify(conn, &[id], &notice, link)?;
             }

@@ -504,12 +504,12 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let connection = app.query(move |conn| taskbridge::models::connection::find(conn, id).unwrap());
     let tools = taskbridge::tools(&app.settings).unwrap();
     let kind = taskbridge::connectors::ProviderKind::PivotalTracker;
-    let binding = taskbridge::services::integrations::credentials_binding(
+    let binding = taskbridge::services::credentials::credentials_binding(
         connection.company_id,
         connection.user_id,
         kind,
     );
-    let creds = taskbridge::services::integrations::open_credentials(
+    let creds = taskbridge::services::credentials::open_credentials(
         &tools.cipher,
         connection.credentials.as_ref().unwrap(),
         &binding,
