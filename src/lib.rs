@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod config;
 pub mod connectors;
 pub mod crypto;
+pub mod days;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -221,6 +222,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             )
             .app_data(actix::QueryConfig::default().error_handler(web::query_error))
             .configure(web::routes)
+            .configure(api::configure)
             .configure(|cfg| {
                 if let Some(state) = &sandbox {
                     cfg.app_data(state.clone());
