@@ -484,22 +484,13 @@ impl SyncEngine {
         let mut run = Progress::start(run_id);
         loop {
             let key = sync_page::page_key(pass.cursor.as_deref());
-            let etag = known.get(&key).map(|k| k.etag.as_str());
-            let (me, cursor) = (&connection.external_user_id, pass.cursor.as_deref());
-            let creds = &access.creds;
             let ask = PageAsk {
                 account: &account,
-                me,
-                cursor,
-                etag,
+                me: &connection.external_user_id,
+                cursor: pass.cursor.as_deref(),
+                etag: known.get(&key).map(|k| k.etag.as_str()),
             };
-            let tool = connectors::Tool {
-                http: &self.tools.http,
-                cfg: &cfg,
-            };
-            let answer =
-                with_retries(|| cfg.kind.connector().fetch_tasks_page(tool, creds, &ask)).await;
-            let next = match answer {
+            let next = match self.fetch(&cfg, &access.creds, ask).await {
                 Ok(PageFetch::NotModified) => match take_kept(&known, &key, &mut pass, &mut run) {
                     Ok(next) => next,
                     Err(e) => return self.leave(held, &mut pass, run, self.failure(e)).await,
@@ -546,6 +537,20 @@ impl SyncEngine {
                 return Ok(RunOutcome::LeaseLost);
             }
         }
+    }
+
+    /// The asked page from the tool, retried through passing failures.
+    async fn fetch(
+        &self,
+        cfg: &connectors::ProviderConfig,
+        creds: &Credentials,
+        ask: PageAsk<'_>,
+    ) -> Result<PageFetch, ConnectorError> {
+        let tool = connectors::Tool {
+            http: &self.tools.http,
+            cfg,
+        };
+        with_retries(|| cfg.kind.connector().fetch_tasks_page(tool, creds, &ask)).await
     }
 
     /// On to the page at `next`, checkpointing the pass when it is time; false when the

@@ -177,34 +177,7 @@ impl Connector for PivotalTracker {
         }
         let (ids, mut tasks) = parse_stories(&reply, me_id, project_name)?;
         let at = (walk.i, walk.o, walk.r);
-        let following = match offset_paging::fresh_from(&ids, walk.a.as_deref(), walk.r) {
-            // The list shifted under the walk: this project again, from its start.
-            None => Some(Walk {
-                o: 0,
-                a: None,
-                r: walk.r + 1,
-                ..walk
-            }),
-            Some(fresh) => {
-                // Up to the anchor, the stories are the page before's, taken then.
-                let before = ids.get(..fresh).unwrap_or_default();
-                tasks.retain(|t| !before.contains(&t.external_id));
-                if more_follow(&reply) && fresh < ids.len() {
-                    let (o, a) = offset_paging::following(walk.o, &ids);
-                    Some(Walk { o, a, ..walk })
-                } else if walk.i + 1 < walk.p.len() {
-                    Some(Walk {
-                        i: walk.i + 1,
-                        o: 0,
-                        a: None,
-                        r: 0,
-                        ..walk
-                    })
-                } else {
-                    None
-                }
-            }
-        };
+        let following = next_walk(walk, &ids, more_follow(&reply), &mut tasks);
         // A full page that ended its project's list stays the same when a story is added
         // after it, so a 304 for it would keep a next cursor that skips the new story: such
         // a page is asked for in full every pass (found by the soak, docs/benchmarks.md).
@@ -218,6 +191,39 @@ impl Connector for PivotalTracker {
             next,
             etag: if ends_full { None } else { reply.etag() },
         }))
+    }
+}
+
+/// Where the walk goes after a page of `ids` (`more`: the project's list goes on). The
+/// stories the page shares with the one before are dropped from `tasks`.
+fn next_walk(walk: Walk, ids: &[String], more: bool, tasks: &mut Vec<RemoteTask>) -> Option<Walk> {
+    match offset_paging::fresh_from(ids, walk.a.as_deref(), walk.r) {
+        // The list shifted under the walk: this project again, from its start.
+        None => Some(Walk {
+            o: 0,
+            a: None,
+            r: walk.r + 1,
+            ..walk
+        }),
+        Some(fresh) => {
+            // Up to the anchor, the stories are the page before's, taken then.
+            let before = ids.get(..fresh).unwrap_or_default();
+            tasks.retain(|t| !before.contains(&t.external_id));
+            if more && fresh < ids.len() {
+                let (o, a) = offset_paging::following(walk.o, ids);
+                Some(Walk { o, a, ..walk })
+            } else if walk.i + 1 < walk.p.len() {
+                Some(Walk {
+                    i: walk.i + 1,
+                    o: 0,
+                    a: None,
+                    r: 0,
+                    ..walk
+                })
+            } else {
+                None
+            }
+        }
     }
 }
 
