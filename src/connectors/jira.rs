@@ -545,13 +545,8 @@ mod tests {
             .mount(&server)
             .await;
         let myself = "/api/ex/jira/1324a887-45db-1bf4-1e99-ef0ff456d421/rest/api/3/myself";
-        serve(
-            &server,
-            "GET",
-            myself,
-            recorded_answer(200, "jira/myself.json"),
-        )
-        .await;
+        let mia = recorded_answer(200, "jira/myself.json");
+        serve(&server, "GET", myself, mia).await;
         let me = identity_at(&server, "at-1").await.unwrap();
         assert_eq!(me.external_user_id, "5b10a2844c20165700ede21g");
         assert_eq!(me.name, "Mia Krystof");
@@ -575,13 +570,8 @@ mod tests {
             site("c-2", "globex", &["read:jira-work", "read:jira-user"]),
         ]);
         let resources = "/api/oauth/token/accessible-resources";
-        serve(
-            &server,
-            "GET",
-            resources,
-            ResponseTemplate::new(200).set_body_json(sites),
-        )
-        .await;
+        let sites = ResponseTemplate::new(200).set_body_json(sites);
+        serve(&server, "GET", resources, sites).await;
         let sam = ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "accountId": "acc-1", "displayName": "Sam", "emailAddress": null
         }));
@@ -662,14 +652,9 @@ mod tests {
     #[tokio::test]
     async fn the_official_search_example_reads_as_one_last_page() {
         let server = MockServer::start().await;
+        let search = "/api/ex/jira/cloud-1/rest/api/3/search/jql";
         let example = recorded_answer(200, "jira/search_jql_get_200.json");
-        serve(
-            &server,
-            "GET",
-            "/api/ex/jira/cloud-1/rest/api/3/search/jql",
-            example,
-        )
-        .await;
+        serve(&server, "GET", search, example).await;
         let page = acc_1(&server).page(None, None).await.unwrap();
         let page = page.into_page().unwrap();
         assert_eq!(page.next, None);

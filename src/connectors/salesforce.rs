@@ -607,26 +607,19 @@ mod tests {
     #[tokio::test]
     async fn an_expired_query_locator_or_a_missing_next_page_is_page_gone() {
         let server = MockServer::start().await;
+        let expired_at = "/services/data/v59.0/query/01gD-expired";
         let expired = ResponseTemplate::new(400).set_body_json(serde_json::json!([
             {"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}
         ]));
-        serve(
-            &server,
-            "GET",
-            "/services/data/v59.0/query/01gD-expired",
-            expired,
-        )
-        .await;
+        serve(&server, "GET", expired_at, expired).await;
+        let gone_at = "/services/data/v59.0/query/01gD-gone";
         let gone = ResponseTemplate::new(404).set_body_json(serde_json::json!([
             {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
         ]));
-        serve(&server, "GET", "/services/data/v59.0/query/01gD-gone", gone).await;
+        serve(&server, "GET", gone_at, gone).await;
         let cfg = config(ProviderKind::Salesforce, &server.uri());
         let user = sample_user(cfg, &server.uri());
-        for cursor in [
-            "/services/data/v59.0/query/01gD-expired",
-            "/services/data/v59.0/query/01gD-gone",
-        ] {
+        for cursor in [expired_at, gone_at] {
             let err = user.page(Some(cursor), None).await.unwrap_err();
             assert_eq!(err, ConnectorError::PageGone, "{cursor}");
         }
