@@ -425,15 +425,10 @@ mod tests {
             ))
             .mount(&server)
             .await;
-        let c = exchange_code(
-            &client(),
-            &intellinote(&server),
-            "zmy739bnk6vtpgb9",
-            "v",
-            &callback(),
-        )
-        .await
-        .unwrap();
+        let cfg = intellinote(&server);
+        let c = exchange_code(&client(), &cfg, "zmy739bnk6vtpgb9", "v", &callback())
+            .await
+            .unwrap();
         use secrecy::ExposeSecret;
         assert_eq!(
             c.access_token.expose_secret(),
