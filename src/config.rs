@@ -642,112 +642,77 @@ mod tests {
         );
     }
 
+    /// Why `vars` are refused: the error, which must come.
+    fn refusal(vars: &[(&str, &str)]) -> ConfigError {
+        match settings(vars) {
+            Ok(_) => panic!("{vars:?} accepted"),
+            Err(e) => e,
+        }
+    }
+
+    fn tool(s: &Settings, kind: ProviderKind) -> &ToolSettings {
+        s.providers.tool(kind).unwrap()
+    }
+
+    fn api_url(s: &Settings, kind: ProviderKind) -> &str {
+        tool(s, kind).api_url.as_ref().unwrap().as_str()
+    }
+
+    /// An OAuth tool whose API is at a second address: where both are without
+    /// configuration, and how its variables (`{vars}_CLIENT_ID`, …) configure it.
+    struct TwoAddresses {
+        kind: ProviderKind,
+        vars: &'static str,
+        /// The web (or sign-in) address and the API's, by default.
+        defaults: [&'static str; 2],
+        client_id: &'static str,
+        /// An API address as set, and as read.
+        api: [&'static str; 2],
+    }
+
+    impl TwoAddresses {
+        fn check(&self) {
+            let s = settings(&[]).unwrap();
+            assert_eq!(tool(&s, self.kind).base_url.as_str(), self.defaults[0]);
+            assert_eq!(api_url(&s, self.kind), self.defaults[1]);
+            let var = |name: &str| format!("{}_{name}", self.vars);
+            let (id, secret) = (var("CLIENT_ID"), var("CLIENT_SECRET"));
+            let s = settings(&[
+                (&id, self.client_id),
+                (&secret, "shh"),
+                (&var("API_URL"), self.api[0]),
+            ])
+            .unwrap();
+            assert!(!s.sandbox);
+            let client = tool(&s, self.kind).client.clone().unwrap();
+            assert_eq!(client.client_id, self.client_id);
+            assert_eq!(api_url(&s, self.kind), self.api[1]);
+            assert_eq!(refusal(&[(&id, "x")]).var, secret);
+        }
+    }
+
     #[test]
     fn jira_defaults_to_atlassian_and_its_client_turns_the_sandbox_off() {
-        let s = settings(&[]).unwrap();
-        assert_eq!(
-            s.providers
-                .tool(ProviderKind::Jira)
-                .unwrap()
-                .base_url
-                .as_str(),
-            "https://auth.atlassian.com/"
-        );
-        assert_eq!(
-            s.providers
-                .tool(ProviderKind::Jira)
-                .unwrap()
-                .api_url
-                .as_ref()
-                .unwrap()
-                .as_str(),
-            "https://api.atlassian.com/"
-        );
-        let s = settings(&[
-            ("TASKBRIDGE_JIRA_CLIENT_ID", "jira-id"),
-            ("TASKBRIDGE_JIRA_CLIENT_SECRET", "shh"),
-            ("TASKBRIDGE_JIRA_API_URL", "http://127.0.0.1:9000/gw/"),
-        ])
-        .unwrap();
-        assert!(!s.sandbox);
-        assert_eq!(
-            s.providers
-                .tool(ProviderKind::Jira)
-                .unwrap()
-                .client
-                .clone()
-                .unwrap()
-                .client_id,
-            "jira-id"
-        );
-        assert_eq!(
-            s.providers
-                .tool(ProviderKind::Jira)
-                .unwrap()
-                .api_url
-                .as_ref()
-                .unwrap()
-                .as_str(),
-            "http://127.0.0.1:9000/gw"
-        );
-        let err = settings(&[("TASKBRIDGE_JIRA_CLIENT_ID", "x")])
-            .err()
-            .unwrap();
-        assert_eq!(err.var, "TASKBRIDGE_JIRA_CLIENT_SECRET");
+        TwoAddresses {
+            kind: ProviderKind::Jira,
+            vars: "TASKBRIDGE_JIRA",
+            defaults: ["https://auth.atlassian.com/", "https://api.atlassian.com/"],
+            client_id: "jira-id",
+            api: ["http://127.0.0.1:9000/gw/", "http://127.0.0.1:9000/gw"],
+        }
+        .check();
     }
 
     #[test]
     fn github_defaults_to_the_real_one_and_its_client_turns_the_sandbox_off() {
-        let s = settings(&[]).unwrap();
-        assert_eq!(
-            s.providers
-                .tool(ProviderKind::GitHub)
-                .unwrap()
-                .base_url
-                .as_str(),
-            "https://github.com/"
-        );
-        assert_eq!(
-            s.providers
-                .tool(ProviderKind::GitHub)
-                .unwrap()
-                .api_url
-                .as_ref()
-                .unwrap()
-                .as_str(),
-            "https://api.github.com/"
-        );
-        let s = settings(&[
-            ("TASKBRIDGE_GITHUB_CLIENT_ID", "Iv1.abc"),
-            ("TASKBRIDGE_GITHUB_CLIENT_SECRET", "shh"),
-            ("TASKBRIDGE_GITHUB_API_URL", "http://127.0.0.1:9000/api/"),
-        ])
-        .unwrap();
-        assert!(!s.sandbox);
-        assert_eq!(
-            s.providers
-                .tool(ProviderKind::GitHub)
-                .unwrap()
-                .client
-                .clone()
-                .unwrap()
-                .client_id,
-            "Iv1.abc"
-        );
-        assert_eq!(
-            s.providers
-                .tool(ProviderKind::GitHub)
-                .unwrap()
-                .api_url
-                .as_ref()
-                .unwrap()
-                .as_str(),
-            "http://127.0.0.1:9000/api"
-        );
-        let err = settings(&[("TASKBRIDGE_GITHUB_CLIENT_ID", "x")])
-            .err()
-            .unwrap();
-        assert_eq!(err.var, "TASKBRIDGE_GITHUB_CLIENT_SECRET");
+        TwoAddresses {
+            kind: ProviderKind::GitHub,
+            vars: "TASKBRIDGE_GITHUB",
+            defaults: ["https://github.com/", "https://api.github.com/"],
+            client_id: "Iv1.abc",
+            api: ["http://127.0.0.1:9000/api/", "http://127.0.0.1:9000/api"],
+        }
+        .check();
     }
 
     #[test]
@@ -766,9 +731,7 @@ mod tests {
             ["*.my.salesforce.com", "sf.example.com"]
         );
         for bad in ["0", "2000", "lots", "-1"] {
-            let err = settings(&[("TASKBRIDGE_TOOL_MAX_RESPONSE_MB", bad)])
-                .err()
-                .unwrap();
+            let err = refusal(&[("TASKBRIDGE_TOOL_MAX_RESPONSE_MB", bad)]);
             assert_eq!(err.var, "TASKBRIDGE_TOOL_MAX_RESPONSE_MB");
         }
         for bad in [
@@ -778,15 +741,11 @@ mod tests {
             "a b.test",
             "x.test:443",
         ] {
-            let err = settings(&[("TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS", bad)])
-                .err()
-                .unwrap_or_else(|| panic!("{bad} accepted"));
+            let err = refusal(&[("TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS", bad)]);
             assert_eq!(err.var, "TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS");
         }
         for bad in ["proxy.internal", "10.0.0.0/40", "10.0.0.1:80"] {
-            let err = settings(&[("TASKBRIDGE_TRUSTED_PROXIES", bad)])
-                .err()
-                .unwrap_or_else(|| panic!("{bad} accepted"));
+            let err = refusal(&[("TASKBRIDGE_TRUSTED_PROXIES", bad)]);
             assert_eq!(err.var, "TASKBRIDGE_TRUSTED_PROXIES");
         }
         let ok = settings(&[("TASKBRIDGE_TRUSTED_PROXIES", "10.0.0.1, fd00::/8")]).unwrap();
@@ -796,26 +755,29 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_variable() {
-        let err = settings(&[("TASKBRIDGE_BIND", "nowhere")]).err().unwrap();
-        assert_eq!(err.var, "TASKBRIDGE_BIND");
-        let err = settings(&[("TASKBRIDGE_SYNC_INTERVAL_SECS", "soon")])
-            .err()
-            .unwrap();
-        assert_eq!(err.var, "TASKBRIDGE_SYNC_INTERVAL_SECS");
-        let err = settings(&[("TASKBRIDGE_SANDBOX", "maybe")]).err().unwrap();
-        assert_eq!(err.var, "TASKBRIDGE_SANDBOX");
-        let err = settings(&[("TASKBRIDGE_BASE_URL", "ftp://x")])
-            .err()
-            .unwrap();
-        assert_eq!(err.var, "TASKBRIDGE_BASE_URL");
-        let err = settings(&[("TASKBRIDGE_BASECAMP_CLIENT_ID", "abc")])
-            .err()
-            .unwrap();
-        assert_eq!(err.var, "TASKBRIDGE_BASECAMP_CLIENT_SECRET");
-        let err = settings(&[("DATABASE_URL", "postgres://localhost/x")])
-            .err()
-            .unwrap();
-        assert_eq!(err.var, "TASKBRIDGE_SECRET_KEY");
+        let cases = [
+            ("TASKBRIDGE_BIND", "nowhere", "TASKBRIDGE_BIND"),
+            (
+                "TASKBRIDGE_SYNC_INTERVAL_SECS",
+                "soon",
+                "TASKBRIDGE_SYNC_INTERVAL_SECS",
+            ),
+            ("TASKBRIDGE_SANDBOX", "maybe", "TASKBRIDGE_SANDBOX"),
+            ("TASKBRIDGE_BASE_URL", "ftp://x", "TASKBRIDGE_BASE_URL"),
+            (
+                "TASKBRIDGE_BASECAMP_CLIENT_ID",
+                "abc",
+                "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
+            ),
+            (
+                "DATABASE_URL",
+                "postgres://localhost/x",
+                "TASKBRIDGE_SECRET_KEY",
+            ),
+        ];
+        for (var, value, named) in cases {
+            assert_eq!(refusal(&[(var, value)]).var, named, "{var}={value}");
+        }
     }
 
     #[test]
@@ -840,13 +802,11 @@ mod tests {
             "smtp:///nohost",
             "me:hunter2@",
         ] {
-            let err = settings(&[("TASKBRIDGE_SMTP_URL", bad)]).err().unwrap();
+            let err = refusal(&[("TASKBRIDGE_SMTP_URL", bad)]);
             assert_eq!(err.var, "TASKBRIDGE_SMTP_URL");
             assert!(!err.to_string().contains("hunter2"), "{err}");
         }
-        let err = settings(&[("TASKBRIDGE_MAIL_FROM", "not an address")])
-            .err()
-            .unwrap();
+        let err = refusal(&[("TASKBRIDGE_MAIL_FROM", "not an address")]);
         assert_eq!(err.var, "TASKBRIDGE_MAIL_FROM");
     }
 
@@ -854,19 +814,10 @@ mod tests {
     fn asana_is_configured_like_the_other_oauth_tools() {
         let s = settings(&[]).unwrap();
         assert_eq!(
-            s.providers
-                .tool(ProviderKind::Asana)
-                .unwrap()
-                .base_url
-                .as_str(),
+            tool(&s, ProviderKind::Asana).base_url.as_str(),
             "https://app.asana.com/"
         );
-        assert!(s
-            .providers
-            .tool(ProviderKind::Asana)
-            .unwrap()
-            .client
-            .is_none());
+        assert!(tool(&s, ProviderKind::Asana).client.is_none());
         let s = settings(&[
             ("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id"),
             ("TASKBRIDGE_ASANA_CLIENT_SECRET", "asana-secret"),
@@ -875,21 +826,13 @@ mod tests {
         .unwrap();
         assert!(!s.sandbox, "credentials turn the sandbox off");
         assert_eq!(
-            s.providers
-                .tool(ProviderKind::Asana)
-                .unwrap()
-                .base_url
-                .as_str(),
+            tool(&s, ProviderKind::Asana).base_url.as_str(),
             "http://127.0.0.1:9/asana"
         );
         assert!(!format!("{s:?}").contains("asana-secret"));
-        let err = settings(&[("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id")])
-            .err()
-            .unwrap();
+        let err = refusal(&[("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id")]);
         assert_eq!(err.var, "TASKBRIDGE_ASANA_CLIENT_SECRET");
-        let err = settings(&[("TASKBRIDGE_ASANA_URL", "ftp://x")])
-            .err()
-            .unwrap();
+        let err = refusal(&[("TASKBRIDGE_ASANA_URL", "ftp://x")]);
         assert_eq!(err.var, "TASKBRIDGE_ASANA_URL");
     }
 

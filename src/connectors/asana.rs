@@ -430,43 +430,41 @@ fn tasks_url(cfg: &ProviderConfig, cursor: &Cursor) -> Result<Url, ConnectorErro
 mod tests {
     use super::super::test_support::*;
     use super::super::*;
-    use super::{api_error, parse_tasks, Cursor, Reply};
+    use super::{api_error, parse_tasks, Cursor};
     use secrecy::ExposeSecret;
     use wiremock::matchers::{header, method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: reqwest::StatusCode::from_u16(status).unwrap(),
-            headers: Default::default(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
     #[test]
     fn maps_the_documented_error_bodies() {
-        assert_eq!(
-            api_error(&reply(
+        let cases = [
+            (
                 401,
-                &fixture("asana/error_401_missing_auth_header.json")
-            )),
-            ConnectorError::Unauthorized
-        );
-        assert_eq!(
-            api_error(&reply(500, &fixture("asana/error_500_server_error.json"))),
-            ConnectorError::Server { status: 500 }
-        );
-        assert_eq!(
-            api_error(&reply(
+                "error_401_missing_auth_header.json",
+                ConnectorError::Unauthorized,
+            ),
+            (
+                500,
+                "error_500_server_error.json",
+                ConnectorError::Server { status: 500 },
+            ),
+            (
                 400,
-                &fixture("asana/error_400_missing_workspace.json")
-            )),
-            ConnectorError::Other {
-                status: 400,
-                message: "workspace: Missing input".into()
-            }
-        );
-        let e = api_error(&reply(402, r#"{"errors":[{"message":"Premium only"}]}"#));
+                "error_400_missing_workspace.json",
+                ConnectorError::Other {
+                    status: 400,
+                    message: "workspace: Missing input".into(),
+                },
+            ),
+        ];
+        for (status, file, want) in cases {
+            let body = fixture(&format!("asana/{file}"));
+            assert_eq!(api_error(&reply_with(status, &body)), want, "{file}");
+        }
+        let e = api_error(&reply_with(
+            402,
+            r#"{"errors":[{"message":"Premium only"}]}"#,
+        ));
         assert_eq!(e.code(), "TB-TOOL-ERROR");
         assert!(e.to_string().contains("Premium only"), "{e}");
     }
@@ -476,7 +474,7 @@ mod tests {
         let full: serde_json::Value =
             serde_json::from_str(&fixture("asana/task_get_200_full.json")).unwrap();
         let body = serde_json::json!({"data": [full["data"]], "next_page": null});
-        let (tasks, next) = parse_tasks(&reply(200, &body.to_string())).unwrap();
+        let (tasks, next) = parse_tasks(&reply(&body.to_string())).unwrap();
         assert_eq!(next, None);
         let t = &tasks[0];
         assert_eq!(t.external_id, "12345");
@@ -490,7 +488,7 @@ mod tests {
         assert!(!t.closed);
         assert_eq!(t.updated_at.as_deref(), Some("2012-02-22T02:06:58.147Z"));
         // The compact records of an answer without opt_fields still read.
-        let (compact, _) = parse_tasks(&reply(200, &fixture("asana/tasks_get_200.json"))).unwrap();
+        let (compact, _) = parse_tasks(&reply(&fixture("asana/tasks_get_200.json"))).unwrap();
         assert_eq!(compact[0].title, "Bug Task");
         assert_eq!(compact[0].project, None);
     }
@@ -595,7 +593,10 @@ mod tests {
         assert_eq!(e.code(), "TB-AUTH-REVOKED");
     }
 
-    async fn mount_me(server: &MockServer, workspaces: serde_json::Value) {
+    /// A new Asana whose `users/me` (asked with the token "at") answers the recorded
+    /// person, a member of `workspaces`.
+    async fn asana_with_me(workspaces: serde_json::Value) -> MockServer {
+        let server = MockServer::start().await;
         let mut me: serde_json::Value =
             serde_json::from_str(&fixture("asana/users_me_get_200.json")).unwrap();
         me["data"]["workspaces"] = workspaces;
@@ -603,25 +604,26 @@ mod tests {
             .and(path("/api/1.0/users/me"))
             .and(header("authorization", "Bearer at"))
             .respond_with(ResponseTemplate::new(200).set_body_json(me))
-            .mount(server)
+            .mount(&server)
             .await;
+        server
+    }
+
+    /// The recorded person (12345) connected to the Asana at `server` as `name`.
+    fn person_12345(server: &MockServer, name: &str) -> Connection {
+        let cfg = config(ProviderKind::Asana, &server.uri());
+        Connection::new(cfg, bearer("at"), remote_account("12345", name), "12345")
     }
 
     #[tokio::test]
     async fn identity_reads_users_me_with_every_workspace_as_one_account() {
-        let server = MockServer::start().await;
-        mount_me(
-            &server,
-            serde_json::json!([
-                {"gid": "111", "resource_type": "workspace", "name": "Acme"},
-                {"gid": "222", "resource_type": "workspace", "name": "Acme Labs"}
-            ]),
-        )
+        let server = asana_with_me(serde_json::json!([
+            {"gid": "111", "resource_type": "workspace", "name": "Acme"},
+            {"gid": "222", "resource_type": "workspace", "name": "Acme Labs"}
+        ]))
         .await;
         let cfg = config(ProviderKind::Asana, &server.uri());
-        let who = identity(&client(), &cfg, &creds("at", None, serde_json::Value::Null))
-            .await
-            .unwrap();
+        let who = identity(&client(), &cfg, &bearer("at")).await.unwrap();
         assert_eq!(who.external_user_id, "12345");
         assert_eq!(who.name, "Greg Sanchez");
         assert_eq!(who.email.as_deref(), Some("gsanchez@example.com"));
@@ -646,9 +648,7 @@ mod tests {
 
     #[tokio::test]
     async fn follows_offsets_through_each_workspace_asking_for_open_tasks_and_fields() {
-        let server = MockServer::start().await;
-        mount_me(
-            &server,
+        let server = asana_with_me(
             serde_json::json!([{"gid": "111", "name": "Acme"}, {"gid": "222", "name": "Labs"}]),
         )
         .await;
@@ -679,14 +679,8 @@ mod tests {
             .respond_with(page_of(&[task("4", "Research")], None))
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::Asana, &server.uri());
-        let c = creds("at", None, serde_json::Value::Null);
-        let account = RemoteAccount {
-            id: "12345".into(),
-            name: "Acme, Labs".into(),
-            api_base: None,
-        };
-        let (got, pages) = all_tasks(&client(), &cfg, &c, &account, "12345")
+        let (got, pages) = person_12345(&server, "Acme, Labs")
+            .all_tasks()
             .await
             .unwrap();
         assert_eq!(pages, 3);
@@ -707,23 +701,10 @@ mod tests {
     }
 
     async fn tasks_answering(response: ResponseTemplate, cursor: Option<&str>) -> ConnectorError {
-        let server = MockServer::start().await;
-        mount_me(&server, serde_json::json!([{"gid": "111", "name": "Acme"}])).await;
-        Mock::given(method("GET"))
-            .and(path("/api/1.0/tasks"))
-            .respond_with(response)
-            .mount(&server)
-            .await;
-        let cfg = config(ProviderKind::Asana, &server.uri());
-        let c = creds("at", None, serde_json::Value::Null);
-        let account = RemoteAccount {
-            id: "12345".into(),
-            name: "Acme".into(),
-            api_base: None,
-        };
-        fetch_tasks_page(&client(), &cfg, &c, &account, "12345", cursor, None)
-            .await
-            .unwrap_err()
+        let server = asana_with_me(serde_json::json!([{"gid": "111", "name": "Acme"}])).await;
+        serve(&server, "GET", "/api/1.0/tasks", response).await;
+        let page = person_12345(&server, "Acme").page(cursor, None).await;
+        page.unwrap_err()
     }
 
     #[tokio::test]
@@ -773,18 +754,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_person_in_no_workspace_has_no_tasks() {
-        let server = MockServer::start().await;
-        mount_me(&server, serde_json::json!([])).await;
-        let cfg = config(ProviderKind::Asana, &server.uri());
-        let c = creds("at", None, serde_json::Value::Null);
-        let account = RemoteAccount {
-            id: "12345".into(),
-            name: "x".into(),
-            api_base: None,
-        };
-        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account, "12345")
-            .await
-            .unwrap();
+        let server = asana_with_me(serde_json::json!([])).await;
+        let (tasks, pages) = person_12345(&server, "x").all_tasks().await.unwrap();
         assert_eq!((tasks.len(), pages), (0, 1));
     }
 }

@@ -465,7 +465,7 @@ mod tests {
     use super::super::test_support::*;
     use super::super::*;
     use super::{parse_assignments, parse_identity, parse_report};
-    use wiremock::matchers::{body_string_contains, header, method, path};
+    use wiremock::matchers::{header, method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     #[test]
@@ -536,42 +536,29 @@ mod tests {
         assert!(tasks[0].updated_at.is_some());
     }
 
-    fn account(server: &MockServer) -> RemoteAccount {
-        RemoteAccount {
+    /// Person 1 in account 7 of the Basecamp at `server`.
+    fn person_1(server: &MockServer) -> Connection {
+        let account = RemoteAccount {
             id: "7".into(),
             name: "Acme".into(),
             api_base: Some(format!("{}/7", server.uri())),
-        }
+        };
+        let cfg = config(ProviderKind::Basecamp, &server.uri());
+        Connection::new(cfg, bearer("at"), account, "1")
     }
 
     /// The first page of person 1's tasks in account 7, `etag` sent if given.
     async fn page_of(server: &MockServer, etag: Option<&str>) -> Result<PageFetch, ConnectorError> {
-        page_at(server, None, etag).await
-    }
-
-    async fn page_at(
-        server: &MockServer,
-        cursor: Option<&str>,
-        etag: Option<&str>,
-    ) -> Result<PageFetch, ConnectorError> {
-        let cfg = config(ProviderKind::Basecamp, &server.uri());
-        let c = creds("at", None, serde_json::json!({}));
-        fetch_tasks_page(&client(), &cfg, &c, &account(server), "1", cursor, etag).await
+        person_1(server).page(None, etag).await
     }
 
     /// An account without "My assignments" (404), whose profile is `profile`: pages come
     /// from the report.
     async fn without_assignments(server: &MockServer, profile: &str) {
-        Mock::given(method("GET"))
-            .and(path("/7/my/assignments.json"))
-            .respond_with(ResponseTemplate::new(404))
-            .mount(server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/7/my/profile.json"))
-            .respond_with(ResponseTemplate::new(200).set_body_string(profile))
-            .mount(server)
-            .await;
+        let assignments = ResponseTemplate::new(404);
+        serve(server, "GET", "/7/my/assignments.json", assignments).await;
+        let profile = ResponseTemplate::new(200).set_body_string(profile);
+        serve(server, "GET", "/7/my/profile.json", profile).await;
     }
 
     #[tokio::test]
@@ -599,11 +586,7 @@ mod tests {
             )
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::Basecamp, &server.uri());
-        let c = creds("at", None, serde_json::json!({}));
-        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account(&server), "1")
-            .await
-            .unwrap();
+        let (tasks, pages) = person_1(&server).all_tasks().await.unwrap();
         assert_eq!(pages, 2);
         let titles: Vec<_> = tasks.iter().map(|t| t.title.as_str()).collect();
         assert_eq!(titles, ["First", "Second"]);
@@ -639,11 +622,7 @@ mod tests {
     }
 
     async fn titles(server: &MockServer) -> (Vec<String>, usize) {
-        let cfg = config(ProviderKind::Basecamp, &server.uri());
-        let c = creds("at", None, serde_json::json!({}));
-        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account(server), "1")
-            .await
-            .unwrap();
+        let (tasks, pages) = person_1(server).all_tasks().await.unwrap();
         (tasks.into_iter().map(|t| t.title).collect(), pages)
     }
 
@@ -677,7 +656,7 @@ mod tests {
         let first = page_of(&server, None).await.unwrap().into_page().unwrap();
         assert_eq!(first.tasks.len(), 2);
         let next = first.next.as_deref();
-        let err = page_at(&server, next, None).await.unwrap_err();
+        let err = person_1(&server).page(next, None).await.unwrap_err();
         assert_eq!(err, ConnectorError::PageGone);
         assert_eq!(err.code(), "TB-PAGE-GONE");
     }
@@ -740,24 +719,14 @@ mod tests {
     #[tokio::test]
     async fn my_assignments_is_asked_for_again_with_its_etag() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/7/my/assignments.json"))
-            .and(header("if-none-match", "W/\"a1\""))
-            .respond_with(ResponseTemplate::new(304))
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/7/my/assignments.json"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("etag", "W/\"a1\"")
-                    .set_body_string(
-                        r#"{"priorities":[],"non_priorities":[{"id":1,"content":"One","completed":false}]}"#,
-                    ),
-            )
-            .mount(&server)
-            .await;
+        let at = "/7/my/assignments.json";
+        serve_not_modified(&server, at, "W/\"a1\"").await;
+        let one = ResponseTemplate::new(200)
+            .insert_header("etag", "W/\"a1\"")
+            .set_body_string(
+                r#"{"priorities":[],"non_priorities":[{"id":1,"content":"One","completed":false}]}"#,
+            );
+        serve(&server, "GET", at, one).await;
         let first = page_of(&server, None).await.unwrap().into_page().unwrap();
         assert_eq!(first.tasks.len(), 1);
         assert_eq!(first.etag.as_deref(), Some("W/\"a1\""));
@@ -768,11 +737,8 @@ mod tests {
     #[tokio::test]
     async fn an_inactive_account_is_not_found_without_fallback() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/7/my/assignments.json"))
-            .respond_with(ResponseTemplate::new(404).insert_header("reason", "Account Inactive"))
-            .mount(&server)
-            .await;
+        let inactive = ResponseTemplate::new(404).insert_header("reason", "Account Inactive");
+        serve(&server, "GET", "/7/my/assignments.json", inactive).await;
         let err = page_of(&server, None).await.unwrap_err();
         assert_eq!(err, ConnectorError::NotFound);
     }
@@ -784,40 +750,24 @@ mod tests {
             .and(path("/authorization.json"))
             .and(header("user-agent", USER_AGENT))
             .and(header("authorization", "Bearer at-1"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string(fixture("basecamp/authorization.json")),
-            )
+            .respond_with(recorded_answer(200, "basecamp/authorization.json"))
             .mount(&server)
             .await;
         let cfg = config(ProviderKind::Basecamp, &server.uri());
-        let id = identity(&client(), &cfg, &creds("at-1", None, serde_json::json!({})))
-            .await
-            .unwrap();
+        let id = identity(&client(), &cfg, &bearer("at-1")).await.unwrap();
         assert_eq!(id.accounts.len(), 1);
     }
 
     #[tokio::test]
     async fn exchange_uses_standard_parameters_and_falls_back_to_legacy() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/authorization/token"))
-            .and(body_string_contains("grant_type=authorization_code"))
-            .respond_with(
-                ResponseTemplate::new(400).set_body_string(r#"{"error":"unsupported_grant_type"}"#),
-            )
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path("/authorization/token"))
-            .and(body_string_contains("type=web_server"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string(fixture("basecamp/token_response.json")),
-            )
-            .mount(&server)
-            .await;
+        let at = "/authorization/token";
+        let unsupported =
+            ResponseTemplate::new(400).set_body_string(r#"{"error":"unsupported_grant_type"}"#);
+        let server = token_endpoint(at, &["grant_type=authorization_code"], unsupported).await;
+        let legacy = recorded_answer(200, "basecamp/token_response.json");
+        serve_token(&server, at, &["type=web_server"], legacy).await;
         let cfg = config(ProviderKind::Basecamp, &server.uri());
-        let redirect = Url::parse("https://app.test/cb").unwrap();
-        let c = exchange_code(&client(), &cfg, "code-1", "verifier", &redirect)
+        let c = exchange_code(&client(), &cfg, "code-1", "verifier", &callback())
             .await
             .unwrap();
         assert!(c.refresh_token.is_some());

@@ -355,12 +355,10 @@ mod tests {
         cfg
     }
 
-    fn none() -> RemoteAccount {
-        RemoteAccount {
-            id: "1".into(),
-            name: "octocat".into(),
-            api_base: None,
-        }
+    /// Octocat (1) connected with the token "t" to the GitHub at `server`.
+    fn octocat(server: &MockServer) -> Connection {
+        let account = remote_account("1", "octocat");
+        Connection::new(github(server), bearer("t"), account, "1")
     }
 
     #[test]
@@ -400,12 +398,10 @@ mod tests {
             .and(header("authorization", "Bearer gho_1"))
             .and(header("x-github-api-version", "2022-11-28"))
             .and(header("user-agent", USER_AGENT))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string(fixture("github/user_get_200.json")),
-            )
+            .respond_with(recorded_answer(200, "github/user_get_200.json"))
             .mount(&server)
             .await;
-        let id = identity(&client(), &github(&server), &creds("gho_1", None, json()))
+        let id = identity(&client(), &github(&server), &bearer("gho_1"))
             .await
             .unwrap();
         assert_eq!(id.external_user_id, "1");
@@ -417,22 +413,13 @@ mod tests {
     #[tokio::test]
     async fn a_null_name_and_email_fall_back_to_the_login() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/user"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_string(r#"{"login":"mona","id":42,"name":null,"email":null}"#),
-            )
-            .mount(&server)
-            .await;
-        let id = identity(&client(), &github(&server), &creds("t", None, json()))
+        let mona = r#"{"login":"mona","id":42,"name":null,"email":null}"#;
+        let user = ResponseTemplate::new(200).set_body_string(mona);
+        serve(&server, "GET", "/api/user", user).await;
+        let id = identity(&client(), &github(&server), &bearer("t"))
             .await
             .unwrap();
         assert_eq!((id.name.as_str(), id.email), ("mona", None));
-    }
-
-    fn json() -> serde_json::Value {
-        serde_json::json!({})
     }
 
     /// Three pages of two, linked the way GitHub links them, each with its ETag.
@@ -478,15 +465,7 @@ mod tests {
     async fn follows_link_headers_to_the_last_page() {
         let server = MockServer::start().await;
         three_pages(&server).await;
-        let (tasks, pages) = all_tasks(
-            &client(),
-            &github(&server),
-            &creds("t", None, json()),
-            &none(),
-            "1",
-        )
-        .await
-        .unwrap();
+        let (tasks, pages) = octocat(&server).all_tasks().await.unwrap();
         assert_eq!(pages, 3);
         let ids: Vec<_> = tasks.iter().map(|t| t.external_id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "3", "4", "5", "6"]);
@@ -500,66 +479,35 @@ mod tests {
     #[tokio::test]
     async fn an_unchanged_page_is_a_304() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/issues"))
-            .and(header("if-none-match", "W/\"p1\""))
-            .respond_with(ResponseTemplate::new(304))
-            .with_priority(1)
-            .mount(&server)
-            .await;
+        serve_not_modified(&server, "/api/issues", "W/\"p1\"").await;
         three_pages(&server).await;
-        let cfg = github(&server);
-        let c = creds("t", None, json());
-        let first = fetch_tasks_page(&client(), &cfg, &c, &none(), "1", None, None)
-            .await
-            .unwrap()
-            .into_page()
-            .unwrap();
+        let me = octocat(&server);
+        let first = me.page(None, None).await.unwrap().into_page().unwrap();
         assert_eq!(first.etag.as_deref(), Some("W/\"p1\""));
-        let again = fetch_tasks_page(&client(), &cfg, &c, &none(), "1", None, Some("W/\"p1\""))
-            .await
-            .unwrap();
+        let again = me.page(None, Some("W/\"p1\"")).await.unwrap();
         assert_eq!(again, PageFetch::NotModified);
     }
 
     #[tokio::test]
     async fn a_next_link_outside_the_api_is_refused() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/issues"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header(
-                        "link",
-                        "<https://evil.test/api/issues?page=2>; rel=\"next\"",
-                    )
-                    .set_body_string("[]"),
+        let elsewhere = ResponseTemplate::new(200)
+            .insert_header(
+                "link",
+                "<https://evil.test/api/issues?page=2>; rel=\"next\"",
             )
-            .mount(&server)
-            .await;
-        let cfg = github(&server);
-        let c = creds("t", None, json());
-        let err = fetch_tasks_page(&client(), &cfg, &c, &none(), "1", None, None)
-            .await
-            .unwrap_err();
+            .set_body_string("[]");
+        serve(&server, "GET", "/api/issues", elsewhere).await;
+        let me = octocat(&server);
+        let err = me.first_page_error().await;
         assert!(matches!(err, ConnectorError::BadResponse(_)), "{err:?}");
-        let err = fetch_tasks_page(
-            &client(),
-            &cfg,
-            &c,
-            &none(),
-            "1",
-            Some(&format!("{}/login/x", server.uri())),
-            None,
-        )
-        .await
-        .unwrap_err();
+        let login = format!("{}/login/x", server.uri());
+        let err = me.page(Some(&login), None).await.unwrap_err();
         assert!(matches!(err, ConnectorError::BadResponse(_)), "{err:?}");
     }
 
     fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> http::Reply {
-        let mut r = reply(body);
-        r.status = reqwest::StatusCode::from_u16(status).unwrap();
+        let mut r = reply_with(status, body);
         for (k, v) in headers {
             r.headers.insert(
                 reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
@@ -613,26 +561,11 @@ mod tests {
     async fn a_rate_limited_page_is_the_rate_limited_error() {
         let server = MockServer::start().await;
         let reset = (time::OffsetDateTime::now_utc().unix_timestamp() + 120).to_string();
-        Mock::given(method("GET"))
-            .and(path("/api/issues"))
-            .respond_with(
-                ResponseTemplate::new(429)
-                    .insert_header("x-ratelimit-remaining", "0")
-                    .insert_header("x-ratelimit-reset", reset.as_str()),
-            )
-            .mount(&server)
-            .await;
-        let err = fetch_tasks_page(
-            &client(),
-            &github(&server),
-            &creds("t", None, json()),
-            &none(),
-            "1",
-            None,
-            None,
-        )
-        .await
-        .unwrap_err();
+        let limited = ResponseTemplate::new(429)
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-reset", reset.as_str());
+        serve(&server, "GET", "/api/issues", limited).await;
+        let err = octocat(&server).first_page_error().await;
         assert_eq!(err.code(), "TB-RATE-LIMITED");
         let secs = err.retry_after().unwrap().as_secs();
         assert!((115..=120).contains(&secs), "{secs}");
@@ -643,8 +576,7 @@ mod tests {
         let server = token_endpoint(
             "/login/oauth/access_token",
             &["code=c-1", "code_verifier=v-1", "client_secret=secret-1"],
-            ResponseTemplate::new(200)
-                .set_body_string(fixture("github/oauth_app_token_response_accept_json.json")),
+            recorded_answer(200, "github/oauth_app_token_response_accept_json.json"),
         )
         .await;
         let c = exchange_code(&client(), &github(&server), "c-1", "v-1", &callback())
@@ -665,26 +597,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_error_in_a_200_is_a_refusal() {
-        let server = token_endpoint(
-            "/login/oauth/access_token",
-            &[],
-            ResponseTemplate::new(200).set_body_string(fixture(
-                "github/oauth_token_error_bad_verification_code.json",
-            )),
-        )
-        .await;
+        let at = "/login/oauth/access_token";
+        let bad_code = recorded_answer(200, "github/oauth_token_error_bad_verification_code.json");
+        let server = token_endpoint(at, &[], bad_code).await;
         let err = exchange_code(&client(), &github(&server), "old", "v", &callback())
             .await
             .unwrap_err();
         assert_eq!(err, ConnectorError::InvalidGrant);
         server.reset().await;
-        Mock::given(method("POST"))
-            .and(path("/login/oauth/access_token"))
-            .respond_with(ResponseTemplate::new(200).set_body_string(
-                r#"{"error":"incorrect_client_credentials","error_description":"The client_id and/or client_secret passed are incorrect."}"#,
-            ))
-            .mount(&server)
-            .await;
+        let bad_client = ResponseTemplate::new(200).set_body_string(
+            r#"{"error":"incorrect_client_credentials","error_description":"The client_id and/or client_secret passed are incorrect."}"#,
+        );
+        serve_token(&server, at, &[], bad_client).await;
         let err = exchange_code(&client(), &github(&server), "c", "v", &callback())
             .await
             .unwrap_err();
@@ -694,7 +618,7 @@ mod tests {
     #[tokio::test]
     async fn a_token_without_refresh_needs_a_reconnect() {
         let server = MockServer::start().await;
-        let err = refresh(&client(), &github(&server), &creds("gho", None, json()))
+        let err = refresh(&client(), &github(&server), &bearer("gho"))
             .await
             .unwrap_err();
         assert_eq!(err, ConnectorError::InvalidGrant);

@@ -371,6 +371,11 @@ mod tests {
     use wiremock::matchers::{body_json, method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
+    /// Intellinote at `server`, its API under `/rest`.
+    fn intellinote(server: &MockServer) -> ProviderConfig {
+        config(ProviderKind::Intellinote, &format!("{}/rest", server.uri()))
+    }
+
     #[test]
     fn recorded_notes_without_task_fields_parse() {
         let base = Url::parse("https://api.intellinote.net/rest").unwrap();
@@ -414,12 +419,13 @@ mod tests {
                 "grant_type": "authorization_code", "redirect_uri": "https://app.test/cb",
                 "code_verifier": "v"
             })))
-            .respond_with(ResponseTemplate::new(200).set_body_string(fixture(
+            .respond_with(recorded_answer(
+                200,
                 "intellinote/token_response_authorization_code.json",
-            )))
+            ))
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::Intellinote, &format!("{}/rest", server.uri()));
+        let cfg = intellinote(&server);
         let c = exchange_code(&client(), &cfg, "zmy739bnk6vtpgb9", "v", &callback())
             .await
             .unwrap();
@@ -433,18 +439,12 @@ mod tests {
 
     #[tokio::test]
     async fn refresh_takes_the_answered_refresh_token() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/rest/auth/oauth2/access"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_string(fixture("intellinote/token_response_refresh.json")),
-            )
-            .mount(&server)
-            .await;
-        let cfg = config(ProviderKind::Intellinote, &format!("{}/rest", server.uri()));
+        let answer = recorded_answer(200, "intellinote/token_response_refresh.json");
+        let server = token_endpoint("/rest/auth/oauth2/access", &[], answer).await;
         let old = creds("old", Some("old-refresh"), serde_json::json!({}));
-        let c = refresh(&client(), &cfg, &old).await.unwrap();
+        let c = refresh(&client(), &intellinote(&server), &old)
+            .await
+            .unwrap();
         use secrecy::ExposeSecret;
         assert_eq!(
             c.refresh_token.unwrap().expose_secret(),
@@ -455,22 +455,13 @@ mod tests {
     #[tokio::test]
     async fn identity_falls_back_to_the_org_list() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/rest/v2/user/-"))
-            .respond_with(ResponseTemplate::new(200).set_body_string(
-                r#"{"user_id":"user785","given_name":"Rod","family_name":"Smith","email":"rod@x.test"}"#,
-            ))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/rest/v2/orgs"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string(fixture("intellinote/orgs.json")),
-            )
-            .mount(&server)
-            .await;
-        let cfg = config(ProviderKind::Intellinote, &format!("{}/rest", server.uri()));
-        let id = identity(&client(), &cfg, &creds("at", None, serde_json::json!({})))
+        let rod = ResponseTemplate::new(200).set_body_string(
+            r#"{"user_id":"user785","given_name":"Rod","family_name":"Smith","email":"rod@x.test"}"#,
+        );
+        serve(&server, "GET", "/rest/v2/user/-", rod).await;
+        let orgs = recorded_answer(200, "intellinote/orgs.json");
+        serve(&server, "GET", "/rest/v2/orgs", orgs).await;
+        let id = identity(&client(), &intellinote(&server), &bearer("at"))
             .await
             .unwrap();
         assert_eq!(id.external_user_id, "user785");
@@ -493,23 +484,15 @@ mod tests {
             .respond_with(list)
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::Intellinote, &format!("{}/rest", server.uri()));
-        let account = RemoteAccount {
-            id: "5".into(),
-            name: "Org".into(),
-            api_base: None,
-        };
-        let c = creds("at", None, serde_json::json!({}));
-        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account, "user2")
-            .await
-            .unwrap();
+        let account = remote_account("5", "Org");
+        let user2 = Connection::new(intellinote(&server), bearer("at"), account, "user2");
+        let (tasks, pages) = user2.all_tasks().await.unwrap();
         (tasks.into_iter().map(|t| t.external_id).collect(), pages)
     }
 
     #[tokio::test]
     async fn a_server_paging_by_fifty_is_read_to_its_end() {
-        let list =
-            super::super::test_support::OffsetList::new((0..120).map(task_note).collect(), 50);
+        let list = OffsetList::new((0..120).map(task_note).collect(), 50);
         let (ids, pages) = notes_of(list).await;
         let want: Vec<String> = (0..120).map(|i| i.to_string()).collect();
         assert_eq!(ids, want, "every note once, in order");
@@ -520,8 +503,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_note_leaving_a_page_already_read_does_not_hide_the_next_one() {
-        let mut list =
-            super::super::test_support::OffsetList::new((0..9).map(task_note).collect(), 3);
+        let mut list = OffsetList::new((0..9).map(task_note).collect(), 3);
         list.change = Some((
             1,
             Box::new(|items: &mut Vec<serde_json::Value>| items.retain(|n| n["note_id"] != 1)),

@@ -418,12 +418,20 @@ mod tests {
         })
     }
 
-    fn account() -> RemoteAccount {
-        RemoteAccount {
+    /// acc-1, connected with the token "at" to the Acme site (cloud-1) of the Jira at
+    /// `server`.
+    fn acc_1(server: &MockServer) -> Connection {
+        let account = RemoteAccount {
             id: "cloud-1".into(),
             name: "Acme".into(),
             api_base: Some("https://acme.atlassian.net".into()),
-        }
+        };
+        Connection::new(jira_config(server), bearer("at"), account, "acc-1")
+    }
+
+    /// Who holds `token` at the Jira at `server`.
+    async fn identity_at(server: &MockServer, token: &str) -> Answer<Identity> {
+        identity(&client(), &jira_config(server), &bearer(token)).await
     }
 
     #[test]
@@ -479,14 +487,8 @@ mod tests {
             })))
             .mount(&server)
             .await;
-        Mock::given(method("POST"))
-            .and(path("/auth/oauth/token"))
-            .respond_with(
-                ResponseTemplate::new(403)
-                    .set_body_string(fixture("jira/oauth_refresh_error_403_invalid_grant.json")),
-            )
-            .mount(&server)
-            .await;
+        let spent = recorded_answer(403, "jira/oauth_refresh_error_403_invalid_grant.json");
+        serve_token(&server, "/auth/oauth/token", &[], spent).await;
         let cfg = jira_config(&server);
         let old = creds("at-1", Some("rt-1"), serde_json::json!({}));
         let fresh = refresh(&client(), &cfg, &old).await.unwrap();
@@ -523,15 +525,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_refresh_answer_without_a_refresh_token_keeps_the_old_one() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/auth/oauth/token"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(serde_json::json!({"access_token": "at-2", "expires_in": 3600})),
-            )
-            .mount(&server)
-            .await;
+        let answer = ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"access_token": "at-2", "expires_in": 3600}));
+        let server = token_endpoint("/auth/oauth/token", &[], answer).await;
         let old = creds("at-1", Some("rt-1"), serde_json::json!({}));
         let fresh = refresh(&client(), &jira_config(&server), &old)
             .await
@@ -545,26 +541,13 @@ mod tests {
         Mock::given(method("GET"))
             .and(path("/api/oauth/token/accessible-resources"))
             .and(header("authorization", "Bearer at-1"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_string(fixture("jira/accessible_resources.json")),
-            )
+            .respond_with(recorded_answer(200, "jira/accessible_resources.json"))
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path(
-                "/api/ex/jira/1324a887-45db-1bf4-1e99-ef0ff456d421/rest/api/3/myself",
-            ))
-            .respond_with(ResponseTemplate::new(200).set_body_string(fixture("jira/myself.json")))
-            .mount(&server)
-            .await;
-        let me = identity(
-            &client(),
-            &jira_config(&server),
-            &creds("at-1", None, serde_json::json!({})),
-        )
-        .await
-        .unwrap();
+        let myself = "/api/ex/jira/1324a887-45db-1bf4-1e99-ef0ff456d421/rest/api/3/myself";
+        let mia = recorded_answer(200, "jira/myself.json");
+        serve(&server, "GET", myself, mia).await;
+        let me = identity_at(&server, "at-1").await.unwrap();
         assert_eq!(me.external_user_id, "5b10a2844c20165700ede21g");
         assert_eq!(me.name, "Mia Krystof");
         assert_eq!(me.email.as_deref(), Some("mia@example.com"));
@@ -586,45 +569,23 @@ mod tests {
             site("c-1", "acme", &["read:jira-work", "read:jira-user"]),
             site("c-2", "globex", &["read:jira-work", "read:jira-user"]),
         ]);
-        Mock::given(method("GET"))
-            .and(path("/api/oauth/token/accessible-resources"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(sites))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/api/ex/jira/c-1/rest/api/3/myself"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-                "accountId": "acc-1", "displayName": "Sam", "emailAddress": null
-            })))
-            .mount(&server)
-            .await;
-        let cfg = jira_config(&server);
-        let me = identity(&client(), &cfg, &creds("at", None, serde_json::json!({})))
-            .await
-            .unwrap();
+        let resources = "/api/oauth/token/accessible-resources";
+        let sites = ResponseTemplate::new(200).set_body_json(sites);
+        serve(&server, "GET", resources, sites).await;
+        let sam = ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "accountId": "acc-1", "displayName": "Sam", "emailAddress": null
+        }));
+        serve(&server, "GET", "/api/ex/jira/c-1/rest/api/3/myself", sam).await;
+        let me = identity_at(&server, "at").await.unwrap();
         let ids: Vec<_> = me.accounts.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, ["c-1", "c-2"]);
         assert_eq!(me.email, None, "a hidden email is null");
 
         let only_wiki = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/oauth/token/accessible-resources"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(serde_json::json!([site(
-                    "c-wiki",
-                    "acme-wiki",
-                    &["read:confluence-content.all"]
-                )])),
-            )
-            .mount(&only_wiki)
-            .await;
-        let me = identity(
-            &client(),
-            &jira_config(&only_wiki),
-            &creds("at", None, serde_json::json!({})),
-        )
-        .await
-        .unwrap();
+        let wiki = site("c-wiki", "acme-wiki", &["read:confluence-content.all"]);
+        let wiki = ResponseTemplate::new(200).set_body_json(serde_json::json!([wiki]));
+        serve(&only_wiki, "GET", resources, wiki).await;
+        let me = identity_at(&only_wiki, "at").await.unwrap();
         assert!(me.accounts.is_empty());
     }
 
@@ -663,11 +624,7 @@ mod tests {
             })))
             .mount(&server)
             .await;
-        let cfg = jira_config(&server);
-        let c = creds("at", None, serde_json::json!({}));
-        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account(), "acc-1")
-            .await
-            .unwrap();
+        let (tasks, pages) = acc_1(&server).all_tasks().await.unwrap();
         assert_eq!(pages, 2);
         assert_eq!(tasks.len(), 3);
         let first = &tasks[0];
@@ -695,26 +652,11 @@ mod tests {
     #[tokio::test]
     async fn the_official_search_example_reads_as_one_last_page() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/ex/jira/cloud-1/rest/api/3/search/jql"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string(fixture("jira/search_jql_get_200.json")),
-            )
-            .mount(&server)
-            .await;
-        let page = fetch_tasks_page(
-            &client(),
-            &jira_config(&server),
-            &creds("at", None, serde_json::json!({})),
-            &account(),
-            "acc-1",
-            None,
-            None,
-        )
-        .await
-        .unwrap()
-        .into_page()
-        .unwrap();
+        let search = "/api/ex/jira/cloud-1/rest/api/3/search/jql";
+        let example = recorded_answer(200, "jira/search_jql_get_200.json");
+        serve(&server, "GET", search, example).await;
+        let page = acc_1(&server).page(None, None).await.unwrap();
+        let page = page.into_page().unwrap();
         assert_eq!(page.next, None);
         assert_eq!(page.tasks.len(), 1);
         let t = &page.tasks[0];
@@ -735,64 +677,52 @@ mod tests {
             .respond_with(response)
             .mount(&server)
             .await;
-        fetch_tasks_page(
-            &client(),
-            &jira_config(&server),
-            &creds("at", None, serde_json::json!({})),
-            &account(),
-            "acc-1",
-            None,
-            None,
-        )
-        .await
-        .unwrap_err()
+        acc_1(&server).first_page_error().await
     }
 
     #[tokio::test]
     async fn errors_map_to_their_codes() {
-        let e = search_answering(
-            ResponseTemplate::new(401)
-                .set_body_json(serde_json::json!({"code": 401, "message": "Unauthorized"})),
-        )
-        .await;
-        assert_eq!(e, ConnectorError::Unauthorized);
-        let e = search_answering(
-            ResponseTemplate::new(429)
-                .insert_header("Retry-After", "7")
-                .insert_header("X-RateLimit-Reset", "2026-12-03T09:00Z"),
-        )
-        .await;
-        assert_eq!(
-            e,
-            ConnectorError::RateLimited {
-                retry_after: Some(std::time::Duration::from_secs(7))
-            }
-        );
-        let e = search_answering(
-            ResponseTemplate::new(410)
-                .set_body_string(fixture("jira/observed_410_old_search_removed.json")),
-        )
+        let cases = [
+            (
+                ResponseTemplate::new(401)
+                    .set_body_json(serde_json::json!({"code": 401, "message": "Unauthorized"})),
+                ConnectorError::Unauthorized,
+            ),
+            (
+                ResponseTemplate::new(429)
+                    .insert_header("Retry-After", "7")
+                    .insert_header("X-RateLimit-Reset", "2026-12-03T09:00Z"),
+                ConnectorError::RateLimited {
+                    retry_after: Some(std::time::Duration::from_secs(7)),
+                },
+            ),
+            (
+                recorded_answer(404, "jira/error_collection_404_example.json"),
+                ConnectorError::NotFound,
+            ),
+            (
+                ResponseTemplate::new(503),
+                ConnectorError::Server { status: 503 },
+            ),
+        ];
+        for (answer, want) in cases {
+            assert_eq!(search_answering(answer).await, want);
+        }
+        let e = search_answering(recorded_answer(
+            410,
+            "jira/observed_410_old_search_removed.json",
+        ))
         .await;
         assert!(
             matches!(&e, ConnectorError::Other { status: 410, message } if message.starts_with("The requested API has been removed")),
             "{e:?}"
         );
-        let e = search_answering(
-            ResponseTemplate::new(404)
-                .set_body_string(fixture("jira/error_collection_404_example.json")),
-        )
-        .await;
-        assert_eq!(e, ConnectorError::NotFound);
-        let e = search_answering(ResponseTemplate::new(503)).await;
-        assert_eq!(e, ConnectorError::Server { status: 503 });
     }
 
     #[tokio::test]
     async fn without_an_api_address_nothing_is_called() {
         let cfg = config(ProviderKind::Jira, "https://auth.test");
-        let e = identity(&client(), &cfg, &creds("at", None, serde_json::json!({})))
-            .await
-            .unwrap_err();
+        let e = identity(&client(), &cfg, &bearer("at")).await.unwrap_err();
         assert_eq!(e.code(), "TB-NOT-CONFIGURED");
     }
 }

@@ -462,6 +462,14 @@ pub(crate) mod test_support {
         }
     }
 
+    /// A tool's `status` answer with `body`.
+    pub fn reply_with(status: u16, body: &str) -> http::Reply {
+        http::Reply {
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            ..reply(body)
+        }
+    }
+
     pub fn config(kind: ProviderKind, base: &str) -> ProviderConfig {
         ProviderConfig {
             kind,
@@ -492,6 +500,54 @@ pub(crate) mod test_support {
         Url::parse("https://app.test/cb").unwrap()
     }
 
+    /// Credentials holding only the access token `access`, as a tool's answer to
+    /// signing in keeps them when it sends nothing else.
+    pub fn bearer(access: &str) -> Credentials {
+        creds(access, None, serde_json::json!({}))
+    }
+
+    /// An account in a tool that gives it no API address of its own.
+    pub fn remote_account(id: &str, name: &str) -> RemoteAccount {
+        RemoteAccount {
+            id: id.into(),
+            name: name.into(),
+            api_base: None,
+        }
+    }
+
+    /// A `status` answer whose body is the recorded payload `file`.
+    pub fn recorded_answer(status: u16, file: &str) -> wiremock::ResponseTemplate {
+        wiremock::ResponseTemplate::new(status).set_body_string(fixture(file))
+    }
+
+    /// `server` answers `answer` to every `verb` request of `at`.
+    pub async fn serve(
+        server: &wiremock::MockServer,
+        verb: &str,
+        at: &str,
+        answer: wiremock::ResponseTemplate,
+    ) {
+        use wiremock::matchers::{method, path};
+        wiremock::Mock::given(method(verb))
+            .and(path(at))
+            .respond_with(answer)
+            .mount(server)
+            .await;
+    }
+
+    /// `server` answers a bodiless 304 to a GET of `at` that sends `If-None-Match: etag`,
+    /// ahead of any other answer it has there.
+    pub async fn serve_not_modified(server: &wiremock::MockServer, at: &str, etag: &str) {
+        use wiremock::matchers::{header, method, path};
+        wiremock::Mock::given(method("GET"))
+            .and(path(at))
+            .and(header("if-none-match", etag))
+            .respond_with(wiremock::ResponseTemplate::new(304))
+            .with_priority(1)
+            .mount(server)
+            .await;
+    }
+
     /// A token endpoint at `at` that answers `answer` to a POST whose body holds each of
     /// `holds`.
     pub async fn token_endpoint(
@@ -499,14 +555,24 @@ pub(crate) mod test_support {
         holds: &[&str],
         answer: wiremock::ResponseTemplate,
     ) -> wiremock::MockServer {
-        use wiremock::matchers::{body_string_contains, method, path};
         let server = wiremock::MockServer::start().await;
+        serve_token(&server, at, holds, answer).await;
+        server
+    }
+
+    /// `server` answers `answer` to a POST of `at` whose body holds each of `holds`.
+    pub async fn serve_token(
+        server: &wiremock::MockServer,
+        at: &str,
+        holds: &[&str],
+        answer: wiremock::ResponseTemplate,
+    ) {
+        use wiremock::matchers::{body_string_contains, method, path};
         let mut mock = wiremock::Mock::given(method("POST")).and(path(at));
         for part in holds {
             mock = mock.and(body_string_contains(*part));
         }
-        mock.respond_with(answer).mount(&server).await;
-        server
+        mock.respond_with(answer).mount(server).await;
     }
 
     /// The tool's sign-in link, through its connector.
@@ -561,28 +627,6 @@ pub(crate) mod test_support {
         cfg.kind
             .connector()
             .identity(Tool { http, cfg }, creds)
-            .await
-    }
-
-    pub async fn fetch_tasks_page(
-        http: &reqwest::Client,
-        cfg: &ProviderConfig,
-        creds: &Credentials,
-        account: &RemoteAccount,
-        me: &str,
-        cursor: Option<&str>,
-        etag: Option<&str>,
-    ) -> Answer<PageFetch> {
-        let ask = PageAsk {
-            account,
-            me,
-            cursor,
-            etag,
-        };
-        let tool = Tool { http, cfg };
-        cfg.kind
-            .connector()
-            .fetch_tasks_page(tool, creds, &ask)
             .await
     }
 
@@ -643,27 +687,67 @@ pub(crate) mod test_support {
         }
     }
 
-    /// Every task over every page, failing after 100 pages.
-    pub async fn all_tasks(
-        http: &reqwest::Client,
-        cfg: &ProviderConfig,
-        creds: &Credentials,
-        account: &RemoteAccount,
-        me: &str,
-    ) -> Result<(Vec<RemoteTask>, usize), ConnectorError> {
-        let mut tasks = Vec::new();
-        let mut cursor: Option<String> = None;
-        for pages in 1..=100 {
-            let page = fetch_tasks_page(http, cfg, creds, account, me, cursor.as_deref(), None)
-                .await?
-                .into_page()?;
-            tasks.extend(page.tasks);
-            match page.next {
-                Some(n) => cursor = Some(n),
-                None => return Ok((tasks, pages)),
+    /// A person's connection to a tool: who they are there and with what credentials,
+    /// asked for their tasks the way the sync engine asks.
+    pub struct Connection {
+        pub cfg: ProviderConfig,
+        pub creds: Credentials,
+        pub account: RemoteAccount,
+        /// The person's id in the tool.
+        pub me: String,
+    }
+
+    impl Connection {
+        pub fn new(
+            cfg: ProviderConfig,
+            creds: Credentials,
+            account: RemoteAccount,
+            me: &str,
+        ) -> Self {
+            Self {
+                cfg,
+                creds,
+                account,
+                me: me.into(),
             }
         }
-        panic!("more than 100 pages");
+
+        /// The page at `cursor` (the first without one), `etag` sent if given.
+        pub async fn page(&self, cursor: Option<&str>, etag: Option<&str>) -> Answer<PageFetch> {
+            let http = client();
+            let ask = PageAsk {
+                account: &self.account,
+                me: &self.me,
+                cursor,
+                etag,
+            };
+            let tool = Tool {
+                http: &http,
+                cfg: &self.cfg,
+            };
+            let connector = self.cfg.kind.connector();
+            connector.fetch_tasks_page(tool, &self.creds, &ask).await
+        }
+
+        /// The first page, which must fail: its error.
+        pub async fn first_page_error(&self) -> ConnectorError {
+            self.page(None, None).await.unwrap_err()
+        }
+
+        /// Every task over every page, and how many pages that took; failing after 100.
+        pub async fn all_tasks(&self) -> Answer<(Vec<RemoteTask>, usize)> {
+            let mut tasks = Vec::new();
+            let mut cursor: Option<String> = None;
+            for pages in 1..=100 {
+                let page = self.page(cursor.as_deref(), None).await?.into_page()?;
+                tasks.extend(page.tasks);
+                match page.next {
+                    Some(n) => cursor = Some(n),
+                    None => return Ok((tasks, pages)),
+                }
+            }
+            panic!("more than 100 pages");
+        }
     }
 }
 
@@ -697,17 +781,12 @@ mod tests {
     }
 
     use test_support::*;
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{MockServer, ResponseTemplate};
 
     /// Basecamp's identity call answering `response`, through the shared error mapping.
     async fn identity_answering(response: ResponseTemplate, timeout: Duration) -> ConnectorError {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/authorization.json"))
-            .respond_with(response)
-            .mount(&server)
-            .await;
+        serve(&server, "GET", "/authorization.json", response).await;
         let cfg = config(ProviderKind::Basecamp, &server.uri());
         let http = http_client_with_timeout(timeout).unwrap();
         identity(&http, &cfg, &creds("at", None, serde_json::Value::Null))

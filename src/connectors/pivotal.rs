@@ -434,7 +434,6 @@ fn is_full(reply: &Reply, returned: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::OffsetList;
     use super::super::test_support::*;
     use super::super::*;
     use super::{more_follow, parse_stories, Reply};
@@ -471,12 +470,7 @@ mod tests {
         assert_eq!(ids.len(), 7);
         assert!(all.is_empty(), "no recorded story in that page has owners");
         let body = format!("[{}]", fixture("pivotal/story_with_owners.json"));
-        let reply = Reply {
-            status: reqwest::StatusCode::OK,
-            headers: Default::default(),
-            body: body.into_bytes(),
-        };
-        let (_, mine) = parse_stories(&reply, "1266316", "My Sample Project").unwrap();
+        let (_, mine) = parse_stories(&reply(&body), "1266316", "My Sample Project").unwrap();
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].status, "started");
         assert!(!mine[0].closed);
@@ -524,9 +518,9 @@ mod tests {
         let c = Credentials::api_token("tok".into());
         let id = identity(&client(), &cfg, &c).await.unwrap();
         assert_eq!(id.external_user_id, "1266314");
-        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &id.accounts[0], "1266314")
-            .await
-            .unwrap();
+        let account = id.accounts[0].clone();
+        let trackerapi1 = Connection::new(cfg, c, account, "1266314");
+        let (tasks, pages) = trackerapi1.all_tasks().await.unwrap();
         let ids: Vec<_> = tasks.iter().map(|t| t.external_id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "4"]);
         assert_eq!(pages, 4, "who I am, then three pages of stories");
@@ -534,22 +528,18 @@ mod tests {
     }
 
     /// A Tracker where Jane (7) belongs to one project whose stories `list` serves.
-    async fn one_project(list: OffsetList) -> (MockServer, ProviderConfig) {
+    async fn one_project(list: OffsetList) -> MockServer {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/me"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-                "kind":"me","id":7,"name":"Jane","username":"jane",
-                "projects":[{"project_id":5,"project_name":"Five"}]})))
-            .mount(&server)
-            .await;
+        let jane = ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "kind":"me","id":7,"name":"Jane","username":"jane",
+            "projects":[{"project_id":5,"project_name":"Five"}]}));
+        serve(&server, "GET", "/me", jane).await;
         Mock::given(method("GET"))
             .and(path("/projects/5/stories"))
             .respond_with(list)
             .mount(&server)
             .await;
-        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
-        (server, cfg)
+        server
     }
 
     fn mine(id: u64) -> serde_json::Value {
@@ -557,14 +547,12 @@ mod tests {
             "current_state":"started","owner_ids":[7]})
     }
 
-    async fn walk(cfg: &ProviderConfig) -> (Vec<String>, usize) {
+    /// The ids of all Jane's stories at `server`, and how many pages that took.
+    async fn walk(server: &MockServer) -> (Vec<String>, usize) {
+        let cfg = config(ProviderKind::PivotalTracker, &server.uri());
         let c = Credentials::api_token("tok".into());
-        let account = RemoteAccount {
-            id: "7".into(),
-            name: "jane".into(),
-            api_base: None,
-        };
-        let (tasks, pages) = all_tasks(&client(), cfg, &c, &account, "7").await.unwrap();
+        let jane = Connection::new(cfg, c, remote_account("7", "jane"), "7");
+        let (tasks, pages) = jane.all_tasks().await.unwrap();
         (tasks.into_iter().map(|t| t.external_id).collect(), pages)
     }
 
@@ -578,8 +566,8 @@ mod tests {
             1,
             Box::new(|items: &mut Vec<serde_json::Value>| items.retain(|s| s["id"] != 2)),
         ));
-        let (_server, cfg) = one_project(list).await;
-        let (ids, _) = walk(&cfg).await;
+        let server = one_project(list).await;
+        let (ids, _) = walk(&server).await;
         for still in ["1", "3", "4", "5", "6", "7"] {
             assert!(
                 ids.iter().any(|i| i == still),
@@ -590,8 +578,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_unchanging_list_is_read_once_with_one_story_of_overlap() {
-        let (server, cfg) = one_project(OffsetList::new((1..=7).map(mine).collect(), 3)).await;
-        let (ids, pages) = walk(&cfg).await;
+        let server = one_project(OffsetList::new((1..=7).map(mine).collect(), 3)).await;
+        let (ids, pages) = walk(&server).await;
         assert_eq!(ids, ["1", "2", "3", "4", "5", "6", "7"], "each story once");
         // Who I am, then offsets 0, 2 and 4 (3, 3 and 3 stories, one of each again).
         assert_eq!(pages, 4);
@@ -613,14 +601,8 @@ mod tests {
     #[tokio::test]
     async fn a_refused_token_is_invalid_token() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/me"))
-            .respond_with(
-                ResponseTemplate::new(403)
-                    .set_body_string(fixture("pivotal/errors/invalid_authentication.mock.json")),
-            )
-            .mount(&server)
-            .await;
+        let refused = recorded_answer(403, "pivotal/errors/invalid_authentication.mock.json");
+        serve(&server, "GET", "/me", refused).await;
         let cfg = config(ProviderKind::PivotalTracker, &server.uri());
         let err = identity(&client(), &cfg, &Credentials::api_token("bad".into()))
             .await
@@ -635,26 +617,11 @@ mod tests {
         );
     }
 
-    /// GET `at` answers `answer`.
-    async fn serve(server: &MockServer, at: &str, answer: ResponseTemplate) {
-        Mock::given(method("GET"))
-            .and(path(at))
-            .respond_with(answer)
-            .mount(server)
-            .await;
-    }
-
     /// GET `at` answers a bodiless 304 to `If-None-Match: etag` (Tracker's 304s carry
     /// neither a body nor the pagination headers), and `answer` otherwise.
     async fn serve_unless(server: &MockServer, at: &str, etag: &str, answer: ResponseTemplate) {
-        Mock::given(method("GET"))
-            .and(path(at))
-            .and(header("if-none-match", etag))
-            .respond_with(ResponseTemplate::new(304))
-            .with_priority(1)
-            .mount(server)
-            .await;
-        serve(server, at, answer).await;
+        serve_not_modified(server, at, etag).await;
+        serve(server, "GET", at, answer).await;
     }
 
     /// The page at `cursor` for the person `me` (trackerapi1 of the recorded payloads).
@@ -664,13 +631,9 @@ mod tests {
         cursor: Option<&str>,
         etag: Option<&str>,
     ) -> Result<PageFetch, ConnectorError> {
-        let account = RemoteAccount {
-            id: me.into(),
-            name: "trackerapi1".into(),
-            api_base: None,
-        };
         let c = Credentials::api_token("tok".into());
-        fetch_tasks_page(&client(), cfg, &c, &account, me, cursor, etag).await
+        let trackerapi1 = Connection::new(cfg.clone(), c, remote_account(me, "trackerapi1"), me);
+        trackerapi1.page(cursor, etag).await
     }
 
     fn stories(body: String, total: &str, limit: &str) -> ResponseTemplate {
@@ -690,10 +653,10 @@ mod tests {
     async fn an_unknown_project_is_not_found() {
         let server = MockServer::start().await;
         let me = ResponseTemplate::new(200).set_body_string(fixture("pivotal/me.json"));
-        serve(&server, "/me", me).await;
+        serve(&server, "GET", "/me", me).await;
         let gone = fixture("pivotal/errors/404_unfound_resource.json");
         let gone = ResponseTemplate::new(404).set_body_string(gone);
-        serve(&server, "/projects/1027488/stories", gone).await;
+        serve(&server, "GET", "/projects/1027488/stories", gone).await;
         let cfg = config(ProviderKind::PivotalTracker, &server.uri());
         let start = fetch(&cfg, "1266314", None, None)
             .await
@@ -787,9 +750,9 @@ mod tests {
         let me = || ResponseTemplate::new(200).set_body_string(fixture("pivotal/me.json"));
         let one = || format!("[{}]", fixture("pivotal/story_with_owners.json"));
         let at = "/projects/1027488/stories";
-        serve(&server, "/me", me()).await;
+        serve(&server, "GET", "/me", me()).await;
         let page = stories(one(), "1", "1").insert_header("etag", "\"same-page\"");
-        serve(&server, at, page).await;
+        serve(&server, "GET", at, page).await;
         let cfg = config(ProviderKind::PivotalTracker, &server.uri());
         let start = fetch(&cfg, "1266316", None, None).await.unwrap();
         let start = start.into_page().unwrap();
@@ -801,9 +764,9 @@ mod tests {
 
         // A story was added at place 1: the same page, a new total.
         server.reset().await;
-        serve(&server, "/me", me()).await;
+        serve(&server, "GET", "/me", me()).await;
         let page = stories(one(), "2", "1").insert_header("etag", "\"same-page\"");
-        serve(&server, at, page).await;
+        serve(&server, "GET", at, page).await;
         let again = fetch(
             &cfg,
             "1266316",
@@ -821,7 +784,7 @@ mod tests {
     #[tokio::test]
     async fn a_304_to_a_request_that_was_not_conditional_is_an_error() {
         let server = MockServer::start().await;
-        serve(&server, "/me", ResponseTemplate::new(304)).await;
+        serve(&server, "GET", "/me", ResponseTemplate::new(304)).await;
         let cfg = config(ProviderKind::PivotalTracker, &server.uri());
         let err = fetch(&cfg, "1", None, None).await.unwrap_err();
         assert_eq!(err.code(), "TB-TOOL-ERROR");

@@ -401,18 +401,10 @@ fn parse_tasks(reply: &Reply, instance: &Url) -> Result<TaskPage, ConnectorError
 mod tests {
     use super::super::test_support::*;
     use super::super::*;
-    use super::{api_error, parse_identity, parse_tasks, Reply};
+    use super::{api_error, parse_identity, parse_tasks};
     use secrecy::ExposeSecret;
     use wiremock::matchers::{method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: reqwest::StatusCode::from_u16(status).unwrap(),
-            headers: Default::default(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
 
     #[test]
     fn maps_every_recorded_error_body() {
@@ -439,9 +431,13 @@ mod tests {
             ),
         ];
         for (file, status, want) in cases {
-            assert_eq!(api_error(&reply(status, &fixture(file))), want, "{file}");
+            assert_eq!(
+                api_error(&reply_with(status, &fixture(file))),
+                want,
+                "{file}"
+            );
         }
-        let e = api_error(&reply(
+        let e = api_error(&reply_with(
             400,
             &fixture("salesforce/errors/400_query_error_invalid_field.json"),
         ));
@@ -456,11 +452,8 @@ mod tests {
 
     #[test]
     fn parses_the_identity_url_answer() {
-        let who = parse_identity(&reply(
-            200,
-            &fixture("salesforce/identity_url_response.json"),
-        ))
-        .unwrap();
+        let who =
+            parse_identity(&reply(&fixture("salesforce/identity_url_response.json"))).unwrap();
         assert_eq!(who.user_id, "005B0000005V71XIAS");
         assert_eq!(who.organization_id, "00DB0000000ToZ3MAK");
         assert_eq!(who.display_name.as_deref(), Some("Wolfgang Mathurin"));
@@ -469,23 +462,15 @@ mod tests {
     #[test]
     fn recorded_query_pages_give_next_records_url_until_done() {
         let instance = Url::parse("https://na1.salesforce.com").unwrap();
-        let p1 = parse_tasks(
-            &reply(200, &fixture("salesforce/query_page1_not_done.json")),
-            &instance,
-        )
-        .unwrap();
+        let recorded = |file: &str| {
+            let body = fixture(&format!("salesforce/{file}"));
+            parse_tasks(&reply(&body), &instance).unwrap()
+        };
+        let p1 = recorded("query_page1_not_done.json");
         assert_eq!(p1.next.as_deref(), Some("/services/data/v26.0/query/01gD"));
-        let p2 = parse_tasks(
-            &reply(200, &fixture("salesforce/query_page2_done.json")),
-            &instance,
-        )
-        .unwrap();
+        let p2 = recorded("query_page2_done.json");
         assert_eq!(p2.next, None);
-        let empty = parse_tasks(
-            &reply(200, &fixture("salesforce/query_empty.json")),
-            &instance,
-        )
-        .unwrap();
+        let empty = recorded("query_empty.json");
         assert!(empty.tasks.is_empty() && empty.next.is_none());
     }
 
@@ -496,7 +481,7 @@ mod tests {
             "ActivityDate":"2026-04-01","IsClosed":false,"What":{"attributes":{"type":"Name"},"Name":"Acme Deal","Type":"Opportunity"},
             "LastModifiedDate":"2026-03-01T10:00:00.000+0000"}]}"#;
         let instance = Url::parse("https://na1.salesforce.com/").unwrap();
-        let page = parse_tasks(&reply(200, body), &instance).unwrap();
+        let page = parse_tasks(&reply(body), &instance).unwrap();
         let t = &page.tasks[0];
         assert_eq!(
             t.url.as_deref(),
@@ -545,14 +530,10 @@ mod tests {
 
     #[tokio::test]
     async fn refresh_takes_a_rotated_refresh_token() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/services/oauth2/token"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-                "access_token":"a2","refresh_token":"rotated","instance_url":"https://na1.salesforce.com",
-                "id":"https://login.salesforce.com/id/o/u","issued_at":"1"})))
-            .mount(&server)
-            .await;
+        let answer = ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token":"a2","refresh_token":"rotated","instance_url":"https://na1.salesforce.com",
+            "id":"https://login.salesforce.com/id/o/u","issued_at":"1"}));
+        let server = token_endpoint("/services/oauth2/token", &[], answer).await;
         let cfg = config(ProviderKind::Salesforce, &server.uri());
         let old = creds("old", Some("old-rt"), serde_json::json!({}));
         let c = refresh(&client(), &cfg, &old).await.unwrap();
@@ -561,14 +542,8 @@ mod tests {
 
     #[tokio::test]
     async fn refresh_invalid_grant_needs_reconnect() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/services/oauth2/token"))
-            .respond_with(ResponseTemplate::new(400).set_body_string(fixture(
-                "salesforce/errors/refresh_error_invalid_grant.json",
-            )))
-            .mount(&server)
-            .await;
+        let answer = recorded_answer(400, "salesforce/errors/refresh_error_invalid_grant.json");
+        let server = token_endpoint("/services/oauth2/token", &[], answer).await;
         let cfg = config(ProviderKind::Salesforce, &server.uri());
         let old = creds("old", Some("rt"), serde_json::json!({}));
         let err = refresh(&client(), &cfg, &old).await.unwrap_err();
@@ -591,19 +566,12 @@ mod tests {
                 "records":[rec("00T000000000001")]})))
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path("/services/data/v59.0/query/01gD-1"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-                "totalSize":2,"done":true,"records":[rec("00T000000000002")]})))
-            .mount(&server)
-            .await;
+        let last = ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "totalSize":2,"done":true,"records":[rec("00T000000000002")]}));
+        serve(&server, "GET", "/services/data/v59.0/query/01gD-1", last).await;
         // The test server is both the login host and the instance.
         let cfg = config(ProviderKind::Salesforce, &server.uri());
-        let c = creds("at", None, serde_json::json!({}));
-        let account = org(&server.uri());
-        let (tasks, pages) = all_tasks(&client(), &cfg, &c, &account, "005x00000012Q9P")
-            .await
-            .unwrap();
+        let (tasks, pages) = sample_user(cfg, &server.uri()).all_tasks().await.unwrap();
         assert_eq!(pages, 2);
         assert_eq!(tasks.len(), 2);
     }
@@ -617,26 +585,21 @@ mod tests {
         }
     }
 
-    /// The page at `cursor` for the sample user of the recorded payloads.
-    async fn page(
-        cfg: &ProviderConfig,
-        account: &RemoteAccount,
-        cursor: Option<&str>,
-    ) -> Result<PageFetch, ConnectorError> {
-        let c = creds("at", None, serde_json::json!({}));
-        fetch_tasks_page(&client(), cfg, &c, account, "005x00000012Q9P", cursor, None).await
+    /// The sample user of the recorded payloads, in the org whose API is at `api_base`.
+    fn sample_user(cfg: ProviderConfig, api_base: &str) -> Connection {
+        Connection::new(cfg, bearer("at"), org(api_base), "005x00000012Q9P")
     }
 
     #[tokio::test]
     async fn refuses_a_next_page_outside_the_api() {
         let cfg = config(ProviderKind::Salesforce, "https://login.test");
-        let account = org("https://na1.salesforce.com");
+        let user = sample_user(cfg, "https://na1.salesforce.com");
         for bad in [
             "https://evil.test/services/data/x",
             "//evil.test/services/data/",
             "/services/data/../../x",
         ] {
-            let err = page(&cfg, &account, Some(bad)).await.unwrap_err();
+            let err = user.page(Some(bad), None).await.unwrap_err();
             assert!(matches!(err, ConnectorError::BadResponse(_)), "{bad}");
         }
     }
@@ -644,27 +607,20 @@ mod tests {
     #[tokio::test]
     async fn an_expired_query_locator_or_a_missing_next_page_is_page_gone() {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/services/data/v59.0/query/01gD-expired"))
-            .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!([
-                {"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}
-            ])))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/services/data/v59.0/query/01gD-gone"))
-            .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!([
-                {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
-            ])))
-            .mount(&server)
-            .await;
+        let expired_at = "/services/data/v59.0/query/01gD-expired";
+        let expired = ResponseTemplate::new(400).set_body_json(serde_json::json!([
+            {"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}
+        ]));
+        serve(&server, "GET", expired_at, expired).await;
+        let gone_at = "/services/data/v59.0/query/01gD-gone";
+        let gone = ResponseTemplate::new(404).set_body_json(serde_json::json!([
+            {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
+        ]));
+        serve(&server, "GET", gone_at, gone).await;
         let cfg = config(ProviderKind::Salesforce, &server.uri());
-        let account = org(&server.uri());
-        for cursor in [
-            "/services/data/v59.0/query/01gD-expired",
-            "/services/data/v59.0/query/01gD-gone",
-        ] {
-            let err = page(&cfg, &account, Some(cursor)).await.unwrap_err();
+        let user = sample_user(cfg, &server.uri());
+        for cursor in [expired_at, gone_at] {
+            let err = user.page(Some(cursor), None).await.unwrap_err();
             assert_eq!(err, ConnectorError::PageGone, "{cursor}");
         }
     }
@@ -711,9 +667,9 @@ mod tests {
             assert_eq!(extra.is_ok(), ok, "{instance} {id}: {extra:?}");
         }
         // A stored connection whose instance is not Salesforce's is not read either.
-        let err = page(&cfg, &org("https://evil.test"), None)
-            .await
-            .unwrap_err();
+        let err = sample_user(cfg, "https://evil.test")
+            .first_page_error()
+            .await;
         assert!(matches!(err, ConnectorError::BadResponse(_)), "{err:?}");
     }
 
@@ -723,20 +679,14 @@ mod tests {
         Mock::given(method("GET"))
             .and(path("/id/00D/005"))
             .and(query_param("format", "json"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_string(fixture("salesforce/identity_url_response.json")),
-            )
+            .respond_with(recorded_answer(
+                200,
+                "salesforce/identity_url_response.json",
+            ))
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path("/services/data/v59.0/query"))
-            .respond_with(
-                ResponseTemplate::new(403)
-                    .set_body_string(fixture("salesforce/errors/403_api_disabled_for_org.json")),
-            )
-            .mount(&server)
-            .await;
+        let disabled = recorded_answer(403, "salesforce/errors/403_api_disabled_for_org.json");
+        serve(&server, "GET", "/services/data/v59.0/query", disabled).await;
         let cfg = config(ProviderKind::Salesforce, &server.uri());
         let c = creds(
             "at",

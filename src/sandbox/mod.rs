@@ -456,6 +456,60 @@ async fn control_stats(state: web::Data<SandboxState>) -> HttpResponse {
     }))
 }
 
+/// What a control call names that the sandbox does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unknown {
+    Tool,
+    Person,
+    Task,
+}
+
+impl Unknown {
+    /// 404 for a tool or a task, 400 for a sample person, each saying which.
+    fn answer(self) -> HttpResponse {
+        match self {
+            Unknown::Tool => {
+                HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}))
+            }
+            Unknown::Person => HttpResponse::BadRequest()
+                .json(serde_json::json!({"error": "no such sample person"})),
+            Unknown::Task => {
+                HttpResponse::NotFound().json(serde_json::json!({"error": "no such task"}))
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// The tool a control path's `slug` names and the id there of the sample person `who`
+    /// (an email or an id).
+    fn sample_person(&self, slug: &str, who: &str) -> Result<(ProviderKind, String), Unknown> {
+        let kind = tool_from_slug(slug).ok_or(Unknown::Tool)?;
+        let tool = self.tools.get(&kind).ok_or(Unknown::Person)?;
+        let person = tool.person_named(who).ok_or(Unknown::Person)?;
+        Ok((kind, person.id.clone()))
+    }
+}
+
+/// A control call about one sample person: `change` gets the sandbox, the tool the path
+/// names and the person's id, and the call answers 204; an unknown tool answers 404 and an
+/// unknown person 400, changing nothing.
+fn about_sample_person(
+    state: &SandboxState,
+    slug: &str,
+    who: &str,
+    change: impl FnOnce(&mut Inner, ProviderKind, String),
+) -> HttpResponse {
+    let mut inner = state.lock();
+    match inner.sample_person(slug, who) {
+        Ok((kind, person)) => {
+            change(&mut inner, kind, person);
+            HttpResponse::NoContent().finish()
+        }
+        Err(unknown) => unknown.answer(),
+    }
+}
+
 #[derive(Deserialize)]
 struct RateLimit {
     person: String,
@@ -467,21 +521,9 @@ async fn control_rate_limit(
     path: web::Path<String>,
     body: web::Json<RateLimit>,
 ) -> HttpResponse {
-    let Some(kind) = tool_from_slug(&path) else {
-        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
-    };
-    let mut inner = state.lock();
-    let person = inner
-        .tools
-        .get(&kind)
-        .and_then(|tool| tool.person_named(&body.person))
-        .map(|p| p.id.clone());
-    let Some(person) = person else {
-        return HttpResponse::BadRequest()
-            .json(serde_json::json!({"error": "no such sample person"}));
-    };
-    inner.limit_after.insert((kind, person), body.after_calls);
-    HttpResponse::NoContent().finish()
+    about_sample_person(&state, &path, &body.person, |inner, kind, person| {
+        inner.limit_after.insert((kind, person), body.after_calls);
+    })
 }
 
 #[derive(Deserialize)]
@@ -494,25 +536,12 @@ async fn control_expire_tokens(
     path: web::Path<String>,
     body: web::Json<Expire>,
 ) -> HttpResponse {
-    let Some(kind) = tool_from_slug(&path) else {
-        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
-    };
-    let mut inner = state.lock();
-    let person = inner
-        .tools
-        .get(&kind)
-        .and_then(|tool| tool.person_named(&body.person))
-        .map(|p| p.id.clone());
-    let Some(person) = person else {
-        return HttpResponse::BadRequest()
-            .json(serde_json::json!({"error": "no such sample person"}));
-    };
-    for grant in inner.access.values_mut() {
-        if grant.kind == kind && grant.person == person {
+    about_sample_person(&state, &path, &body.person, |inner, kind, person| {
+        let issued = inner.access.values_mut();
+        for grant in issued.filter(|g| g.kind == kind && g.person == person) {
             grant.expired = true;
         }
-    }
-    HttpResponse::NoContent().finish()
+    })
 }
 
 #[derive(Deserialize)]
@@ -529,30 +558,30 @@ async fn control_reassign(
     path: web::Path<String>,
     body: web::Json<Reassign>,
 ) -> HttpResponse {
-    let Some(kind) = tool_from_slug(&path) else {
-        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
-    };
-    let mut inner = state.lock();
-    let Some(tool) = inner.tools.get_mut(&kind) else {
-        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such tool"}));
-    };
-    let assignee = match &body.assignee {
-        Some(who) => match tool.person_named(who) {
-            Some(p) => Some(p.id.clone()),
-            None => {
-                return HttpResponse::BadRequest()
-                    .json(serde_json::json!({"error": "no such sample person"}))
-            }
-        },
+    match reassign(&mut state.lock(), &path, &body) {
+        Ok(task) => HttpResponse::Ok().json(task),
+        Err(unknown) => unknown.answer(),
+    }
+}
+
+/// Moves a task of the tool `slug` names to another sample person and/or closes or
+/// reopens it, as `ask` says; the task as the control API shows it.
+fn reassign(inner: &mut Inner, slug: &str, ask: &Reassign) -> Result<serde_json::Value, Unknown> {
+    let kind = tool_from_slug(slug).ok_or(Unknown::Tool)?;
+    let tool = inner.tools.get_mut(&kind).ok_or(Unknown::Tool)?;
+    let assignee = match &ask.assignee {
+        Some(who) => Some(tool.person_named(who).ok_or(Unknown::Person)?.id.clone()),
         None => None,
     };
-    let Some(task) = tool.tasks.iter_mut().find(|t| t.id == body.task_id) else {
-        return HttpResponse::NotFound().json(serde_json::json!({"error": "no such task"}));
-    };
+    let task = tool
+        .tasks
+        .iter_mut()
+        .find(|t| t.id == ask.task_id)
+        .ok_or(Unknown::Task)?;
     if let Some(a) = assignee {
         task.assignee = a;
     }
-    if let Some(closed) = body.closed {
+    if let Some(closed) = ask.closed {
         task.closed = closed;
         let emulated = stand_in(kind);
         task.status = if closed {
@@ -564,9 +593,7 @@ async fn control_reassign(
     }
     task.updated_at = now_rfc3339();
     let task = task.clone();
-    let tool = tool.clone();
-    drop(inner);
-    HttpResponse::Ok().json(seed::task_json(&tool, &task))
+    Ok(seed::task_json(tool, &task))
 }
 
 /// Mounts every sandbox route under `/sandbox`; needs `web::Data<SandboxState>` in app data.
