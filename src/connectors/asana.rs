@@ -76,18 +76,12 @@ pub(super) struct Asana;
 #[async_trait::async_trait]
 impl Connector for Asana {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let SignIn {
-            redirect_uri,
-            state,
-            pkce,
-            ..
-        } = *ask;
-        let verifier = &pkce.verifier;
+        let verifier = &ask.pkce.verifier;
         let endpoints = endpoints(cfg, false)?;
         Ok(oauth::authorize_url(
             &endpoints,
-            redirect_uri,
-            state,
+            ask.redirect_uri,
+            ask.state,
             verifier,
             &SCOPES,
             &[],

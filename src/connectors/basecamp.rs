@@ -38,19 +38,13 @@ pub(super) struct Basecamp;
 #[async_trait::async_trait]
 impl Connector for Basecamp {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let SignIn {
-            redirect_uri,
-            state,
-            pkce,
-            ..
-        } = *ask;
-        let (client_id, challenge) = (http::client_id(cfg)?, pkce.challenge.as_str());
+        let (client_id, challenge) = (http::client_id(cfg)?, ask.pkce.challenge.as_str());
         let mut url = http::endpoint(&cfg.base_url, &["authorization", "new"])?;
         url.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", client_id)
-            .append_pair("redirect_uri", redirect_uri.as_str())
-            .append_pair("state", state)
+            .append_pair("redirect_uri", ask.redirect_uri.as_str())
+            .append_pair("state", ask.state)
             .append_pair("code_challenge", challenge)
             .append_pair("code_challenge_method", "S256");
         Ok(url)
@@ -121,14 +115,8 @@ impl Connector for Basecamp {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        let PageAsk {
-            account,
-            cursor,
-            etag,
-            ..
-        } = *ask;
-        let base = account_base(tool.cfg, account)?;
-        if let Some(next) = cursor {
+        let base = account_base(tool.cfg, ask.account)?;
+        if let Some(next) = ask.cursor {
             let next = http::tool_url(next)?;
             if !http::is_under(&next, &base) {
                 return Err(ConnectorError::BadResponse(
@@ -142,13 +130,13 @@ impl Connector for Basecamp {
                 &base,
                 next,
                 ReportPage::Linked,
-                etag,
+                ask.etag,
             )
             .await;
         }
         let url = http::endpoint(&base, &["my", "assignments.json"])?;
         let Some(reply) =
-            http::send_if_none_match(tool.cfg, http::bearer(tool.http.get(url), creds), etag)
+            http::send_if_none_match(tool.cfg, http::bearer(tool.http.get(url), creds), ask.etag)
                 .await?
         else {
             return Ok(PageFetch::NotModified);

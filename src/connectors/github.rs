@@ -78,24 +78,18 @@ pub(super) struct GitHub;
 #[async_trait::async_trait]
 impl Connector for GitHub {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let SignIn {
-            redirect_uri,
-            state,
-            pkce,
-            force_login,
-        } = *ask;
-        let verifier = &pkce.verifier;
+        let verifier = &ask.pkce.verifier;
         // PKCE for OAuth Apps since 2025-07-14 (S256 only); GitHub's account picker
         // (`prompt=select_account`) stands in for a fresh sign-in.
-        let extra: &[(&str, &str)] = if force_login {
+        let extra: &[(&str, &str)] = if ask.force_login {
             &[("prompt", "select_account")]
         } else {
             &[]
         };
         Ok(oauth::authorize_url(
             &endpoints(cfg, None)?,
-            redirect_uri,
-            state,
+            ask.redirect_uri,
+            ask.state,
             verifier,
             &SCOPES,
             extra,
@@ -151,14 +145,13 @@ impl Connector for GitHub {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        let PageAsk { cursor, etag, .. } = *ask;
-        let url = page_url(tool.cfg, cursor)?;
+        let url = page_url(tool.cfg, ask.cursor)?;
         let request = api_get(tool.http, creds, url.clone());
-        let Some(reply) = http::send_if_none_match(tool.cfg, request, etag).await? else {
+        let Some(reply) = http::send_if_none_match(tool.cfg, request, ask.etag).await? else {
             return Ok(PageFetch::NotModified);
         };
         if !reply.is_success() {
-            if cursor.is_some() && reply.status.as_u16() == 404 {
+            if ask.cursor.is_some() && reply.status.as_u16() == 404 {
                 return Err(ConnectorError::PageGone);
             }
             return Err(api_error(&reply));

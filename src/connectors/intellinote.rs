@@ -41,20 +41,14 @@ pub(super) struct Intellinote;
 #[async_trait::async_trait]
 impl Connector for Intellinote {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let SignIn {
-            redirect_uri,
-            state,
-            pkce,
-            ..
-        } = *ask;
-        let (client_id, challenge) = (http::client_id(cfg)?, pkce.challenge.as_str());
+        let (client_id, challenge) = (http::client_id(cfg)?, ask.pkce.challenge.as_str());
         let mut url = http::endpoint(&cfg.base_url, &["auth", "oauth2", "authorization"])?;
         url.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", client_id)
             .append_pair("scope", "read,write")
-            .append_pair("redirect_uri", redirect_uri.as_str())
-            .append_pair("state", state)
+            .append_pair("redirect_uri", ask.redirect_uri.as_str())
+            .append_pair("state", ask.state)
             .append_pair("code_challenge", challenge)
             .append_pair("code_challenge_method", "S256");
         Ok(url)
@@ -112,14 +106,8 @@ impl Connector for Intellinote {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        let PageAsk {
-            account,
-            me,
-            cursor,
-            ..
-        } = *ask;
         use super::pivotal::offset_paging;
-        let at = match cursor {
+        let at = match ask.cursor {
             Some(c) => NoteCursor::parse(c)?,
             None => NoteCursor {
                 offset: 0,
@@ -127,15 +115,15 @@ impl Connector for Intellinote {
                 restarts: 0,
             },
         };
-        let mut url = http::endpoint(&tool.cfg.base_url, &["v2", "org", &account.id, "notes"])?;
+        let mut url = http::endpoint(&tool.cfg.base_url, &["v2", "org", &ask.account.id, "notes"])?;
         url.query_pairs_mut()
             .append_pair("note_type", "TASK")
-            .append_pair("assignee", me)
+            .append_pair("assignee", ask.me)
             .append_pair("include_complete", "false")
             .append_pair("limit", &PAGE_SIZE.to_string())
             .append_pair("offset", &at.offset.to_string());
         let reply = get(tool.http, tool.cfg, creds, url).await?;
-        let (ids, mut tasks) = parse_notes(&reply, &tool.cfg.base_url, &account.id, me)?;
+        let (ids, mut tasks) = parse_notes(&reply, &tool.cfg.base_url, &ask.account.id, ask.me)?;
         // Intellinote documents no paging for notes: a page may hold fewer notes than asked
         // for (a server that pages by 50) without being the last, so the one end-of-list
         // signal to trust is a page with nothing new on it. A server that ignores `offset`

@@ -58,11 +58,6 @@ pub(super) struct Jira;
 #[async_trait::async_trait]
 impl Connector for Jira {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let SignIn {
-            redirect_uri,
-            state,
-            ..
-        } = *ask;
         let client_id = http::client_id(cfg)?;
         // Built here rather than with `oauth::authorize_url`, which always adds a PKCE
         // challenge: Atlassian's 3LO has no PKCE; the state and the client secret guard it.
@@ -71,8 +66,8 @@ impl Connector for Jira {
             .append_pair("audience", "api.atlassian.com")
             .append_pair("client_id", client_id)
             .append_pair("scope", SCOPES)
-            .append_pair("redirect_uri", redirect_uri.as_str())
-            .append_pair("state", state)
+            .append_pair("redirect_uri", ask.redirect_uri.as_str())
+            .append_pair("state", ask.state)
             .append_pair("response_type", "code")
             .append_pair("prompt", "consent");
         Ok(url)
@@ -150,15 +145,12 @@ impl Connector for Jira {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        let PageAsk {
-            account, cursor, ..
-        } = *ask;
         let mut url = http::endpoint(
             api_base(tool.cfg)?,
             &[
                 "ex",
                 "jira",
-                &account.id,
+                &ask.account.id,
                 "rest",
                 "api",
                 "3",
@@ -171,12 +163,12 @@ impl Connector for Jira {
             q.append_pair("jql", JQL)
                 .append_pair("fields", FIELDS)
                 .append_pair("maxResults", PAGE_SIZE);
-            if let Some(token) = cursor {
+            if let Some(token) = ask.cursor {
                 q.append_pair("nextPageToken", token);
             }
         }
         let reply = get(tool.http, tool.cfg, creds, url).await?;
-        parse_page(&reply, account.api_base.as_deref()).map(PageFetch::Page)
+        parse_page(&reply, ask.account.api_base.as_deref()).map(PageFetch::Page)
     }
 }
 

@@ -144,14 +144,8 @@ impl Connector for PivotalTracker {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        let PageAsk {
-            me: me_id,
-            cursor,
-            etag,
-            ..
-        } = *ask;
-        let Some(cursor) = cursor else {
-            return start_walk(tool.http, tool.cfg, creds, etag).await;
+        let Some(cursor) = ask.cursor else {
+            return start_walk(tool.http, tool.cfg, creds, ask.etag).await;
         };
         let walk = serde_json::from_str::<Walk>(cursor)
             .map_err(|_| ConnectorError::BadResponse("unreadable Pivotal Tracker cursor".into()))?;
@@ -168,14 +162,15 @@ impl Connector for PivotalTracker {
             .append_pair("offset", &walk.o.to_string())
             .append_pair("fields", ":default,owners");
         let Some(reply) =
-            http::send_if_none_match(tool.cfg, tracker_get(tool.http, creds, url), etag).await?
+            http::send_if_none_match(tool.cfg, tracker_get(tool.http, creds, url), ask.etag)
+                .await?
         else {
             return Ok(PageFetch::NotModified);
         };
         if !reply.is_success() {
             return Err(api_error(&reply));
         }
-        let (ids, mut tasks) = parse_stories(&reply, me_id, project_name)?;
+        let (ids, mut tasks) = parse_stories(&reply, ask.me, project_name)?;
         let at = (walk.i, walk.o, walk.r);
         let following = next_walk(walk, &ids, more_follow(&reply), &mut tasks);
         // A full page that ended its project's list stays the same when a story is added

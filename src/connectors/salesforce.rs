@@ -57,13 +57,7 @@ pub(super) struct Salesforce;
 #[async_trait::async_trait]
 impl Connector for Salesforce {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let SignIn {
-            redirect_uri,
-            state,
-            pkce,
-            force_login,
-        } = *ask;
-        let verifier = &pkce.verifier;
+        let verifier = &ask.pkce.verifier;
         // The secret is not needed to send the browser to the sign-in page.
         let endpoints = oauth::Endpoints {
             config: cfg,
@@ -73,15 +67,15 @@ impl Connector for Salesforce {
             token: http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?,
         };
         let scopes = ["api", "refresh_token", "id"];
-        let extra: &[(&str, &str)] = if force_login {
+        let extra: &[(&str, &str)] = if ask.force_login {
             &[("prompt", "login")]
         } else {
             &[]
         };
         Ok(oauth::authorize_url(
             &endpoints,
-            redirect_uri,
-            state,
+            ask.redirect_uri,
+            ask.state,
             verifier,
             &scopes,
             extra,
@@ -156,25 +150,20 @@ impl Connector for Salesforce {
         creds: &Credentials,
         ask: &PageAsk<'_>,
     ) -> Answer<PageFetch> {
-        let PageAsk {
-            account,
-            me,
-            cursor,
-            ..
-        } = *ask;
-        let instance = match account.api_base.as_deref() {
+        let instance = match ask.account.api_base.as_deref() {
             Some(raw) => salesforce_url(raw, tool.cfg)?,
             None => extra_url(tool.cfg, creds, "instance_url")?,
         };
-        let url = match cursor {
+        let url = match ask.cursor {
             None => {
-                if !is_salesforce_id(me) {
+                if !is_salesforce_id(ask.me) {
                     return Err(ConnectorError::BadResponse(
                         "Salesforce gave a user id that is not an id".into(),
                     ));
                 }
                 let soql = format!(
-                    "SELECT {TASK_FIELDS} FROM Task WHERE OwnerId = '{me}' AND IsClosed = false ORDER BY ActivityDate ASC NULLS LAST"
+                    "SELECT {TASK_FIELDS} FROM Task WHERE OwnerId = '{}' AND IsClosed = false ORDER BY ActivityDate ASC NULLS LAST",
+                    ask.me
                 );
                 query_url(&instance, &soql)?
             }
@@ -202,7 +191,7 @@ impl Connector for Salesforce {
         let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
         if !reply.is_success() {
             // A next page that is not there is a broken cursor, not a missing org.
-            return Err(match (cursor, api_error(&reply)) {
+            return Err(match (ask.cursor, api_error(&reply)) {
                 (Some(_), ConnectorError::NotFound) => ConnectorError::PageGone,
                 (_, e) => e,
             });
