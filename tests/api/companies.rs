@@ -498,3 +498,67 @@ async fn a_person_adds_a_company_of_their_own_and_switches_back() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(current_company(&alice).await, "Acme");
 }
+
+#[tokio::test]
+async fn a_password_reset_works_for_every_company_even_from_one_where_the_person_is_disabled() {
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let app = TestApp::spawn_with(&[("TASKBRIDGE_SMTP_URL", &sink.url())]).await;
+    let alice = app.sign_up("Acme", "Alice", ALICE).await;
+    // Acme has a second owner, who disables Alice there once she is in Beta too.
+    let olga = app
+        .invite_and_accept(&alice, "olga@acme.test", "Olga", "owner")
+        .await;
+    let bob = app.sign_up("Beta", "Bob", "bob@beta.test").await;
+    let path = invite(&app, &bob, ALICE, "user").await;
+    join(&alice, &path).await;
+    let alice_in_acme = member_id(&app, ALICE, "Acme");
+    let r = olga
+        .post_form(
+            "/company/users",
+            &format!("/company/users/{alice_in_acme}/disable"),
+            &[("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        current_company(&alice).await,
+        "Beta",
+        "her Beta session goes on"
+    );
+
+    let visitor = app.client();
+    visitor
+        .post_form("/password/forgot", "/password/forgot", &[("email", ALICE)])
+        .await;
+    let mail = sink
+        .wait_for_subject(ALICE, "Reset your taskbridge password", 1)
+        .await
+        .remove(0);
+    let link = mail.link(&app.address).unwrap();
+    let path = link.strip_prefix(&app.address).unwrap().to_owned();
+    let token = path.split("token=").nth(1).unwrap().to_owned();
+    let new_password = "quartz-lantern-meadow-17";
+    let r = visitor
+        .post_form(
+            &path,
+            "/password/reset",
+            &[("token", &token), ("password", new_password)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(current_company(&visitor).await, "Beta");
+    assert_eq!(
+        location(&alice.get("/tasks").await),
+        "/login",
+        "every session ended"
+    );
+    let r = app
+        .client()
+        .post_form(
+            "/login",
+            "/login",
+            &[("email", ALICE), ("password", new_password)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
