@@ -56,12 +56,6 @@ pub fn create(
         .get_result(conn)
 }
 
-/// Deletes a person (what is theirs goes by the foreign keys).
-pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
-    diesel::delete(users::table.find(id)).execute(conn)?;
-    Ok(())
-}
-
 /// The login's membership of a company, if it has one (active or not).
 pub fn of_login_in(conn: &mut DbConn, login_id: i64, company_id: i64) -> QueryResult<Option<User>> {
     users::table

@@ -120,7 +120,10 @@ pub async fn sign_up(
     let user_id = match sign_up::sign_up(&pool, new_company, mailer.sends()).await? {
         SignUp::SignedIn(user_id) => user_id,
         SignUp::Taken => {
-            return again("An account with this email already exists. Log in instead.".into())
+            return again(
+                "An account with this email already exists. Log in instead; Add a company in the company menu starts another company with it."
+                    .into(),
+            )
         }
         SignUp::CheckEmail => {
             mailer.nudge();

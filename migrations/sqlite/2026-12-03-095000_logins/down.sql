@@ -1,4 +1,8 @@
--- Back to one company a person: each login keeps its first company only.
+-- Back to one company a person: each login keeps its first company only, and what
+-- was theirs in the others goes (time entries by hand: they do not cascade).
+DELETE FROM time_entries WHERE user_id IN
+    (SELECT id FROM users WHERE id NOT IN (SELECT MIN(id) FROM users GROUP BY login_id));
+DELETE FROM users WHERE id NOT IN (SELECT MIN(id) FROM users GROUP BY login_id);
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 
@@ -24,7 +28,6 @@ INSERT INTO users_old (id, company_id, email, name, password_hash, role, disable
            l.email_verified_at
     FROM users u JOIN logins l ON l.id = u.login_id
     WHERE u.id = (SELECT MIN(id) FROM users f WHERE f.login_id = u.login_id);
-DELETE FROM users WHERE id NOT IN (SELECT id FROM users_old);
 DROP TABLE users;
 ALTER TABLE users_old RENAME TO users;
 CREATE INDEX users_company ON users(company_id);
