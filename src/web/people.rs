@@ -310,6 +310,16 @@ async fn ask_signed_in_person(
     let Ok(act) = Action::<auth::CurrentUser>::extract(req).await else {
         return Ok(None);
     };
+    ask(&act, token, found, company_name).map(Some)
+}
+
+/// The page that asks the signed-in person `act` (see [`ask_signed_in_person`]).
+fn ask(
+    act: &Action<auth::CurrentUser>,
+    token: &str,
+    found: &invite::Invite,
+    company_name: &str,
+) -> AppResult<HttpResponse> {
     let question = if is_invited(&act.user, found) {
         let role = Role::parse(&found.role).unwrap_or(Role::User).label();
         Question {
@@ -334,7 +344,7 @@ async fn ask_signed_in_person(
             back: urls::MY_TASKS.to_owned(),
         }
     };
-    confirm::ask(&act, Nav::Other, question).map(Some)
+    confirm::ask(act, Nav::Other, question)
 }
 
 /// Whether the signed-in person is the one the invite is for: their login's email.
@@ -406,18 +416,17 @@ pub async fn accept(
     let token = path.into_inner();
     let (found, company_name) = open_invite(&pool, token.clone()).await?;
     let form = form.into_inner();
-    {
+    let signed_in = {
         use actix_web::FromRequest;
-        if let Ok(act) = Action::<auth::CurrentUser>::extract(&req).await {
-            if is_invited(&act.user, &found) {
-                if !form.switch.given() {
-                    return ask_signed_in_person(&req, &token, &found, &company_name)
-                        .await
-                        .map(|ask| ask.unwrap_or_else(|| see_other(&urls::invite_accept(&token))));
-                }
-                return join_signed_in(&pool, act, found, company_name).await;
-            }
+        Action::<auth::CurrentUser>::extract(&req).await.ok()
+    };
+    if let Some(act) = signed_in.filter(|act| is_invited(&act.user, &found)) {
+        // The person invited, signed in: "Join" joins with their account, and anything
+        // else (the new-account form) asks first.
+        if form.switch.given() {
+            return join_signed_in(&pool, act, found, company_name).await;
         }
+        return ask(&act, &token, &found, &company_name);
     }
     if form.switch.given() {
         use actix_web::FromRequest;

@@ -115,6 +115,17 @@ async fn an_account_invited_to_a_second_company_joins_signed_in_and_switches_bet
     assert!(!asked.contains("Sign out and continue"));
     assert!(!asked.contains("name=\"password\""));
     assert_eq!(current_company(&alice).await, "Acme", "nothing joined yet");
+    // The new-account form posted anyway asks the same, and makes nothing.
+    let r = alice
+        .post_form(
+            "/tasks",
+            &path,
+            &[("name", "Alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Join Beta?"));
+    assert_eq!(current_company(&alice).await, "Acme");
 
     let r = join(&alice, &path).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
