@@ -1,5 +1,6 @@
 //! Settings, read once from the environment (and `.env`) at start.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
+
+use crate::connectors::ProviderKind;
 
 /// A configuration problem: names the variable, says what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -40,34 +43,33 @@ impl fmt::Debug for OAuthClient {
     }
 }
 
-/// Where each tool lives and the clients registered with it.
+/// Where one tool lives and the client registered with it, from the settings its
+/// catalogue entry names (`connectors::ToolEntry`).
+#[derive(Clone, Debug)]
+pub struct ToolSettings {
+    pub base_url: Url,
+    /// Whether the base URL was set rather than defaulted: a tool without OAuth is then
+    /// taken as configured, and the sandbox leaves it alone.
+    pub base_url_set: bool,
+    /// Where its API is, for a tool that has a second address.
+    pub api_url: Option<Url>,
+    pub client: Option<OAuthClient>,
+}
+
+/// Where each tool lives and the clients registered with them.
 #[derive(Clone, Debug)]
 pub struct ProviderSettings {
-    pub salesforce: Option<OAuthClient>,
-    pub basecamp: Option<OAuthClient>,
-    pub intellinote: Option<OAuthClient>,
-    pub jira: Option<OAuthClient>,
-    pub github: Option<OAuthClient>,
-    pub asana: Option<OAuthClient>,
-    pub salesforce_login_url: Url,
-    pub basecamp_launchpad_url: Url,
-    pub pivotal_api_url: Url,
-    /// Whether `TASKBRIDGE_PIVOTAL_API_URL` was set: the sandbox then leaves Pivotal alone.
-    pub pivotal_api_url_set: bool,
-    pub intellinote_url: Url,
-    /// Atlassian's authorization server (`TASKBRIDGE_JIRA_AUTH_URL`).
-    pub jira_auth_url: Url,
-    /// Atlassian's API gateway (`TASKBRIDGE_JIRA_API_URL`).
-    pub jira_api_url: Url,
-    /// GitHub's web address, where people sign in (`TASKBRIDGE_GITHUB_URL`).
-    pub github_url: Url,
-    /// GitHub's REST API (`TASKBRIDGE_GITHUB_API_URL`).
-    pub github_api_url: Url,
-    /// Asana's app URL: OAuth under `/-/`, the API under `/api/1.0` (`TASKBRIDGE_ASANA_URL`).
-    pub asana_url: Url,
+    pub tools: BTreeMap<ProviderKind, ToolSettings>,
     /// Hosts Salesforce may name as instance or identity URL besides those under the
     /// login host's domain: a host, or `*.domain` (`TASKBRIDGE_SALESFORCE_ALLOWED_HOSTS`).
     pub salesforce_allowed_hosts: Vec<String>,
+}
+
+impl ProviderSettings {
+    /// One tool's settings (every tool has some, defaulted to the real tool).
+    pub fn tool(&self, kind: ProviderKind) -> Option<&ToolSettings> {
+        self.tools.get(&kind)
+    }
 }
 
 /// The 64 bytes behind session cookies and encryption at rest.
@@ -305,45 +307,30 @@ fn sync_interval(var: &impl Fn(&str) -> Option<String>) -> Result<Duration, Conf
     Ok(interval)
 }
 
-/// Where each tool lives and the OAuth clients registered with them.
+/// Where each tool lives and the OAuth clients registered with them, each read from
+/// the variables its catalogue entry names.
 fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, ConfigError> {
+    let tools = ProviderKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let entry = kind.entry();
+            let settings = ToolSettings {
+                base_url: parse_url(var, entry.base.var, entry.base.default)?,
+                base_url_set: var(entry.base.var).is_some(),
+                api_url: entry
+                    .api
+                    .map(|api| parse_url(var, api.var, api.default))
+                    .transpose()?,
+                client: match entry.client_vars {
+                    Some((id, secret)) => oauth_client(var, id, secret)?,
+                    None => None,
+                },
+            };
+            Ok((kind, settings))
+        })
+        .collect::<Result<_, ConfigError>>()?;
     Ok(ProviderSettings {
-        salesforce: oauth_client(var, "SALESFORCE")?,
-        basecamp: oauth_client(var, "BASECAMP")?,
-        intellinote: oauth_client(var, "INTELLINOTE")?,
-        jira: oauth_client(var, "JIRA")?,
-        github: oauth_client(var, "GITHUB")?,
-        asana: oauth_client(var, "ASANA")?,
-        salesforce_login_url: parse_url(
-            var,
-            "TASKBRIDGE_SALESFORCE_LOGIN_URL",
-            "https://login.salesforce.com",
-        )?,
-        basecamp_launchpad_url: parse_url(
-            var,
-            "TASKBRIDGE_BASECAMP_LAUNCHPAD_URL",
-            "https://launchpad.37signals.com",
-        )?,
-        pivotal_api_url: parse_url(
-            var,
-            "TASKBRIDGE_PIVOTAL_API_URL",
-            "https://www.pivotaltracker.com/services/v5",
-        )?,
-        pivotal_api_url_set: var("TASKBRIDGE_PIVOTAL_API_URL").is_some(),
-        intellinote_url: parse_url(
-            var,
-            "TASKBRIDGE_INTELLINOTE_URL",
-            "https://api.intellinote.net/rest",
-        )?,
-        jira_auth_url: parse_url(
-            var,
-            "TASKBRIDGE_JIRA_AUTH_URL",
-            "https://auth.atlassian.com",
-        )?,
-        jira_api_url: parse_url(var, "TASKBRIDGE_JIRA_API_URL", "https://api.atlassian.com")?,
-        github_url: parse_url(var, "TASKBRIDGE_GITHUB_URL", "https://github.com")?,
-        github_api_url: parse_url(var, "TASKBRIDGE_GITHUB_API_URL", "https://api.github.com")?,
-        asana_url: parse_url(var, "TASKBRIDGE_ASANA_URL", "https://app.asana.com")?,
+        tools,
         salesforce_allowed_hosts: salesforce_hosts(var)?,
     })
 }
@@ -463,12 +450,7 @@ fn sandbox(
     var: &impl Fn(&str) -> Option<String>,
     providers: &ProviderSettings,
 ) -> Result<bool, ConfigError> {
-    let any_credentials = providers.salesforce.is_some()
-        || providers.basecamp.is_some()
-        || providers.intellinote.is_some()
-        || providers.jira.is_some()
-        || providers.github.is_some()
-        || providers.asana.is_some();
+    let any_credentials = providers.tools.values().any(|t| t.client.is_some());
     Ok(match var("TASKBRIDGE_SANDBOX").as_deref() {
         Some("on") | Some("true") | Some("1") => true,
         Some("off") | Some("false") | Some("0") => false,
@@ -501,31 +483,9 @@ fn parse_url(
 
 fn oauth_client(
     var: &impl Fn(&str) -> Option<String>,
-    tool: &'static str,
+    id_var: &'static str,
+    secret_var: &'static str,
 ) -> Result<Option<OAuthClient>, ConfigError> {
-    let (id_var, secret_var): (&'static str, &'static str) = match tool {
-        "SALESFORCE" => (
-            "TASKBRIDGE_SALESFORCE_CLIENT_ID",
-            "TASKBRIDGE_SALESFORCE_CLIENT_SECRET",
-        ),
-        "BASECAMP" => (
-            "TASKBRIDGE_BASECAMP_CLIENT_ID",
-            "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
-        ),
-        "JIRA" => ("TASKBRIDGE_JIRA_CLIENT_ID", "TASKBRIDGE_JIRA_CLIENT_SECRET"),
-        "GITHUB" => (
-            "TASKBRIDGE_GITHUB_CLIENT_ID",
-            "TASKBRIDGE_GITHUB_CLIENT_SECRET",
-        ),
-        "ASANA" => (
-            "TASKBRIDGE_ASANA_CLIENT_ID",
-            "TASKBRIDGE_ASANA_CLIENT_SECRET",
-        ),
-        _ => (
-            "TASKBRIDGE_INTELLINOTE_CLIENT_ID",
-            "TASKBRIDGE_INTELLINOTE_CLIENT_SECRET",
-        ),
-    };
     match (var(id_var), var(secret_var)) {
         (Some(client_id), Some(secret)) => Ok(Some(OAuthClient {
             client_id,
@@ -686,11 +646,21 @@ mod tests {
     fn jira_defaults_to_atlassian_and_its_client_turns_the_sandbox_off() {
         let s = settings(&[]).unwrap();
         assert_eq!(
-            s.providers.jira_auth_url.as_str(),
+            s.providers
+                .tool(ProviderKind::Jira)
+                .unwrap()
+                .base_url
+                .as_str(),
             "https://auth.atlassian.com/"
         );
         assert_eq!(
-            s.providers.jira_api_url.as_str(),
+            s.providers
+                .tool(ProviderKind::Jira)
+                .unwrap()
+                .api_url
+                .as_ref()
+                .unwrap()
+                .as_str(),
             "https://api.atlassian.com/"
         );
         let s = settings(&[
@@ -700,9 +670,24 @@ mod tests {
         ])
         .unwrap();
         assert!(!s.sandbox);
-        assert_eq!(s.providers.jira.unwrap().client_id, "jira-id");
         assert_eq!(
-            s.providers.jira_api_url.as_str(),
+            s.providers
+                .tool(ProviderKind::Jira)
+                .unwrap()
+                .client
+                .clone()
+                .unwrap()
+                .client_id,
+            "jira-id"
+        );
+        assert_eq!(
+            s.providers
+                .tool(ProviderKind::Jira)
+                .unwrap()
+                .api_url
+                .as_ref()
+                .unwrap()
+                .as_str(),
             "http://127.0.0.1:9000/gw"
         );
         let err = settings(&[("TASKBRIDGE_JIRA_CLIENT_ID", "x")])
@@ -714,9 +699,22 @@ mod tests {
     #[test]
     fn github_defaults_to_the_real_one_and_its_client_turns_the_sandbox_off() {
         let s = settings(&[]).unwrap();
-        assert_eq!(s.providers.github_url.as_str(), "https://github.com/");
         assert_eq!(
-            s.providers.github_api_url.as_str(),
+            s.providers
+                .tool(ProviderKind::GitHub)
+                .unwrap()
+                .base_url
+                .as_str(),
+            "https://github.com/"
+        );
+        assert_eq!(
+            s.providers
+                .tool(ProviderKind::GitHub)
+                .unwrap()
+                .api_url
+                .as_ref()
+                .unwrap()
+                .as_str(),
             "https://api.github.com/"
         );
         let s = settings(&[
@@ -726,9 +724,24 @@ mod tests {
         ])
         .unwrap();
         assert!(!s.sandbox);
-        assert_eq!(s.providers.github.unwrap().client_id, "Iv1.abc");
         assert_eq!(
-            s.providers.github_api_url.as_str(),
+            s.providers
+                .tool(ProviderKind::GitHub)
+                .unwrap()
+                .client
+                .clone()
+                .unwrap()
+                .client_id,
+            "Iv1.abc"
+        );
+        assert_eq!(
+            s.providers
+                .tool(ProviderKind::GitHub)
+                .unwrap()
+                .api_url
+                .as_ref()
+                .unwrap()
+                .as_str(),
             "http://127.0.0.1:9000/api"
         );
         let err = settings(&[("TASKBRIDGE_GITHUB_CLIENT_ID", "x")])
@@ -840,8 +853,20 @@ mod tests {
     #[test]
     fn asana_is_configured_like_the_other_oauth_tools() {
         let s = settings(&[]).unwrap();
-        assert_eq!(s.providers.asana_url.as_str(), "https://app.asana.com/");
-        assert!(s.providers.asana.is_none());
+        assert_eq!(
+            s.providers
+                .tool(ProviderKind::Asana)
+                .unwrap()
+                .base_url
+                .as_str(),
+            "https://app.asana.com/"
+        );
+        assert!(s
+            .providers
+            .tool(ProviderKind::Asana)
+            .unwrap()
+            .client
+            .is_none());
         let s = settings(&[
             ("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id"),
             ("TASKBRIDGE_ASANA_CLIENT_SECRET", "asana-secret"),
@@ -849,7 +874,14 @@ mod tests {
         ])
         .unwrap();
         assert!(!s.sandbox, "credentials turn the sandbox off");
-        assert_eq!(s.providers.asana_url.as_str(), "http://127.0.0.1:9/asana");
+        assert_eq!(
+            s.providers
+                .tool(ProviderKind::Asana)
+                .unwrap()
+                .base_url
+                .as_str(),
+            "http://127.0.0.1:9/asana"
+        );
         assert!(!format!("{s:?}").contains("asana-secret"));
         let err = settings(&[("TASKBRIDGE_ASANA_CLIENT_ID", "asana-id")])
             .err()

@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod config;
 pub mod connectors;
 pub mod crypto;
+pub mod days;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -111,7 +112,7 @@ pub async fn check_secret_key(settings: &Settings, pool: &Pool) -> Result<(), Ap
         if key_check::load(conn)?.is_none() {
             let sealed = connection::some_sealed(conn, 50)?;
             let opens = |(company, user, kind, bytes): &connection::SealedFor| {
-                let binding = services::integrations::credentials_binding(*company, *user, *kind);
+                let binding = services::credentials::credentials_binding(*company, *user, *kind);
                 cipher.open(bytes, &binding).is_ok()
             };
             if !sealed.is_empty() && !sealed.iter().any(opens) {
@@ -221,6 +222,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             )
             .app_data(actix::QueryConfig::default().error_handler(web::query_error))
             .configure(web::routes)
+            .configure(api::configure)
             .configure(|cfg| {
                 if let Some(state) = &sandbox {
                     cfg.app_data(state.clone());

@@ -13,7 +13,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::catalogue::ErrorCode;
 use crate::connectors::{
-    self, ConnectorError, Credentials, PageFetch, ProviderKind, RemoteAccount, TaskPage,
+    self, ConnectorError, Credentials, PageAsk, PageFetch, ProviderKind, RemoteAccount, TaskPage,
 };
 use crate::db::{self, now, Pool};
 use crate::error::AppError;
@@ -23,7 +23,7 @@ use crate::models::sync_pass::{self, Checkpoint, PageWrite, Progress};
 use crate::models::sync_run::{self, RunStatus};
 use crate::models::task::{self, PageChanges, PageCounts};
 use crate::models::{company_integration, notification, sync_worker};
-use crate::services::integrations::{credentials_binding, open_credentials, seal_credentials};
+use crate::services::credentials::{credentials_binding, open_credentials, seal_credentials};
 use crate::services::tools::Tools;
 
 /// How long a lease lasts without renewal; renewed at every checkpoint.
@@ -487,11 +487,18 @@ impl SyncEngine {
             let etag = known.get(&key).map(|k| k.etag.as_str());
             let (me, cursor) = (&connection.external_user_id, pass.cursor.as_deref());
             let creds = &access.creds;
-            let answer = with_retries(|| {
-                let http = &self.tools.http;
-                connectors::fetch_tasks_page(http, &cfg, creds, &account, me, cursor, etag)
-            })
-            .await;
+            let ask = PageAsk {
+                account: &account,
+                me,
+                cursor,
+                etag,
+            };
+            let tool = connectors::Tool {
+                http: &self.tools.http,
+                cfg: &cfg,
+            };
+            let answer =
+                with_retries(|| cfg.kind.connector().fetch_tasks_page(tool, creds, &ask)).await;
             let next = match answer {
                 Ok(PageFetch::NotModified) => match take_kept(&known, &key, &mut pass, &mut run) {
                     Ok(next) => next,
@@ -743,7 +750,18 @@ impl SyncEngine {
         };
         let _one_at_a_time = gate.lock().await;
         let refused = match self.stored(held, access, binding).await? {
-            Stored::Same => match connectors::refresh(&self.tools.http, cfg, &access.creds).await {
+            Stored::Same => match cfg
+                .kind
+                .connector()
+                .refresh(
+                    connectors::Tool {
+                        http: &self.tools.http,
+                        cfg,
+                    },
+                    &access.creds,
+                )
+                .await
+            {
                 Ok(fresh) => {
                     let sealed = seal_credentials(&self.tools.cipher, &fresh, binding)?;
                     let (lease, replacing, new) =

@@ -27,7 +27,7 @@ use taskbridge::connectors::{Credentials, ProviderKind};
 use taskbridge::domain::Role;
 use taskbridge::models::connection::{self, NewConnection};
 use taskbridge::models::{company, company_integration, login, user};
-use taskbridge::services::integrations::{credentials_binding, seal_credentials};
+use taskbridge::services::credentials::{credentials_binding, seal_credentials};
 
 use crate::report::{row, secs, thousands, Verdict};
 use crate::seed::Database;

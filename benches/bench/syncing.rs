@@ -20,7 +20,7 @@ use taskbridge::models::connection::{self, NewConnection};
 use taskbridge::models::{
     company, company_integration, login, sync_page, sync_pass, sync_run, task, user,
 };
-use taskbridge::services::integrations::{credentials_binding, seal_credentials};
+use taskbridge::services::credentials::{credentials_binding, seal_credentials};
 use taskbridge::services::tools::Tools;
 use taskbridge::sync::{RunOutcome, SyncEngine, Trigger};
 

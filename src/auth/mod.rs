@@ -63,8 +63,8 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     /// The person's days: their time zone (else the company's) and the week start.
-    pub fn days(&self) -> crate::services::time::Days {
-        crate::services::time::Days::new(
+    pub fn days(&self) -> crate::days::Days {
+        crate::days::Days::new(
             self.own_time_zone
                 .as_deref()
                 .unwrap_or(&self.company_time_zone),
@@ -279,9 +279,9 @@ impl Loaded {
     }
 
     /// The person's days, as [`CurrentUser::days`] gives them.
-    pub fn days(&self) -> crate::services::time::Days {
+    pub fn days(&self) -> crate::days::Days {
         let (own, company, week_start) = &self.days;
-        crate::services::time::Days::new(own.as_deref().unwrap_or(company), week_start)
+        crate::days::Days::new(own.as_deref().unwrap_or(company), week_start)
     }
 }
 

@@ -4,15 +4,39 @@
 //! Everything lives under the configured URL (`TASKBRIDGE_ASANA_URL`,
 //! `https://app.asana.com`): OAuth under `/-/`, the API under `/api/1.0`.
 
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
+use super::ProviderKind;
+use super::ToolEntry;
+use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
+};
+
+/// Asana in the catalogue of tools.
+pub(super) static ENTRY: ToolEntry = ToolEntry {
+    kind: ProviderKind::Asana,
+    slug: "asana",
+    name: "Asana",
+    auth: AuthKind::OAuth,
+    client_vars: Some((
+        "TASKBRIDGE_ASANA_CLIENT_ID",
+        "TASKBRIDGE_ASANA_CLIENT_SECRET",
+    )),
+    base: Address {
+        var: "TASKBRIDGE_ASANA_URL",
+        default: "https://app.asana.com",
+    },
+    api: None,
+    needs_an_account: false,
+    tagline: "Open tasks assigned to you in your Asana workspaces.",
+    does: "Brings in the open Asana tasks assigned to you in each of your workspaces, with their project, due date and a link back to Asana.",
+    needs: "An Asana account. Each person signs in with their own Asana login and allows taskbridge to read tasks, users and workspaces; the tasks of every workspace they belong to are synced.",
+    connector: &Asana,
 };
 
 /// What taskbridge reads: tasks (`GET /tasks`), the person (`GET /users/me`) and the
@@ -47,58 +71,138 @@ fn endpoints(
     })
 }
 
-pub(super) fn authorize_url(
-    cfg: &ProviderConfig,
-    redirect_uri: &Url,
-    state: &str,
-    verifier: &SecretString,
-) -> Result<Url, ConnectorError> {
-    let endpoints = endpoints(cfg, false)?;
-    Ok(oauth::authorize_url(
-        &endpoints,
-        redirect_uri,
-        state,
-        verifier,
-        &SCOPES,
-        &[],
-    ))
-}
+pub(super) struct Asana;
 
-pub(super) async fn exchange_code(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    code: &str,
-    verifier: &str,
-    redirect_uri: &Url,
-) -> Result<Credentials, ConnectorError> {
-    let endpoints = endpoints(cfg, true)?;
-    let answer =
-        oauth::exchange_code(http_client, &endpoints, code, verifier, redirect_uri).await?;
-    Ok(oauth::into_credentials(
-        &answer,
-        None,
-        serde_json::Value::Null,
-    ))
-}
+#[async_trait::async_trait]
+impl Connector for Asana {
+    fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
+        let SignIn {
+            redirect_uri,
+            state,
+            pkce,
+            ..
+        } = *ask;
+        let verifier = &pkce.verifier;
+        let endpoints = endpoints(cfg, false)?;
+        Ok(oauth::authorize_url(
+            &endpoints,
+            redirect_uri,
+            state,
+            verifier,
+            &SCOPES,
+            &[],
+        ))
+    }
 
-/// Asana sends a refresh token only when a code is exchanged; a refresh answers a new
-/// access token alone, and the first refresh token keeps working (it is not rotated).
-///
-/// A revoked refresh token is taken to come back as `400 {"error":"invalid_grant"}`
-/// (then "needs reconnect", through the shared OAuth error mapping): that body is
-/// marked "observed" in providers-more.md, not documented by Asana.
-pub(super) async fn refresh(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Credentials, ConnectorError> {
-    let endpoints = endpoints(cfg, true)?;
-    let answer = oauth::refresh(http_client, &endpoints, http::refresh_token(creds)?).await?;
-    Ok(oauth::into_credentials(
-        &answer,
-        Some(creds),
-        creds.extra.clone(),
-    ))
+    async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
+        let endpoints = endpoints(tool.cfg, true)?;
+        let answer = oauth::exchange_code(
+            tool.http,
+            &endpoints,
+            grant.code,
+            grant.verifier,
+            grant.redirect_uri,
+        )
+        .await?;
+        Ok(oauth::into_credentials(
+            &answer,
+            None,
+            serde_json::Value::Null,
+        ))
+    }
+
+    /// Asana sends a refresh token only when a code is exchanged; a refresh answers a new
+    /// access token alone, and the first refresh token keeps working (it is not rotated).
+    ///
+    /// A revoked refresh token is taken to come back as `400 {"error":"invalid_grant"}`
+    /// (then "needs reconnect", through the shared OAuth error mapping): that body is
+    /// marked "observed" in providers-more.md, not documented by Asana.
+    async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
+        let endpoints = endpoints(tool.cfg, true)?;
+        let answer = oauth::refresh(tool.http, &endpoints, http::refresh_token(creds)?).await?;
+        Ok(oauth::into_credentials(
+            &answer,
+            Some(creds),
+            creds.extra.clone(),
+        ))
+    }
+
+    /// The person, and one account standing for all their workspaces: taskbridge syncs the
+    /// tasks assigned to them in each workspace, so there is nothing to choose.
+    async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
+        let me = me(tool.http, tool.cfg, creds).await?;
+        let name = me.name.clone().unwrap_or_else(|| me.gid.clone());
+        let workspaces: Vec<String> = me
+            .workspaces
+            .iter()
+            .map(|w| w.name.clone().unwrap_or_else(|| w.gid.clone()))
+            .collect();
+        let account = RemoteAccount {
+            id: me.gid.clone(),
+            name: if workspaces.is_empty() {
+                name.clone()
+            } else {
+                workspaces.join(", ")
+            },
+            api_base: None,
+        };
+        Ok(Identity {
+            external_user_id: me.gid,
+            name,
+            email: me.email,
+            accounts: vec![account],
+        })
+    }
+
+    /// One page of the person's open tasks. A pass starts by asking who the person is, for
+    /// the workspaces they are in now; it then reads each workspace's pages in turn.
+    /// Requests are never conditional: Asana documents no `ETag`s (marked "unverified" in
+    /// providers-more.md).
+    async fn fetch_tasks_page(
+        &self,
+        tool: Tool<'_>,
+        creds: &Credentials,
+        ask: &PageAsk<'_>,
+    ) -> Answer<PageFetch> {
+        let cursor = ask.cursor;
+        let cursor = match cursor {
+            Some(raw) => Cursor::parse(raw)?,
+            None => {
+                let me = me(tool.http, tool.cfg, creds).await?;
+                let workspaces: Vec<String> = me.workspaces.into_iter().map(|w| w.gid).collect();
+                if workspaces.is_empty() {
+                    return Ok(PageFetch::Page(TaskPage::default()));
+                }
+                Cursor {
+                    workspaces,
+                    offset: None,
+                }
+            }
+        };
+        let url = tasks_url(tool.cfg, &cursor)?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        if !reply.is_success() {
+            // Offsets expire; one Asana no longer takes is a broken cursor. (Which status an
+            // expired offset gets is not documented: a 400 or 404 to a request that sent one
+            // is taken as that.)
+            return Err(match (&cursor.offset, api_error(&reply)) {
+                (Some(_), ConnectorError::NotFound | ConnectorError::Other { status: 400, .. }) => {
+                    ConnectorError::PageGone
+                }
+                (_, e) => e,
+            });
+        }
+        let (tasks, offset) = parse_tasks(&reply)?;
+        let next = match cursor.after(offset) {
+            Some(next) => Some(next.encode()?),
+            None => None,
+        };
+        Ok(PageFetch::Page(TaskPage {
+            tasks,
+            next,
+            etag: None,
+        }))
+    }
 }
 
 fn api(cfg: &ProviderConfig, segments: &[&str]) -> Result<Url, ConnectorError> {
@@ -171,37 +275,6 @@ async fn me(
     }
     let me: Data<Me> = reply.json()?;
     Ok(me.data)
-}
-
-/// The person, and one account standing for all their workspaces: taskbridge syncs the
-/// tasks assigned to them in each workspace, so there is nothing to choose.
-pub(super) async fn identity(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Identity, ConnectorError> {
-    let me = me(http_client, cfg, creds).await?;
-    let name = me.name.clone().unwrap_or_else(|| me.gid.clone());
-    let workspaces: Vec<String> = me
-        .workspaces
-        .iter()
-        .map(|w| w.name.clone().unwrap_or_else(|| w.gid.clone()))
-        .collect();
-    let account = RemoteAccount {
-        id: me.gid.clone(),
-        name: if workspaces.is_empty() {
-            name.clone()
-        } else {
-            workspaces.join(", ")
-        },
-        api_base: None,
-    };
-    Ok(Identity {
-        external_user_id: me.gid,
-        name,
-        email: me.email,
-        accounts: vec![account],
-    })
 }
 
 /// Where a pass is: the workspaces still to read (the first one being read) and the
@@ -351,55 +424,6 @@ fn tasks_url(cfg: &ProviderConfig, cursor: &Cursor) -> Result<Url, ConnectorErro
         }
     }
     Ok(url)
-}
-
-/// One page of the person's open tasks. A pass starts by asking who the person is, for
-/// the workspaces they are in now; it then reads each workspace's pages in turn.
-/// Requests are never conditional: Asana documents no `ETag`s (marked "unverified" in
-/// providers-more.md).
-pub(super) async fn fetch_tasks_page(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    cursor: Option<&str>,
-) -> Result<TaskPage, ConnectorError> {
-    let cursor = match cursor {
-        Some(raw) => Cursor::parse(raw)?,
-        None => {
-            let me = me(http_client, cfg, creds).await?;
-            let workspaces: Vec<String> = me.workspaces.into_iter().map(|w| w.gid).collect();
-            if workspaces.is_empty() {
-                return Ok(TaskPage::default());
-            }
-            Cursor {
-                workspaces,
-                offset: None,
-            }
-        }
-    };
-    let url = tasks_url(cfg, &cursor)?;
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    if !reply.is_success() {
-        // Offsets expire; one Asana no longer takes is a broken cursor. (Which status an
-        // expired offset gets is not documented: a 400 or 404 to a request that sent one
-        // is taken as that.)
-        return Err(match (&cursor.offset, api_error(&reply)) {
-            (Some(_), ConnectorError::NotFound | ConnectorError::Other { status: 400, .. }) => {
-                ConnectorError::PageGone
-            }
-            (_, e) => e,
-        });
-    }
-    let (tasks, offset) = parse_tasks(&reply)?;
-    let next = match cursor.after(offset) {
-        Some(next) => Some(next.encode()?),
-        None => None,
-    };
-    Ok(TaskPage {
-        tasks,
-        next,
-        etag: None,
-    })
 }
 
 #[cfg(test)]

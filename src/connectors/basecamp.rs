@@ -4,27 +4,192 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::{self, id_string, Reply};
+use super::ProviderKind;
+use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
 use super::{
     ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount, RemoteTask,
     TaskPage,
 };
 
-pub(super) fn authorize_url(
-    cfg: &ProviderConfig,
-    client_id: &str,
-    redirect_uri: &Url,
-    state: &str,
-    challenge: &str,
-) -> Result<Url, ConnectorError> {
-    let mut url = http::endpoint(&cfg.base_url, &["authorization", "new"])?;
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", redirect_uri.as_str())
-        .append_pair("state", state)
-        .append_pair("code_challenge", challenge)
-        .append_pair("code_challenge_method", "S256");
-    Ok(url)
+/// Basecamp in the catalogue of tools.
+pub(super) static ENTRY: ToolEntry = ToolEntry {
+    kind: ProviderKind::Basecamp,
+    slug: "basecamp",
+    name: "Basecamp",
+    auth: AuthKind::OAuth,
+    client_vars: Some((
+        "TASKBRIDGE_BASECAMP_CLIENT_ID",
+        "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
+    )),
+    base: Address {
+        var: "TASKBRIDGE_BASECAMP_LAUNCHPAD_URL",
+        default: "https://launchpad.37signals.com",
+    },
+    api: None,
+    needs_an_account: true,
+    tagline: "To-dos assigned to you in Basecamp projects.",
+    does: "Brings in the to-dos assigned to you in your Basecamp projects (Basecamp 3 and 4), with their project, due date and a link back to Basecamp.",
+    needs: "A Basecamp account. Each person signs in with their own Basecamp login through 37signals Launchpad; when one login reaches several Basecamp accounts, the person chooses which one to sync.",
+    connector: &Basecamp,
+};
+
+pub(super) struct Basecamp;
+
+#[async_trait::async_trait]
+impl Connector for Basecamp {
+    fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
+        let SignIn {
+            redirect_uri,
+            state,
+            pkce,
+            ..
+        } = *ask;
+        let (client_id, challenge) = (http::client_id(cfg)?, pkce.challenge.as_str());
+        let mut url = http::endpoint(&cfg.base_url, &["authorization", "new"])?;
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect_uri.as_str())
+            .append_pair("state", state)
+            .append_pair("code_challenge", challenge)
+            .append_pair("code_challenge_method", "S256");
+        Ok(url)
+    }
+
+    async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
+        let id = http::client_id(tool.cfg)?;
+        let secret = http::client_secret(tool.cfg)?;
+        let standard = [
+            ("grant_type", "authorization_code"),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("redirect_uri", grant.redirect_uri.as_str()),
+            ("code", grant.code),
+            ("code_verifier", grant.verifier),
+        ];
+        let legacy = [
+            ("type", "web_server"),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("redirect_uri", grant.redirect_uri.as_str()),
+            ("code", grant.code),
+        ];
+        let reply = token_request(tool.http, tool.cfg, &standard, &legacy).await?;
+        if !reply.is_success() {
+            return Err(http::oauth_error(&reply));
+        }
+        let answer: http::TokenAnswer = reply.json()?;
+        Ok(answer.into_credentials(None, serde_json::json!({})))
+    }
+
+    async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
+        let id = http::client_id(tool.cfg)?;
+        let secret = http::client_secret(tool.cfg)?;
+        let token = http::refresh_token(creds)?;
+        let standard = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", id),
+            ("client_secret", secret),
+        ];
+        let legacy = [
+            ("type", "refresh"),
+            ("refresh_token", token),
+            ("client_id", id),
+            ("client_secret", secret),
+        ];
+        let reply = token_request(tool.http, tool.cfg, &standard, &legacy).await?;
+        if !reply.is_success() {
+            return Err(http::oauth_error(&reply));
+        }
+        let answer: http::TokenAnswer = reply.json()?;
+        Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
+    }
+
+    async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
+        let url = http::endpoint(&tool.cfg.base_url, &["authorization.json"])?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        if !reply.is_success() {
+            return Err(api_error(&reply));
+        }
+        parse_identity(&reply, tool.cfg)
+    }
+
+    async fn fetch_tasks_page(
+        &self,
+        tool: Tool<'_>,
+        creds: &Credentials,
+        ask: &PageAsk<'_>,
+    ) -> Answer<PageFetch> {
+        let PageAsk {
+            account,
+            cursor,
+            etag,
+            ..
+        } = *ask;
+        let base = account_base(tool.cfg, account)?;
+        if let Some(next) = cursor {
+            let next = http::tool_url(next)?;
+            if !http::is_under(&next, &base) {
+                return Err(ConnectorError::BadResponse(
+                    "the saved page link points outside the account".into(),
+                ));
+            }
+            return report_page(
+                tool.http,
+                tool.cfg,
+                creds,
+                &base,
+                next,
+                ReportPage::Linked,
+                etag,
+            )
+            .await;
+        }
+        let url = http::endpoint(&base, &["my", "assignments.json"])?;
+        let Some(reply) =
+            http::send_if_none_match(tool.cfg, http::bearer(tool.http.get(url), creds), etag)
+                .await?
+        else {
+            return Ok(PageFetch::NotModified);
+        };
+        if reply.is_success() {
+            return Ok(PageFetch::Page(TaskPage {
+                tasks: parse_assignments(&reply)?,
+                next: None,
+                etag: reply.etag(),
+            }));
+        }
+        // `/my/assignments.json` is recent (2026); older deployments answer 404 and still have
+        // the assigned-to-do report. An inactive account also answers 404, but says so.
+        if reply.status.as_u16() != 404 || reply.header("reason").is_some() {
+            return Err(api_error(&reply));
+        }
+        let url = http::endpoint(&base, &["my", "profile.json"])?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        if !reply.is_success() {
+            return Err(api_error(&reply));
+        }
+        let profile: Profile = reply.json()?;
+        let file = format!("{}.json", profile.id);
+        let url = http::endpoint(&base, &["reports", "todos", "assigned", &file])?;
+        // The first page has no cursor of its own: the ETag kept for "no cursor" is
+        // `/my/assignments.json`'s, so this one is neither asked for conditionally nor kept.
+        let page = report_page(
+            tool.http,
+            tool.cfg,
+            creds,
+            &base,
+            url,
+            ReportPage::First,
+            None,
+        )
+        .await?;
+        Ok(match page {
+            PageFetch::Page(page) => PageFetch::Page(TaskPage { etag: None, ..page }),
+            other => other,
+        })
+    }
 }
 
 /// Whether a refused token request may be an old Launchpad that only knows `type=…`.
@@ -51,66 +216,6 @@ async fn token_request(
         return Ok(reply);
     }
     http::send(cfg, http_client.post(url).form(legacy)).await
-}
-
-pub(super) async fn exchange_code(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    code: &str,
-    verifier: &str,
-    redirect_uri: &Url,
-) -> Result<Credentials, ConnectorError> {
-    let id = http::client_id(cfg)?;
-    let secret = http::client_secret(cfg)?;
-    let standard = [
-        ("grant_type", "authorization_code"),
-        ("client_id", id),
-        ("client_secret", secret),
-        ("redirect_uri", redirect_uri.as_str()),
-        ("code", code),
-        ("code_verifier", verifier),
-    ];
-    let legacy = [
-        ("type", "web_server"),
-        ("client_id", id),
-        ("client_secret", secret),
-        ("redirect_uri", redirect_uri.as_str()),
-        ("code", code),
-    ];
-    let reply = token_request(http_client, cfg, &standard, &legacy).await?;
-    if !reply.is_success() {
-        return Err(http::oauth_error(&reply));
-    }
-    let answer: http::TokenAnswer = reply.json()?;
-    Ok(answer.into_credentials(None, serde_json::json!({})))
-}
-
-pub(super) async fn refresh(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Credentials, ConnectorError> {
-    let id = http::client_id(cfg)?;
-    let secret = http::client_secret(cfg)?;
-    let token = http::refresh_token(creds)?;
-    let standard = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", token),
-        ("client_id", id),
-        ("client_secret", secret),
-    ];
-    let legacy = [
-        ("type", "refresh"),
-        ("refresh_token", token),
-        ("client_id", id),
-        ("client_secret", secret),
-    ];
-    let reply = token_request(http_client, cfg, &standard, &legacy).await?;
-    if !reply.is_success() {
-        return Err(http::oauth_error(&reply));
-    }
-    let answer: http::TokenAnswer = reply.json()?;
-    Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
 }
 
 #[derive(Deserialize)]
@@ -165,19 +270,6 @@ fn parse_identity(reply: &Reply, cfg: &ProviderConfig) -> Result<Identity, Conne
         email: auth.identity.email_address,
         accounts,
     })
-}
-
-pub(super) async fn identity(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Identity, ConnectorError> {
-    let url = http::endpoint(&cfg.base_url, &["authorization.json"])?;
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    if !reply.is_success() {
-        return Err(api_error(&reply));
-    }
-    parse_identity(&reply, cfg)
 }
 
 fn api_error(reply: &Reply) -> ConnectorError {
@@ -366,68 +458,6 @@ async fn report_page(
         next,
         etag: reply.etag(),
     }))
-}
-
-pub(super) async fn fetch_tasks_page(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    account: &RemoteAccount,
-    cursor: Option<&str>,
-    etag: Option<&str>,
-) -> Result<PageFetch, ConnectorError> {
-    let base = account_base(cfg, account)?;
-    if let Some(next) = cursor {
-        let next = http::tool_url(next)?;
-        if !http::is_under(&next, &base) {
-            return Err(ConnectorError::BadResponse(
-                "the saved page link points outside the account".into(),
-            ));
-        }
-        return report_page(
-            http_client,
-            cfg,
-            creds,
-            &base,
-            next,
-            ReportPage::Linked,
-            etag,
-        )
-        .await;
-    }
-    let url = http::endpoint(&base, &["my", "assignments.json"])?;
-    let Some(reply) =
-        http::send_if_none_match(cfg, http::bearer(http_client.get(url), creds), etag).await?
-    else {
-        return Ok(PageFetch::NotModified);
-    };
-    if reply.is_success() {
-        return Ok(PageFetch::Page(TaskPage {
-            tasks: parse_assignments(&reply)?,
-            next: None,
-            etag: reply.etag(),
-        }));
-    }
-    // `/my/assignments.json` is recent (2026); older deployments answer 404 and still have
-    // the assigned-to-do report. An inactive account also answers 404, but says so.
-    if reply.status.as_u16() != 404 || reply.header("reason").is_some() {
-        return Err(api_error(&reply));
-    }
-    let url = http::endpoint(&base, &["my", "profile.json"])?;
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    if !reply.is_success() {
-        return Err(api_error(&reply));
-    }
-    let profile: Profile = reply.json()?;
-    let file = format!("{}.json", profile.id);
-    let url = http::endpoint(&base, &["reports", "todos", "assigned", &file])?;
-    // The first page has no cursor of its own: the ETag kept for "no cursor" is
-    // `/my/assignments.json`'s, so this one is neither asked for conditionally nor kept.
-    let page = report_page(http_client, cfg, creds, &base, url, ReportPage::First, None).await?;
-    Ok(match page {
-        PageFetch::Page(page) => PageFetch::Page(TaskPage { etag: None, ..page }),
-        other => other,
-    })
 }
 
 #[cfg(test)]

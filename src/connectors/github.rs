@@ -5,15 +5,41 @@
 //! Two addresses: the web one (`TASKBRIDGE_GITHUB_URL`, sign-in under `/login/oauth/`)
 //! is `base_url`; the API (`TASKBRIDGE_GITHUB_API_URL`) is `api_url`.
 
-use secrecy::SecretString;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
+use super::ProviderKind;
+use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
 use super::{ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount};
 use super::{RemoteTask, TaskPage};
+
+/// GitHub in the catalogue of tools.
+pub(super) static ENTRY: ToolEntry = ToolEntry {
+    kind: ProviderKind::GitHub,
+    slug: "github",
+    name: "GitHub",
+    auth: AuthKind::OAuth,
+    client_vars: Some((
+        "TASKBRIDGE_GITHUB_CLIENT_ID",
+        "TASKBRIDGE_GITHUB_CLIENT_SECRET",
+    )),
+    base: Address {
+        var: "TASKBRIDGE_GITHUB_URL",
+        default: "https://github.com",
+    },
+    api: Some(Address {
+        var: "TASKBRIDGE_GITHUB_API_URL",
+        default: "https://api.github.com",
+    }),
+    needs_an_account: false,
+    tagline: "Issues and pull requests assigned to you on GitHub.",
+    does: "Brings in the open issues and pull requests assigned to you across your GitHub repositories, with their repository and a link back to GitHub. Pull requests show with the status \"pull request\".",
+    needs: "A GitHub account. Each person signs in with their own GitHub login. Private repositories need the repo scope, which taskbridge asks for at sign-in (GitHub has no read-only scope for them; taskbridge only reads). Organizations that restrict OAuth App access must approve taskbridge before their repositories' issues show.",
+    connector: &GitHub,
+};
 
 /// The REST API version taskbridge speaks (GitHub keeps an old version at least 24 months).
 const API_VERSION: &str = "2022-11-28";
@@ -47,66 +73,110 @@ fn api_base(cfg: &ProviderConfig) -> Result<&Url, ConnectorError> {
     ))
 }
 
-pub(super) fn authorize_url(
-    cfg: &ProviderConfig,
-    redirect_uri: &Url,
-    state: &str,
-    verifier: &SecretString,
-    force_login: bool,
-) -> Result<Url, ConnectorError> {
-    // PKCE for OAuth Apps since 2025-07-14 (S256 only); GitHub's account picker
-    // (`prompt=select_account`) stands in for a fresh sign-in.
-    let extra: &[(&str, &str)] = if force_login {
-        &[("prompt", "select_account")]
-    } else {
-        &[]
-    };
-    Ok(oauth::authorize_url(
-        &endpoints(cfg, None)?,
-        redirect_uri,
-        state,
-        verifier,
-        &SCOPES,
-        extra,
-    ))
-}
+pub(super) struct GitHub;
 
-/// The code for a token. The `oauth2` crate asks for JSON (`Accept: application/json`;
-/// GitHub answers form-encoded otherwise), and `oauth` reads an `error` in a 200 answer
-/// as the refusal it is.
-pub(super) async fn exchange_code(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    code: &str,
-    verifier: &str,
-    redirect_uri: &Url,
-) -> Result<Credentials, ConnectorError> {
-    let endpoints = endpoints(cfg, Some(http::client_secret(cfg)?))?;
-    let answer =
-        oauth::exchange_code(http_client, &endpoints, code, verifier, redirect_uri).await?;
-    Ok(oauth::into_credentials(
-        &answer,
-        None,
-        serde_json::json!({}),
-    ))
-}
+#[async_trait::async_trait]
+impl Connector for GitHub {
+    fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
+        let SignIn {
+            redirect_uri,
+            state,
+            pkce,
+            force_login,
+        } = *ask;
+        let verifier = &pkce.verifier;
+        // PKCE for OAuth Apps since 2025-07-14 (S256 only); GitHub's account picker
+        // (`prompt=select_account`) stands in for a fresh sign-in.
+        let extra: &[(&str, &str)] = if force_login {
+            &[("prompt", "select_account")]
+        } else {
+            &[]
+        };
+        Ok(oauth::authorize_url(
+            &endpoints(cfg, None)?,
+            redirect_uri,
+            state,
+            verifier,
+            &SCOPES,
+            extra,
+        ))
+    }
 
-/// OAuth App tokens do not expire and come without a refresh token: a refused one
-/// needs the person to connect again. (A GitHub App's expiring token, which does come
-/// with one, is refreshed the standard way.)
-pub(super) async fn refresh(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Credentials, ConnectorError> {
-    let token = http::refresh_token(creds)?;
-    let endpoints = endpoints(cfg, Some(http::client_secret(cfg)?))?;
-    let answer = oauth::refresh(http_client, &endpoints, token).await?;
-    Ok(oauth::into_credentials(
-        &answer,
-        Some(creds),
-        creds.extra.clone(),
-    ))
+    /// The code for a token. The `oauth2` crate asks for JSON (`Accept: application/json`;
+    /// GitHub answers form-encoded otherwise), and `oauth` reads an `error` in a 200 answer
+    /// as the refusal it is.
+    async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
+        let endpoints = endpoints(tool.cfg, Some(http::client_secret(tool.cfg)?))?;
+        let answer = oauth::exchange_code(
+            tool.http,
+            &endpoints,
+            grant.code,
+            grant.verifier,
+            grant.redirect_uri,
+        )
+        .await?;
+        Ok(oauth::into_credentials(
+            &answer,
+            None,
+            serde_json::json!({}),
+        ))
+    }
+
+    /// OAuth App tokens do not expire and come without a refresh token: a refused one
+    /// needs the person to connect again. (A GitHub App's expiring token, which does come
+    /// with one, is refreshed the standard way.)
+    async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
+        let token = http::refresh_token(creds)?;
+        let endpoints = endpoints(tool.cfg, Some(http::client_secret(tool.cfg)?))?;
+        let answer = oauth::refresh(tool.http, &endpoints, token).await?;
+        Ok(oauth::into_credentials(
+            &answer,
+            Some(creds),
+            creds.extra.clone(),
+        ))
+    }
+
+    async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
+        let url = http::endpoint(api_base(tool.cfg)?, &["user"])?;
+        let reply = http::send(tool.cfg, api_get(tool.http, creds, url)).await?;
+        if !reply.is_success() {
+            return Err(api_error(&reply));
+        }
+        Ok(identity_of(reply.json()?))
+    }
+
+    async fn fetch_tasks_page(
+        &self,
+        tool: Tool<'_>,
+        creds: &Credentials,
+        ask: &PageAsk<'_>,
+    ) -> Answer<PageFetch> {
+        let PageAsk { cursor, etag, .. } = *ask;
+        let url = page_url(tool.cfg, cursor)?;
+        let request = api_get(tool.http, creds, url.clone());
+        let Some(reply) = http::send_if_none_match(tool.cfg, request, etag).await? else {
+            return Ok(PageFetch::NotModified);
+        };
+        if !reply.is_success() {
+            if cursor.is_some() && reply.status.as_u16() == 404 {
+                return Err(ConnectorError::PageGone);
+            }
+            return Err(api_error(&reply));
+        }
+        let tasks = parse_issues(&reply)?;
+        let next = match http::next_link(&reply.headers) {
+            Some(raw) => {
+                let next = http::link_target(&url, &raw)?;
+                Some(page_url(tool.cfg, Some(next.as_str()))?.to_string())
+            }
+            None => None,
+        };
+        Ok(PageFetch::Page(TaskPage {
+            tasks,
+            next,
+            etag: reply.etag(),
+        }))
+    }
 }
 
 /// A request to the API with the person's token and the pinned API version.
@@ -192,19 +262,6 @@ fn identity_of(user: User) -> Identity {
     }
 }
 
-pub(super) async fn identity(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Identity, ConnectorError> {
-    let url = http::endpoint(api_base(cfg)?, &["user"])?;
-    let reply = http::send(cfg, api_get(http_client, creds, url)).await?;
-    if !reply.is_success() {
-        return Err(api_error(&reply));
-    }
-    Ok(identity_of(reply.json()?))
-}
-
 #[derive(Deserialize)]
 struct Issue {
     id: i64,
@@ -281,39 +338,6 @@ fn page_url(cfg: &ProviderConfig, cursor: Option<&str>) -> Result<Url, Connector
         ));
     }
     Ok(url)
-}
-
-pub(super) async fn fetch_tasks_page(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    cursor: Option<&str>,
-    etag: Option<&str>,
-) -> Result<PageFetch, ConnectorError> {
-    let url = page_url(cfg, cursor)?;
-    let request = api_get(http_client, creds, url.clone());
-    let Some(reply) = http::send_if_none_match(cfg, request, etag).await? else {
-        return Ok(PageFetch::NotModified);
-    };
-    if !reply.is_success() {
-        if cursor.is_some() && reply.status.as_u16() == 404 {
-            return Err(ConnectorError::PageGone);
-        }
-        return Err(api_error(&reply));
-    }
-    let tasks = parse_issues(&reply)?;
-    let next = match http::next_link(&reply.headers) {
-        Some(raw) => {
-            let next = http::link_target(&url, &raw)?;
-            Some(page_url(cfg, Some(next.as_str()))?.to_string())
-        }
-        None => None,
-    };
-    Ok(PageFetch::Page(TaskPage {
-        tasks,
-        next,
-        etag: reply.etag(),
-    }))
 }
 
 #[cfg(test)]

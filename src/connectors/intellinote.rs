@@ -4,30 +4,172 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::{self, id_string, Reply};
+use super::ProviderKind;
+use super::ToolEntry;
+use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
+};
+
+/// Intellinote in the catalogue of tools.
+pub(super) static ENTRY: ToolEntry = ToolEntry {
+    kind: ProviderKind::Intellinote,
+    slug: "intellinote",
+    name: "Intellinote",
+    auth: AuthKind::OAuth,
+    client_vars: Some((
+        "TASKBRIDGE_INTELLINOTE_CLIENT_ID",
+        "TASKBRIDGE_INTELLINOTE_CLIENT_SECRET",
+    )),
+    base: Address {
+        var: "TASKBRIDGE_INTELLINOTE_URL",
+        default: "https://api.intellinote.net/rest",
+    },
+    api: None,
+    needs_an_account: false,
+    tagline: "Tasks assigned to you in your Intellinote organization.",
+    does: "Brings in the tasks assigned to you in your Intellinote organization, with their workspace and due date.",
+    needs: "An Intellinote login with access to your organization. Each person signs in with their own login.",
+    connector: &Intellinote,
 };
 
 /// Notes asked for per page; the server may send fewer, see `fetch_tasks_page`.
 const PAGE_SIZE: usize = 100;
 
-pub(super) fn authorize_url(
-    cfg: &ProviderConfig,
-    client_id: &str,
-    redirect_uri: &Url,
-    state: &str,
-    challenge: &str,
-) -> Result<Url, ConnectorError> {
-    let mut url = http::endpoint(&cfg.base_url, &["auth", "oauth2", "authorization"])?;
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("scope", "read,write")
-        .append_pair("redirect_uri", redirect_uri.as_str())
-        .append_pair("state", state)
-        .append_pair("code_challenge", challenge)
-        .append_pair("code_challenge_method", "S256");
-    Ok(url)
+pub(super) struct Intellinote;
+
+#[async_trait::async_trait]
+impl Connector for Intellinote {
+    fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
+        let SignIn {
+            redirect_uri,
+            state,
+            pkce,
+            ..
+        } = *ask;
+        let (client_id, challenge) = (http::client_id(cfg)?, pkce.challenge.as_str());
+        let mut url = http::endpoint(&cfg.base_url, &["auth", "oauth2", "authorization"])?;
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("scope", "read,write")
+            .append_pair("redirect_uri", redirect_uri.as_str())
+            .append_pair("state", state)
+            .append_pair("code_challenge", challenge)
+            .append_pair("code_challenge_method", "S256");
+        Ok(url)
+    }
+
+    async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
+        let body = serde_json::json!({
+            "code": grant.code,
+            "client_id": http::client_id(tool.cfg)?,
+            "client_secret": http::client_secret(tool.cfg)?,
+            "grant_type": "authorization_code",
+            "redirect_uri": grant.redirect_uri.as_str(),
+            "code_verifier": grant.verifier,
+        });
+        let answer = token_request(tool.http, tool.cfg, body).await?;
+        Ok(answer.into_credentials(None, serde_json::json!({})))
+    }
+
+    async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
+        let body = serde_json::json!({
+            "refresh_token": http::refresh_token(creds)?,
+            "client_id": http::client_id(tool.cfg)?,
+            "client_secret": http::client_secret(tool.cfg)?,
+            "grant_type": "refresh_token",
+        });
+        let answer = token_request(tool.http, tool.cfg, body).await?;
+        Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
+    }
+
+    async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
+        let url = http::endpoint(&tool.cfg.base_url, &["v2", "user", "-"])?;
+        let user: User = get(tool.http, tool.cfg, creds, url).await?.json()?;
+        let mut orgs = user.orgs;
+        if orgs.is_empty() {
+            let url = http::endpoint(&tool.cfg.base_url, &["v2", "orgs"])?;
+            orgs = get(tool.http, tool.cfg, creds, url).await?.json()?;
+        }
+        let name = [user.given_name, user.family_name]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Identity {
+            external_user_id: user.user_id,
+            name,
+            email: user.email,
+            accounts: orgs.into_iter().map(org_account).collect(),
+        })
+    }
+
+    async fn fetch_tasks_page(
+        &self,
+        tool: Tool<'_>,
+        creds: &Credentials,
+        ask: &PageAsk<'_>,
+    ) -> Answer<PageFetch> {
+        let PageAsk {
+            account,
+            me,
+            cursor,
+            ..
+        } = *ask;
+        use super::pivotal::offset_paging;
+        let at = match cursor {
+            Some(c) => NoteCursor::parse(c)?,
+            None => NoteCursor {
+                offset: 0,
+                anchor: None,
+                restarts: 0,
+            },
+        };
+        let mut url = http::endpoint(&tool.cfg.base_url, &["v2", "org", &account.id, "notes"])?;
+        url.query_pairs_mut()
+            .append_pair("note_type", "TASK")
+            .append_pair("assignee", me)
+            .append_pair("include_complete", "false")
+            .append_pair("limit", &PAGE_SIZE.to_string())
+            .append_pair("offset", &at.offset.to_string());
+        let reply = get(tool.http, tool.cfg, creds, url).await?;
+        let (ids, mut tasks) = parse_notes(&reply, &tool.cfg.base_url, &account.id, me)?;
+        // Intellinote documents no paging for notes: a page may hold fewer notes than asked
+        // for (a server that pages by 50) without being the last, so the one end-of-list
+        // signal to trust is a page with nothing new on it. A server that ignores `offset`
+        // answers the first page again: its anchor is there, nothing after it is new, and
+        // the walk ends too.
+        let fresh = offset_paging::fresh_from(&ids, at.anchor.as_deref(), at.restarts);
+        if let Some(fresh) = fresh {
+            // Up to the anchor, the notes are the page before's, taken then.
+            let before = ids.get(..fresh).unwrap_or_default();
+            tasks.retain(|t| !before.contains(&t.external_id));
+        }
+        let next = match fresh {
+            // The list shifted under the walk: again from its start.
+            None => Some(NoteCursor {
+                offset: 0,
+                anchor: None,
+                restarts: at.restarts + 1,
+            }),
+            Some(fresh) if fresh >= ids.len() => None,
+            Some(_) => {
+                let (offset, anchor) = offset_paging::following(at.offset, &ids);
+                Some(NoteCursor {
+                    offset,
+                    anchor,
+                    restarts: at.restarts,
+                })
+            }
+        };
+        Ok(PageFetch::Page(TaskPage {
+            tasks,
+            next: next.map(|n| n.write()),
+            etag: None,
+        }))
+    }
 }
 
 async fn token_request(
@@ -41,40 +183,6 @@ async fn token_request(
         return Err(http::oauth_error(&reply));
     }
     reply.json()
-}
-
-pub(super) async fn exchange_code(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    code: &str,
-    verifier: &str,
-    redirect_uri: &Url,
-) -> Result<Credentials, ConnectorError> {
-    let body = serde_json::json!({
-        "code": code,
-        "client_id": http::client_id(cfg)?,
-        "client_secret": http::client_secret(cfg)?,
-        "grant_type": "authorization_code",
-        "redirect_uri": redirect_uri.as_str(),
-        "code_verifier": verifier,
-    });
-    let answer = token_request(http_client, cfg, body).await?;
-    Ok(answer.into_credentials(None, serde_json::json!({})))
-}
-
-pub(super) async fn refresh(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Credentials, ConnectorError> {
-    let body = serde_json::json!({
-        "refresh_token": http::refresh_token(creds)?,
-        "client_id": http::client_id(cfg)?,
-        "client_secret": http::client_secret(cfg)?,
-        "grant_type": "refresh_token",
-    });
-    let answer = token_request(http_client, cfg, body).await?;
-    Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
 }
 
 async fn get(
@@ -120,32 +228,6 @@ fn org_account(org: Org) -> RemoteAccount {
         id: org.org_id,
         api_base: None,
     }
-}
-
-pub(super) async fn identity(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Identity, ConnectorError> {
-    let url = http::endpoint(&cfg.base_url, &["v2", "user", "-"])?;
-    let user: User = get(http_client, cfg, creds, url).await?.json()?;
-    let mut orgs = user.orgs;
-    if orgs.is_empty() {
-        let url = http::endpoint(&cfg.base_url, &["v2", "orgs"])?;
-        orgs = get(http_client, cfg, creds, url).await?.json()?;
-    }
-    let name = [user.given_name, user.family_name]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    Ok(Identity {
-        external_user_id: user.user_id,
-        name,
-        email: user.email,
-        accounts: orgs.into_iter().map(org_account).collect(),
-    })
 }
 
 #[derive(Deserialize)]
@@ -279,67 +361,6 @@ impl NoteCursor {
             self.restarts
         )
     }
-}
-
-pub(super) async fn fetch_tasks_page(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    account: &RemoteAccount,
-    me: &str,
-    cursor: Option<&str>,
-) -> Result<TaskPage, ConnectorError> {
-    use super::pivotal::offset_paging;
-    let at = match cursor {
-        Some(c) => NoteCursor::parse(c)?,
-        None => NoteCursor {
-            offset: 0,
-            anchor: None,
-            restarts: 0,
-        },
-    };
-    let mut url = http::endpoint(&cfg.base_url, &["v2", "org", &account.id, "notes"])?;
-    url.query_pairs_mut()
-        .append_pair("note_type", "TASK")
-        .append_pair("assignee", me)
-        .append_pair("include_complete", "false")
-        .append_pair("limit", &PAGE_SIZE.to_string())
-        .append_pair("offset", &at.offset.to_string());
-    let reply = get(http_client, cfg, creds, url).await?;
-    let (ids, mut tasks) = parse_notes(&reply, &cfg.base_url, &account.id, me)?;
-    // Intellinote documents no paging for notes: a page may hold fewer notes than asked
-    // for (a server that pages by 50) without being the last, so the one end-of-list
-    // signal to trust is a page with nothing new on it. A server that ignores `offset`
-    // answers the first page again: its anchor is there, nothing after it is new, and
-    // the walk ends too.
-    let fresh = offset_paging::fresh_from(&ids, at.anchor.as_deref(), at.restarts);
-    if let Some(fresh) = fresh {
-        // Up to the anchor, the notes are the page before's, taken then.
-        let before = ids.get(..fresh).unwrap_or_default();
-        tasks.retain(|t| !before.contains(&t.external_id));
-    }
-    let next = match fresh {
-        // The list shifted under the walk: again from its start.
-        None => Some(NoteCursor {
-            offset: 0,
-            anchor: None,
-            restarts: at.restarts + 1,
-        }),
-        Some(fresh) if fresh >= ids.len() => None,
-        Some(_) => {
-            let (offset, anchor) = offset_paging::following(at.offset, &ids);
-            Some(NoteCursor {
-                offset,
-                anchor,
-                restarts: at.restarts,
-            })
-        }
-    };
-    Ok(TaskPage {
-        tasks,
-        next: next.map(|n| n.write()),
-        etag: None,
-    })
 }
 
 #[cfg(test)]

@@ -12,8 +12,36 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::{self, id_string, Reply};
+use super::ProviderKind;
+use super::ToolEntry;
+use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
+};
+
+/// Jira in the catalogue of tools.
+pub(super) static ENTRY: ToolEntry = ToolEntry {
+    kind: ProviderKind::Jira,
+    slug: "jira",
+    name: "Jira",
+    auth: AuthKind::OAuth,
+    client_vars: Some((
+        "TASKBRIDGE_JIRA_CLIENT_ID",
+        "TASKBRIDGE_JIRA_CLIENT_SECRET",
+    )),
+    base: Address {
+        var: "TASKBRIDGE_JIRA_AUTH_URL",
+        default: "https://auth.atlassian.com",
+    },
+    api: Some(Address {
+        var: "TASKBRIDGE_JIRA_API_URL",
+        default: "https://api.atlassian.com",
+    }),
+    needs_an_account: true,
+    tagline: "Open Jira issues assigned to you.",
+    does: "Brings in the open Jira issues assigned to you (those not in a Done status), with their key, project, status and due date, and a link back to Jira.",
+    needs: "A Jira Cloud site. Each person signs in with their own Atlassian account and allows taskbridge to read their Jira work (read:jira-work), their Jira profile (read:jira-user) and to stay connected (offline_access). When one sign-in reaches several Jira sites, the person chooses which one to sync.",
+    connector: &Jira,
 };
 
 /// `read:jira-work` for the search, `read:jira-user` for `/myself`, `offline_access`
@@ -25,24 +53,131 @@ const JQL: &str = "assignee = currentUser() AND statusCategory != Done ORDER BY 
 const FIELDS: &str = "summary,status,duedate,project,updated";
 const PAGE_SIZE: &str = "50";
 
-pub(super) fn authorize_url(
-    cfg: &ProviderConfig,
-    client_id: &str,
-    redirect_uri: &Url,
-    state: &str,
-) -> Result<Url, ConnectorError> {
-    // Built here rather than with `oauth::authorize_url`, which always adds a PKCE
-    // challenge: Atlassian's 3LO has no PKCE; the state and the client secret guard it.
-    let mut url = http::endpoint(&cfg.base_url, &["authorize"])?;
-    url.query_pairs_mut()
-        .append_pair("audience", "api.atlassian.com")
-        .append_pair("client_id", client_id)
-        .append_pair("scope", SCOPES)
-        .append_pair("redirect_uri", redirect_uri.as_str())
-        .append_pair("state", state)
-        .append_pair("response_type", "code")
-        .append_pair("prompt", "consent");
-    Ok(url)
+pub(super) struct Jira;
+
+#[async_trait::async_trait]
+impl Connector for Jira {
+    fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
+        let SignIn {
+            redirect_uri,
+            state,
+            ..
+        } = *ask;
+        let client_id = http::client_id(cfg)?;
+        // Built here rather than with `oauth::authorize_url`, which always adds a PKCE
+        // challenge: Atlassian's 3LO has no PKCE; the state and the client secret guard it.
+        let mut url = http::endpoint(&cfg.base_url, &["authorize"])?;
+        url.query_pairs_mut()
+            .append_pair("audience", "api.atlassian.com")
+            .append_pair("client_id", client_id)
+            .append_pair("scope", SCOPES)
+            .append_pair("redirect_uri", redirect_uri.as_str())
+            .append_pair("state", state)
+            .append_pair("response_type", "code")
+            .append_pair("prompt", "consent");
+        Ok(url)
+    }
+
+    async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
+        let body = serde_json::json!({
+            "grant_type": "authorization_code",
+            "client_id": http::client_id(tool.cfg)?,
+            "client_secret": http::client_secret(tool.cfg)?,
+            "code": grant.code,
+            "redirect_uri": grant.redirect_uri.as_str(),
+        });
+        let answer = token_request(tool.http, tool.cfg, body).await?;
+        Ok(answer.into_credentials(None, serde_json::json!({})))
+    }
+
+    /// New credentials, with the new refresh token: Atlassian rotates it on every refresh and
+    /// disables the one sent, so the caller must store these before using them (the sync
+    /// engine does). A refresh answer without a refresh token has been seen (marked
+    /// "observed" in providers-more.md): the old one is then kept.
+    async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
+        let body = serde_json::json!({
+            "grant_type": "refresh_token",
+            "client_id": http::client_id(tool.cfg)?,
+            "client_secret": http::client_secret(tool.cfg)?,
+            "refresh_token": http::refresh_token(creds)?,
+        });
+        let answer = token_request(tool.http, tool.cfg, body).await?;
+        Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
+    }
+
+    /// The person (`accountId`, the same on every site) and the Jira sites the sign-in
+    /// reaches, each an account to sync; with several, the person chooses. Without any
+    /// Jira site there is nothing to sync, and no site to ask who the person is.
+    async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
+        let api = api_base(tool.cfg)?;
+        let url = http::endpoint(api, &["oauth", "token", "accessible-resources"])?;
+        let sites: Vec<Site> = get(tool.http, tool.cfg, creds, url).await?.json()?;
+        let sites: Vec<Site> = sites.into_iter().filter(Site::is_jira).collect();
+        let Some(first) = sites.first() else {
+            return Ok(Identity {
+                external_user_id: String::new(),
+                name: String::new(),
+                email: None,
+                accounts: Vec::new(),
+            });
+        };
+        let url = http::endpoint(
+            api,
+            &["ex", "jira", &first.id, "rest", "api", "3", "myself"],
+        )?;
+        let me: Myself = get(tool.http, tool.cfg, creds, url).await?.json()?;
+        Ok(Identity {
+            name: me.display_name.unwrap_or_else(|| me.account_id.clone()),
+            external_user_id: me.account_id,
+            email: me.email_address.filter(|e| !e.is_empty()),
+            accounts: sites
+                .into_iter()
+                .map(|s| RemoteAccount {
+                    id: s.id,
+                    name: s.name,
+                    api_base: Some(s.url.trim_end_matches('/').to_string()),
+                })
+                .collect(),
+        })
+    }
+
+    /// One page of the open issues assigned to the person on the account's site. Only
+    /// `/search/jql`: the old `/search` answers 410 since 2025. Search is eventually
+    /// consistent: an issue changed a moment ago may show on the next pass.
+    async fn fetch_tasks_page(
+        &self,
+        tool: Tool<'_>,
+        creds: &Credentials,
+        ask: &PageAsk<'_>,
+    ) -> Answer<PageFetch> {
+        let PageAsk {
+            account, cursor, ..
+        } = *ask;
+        let mut url = http::endpoint(
+            api_base(tool.cfg)?,
+            &[
+                "ex",
+                "jira",
+                &account.id,
+                "rest",
+                "api",
+                "3",
+                "search",
+                "jql",
+            ],
+        )?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("jql", JQL)
+                .append_pair("fields", FIELDS)
+                .append_pair("maxResults", PAGE_SIZE);
+            if let Some(token) = cursor {
+                q.append_pair("nextPageToken", token);
+            }
+        }
+        let reply = get(tool.http, tool.cfg, creds, url).await?;
+        parse_page(&reply, account.api_base.as_deref()).map(PageFetch::Page)
+    }
 }
 
 /// A token request. Hand-written, as Intellinote's: Atlassian's token endpoint takes a
@@ -63,42 +198,6 @@ async fn token_request(
         return Err(http::oauth_error(&reply));
     }
     reply.json()
-}
-
-pub(super) async fn exchange_code(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    code: &str,
-    redirect_uri: &Url,
-) -> Result<Credentials, ConnectorError> {
-    let body = serde_json::json!({
-        "grant_type": "authorization_code",
-        "client_id": http::client_id(cfg)?,
-        "client_secret": http::client_secret(cfg)?,
-        "code": code,
-        "redirect_uri": redirect_uri.as_str(),
-    });
-    let answer = token_request(http_client, cfg, body).await?;
-    Ok(answer.into_credentials(None, serde_json::json!({})))
-}
-
-/// New credentials, with the new refresh token: Atlassian rotates it on every refresh and
-/// disables the one sent, so the caller must store these before using them (the sync
-/// engine does). A refresh answer without a refresh token has been seen (marked
-/// "observed" in providers-more.md): the old one is then kept.
-pub(super) async fn refresh(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Credentials, ConnectorError> {
-    let body = serde_json::json!({
-        "grant_type": "refresh_token",
-        "client_id": http::client_id(cfg)?,
-        "client_secret": http::client_secret(cfg)?,
-        "refresh_token": http::refresh_token(creds)?,
-    });
-    let answer = token_request(http_client, cfg, body).await?;
-    Ok(answer.into_credentials(Some(creds), creds.extra.clone()))
 }
 
 fn api_base(cfg: &ProviderConfig) -> Result<&Url, ConnectorError> {
@@ -175,46 +274,6 @@ struct Myself {
     /// Null when the person's privacy settings hide it.
     #[serde(default, rename = "emailAddress")]
     email_address: Option<String>,
-}
-
-/// The person (`accountId`, the same on every site) and the Jira sites the sign-in
-/// reaches, each an account to sync; with several, the person chooses. Without any
-/// Jira site there is nothing to sync, and no site to ask who the person is.
-pub(super) async fn identity(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Identity, ConnectorError> {
-    let api = api_base(cfg)?;
-    let url = http::endpoint(api, &["oauth", "token", "accessible-resources"])?;
-    let sites: Vec<Site> = get(http_client, cfg, creds, url).await?.json()?;
-    let sites: Vec<Site> = sites.into_iter().filter(Site::is_jira).collect();
-    let Some(first) = sites.first() else {
-        return Ok(Identity {
-            external_user_id: String::new(),
-            name: String::new(),
-            email: None,
-            accounts: Vec::new(),
-        });
-    };
-    let url = http::endpoint(
-        api,
-        &["ex", "jira", &first.id, "rest", "api", "3", "myself"],
-    )?;
-    let me: Myself = get(http_client, cfg, creds, url).await?.json()?;
-    Ok(Identity {
-        name: me.display_name.unwrap_or_else(|| me.account_id.clone()),
-        external_user_id: me.account_id,
-        email: me.email_address.filter(|e| !e.is_empty()),
-        accounts: sites
-            .into_iter()
-            .map(|s| RemoteAccount {
-                id: s.id,
-                name: s.name,
-                api_base: Some(s.url.trim_end_matches('/').to_string()),
-            })
-            .collect(),
-    })
 }
 
 #[derive(Deserialize)]
@@ -337,42 +396,6 @@ fn parse_page(reply: &Reply, site: Option<&str>) -> Result<TaskPage, ConnectorEr
     })
 }
 
-/// One page of the open issues assigned to the person on the account's site. Only
-/// `/search/jql`: the old `/search` answers 410 since 2025. Search is eventually
-/// consistent: an issue changed a moment ago may show on the next pass.
-pub(super) async fn fetch_tasks_page(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    account: &RemoteAccount,
-    cursor: Option<&str>,
-) -> Result<TaskPage, ConnectorError> {
-    let mut url = http::endpoint(
-        api_base(cfg)?,
-        &[
-            "ex",
-            "jira",
-            &account.id,
-            "rest",
-            "api",
-            "3",
-            "search",
-            "jql",
-        ],
-    )?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("jql", JQL)
-            .append_pair("fields", FIELDS)
-            .append_pair("maxResults", PAGE_SIZE);
-        if let Some(token) = cursor {
-            q.append_pair("nextPageToken", token);
-        }
-    }
-    let reply = get(http_client, cfg, creds, url).await?;
-    parse_page(&reply, account.api_base.as_deref())
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
@@ -406,8 +429,7 @@ mod tests {
     #[test]
     fn the_authorize_url_asks_for_consent_the_audience_and_the_scopes_without_pkce() {
         let cfg = config(ProviderKind::Jira, "https://auth.test");
-        let url =
-            super::super::authorize_url(&cfg, &callback(), "st-1", &Pkce::new(), false).unwrap();
+        let url = authorize_url(&cfg, &callback(), "st-1", &Pkce::new(), false).unwrap();
         assert_eq!(url.path(), "/authorize");
         let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
         assert_eq!(q["audience"], "api.atlassian.com");
@@ -435,7 +457,7 @@ mod tests {
             })))
             .mount(&server)
             .await;
-        let creds = exchange_code(&client(), &jira_config(&server), "c-1", &callback())
+        let creds = exchange_code(&client(), &jira_config(&server), "c-1", "v", &callback())
             .await
             .unwrap();
         assert_eq!(creds.access_token.expose_secret(), "at-1");
@@ -493,7 +515,7 @@ mod tests {
             ),
         )
         .await;
-        let e = exchange_code(&client(), &jira_config(&server), "c", &callback())
+        let e = exchange_code(&client(), &jira_config(&server), "c", "v", &callback())
             .await
             .unwrap_err();
         assert_eq!(e, ConnectorError::ClientRejected);
@@ -685,9 +707,13 @@ mod tests {
             &jira_config(&server),
             &creds("at", None, serde_json::json!({})),
             &account(),
+            "acc-1",
+            None,
             None,
         )
         .await
+        .unwrap()
+        .into_page()
         .unwrap();
         assert_eq!(page.next, None);
         assert_eq!(page.tasks.len(), 1);
@@ -714,6 +740,8 @@ mod tests {
             &jira_config(&server),
             &creds("at", None, serde_json::json!({})),
             &account(),
+            "acc-1",
+            None,
             None,
         )
         .await

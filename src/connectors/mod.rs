@@ -88,15 +88,7 @@ impl ProviderKind {
 
     /// The short name used in URLs and the database.
     pub fn slug(self) -> &'static str {
-        match self {
-            Self::Asana => "asana",
-            Self::Basecamp => "basecamp",
-            Self::GitHub => "github",
-            Self::Intellinote => "intellinote",
-            Self::Jira => "jira",
-            Self::PivotalTracker => "pivotal",
-            Self::Salesforce => "salesforce",
-        }
+        self.entry().slug
     }
 
     /// The tool for a slug, if it is one. (It takes anything that reads as text, the
@@ -117,15 +109,7 @@ impl ProviderKind {
 
     /// The tool's name as people know it.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Asana => "Asana",
-            Self::Basecamp => "Basecamp",
-            Self::GitHub => "GitHub",
-            Self::Intellinote => "Intellinote",
-            Self::Jira => "Jira",
-            Self::PivotalTracker => "Pivotal Tracker",
-            Self::Salesforce => "Salesforce",
-        }
+        self.entry().name
     }
 
     /// The tool's mark beside its name: its initial, on its colour (`.tool-<slug>`).
@@ -135,10 +119,7 @@ impl ProviderKind {
 
     /// How people authenticate with this tool.
     pub fn auth_kind(self) -> AuthKind {
-        match self {
-            Self::PivotalTracker => AuthKind::ApiToken,
-            _ => AuthKind::OAuth,
-        }
+        self.entry().auth
     }
 }
 
@@ -332,149 +313,135 @@ impl Default for Pkce {
     }
 }
 
-/// The tool's sign-in and consent page to send the browser to (OAuth tools only).
-///
-/// `force_login` asks the tool to show its sign-in again where it supports that (Salesforce).
-pub fn authorize_url(
-    cfg: &ProviderConfig,
-    redirect_uri: &Url,
-    state: &str,
-    pkce: &Pkce,
-    force_login: bool,
-) -> Result<Url, ConnectorError> {
-    let client_id = http::client_id(cfg)?;
-    let challenge = pkce.challenge.as_str();
-    match cfg.kind {
-        ProviderKind::Asana => asana::authorize_url(cfg, redirect_uri, state, &pkce.verifier),
-        ProviderKind::Basecamp => {
-            basecamp::authorize_url(cfg, client_id, redirect_uri, state, challenge)
-        }
-        ProviderKind::GitHub => {
-            github::authorize_url(cfg, redirect_uri, state, &pkce.verifier, force_login)
-        }
-        ProviderKind::Intellinote => {
-            intellinote::authorize_url(cfg, client_id, redirect_uri, state, challenge)
-        }
-        ProviderKind::Jira => jira::authorize_url(cfg, client_id, redirect_uri, state),
-        ProviderKind::Salesforce => {
-            salesforce::authorize_url(cfg, redirect_uri, state, &pkce.verifier, force_login)
-        }
-        ProviderKind::PivotalTracker => Err(pivotal::NO_OAUTH),
-    }
+/// What a tool's answer is: the value, or what went wrong in the tool's terms.
+pub type Answer<T> = Result<T, ConnectorError>;
+
+/// How a call reaches a tool: the HTTP client, and where the tool lives.
+#[derive(Clone, Copy)]
+pub struct Tool<'a> {
+    pub http: &'a reqwest::Client,
+    pub cfg: &'a ProviderConfig,
 }
 
-/// Trades the authorization `code` from the redirect for credentials.
-pub async fn exchange_code(
-    http: &reqwest::Client,
-    cfg: &ProviderConfig,
-    code: &str,
-    pkce_verifier: &str,
-    redirect_uri: &Url,
-) -> Result<Credentials, ConnectorError> {
-    match cfg.kind {
-        ProviderKind::Asana => {
-            asana::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
-        }
-        ProviderKind::Basecamp => {
-            basecamp::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
-        }
-        ProviderKind::GitHub => {
-            github::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
-        }
-        ProviderKind::Intellinote => {
-            intellinote::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
-        }
-        ProviderKind::Jira => jira::exchange_code(http, cfg, code, redirect_uri).await,
-        ProviderKind::Salesforce => {
-            salesforce::exchange_code(http, cfg, code, pkce_verifier, redirect_uri).await
-        }
-        ProviderKind::PivotalTracker => Err(pivotal::NO_OAUTH),
-    }
+/// What goes into a sign-in link.
+#[derive(Clone, Copy)]
+pub struct SignIn<'a> {
+    pub redirect_uri: &'a Url,
+    pub state: &'a str,
+    pub pkce: &'a Pkce,
+    /// Ask the tool to show its sign-in again where it supports that (Salesforce, GitHub).
+    pub force_login: bool,
 }
 
-/// New credentials from the refresh token; keeps the old refresh token unless the tool rotated it.
-///
-/// For Pivotal Tracker there is nothing to refresh: it answers `InvalidToken`.
-pub async fn refresh(
-    http: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Credentials, ConnectorError> {
-    match cfg.kind {
-        ProviderKind::Asana => asana::refresh(http, cfg, creds).await,
-        ProviderKind::Basecamp => basecamp::refresh(http, cfg, creds).await,
-        ProviderKind::GitHub => github::refresh(http, cfg, creds).await,
-        ProviderKind::Intellinote => intellinote::refresh(http, cfg, creds).await,
-        ProviderKind::Jira => jira::refresh(http, cfg, creds).await,
-        ProviderKind::Salesforce => salesforce::refresh(http, cfg, creds).await,
-        ProviderKind::PivotalTracker => Err(ConnectorError::InvalidToken),
-    }
+/// The authorization code from the redirect, and what proves it is ours.
+#[derive(Clone, Copy)]
+pub struct Grant<'a> {
+    pub code: &'a str,
+    pub verifier: &'a str,
+    pub redirect_uri: &'a Url,
 }
 
-/// Who the credentials belong to, and which accounts they reach.
-pub async fn identity(
-    http: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Identity, ConnectorError> {
-    match cfg.kind {
-        ProviderKind::Asana => asana::identity(http, cfg, creds).await,
-        ProviderKind::Basecamp => basecamp::identity(http, cfg, creds).await,
-        ProviderKind::GitHub => github::identity(http, cfg, creds).await,
-        ProviderKind::Intellinote => intellinote::identity(http, cfg, creds).await,
-        ProviderKind::Jira => jira::identity(http, cfg, creds).await,
-        ProviderKind::PivotalTracker => pivotal::identity(http, cfg, creds).await,
-        ProviderKind::Salesforce => salesforce::identity(http, cfg, creds).await,
-    }
+/// Which page of whose tasks.
+#[derive(Clone, Copy)]
+pub struct PageAsk<'a> {
+    pub account: &'a RemoteAccount,
+    /// The identity's `external_user_id`.
+    pub me: &'a str,
+    /// `None` for the first page, then each page's `next`.
+    pub cursor: Option<&'a str>,
+    /// The `ETag` the page at this cursor had last time: the request is then conditional
+    /// where the tool supports it, and an unchanged page is [`PageFetch::NotModified`].
+    pub etag: Option<&'a str>,
 }
 
-/// One page of the open tasks assigned to `me` (the identity's `external_user_id`) in `account`.
-///
-/// Start with `cursor: None` and pass each page's `next` back until it is `None`.
-/// With `etag`, the `ETag` that the page at this cursor had last time, the request is
-/// conditional where the tool supports it (Pivotal Tracker; Basecamp; GitHub): an unchanged page
-/// is then [`PageFetch::NotModified`], with no body to read. A page's tasks and next
-/// cursor depend only on the cursor and the tool's answer, so a 304 means both are as
-/// they were. Other tools ignore `etag` and always answer a page.
-pub async fn fetch_tasks_page(
-    http: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    account: &RemoteAccount,
-    me: &str,
-    cursor: Option<&str>,
-    etag: Option<&str>,
-) -> Result<PageFetch, ConnectorError> {
-    match cfg.kind {
-        ProviderKind::Asana => asana::fetch_tasks_page(http, cfg, creds, cursor)
-            .await
-            .map(PageFetch::Page),
-        ProviderKind::Basecamp => {
-            basecamp::fetch_tasks_page(http, cfg, creds, account, cursor, etag).await
+/// One task tool, as the rest of taskbridge talks to it. Each tool's module implements
+/// it; [`ToolEntry::connector`] is how callers find it.
+#[async_trait::async_trait]
+pub trait Connector: Sync {
+    /// The tool's sign-in and consent page to send the browser to (OAuth tools only).
+    fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url>;
+
+    /// Trades the authorization code from the redirect for credentials.
+    async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials>;
+
+    /// New credentials from the refresh token; keeps the old refresh token unless the
+    /// tool rotated it. A tool with nothing to refresh answers `InvalidToken`.
+    async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials>;
+
+    /// Who the credentials belong to, and which accounts they reach.
+    async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity>;
+
+    /// One page of the open tasks assigned to the person in the asked account. Start
+    /// with no cursor and pass each page's `next` back until it is `None`. A page's tasks
+    /// and next cursor depend only on the cursor and the tool's answer, so a 304 means
+    /// both are as they were. Tools without conditional requests ignore the `ETag`.
+    async fn fetch_tasks_page(
+        &self,
+        tool: Tool<'_>,
+        creds: &Credentials,
+        ask: &PageAsk<'_>,
+    ) -> Answer<PageFetch>;
+}
+
+/// A setting that says where a tool lives: its variable, and the real tool's address.
+#[derive(Debug, Clone, Copy)]
+pub struct Address {
+    pub var: &'static str,
+    pub default: &'static str,
+}
+
+/// One entry of the catalogue of tools: what taskbridge knows of a tool besides its
+/// code. Adding a tool is its connector module, its sandbox module, a [`ProviderKind`]
+/// variant and its entry here (see `docs/adding-a-tool.md`).
+pub struct ToolEntry {
+    pub kind: ProviderKind,
+    /// The short name used in URLs and the database.
+    pub slug: &'static str,
+    /// The tool's name as people know it.
+    pub name: &'static str,
+    pub auth: AuthKind,
+    /// `TASKBRIDGE_<TOOL>_CLIENT_ID` and `_CLIENT_SECRET`, for an OAuth tool.
+    pub client_vars: Option<(&'static str, &'static str)>,
+    /// Where people sign in, or the API for a tool without OAuth.
+    pub base: Address,
+    /// Where the API is, when that is not under `base`.
+    pub api: Option<Address>,
+    /// Whether a sign-in must reach at least one account (a Basecamp account, a Jira
+    /// site) to have anything to sync; a tool whose people are their own account says no.
+    pub needs_an_account: bool,
+    /// One line on Company Integrations.
+    pub tagline: &'static str,
+    /// The details page: what it brings in.
+    pub does: &'static str,
+    /// The details page: what turning it on needs.
+    pub needs: &'static str,
+    pub connector: &'static dyn Connector,
+}
+
+impl ProviderKind {
+    /// The tool's catalogue entry.
+    pub fn entry(self) -> &'static ToolEntry {
+        match self {
+            Self::Asana => &asana::ENTRY,
+            Self::Basecamp => &basecamp::ENTRY,
+            Self::GitHub => &github::ENTRY,
+            Self::Intellinote => &intellinote::ENTRY,
+            Self::Jira => &jira::ENTRY,
+            Self::PivotalTracker => &pivotal::ENTRY,
+            Self::Salesforce => &salesforce::ENTRY,
         }
-        ProviderKind::GitHub => github::fetch_tasks_page(http, cfg, creds, cursor, etag).await,
-        ProviderKind::Intellinote => {
-            intellinote::fetch_tasks_page(http, cfg, creds, account, me, cursor)
-                .await
-                .map(PageFetch::Page)
-        }
-        ProviderKind::Jira => jira::fetch_tasks_page(http, cfg, creds, account, cursor)
-            .await
-            .map(PageFetch::Page),
-        ProviderKind::PivotalTracker => {
-            pivotal::fetch_tasks_page(http, cfg, creds, me, cursor, etag).await
-        }
-        ProviderKind::Salesforce => {
-            salesforce::fetch_tasks_page(http, cfg, creds, account, me, cursor)
-                .await
-                .map(PageFetch::Page)
-        }
+    }
+
+    /// How to talk to the tool.
+    pub fn connector(self) -> &'static dyn Connector {
+        self.entry().connector
     }
 }
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    //! Helpers for connector tests.
+    //! Helpers for connector tests: among them each call of [`Connector`] with plain
+    //! arguments, dispatched by the configuration's tool.
 
     use super::*;
 
@@ -540,6 +507,83 @@ pub(crate) mod test_support {
         }
         mock.respond_with(answer).mount(&server).await;
         server
+    }
+
+    /// The tool's sign-in link, through its connector.
+    pub fn authorize_url(
+        cfg: &ProviderConfig,
+        redirect_uri: &Url,
+        state: &str,
+        pkce: &Pkce,
+        force_login: bool,
+    ) -> Answer<Url> {
+        let ask = SignIn {
+            redirect_uri,
+            state,
+            pkce,
+            force_login,
+        };
+        cfg.kind.connector().authorize_url(cfg, &ask)
+    }
+
+    pub async fn exchange_code(
+        http: &reqwest::Client,
+        cfg: &ProviderConfig,
+        code: &str,
+        verifier: &str,
+        redirect_uri: &Url,
+    ) -> Answer<Credentials> {
+        let grant = Grant {
+            code,
+            verifier,
+            redirect_uri,
+        };
+        let tool = Tool { http, cfg };
+        cfg.kind.connector().exchange_code(tool, &grant).await
+    }
+
+    pub async fn refresh(
+        http: &reqwest::Client,
+        cfg: &ProviderConfig,
+        creds: &Credentials,
+    ) -> Answer<Credentials> {
+        cfg.kind
+            .connector()
+            .refresh(Tool { http, cfg }, creds)
+            .await
+    }
+
+    pub async fn identity(
+        http: &reqwest::Client,
+        cfg: &ProviderConfig,
+        creds: &Credentials,
+    ) -> Answer<Identity> {
+        cfg.kind
+            .connector()
+            .identity(Tool { http, cfg }, creds)
+            .await
+    }
+
+    pub async fn fetch_tasks_page(
+        http: &reqwest::Client,
+        cfg: &ProviderConfig,
+        creds: &Credentials,
+        account: &RemoteAccount,
+        me: &str,
+        cursor: Option<&str>,
+        etag: Option<&str>,
+    ) -> Answer<PageFetch> {
+        let ask = PageAsk {
+            account,
+            me,
+            cursor,
+            etag,
+        };
+        let tool = Tool { http, cfg };
+        cfg.kind
+            .connector()
+            .fetch_tasks_page(tool, creds, &ask)
+            .await
     }
 
     /// A list served by `offset` and `limit` (never more than `cap` an answer), with

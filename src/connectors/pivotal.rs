@@ -5,9 +5,30 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::http::{self, id_string, Reply};
+use super::ProviderKind;
+use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
 use super::{
     ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount, RemoteTask,
     TaskPage,
+};
+
+/// Pivotal Tracker in the catalogue of tools.
+pub(super) static ENTRY: ToolEntry = ToolEntry {
+    kind: ProviderKind::PivotalTracker,
+    slug: "pivotal",
+    name: "Pivotal Tracker",
+    auth: AuthKind::ApiToken,
+    client_vars: None,
+    base: Address {
+        var: "TASKBRIDGE_PIVOTAL_API_URL",
+        default: "https://www.pivotaltracker.com/services/v5",
+    },
+    api: None,
+    needs_an_account: false,
+    tagline: "Stories you own in Pivotal Tracker projects.",
+    does: "Brings in the stories you own in your Pivotal Tracker projects that are not yet accepted, with their state and a link back to Tracker.",
+    needs: "Each person's Pivotal Tracker API token, found at the bottom of their Profile page in Tracker. No sign-in page is involved: paste the token in the API token field.",
+    connector: &PivotalTracker,
 };
 
 pub(super) const NO_OAUTH: ConnectorError =
@@ -93,15 +114,111 @@ fn identity_of(me: Me) -> Identity {
     }
 }
 
-pub(super) async fn identity(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Identity, ConnectorError> {
-    let (me, _) = me(http_client, cfg, creds, None)
-        .await?
-        .ok_or_else(|| ConnectorError::BadResponse("an unasked-for 304 from /me".into()))?;
-    Ok(identity_of(me))
+pub(super) struct PivotalTracker;
+
+#[async_trait::async_trait]
+impl Connector for PivotalTracker {
+    fn authorize_url(&self, _: &ProviderConfig, _: &SignIn<'_>) -> Answer<Url> {
+        Err(NO_OAUTH)
+    }
+
+    async fn exchange_code(&self, _: Tool<'_>, _: &Grant<'_>) -> Answer<Credentials> {
+        Err(NO_OAUTH)
+    }
+
+    /// An API token does not expire: there is nothing to refresh.
+    async fn refresh(&self, _: Tool<'_>, _: &Credentials) -> Answer<Credentials> {
+        Err(ConnectorError::InvalidToken)
+    }
+
+    async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
+        let (me, _) = me(tool.http, tool.cfg, creds, None)
+            .await?
+            .ok_or_else(|| ConnectorError::BadResponse("an unasked-for 304 from /me".into()))?;
+        Ok(identity_of(me))
+    }
+
+    async fn fetch_tasks_page(
+        &self,
+        tool: Tool<'_>,
+        creds: &Credentials,
+        ask: &PageAsk<'_>,
+    ) -> Answer<PageFetch> {
+        let PageAsk {
+            me: me_id,
+            cursor,
+            etag,
+            ..
+        } = *ask;
+        let Some(cursor) = cursor else {
+            return start_walk(tool.http, tool.cfg, creds, etag).await;
+        };
+        let walk = serde_json::from_str::<Walk>(cursor)
+            .map_err(|_| ConnectorError::BadResponse("unreadable Pivotal Tracker cursor".into()))?;
+        let Some((project_id, project_name)) = walk.p.get(walk.i) else {
+            return Ok(PageFetch::Page(TaskPage::default()));
+        };
+        let mut url = http::endpoint(
+            &tool.cfg.base_url,
+            &["projects", &project_id.to_string(), "stories"],
+        )?;
+        url.query_pairs_mut()
+            .append_pair("filter", &search_filter(&walk.u))
+            .append_pair("limit", &PAGE_SIZE.to_string())
+            .append_pair("offset", &walk.o.to_string())
+            .append_pair("fields", ":default,owners");
+        let Some(reply) =
+            http::send_if_none_match(tool.cfg, tracker_get(tool.http, creds, url), etag).await?
+        else {
+            return Ok(PageFetch::NotModified);
+        };
+        if !reply.is_success() {
+            return Err(api_error(&reply));
+        }
+        let (ids, mut tasks) = parse_stories(&reply, me_id, project_name)?;
+        let at = (walk.i, walk.o, walk.r);
+        let following = match offset_paging::fresh_from(&ids, walk.a.as_deref(), walk.r) {
+            // The list shifted under the walk: this project again, from its start.
+            None => Some(Walk {
+                o: 0,
+                a: None,
+                r: walk.r + 1,
+                ..walk
+            }),
+            Some(fresh) => {
+                // Up to the anchor, the stories are the page before's, taken then.
+                let before = ids.get(..fresh).unwrap_or_default();
+                tasks.retain(|t| !before.contains(&t.external_id));
+                if more_follow(&reply) && fresh < ids.len() {
+                    let (o, a) = offset_paging::following(walk.o, &ids);
+                    Some(Walk { o, a, ..walk })
+                } else if walk.i + 1 < walk.p.len() {
+                    Some(Walk {
+                        i: walk.i + 1,
+                        o: 0,
+                        a: None,
+                        r: 0,
+                        ..walk
+                    })
+                } else {
+                    None
+                }
+            }
+        };
+        // A full page that ended its project's list stays the same when a story is added
+        // after it, so a 304 for it would keep a next cursor that skips the new story: such
+        // a page is asked for in full every pass (found by the soak, docs/benchmarks.md).
+        let ends_full = is_full(&reply, ids.len())
+            && !following
+                .as_ref()
+                .is_some_and(|w| w.i == at.0 && w.r == at.2 && w.o > at.1);
+        let next = following.as_ref().map(cursor_of).transpose()?;
+        Ok(PageFetch::Page(TaskPage {
+            tasks,
+            next,
+            etag: if ends_full { None } else { reply.etag() },
+        }))
+    }
 }
 
 /// Where a walk over the person's projects stands; serialised as the page cursor.
@@ -295,84 +412,6 @@ async fn start_walk(
         tasks: Vec::new(),
         next,
         etag,
-    }))
-}
-
-pub(super) async fn fetch_tasks_page(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    me_id: &str,
-    cursor: Option<&str>,
-    etag: Option<&str>,
-) -> Result<PageFetch, ConnectorError> {
-    let Some(cursor) = cursor else {
-        return start_walk(http_client, cfg, creds, etag).await;
-    };
-    let walk = serde_json::from_str::<Walk>(cursor)
-        .map_err(|_| ConnectorError::BadResponse("unreadable Pivotal Tracker cursor".into()))?;
-    let Some((project_id, project_name)) = walk.p.get(walk.i) else {
-        return Ok(PageFetch::Page(TaskPage::default()));
-    };
-    let mut url = http::endpoint(
-        &cfg.base_url,
-        &["projects", &project_id.to_string(), "stories"],
-    )?;
-    url.query_pairs_mut()
-        .append_pair("filter", &search_filter(&walk.u))
-        .append_pair("limit", &PAGE_SIZE.to_string())
-        .append_pair("offset", &walk.o.to_string())
-        .append_pair("fields", ":default,owners");
-    let Some(reply) =
-        http::send_if_none_match(cfg, tracker_get(http_client, creds, url), etag).await?
-    else {
-        return Ok(PageFetch::NotModified);
-    };
-    if !reply.is_success() {
-        return Err(api_error(&reply));
-    }
-    let (ids, mut tasks) = parse_stories(&reply, me_id, project_name)?;
-    let at = (walk.i, walk.o, walk.r);
-    let following = match offset_paging::fresh_from(&ids, walk.a.as_deref(), walk.r) {
-        // The list shifted under the walk: this project again, from its start.
-        None => Some(Walk {
-            o: 0,
-            a: None,
-            r: walk.r + 1,
-            ..walk
-        }),
-        Some(fresh) => {
-            // Up to the anchor, the stories are the page before's, taken then.
-            let before = ids.get(..fresh).unwrap_or_default();
-            tasks.retain(|t| !before.contains(&t.external_id));
-            if more_follow(&reply) && fresh < ids.len() {
-                let (o, a) = offset_paging::following(walk.o, &ids);
-                Some(Walk { o, a, ..walk })
-            } else if walk.i + 1 < walk.p.len() {
-                Some(Walk {
-                    i: walk.i + 1,
-                    o: 0,
-                    a: None,
-                    r: 0,
-                    ..walk
-                })
-            } else {
-                None
-            }
-        }
-    };
-    // A full page that ended its project's list stays the same when a story is added
-    // after it, so a 304 for it would keep a next cursor that skips the new story: such
-    // a page is asked for in full every pass (found by the soak, docs/benchmarks.md).
-    let ends_full = is_full(&reply, ids.len())
-        && !following
-            .as_ref()
-            .is_some_and(|w| w.i == at.0 && w.r == at.2 && w.o > at.1);
-    let next = following.as_ref().map(cursor_of).transpose()?;
-    Ok(PageFetch::Page(TaskPage {
-        tasks,
-        next,
-        etag: if ends_full { None } else { reply.etag() },
     }))
 }
 

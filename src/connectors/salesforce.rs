@@ -3,12 +3,35 @@
 use serde::Deserialize;
 use url::Url;
 
-use secrecy::SecretString;
-
 use super::http::{self, Reply};
 use super::oauth;
+use super::ProviderKind;
+use super::ToolEntry;
+use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
+};
+
+/// Salesforce in the catalogue of tools.
+pub(super) static ENTRY: ToolEntry = ToolEntry {
+    kind: ProviderKind::Salesforce,
+    slug: "salesforce",
+    name: "Salesforce",
+    auth: AuthKind::OAuth,
+    client_vars: Some((
+        "TASKBRIDGE_SALESFORCE_CLIENT_ID",
+        "TASKBRIDGE_SALESFORCE_CLIENT_SECRET",
+    )),
+    base: Address {
+        var: "TASKBRIDGE_SALESFORCE_LOGIN_URL",
+        default: "https://login.salesforce.com",
+    },
+    api: None,
+    needs_an_account: false,
+    tagline: "Open Salesforce Tasks: calls, emails and to-dos.",
+    does: "Brings in the open Salesforce Tasks assigned to you (calls, emails and to-dos), with their status, due date and related record.",
+    needs: "A Salesforce edition with API access: Enterprise, Unlimited, Performance or Developer Edition, or Professional Edition with the API add-on. Group and Contact Manager editions have no API access. Each person also needs the \"API Enabled\" permission.",
+    connector: &Salesforce,
 };
 
 /// The REST API version taskbridge speaks (Winter '24; every current org serves it).
@@ -29,35 +52,163 @@ fn endpoints(cfg: &ProviderConfig) -> Result<oauth::Endpoints<'_>, ConnectorErro
     })
 }
 
-pub(super) fn authorize_url(
-    cfg: &ProviderConfig,
-    redirect_uri: &Url,
-    state: &str,
-    verifier: &SecretString,
-    force_login: bool,
-) -> Result<Url, ConnectorError> {
-    // The secret is not needed to send the browser to the sign-in page.
-    let endpoints = oauth::Endpoints {
-        config: cfg,
-        client_id: http::client_id(cfg)?,
-        client_secret: None,
-        authorize: http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?,
-        token: http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?,
-    };
-    let scopes = ["api", "refresh_token", "id"];
-    let extra: &[(&str, &str)] = if force_login {
-        &[("prompt", "login")]
-    } else {
-        &[]
-    };
-    Ok(oauth::authorize_url(
-        &endpoints,
-        redirect_uri,
-        state,
-        verifier,
-        &scopes,
-        extra,
-    ))
+pub(super) struct Salesforce;
+
+#[async_trait::async_trait]
+impl Connector for Salesforce {
+    fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
+        let SignIn {
+            redirect_uri,
+            state,
+            pkce,
+            force_login,
+        } = *ask;
+        let verifier = &pkce.verifier;
+        // The secret is not needed to send the browser to the sign-in page.
+        let endpoints = oauth::Endpoints {
+            config: cfg,
+            client_id: http::client_id(cfg)?,
+            client_secret: None,
+            authorize: http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?,
+            token: http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?,
+        };
+        let scopes = ["api", "refresh_token", "id"];
+        let extra: &[(&str, &str)] = if force_login {
+            &[("prompt", "login")]
+        } else {
+            &[]
+        };
+        Ok(oauth::authorize_url(
+            &endpoints,
+            redirect_uri,
+            state,
+            verifier,
+            &scopes,
+            extra,
+        ))
+    }
+
+    async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
+        let endpoints = endpoints(tool.cfg)?;
+        let answer = oauth::exchange_code(
+            tool.http,
+            &endpoints,
+            grant.code,
+            grant.verifier,
+            grant.redirect_uri,
+        )
+        .await?;
+        let extra = extra_from(tool.cfg, &answer, &serde_json::Value::Null)?;
+        Ok(oauth::into_credentials(&answer, None, extra))
+    }
+
+    async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
+        let endpoints = endpoints(tool.cfg)?;
+        let answer = oauth::refresh(tool.http, &endpoints, http::refresh_token(creds)?).await?;
+        let extra = extra_from(tool.cfg, &answer, &creds.extra)?;
+        Ok(oauth::into_credentials(&answer, Some(creds), extra))
+    }
+
+    async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
+        let mut id_url = extra_url(tool.cfg, creds, "id")?;
+        id_url.query_pairs_mut().append_pair("format", "json");
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(id_url), creds)).await?;
+        if !reply.is_success() {
+            return Err(api_error(&reply));
+        }
+        let who = parse_identity(&reply)?;
+        let instance = extra_url(tool.cfg, creds, "instance_url")?;
+        // The identity URL answers in every edition; this REST call is what tells an org
+        // without API access apart, and it names the org.
+        let url = query_url(
+            &instance,
+            "SELECT Id, Name, OrganizationType FROM Organization",
+        )?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        let org_name = if reply.is_success() {
+            let orgs: QueryAnswer<OrgRecord> = reply.json()?;
+            orgs.records.into_iter().next().and_then(|o| o.name)
+        } else {
+            match api_error(&reply) {
+                // Connecting must not fail over today's allowance; the sync reports it.
+                ConnectorError::RequestLimitExceeded | ConnectorError::RateLimited { .. } => None,
+                e => return Err(e),
+            }
+        };
+        Ok(Identity {
+            name: who
+                .display_name
+                .or(who.username)
+                .unwrap_or_else(|| who.user_id.clone()),
+            email: who.email,
+            accounts: vec![RemoteAccount {
+                name: org_name.unwrap_or_else(|| who.organization_id.clone()),
+                id: who.organization_id,
+                api_base: Some(instance.as_str().trim_end_matches('/').to_string()),
+            }],
+            external_user_id: who.user_id,
+        })
+    }
+
+    async fn fetch_tasks_page(
+        &self,
+        tool: Tool<'_>,
+        creds: &Credentials,
+        ask: &PageAsk<'_>,
+    ) -> Answer<PageFetch> {
+        let PageAsk {
+            account,
+            me,
+            cursor,
+            ..
+        } = *ask;
+        let instance = match account.api_base.as_deref() {
+            Some(raw) => salesforce_url(raw, tool.cfg)?,
+            None => extra_url(tool.cfg, creds, "instance_url")?,
+        };
+        let url = match cursor {
+            None => {
+                if !is_salesforce_id(me) {
+                    return Err(ConnectorError::BadResponse(
+                        "Salesforce gave a user id that is not an id".into(),
+                    ));
+                }
+                let soql = format!(
+                    "SELECT {TASK_FIELDS} FROM Task WHERE OwnerId = '{me}' AND IsClosed = false ORDER BY ActivityDate ASC NULLS LAST"
+                );
+                query_url(&instance, &soql)?
+            }
+            Some(next) => {
+                // nextRecordsUrl is a path on the instance; never let it point elsewhere.
+                if !next.starts_with("/services/data/")
+                    || next.contains("//")
+                    || next.contains("..")
+                {
+                    return Err(ConnectorError::BadResponse(
+                        "Salesforce's next page is not an API path".into(),
+                    ));
+                }
+                let mut url = instance.clone();
+                let prefix = instance.path().trim_end_matches('/').to_string();
+                let (path, query) = match next.split_once('?') {
+                    Some((p, q)) => (p, Some(q)),
+                    None => (next, None),
+                };
+                url.set_path(&format!("{prefix}{path}"));
+                url.set_query(query);
+                url
+            }
+        };
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        if !reply.is_success() {
+            // A next page that is not there is a broken cursor, not a missing org.
+            return Err(match (cursor, api_error(&reply)) {
+                (Some(_), ConnectorError::NotFound) => ConnectorError::PageGone,
+                (_, e) => e,
+            });
+        }
+        parse_tasks(&reply, &instance).map(PageFetch::Page)
+    }
 }
 
 /// An instance or identity URL Salesforce handed us, where the person's token goes:
@@ -100,31 +251,6 @@ fn extra_from(
         }
     }
     Ok(serde_json::Value::Object(extra))
-}
-
-pub(super) async fn exchange_code(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    code: &str,
-    verifier: &str,
-    redirect_uri: &Url,
-) -> Result<Credentials, ConnectorError> {
-    let endpoints = endpoints(cfg)?;
-    let answer =
-        oauth::exchange_code(http_client, &endpoints, code, verifier, redirect_uri).await?;
-    let extra = extra_from(cfg, &answer, &serde_json::Value::Null)?;
-    Ok(oauth::into_credentials(&answer, None, extra))
-}
-
-pub(super) async fn refresh(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Credentials, ConnectorError> {
-    let endpoints = endpoints(cfg)?;
-    let answer = oauth::refresh(http_client, &endpoints, http::refresh_token(creds)?).await?;
-    let extra = extra_from(cfg, &answer, &creds.extra)?;
-    Ok(oauth::into_credentials(&answer, Some(creds), extra))
 }
 
 #[derive(Deserialize)]
@@ -233,51 +359,6 @@ fn parse_identity(reply: &Reply) -> Result<IdentityAnswer, ConnectorError> {
     reply.json()
 }
 
-pub(super) async fn identity(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-) -> Result<Identity, ConnectorError> {
-    let mut id_url = extra_url(cfg, creds, "id")?;
-    id_url.query_pairs_mut().append_pair("format", "json");
-    let reply = http::send(cfg, http::bearer(http_client.get(id_url), creds)).await?;
-    if !reply.is_success() {
-        return Err(api_error(&reply));
-    }
-    let who = parse_identity(&reply)?;
-    let instance = extra_url(cfg, creds, "instance_url")?;
-    // The identity URL answers in every edition; this REST call is what tells an org
-    // without API access apart, and it names the org.
-    let url = query_url(
-        &instance,
-        "SELECT Id, Name, OrganizationType FROM Organization",
-    )?;
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    let org_name = if reply.is_success() {
-        let orgs: QueryAnswer<OrgRecord> = reply.json()?;
-        orgs.records.into_iter().next().and_then(|o| o.name)
-    } else {
-        match api_error(&reply) {
-            // Connecting must not fail over today's allowance; the sync reports it.
-            ConnectorError::RequestLimitExceeded | ConnectorError::RateLimited { .. } => None,
-            e => return Err(e),
-        }
-    };
-    Ok(Identity {
-        name: who
-            .display_name
-            .or(who.username)
-            .unwrap_or_else(|| who.user_id.clone()),
-        email: who.email,
-        accounts: vec![RemoteAccount {
-            name: org_name.unwrap_or_else(|| who.organization_id.clone()),
-            id: who.organization_id,
-            api_base: Some(instance.as_str().trim_end_matches('/').to_string()),
-        }],
-        external_user_id: who.user_id,
-    })
-}
-
 fn is_salesforce_id(s: &str) -> bool {
     (s.len() == 15 || s.len() == 18) && s.chars().all(|c| c.is_ascii_alphanumeric())
 }
@@ -314,59 +395,6 @@ fn parse_tasks(reply: &Reply, instance: &Url) -> Result<TaskPage, ConnectorError
         next,
         etag: None,
     })
-}
-
-pub(super) async fn fetch_tasks_page(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    account: &RemoteAccount,
-    me: &str,
-    cursor: Option<&str>,
-) -> Result<TaskPage, ConnectorError> {
-    let instance = match account.api_base.as_deref() {
-        Some(raw) => salesforce_url(raw, cfg)?,
-        None => extra_url(cfg, creds, "instance_url")?,
-    };
-    let url = match cursor {
-        None => {
-            if !is_salesforce_id(me) {
-                return Err(ConnectorError::BadResponse(
-                    "Salesforce gave a user id that is not an id".into(),
-                ));
-            }
-            let soql = format!(
-                "SELECT {TASK_FIELDS} FROM Task WHERE OwnerId = '{me}' AND IsClosed = false ORDER BY ActivityDate ASC NULLS LAST"
-            );
-            query_url(&instance, &soql)?
-        }
-        Some(next) => {
-            // nextRecordsUrl is a path on the instance; never let it point elsewhere.
-            if !next.starts_with("/services/data/") || next.contains("//") || next.contains("..") {
-                return Err(ConnectorError::BadResponse(
-                    "Salesforce's next page is not an API path".into(),
-                ));
-            }
-            let mut url = instance.clone();
-            let prefix = instance.path().trim_end_matches('/').to_string();
-            let (path, query) = match next.split_once('?') {
-                Some((p, q)) => (p, Some(q)),
-                None => (next, None),
-            };
-            url.set_path(&format!("{prefix}{path}"));
-            url.set_query(query);
-            url
-        }
-    };
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    if !reply.is_success() {
-        // A next page that is not there is a broken cursor, not a missing org.
-        return Err(match (cursor, api_error(&reply)) {
-            (Some(_), ConnectorError::NotFound) => ConnectorError::PageGone,
-            (_, e) => e,
-        });
-    }
-    parse_tasks(&reply, &instance)
 }
 
 #[cfg(test)]

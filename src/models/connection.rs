@@ -194,6 +194,27 @@ pub fn account_linked_to_other(
         .optional()
 }
 
+/// Starts the connection's sync over, whatever it was doing: a new lease generation fences a
+/// running pass's writes out, the lease, the pass, its cursor and its last error are
+/// cleared, and the pages kept for conditional requests are forgotten (they say
+/// nothing of what comes next).
+fn start_over(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::last_error_code.eq(None::<String>),
+            connections::last_error.eq(None::<String>),
+            connections::sync_cursor.eq(None::<String>),
+            connections::pass_id.eq(None::<i64>),
+            connections::lease_owner.eq(None::<String>),
+            connections::lease_until.eq(None::<i64>),
+            connections::lease_generation.eq(connections::lease_generation + 1),
+            connections::sync_requested.eq(false),
+        ))
+        .execute(conn)?;
+    sync_page::forget_pages(conn, id)?;
+    Ok(())
+}
+
 /// Creates the person's connection to a tool, or re-links the existing one in place
 /// (so a reconnect keeps the tasks already synced, and its next pass reads every page
 /// in full), and makes it due for sync at once.
@@ -223,20 +244,9 @@ pub fn upsert(conn: &mut DbConn, new: NewConnection<'_>) -> QueryResult<i64> {
     };
     if let Some(id) = existing {
         diesel::update(connections::table.find(id))
-            .set((
-                linked,
-                connections::last_error_code.eq(None::<String>),
-                connections::last_error.eq(None::<String>),
-                connections::sync_cursor.eq(None::<String>),
-                connections::pass_id.eq(None::<i64>),
-                connections::lease_owner.eq(None::<String>),
-                connections::lease_until.eq(None::<i64>),
-                connections::lease_generation.eq(connections::lease_generation + 1),
-                connections::sync_requested.eq(false),
-            ))
+            .set(linked)
             .execute(conn)?;
-        // What was kept of the old account's pages says nothing of the new one's.
-        sync_page::forget_pages(conn, id)?;
+        start_over(conn, id)?;
         return Ok(id);
     }
     diesel::insert_into(connections::table)
@@ -327,21 +337,13 @@ pub fn turn_off_keeping_token(
     let Some(c) = of_user(conn, user_id, provider)? else {
         return Ok(false);
     };
+    start_over(conn, c.id)?;
     diesel::update(connections::table.find(c.id))
         .set((
             connections::status.eq(ConnectionStatus::Off),
-            connections::last_error_code.eq(None::<String>),
-            connections::last_error.eq(None::<String>),
-            connections::sync_cursor.eq(None::<String>),
-            connections::pass_id.eq(None::<i64>),
-            connections::lease_owner.eq(None::<String>),
-            connections::lease_until.eq(None::<i64>),
-            connections::lease_generation.eq(connections::lease_generation + 1),
-            connections::sync_requested.eq(false),
             connections::last_sync_at.eq(None::<i64>),
         ))
         .execute(conn)?;
-    sync_page::forget_pages(conn, c.id)?;
     crate::models::task::delete_of_connection(conn, c.id)?;
     Ok(true)
 }

@@ -11,9 +11,25 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::oauth::{self, TokenParams};
+use super::seed::Builder;
 use super::seed::{Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
+use time::Date;
+
+/// Asana in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/asana",
+    api: None,
+    authorize: "/sandbox/asana/-/oauth_authorize",
+    open: &["incomplete"],
+    reopened: "incomplete",
+    closed: "completed",
+    person_ids: |n| (format!("{}", 1_204_000_000_000_001 + n), String::new()),
+    task_id: |n| format!("{}", 1_206_000_000_000_000 + n),
+    seed,
+    routes,
+};
 
 const KIND: ProviderKind = ProviderKind::Asana;
 /// The sandbox sends 5 tasks a page at most, whatever `limit` asks (1 to 100), so that
@@ -308,6 +324,38 @@ async fn task_page(
 ) -> HttpResponse {
     let (_, id) = path.into_inner();
     super::pages::task_page(&state, KIND, &id)
+}
+
+/// Asana's workspaces: Jane is in both, so her tasks come from two workspaces, the
+/// first over several pages.
+/// The sample data as of `today`.
+fn seed(today: Date) -> Tool {
+    let acme = "1202000000000001";
+    let labs = "1202000000000002";
+    let mut b = Builder::new(ProviderKind::Asana, today);
+    b.account(acme, "Acme", "workspace", false);
+    b.account(labs, "Acme Labs", "workspace", false);
+    b.project("1203000000000001", "Website Redesign", acme);
+    b.project("1203000000000002", "Mobile App", acme);
+    b.project("1203000000000003", "Office Move", acme);
+    b.project("1203000000000004", "Research", labs);
+    b.usual_people(
+        &["1203000000000001", "1203000000000002", "1203000000000003"],
+        acme,
+        true,
+    );
+    let jane = b
+        .tool
+        .people
+        .first()
+        .map(|p| p.id.clone())
+        .unwrap_or_default();
+    if let Some(p) = b.tool.people.first_mut() {
+        p.accounts.push(labs.into());
+        p.note = Some("Works normally. In two workspaces (Acme and Acme Labs); Acme's tasks come over several pages.");
+    }
+    b.tasks(&jane, &["1203000000000004"], 3, 0);
+    b.tool
 }
 
 #[cfg(test)]

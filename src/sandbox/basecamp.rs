@@ -7,9 +7,30 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::oauth::{self, TokenParams};
+use super::seed::{spec, Behaviour, Builder, PersonSpec};
 use super::seed::{Account, Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
+use time::Date;
+
+/// Basecamp in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/basecamp/launchpad",
+    api: None,
+    authorize: "/sandbox/basecamp/launchpad/authorization/new",
+    open: &["active"],
+    reopened: "active",
+    closed: "completed",
+    person_ids: |n| {
+        (
+            format!("{}", 9_100_001 + n),
+            format!("{}", 1_049_715_901 + n),
+        )
+    },
+    task_id: |n| format!("{}", 9_007_199_254_741_000 + n),
+    seed,
+    routes,
+};
 
 const KIND: ProviderKind = ProviderKind::Basecamp;
 const TWO_WEEKS: i64 = 1_209_600;
@@ -411,6 +432,44 @@ async fn todo_page(
 ) -> HttpResponse {
     let (_, _, id) = path.into_inner();
     super::pages::task_page(&state, KIND, &id)
+}
+
+/// The sample data as of `today`.
+fn seed(today: Date) -> Tool {
+    let mut b = Builder::new(ProviderKind::Basecamp, today);
+    b.account("5550001", "Acme", "bc3", false);
+    b.account("5550002", "Globex", "bc3", false);
+    b.account("5550003", "Initech", "bc3", false);
+    b.account("5550004", "Acme (Basecamp 2)", "bcx", false);
+    b.account("5550005", "Acme Archive", "bc3", true);
+    b.project("2085958501", "Website Redesign", "5550001");
+    b.project("2085958502", "Mobile App", "5550001");
+    b.project("2085958503", "Office Move", "5550001");
+    b.project("2085958504", "Globex Launch", "5550002");
+    b.project("2085958505", "TPS Reports", "5550003");
+    b.project("2085958506", "Old Projects", "5550005");
+    b.usual_people(&["2085958501", "2085958502", "2085958503"], "5550001", true);
+    let sam = b.person(
+        &PersonSpec {
+            note: Some("One sign-in reaching three Basecamp accounts (Acme, Globex, Initech) and an old Basecamp 2 account that must be ignored."),
+            accounts: &["5550001", "5550002", "5550003", "5550004"],
+            ..spec("Several", "Sam", "sam.several@acme.test", "sam", Behaviour::Normal)
+        },
+        &[],
+    );
+    b.tasks(&sam, &["2085958501"], 2, 0);
+    b.tasks(&sam, &["2085958504"], 3, 0);
+    b.tasks(&sam, &["2085958505"], 4, 0);
+    let lou = b.person(
+        &PersonSpec {
+            note: Some("An older Basecamp without /my/assignments.json (404): tasks come from the paginated assigned to-dos report, 40 of them."),
+            accounts: &["5550005"],
+            ..spec("Legacy", "Lou", "lou.legacy@acme.test", "lou", Behaviour::Normal)
+        },
+        &[],
+    );
+    b.tasks(&lou, &["2085958506"], 40, 0);
+    b.tool
 }
 
 #[cfg(test)]

@@ -10,8 +10,24 @@ use serde_json::{json, Value};
 
 use super::oauth::{self, TokenParams};
 use super::seed::{Behaviour, Person, Task, Tool};
+use super::seed::{Builder, PersonSpec, JANE, JOHN, RITA, ROB, SALLY, SID};
 use super::{json_with_etag, pass, Call, Gate, SandboxState, RETRY_AFTER_SECS};
 use crate::connectors::ProviderKind;
+use time::Date;
+
+/// Github in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/github",
+    api: Some("/sandbox/github/api"),
+    authorize: "/sandbox/github/login/oauth/authorize",
+    open: &["open"],
+    reopened: "open",
+    closed: "closed",
+    person_ids: |n| (format!("{}", 5_830_001 + n), String::new()),
+    task_id: |n| format!("{}", 1_800_000_000 + n),
+    seed,
+    routes,
+};
 
 const KIND: ProviderKind = ProviderKind::GitHub;
 /// The sandbox sends 5 items a page at most, whatever the client asks (GitHub: 100),
@@ -361,4 +377,45 @@ async fn issue_page(
     });
     let id = task.map(|t| t.id.clone()).unwrap_or_default();
     super::pages::task_page(&state, KIND, &id)
+}
+
+/// GitHub: repositories are the projects; everyone has issues and one pull request,
+/// Jane a dozen open ones mixing both, over three of the sandbox's pages.
+/// The sample data as of `today`.
+fn seed(today: Date) -> Tool {
+    let mut b = Builder::new(ProviderKind::GitHub, today);
+    b.account("github", "GitHub", "github", false);
+    b.project("70001", "acme/website", "github");
+    b.project("70002", "acme/mobile-app", "github");
+    b.project("70003", "acme/infrastructure", "github");
+    let repos = ["70001", "70002", "70003"];
+    let jane = b.person(&JANE, &["github"]);
+    b.tasks(&jane, &repos, 14, 5);
+    let john = b.person(&JOHN, &["github"]);
+    b.tasks(&john, &repos[..2], 5, 0);
+    // No Expired Eddie: OAuth App tokens do not expire.
+    let rita = PersonSpec {
+        note: Some("Signing in works; API calls answer 401 Bad credentials (access revoked), and with no refresh token for a GitHub OAuth App that asks for a reconnect."),
+        ..RITA
+    };
+    let rob = PersonSpec {
+        note: Some("Issue calls answer 403 with x-ratelimit-remaining: 0 and x-ratelimit-reset 3 seconds on; after the reset, they work for a minute."),
+        ..ROB
+    };
+    let sid = PersonSpec {
+        note: Some("Issue calls answer 502 Server Error, as GitHub's do when it is down."),
+        ..SID
+    };
+    for s in [&rita, &rob, &sid, &SALLY] {
+        let id = b.person(s, &["github"]);
+        b.tasks(&id, &repos[..1], 3, 0);
+    }
+    // Each person's first task is a pull request, and every fourth of Jane's.
+    let mut seen = std::collections::HashMap::new();
+    for t in &mut b.tool.tasks {
+        let n = seen.entry(t.assignee.clone()).or_insert(0usize);
+        t.pull_request = *n == 0 || (t.assignee == jane && *n % 4 == 0);
+        *n += 1;
+    }
+    b.tool
 }

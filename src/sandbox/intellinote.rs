@@ -6,9 +6,25 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::oauth::{self, TokenParams};
+use super::seed::Builder;
 use super::seed::{Person, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
+use time::Date;
+
+/// Intellinote in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/intellinote/rest",
+    api: None,
+    authorize: "/sandbox/intellinote/rest/auth/oauth2/authorization",
+    open: &["ACTIVE"],
+    reopened: "ACTIVE",
+    closed: "ACTIVE",
+    person_ids: |n| (format!("user{}", 101 + n), String::new()),
+    task_id: |n| format!("{}", 1000 + n),
+    seed,
+    routes,
+};
 
 const KIND: ProviderKind = ProviderKind::Intellinote;
 /// The sandbox sends 5 notes a page at most, whatever the client asks, so paging is
@@ -209,4 +225,15 @@ async fn note_page(
 ) -> HttpResponse {
     let (_, id) = path.into_inner();
     super::pages::task_page(&state, KIND, &id)
+}
+
+/// The sample data as of `today`.
+fn seed(today: Date) -> Tool {
+    let mut b = Builder::new(ProviderKind::Intellinote, today);
+    b.account("5", "Acme Corp", "org", false);
+    b.project("41", "Marketing", "5");
+    b.project("42", "Engineering", "5");
+    b.project("43", "Operations", "5");
+    b.usual_people(&["41", "42", "43"], "5", true);
+    b.tool
 }

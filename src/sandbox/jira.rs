@@ -9,9 +9,30 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::oauth::{self, TokenParams};
+use super::seed::{spec, Behaviour, Builder, PersonSpec, JIRA_ACME, JIRA_GLOBEX, JIRA_WIKI};
 use super::seed::{Account, Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
+use time::Date;
+
+/// Jira in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/jira/auth",
+    api: Some("/sandbox/jira/api"),
+    authorize: "/sandbox/jira/auth/authorize",
+    open: &["To Do", "In Progress", "In Review"],
+    reopened: "In Progress",
+    closed: "Done",
+    person_ids: |n| {
+        (
+            format!("5b10a2844c2016570{:07x}", 0xede21 + n),
+            String::new(),
+        )
+    },
+    task_id: |n| format!("{}", 10_100 + n),
+    seed,
+    routes,
+};
 
 const KIND: ProviderKind = ProviderKind::Jira;
 /// The sandbox sends 5 issues a page at most, whatever `maxResults` says (Jira too may
@@ -390,4 +411,45 @@ async fn browse(state: web::Data<SandboxState>, path: web::Path<(String, String)
         .map(|t| t.id.clone())
         .unwrap_or_default();
     super::pages::task_page(&state, KIND, &id)
+}
+
+/// Sites are accounts (`product` "jira", or "confluence" for a site a Jira connector
+/// must leave out); projects' ids are Jira's numeric ones (their keys are in
+/// `sandbox::jira`).
+/// The sample data as of `today`.
+fn seed(today: Date) -> Tool {
+    let mut b = Builder::new(ProviderKind::Jira, today);
+    b.account(JIRA_ACME, "Acme", "jira", false);
+    b.account(JIRA_GLOBEX, "Globex", "jira", false);
+    b.account(JIRA_WIKI, "Acme Wiki", "confluence", false);
+    b.project("10000", "Website Redesign", JIRA_ACME);
+    b.project("10001", "Mobile App", JIRA_ACME);
+    b.project("10002", "Office Move", JIRA_ACME);
+    b.project("10003", "Globex Launch", JIRA_GLOBEX);
+    b.usual_people(&["10000", "10001", "10002"], JIRA_ACME, true);
+    let sam = b.person(
+        &PersonSpec {
+            note: Some("One Atlassian sign-in reaching two Jira sites (Acme, Globex) and a Confluence-only site (Acme Wiki) that must be left out."),
+            accounts: &[JIRA_ACME, JIRA_GLOBEX, JIRA_WIKI],
+            ..spec("Several", "Sam", "sam.several@acme.test", "sam", Behaviour::Normal)
+        },
+        &[],
+    );
+    b.tasks(&sam, &["10000"], 2, 0);
+    b.tasks(&sam, &["10003"], 3, 0);
+    b.person(
+        &PersonSpec {
+            note: Some("Reaches only a Confluence site: there is no Jira site to sync."),
+            accounts: &[JIRA_WIKI],
+            ..spec(
+                "Wiki-only",
+                "Wendy",
+                "wendy.wiki@acme.test",
+                "wendy",
+                Behaviour::Normal,
+            )
+        },
+        &[],
+    );
+    b.tool
 }

@@ -1,7 +1,7 @@
 //! Emulated task tools under `/sandbox/<tool>/`, offline and in memory.
 //!
 //! Each speaks its real API's shapes, so the connectors work against it unchanged when
-//! their configured URLs point here (see [`sandbox_urls`] and [`provider_config`]):
+//! their configured URLs point here (see [`provider_config`]):
 //!
 //! | tool | configured URL | what lives there |
 //! |---|---|---|
@@ -59,7 +59,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
-use crate::connectors::{ProviderConfig, ProviderKind};
+use crate::connectors::{AuthKind, ProviderConfig, ProviderKind};
 pub use seed::Behaviour;
 use seed::{Person, Tool};
 
@@ -74,18 +74,40 @@ const RETRY_AFTER_SECS: u64 = 2;
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
 
-/// Where each emulated tool lives, to put in its [`ProviderConfig::base_url`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SandboxUrls {
-    pub asana: Url,
-    pub basecamp_launchpad: Url,
-    pub github: Url,
-    pub github_api: Url,
-    pub intellinote: Url,
-    pub jira_auth: Url,
-    pub jira_api: Url,
-    pub pivotal: Url,
-    pub salesforce_login: Url,
+/// One emulated tool: where it lives under `/sandbox/`, its routes, and the shapes of
+/// its sample data. Each tool's module has one; [`stand_in`] is the list of them.
+pub(crate) struct StandIn {
+    /// The path of the tool's configured URL (its [`ProviderConfig::base_url`]).
+    base: &'static str,
+    /// The path of its API, where that is not under `base`.
+    api: Option<&'static str>,
+    /// Its sign-in and consent page (or, without OAuth, where its tokens are listed).
+    authorize: &'static str,
+    /// The status words of open sample tasks (taken in turn), of a task reopened through
+    /// the control API, and of a closed one.
+    open: &'static [&'static str],
+    reopened: &'static str,
+    closed: &'static str,
+    /// A sample person's id and second id (Basecamp's person id), from their number.
+    person_ids: fn(usize) -> (String, String),
+    /// A sample task's id from its number.
+    task_id: fn(u64) -> String,
+    /// The sample data as of a day.
+    seed: fn(time::Date) -> Tool,
+    routes: fn(&mut web::ServiceConfig),
+}
+
+/// The emulated tool standing in for `kind`: the sandbox's list of tools.
+fn stand_in(kind: ProviderKind) -> &'static StandIn {
+    match kind {
+        ProviderKind::Asana => &asana::STAND_IN,
+        ProviderKind::Basecamp => &basecamp::STAND_IN,
+        ProviderKind::GitHub => &github::STAND_IN,
+        ProviderKind::Intellinote => &intellinote::STAND_IN,
+        ProviderKind::Jira => &jira::STAND_IN,
+        ProviderKind::PivotalTracker => &pivotal::STAND_IN,
+        ProviderKind::Salesforce => &salesforce::STAND_IN,
+    }
 }
 
 fn under(base: &Url, path: &str) -> Url {
@@ -97,43 +119,14 @@ fn under(base: &Url, path: &str) -> Url {
     url
 }
 
-/// The sandbox's tool URLs for an app served at `base`.
-pub fn sandbox_urls(base: &Url) -> SandboxUrls {
-    SandboxUrls {
-        asana: under(base, "/sandbox/asana"),
-        basecamp_launchpad: under(base, "/sandbox/basecamp/launchpad"),
-        github: under(base, "/sandbox/github"),
-        github_api: under(base, "/sandbox/github/api"),
-        intellinote: under(base, "/sandbox/intellinote/rest"),
-        jira_auth: under(base, "/sandbox/jira/auth"),
-        jira_api: under(base, "/sandbox/jira/api"),
-        pivotal: under(base, "/sandbox/pivotal/services/v5"),
-        salesforce_login: under(base, "/sandbox/salesforce/login"),
-    }
-}
-
 /// A connector configuration pointing `kind` at the sandbox of an app served at `base`.
 pub fn provider_config(kind: ProviderKind, base: &Url) -> ProviderConfig {
-    let urls = sandbox_urls(base);
-    let api_url = match kind {
-        ProviderKind::GitHub => Some(urls.github_api.clone()),
-        ProviderKind::Jira => Some(urls.jira_api.clone()),
-        _ => None,
-    };
-    let base_url = match kind {
-        ProviderKind::Asana => urls.asana,
-        ProviderKind::Basecamp => urls.basecamp_launchpad,
-        ProviderKind::GitHub => urls.github,
-        ProviderKind::Intellinote => urls.intellinote,
-        ProviderKind::Jira => urls.jira_auth,
-        ProviderKind::PivotalTracker => urls.pivotal,
-        ProviderKind::Salesforce => urls.salesforce_login,
-    };
-    let oauth = kind != ProviderKind::PivotalTracker;
+    let emulated = stand_in(kind);
+    let oauth = kind.auth_kind() == AuthKind::OAuth;
     ProviderConfig {
         kind,
-        base_url,
-        api_url,
+        base_url: under(base, emulated.base),
+        api_url: emulated.api.map(|api| under(base, api)),
         client_id: oauth.then(|| SANDBOX_CLIENT_ID.to_string()),
         client_secret: oauth.then(|| SecretString::from(SANDBOX_CLIENT_SECRET)),
         sandbox: true,
@@ -186,7 +179,7 @@ fn seeded() -> HashMap<ProviderKind, Tool> {
     let today = time::OffsetDateTime::now_utc().date();
     ProviderKind::ALL
         .into_iter()
-        .map(|k| (k, seed::seed(k, today)))
+        .map(|k| (k, seed::sample(k, today)))
         .collect()
 }
 
@@ -262,7 +255,7 @@ impl SandboxState {
             .tools
             .get(&kind)
             .cloned()
-            .unwrap_or_else(|| seed::seed(kind, time::OffsetDateTime::now_utc().date()))
+            .unwrap_or_else(|| seed::sample(kind, time::OffsetDateTime::now_utc().date()))
     }
 
     fn person(&self, kind: ProviderKind, id: &str) -> Option<Person> {
@@ -553,21 +546,6 @@ async fn control_reassign(
         },
         None => None,
     };
-    let closed_status = |closed: bool| match (kind, closed) {
-        (ProviderKind::Asana, true) => "completed",
-        (ProviderKind::Asana, false) => "incomplete",
-        (ProviderKind::Basecamp, true) => "completed",
-        (ProviderKind::Basecamp, false) => "active",
-        (ProviderKind::GitHub, true) => "closed",
-        (ProviderKind::GitHub, false) => "open",
-        (ProviderKind::Intellinote, _) => "ACTIVE",
-        (ProviderKind::Jira, true) => "Done",
-        (ProviderKind::Jira, false) => "In Progress",
-        (ProviderKind::PivotalTracker, true) => "accepted",
-        (ProviderKind::PivotalTracker, false) => "started",
-        (ProviderKind::Salesforce, true) => "Completed",
-        (ProviderKind::Salesforce, false) => "In Progress",
-    };
     let Some(task) = tool.tasks.iter_mut().find(|t| t.id == body.task_id) else {
         return HttpResponse::NotFound().json(serde_json::json!({"error": "no such task"}));
     };
@@ -576,7 +554,13 @@ async fn control_reassign(
     }
     if let Some(closed) = body.closed {
         task.closed = closed;
-        task.status = closed_status(closed).into();
+        let emulated = stand_in(kind);
+        task.status = if closed {
+            emulated.closed
+        } else {
+            emulated.reopened
+        }
+        .into();
     }
     task.updated_at = now_rfc3339();
     let task = task.clone();
@@ -613,11 +597,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/sandbox/{tool}/_oauth/decide",
             web::post().to(oauth::decide),
         );
-    asana::routes(cfg);
-    basecamp::routes(cfg);
-    github::routes(cfg);
-    intellinote::routes(cfg);
-    jira::routes(cfg);
-    pivotal::routes(cfg);
-    salesforce::routes(cfg);
+    for kind in ProviderKind::ALL {
+        (stand_in(kind).routes)(cfg);
+    }
 }

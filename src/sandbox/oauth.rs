@@ -71,18 +71,6 @@ fn cookie_name(kind: ProviderKind) -> String {
     format!("tb_sandbox_{}", kind.slug())
 }
 
-fn authorize_path(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Asana => "/sandbox/asana/-/oauth_authorize",
-        ProviderKind::Basecamp => "/sandbox/basecamp/launchpad/authorization/new",
-        ProviderKind::GitHub => "/sandbox/github/login/oauth/authorize",
-        ProviderKind::Intellinote => "/sandbox/intellinote/rest/auth/oauth2/authorization",
-        ProviderKind::Jira => "/sandbox/jira/auth/authorize",
-        ProviderKind::Salesforce => "/sandbox/salesforce/login/services/oauth2/authorize",
-        ProviderKind::PivotalTracker => "/sandbox/pivotal/",
-    }
-}
-
 /// A problem with the request itself (shown on a page) or one to report back to the app.
 enum Refusal {
     Page(String),
@@ -184,7 +172,7 @@ fn consent_page(
     person: &Person,
 ) -> HttpResponse {
     let action = state.url(&format!("/sandbox/{}/_oauth/decide", kind.slug()));
-    let mut switch = match Url::parse(&state.url(authorize_path(kind))) {
+    let mut switch = match Url::parse(&state.url(super::stand_in(kind).authorize)) {
         Ok(u) => u,
         Err(_) => return pages::error(state, kind, "The sandbox's address is invalid."),
     };

@@ -8,9 +8,34 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::pages::{self, esc};
+use super::seed::{
+    projects_static, spec, Behaviour, Builder, PersonSpec, JANE, JOHN, ROB, SALLY, SID,
+};
 use super::seed::{Person, Task, Tool};
 use super::{json_with_etag, pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
+use time::Date;
+
+/// Pivotal in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/pivotal/services/v5",
+    api: None,
+    authorize: "/sandbox/pivotal/",
+    open: &[
+        "started",
+        "unstarted",
+        "finished",
+        "delivered",
+        "rejected",
+        "unscheduled",
+    ],
+    reopened: "started",
+    closed: "accepted",
+    person_ids: |n| (format!("{}", 3_000_001 + n), String::new()),
+    task_id: |n| format!("{}", 170_000_000 + n),
+    seed,
+    routes,
+};
 
 const KIND: ProviderKind = ProviderKind::PivotalTracker;
 /// The sandbox pages by 5 at most, whatever the client asks, so paging is always exercised.
@@ -318,6 +343,50 @@ async fn landing(state: web::Data<SandboxState>) -> HttpResponse {
 
 async fn story_page(state: web::Data<SandboxState>, path: web::Path<String>) -> HttpResponse {
     pages::task_page(&state, KIND, &path)
+}
+
+/// The sample data as of `today`.
+fn seed(today: Date) -> Tool {
+    let mut b = Builder::new(ProviderKind::PivotalTracker, today);
+    b.account("pivotal", "Pivotal Tracker", "tracker", false);
+    b.project("2001001", "Website Redesign", "pivotal");
+    b.project("2001002", "Mobile App", "pivotal");
+    b.project("2001003", "Billing", "pivotal");
+    let tokens = [
+        ("sandbox-jane-doe", &JANE),
+        ("sandbox-john-roe", &JOHN),
+        ("sandbox-rate-limited", &ROB),
+        ("sandbox-server-error", &SID),
+        ("sandbox-slow", &SALLY),
+    ];
+    for (i, (token, s)) in tokens.into_iter().enumerate() {
+        let projects = projects_static(i);
+        let id = b.person(
+            &PersonSpec {
+                token: Some(token),
+                accounts: projects_static(i),
+                ..spec(s.first, s.last, s.email, s.username, s.behaviour)
+            },
+            &[],
+        );
+        let n = match i {
+            0 => 12,
+            1 => 7,
+            _ => 3,
+        };
+        b.tasks(&id, projects, n, if i == 0 { 5 } else { 0 });
+    }
+    let max = b.person(
+        &PersonSpec {
+            token: Some("sandbox-many-stories"),
+            note: Some("13 stories in one project: they come over several pages of the stories list (offset paging)."),
+            accounts: &["2001003"],
+            ..spec("Many", "Max", "max.many@acme.test", "max", Behaviour::Normal)
+        },
+        &[],
+    );
+    b.tasks(&max, &["2001003"], 13, 0);
+    b.tool
 }
 
 #[cfg(test)]

@@ -9,9 +9,30 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::oauth::{self, TokenParams};
+use super::seed::{spec, Behaviour, Builder};
 use super::seed::{Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
+use time::Date;
+
+/// Salesforce in the sandbox's list of tools.
+pub(super) static STAND_IN: super::StandIn = super::StandIn {
+    base: "/sandbox/salesforce/login",
+    api: None,
+    authorize: "/sandbox/salesforce/login/services/oauth2/authorize",
+    open: &[
+        "Not Started",
+        "In Progress",
+        "Waiting on someone else",
+        "Deferred",
+    ],
+    reopened: "In Progress",
+    closed: "Completed",
+    person_ids: |n| (format!("0055e{:010}AAA", 1 + n), String::new()),
+    task_id: |n| format!("00T5e{:010}AAA", n),
+    seed,
+    routes,
+};
 
 const KIND: ProviderKind = ProviderKind::Salesforce;
 /// Small batches, so every sync walks `nextRecordsUrl`.
@@ -442,6 +463,54 @@ async fn more(
 
 async fn record_page(state: web::Data<SandboxState>, path: web::Path<String>) -> HttpResponse {
     super::pages::task_page(&state, KIND, &path)
+}
+
+/// The sample data as of `today`.
+fn seed(today: Date) -> Tool {
+    let acme = "00D5e0000000001AAA";
+    let tiny = "00D5e0000000002AAA";
+    let busy = "00D5e0000000003AAA";
+    let mut b = Builder::new(ProviderKind::Salesforce, today);
+    b.account(acme, "Acme Corp", "Enterprise Edition", false);
+    b.account(tiny, "Tiny Team", "Team Edition", false);
+    b.account(busy, "Busy Bees Inc", "Professional Edition", false);
+    b.project("0065e0000000001AAA", "Acme Renewal 2026", acme);
+    b.project("0015e0000000002AAA", "Globex Corporation", acme);
+    b.project("0065e0000000003AAA", "Initech Upgrade", acme);
+    b.project("0015e0000000004AAA", "Tiny Client", tiny);
+    b.project("0015e0000000005AAA", "Busy Client", busy);
+    b.usual_people(
+        &[
+            "0065e0000000001AAA",
+            "0015e0000000002AAA",
+            "0065e0000000003AAA",
+        ],
+        acme,
+        true,
+    );
+    let grace = b.person(
+        &spec(
+            "Group-edition",
+            "Grace",
+            "grace.groupedition@tinyteam.test",
+            "grace",
+            Behaviour::ApiDisabled,
+        ),
+        &[tiny],
+    );
+    b.tasks(&grace, &["0015e0000000004AAA"], 3, 0);
+    let olive = b.person(
+        &spec(
+            "Over-limit",
+            "Olive",
+            "olive.overlimit@busybees.test",
+            "olive",
+            Behaviour::RequestLimit,
+        ),
+        &[busy],
+    );
+    b.tasks(&olive, &["0015e0000000005AAA"], 3, 0);
+    b.tool
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ impl Tool {
     }
 }
 
-const TITLES: [&str; 30] = [
+pub(super) const TITLES: [&str; 30] = [
     "Draft the homepage copy",
     "Review the new wireframes",
     "Fix the login redirect",
@@ -170,7 +170,7 @@ const TITLES: [&str; 30] = [
 ];
 
 /// Days from today for successive tasks; `None` means no due date. Some are overdue.
-const DUE_IN: [Option<i64>; 10] = [
+pub(super) const DUE_IN: [Option<i64>; 10] = [
     Some(-5),
     Some(2),
     None,
@@ -183,18 +183,18 @@ const DUE_IN: [Option<i64>; 10] = [
     Some(4),
 ];
 
-struct PersonSpec {
-    first: &'static str,
-    last: &'static str,
-    email: &'static str,
-    username: &'static str,
-    token: Option<&'static str>,
-    behaviour: Behaviour,
-    note: Option<&'static str>,
-    accounts: &'static [&'static str],
+pub(super) struct PersonSpec {
+    pub(super) first: &'static str,
+    pub(super) last: &'static str,
+    pub(super) email: &'static str,
+    pub(super) username: &'static str,
+    pub(super) token: Option<&'static str>,
+    pub(super) behaviour: Behaviour,
+    pub(super) note: Option<&'static str>,
+    pub(super) accounts: &'static [&'static str],
 }
 
-const fn spec(
+pub(super) const fn spec(
     first: &'static str,
     last: &'static str,
     email: &'static str,
@@ -213,49 +213,49 @@ const fn spec(
     }
 }
 
-const JANE: PersonSpec = spec(
+pub(super) const JANE: PersonSpec = spec(
     "Jane",
     "Doe",
     "jane@acme.test",
     "janedoe",
     Behaviour::Normal,
 );
-const JOHN: PersonSpec = spec(
+pub(super) const JOHN: PersonSpec = spec(
     "John",
     "Roe",
     "john@acme.test",
     "johnroe",
     Behaviour::Normal,
 );
-const EDDIE: PersonSpec = spec(
+pub(super) const EDDIE: PersonSpec = spec(
     "Expired",
     "Eddie",
     "eddie.expired@acme.test",
     "eddie",
     Behaviour::Expired,
 );
-const RITA: PersonSpec = spec(
+pub(super) const RITA: PersonSpec = spec(
     "Revoked",
     "Rita",
     "rita.revoked@acme.test",
     "rita",
     Behaviour::Revoked,
 );
-const ROB: PersonSpec = spec(
+pub(super) const ROB: PersonSpec = spec(
     "Rate-limited",
     "Rob",
     "rob.ratelimited@acme.test",
     "rob",
     Behaviour::RateLimited,
 );
-const SID: PersonSpec = spec(
+pub(super) const SID: PersonSpec = spec(
     "Server-error",
     "Sid",
     "sid.servererror@acme.test",
     "sid",
     Behaviour::ServerErrors,
 );
-const SALLY: PersonSpec = spec(
+pub(super) const SALLY: PersonSpec = spec(
     "Slow",
     "Sally",
     "sally.slow@acme.test",
@@ -263,15 +263,15 @@ const SALLY: PersonSpec = spec(
     Behaviour::Slow,
 );
 
-struct Builder {
-    kind: ProviderKind,
-    today: Date,
-    tool: Tool,
-    seq: u64,
+pub(super) struct Builder {
+    pub(super) kind: ProviderKind,
+    pub(super) today: Date,
+    pub(super) tool: Tool,
+    pub(super) seq: u64,
 }
 
 impl Builder {
-    fn new(kind: ProviderKind, today: Date) -> Self {
+    pub(super) fn new(kind: ProviderKind, today: Date) -> Self {
         Self {
             kind,
             today,
@@ -285,7 +285,7 @@ impl Builder {
         }
     }
 
-    fn account(&mut self, id: &str, name: &str, product: &str, legacy: bool) {
+    pub(super) fn account(&mut self, id: &str, name: &str, product: &str, legacy: bool) {
         self.tool.accounts.push(Account {
             id: id.into(),
             name: name.into(),
@@ -294,7 +294,7 @@ impl Builder {
         });
     }
 
-    fn project(&mut self, id: &str, name: &str, account: &str) {
+    pub(super) fn project(&mut self, id: &str, name: &str, account: &str) {
         self.tool.projects.push(Project {
             id: id.into(),
             name: name.into(),
@@ -302,26 +302,8 @@ impl Builder {
         });
     }
 
-    fn ids(&self, n: usize) -> (String, String) {
-        match self.kind {
-            ProviderKind::Asana => (format!("{}", 1_204_000_000_000_001 + n), String::new()),
-            ProviderKind::Basecamp => (
-                format!("{}", 9_100_001 + n),
-                format!("{}", 1_049_715_901 + n),
-            ),
-            ProviderKind::GitHub => (format!("{}", 5_830_001 + n), String::new()),
-            ProviderKind::Intellinote => (format!("user{}", 101 + n), String::new()),
-            ProviderKind::Jira => (
-                format!("5b10a2844c2016570{:07x}", 0xede21 + n),
-                String::new(),
-            ),
-            ProviderKind::PivotalTracker => (format!("{}", 3_000_001 + n), String::new()),
-            ProviderKind::Salesforce => (format!("0055e{:010}AAA", 1 + n), String::new()),
-        }
-    }
-
-    fn person(&mut self, s: &PersonSpec, accounts: &[&str]) -> String {
-        let (id, person_id) = self.ids(self.tool.people.len());
+    pub(super) fn person(&mut self, s: &PersonSpec, accounts: &[&str]) -> String {
+        let (id, person_id) = (super::stand_in(self.kind).person_ids)(self.tool.people.len());
         let accounts = if s.accounts.is_empty() {
             accounts
         } else {
@@ -342,53 +324,14 @@ impl Builder {
         id
     }
 
-    fn task_id(&self) -> String {
-        let n = self.seq;
-        match self.kind {
-            ProviderKind::Asana => format!("{}", 1_206_000_000_000_000 + n),
-            ProviderKind::Basecamp => format!("{}", 9_007_199_254_741_000 + n),
-            ProviderKind::GitHub => format!("{}", 1_800_000_000 + n),
-            ProviderKind::Intellinote => format!("{}", 1000 + n),
-            ProviderKind::Jira => format!("{}", 10_100 + n),
-            ProviderKind::PivotalTracker => format!("{}", 170_000_000 + n),
-            ProviderKind::Salesforce => format!("00T5e{:010}AAA", n),
-        }
-    }
-
-    fn status(&self, closed: bool) -> String {
-        let n = self.seq as usize;
-        let s = match (self.kind, closed) {
-            (ProviderKind::Asana, false) => "incomplete",
-            (ProviderKind::Asana, true) => "completed",
-            (ProviderKind::Basecamp, false) => "active",
-            (ProviderKind::Basecamp, true) => "completed",
-            (ProviderKind::GitHub, false) => "open",
-            (ProviderKind::GitHub, true) => "closed",
-            (ProviderKind::Intellinote, _) => "ACTIVE",
-            (ProviderKind::Jira, true) => "Done",
-            (ProviderKind::Jira, false) => ["To Do", "In Progress", "In Review"][n % 3],
-            (ProviderKind::PivotalTracker, true) => "accepted",
-            (ProviderKind::PivotalTracker, false) => [
-                "started",
-                "unstarted",
-                "finished",
-                "delivered",
-                "rejected",
-                "unscheduled",
-            ][n % 6],
-            (ProviderKind::Salesforce, true) => "Completed",
-            (ProviderKind::Salesforce, false) => [
-                "Not Started",
-                "In Progress",
-                "Waiting on someone else",
-                "Deferred",
-            ][n % 4],
-        };
-        s.to_string()
+    pub(super) fn status(&self, closed: bool) -> String {
+        let emulated = super::stand_in(self.kind);
+        let open = emulated.open[self.seq as usize % emulated.open.len()];
+        if closed { emulated.closed } else { open }.to_string()
     }
 
     /// `n` tasks for `person` spread over `projects`; every `closed_every`-th one is done.
-    fn tasks(&mut self, person: &str, projects: &[&str], n: usize, closed_every: usize) {
+    pub(super) fn tasks(&mut self, person: &str, projects: &[&str], n: usize, closed_every: usize) {
         for i in 0..n {
             self.seq += 1;
             let project_id = projects[i % projects.len()];
@@ -406,7 +349,7 @@ impl Builder {
                 .checked_sub(time::Duration::days((seq % 9) as i64 + 1))
                 .unwrap_or(self.today);
             self.tool.tasks.push(Task {
-                id: self.task_id(),
+                id: (super::stand_in(self.kind).task_id)(self.seq),
                 account,
                 project: project_id.into(),
                 title: TITLES[seq % TITLES.len()].into(),
@@ -421,7 +364,12 @@ impl Builder {
     }
 
     /// The usual cast: Jane and John, who work, and the five who misbehave.
-    fn usual_people(&mut self, projects: &[&str], account: &str, with_auth_failures: bool) {
+    pub(super) fn usual_people(
+        &mut self,
+        projects: &[&str],
+        account: &str,
+        with_auth_failures: bool,
+    ) {
         let jane = self.person(&JANE, &[account]);
         self.tasks(&jane, projects, 12, 5);
         let john = self.person(&JOHN, &[account]);
@@ -438,266 +386,18 @@ impl Builder {
     }
 }
 
-fn basecamp(today: Date) -> Tool {
-    let mut b = Builder::new(ProviderKind::Basecamp, today);
-    b.account("5550001", "Acme", "bc3", false);
-    b.account("5550002", "Globex", "bc3", false);
-    b.account("5550003", "Initech", "bc3", false);
-    b.account("5550004", "Acme (Basecamp 2)", "bcx", false);
-    b.account("5550005", "Acme Archive", "bc3", true);
-    b.project("2085958501", "Website Redesign", "5550001");
-    b.project("2085958502", "Mobile App", "5550001");
-    b.project("2085958503", "Office Move", "5550001");
-    b.project("2085958504", "Globex Launch", "5550002");
-    b.project("2085958505", "TPS Reports", "5550003");
-    b.project("2085958506", "Old Projects", "5550005");
-    b.usual_people(&["2085958501", "2085958502", "2085958503"], "5550001", true);
-    let sam = b.person(
-        &PersonSpec {
-            note: Some("One sign-in reaching three Basecamp accounts (Acme, Globex, Initech) and an old Basecamp 2 account that must be ignored."),
-            accounts: &["5550001", "5550002", "5550003", "5550004"],
-            ..spec("Several", "Sam", "sam.several@acme.test", "sam", Behaviour::Normal)
-        },
-        &[],
-    );
-    b.tasks(&sam, &["2085958501"], 2, 0);
-    b.tasks(&sam, &["2085958504"], 3, 0);
-    b.tasks(&sam, &["2085958505"], 4, 0);
-    let lou = b.person(
-        &PersonSpec {
-            note: Some("An older Basecamp without /my/assignments.json (404): tasks come from the paginated assigned to-dos report, 40 of them."),
-            accounts: &["5550005"],
-            ..spec("Legacy", "Lou", "lou.legacy@acme.test", "lou", Behaviour::Normal)
-        },
-        &[],
-    );
-    b.tasks(&lou, &["2085958506"], 40, 0);
-    b.tool
-}
-
-/// GitHub: repositories are the projects; everyone has issues and one pull request,
-/// Jane a dozen open ones mixing both, over three of the sandbox's pages.
-fn github(today: Date) -> Tool {
-    let mut b = Builder::new(ProviderKind::GitHub, today);
-    b.account("github", "GitHub", "github", false);
-    b.project("70001", "acme/website", "github");
-    b.project("70002", "acme/mobile-app", "github");
-    b.project("70003", "acme/infrastructure", "github");
-    let repos = ["70001", "70002", "70003"];
-    let jane = b.person(&JANE, &["github"]);
-    b.tasks(&jane, &repos, 14, 5);
-    let john = b.person(&JOHN, &["github"]);
-    b.tasks(&john, &repos[..2], 5, 0);
-    // No Expired Eddie: OAuth App tokens do not expire.
-    let rita = PersonSpec {
-        note: Some("Signing in works; API calls answer 401 Bad credentials (access revoked), and with no refresh token for a GitHub OAuth App that asks for a reconnect."),
-        ..RITA
-    };
-    let rob = PersonSpec {
-        note: Some("Issue calls answer 403 with x-ratelimit-remaining: 0 and x-ratelimit-reset 3 seconds on; after the reset, they work for a minute."),
-        ..ROB
-    };
-    let sid = PersonSpec {
-        note: Some("Issue calls answer 502 Server Error, as GitHub's do when it is down."),
-        ..SID
-    };
-    for s in [&rita, &rob, &sid, &SALLY] {
-        let id = b.person(s, &["github"]);
-        b.tasks(&id, &repos[..1], 3, 0);
-    }
-    // Each person's first task is a pull request, and every fourth of Jane's.
-    let mut seen = std::collections::HashMap::new();
-    for t in &mut b.tool.tasks {
-        let n = seen.entry(t.assignee.clone()).or_insert(0usize);
-        t.pull_request = *n == 0 || (t.assignee == jane && *n % 4 == 0);
-        *n += 1;
-    }
-    b.tool
-}
-
-/// Asana's workspaces: Jane is in both, so her tasks come from two workspaces, the
-/// first over several pages.
-fn asana(today: Date) -> Tool {
-    let acme = "1202000000000001";
-    let labs = "1202000000000002";
-    let mut b = Builder::new(ProviderKind::Asana, today);
-    b.account(acme, "Acme", "workspace", false);
-    b.account(labs, "Acme Labs", "workspace", false);
-    b.project("1203000000000001", "Website Redesign", acme);
-    b.project("1203000000000002", "Mobile App", acme);
-    b.project("1203000000000003", "Office Move", acme);
-    b.project("1203000000000004", "Research", labs);
-    b.usual_people(
-        &["1203000000000001", "1203000000000002", "1203000000000003"],
-        acme,
-        true,
-    );
-    let jane = b
-        .tool
-        .people
-        .first()
-        .map(|p| p.id.clone())
-        .unwrap_or_default();
-    if let Some(p) = b.tool.people.first_mut() {
-        p.accounts.push(labs.into());
-        p.note = Some("Works normally. In two workspaces (Acme and Acme Labs); Acme's tasks come over several pages.");
-    }
-    b.tasks(&jane, &["1203000000000004"], 3, 0);
-    b.tool
-}
-
-fn intellinote(today: Date) -> Tool {
-    let mut b = Builder::new(ProviderKind::Intellinote, today);
-    b.account("5", "Acme Corp", "org", false);
-    b.project("41", "Marketing", "5");
-    b.project("42", "Engineering", "5");
-    b.project("43", "Operations", "5");
-    b.usual_people(&["41", "42", "43"], "5", true);
-    b.tool
-}
-
 /// The Jira site ids (`cloudId`s) of the sample sites.
 pub const JIRA_ACME: &str = "0d2c5a3e-1b11-4c2a-9a61-5e0f7c0a0001";
 pub const JIRA_GLOBEX: &str = "0d2c5a3e-1b11-4c2a-9a61-5e0f7c0a0002";
 pub const JIRA_WIKI: &str = "0d2c5a3e-1b11-4c2a-9a61-5e0f7c0a0003";
 
-/// Sites are accounts (`product` "jira", or "confluence" for a site a Jira connector
-/// must leave out); projects' ids are Jira's numeric ones (their keys are in
-/// `sandbox::jira`).
-fn jira(today: Date) -> Tool {
-    let mut b = Builder::new(ProviderKind::Jira, today);
-    b.account(JIRA_ACME, "Acme", "jira", false);
-    b.account(JIRA_GLOBEX, "Globex", "jira", false);
-    b.account(JIRA_WIKI, "Acme Wiki", "confluence", false);
-    b.project("10000", "Website Redesign", JIRA_ACME);
-    b.project("10001", "Mobile App", JIRA_ACME);
-    b.project("10002", "Office Move", JIRA_ACME);
-    b.project("10003", "Globex Launch", JIRA_GLOBEX);
-    b.usual_people(&["10000", "10001", "10002"], JIRA_ACME, true);
-    let sam = b.person(
-        &PersonSpec {
-            note: Some("One Atlassian sign-in reaching two Jira sites (Acme, Globex) and a Confluence-only site (Acme Wiki) that must be left out."),
-            accounts: &[JIRA_ACME, JIRA_GLOBEX, JIRA_WIKI],
-            ..spec("Several", "Sam", "sam.several@acme.test", "sam", Behaviour::Normal)
-        },
-        &[],
-    );
-    b.tasks(&sam, &["10000"], 2, 0);
-    b.tasks(&sam, &["10003"], 3, 0);
-    b.person(
-        &PersonSpec {
-            note: Some("Reaches only a Confluence site: there is no Jira site to sync."),
-            accounts: &[JIRA_WIKI],
-            ..spec(
-                "Wiki-only",
-                "Wendy",
-                "wendy.wiki@acme.test",
-                "wendy",
-                Behaviour::Normal,
-            )
-        },
-        &[],
-    );
-    b.tool
-}
-
-fn pivotal(today: Date) -> Tool {
-    let mut b = Builder::new(ProviderKind::PivotalTracker, today);
-    b.account("pivotal", "Pivotal Tracker", "tracker", false);
-    b.project("2001001", "Website Redesign", "pivotal");
-    b.project("2001002", "Mobile App", "pivotal");
-    b.project("2001003", "Billing", "pivotal");
-    let tokens = [
-        ("sandbox-jane-doe", &JANE),
-        ("sandbox-john-roe", &JOHN),
-        ("sandbox-rate-limited", &ROB),
-        ("sandbox-server-error", &SID),
-        ("sandbox-slow", &SALLY),
-    ];
-    for (i, (token, s)) in tokens.into_iter().enumerate() {
-        let projects = projects_static(i);
-        let id = b.person(
-            &PersonSpec {
-                token: Some(token),
-                accounts: projects_static(i),
-                ..spec(s.first, s.last, s.email, s.username, s.behaviour)
-            },
-            &[],
-        );
-        let n = match i {
-            0 => 12,
-            1 => 7,
-            _ => 3,
-        };
-        b.tasks(&id, projects, n, if i == 0 { 5 } else { 0 });
-    }
-    let max = b.person(
-        &PersonSpec {
-            token: Some("sandbox-many-stories"),
-            note: Some("13 stories in one project: they come over several pages of the stories list (offset paging)."),
-            accounts: &["2001003"],
-            ..spec("Many", "Max", "max.many@acme.test", "max", Behaviour::Normal)
-        },
-        &[],
-    );
-    b.tasks(&max, &["2001003"], 13, 0);
-    b.tool
-}
-
 /// Pivotal memberships: the project ids each sample person belongs to.
-fn projects_static(i: usize) -> &'static [&'static str] {
+pub(super) fn projects_static(i: usize) -> &'static [&'static str] {
     match i {
         0 => &["2001001", "2001002", "2001003"],
         1 => &["2001001", "2001002"],
         _ => &["2001001"],
     }
-}
-
-fn salesforce(today: Date) -> Tool {
-    let acme = "00D5e0000000001AAA";
-    let tiny = "00D5e0000000002AAA";
-    let busy = "00D5e0000000003AAA";
-    let mut b = Builder::new(ProviderKind::Salesforce, today);
-    b.account(acme, "Acme Corp", "Enterprise Edition", false);
-    b.account(tiny, "Tiny Team", "Team Edition", false);
-    b.account(busy, "Busy Bees Inc", "Professional Edition", false);
-    b.project("0065e0000000001AAA", "Acme Renewal 2026", acme);
-    b.project("0015e0000000002AAA", "Globex Corporation", acme);
-    b.project("0065e0000000003AAA", "Initech Upgrade", acme);
-    b.project("0015e0000000004AAA", "Tiny Client", tiny);
-    b.project("0015e0000000005AAA", "Busy Client", busy);
-    b.usual_people(
-        &[
-            "0065e0000000001AAA",
-            "0015e0000000002AAA",
-            "0065e0000000003AAA",
-        ],
-        acme,
-        true,
-    );
-    let grace = b.person(
-        &spec(
-            "Group-edition",
-            "Grace",
-            "grace.groupedition@tinyteam.test",
-            "grace",
-            Behaviour::ApiDisabled,
-        ),
-        &[tiny],
-    );
-    b.tasks(&grace, &["0015e0000000004AAA"], 3, 0);
-    let olive = b.person(
-        &spec(
-            "Over-limit",
-            "Olive",
-            "olive.overlimit@busybees.test",
-            "olive",
-            Behaviour::RequestLimit,
-        ),
-        &[busy],
-    );
-    b.tasks(&olive, &["0015e0000000005AAA"], 3, 0);
-    b.tool
 }
 
 /// A task as the control API shows it.
@@ -729,16 +429,8 @@ pub fn tool_json(tool: &Tool) -> serde_json::Value {
 }
 
 /// The sample data of one tool as of `today`.
-pub fn seed(kind: ProviderKind, today: Date) -> Tool {
-    match kind {
-        ProviderKind::Asana => asana(today),
-        ProviderKind::Basecamp => basecamp(today),
-        ProviderKind::GitHub => github(today),
-        ProviderKind::Intellinote => intellinote(today),
-        ProviderKind::Jira => jira(today),
-        ProviderKind::PivotalTracker => pivotal(today),
-        ProviderKind::Salesforce => salesforce(today),
-    }
+pub(super) fn sample(kind: ProviderKind, today: Date) -> Tool {
+    (super::stand_in(kind).seed)(today)
 }
 
 #[cfg(test)]
@@ -749,10 +441,10 @@ mod tests {
     fn seeds_are_deterministic_and_consistent() {
         let today = time::macros::date!(2026 - 03 - 10);
         for kind in ProviderKind::ALL {
-            let a = tool_json(&seed(kind, today));
-            let b = tool_json(&seed(kind, today));
+            let a = tool_json(&sample(kind, today));
+            let b = tool_json(&sample(kind, today));
             assert_eq!(a, b);
-            let tool = seed(kind, today);
+            let tool = sample(kind, today);
             for t in &tool.tasks {
                 assert!(tool.person(&t.assignee).is_some(), "{kind:?} {}", t.id);
                 assert!(tool.project(&t.project).is_some());
@@ -783,7 +475,7 @@ mod tests {
 
     #[test]
     fn salesforce_ids_are_eighteen_characters() {
-        let tool = seed(
+        let tool = sample(
             ProviderKind::Salesforce,
             time::macros::date!(2026 - 03 - 10),
         );

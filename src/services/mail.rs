@@ -169,7 +169,7 @@ pub fn tell(conn: &mut DbConn, user_ids: &[i64], notice: &Notice) -> QueryResult
 /// A tool turned on for the company, told to `user_ids`.
 pub fn tool_on(conn: &mut DbConn, user_ids: &[i64], kind: ProviderKind) -> QueryResult<()> {
     let subject = format!("{} is on for your company", kind.name());
-    let message = crate::services::integrations::active_notice(kind);
+    let message = active_notice(kind);
     let to = Some(urls::INTEGRATION_SETTINGS);
     tell(conn, user_ids, &Notice::new(&subject, &message, to))
 }
@@ -202,4 +202,13 @@ pub fn needs_attention(
     let subject = format!("{tool} needs your attention in taskbridge");
     let to = Some(urls::INTEGRATION_SETTINGS);
     email_notice(conn, &[user_id], &Notice::new(&subject, message, to))
+}
+
+/// The in-app notice that a tool is active for the company.
+pub fn active_notice(kind: ProviderKind) -> String {
+    format!(
+        "{} is now active for your company. Turn on your own {} integration in Integration Settings to see your tasks.",
+        kind.name(),
+        kind.name()
+    )
 }

@@ -10,10 +10,13 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::auth::CurrentUser;
-use crate::connectors::{self, ConnectorError, Credentials, Identity, Pkce, ProviderKind};
+use crate::connectors::{
+    self, ConnectorError, Credentials, Grant, Identity, Pkce, ProviderKind, SignIn,
+};
 use crate::crypto::same_secret;
 use crate::db::{now, Pool};
 use crate::error::{AppError, Unexpected};
+use crate::services::credentials;
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
 use crate::services::tools::Tools;
 
@@ -66,7 +69,7 @@ pub fn start(
     let cfg = tools.config(kind)?;
     let pkce = Pkce::new();
     let state = connectors::oauth::new_state();
-    let binding = service::pkce_binding(user_id);
+    let binding = credentials::pkce_binding(user_id);
     let verifier = pkce.verifier.expose_secret().as_bytes();
     let flow = Flow {
         provider: kind.slug().to_owned(),
@@ -77,7 +80,14 @@ pub fn start(
     };
     session.insert(FLOW_KEY, &flow).map_err(session_err)?;
     let redirect_uri = tools.redirect_uri(kind)?;
-    connectors::authorize_url(cfg, &redirect_uri, &state, &pkce, true)
+    let ask = SignIn {
+        redirect_uri: &redirect_uri,
+        state: &state,
+        pkce: &pkce,
+        force_login: true,
+    };
+    kind.connector()
+        .authorize_url(cfg, &ask)
         .unexpected("making the tool's sign-in URL")
 }
 
@@ -144,12 +154,19 @@ async fn exchange(
         .map_err(|_| IntegrationError::BadState)?;
     let verifier = tools
         .cipher
-        .open(&sealed, &service::pkce_binding(user_id))
+        .open(&sealed, &credentials::pkce_binding(user_id))
         .map_err(|_| IntegrationError::BadState)?;
     let verifier = String::from_utf8(verifier).map_err(|_| IntegrationError::BadState)?;
-    let cfg = tools.config(kind)?;
     let redirect_uri = tools.redirect_uri(kind)?;
-    Ok(connectors::exchange_code(&tools.http, cfg, code, &verifier, &redirect_uri).await?)
+    let grant = Grant {
+        code,
+        verifier: &verifier,
+        redirect_uri: &redirect_uri,
+    };
+    Ok(kind
+        .connector()
+        .exchange_code(tools.tool(kind)?, &grant)
+        .await?)
 }
 
 /// What a sign-in's credentials lead to, from the person's side.
@@ -176,23 +193,23 @@ pub async fn finish(
         purpose,
         session,
     } = signed;
-    let cfg = tools.config(kind)?;
+    let (tool, connector) = (tools.tool(kind)?, kind.connector());
     // A token that is already stale gets one refresh before giving up.
-    let (creds, identity) = match connectors::identity(&tools.http, cfg, &creds).await {
+    let (creds, identity) = match connector.identity(tool, &creds).await {
         Err(ConnectorError::Unauthorized) if creds.refresh_token.is_some() => {
-            let fresh = connectors::refresh(&tools.http, cfg, &creds).await?;
-            let identity = connectors::identity(&tools.http, cfg, &fresh).await?;
+            let fresh = connector.refresh(tool, &creds).await?;
+            let identity = connector.identity(tool, &fresh).await?;
             (fresh, identity)
         }
         other => (creds, other?),
     };
-    if matches!(kind, ProviderKind::Basecamp | ProviderKind::Jira) && identity.accounts.is_empty() {
+    if kind.entry().needs_an_account && identity.accounts.is_empty() {
         return Err(IntegrationError::NoAccounts);
     }
     let Some(account) = service::only_account(&identity) else {
         let session = session.ok_or(IntegrationError::NoAccounts)?;
-        let binding = service::pending_binding(user.id.0, kind);
-        let sealed = service::seal_credentials(&tools.cipher, &creds, &binding)?;
+        let binding = credentials::pending_binding(user.id.0, kind);
+        let sealed = credentials::seal_credentials(&tools.cipher, &creds, &binding)?;
         let pending = Pending {
             provider: kind.slug().to_owned(),
             purpose,
@@ -253,11 +270,11 @@ pub async fn choose(
         return Ok(Choice::NotListed);
     };
     session.remove(PENDING_KEY);
-    let binding = service::pending_binding(user.id.0, kind);
+    let binding = credentials::pending_binding(user.id.0, kind);
     let sealed = b64()
         .decode(&pending.sealed_credentials)
         .unexpected("decoding the pending credentials")?;
-    let creds = service::open_credentials(&tools.cipher, &sealed, &binding)?;
+    let creds = credentials::open_credentials(&tools.cipher, &sealed, &binding)?;
     let link = service::Link {
         kind,
         purpose: pending.purpose,

@@ -359,7 +359,7 @@ fn join(
     login::set_last_user(conn, login_id, id)?;
     // Someone joining after a tool was turned on is told, like everyone was.
     for kind in company_integration::enabled_providers(conn, company_id)? {
-        let notice = crate::services::integrations::active_notice(kind);
+        let notice = crate::services::mail::active_notice(kind);
         let link = Some(crate::urls::INTEGRATION_SETTINGS);
         crate::models::notification::notify(conn, &[id], &notice, link)?;
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use url::Url;
 
-use crate::config::{OAuthClient, Settings};
+use crate::config::Settings;
 use crate::connectors::{self, AuthKind, ProviderConfig, ProviderKind};
 use crate::crypto::Cipher;
 use crate::error::{AppError, Unexpected};
@@ -29,45 +29,27 @@ impl Tools {
             max_response_bytes: settings.tool_max_response_bytes,
             salesforce_hosts: p.salesforce_allowed_hosts.clone(),
         };
-        let real = |kind: ProviderKind, url: &Url, client: &Option<OAuthClient>| ProviderConfig {
-            kind,
-            base_url: url.clone(),
-            api_url: match kind {
-                ProviderKind::GitHub => Some(p.github_api_url.clone()),
-                ProviderKind::Jira => Some(p.jira_api_url.clone()),
-                _ => None,
-            },
-            client_id: client.as_ref().map(|c| c.client_id.clone()),
-            client_secret: client.as_ref().map(|c| c.client_secret.clone()),
-            sandbox: false,
-            limits: limits.clone(),
-        };
-        let configs = ProviderKind::ALL
-            .into_iter()
-            .map(|kind| {
-                let (url, client) = match kind {
-                    ProviderKind::Asana => (&p.asana_url, &p.asana),
-                    ProviderKind::Basecamp => (&p.basecamp_launchpad_url, &p.basecamp),
-                    ProviderKind::GitHub => (&p.github_url, &p.github),
-                    ProviderKind::Intellinote => (&p.intellinote_url, &p.intellinote),
-                    ProviderKind::Jira => (&p.jira_auth_url, &p.jira),
-                    ProviderKind::Salesforce => (&p.salesforce_login_url, &p.salesforce),
-                    ProviderKind::PivotalTracker => (&p.pivotal_api_url, &None),
-                };
-                let unconfigured = match kind.auth_kind() {
-                    AuthKind::OAuth => client.is_none(),
-                    AuthKind::ApiToken => !p.pivotal_api_url_set,
-                };
-                let config = match stand_in {
-                    Some(stand_in) if unconfigured => ProviderConfig {
-                        limits: limits.clone(),
-                        ..stand_in(kind)
-                    },
-                    _ => real(kind, url, client),
-                };
-                (kind, config)
-            })
-            .collect();
+        let mut configs = HashMap::new();
+        for (kind, set) in &p.tools {
+            let unconfigured = match kind.auth_kind() {
+                AuthKind::OAuth => set.client.is_none(),
+                AuthKind::ApiToken => !set.base_url_set,
+            };
+            let config = match stand_in {
+                Some(stand_in) if unconfigured => stand_in(*kind),
+                _ => ProviderConfig {
+                    kind: *kind,
+                    base_url: set.base_url.clone(),
+                    api_url: set.api_url.clone(),
+                    client_id: set.client.as_ref().map(|c| c.client_id.clone()),
+                    client_secret: set.client.as_ref().map(|c| c.client_secret.clone()),
+                    sandbox: false,
+                    limits: limits.clone(),
+                },
+            };
+            let limits = limits.clone();
+            configs.insert(*kind, ProviderConfig { limits, ..config });
+        }
         let http =
             connectors::http_client().unexpected("building the HTTP client for the tools")?;
         Ok(Self {
@@ -81,6 +63,14 @@ impl Tools {
     pub fn config(&self, kind: ProviderKind) -> Result<&ProviderConfig, AppError> {
         self.configs.get(&kind).ok_or_else(|| {
             AppError::Unexpected(anyhow::anyhow!("no configuration for {}", kind.name()))
+        })
+    }
+
+    /// How calls reach the tool: the shared HTTP client and its configuration.
+    pub fn tool(&self, kind: ProviderKind) -> Result<connectors::Tool<'_>, AppError> {
+        Ok(connectors::Tool {
+            http: &self.http,
+            cfg: self.config(kind)?,
         })
     }
 

@@ -42,11 +42,11 @@ impl SettingsPage {
             time_zone: user.company_time_zone.clone(),
             week_start: user.week_start.clone(),
             zones: if can_edit {
-                crate::services::time::days::zone_names()
+                crate::days::zone_names()
             } else {
                 Vec::new()
             },
-            week_starts: &crate::services::time::days::WEEK_STARTS,
+            week_starts: &crate::days::WEEK_STARTS,
         }
     }
 }

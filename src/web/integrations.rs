@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, CompanyManager, CurrentUser};
 use crate::catalogue::Problem;
-use crate::connectors::{AuthKind, ConnectorError, Credentials, ProviderKind, RemoteAccount};
+use crate::connectors::{
+    AuthKind, ConnectorError, Credentials, ProviderKind, RemoteAccount, ToolEntry,
+};
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::models::{company_integration, connection, user};
@@ -24,45 +26,6 @@ use crate::web::{flash, render, render_status, see_other};
 
 fn tool(slug: &str) -> AppResult<ProviderKind> {
     ProviderKind::from_slug(slug).ok_or(AppError::NotFound)
-}
-
-/// What each tool does and what it needs, as the details page says it.
-pub struct About {
-    pub does: &'static str,
-    pub needs: &'static str,
-}
-
-pub fn about(kind: ProviderKind) -> About {
-    match kind {
-        ProviderKind::Asana => About {
-            does: "Brings in the open Asana tasks assigned to you in each of your workspaces, with their project, due date and a link back to Asana.",
-            needs: "An Asana account. Each person signs in with their own Asana login and allows taskbridge to read tasks, users and workspaces; the tasks of every workspace they belong to are synced.",
-        },
-        ProviderKind::Basecamp => About {
-            does: "Brings in the to-dos assigned to you in your Basecamp projects (Basecamp 3 and 4), with their project, due date and a link back to Basecamp.",
-            needs: "A Basecamp account. Each person signs in with their own Basecamp login through 37signals Launchpad; when one login reaches several Basecamp accounts, the person chooses which one to sync.",
-        },
-        ProviderKind::GitHub => About {
-            does: "Brings in the open issues and pull requests assigned to you across your GitHub repositories, with their repository and a link back to GitHub. Pull requests show with the status \"pull request\".",
-            needs: "A GitHub account. Each person signs in with their own GitHub login. Private repositories need the repo scope, which taskbridge asks for at sign-in (GitHub has no read-only scope for them; taskbridge only reads). Organizations that restrict OAuth App access must approve taskbridge before their repositories' issues show.",
-        },
-        ProviderKind::Intellinote => About {
-            does: "Brings in the tasks assigned to you in your Intellinote organization, with their workspace and due date.",
-            needs: "An Intellinote login with access to your organization. Each person signs in with their own login.",
-        },
-        ProviderKind::Jira => About {
-            does: "Brings in the open Jira issues assigned to you (those not in a Done status), with their key, project, status and due date, and a link back to Jira.",
-            needs: "A Jira Cloud site. Each person signs in with their own Atlassian account and allows taskbridge to read their Jira work (read:jira-work), their Jira profile (read:jira-user) and to stay connected (offline_access). When one sign-in reaches several Jira sites, the person chooses which one to sync.",
-        },
-        ProviderKind::PivotalTracker => About {
-            does: "Brings in the stories you own in your Pivotal Tracker projects that are not yet accepted, with their state and a link back to Tracker.",
-            needs: "Each person's Pivotal Tracker API token, found at the bottom of their Profile page in Tracker. No sign-in page is involved: paste the token in the API token field.",
-        },
-        ProviderKind::Salesforce => About {
-            does: "Brings in the open Salesforce Tasks assigned to you (calls, emails and to-dos), with their status, due date and related record.",
-            needs: "A Salesforce edition with API access: Enterprise, Unlimited, Performance or Developer Edition, or Professional Edition with the API add-on. Group and Contact Manager editions have no API access. Each person also needs the \"API Enabled\" permission.",
-        },
-    }
 }
 
 /// "Connected as Jane Doe, jane@acme.test, account Acme".
@@ -98,19 +61,6 @@ pub struct ToolRow {
     pub connected: String,
 }
 
-/// What a tool brings, in one line for the Company Integrations list.
-pub fn tagline(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Asana => "Open tasks assigned to you in your Asana workspaces.",
-        ProviderKind::Basecamp => "To-dos assigned to you in Basecamp projects.",
-        ProviderKind::GitHub => "Issues and pull requests assigned to you on GitHub.",
-        ProviderKind::Intellinote => "Tasks assigned to you in your Intellinote organization.",
-        ProviderKind::Jira => "Open Jira issues assigned to you.",
-        ProviderKind::PivotalTracker => "Stories you own in Pivotal Tracker projects.",
-        ProviderKind::Salesforce => "Open Salesforce Tasks: calls, emails and to-dos.",
-    }
-}
-
 #[derive(Template)]
 #[template(path = "company_integrations.html")]
 pub struct CompanyIntegrationsPage {
@@ -144,7 +94,7 @@ pub async fn company_list(
                 slug: k.slug(),
                 name: k.name(),
                 on: enabled.contains(&k),
-                tagline: tagline(k),
+                tagline: k.entry().tagline,
                 mark: k.mark(),
                 connected: connected(k),
             })
@@ -158,7 +108,8 @@ pub struct DetailsPage {
     pub shell: Shell,
     pub slug: &'static str,
     pub name: &'static str,
-    pub about: About,
+    /// What it does and needs, from the catalogue of tools.
+    pub about: &'static ToolEntry,
     pub on: bool,
     pub token_based: bool,
     pub available: bool,
@@ -194,7 +145,7 @@ pub async fn company_details(
         shell: page.shell(Nav::CompanyIntegrations),
         slug: kind.slug(),
         name: kind.name(),
-        about: about(kind),
+        about: kind.entry(),
         on,
         token_based: kind.auth_kind() == AuthKind::ApiToken,
         available: tools.available(kind),

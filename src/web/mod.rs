@@ -144,8 +144,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             urls::API_TOKEN_REVOKE_ROUTE,
             web::post().to(api_tokens::revoke),
         )
-        .configure(company_routes)
-        .configure(crate::api::configure);
+        .configure(company_routes);
 }
 
 /// The company menu. Every handler here takes a role extractor (`CompanyManager` or

@@ -10,11 +10,11 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::auth::{client_ip, CompanyManager, CurrentUser};
+use crate::days::{self, parse_week_start, WEEK_STARTS};
 use crate::db::{self, now, Pool};
 use crate::error::{AppError, AppResult};
 use crate::models::time_entry::{self, TaskChoice, TimeEntry};
 use crate::models::user;
-use crate::services::time::days::{self, parse_week_start, WEEK_STARTS};
 use crate::services::time::duration::hm;
 use crate::services::time::{
     self as tracking, tool_name, Days, EntryForm, Person, StartWith, TimeError,

@@ -488,13 +488,13 @@ async fn tokens_are_encrypted_at_rest_and_deleted_on_disconnect() {
     });
     let settings = settings_for_key();
     let cipher = taskbridge::crypto::Cipher::new(&settings);
-    let binding = taskbridge::services::integrations::credentials_binding(
+    let binding = taskbridge::services::credentials::credentials_binding(
         company_id,
         user_id,
         taskbridge::connectors::ProviderKind::Basecamp,
     );
     let creds =
-        taskbridge::services::integrations::open_credentials(&cipher, &sealed, &binding).unwrap();
+        taskbridge::services::credentials::open_credentials(&cipher, &sealed, &binding).unwrap();
     use secrecy::ExposeSecret;
     let token = creds.access_token.expose_secret().to_owned();
     assert!(token.len() >= 16);
@@ -509,14 +509,12 @@ async fn tokens_are_encrypted_at_rest_and_deleted_on_disconnect() {
             }
         }
     }
-    let other = taskbridge::services::integrations::credentials_binding(
+    let other = taskbridge::services::credentials::credentials_binding(
         company_id,
         user_id + 1,
         taskbridge::connectors::ProviderKind::Basecamp,
     );
-    assert!(
-        taskbridge::services::integrations::open_credentials(&cipher, &sealed, &other).is_err()
-    );
+    assert!(taskbridge::services::credentials::open_credentials(&cipher, &sealed, &other).is_err());
 
     let r = owner
         .post_form(

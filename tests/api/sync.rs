@@ -504,12 +504,12 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let connection = app.query(move |conn| taskbridge::models::connection::find(conn, id).unwrap());
     let tools = taskbridge::tools(&app.settings).unwrap();
     let kind = taskbridge::connectors::ProviderKind::PivotalTracker;
-    let binding = taskbridge::services::integrations::credentials_binding(
+    let binding = taskbridge::services::credentials::credentials_binding(
         connection.company_id,
         connection.user_id,
         kind,
     );
-    let creds = taskbridge::services::integrations::open_credentials(
+    let creds = taskbridge::services::credentials::open_credentials(
         &tools.cipher,
         connection.credentials.as_ref().unwrap(),
         &binding,
@@ -524,19 +524,19 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let mut pages: Vec<taskbridge::connectors::TaskPage> = Vec::new();
     let mut cursor: Option<String> = None;
     while pages.iter().all(|p| p.tasks.is_empty()) {
-        let page = taskbridge::connectors::fetch_tasks_page(
-            &tools.http,
-            tools.config(kind).unwrap(),
-            &creds,
-            &account,
-            &connection.external_user_id,
-            cursor.as_deref(),
-            None,
-        )
-        .await
-        .unwrap()
-        .into_page()
-        .unwrap();
+        let ask = taskbridge::connectors::PageAsk {
+            account: &account,
+            me: &connection.external_user_id,
+            cursor: cursor.as_deref(),
+            etag: None,
+        };
+        let page = kind
+            .connector()
+            .fetch_tasks_page(tools.tool(kind).unwrap(), &creds, &ask)
+            .await
+            .unwrap()
+            .into_page()
+            .unwrap();
         cursor = page.next.clone();
         pages.push(page);
     }

@@ -242,7 +242,7 @@ fn seal(tools: &taskbridge::services::tools::Tools, app: &TestApp, at: &str, rt:
             .first(conn)
             .unwrap()
     });
-    let binding = taskbridge::services::integrations::credentials_binding(
+    let binding = taskbridge::services::credentials::credentials_binding(
         company_id,
         user_id,
         ProviderKind::Intellinote,
@@ -253,7 +253,7 @@ fn seal(tools: &taskbridge::services::tools::Tools, app: &TestApp, at: &str, rt:
         expires_at: None,
         extra: serde_json::json!({}),
     };
-    taskbridge::services::integrations::seal_credentials(&tools.cipher, &creds, &binding).unwrap()
+    taskbridge::services::credentials::seal_credentials(&tools.cipher, &creds, &binding).unwrap()
 }
 
 /// The refresh token stored for the connection now.
@@ -261,12 +261,12 @@ fn stored_refresh_token(s: &Setup) -> String {
     let tools = taskbridge::tools(&s.app.settings).unwrap();
     let id = s.id;
     let c = s.app.query(move |conn| connection::find(conn, id).unwrap());
-    let binding = taskbridge::services::integrations::credentials_binding(
+    let binding = taskbridge::services::credentials::credentials_binding(
         c.company_id,
         c.user_id,
         ProviderKind::Intellinote,
     );
-    let creds = taskbridge::services::integrations::open_credentials(
+    let creds = taskbridge::services::credentials::open_credentials(
         &tools.cipher,
         c.credentials.as_ref().unwrap(),
         &binding,

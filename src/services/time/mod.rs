@@ -3,7 +3,6 @@
 //! Every use case takes the person it acts for ([`Person`]) and answers either the
 //! entry or a [`TimeError`] whose message names the problem, so a form can show it.
 
-pub mod days;
 pub mod duration;
 
 use std::collections::BTreeMap;
@@ -18,7 +17,7 @@ use crate::error::AppError;
 use crate::models::audit;
 use crate::models::time_entry::{self, NewEntry, TaskSnapshot, TimeEntry, MAX_ENTRY_SECS};
 
-pub use days::Days;
+pub use crate::days::Days;
 
 /// Who a use case acts for, and whose days it counts in.
 #[derive(Debug, Clone)]
