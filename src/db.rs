@@ -164,6 +164,39 @@ pub fn migrate(conn: &mut DbConn) -> Result<usize, AppError> {
     }
 }
 
+/// Runs the pending migrations named before `version` (`2026-12-03-095000`) only, so
+/// a test of a migration can start from the schema just before it, with rows of the
+/// old shape. [`migrate`] runs the rest.
+pub fn migrate_before(conn: &mut DbConn, version: &str) -> Result<usize, AppError> {
+    fn before<C, B>(
+        conn: &mut C,
+        source: EmbeddedMigrations,
+        version: &str,
+    ) -> Result<usize, AppError>
+    where
+        B: diesel::backend::Backend,
+        C: MigrationHarness<B>,
+        EmbeddedMigrations: diesel::migration::MigrationSource<B>,
+    {
+        let internal = |e: Box<dyn std::error::Error + Send + Sync>| {
+            AppError::Unexpected(anyhow::anyhow!("migration failed: {e}"))
+        };
+        let mut ran = 0;
+        for migration in conn.pending_migrations(source).map_err(internal)? {
+            if migration.name().to_string().as_str() >= version {
+                break;
+            }
+            conn.run_migration(&*migration).map_err(internal)?;
+            ran += 1;
+        }
+        Ok(ran)
+    }
+    match conn {
+        DbConn::Sqlite(c) => before(c, SQLITE_MIGRATIONS, version),
+        DbConn::Pg(c) => before(c, POSTGRES_MIGRATIONS, version),
+    }
+}
+
 pub fn is_sqlite(conn: &DbConn) -> bool {
     matches!(conn, DbConn::Sqlite(_))
 }

@@ -14,19 +14,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    logins (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        email_verified_at -> Nullable<BigInt>,
+        last_user_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         company_id -> BigInt,
-        email -> Text,
+        login_id -> BigInt,
         name -> Text,
-        password_hash -> Text,
         role -> Text,
         disabled -> Bool,
         created_at -> BigInt,
         time_zone -> Nullable<Text>,
         checklist_dismissed_at -> Nullable<BigInt>,
         email_notices -> Bool,
-        email_verified_at -> Nullable<BigInt>,
     }
 }
 
@@ -294,6 +303,7 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> companies (company_id));
+diesel::joinable!(users -> logins (login_id));
 diesel::joinable!(email_verifications -> users (user_id));
 diesel::joinable!(mail_outbox -> companies (company_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -313,6 +323,7 @@ diesel::joinable!(known_devices -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
+    logins,
     users,
     invites,
     sessions,

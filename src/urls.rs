@@ -17,6 +17,8 @@ pub const SIGN_UP: &str = "/signup";
 pub const LOG_IN: &str = "/login";
 pub const LOG_OUT: &str = "/logout";
 pub const INVITE_ROUTE: &str = "/invite/{token}";
+/// "Log in to join": an invite accepted with the account the person already has.
+pub const INVITE_LOG_IN_ROUTE: &str = "/invite/{token}/login";
 /// "Forgot password?": the form asking for the email.
 pub const PASSWORD_FORGOT: &str = "/password/forgot";
 /// The mailed link: "choose a new password". Its token rides in the query string,
@@ -89,6 +91,13 @@ pub const PREFERENCES: &str = "/account/preferences";
 /// Notices by email on or off.
 pub const PREFERENCES_EMAIL: &str = "/account/preferences/email";
 pub const COMPANY_TIME: &str = "/company/settings/time";
+/// "Switch company" (the company menu): the session goes on in another of the person's
+/// companies.
+pub const SWITCH_COMPANY: &str = "/account/company";
+/// "Add a company": a new company of the person's own, beside those they are in.
+pub const ADD_COMPANY: &str = "/account/companies/new";
+/// Another of the person's companies' logo, for the switcher.
+pub const MEMBER_LOGO_ROUTE: &str = "/account/companies/{id}/logo";
 pub const API_TOKENS: &str = "/account/api-tokens";
 pub const API_TOKEN_REVOKE_ROUTE: &str = "/account/api-tokens/{id}/revoke";
 
@@ -107,6 +116,10 @@ pub const API_OPENAPI: &str = "/openapi.json";
 pub const API_DOCS: &str = "/api/docs";
 
 pub const SANDBOX_PIVOTAL: &str = "/sandbox/pivotal/";
+
+pub fn member_logo(company_id: i64) -> String {
+    format!("/account/companies/{company_id}/logo")
+}
 
 pub fn api_token_revoke(id: i64) -> String {
     format!("/account/api-tokens/{id}/revoke")
@@ -151,6 +164,10 @@ pub fn verify_email(token: &str) -> String {
 
 pub fn invite_accept(token: &str) -> String {
     format!("/invite/{token}")
+}
+
+pub fn invite_log_in(token: &str) -> String {
+    format!("/invite/{token}/login")
 }
 
 pub fn connection_history(id: impl Display) -> String {

@@ -150,19 +150,27 @@ pub fn bulk(conn: &mut DbConn, shape: Shape, password_hash: &str) -> anyhow::Res
              SELECT id, 'pivotal', TRUE, NULL, {now} FROM companies WHERE id > {after_id}"
         ),
         format!(
-            "{} INSERT INTO users (company_id, email, name, password_hash, role, disabled, created_at) \
-             SELECT c.id, 'p' || n.i || '.c' || c.id || '@bench.test', 'Person ' || n.i || ' of ' || c.name, \
-                    '{password_hash}', CASE WHEN n.i = 1 THEN 'owner' ELSE 'user' END, FALSE, {now} \
+            "{} INSERT INTO logins (email, password_hash, email_verified_at, created_at) \
+             SELECT 'p' || n.i || '.c' || c.id || '@bench.test', '{password_hash}', {now}, {now} \
              FROM companies c CROSS JOIN n WHERE c.id > {after_id}",
+            numbers(shape.people)
+        ),
+        format!(
+            "{} INSERT INTO users (company_id, login_id, name, role, disabled, created_at) \
+             SELECT c.id, l.id, 'Person ' || n.i || ' of ' || c.name, \
+                    CASE WHEN n.i = 1 THEN 'owner' ELSE 'user' END, FALSE, {now} \
+             FROM companies c CROSS JOIN n \
+             JOIN logins l ON l.email = 'p' || n.i || '.c' || c.id || '@bench.test' \
+             WHERE c.id > {after_id}",
             numbers(shape.people)
         ),
         format!(
             "INSERT INTO connections (company_id, user_id, provider, status, external_user_id, \
                 external_account_id, account_name, display_name, email, created_at, updated_at, \
                 next_sync_at, last_sync_at) \
-             SELECT company_id, id, 'pivotal', 'active', 'tracker-' || id, 'tracker-' || id, 'p' || id, \
-                    name, email, {now}, {now}, {FAR_FUTURE}, {now} \
-             FROM users WHERE company_id > {after_id}"
+             SELECT u.company_id, u.id, 'pivotal', 'active', 'tracker-' || u.id, 'tracker-' || u.id, \
+                    'p' || u.id, u.name, l.email, {now}, {now}, {FAR_FUTURE}, {now} \
+             FROM users u JOIN logins l ON l.id = u.login_id WHERE u.company_id > {after_id}"
         ),
         format!(
             "{} INSERT INTO sync_runs (connection_id, trigger, status, started_at, finished_at, \
@@ -200,14 +208,15 @@ pub fn bulk(conn: &mut DbConn, shape: Shape, password_hash: &str) -> anyhow::Res
 
 /// Person `n` (from 1) of the `c`-th company (from 1) seeded by [`bulk`].
 pub fn person(conn: &mut DbConn, c: i64, n: i64) -> anyhow::Result<Person> {
-    use taskbridge::schema::{companies, users};
+    use taskbridge::schema::{companies, logins, users};
     let company_id: i64 = companies::table
         .filter(companies::name.eq(format!("Bench company {c}")))
         .select(companies::id)
         .first(conn)?;
     let email = format!("p{n}.c{company_id}@bench.test");
     let user_id: i64 = users::table
-        .filter(users::email.eq(&email))
+        .inner_join(logins::table)
+        .filter(logins::email.eq(&email))
         .select(users::id)
         .first(conn)?;
     Ok(Person {

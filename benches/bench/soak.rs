@@ -26,7 +26,7 @@ use secrecy::SecretString;
 use taskbridge::connectors::{Credentials, ProviderKind};
 use taskbridge::domain::Role;
 use taskbridge::models::connection::{self, NewConnection};
-use taskbridge::models::{company, company_integration, user};
+use taskbridge::models::{company, company_integration, login, user};
 use taskbridge::services::credentials::{credentials_binding, seal_credentials};
 
 use crate::report::{row, secs, thousands, Verdict};
@@ -101,7 +101,8 @@ impl Suite {
                 }
             };
             let role = if first { Role::Owner } else { Role::User };
-            let user_id = user::create(&mut conn, company_id, &p.email, &p.name, "-", role)?;
+            let login_id = login::create(&mut conn, &p.email, "-", true)?;
+            let user_id = user::create(&mut conn, company_id, login_id, &p.name, role)?;
             if first {
                 company_integration::set_enabled(
                     &mut conn,

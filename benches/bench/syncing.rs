@@ -18,7 +18,7 @@ use taskbridge::db::DbConn;
 use taskbridge::domain::Role;
 use taskbridge::models::connection::{self, NewConnection};
 use taskbridge::models::{
-    company, company_integration, sync_page, sync_pass, sync_run, task, user,
+    company, company_integration, login, sync_page, sync_pass, sync_run, task, user,
 };
 use taskbridge::services::credentials::{credentials_binding, seal_credentials};
 use taskbridge::services::tools::Tools;
@@ -81,7 +81,8 @@ pub fn new_connection(conn: &mut DbConn, tools: &Tools, label: &str) -> anyhow::
     use taskbridge::schema::connections;
     let company_id = company::create(conn, &format!("Sync bench {label}"))?;
     let email = format!("sync-{label}@bench.test");
-    let user_id = user::create(conn, company_id, &email, "Bench Runner", "-", Role::Owner)?;
+    let login_id = login::create(conn, &email, "-", true)?;
+    let user_id = user::create(conn, company_id, login_id, "Bench Runner", Role::Owner)?;
     company_integration::set_enabled(
         conn,
         company_id,

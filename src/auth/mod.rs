@@ -18,10 +18,13 @@ use crate::db::{self, now, Pool};
 use crate::domain::{CompanyId, Role, UserId};
 use crate::error::{AppError, Unexpected};
 use crate::models::connection::ConnectionStatus;
-use crate::schema::{companies, connections, notifications, users};
+use crate::schema::{companies, connections, logins, notifications, users};
 
 pub use session_store::USER_ID;
 
+/// An invite's token kept while the person it is for logs in ("Log in to join"): log-in
+/// goes back to it.
+pub const PENDING_INVITE: &str = "pending_invite";
 /// When the person signed in; sessions older than [`ABSOLUTE_TIMEOUT_SECS`] end.
 pub const SIGNED_IN_AT: &str = "signed_in_at";
 /// A session idle this long ends (the cookie and the row expire together).
@@ -32,7 +35,10 @@ pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
 /// The signed-in person, loaded fresh on every request.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
+    /// The person's place in the company they are using now (a `users` row).
     pub id: UserId,
+    /// Who signs in: the same in every company the person is in.
+    pub login_id: i64,
     pub company_id: CompanyId,
     pub name: String,
     pub email: String,
@@ -51,6 +57,8 @@ pub struct CurrentUser {
     pub running: Option<crate::models::time_entry::TimeEntry>,
     /// A timer running longer than this is flagged ("still running since …").
     pub timer_limit_secs: i64,
+    /// The other companies the person is active in, for the company menu's switcher.
+    pub other_companies: Vec<crate::models::user::Membership>,
 }
 
 impl CurrentUser {
@@ -135,32 +143,48 @@ impl SignedIn {
             .filter(connections::status.eq(ConnectionStatus::NeedsReconnect))
             .count()
             .single_value();
+        // Whether the person is in other companies: only then is the switcher's list
+        // read, so one company costs no second query.
+        let (me, others) = diesel::alias!(users as me, users as others);
+        let elsewhere = others
+            .filter(
+                others.field(users::login_id).eq_any(
+                    me.filter(me.field(users::id).eq(user_id))
+                        .select(me.field(users::login_id)),
+                ),
+            )
+            .filter(others.field(users::id).ne(user_id))
+            .filter(others.field(users::disabled).eq(false))
+            .count()
+            .single_value();
         type Days = (Option<String>, String, String);
-        type Counts = (Option<i64>, Option<i64>);
+        type Counts = (Option<i64>, Option<i64>, Option<i64>);
         let found: Option<(Row, Days, Counts)> = users::table
             .inner_join(companies::table)
+            .inner_join(logins::table)
             .filter(users::id.eq(user_id))
             .select((
                 (
                     users::id,
                     users::company_id,
                     users::name,
-                    users::email,
+                    logins::email,
                     users::role,
                     users::disabled,
                     companies::name,
                     companies::logo_mime,
+                    users::login_id,
                 ),
                 (
                     users::time_zone,
                     companies::time_zone,
                     companies::week_start,
                 ),
-                (unread, attention),
+                (unread, attention, elsewhere),
             ))
             .first(conn)
             .optional()?;
-        let Some((row, days, (unread, attention))) = found else {
+        let Some((row, days, (unread, attention, elsewhere))) = found else {
             return Ok(None);
         };
         let (unread, attention) = (unread.unwrap_or(0), attention.unwrap_or(0));
@@ -168,12 +192,18 @@ impl SignedIn {
             return Ok(None);
         }
         let running = crate::models::time_entry::running(conn, row.1, user_id)?;
+        let other_companies = if elsewhere.unwrap_or(0) > 0 {
+            crate::models::user::other_memberships(conn, row.8, user_id)?
+        } else {
+            Vec::new()
+        };
         Ok(Some(Loaded {
             row,
             days,
             unread,
             attention,
             running,
+            other_companies,
         }))
     }
 
@@ -190,11 +220,13 @@ impl SignedIn {
             unread,
             attention,
             running,
+            other_companies,
         } = loaded;
-        let (id, company_id, name, email, role, _, company_name, logo_mime) = row;
+        let (id, company_id, name, email, role, _, company_name, logo_mime, login_id) = row;
         let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
         Ok(CurrentUser {
             id: UserId(id),
+            login_id,
             company_id: CompanyId(company_id),
             name,
             email,
@@ -209,6 +241,7 @@ impl SignedIn {
             week_start,
             running,
             timer_limit_secs: self.timer_limit_secs,
+            other_companies,
         })
     }
 }
@@ -222,6 +255,7 @@ type Row = (
     bool,
     String,
     Option<String>,
+    i64,
 );
 
 /// A person's row as [`SignedIn::load`] read it; [`SignedIn::into_current`] checks it.
@@ -231,6 +265,7 @@ pub struct Loaded {
     unread: i64,
     attention: i64,
     running: Option<crate::models::time_entry::TimeEntry>,
+    other_companies: Vec<crate::models::user::Membership>,
 }
 
 impl Loaded {

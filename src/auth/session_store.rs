@@ -215,6 +215,15 @@ pub fn end_all_for_user(conn: &mut db::DbConn, user_id: i64) -> QueryResult<usiz
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
 }
 
+/// Ends every session of a login, in whichever of its companies each one is.
+pub fn end_all_for_login(conn: &mut db::DbConn, login_id: i64) -> QueryResult<usize> {
+    use crate::schema::users;
+    let memberships = users::table
+        .filter(users::login_id.eq(login_id))
+        .select(users::id.nullable());
+    diesel::delete(sessions::table.filter(sessions::user_id.eq_any(memberships))).execute(conn)
+}
+
 /// Removes sessions past their expiry.
 pub fn purge_expired(conn: &mut db::DbConn) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now()))).execute(conn)

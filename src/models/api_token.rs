@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::schema::{api_tokens, companies, users};
+use crate::schema::{api_tokens, companies, logins, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
@@ -89,7 +89,11 @@ pub struct Bearer {
 /// every request, so revoking a token or disabling a person takes effect at once.
 pub fn bearer(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Bearer>> {
     api_tokens::table
-        .inner_join(users::table.inner_join(companies::table))
+        .inner_join(
+            users::table
+                .inner_join(companies::table)
+                .inner_join(logins::table),
+        )
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::revoked_at.is_null())
         .filter(users::disabled.eq(false))
@@ -99,7 +103,7 @@ pub fn bearer(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Bearer>
             users::id,
             users::company_id,
             users::name,
-            users::email,
+            logins::email,
             users::role,
             companies::name,
             users::time_zone,

@@ -30,6 +30,7 @@ pub enum Action {
     EmailVerified,
     PasswordChanged,
     OtherSessionsEnded,
+    CompanySwitched,
 }
 
 impl Action {
@@ -58,6 +59,7 @@ impl Action {
             Action::EmailVerified => "email_verified",
             Action::PasswordChanged => "password_changed",
             Action::OtherSessionsEnded => "other_sessions_ended",
+            Action::CompanySwitched => "company_switched",
         }
     }
 }

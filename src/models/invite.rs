@@ -54,6 +54,15 @@ pub fn create(
         .get_result(conn)
 }
 
+/// Whether `token` could be an invite's (what [`crate::crypto::random_token`] makes),
+/// before it goes into a path.
+pub fn looks_like_token(token: &str) -> bool {
+    (16..=128).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// An invite that can still be accepted.
 pub fn open_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Invite>> {
     invites::table

@@ -11,10 +11,15 @@ pub const FORGET_AFTER_SECS: i64 = 365 * 24 * 60 * 60;
 /// A person's browsers beyond this many (the least recently used) are forgotten.
 pub const MAX_PER_PERSON: i64 = 20;
 
-/// The id of the person's known browser with this token hash, if it is one.
-pub fn find(conn: &mut DbConn, user_id: i64, token_hash: &str) -> QueryResult<Option<i64>> {
+/// The id of the login's known browser with this token hash, if it is one: a browser
+/// known in any of the person's companies is known to them.
+pub fn find(conn: &mut DbConn, login_id: i64, token_hash: &str) -> QueryResult<Option<i64>> {
+    use crate::schema::users;
+    let memberships = users::table
+        .filter(users::login_id.eq(login_id))
+        .select(users::id);
     known_devices::table
-        .filter(known_devices::user_id.eq(user_id))
+        .filter(known_devices::user_id.eq_any(memberships))
         .filter(known_devices::token_hash.eq(token_hash))
         .filter(known_devices::last_used_at.gt(now() - FORGET_AFTER_SECS))
         .select(known_devices::id)

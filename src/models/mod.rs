@@ -11,6 +11,7 @@ pub mod first_run;
 pub mod invite;
 pub mod key_check;
 pub mod known_device;
+pub mod login;
 pub mod notification;
 pub mod outbox;
 pub mod password_reset;

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::models::time_entry::MAX_ENTRY_SECS;
-use crate::schema::{time_entries, users};
+use crate::schema::{logins, time_entries, users};
 
 type Backend = <DbConn as diesel::Connection>::Backend;
 
@@ -76,9 +76,10 @@ fn scoped(
 /// The company's people: `(id, name, email)`, everyone who may have time in it.
 pub fn people(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<(i64, String, String)>> {
     users::table
+        .inner_join(logins::table)
         .filter(users::company_id.eq(company_id))
         .order((users::name, users::id))
-        .select((users::id, users::name, users::email))
+        .select((users::id, users::name, logins::email))
         .load(conn)
 }
 

@@ -4,19 +4,23 @@ use diesel::prelude::*;
 
 use crate::db::{now, DbConn};
 use crate::domain::Role;
-use crate::schema::users;
+use crate::schema::{logins, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
     pub id: i64,
     pub company_id: i64,
+    pub login_id: i64,
+    #[diesel(select_expression = logins::email)]
+    #[diesel(select_expression_type = logins::email)]
     pub email: String,
     pub name: String,
-    pub password_hash: String,
     pub role: String,
     pub disabled: bool,
     pub created_at: i64,
+    #[diesel(select_expression = logins::email_verified_at)]
+    #[diesel(select_expression_type = logins::email_verified_at)]
     pub email_verified_at: Option<i64>,
 }
 
@@ -31,35 +35,19 @@ impl User {
     }
 }
 
-/// A new person, their email confirmed (an invite's link, or no mail to confirm by).
+/// A person's place in a company: a new `users` row for an existing login.
 pub fn create(
     conn: &mut DbConn,
     company_id: i64,
-    email: &str,
+    login_id: i64,
     name: &str,
-    password_hash: &str,
-    role: Role,
-) -> QueryResult<i64> {
-    let id = create_unverified(conn, company_id, email, name, password_hash, role)?;
-    mark_verified(conn, id)?;
-    Ok(id)
-}
-
-/// A new person who cannot sign in until they open the link mailed to them.
-pub fn create_unverified(
-    conn: &mut DbConn,
-    company_id: i64,
-    email: &str,
-    name: &str,
-    password_hash: &str,
     role: Role,
 ) -> QueryResult<i64> {
     diesel::insert_into(users::table)
         .values((
             users::company_id.eq(company_id),
-            users::email.eq(email),
+            users::login_id.eq(login_id),
             users::name.eq(name),
-            users::password_hash.eq(password_hash),
             users::role.eq(role.as_str()),
             users::disabled.eq(false),
             users::created_at.eq(now()),
@@ -68,42 +56,74 @@ pub fn create_unverified(
         .get_result(conn)
 }
 
-/// Deletes a person (what is theirs goes by the foreign keys).
-pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
-    diesel::delete(users::table.find(id)).execute(conn)?;
-    Ok(())
-}
-
-/// The person's email is confirmed (from now, if it was not yet).
-pub fn mark_verified(conn: &mut DbConn, id: i64) -> QueryResult<()> {
-    diesel::update(
-        users::table
-            .find(id)
-            .filter(users::email_verified_at.is_null()),
-    )
-    .set(users::email_verified_at.eq(now()))
-    .execute(conn)?;
-    Ok(())
-}
-
-pub fn email_taken(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        users::table.filter(users::email.eq(email)),
-    ))
-    .get_result(conn)
-}
-
-pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
+/// The login's membership of a company, if it has one (active or not).
+pub fn of_login_in(conn: &mut DbConn, login_id: i64, company_id: i64) -> QueryResult<Option<User>> {
     users::table
-        .filter(users::email.eq(email))
+        .inner_join(logins::table)
+        .filter(users::login_id.eq(login_id))
+        .filter(users::company_id.eq(company_id))
         .select(User::as_select())
         .first(conn)
         .optional()
 }
 
+/// The membership a sign-in lands in: the one used last if it is still active, else
+/// the first active one. `None`: the login is disabled in every company.
+pub fn to_sign_in(
+    conn: &mut DbConn,
+    login_id: i64,
+    last: Option<i64>,
+) -> QueryResult<Option<User>> {
+    let active: Vec<User> = users::table
+        .inner_join(logins::table)
+        .filter(users::login_id.eq(login_id))
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select(User::as_select())
+        .load(conn)?;
+    let last = active.iter().position(|u| Some(u.id) == last);
+    Ok(active.into_iter().nth(last.unwrap_or(0)))
+}
+
+/// Every membership of the login (active or not), oldest first.
+pub fn of_login(conn: &mut DbConn, login_id: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .inner_join(logins::table)
+        .filter(users::login_id.eq(login_id))
+        .order(users::id.asc())
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// A company the person can switch to, as the company menu lists it.
+#[derive(Debug, Clone, Queryable)]
+pub struct Membership {
+    pub company_id: i64,
+    pub company_name: String,
+    pub company_logo_mime: Option<String>,
+}
+
+/// The companies where the login is active, but `except` (the current one), by name.
+pub fn other_memberships(
+    conn: &mut DbConn,
+    login_id: i64,
+    except: i64,
+) -> QueryResult<Vec<Membership>> {
+    use crate::schema::companies;
+    users::table
+        .inner_join(companies::table)
+        .filter(users::login_id.eq(login_id))
+        .filter(users::id.ne(except))
+        .filter(users::disabled.eq(false))
+        .order((companies::name.asc(), companies::id.asc()))
+        .select((companies::id, companies::name, companies::logo_mime))
+        .load(conn)
+}
+
 pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
     users::table
-        .find(id)
+        .inner_join(logins::table)
+        .filter(users::id.eq(id))
         .select(User::as_select())
         .first(conn)
         .optional()
@@ -112,6 +132,7 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
 /// A person of this company; another company's id is simply not found.
 pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<User> {
     users::table
+        .inner_join(logins::table)
         .filter(users::company_id.eq(company_id))
         .filter(users::id.eq(id))
         .select(User::as_select())
@@ -120,6 +141,7 @@ pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<Us
 
 pub fn list(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<User>> {
     users::table
+        .inner_join(logins::table)
         .filter(users::company_id.eq(company_id))
         .order((users::name.asc(), users::id.asc()))
         .select(User::as_select())
@@ -210,17 +232,11 @@ pub fn set_email_notices(conn: &mut DbConn, id: i64, on: bool) -> QueryResult<()
 /// (company, email) of each of `ids` who is active and wants notices by email.
 pub fn notice_recipients(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
     users::table
+        .inner_join(logins::table)
         .filter(users::id.eq_any(ids))
         .filter(users::disabled.eq(false))
         .filter(users::email_notices.eq(true))
         .order(users::id.asc())
-        .select((users::company_id, users::email))
+        .select((users::company_id, logins::email))
         .load(conn)
-}
-
-pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(hash))
-        .execute(conn)?;
-    Ok(())
 }

@@ -6,7 +6,7 @@ use crate::crypto::{random_token, sha256_hex};
 use crate::db::{self, DbConn, Pool};
 use crate::domain::UserId;
 use crate::error::AppError;
-use crate::models::{audit, company, known_device, password_reset, user};
+use crate::models::{audit, company, known_device, login, password_reset, user};
 use crate::services::mail;
 use diesel::QueryResult;
 
@@ -35,9 +35,9 @@ pub struct Attempt {
     pub device: Option<String>,
 }
 
-/// What the first step found: the person, their browser if known, the counted attempt.
+/// What the first step found: the login, its browser if known, the counted attempt.
 struct Counted {
-    found: Option<user::User>,
+    found: Option<login::Login>,
     device_id: Option<i64>,
     attempt: i64,
 }
@@ -62,9 +62,9 @@ pub async fn log_in(pool: &Pool, attempt: Attempt) -> Result<LogIn, AppError> {
         let (email, ip) = (email.clone(), ip.clone());
         db::run(pool, move |conn| {
             db::write(conn, |conn| {
-                let found = user::by_email(conn, &email)?;
+                let found = login::by_email(conn, &email)?;
                 let device_id = match (&found, &device) {
-                    (Some(u), Some(token)) => known_device::find(conn, u.id, &sha256_hex(token))?,
+                    (Some(l), Some(token)) => known_device::find(conn, l.id, &sha256_hex(token))?,
                     _ => None,
                 };
                 Ok(
@@ -91,19 +91,21 @@ pub async fn log_in(pool: &Pool, attempt: Attempt) -> Result<LogIn, AppError> {
     // Hash either way, so an unknown email takes as long as a known one.
     let stored = found
         .as_ref()
-        .map(|u| u.password_hash.clone())
+        .map(|l| l.password_hash.clone())
         .unwrap_or_else(|| password::dummy_hash().to_owned());
     let matches = password::verify_off_executor(secret, stored).await?;
     db::run(pool, move |conn| {
         db::write(conn, |conn| match found {
-            Some(u) if matches => {
+            Some(l) if matches => {
                 throttle::forgive(conn, attempt, &email, source(&ip, device_id))?;
-                if u.disabled {
+                // The company used last, or the first where the person is active.
+                let Some(u) = user::to_sign_in(conn, l.id, l.last_user_id)? else {
                     return Ok(LogIn::Disabled);
-                }
-                if !u.verified() {
+                };
+                if !l.verified() {
                     return Ok(LogIn::Unverified);
                 }
+                login::set_last_user(conn, l.id, u.id)?;
                 let (company, actor) = (Some(u.company_id), Some(u.id));
                 let action = audit::Action::SignIn;
                 audit::record(conn, company, actor, action, &email, Some(&ip))?;
@@ -115,7 +117,10 @@ pub async fn log_in(pool: &Pool, attempt: Attempt) -> Result<LogIn, AppError> {
             }
             other => {
                 // The attempt already counts as a failure (`begin_attempt`).
-                let company = other.as_ref().map(|u| u.company_id);
+                let company = match other {
+                    Some(l) => user::to_sign_in(conn, l.id, l.last_user_id)?.map(|u| u.company_id),
+                    None => None,
+                };
                 let action = audit::Action::SignInFailed;
                 audit::record(conn, company, None, action, &email, Some(&ip))?;
                 Ok(LogIn::Refused)
@@ -188,7 +193,12 @@ pub async fn request_password_reset(
                 tracing::info!("password reset requests throttled");
                 return Ok(());
             }
-            let Some(person) = user::by_email(conn, &email)?.filter(|u| !u.disabled) else {
+            // Through the company the person would sign in to: one link sets the
+            // password of every company they are in.
+            let Some(found) = login::by_email(conn, &email)? else {
+                return Ok(());
+            };
+            let Some(person) = user::to_sign_in(conn, found.id, found.last_user_id)? else {
                 return Ok(());
             };
             let token = random_token();
@@ -216,7 +226,7 @@ pub async fn open_password_reset(pool: &Pool, token: String) -> Result<Option<Re
         let Some((_, user_id)) = password_reset::open_by_token(conn, &token)? else {
             return Ok(None);
         };
-        let Some(person) = user::by_id(conn, user_id)?.filter(|u| !u.disabled) else {
+        let Some(person) = active_person(conn, user_id)? else {
             return Ok(None);
         };
         Ok(Some(ResetFor {
@@ -241,24 +251,37 @@ pub async fn reset_password(
             let Some((reset_id, user_id)) = password_reset::open_by_token(conn, &token)? else {
                 return Ok(None);
             };
-            let Some(person) = user::by_id(conn, user_id)?.filter(|u| !u.disabled) else {
+            let Some(person) = active_person(conn, user_id)? else {
                 return Ok(None);
             };
             if !password_reset::mark_used(conn, reset_id)? {
                 return Ok(None);
             }
-            user::set_password_hash(conn, user_id, &password_hash)?;
+            login::set_password_hash(conn, person.login_id, &password_hash)?;
             // The link came by mail: the email is the person's.
-            user::mark_verified(conn, user_id)?;
-            session_store::end_all_for_user(conn, user_id)?;
+            login::mark_verified(conn, person.login_id)?;
+            session_store::end_all_for_login(conn, person.login_id)?;
             throttle::clear_account(conn, &person.email)?;
-            let (company, actor) = (Some(person.company_id), Some(user_id));
+            login::set_last_user(conn, person.login_id, person.id)?;
+            let (company, actor) = (Some(person.company_id), Some(person.id));
             let action = audit::Action::PasswordReset;
             audit::record(conn, company, actor, action, &person.email, Some(&ip))?;
-            Ok(Some(UserId(user_id)))
+            Ok(Some(UserId(person.id)))
         })
     })
     .await
+}
+
+/// The person a mailed link was made for, in a company where they are still active
+/// (that one, else the one they would sign in to).
+fn active_person(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<user::User>> {
+    let Some(person) = user::by_id(conn, user_id)? else {
+        return Ok(None);
+    };
+    if !person.disabled {
+        return Ok(Some(person));
+    }
+    user::to_sign_in(conn, person.login_id, None)
 }
 
 /// How a password change ended.
@@ -282,7 +305,7 @@ pub async fn change_password(
     new: String,
     ip: String,
 ) -> Result<PasswordChange, AppError> {
-    let (user_id, email) = (user.id.0, user.email.clone());
+    let (user_id, login_id, email) = (user.id.0, user.login_id, user.email.clone());
     let stored = {
         let (email, ip) = (email.clone(), ip.clone());
         db::run(pool, move |conn| {
@@ -293,7 +316,7 @@ pub async fn change_password(
                 if let Err(wait) = throttle::begin_attempt(conn, &email, source)? {
                     return Ok(Err(wait));
                 }
-                Ok(Ok(user::by_id(conn, user_id)?.map(|u| u.password_hash)))
+                Ok(Ok(login::by_id(conn, login_id)?.map(|l| l.password_hash)))
             })
         })
         .await?
@@ -309,8 +332,8 @@ pub async fn change_password(
     let company = user.company_id.0;
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            user::set_password_hash(conn, user_id, &hash)?;
-            session_store::end_all_for_user(conn, user_id)?;
+            login::set_password_hash(conn, login_id, &hash)?;
+            session_store::end_all_for_login(conn, login_id)?;
             throttle::clear_account(conn, &email)?;
             let action = audit::Action::PasswordChanged;
             audit::record(
@@ -327,17 +350,18 @@ pub async fn change_password(
     .await
 }
 
-/// "Log out everywhere else": every session of the person ends; the caller renews its
-/// own. Answers how many there were besides the caller's.
+/// "Log out everywhere else": every session of the person ends, in every company they
+/// are in; the caller renews its own. Answers how many there were besides the caller's.
 pub async fn end_other_sessions(
     pool: &Pool,
     user: &CurrentUser,
     ip: String,
 ) -> Result<usize, AppError> {
     let (company, user_id, email) = (user.company_id.0, user.id.0, user.email.clone());
+    let login_id = user.login_id;
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            let others = session_store::end_all_for_user(conn, user_id)?.saturating_sub(1);
+            let others = session_store::end_all_for_login(conn, login_id)?.saturating_sub(1);
             let detail = format!("{email}: {others} other sessions ended");
             let action = audit::Action::OtherSessionsEnded;
             audit::record(

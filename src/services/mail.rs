@@ -28,7 +28,9 @@ pub fn invite(
     let days = invite::VALID_FOR_SECS / 86_400;
     let body = format!(
         "Hello,\n\n{inviter} invited you to join {company_name} on taskbridge as {role}.\n\n\
-         Open the link below to set your name and a password. It works once, for {days} days.",
+         Open the link below to set your name and a password; if this email already has \
+         a taskbridge account, log in with it there instead, and {company_name} joins the \
+         companies you can switch between. The link works once, for {days} days.",
         role = role.label().to_lowercase(),
     );
     let subject = format!("Join {company_name} on taskbridge");
@@ -116,38 +118,6 @@ pub fn sign_up_attempted(conn: &mut DbConn, person: &user::User) -> QueryResult<
             body: &body,
             link: Some(urls::LOG_IN),
             readers: Readers::Owners,
-        },
-    )
-}
-
-/// An invite to someone who already has an account (in this or another company). The
-/// inviter was answered as for anyone else; the person is told why they cannot join
-/// yet. One account belongs to one company for now.
-pub fn invited_with_account(
-    conn: &mut DbConn,
-    company_id: i64,
-    to: &str,
-    company_name: &str,
-    inviter: &str,
-    role: Role,
-) -> QueryResult<()> {
-    let body = format!(
-        "Hello,\n\n{inviter} invited you to join {company_name} on taskbridge. This email \
-         already has a taskbridge account, and for now one account belongs to one company, \
-         so the invite cannot be accepted with it.\n\nTo join {company_name}, ask {inviter} \
-         to invite another email address of yours.",
-    );
-    let subject = format!("Join {company_name} on taskbridge");
-    outbox::enqueue(
-        conn,
-        NewMail {
-            company_id,
-            to,
-            subject: &subject,
-            body: &body,
-            link: None,
-            // As an invite's would, so the outbox shows the two alike.
-            readers: Readers::owners_if(role == Role::Owner),
         },
     )
 }

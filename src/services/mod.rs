@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod integrations;
 pub mod logo;
 pub mod mail;
+pub mod memberships;
 pub mod oauth_flow;
 pub mod people;
 pub mod reports;
@@ -19,7 +20,7 @@ use crate::auth::password;
 use crate::db::{self, Pool};
 use crate::domain::{parse_name, Email, Role};
 use crate::error::AppError;
-use crate::models::{self, audit, user};
+use crate::models::{self, audit, login, user};
 
 /// Creates a company and its owner; refuses bad input with a message naming it.
 pub async fn create_company(
@@ -46,20 +47,15 @@ pub async fn create_company(
         .map_err(|e| e.to_string())?;
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            if user::email_taken(conn, email.as_str())? {
+            if login::email_taken(conn, email.as_str())? {
                 return Err(AppError::BadRequest(format!(
                     "{email} already has an account"
                 )));
             }
             let company_id = models::company::create(conn, &company_name)?;
-            let user_id = user::create(
-                conn,
-                company_id,
-                email.as_str(),
-                &owner_name,
-                &hash,
-                Role::Owner,
-            )?;
+            let login_id = login::create(conn, email.as_str(), &hash, true)?;
+            let user_id = user::create(conn, company_id, login_id, &owner_name, Role::Owner)?;
+            login::set_last_user(conn, login_id, user_id)?;
             audit::record(
                 conn,
                 Some(company_id),

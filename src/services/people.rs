@@ -9,7 +9,7 @@ use diesel::QueryResult;
 use crate::db::{self, DbConn, Pool};
 use crate::domain::{Email, Role, UserId};
 use crate::error::AppError;
-use crate::models::{api_token, audit, company_integration, connection, invite, user};
+use crate::models::{api_token, audit, company_integration, connection, invite, login, user};
 use crate::services::{mail, sign_up};
 
 /// Why a change to the people of a company was refused. Its text is shown as is.
@@ -27,6 +27,8 @@ pub enum Refusal {
     OwnerEnablesOwner,
     #[error("This invite was already used. Log in instead.")]
     InviteUsed,
+    #[error("You are already in {0}.")]
+    AlreadyMember(String),
 }
 
 /// What a disabled person's connections say once they are back: why they need
@@ -44,9 +46,8 @@ pub fn grantable_roles(actor: Role) -> Vec<Role> {
 
 /// Invites `email` as `role` and mails them the link. Answers the invite's token,
 /// shown once: only its digest is stored (and the mail, until it is sent). An email
-/// that already has an account is answered the same (the inviter learns nothing), but
-/// its owner is mailed why they cannot join: one account belongs to one company for
-/// now.
+/// that already has an account gets the same answer and the same mail (the inviter,
+/// and the Outbox, learn nothing): its owner joins by opening the link signed in.
 pub async fn invite(
     pool: &Pool,
     actor: &CurrentUser,
@@ -100,14 +101,9 @@ impl Inviter {
         ip: &str,
     ) -> QueryResult<()> {
         let (company_id, name) = (self.company_id, &self.name);
-        // Told apart only here: the inviter's page and audit record read the same. An
-        // account never confirmed is no one's yet: the invite goes as to a new email,
-        // and accepting it releases the address.
-        if user::by_email(conn, to)?.is_some_and(|u| u.verified()) {
-            mail::invited_with_account(conn, company_id, to, &self.company_name, name, role)?;
-        } else {
-            mail::invite(conn, company_id, to, &self.company_name, name, role, token)?;
-        }
+        // The same mail whether or not the email has an account: the link either sets
+        // a password or, opened signed in, adds the company to the person's.
+        mail::invite(conn, company_id, to, &self.company_name, name, role, token)?;
         let detail = format!("{to} as {}{note}", role.as_str());
         let action = audit::Action::Invited;
         audit::record(
@@ -308,22 +304,66 @@ pub async fn accept_invite(
             // The link came by mail to this address: a sign-up never confirmed there
             // does not keep the person out.
             sign_up::release_unverified(conn, &found.email)?;
-            if invite::mark_accepted(conn, found.id)? == 0 || user::email_taken(conn, &found.email)?
+            // An email with an account joins by opening the link signed in instead,
+            // and the invite stays open for that (so it is checked first).
+            if login::email_taken(conn, &found.email)?
+                || invite::mark_accepted(conn, found.id)? == 0
             {
                 return Ok(Err(Refusal::InviteUsed));
             }
-            let (company_id, email) = (found.company_id, found.email.as_str());
-            let id = user::create(conn, company_id, email, &name, &password_hash, role)?;
-            // Someone joining after a tool was turned on is told, like everyone was.
-            for kind in company_integration::enabled_providers(conn, company_id)? {
-                let notice = crate::services::mail::active_notice(kind);
-                let link = Some(crate::urls::INTEGRATION_SETTINGS);
-                crate::models::notification::notify(conn, &[id], &notice, link)?;
-            }
-            let action = audit::Action::InviteAccepted;
-            audit::record(conn, Some(company_id), Some(id), action, email, Some(&ip))?;
-            Ok(Ok(UserId(id)))
+            let login_id = login::create(conn, &found.email, &password_hash, true)?;
+            Ok(Ok(join(conn, &found, login_id, role, &name, &ip)?))
         })
     })
     .await
+}
+
+/// Accepts an invite for a person already signed in with its email: their login gets
+/// a place in the inviting company (no new password), and that company is the one
+/// they use next. The caller has checked the email is the login's.
+pub async fn accept_invite_signed_in(
+    pool: &Pool,
+    found: invite::Invite,
+    role: Role,
+    person: &CurrentUser,
+    ip: String,
+) -> Result<Result<UserId, Refusal>, AppError> {
+    let (login_id, name) = (person.login_id, person.name.clone());
+    db::run(pool, move |conn| {
+        db::write(conn, |conn| {
+            if user::of_login_in(conn, login_id, found.company_id)?.is_some() {
+                let company = crate::models::company::name(conn, found.company_id)?;
+                return Ok(Err(Refusal::AlreadyMember(company)));
+            }
+            if invite::mark_accepted(conn, found.id)? == 0 {
+                return Ok(Err(Refusal::InviteUsed));
+            }
+            Ok(Ok(join(conn, &found, login_id, role, &name, &ip)?))
+        })
+    })
+    .await
+}
+
+/// The login's new place in the invite's company, told about the tools already on and
+/// recorded; the next sign-in lands there.
+fn join(
+    conn: &mut DbConn,
+    found: &invite::Invite,
+    login_id: i64,
+    role: Role,
+    name: &str,
+    ip: &str,
+) -> QueryResult<UserId> {
+    let (company_id, email) = (found.company_id, found.email.as_str());
+    let id = user::create(conn, company_id, login_id, name, role)?;
+    login::set_last_user(conn, login_id, id)?;
+    // Someone joining after a tool was turned on is told, like everyone was.
+    for kind in company_integration::enabled_providers(conn, company_id)? {
+        let notice = crate::services::mail::active_notice(kind);
+        let link = Some(crate::urls::INTEGRATION_SETTINGS);
+        crate::models::notification::notify(conn, &[id], &notice, link)?;
+    }
+    let action = audit::Action::InviteAccepted;
+    audit::record(conn, Some(company_id), Some(id), action, email, Some(ip))?;
+    Ok(UserId(id))
 }

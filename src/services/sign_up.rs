@@ -9,7 +9,7 @@ use crate::crypto::random_token;
 use crate::db::{self, now, DbConn, Pool};
 use crate::domain::{Email, Role, UserId};
 use crate::error::AppError;
-use crate::models::{audit, company, email_verification, user};
+use crate::models::{audit, company, email_verification, login, user};
 use crate::services::mail;
 
 /// A sign-up as the form brings it, its words already checked.
@@ -50,22 +50,22 @@ pub async fn sign_up(pool: &Pool, form: NewCompany, mails: bool) -> Result<SignU
         db::write(conn, |conn| {
             let email = email.as_str();
             clear_stale(conn, email)?;
-            if let Some(existing) = user::by_email(conn, email)? {
+            if let Some(existing) = login::by_email(conn, email)? {
                 if !mails {
                     return Ok(SignUp::Taken);
                 }
-                if email_verification::note_request(conn, email, &ip)? {
-                    mail::sign_up_attempted(conn, &existing)?;
+                let person = user::to_sign_in(conn, existing.id, existing.last_user_id)?;
+                if let Some(person) = person {
+                    if email_verification::note_request(conn, email, &ip)? {
+                        mail::sign_up_attempted(conn, &person)?;
+                    }
                 }
                 return Ok(SignUp::CheckEmail);
             }
             let company_id = company::create(conn, &company_name)?;
-            let owner = Role::Owner;
-            let user_id = if mails {
-                user::create_unverified(conn, company_id, email, &name, &hash, owner)?
-            } else {
-                user::create(conn, company_id, email, &name, &hash, owner)?
-            };
+            let login_id = login::create(conn, email, &hash, !mails)?;
+            let user_id = user::create(conn, company_id, login_id, &name, Role::Owner)?;
+            login::set_last_user(conn, login_id, user_id)?;
             let detail = format!("{email} created {company_name}");
             let (company, actor) = (Some(company_id), Some(user_id));
             audit::record(
@@ -117,7 +117,7 @@ pub fn release_unverified(conn: &mut DbConn, email: &str) -> QueryResult<()> {
 }
 
 fn release(conn: &mut DbConn, email: &str, only_stale: bool) -> QueryResult<()> {
-    let Some(found) = user::by_email(conn, email)? else {
+    let Some(found) = login::by_email(conn, email)? else {
         return Ok(());
     };
     let ran_out = found.created_at + email_verification::VALID_FOR_SECS <= now();
@@ -126,11 +126,12 @@ fn release(conn: &mut DbConn, email: &str, only_stale: bool) -> QueryResult<()> 
     }
     // Its sign-up made a company no one could use; it goes too, unless (it should not
     // happen) someone else is in it.
-    if user::list(conn, found.company_id)?.len() <= 1 {
-        company::delete(conn, found.company_id)
-    } else {
-        user::delete(conn, found.id)
+    for person in user::of_login(conn, found.id)? {
+        if user::list(conn, person.company_id)?.len() <= 1 {
+            company::delete(conn, person.company_id)?;
+        }
     }
+    login::delete(conn, found.id)
 }
 
 /// Opens a mailed link: the email is confirmed and the person may sign in. `None`:
@@ -144,7 +145,7 @@ pub async fn verify(pool: &Pool, token: String, ip: String) -> Result<Option<Use
             let Some(person) = user::by_id(conn, user_id)?.filter(|u| !u.disabled) else {
                 return Ok(None);
             };
-            user::mark_verified(conn, user_id)?;
+            login::mark_verified(conn, person.login_id)?;
             let (company, actor) = (Some(person.company_id), Some(user_id));
             let action = audit::Action::EmailVerified;
             audit::record(conn, company, actor, action, &person.email, Some(&ip))?;
@@ -164,11 +165,12 @@ pub async fn resend_link(pool: &Pool, email: String, ip: String) -> Result<(), A
                 tracing::info!("verification mails throttled");
                 return Ok(());
             }
-            match user::by_email(conn, &email)? {
-                Some(person) if !person.verified() && !person.disabled => {
-                    Ok(send_link(conn, person.id)?)
-                }
-                _ => Ok(()),
+            let Some(found) = login::by_email(conn, &email)?.filter(|l| !l.verified()) else {
+                return Ok(());
+            };
+            match user::to_sign_in(conn, found.id, found.last_user_id)? {
+                Some(person) => Ok(send_link(conn, person.id)?),
+                None => Ok(()),
             }
         })
     })

@@ -120,7 +120,10 @@ pub async fn sign_up(
     let user_id = match sign_up::sign_up(&pool, new_company, mailer.sends()).await? {
         SignUp::SignedIn(user_id) => user_id,
         SignUp::Taken => {
-            return again("An account with this email already exists. Log in instead.".into())
+            return again(
+                "An account with this email already exists. Log in instead; Add a company in the company menu starts another company with it."
+                    .into(),
+            )
         }
         SignUp::CheckEmail => {
             mailer.nudge();
@@ -141,13 +144,27 @@ pub async fn log_in_form(req: HttpRequest, session: Session) -> AppResult<HttpRe
     if signed_in(&req).await {
         return Ok(see_other(urls::MY_TASKS));
     }
+    let joining = session
+        .get::<String>(auth::PENDING_INVITE)
+        .ok()
+        .flatten()
+        .is_some();
     render(&LogInPage {
         csrf_token: csrf::token(&session)?,
         email: String::new(),
         error: None,
-        notice: None,
+        notice: joining.then(|| "Log in with your taskbridge account to accept the invite.".into()),
         resend: false,
     })
+}
+
+/// Where a sign-in goes: back to the invite it was for ("Log in to join"), else My Tasks.
+fn after_sign_in(session: &Session) -> String {
+    let pending = session.get::<String>(auth::PENDING_INVITE).ok().flatten();
+    match pending.filter(|t| crate::models::invite::looks_like_token(t)) {
+        Some(token) => urls::invite_accept(&token),
+        None => urls::MY_TASKS.to_owned(),
+    }
 }
 
 pub async fn log_in(
@@ -205,8 +222,9 @@ pub async fn log_in(
             user_id,
             new_device,
         } => {
+            let next = after_sign_in(&session);
             auth::begin_session(&session, crate::domain::UserId(user_id))?;
-            let mut response = see_other(urls::MY_TASKS);
+            let mut response = see_other(&next);
             if let Some(token) = new_device {
                 response
                     .add_cookie(&device::cookie(&req, token))

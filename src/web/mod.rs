@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_tokens;
 pub mod assets;
+pub mod companies;
 pub mod company;
 pub mod confirm;
 pub mod flash;
@@ -54,6 +55,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource(urls::PASSWORD_RESET)
                 .route(web::get().to(password::reset_form))
                 .route(web::post().to(password::reset)),
+        )
+        .route(
+            urls::INVITE_LOG_IN_ROUTE,
+            web::get().to(people::log_in_to_accept),
         )
         .service(
             web::resource(urls::INVITE_ROUTE)
@@ -119,6 +124,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             urls::ACCOUNT_END_OTHER_SESSIONS,
             web::post().to(profile::end_other_sessions),
         )
+        .route(urls::SWITCH_COMPANY, web::post().to(companies::switch))
+        .route(urls::ADD_COMPANY, web::get().to(companies::add_form))
+        .route(urls::ADD_COMPANY, web::post().to(companies::add))
+        .route(urls::MEMBER_LOGO_ROUTE, web::get().to(companies::logo))
         .route(urls::PREFERENCES, web::get().to(time::preferences))
         .route(urls::PREFERENCES, web::post().to(time::save_preferences))
         .route(

@@ -240,7 +240,7 @@ pub async fn disable(
         let person = people::find(&pool, &act.user, UserId(*path)).await?;
         let question = Question {
             title: format!("Disable {}?", person.name),
-            message: "They are signed out at once, cannot log in, and their connections to task tools are deleted. Their time stays in reports. You can enable them again later.".into(),
+            message: "They are signed out of this company at once and cannot use it, and their connections to task tools here are deleted. Their time stays in reports, and any other company they are in is not touched. You can enable them again later.".into(),
             action: urls::user_disable(path.into_inner()),
             button: "Disable",
             back: urls::USERS.to_owned(),
@@ -282,6 +282,8 @@ pub struct AcceptPage {
     pub role: &'static str,
     pub name: String,
     pub error: Option<String>,
+    /// "Log in to join", for an email that already has an account.
+    pub log_in: String,
 }
 
 #[derive(Deserialize)]
@@ -295,8 +297,9 @@ pub struct AcceptForm {
     switch: Confirmation,
 }
 
-/// Someone is signed in on this browser: an invite would sign them out, so the page
-/// asks first (nothing is accepted or saved until they agree).
+/// Someone is signed in on this browser. The person invited (signed in with the
+/// invite's email) is asked to join with the account they have; anyone else is asked
+/// whether to sign out first. Nothing is accepted or saved until they agree.
 async fn ask_signed_in_person(
     req: &HttpRequest,
     token: &str,
@@ -307,17 +310,62 @@ async fn ask_signed_in_person(
     let Ok(act) = Action::<auth::CurrentUser>::extract(req).await else {
         return Ok(None);
     };
-    let question = Question {
-        title: format!("Join {company_name} as {}?", found.email),
-        message: format!(
-            "You are signed in as {} ({}). To accept this invite you are signed out of that account first; you can sign in to it again at any time.",
-            act.user.name, act.user.email
-        ),
-        action: urls::invite_accept(token),
-        button: "Sign out and continue",
-        back: urls::MY_TASKS.to_owned(),
+    ask(&act, token, found, company_name).map(Some)
+}
+
+/// The page that asks the signed-in person `act` (see [`ask_signed_in_person`]).
+fn ask(
+    act: &Action<auth::CurrentUser>,
+    token: &str,
+    found: &invite::Invite,
+    company_name: &str,
+) -> AppResult<HttpResponse> {
+    let question = if is_invited(&act.user, found) {
+        let role = Role::parse(&found.role).unwrap_or(Role::User).label();
+        Question {
+            title: format!("Join {company_name}?"),
+            message: format!(
+                "You were invited to {company_name} as {} with {}, the email you are signed in with. {company_name} joins the companies you can switch between in the company menu; your password stays the same.",
+                role.to_lowercase(), found.email
+            ),
+            action: urls::invite_accept(token),
+            button: "Join",
+            back: urls::MY_TASKS.to_owned(),
+        }
+    } else {
+        Question {
+            title: format!("Join {company_name} as {}?", found.email),
+            message: format!(
+                "You are signed in as {} ({}). To accept this invite you are signed out of that account first; you can sign in to it again at any time.",
+                act.user.name, act.user.email
+            ),
+            action: urls::invite_accept(token),
+            button: "Sign out and continue",
+            back: urls::MY_TASKS.to_owned(),
+        }
     };
-    confirm::ask(&act, Nav::Other, question).map(Some)
+    confirm::ask(act, Nav::Other, question)
+}
+
+/// Whether the signed-in person is the one the invite is for: their login's email.
+fn is_invited(user: &auth::CurrentUser, found: &invite::Invite) -> bool {
+    user.email.eq_ignore_ascii_case(&found.email)
+}
+
+/// "Log in to join": the invite waits in the session while the person logs in with the
+/// account they have; log-in comes back to it.
+pub async fn log_in_to_accept(
+    session: Session,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    if !invite::looks_like_token(&token) {
+        return Err(AppError::NotFound);
+    }
+    session
+        .insert(auth::PENDING_INVITE, token)
+        .unexpected("keeping the invite while the person logs in")?;
+    Ok(see_other(urls::LOG_IN))
 }
 
 async fn open_invite(pool: &Pool, token: String) -> AppResult<(invite::Invite, String)> {
@@ -354,6 +402,7 @@ pub async fn accept_form(
         email: found.email,
         name: String::new(),
         error: None,
+        log_in: urls::invite_log_in(&token),
     })
 }
 
@@ -367,6 +416,18 @@ pub async fn accept(
     let token = path.into_inner();
     let (found, company_name) = open_invite(&pool, token.clone()).await?;
     let form = form.into_inner();
+    let signed_in = {
+        use actix_web::FromRequest;
+        Action::<auth::CurrentUser>::extract(&req).await.ok()
+    };
+    if let Some(act) = signed_in.filter(|act| is_invited(&act.user, &found)) {
+        // The person invited, signed in: "Join" joins with their account, and anything
+        // else (the new-account form) asks first.
+        if form.switch.given() {
+            return join_signed_in(&pool, act, found, company_name).await;
+        }
+        return ask(&act, &token, &found, &company_name);
+    }
     if form.switch.given() {
         use actix_web::FromRequest;
         if let Ok(user) = auth::CurrentUser::extract(&req).await {
@@ -390,6 +451,7 @@ pub async fn accept(
                 role: role.label(),
                 name: form.name.clone(),
                 error: Some(error),
+                log_in: urls::invite_log_in(&token),
             },
         )
     };
@@ -413,5 +475,28 @@ pub async fn accept(
     };
     auth::begin_session(&session, user_id)?;
     flash::success(&session, format!("Welcome to {company_name}!"));
+    Ok(see_other(urls::MY_TASKS))
+}
+
+/// The person invited, signed in, joins with their account: the session goes on in the
+/// new company.
+async fn join_signed_in(
+    pool: &Pool,
+    act: Action<auth::CurrentUser>,
+    found: invite::Invite,
+    company_name: String,
+) -> AppResult<HttpResponse> {
+    let role = Role::parse(&found.role).map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
+    match people::accept_invite_signed_in(pool, found, role, &act.user, act.ip.clone()).await? {
+        Ok(user_id) => {
+            act.session
+                .insert(auth::USER_ID, user_id.0)
+                .unexpected("switching the session's company")?;
+            act.success(format!(
+                "Welcome to {company_name}! Switch between your companies in the company menu."
+            ));
+        }
+        Err(refusal) => act.error(refusal.to_string()),
+    }
     Ok(see_other(urls::MY_TASKS))
 }

@@ -81,6 +81,16 @@ pub struct Shell {
     pub flash: Option<Flash>,
     pub sandbox: bool,
     pub timer: Option<TimerView>,
+    /// The person's other companies, for "Switch company".
+    pub other_companies: Vec<OtherCompany>,
+}
+
+/// A company of the person's in the switcher: its name and logo (or initials).
+pub struct OtherCompany {
+    pub id: i64,
+    pub name: String,
+    pub initials: String,
+    pub logo: Option<String>,
 }
 
 impl Shell {
@@ -101,6 +111,19 @@ impl Shell {
             flash: flash::take(session),
             sandbox,
             timer: TimerView::of(user),
+            other_companies: user
+                .other_companies
+                .iter()
+                .map(|m| OtherCompany {
+                    id: m.company_id,
+                    name: m.company_name.clone(),
+                    initials: initials(&m.company_name),
+                    logo: m
+                        .company_logo_mime
+                        .as_ref()
+                        .map(|_| crate::urls::member_logo(m.company_id)),
+                })
+                .collect(),
         }
     }
 

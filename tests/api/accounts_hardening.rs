@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use taskbridge::schema::{api_tokens, audit_log, companies, connections, sessions, tasks};
-use taskbridge::schema::{time_entries, users};
+use taskbridge::schema::{logins, time_entries, users};
 
 use crate::helpers::*;
 
@@ -48,9 +48,9 @@ fn people(app: &TestApp) -> i64 {
 fn password_hash(app: &TestApp, email: &str) -> String {
     let email = email.to_owned();
     app.query(move |conn| {
-        users::table
-            .filter(users::email.eq(email))
-            .select(users::password_hash)
+        logins::table
+            .filter(logins::email.eq(email))
+            .select(logins::password_hash)
             .first(conn)
             .unwrap()
     })

@@ -616,9 +616,9 @@ async fn accepting_an_invite_while_signed_in_as_someone_else_asks_first() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("Sign out and continue"));
     let sams: i64 = app.query(|conn| {
-        use taskbridge::schema::users;
-        users::table
-            .filter(users::email.eq("sam@acme.test"))
+        use taskbridge::schema::logins;
+        logins::table
+            .filter(logins::email.eq("sam@acme.test"))
             .count()
             .get_result(conn)
             .unwrap()

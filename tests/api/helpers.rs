@@ -188,11 +188,11 @@ impl TestApp {
     /// Marks the account of `email` as having confirmed its email.
     pub fn confirm_email(&self, email: &str) {
         use diesel::prelude::*;
-        use taskbridge::schema::users;
+        use taskbridge::schema::logins;
         let email = email.to_owned();
         self.query(move |conn| {
-            diesel::update(users::table.filter(users::email.eq(email)))
-                .set(users::email_verified_at.eq(now_secs()))
+            diesel::update(logins::table.filter(logins::email.eq(email)))
+                .set(logins::email_verified_at.eq(now_secs()))
                 .execute(conn)
                 .unwrap()
         });
@@ -325,14 +325,17 @@ pub fn extract_invite_link(body: &str) -> Option<String> {
     )
 }
 
-/// The id of a user of the app's database, by email.
+/// The id of a user of the app's database, by email (their first company's, for a
+/// person in several).
 pub fn user_id(app: &TestApp, email: &str) -> i64 {
     use diesel::prelude::*;
-    use taskbridge::schema::users;
+    use taskbridge::schema::{logins, users};
     let email = email.to_owned();
     app.query(move |conn| {
         users::table
-            .filter(users::email.eq(email))
+            .inner_join(logins::table)
+            .filter(logins::email.eq(email))
+            .order(users::id)
             .select(users::id)
             .first::<i64>(conn)
             .unwrap()
@@ -428,9 +431,11 @@ pub fn now_secs() -> i64 {
 /// A person's (id, company id), by email, on a connection a fixture holds.
 pub fn person_ids(conn: &mut taskbridge::db::DbConn, email: &str) -> (i64, i64) {
     use diesel::prelude::*;
-    use taskbridge::schema::users;
+    use taskbridge::schema::{logins, users};
     users::table
-        .filter(users::email.eq(email))
+        .inner_join(logins::table)
+        .filter(logins::email.eq(email))
+        .order(users::id)
         .select((users::id, users::company_id))
         .first(conn)
         .unwrap()

@@ -163,10 +163,11 @@ async fn roles_change_but_the_last_owner_stays() {
         .await;
     let roles: Vec<(String, String)> = app.query(|conn| {
         use diesel::prelude::*;
-        use taskbridge::schema::users;
+        use taskbridge::schema::{logins, users};
         users::table
-            .select((users::email, users::role))
-            .order(users::email)
+            .inner_join(logins::table)
+            .select((logins::email, users::role))
+            .order(logins::email)
             .load(conn)
             .unwrap()
     });

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use proptest::prelude::*;
 use taskbridge::connectors::RemoteTask;
 use taskbridge::db::DbConn;
-use taskbridge::models::{company, connection, sync_page, sync_pass, task, user};
+use taskbridge::models::{company, connection, login, sync_page, sync_pass, task, user};
 use taskbridge::schema::tasks;
 
 use crate::helpers::TestDb;
@@ -33,12 +33,12 @@ fn task(id: u8, version: u8) -> RemoteTask {
 
 fn new_connection(conn: &mut DbConn, company_id: i64, n: usize) -> connection::Connection {
     let account = format!("acct-{n}");
+    let login_id = login::create(conn, &format!("p{n}@replay.test"), "x", true).unwrap();
     let user_id = user::create(
         conn,
         company_id,
-        &format!("p{n}@replay.test"),
+        login_id,
         "P",
-        "x",
         taskbridge::domain::Role::User,
     )
     .unwrap();
