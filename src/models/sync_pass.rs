@@ -155,8 +155,9 @@ fn save_pg(
     };
     let progress = checkpoint.progress;
     let counts = progress.map(|p| p.counts).unwrap_or_default();
-    let saved: Saved = diesel::sql_query(
-        "WITH lease AS ( \
+    let saved: Saved = db::Prepared(
+        diesel::sql_query(
+            "WITH lease AS ( \
            UPDATE connections \
            SET lease_until = CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT) + $3, \
                sync_cursor = $4, pass_id = $5 \
@@ -196,33 +197,34 @@ fn save_pg(
            UPDATE sync_runs SET fetched = $23, added = $24, updated = $25, archived = $26 \
            WHERE id = $22 AND EXISTS (SELECT 1 FROM lease)) \
          SELECT EXISTS (SELECT 1 FROM lease) AS held",
+        )
+        .bind::<BigInt, _>(connection.id)
+        .bind::<BigInt, _>(lease.generation)
+        .bind::<BigInt, _>(lease_secs)
+        .bind::<Nullable<Text>, _>(checkpoint.cursor.as_deref())
+        .bind::<BigInt, _>(checkpoint.pass_id)
+        .bind::<BigInt, _>(db::now())
+        .bind::<BigInt, _>(connection.user_id)
+        .bind::<Text, _>(connection.provider.slug())
+        .bind::<Array<Text>, _>(&columns.external_ids)
+        .bind::<Array<Text>, _>(&columns.titles)
+        .bind::<Array<Text>, _>(&columns.statuses)
+        .bind::<Array<Text>, _>(&columns.projects)
+        .bind::<Array<Nullable<Text>>, _>(&columns.due_on)
+        .bind::<Array<Nullable<Text>>, _>(&columns.urls)
+        .bind::<Array<Text>, _>(&columns.hashes)
+        .bind::<Array<Bool>, _>(&columns.closed)
+        .bind::<Array<Text>, _>(&checkpoint.seen)
+        .bind::<Nullable<Text>, _>(key)
+        .bind::<Nullable<Text>, _>(etag)
+        .bind::<Nullable<Text>, _>(next_cursor)
+        .bind::<Nullable<Text>, _>(ids.as_deref())
+        .bind::<Nullable<BigInt>, _>(progress.map(|p| p.run_id))
+        .bind::<BigInt, _>(progress.map_or(0, |p| p.fetched))
+        .bind::<BigInt, _>(counts.added)
+        .bind::<BigInt, _>(counts.updated)
+        .bind::<BigInt, _>(counts.archived),
     )
-    .bind::<BigInt, _>(connection.id)
-    .bind::<BigInt, _>(lease.generation)
-    .bind::<BigInt, _>(lease_secs)
-    .bind::<Nullable<Text>, _>(checkpoint.cursor.as_deref())
-    .bind::<BigInt, _>(checkpoint.pass_id)
-    .bind::<BigInt, _>(db::now())
-    .bind::<BigInt, _>(connection.user_id)
-    .bind::<Text, _>(connection.provider.slug())
-    .bind::<Array<Text>, _>(&columns.external_ids)
-    .bind::<Array<Text>, _>(&columns.titles)
-    .bind::<Array<Text>, _>(&columns.statuses)
-    .bind::<Array<Text>, _>(&columns.projects)
-    .bind::<Array<Nullable<Text>>, _>(&columns.due_on)
-    .bind::<Array<Nullable<Text>>, _>(&columns.urls)
-    .bind::<Array<Text>, _>(&columns.hashes)
-    .bind::<Array<Bool>, _>(&columns.closed)
-    .bind::<Array<Text>, _>(&checkpoint.seen)
-    .bind::<Nullable<Text>, _>(key)
-    .bind::<Nullable<Text>, _>(etag)
-    .bind::<Nullable<Text>, _>(next_cursor)
-    .bind::<Nullable<Text>, _>(ids.as_deref())
-    .bind::<Nullable<BigInt>, _>(progress.map(|p| p.run_id))
-    .bind::<BigInt, _>(progress.map_or(0, |p| p.fetched))
-    .bind::<BigInt, _>(counts.added)
-    .bind::<BigInt, _>(counts.updated)
-    .bind::<BigInt, _>(counts.archived)
     .get_result(conn)?;
     Ok(saved.held)
 }

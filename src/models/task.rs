@@ -393,15 +393,17 @@ fn stored_tasks(
             // reads all of them for every page (a first sync of 10,000 tasks read
             // half a million rows). One index lookup per id instead; the LIMIT keeps
             // the planner from turning the lookups back into that scan.
-            DbConn::Pg(c) => diesel::sql_query(
-                "SELECT t.id, t.external_id, t.content_hash, t.archived \
-                 FROM unnest($2) AS wanted(external_id) \
-                 CROSS JOIN LATERAL (SELECT id, external_id, content_hash, archived \
-                     FROM tasks WHERE connection_id = $1 \
-                     AND tasks.external_id = wanted.external_id LIMIT 1) AS t",
+            DbConn::Pg(c) => crate::db::Prepared(
+                diesel::sql_query(
+                    "SELECT t.id, t.external_id, t.content_hash, t.archived \
+                     FROM unnest($2) AS wanted(external_id) \
+                     CROSS JOIN LATERAL (SELECT id, external_id, content_hash, archived \
+                         FROM tasks WHERE connection_id = $1 \
+                         AND tasks.external_id = wanted.external_id LIMIT 1) AS t",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(connection_id)
+                .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(chunk),
             )
-            .bind::<diesel::sql_types::BigInt, _>(connection_id)
-            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(chunk)
             .load::<Existing>(c)?
             .into_iter()
             .map(|e| (e.id, e.external_id, e.content_hash, e.archived))
