@@ -158,45 +158,45 @@ fn save_pg(
     let saved: Saved = db::Prepared(
         diesel::sql_query(
             "WITH lease AS ( \
-           UPDATE connections \
-           SET lease_until = CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT) + $3, \
-               sync_cursor = $4, pass_id = $5 \
-           WHERE id = $1 AND lease_generation = $2 AND lease_owner IS NOT NULL \
-           RETURNING id), \
-         written AS ( \
-           INSERT INTO tasks (connection_id, user_id, provider, external_id, created_at, \
-             title, status, project, due_on, url, content_hash, archived, seen_pass, \
-             updated_at) \
-           SELECT $1, $7, $8, e, $6, t, s, p, d, u, h, a, $5, $6 \
-           FROM unnest($9, $10, $11, $12, $13, $14, $15, $16) AS x(e, t, s, p, d, u, h, a) \
-           WHERE EXISTS (SELECT 1 FROM lease) \
-           ON CONFLICT (connection_id, external_id) DO UPDATE SET \
-             title = excluded.title, status = excluded.status, \
-             project = excluded.project, due_on = excluded.due_on, url = excluded.url, \
-             content_hash = excluded.content_hash, archived = excluded.archived, \
-             seen_pass = excluded.seen_pass, updated_at = excluded.updated_at), \
-         marked AS ( \
-           UPDATE tasks SET seen_pass = $5 WHERE id IN (SELECT t.id \
-             FROM unnest($17) AS seen(external_id) \
-             CROSS JOIN LATERAL (SELECT id FROM tasks WHERE connection_id = $1 \
-               AND tasks.external_id = seen.external_id \
-               AND tasks.seen_pass <> $5 LIMIT 1) AS t \
-             WHERE seen.external_id <> ALL($9)) \
-           AND EXISTS (SELECT 1 FROM lease)), \
-         kept AS ( \
-           INSERT INTO sync_pages (connection_id, page_key, etag, next_cursor, external_ids) \
-           SELECT $1, $18, $19, $20, $21 \
-           WHERE $18 IS NOT NULL AND $19 IS NOT NULL AND EXISTS (SELECT 1 FROM lease) \
-           ON CONFLICT (connection_id, page_key) DO UPDATE SET etag = excluded.etag, \
-             next_cursor = excluded.next_cursor, external_ids = excluded.external_ids), \
-         forgotten AS ( \
-           DELETE FROM sync_pages \
-           WHERE connection_id = $1 AND page_key = $18 AND $19 IS NULL \
-           AND EXISTS (SELECT 1 FROM lease)), \
-         figures AS ( \
-           UPDATE sync_runs SET fetched = $23, added = $24, updated = $25, archived = $26 \
-           WHERE id = $22 AND EXISTS (SELECT 1 FROM lease)) \
-         SELECT EXISTS (SELECT 1 FROM lease) AS held",
+               UPDATE connections \
+               SET lease_until = CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT) + $3, \
+                   sync_cursor = $4, pass_id = $5 \
+               WHERE id = $1 AND lease_generation = $2 AND lease_owner IS NOT NULL \
+               RETURNING id), \
+             written AS ( \
+               INSERT INTO tasks (connection_id, user_id, provider, external_id, created_at, \
+                 title, status, project, due_on, url, content_hash, archived, seen_pass, \
+                 updated_at) \
+               SELECT $1, $7, $8, e, $6, t, s, p, d, u, h, a, $5, $6 \
+               FROM unnest($9, $10, $11, $12, $13, $14, $15, $16) AS x(e, t, s, p, d, u, h, a) \
+               WHERE EXISTS (SELECT 1 FROM lease) \
+               ON CONFLICT (connection_id, external_id) DO UPDATE SET \
+                 title = excluded.title, status = excluded.status, \
+                 project = excluded.project, due_on = excluded.due_on, url = excluded.url, \
+                 content_hash = excluded.content_hash, archived = excluded.archived, \
+                 seen_pass = excluded.seen_pass, updated_at = excluded.updated_at), \
+             marked AS ( \
+               UPDATE tasks SET seen_pass = $5 WHERE id IN (SELECT t.id \
+                 FROM unnest($17) AS seen(external_id) \
+                 CROSS JOIN LATERAL (SELECT id FROM tasks WHERE connection_id = $1 \
+                   AND tasks.external_id = seen.external_id \
+                   AND tasks.seen_pass <> $5 LIMIT 1) AS t \
+                 WHERE seen.external_id <> ALL($9)) \
+               AND EXISTS (SELECT 1 FROM lease)), \
+             kept AS ( \
+               INSERT INTO sync_pages (connection_id, page_key, etag, next_cursor, external_ids) \
+               SELECT $1, $18, $19, $20, $21 \
+               WHERE $18 IS NOT NULL AND $19 IS NOT NULL AND EXISTS (SELECT 1 FROM lease) \
+               ON CONFLICT (connection_id, page_key) DO UPDATE SET etag = excluded.etag, \
+                 next_cursor = excluded.next_cursor, external_ids = excluded.external_ids), \
+             forgotten AS ( \
+               DELETE FROM sync_pages \
+               WHERE connection_id = $1 AND page_key = $18 AND $19 IS NULL \
+               AND EXISTS (SELECT 1 FROM lease)), \
+             figures AS ( \
+               UPDATE sync_runs SET fetched = $23, added = $24, updated = $25, archived = $26 \
+               WHERE id = $22 AND EXISTS (SELECT 1 FROM lease)) \
+             SELECT EXISTS (SELECT 1 FROM lease) AS held",
         )
         .bind::<BigInt, _>(connection.id)
         .bind::<BigInt, _>(lease.generation)
