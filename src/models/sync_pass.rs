@@ -81,6 +81,9 @@ pub fn save(
     page: Option<&PageWrite>,
     checkpoint: &Checkpoint,
 ) -> QueryResult<bool> {
+    if let DbConn::Pg(c) = conn {
+        return save_pg(c, connection, lease, lease_secs, page, checkpoint);
+    }
     db::write(conn, |conn| {
         if !connection::renew_lease(conn, lease, lease_secs)? {
             return Ok(false);
@@ -106,6 +109,124 @@ pub fn save(
         }
         Ok(true)
     })
+}
+
+/// Whether a PostgreSQL save found its lease.
+#[derive(QueryableByName)]
+struct Saved {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    held: bool,
+}
+
+/// PostgreSQL: what [`save`] does, as one statement (atomic by itself, so without
+/// `BEGIN` and `COMMIT`). As a transaction a page took eight round trips or more (the
+/// transaction's two, the clock, the lease, the tasks (an `UPDATE` each for changed
+/// ones), the kept page, the seen marks, the cursor, the run's figures); here each
+/// write is a data-modifying `WITH` that runs only if the lease's renewal found the
+/// row, and the renewal (which locks the connection's row until the commit, so no
+/// reconnect slips in) sets the cursor too, since one statement may not update a row
+/// twice. For the same reason new and changed tasks are one upsert over column arrays
+/// on (connection, the tool's id), and the seen marks skip the tasks it writes (their
+/// mark is in the upsert).
+fn save_pg(
+    conn: &mut diesel::PgConnection,
+    connection: &Connection,
+    lease: &Lease,
+    lease_secs: i64,
+    page: Option<&PageWrite>,
+    checkpoint: &Checkpoint,
+) -> QueryResult<bool> {
+    use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
+    let columns = page.map(|p| p.changes.columns()).unwrap_or_default();
+    // The kept page: a key with an `ETag` is stored, a key without one forgotten.
+    let (key, etag, next_cursor, ids) = match page.map(|p| &p.memo) {
+        Some(PageMemo::Store(key, kept)) => {
+            let ids = serde_json::to_string(&kept.external_ids)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            (
+                Some(key.as_str()),
+                Some(kept.etag.as_str()),
+                kept.next_cursor.as_deref(),
+                Some(ids),
+            )
+        }
+        Some(PageMemo::Forget(key)) => (Some(key.as_str()), None, None, None),
+        Some(PageMemo::Keep) | None => (None, None, None, None),
+    };
+    let progress = checkpoint.progress;
+    let counts = progress.map(|p| p.counts).unwrap_or_default();
+    let saved: Saved = db::Prepared(
+        diesel::sql_query(
+            "WITH lease AS ( \
+               UPDATE connections \
+               SET lease_until = CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT) + $3, \
+                   sync_cursor = $4, pass_id = $5 \
+               WHERE id = $1 AND lease_generation = $2 AND lease_owner IS NOT NULL \
+               RETURNING id), \
+             written AS ( \
+               INSERT INTO tasks (connection_id, user_id, provider, external_id, created_at, \
+                 title, status, project, due_on, url, content_hash, archived, seen_pass, \
+                 updated_at) \
+               SELECT $1, $7, $8, e, $6, t, s, p, d, u, h, a, $5, $6 \
+               FROM unnest($9, $10, $11, $12, $13, $14, $15, $16) AS x(e, t, s, p, d, u, h, a) \
+               WHERE EXISTS (SELECT 1 FROM lease) \
+               ON CONFLICT (connection_id, external_id) DO UPDATE SET \
+                 title = excluded.title, status = excluded.status, \
+                 project = excluded.project, due_on = excluded.due_on, url = excluded.url, \
+                 content_hash = excluded.content_hash, archived = excluded.archived, \
+                 seen_pass = excluded.seen_pass, updated_at = excluded.updated_at), \
+             marked AS ( \
+               UPDATE tasks SET seen_pass = $5 WHERE id IN (SELECT t.id \
+                 FROM unnest($17) AS seen(external_id) \
+                 CROSS JOIN LATERAL (SELECT id FROM tasks WHERE connection_id = $1 \
+                   AND tasks.external_id = seen.external_id \
+                   AND tasks.seen_pass <> $5 LIMIT 1) AS t \
+                 WHERE seen.external_id <> ALL($9)) \
+               AND EXISTS (SELECT 1 FROM lease)), \
+             kept AS ( \
+               INSERT INTO sync_pages (connection_id, page_key, etag, next_cursor, external_ids) \
+               SELECT $1, $18, $19, $20, $21 \
+               WHERE $18 IS NOT NULL AND $19 IS NOT NULL AND EXISTS (SELECT 1 FROM lease) \
+               ON CONFLICT (connection_id, page_key) DO UPDATE SET etag = excluded.etag, \
+                 next_cursor = excluded.next_cursor, external_ids = excluded.external_ids), \
+             forgotten AS ( \
+               DELETE FROM sync_pages \
+               WHERE connection_id = $1 AND page_key = $18 AND $19 IS NULL \
+               AND EXISTS (SELECT 1 FROM lease)), \
+             figures AS ( \
+               UPDATE sync_runs SET fetched = $23, added = $24, updated = $25, archived = $26 \
+               WHERE id = $22 AND EXISTS (SELECT 1 FROM lease)) \
+             SELECT EXISTS (SELECT 1 FROM lease) AS held",
+        )
+        .bind::<BigInt, _>(connection.id)
+        .bind::<BigInt, _>(lease.generation)
+        .bind::<BigInt, _>(lease_secs)
+        .bind::<Nullable<Text>, _>(checkpoint.cursor.as_deref())
+        .bind::<BigInt, _>(checkpoint.pass_id)
+        .bind::<BigInt, _>(db::now())
+        .bind::<BigInt, _>(connection.user_id)
+        .bind::<Text, _>(connection.provider.slug())
+        .bind::<Array<Text>, _>(&columns.external_ids)
+        .bind::<Array<Text>, _>(&columns.titles)
+        .bind::<Array<Text>, _>(&columns.statuses)
+        .bind::<Array<Text>, _>(&columns.projects)
+        .bind::<Array<Nullable<Text>>, _>(&columns.due_on)
+        .bind::<Array<Nullable<Text>>, _>(&columns.urls)
+        .bind::<Array<Text>, _>(&columns.hashes)
+        .bind::<Array<Bool>, _>(&columns.closed)
+        .bind::<Array<Text>, _>(&checkpoint.seen)
+        .bind::<Nullable<Text>, _>(key)
+        .bind::<Nullable<Text>, _>(etag)
+        .bind::<Nullable<Text>, _>(next_cursor)
+        .bind::<Nullable<Text>, _>(ids.as_deref())
+        .bind::<Nullable<BigInt>, _>(progress.map(|p| p.run_id))
+        .bind::<BigInt, _>(progress.map_or(0, |p| p.fetched))
+        .bind::<BigInt, _>(counts.added)
+        .bind::<BigInt, _>(counts.updated)
+        .bind::<BigInt, _>(counts.archived),
+    )
+    .get_result(conn)?;
+    Ok(saved.held)
 }
 
 /// Writes one page of tasks and the cursor after it in one transaction, but only

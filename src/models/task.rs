@@ -393,15 +393,17 @@ fn stored_tasks(
             // reads all of them for every page (a first sync of 10,000 tasks read
             // half a million rows). One index lookup per id instead; the LIMIT keeps
             // the planner from turning the lookups back into that scan.
-            DbConn::Pg(c) => diesel::sql_query(
-                "SELECT t.id, t.external_id, t.content_hash, t.archived \
-                 FROM unnest($2) AS wanted(external_id) \
-                 CROSS JOIN LATERAL (SELECT id, external_id, content_hash, archived \
-                     FROM tasks WHERE connection_id = $1 \
-                     AND tasks.external_id = wanted.external_id LIMIT 1) AS t",
+            DbConn::Pg(c) => crate::db::Prepared(
+                diesel::sql_query(
+                    "SELECT t.id, t.external_id, t.content_hash, t.archived \
+                     FROM unnest($2) AS wanted(external_id) \
+                     CROSS JOIN LATERAL (SELECT id, external_id, content_hash, archived \
+                         FROM tasks WHERE connection_id = $1 \
+                         AND tasks.external_id = wanted.external_id LIMIT 1) AS t",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(connection_id)
+                .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(chunk),
             )
-            .bind::<diesel::sql_types::BigInt, _>(connection_id)
-            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(chunk)
             .load::<Existing>(c)?
             .into_iter()
             .map(|e| (e.id, e.external_id, e.content_hash, e.archived))
@@ -443,6 +445,41 @@ impl PageChanges {
     pub fn is_empty(&self) -> bool {
         self.new.is_empty() && self.changed.is_empty()
     }
+
+    /// The tasks to write, column by column: new and changed alike, for PostgreSQL,
+    /// which writes both with one upsert on (connection, the tool's id) over `unnest`.
+    pub fn columns(&self) -> Columns<'_> {
+        let tasks = self
+            .new
+            .iter()
+            .map(|(task, hash)| (task, hash))
+            .chain(self.changed.iter().map(|(_, _, task, hash)| (task, hash)));
+        let mut c = Columns::default();
+        for (task, hash) in tasks {
+            c.external_ids.push(&task.external_id);
+            c.titles.push(&task.title);
+            c.statuses.push(&task.status);
+            c.projects.push(task.project.as_deref().unwrap_or_default());
+            c.due_on.push(task.due_on.as_deref());
+            c.urls.push(task.url.as_deref());
+            c.hashes.push(hash);
+            c.closed.push(task.closed);
+        }
+        c
+    }
+}
+
+/// A page's tasks to write as column arrays (see [`PageChanges::columns`]).
+#[derive(Debug, Default)]
+pub struct Columns<'a> {
+    pub external_ids: Vec<&'a str>,
+    pub titles: Vec<&'a str>,
+    pub statuses: Vec<&'a str>,
+    pub projects: Vec<&'a str>,
+    pub due_on: Vec<Option<&'a str>>,
+    pub urls: Vec<Option<&'a str>>,
+    pub hashes: Vec<&'a str>,
+    pub closed: Vec<bool>,
 }
 
 /// Compares a page with the stored tasks (one indexed read). A task the tool lists
@@ -530,7 +567,8 @@ pub struct Owner {
     pub provider: ProviderKind,
 }
 
-/// Writes a page's changes, marking what it writes as seen in `pass_id`.
+/// Writes a page's changes, marking what it writes as seen in `pass_id`. (PostgreSQL
+/// writes a page in one statement instead, `sync_pass::save`.)
 pub fn write_changes(
     conn: &mut DbConn,
     owner: Owner,
@@ -542,9 +580,6 @@ pub fn write_changes(
         diesel::update(tasks::table.find(id))
             .set(content_columns(task, hash, pass_id, at))
             .execute(conn)?;
-    }
-    if let DbConn::Pg(c) = conn {
-        return insert_new_pg(c, owner, pass_id, at, &changes.new);
     }
     let new_rows: Vec<_> = changes
         .new
@@ -588,56 +623,6 @@ pub fn write_changes(
             DbConn::Sqlite(c) => insert.execute(c)?,
         };
     }
-    Ok(())
-}
-
-/// PostgreSQL: a page's new tasks in one statement over column arrays (`unnest`), 8
-/// array binds instead of 14 per task, with the same upsert as the other backend.
-fn insert_new_pg(
-    conn: &mut diesel::PgConnection,
-    owner: Owner,
-    pass_id: i64,
-    at: i64,
-    new: &[(RemoteTask, String)],
-) -> QueryResult<()> {
-    use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
-    if new.is_empty() {
-        return Ok(());
-    }
-    let column = |f: fn(&(RemoteTask, String)) -> String| new.iter().map(f).collect::<Vec<_>>();
-    let ids = column(|(t, _)| t.external_id.clone());
-    let titles = column(|(t, _)| t.title.clone());
-    let statuses = column(|(t, _)| t.status.clone());
-    let projects = column(|(t, _)| t.project.clone().unwrap_or_default());
-    let hashes = column(|(_, h)| h.clone());
-    let due: Vec<Option<String>> = new.iter().map(|(t, _)| t.due_on.clone()).collect();
-    let urls: Vec<Option<String>> = new.iter().map(|(t, _)| t.url.clone()).collect();
-    let closed: Vec<bool> = new.iter().map(|(t, _)| t.closed).collect();
-    diesel::sql_query(
-        "INSERT INTO tasks (connection_id, user_id, provider, external_id, created_at, \
-           title, status, project, due_on, url, content_hash, archived, seen_pass, updated_at) \
-         SELECT $1, $2, $3, e, $4, t, s, p, d, u, h, a, $5, $4 \
-         FROM unnest($6, $7, $8, $9, $10, $11, $12, $13) AS x(e, t, s, p, d, u, h, a) \
-         ON CONFLICT (connection_id, external_id) DO UPDATE SET \
-           title = excluded.title, status = excluded.status, project = excluded.project, \
-           due_on = excluded.due_on, url = excluded.url, \
-           content_hash = excluded.content_hash, archived = excluded.archived, \
-           seen_pass = excluded.seen_pass, updated_at = excluded.updated_at",
-    )
-    .bind::<BigInt, _>(owner.connection_id)
-    .bind::<BigInt, _>(owner.user_id)
-    .bind::<Text, _>(owner.provider.slug())
-    .bind::<BigInt, _>(at)
-    .bind::<BigInt, _>(pass_id)
-    .bind::<Array<Text>, _>(ids)
-    .bind::<Array<Text>, _>(titles)
-    .bind::<Array<Text>, _>(statuses)
-    .bind::<Array<Text>, _>(projects)
-    .bind::<Array<Nullable<Text>>, _>(due)
-    .bind::<Array<Nullable<Text>>, _>(urls)
-    .bind::<Array<Text>, _>(hashes)
-    .bind::<Array<Bool>, _>(closed)
-    .execute(conn)?;
     Ok(())
 }
 
