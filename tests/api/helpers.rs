@@ -132,6 +132,11 @@ impl TestApp {
         }
     }
 
+    /// Another instance of the app on the same database, as behind a load balancer.
+    pub async fn second_instance(&self) -> TestApp {
+        TestApp::start(self.db.clone(), settings_for(&self.db, &[])).await
+    }
+
     pub fn client(&self) -> Client {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
@@ -285,6 +290,15 @@ impl Client {
                     .find(|c| c.starts_with(taskbridge::SESSION_COOKIE))
                     .map(str::to_owned)
             })
+    }
+
+    /// The same browser (its cookies) talking to another instance of the app.
+    pub fn at(&self, app: &TestApp) -> Client {
+        Client {
+            address: app.address.clone(),
+            http: self.http.clone(),
+            jar: self.jar.clone(),
+        }
     }
 
     /// A second browser holding a copy of this one's cookie.

@@ -18,6 +18,7 @@ mod faults;
 mod first_run;
 mod github;
 mod hardening;
+mod instances;
 mod integrations;
 mod jira;
 mod mail;
