@@ -8,6 +8,7 @@ use crate::connectors::{
 };
 use crate::crypto::Cipher;
 use crate::db::{self, DbConn, Pool};
+use crate::domain::CompanyId;
 use crate::error::AppError;
 use crate::models::{audit, company_integration, connection, sync_page, user};
 use crate::services::credentials::{credentials_binding, seal_credentials};
@@ -48,6 +49,64 @@ impl From<diesel::result::Error> for IntegrationError {
     fn from(e: diesel::result::Error) -> Self {
         IntegrationError::App(e.into())
     }
+}
+
+/// What Company Integrations shows: the tools on, how many people connected each, and
+/// how many active people the company has.
+pub struct CompanyOverview {
+    pub enabled: Vec<ProviderKind>,
+    pub connected: Vec<(ProviderKind, i64)>,
+    pub people: i64,
+}
+
+impl CompanyOverview {
+    /// "2 of 5 people connected".
+    pub fn connected_line(&self, kind: ProviderKind) -> String {
+        let n = self
+            .connected
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(0, |(_, n)| *n);
+        let noun = if self.people == 1 { "person" } else { "people" };
+        format!("{n} of {} {noun} connected", self.people)
+    }
+}
+
+pub async fn company_overview(
+    pool: &Pool,
+    company: CompanyId,
+) -> Result<CompanyOverview, AppError> {
+    db::run(pool, move |conn| {
+        Ok(CompanyOverview {
+            enabled: company_integration::enabled_providers(conn, company.0)?,
+            connected: connection::counts_by_tool(conn, company.0)?,
+            people: user::active_count(conn, company.0)?,
+        })
+    })
+    .await
+}
+
+/// What Integration Settings shows: the tools the company has on, the person's own
+/// connections, and the API tokens they turned off and kept.
+pub struct PersonalOverview {
+    pub enabled: Vec<ProviderKind>,
+    pub mine: Vec<connection::Connection>,
+    pub kept: Vec<ProviderKind>,
+}
+
+pub async fn personal_overview(
+    pool: &Pool,
+    person: &CurrentUser,
+) -> Result<PersonalOverview, AppError> {
+    let (company_id, user_id) = (person.company_id.0, person.id.0);
+    db::run(pool, move |conn| {
+        Ok(PersonalOverview {
+            enabled: company_integration::enabled_providers(conn, company_id)?,
+            mine: connection::for_user(conn, user_id)?,
+            kept: connection::kept_tokens(conn, user_id)?,
+        })
+    })
+    .await
 }
 
 /// The account to sync when there is no choice to make.

@@ -15,7 +15,7 @@ use crate::connectors::{
 };
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
-use crate::models::{company_integration, connection, user};
+use crate::models::{company_integration, connection};
 use crate::services::integrations::{self as service, IntegrationError, PersonalChange, Purpose};
 use crate::services::oauth_flow::{self, session_err, Answer, Choice, Finished, Signed};
 use crate::services::tools::Tools;
@@ -72,20 +72,7 @@ pub async fn company_list(
     page: Page<CompanyManager>,
     pool: web::Data<Pool>,
 ) -> AppResult<HttpResponse> {
-    let company_id = page.user.company_id.0;
-    let (enabled, counts, people) = db::run(&pool, move |conn| {
-        Ok((
-            company_integration::enabled_providers(conn, company_id)?,
-            connection::counts_by_tool(conn, company_id)?,
-            user::active_count(conn, company_id)?,
-        ))
-    })
-    .await?;
-    let connected = |k: ProviderKind| {
-        let n = counts.iter().find(|(c, _)| *c == k).map_or(0, |(_, n)| *n);
-        let noun = if people == 1 { "person" } else { "people" };
-        format!("{n} of {people} {noun} connected")
-    };
+    let overview = service::company_overview(&pool, page.user.company_id).await?;
     render(&CompanyIntegrationsPage {
         shell: page.shell(Nav::CompanyIntegrations),
         tools: ProviderKind::ALL
@@ -93,10 +80,10 @@ pub async fn company_list(
             .map(|k| ToolRow {
                 slug: k.slug(),
                 name: k.name(),
-                on: enabled.contains(&k),
+                on: overview.enabled.contains(&k),
                 tagline: k.entry().tagline,
                 mark: k.mark(),
-                connected: connected(k),
+                connected: overview.connected_line(k),
             })
             .collect(),
     })
@@ -596,15 +583,11 @@ pub struct SettingsPage {
 }
 
 pub async fn settings_page(page: Page, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
-    let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
-    let (enabled, mine, kept) = db::run(&pool, move |conn| {
-        Ok((
-            company_integration::enabled_providers(conn, company_id)?,
-            connection::for_user(conn, user_id)?,
-            connection::kept_tokens(conn, user_id)?,
-        ))
-    })
-    .await?;
+    let service::PersonalOverview {
+        enabled,
+        mine,
+        kept,
+    } = service::personal_overview(&pool, &page.user).await?;
     let rows = ProviderKind::ALL
         .into_iter()
         .filter(|k| enabled.contains(k))
