@@ -2,6 +2,9 @@
 //! time tracker. `build` makes the whole application from `Settings`; the binary
 //! and the tests start the same thing.
 
+#[macro_use]
+mod macros;
+
 pub mod api;
 pub mod auth;
 pub mod catalogue;

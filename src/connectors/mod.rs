@@ -51,7 +51,7 @@ pub enum ProviderKind {
     Salesforce,
 }
 
-crate::db::text_column!(ProviderKind);
+text_column!(ProviderKind);
 
 impl AsRef<str> for ProviderKind {
     fn as_ref(&self) -> &str {

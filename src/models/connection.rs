@@ -140,7 +140,7 @@ impl ConnectionStatus {
     }
 }
 
-crate::db::text_column!(ConnectionStatus);
+text_column!(ConnectionStatus);
 
 /// What a new connection links: the person, the tool account, the sealed credentials.
 pub struct NewConnection<'a> {

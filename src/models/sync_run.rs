@@ -64,7 +64,7 @@ impl RunStatus {
     }
 }
 
-crate::db::text_column!(RunStatus);
+text_column!(RunStatus);
 
 pub fn start_run(conn: &mut DbConn, connection_id: i64, trigger: &str) -> QueryResult<i64> {
     diesel::insert_into(sync_runs::table)

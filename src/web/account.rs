@@ -14,7 +14,26 @@ use crate::mail::Mailer;
 use crate::services::account::{self, LogIn};
 use crate::services::sign_up::{self, SignUp};
 use crate::urls;
-use crate::web::{render, render_status, see_other, verification};
+use crate::web::{render, render_status, see_other};
+
+/// Sign-up's one answer when mail is sent, whether or not the email had an account.
+pub const CHECK_EMAIL: &str = "We sent a link to the email you gave. Open it to confirm the address and start using taskbridge.";
+
+/// Log-in of an account whose email is not confirmed yet.
+pub const NOT_CONFIRMED: &str =
+    "Confirm your email first: open the link we sent when you signed up. It works for 24 hours.";
+
+#[derive(Template)]
+#[template(path = "check_email.html")]
+pub struct CheckEmailPage {
+    pub message: &'static str,
+}
+
+pub fn check_email() -> AppResult<HttpResponse> {
+    render(&CheckEmailPage {
+        message: CHECK_EMAIL,
+    })
+}
 
 #[derive(Template)]
 #[template(path = "sign_up.html")]
@@ -127,7 +146,7 @@ pub async fn sign_up(
         }
         SignUp::CheckEmail => {
             mailer.nudge();
-            return verification::check_email();
+            return check_email();
         }
     };
     auth::begin_session(&session, user_id)?;
@@ -208,7 +227,7 @@ pub async fn log_in(
             &LogInPage {
                 csrf_token: csrf::token(&session)?,
                 email: form.email.clone(),
-                error: Some(verification::NOT_CONFIRMED.into()),
+                error: Some(NOT_CONFIRMED.into()),
                 notice: None,
                 resend: true,
             },

@@ -17,22 +17,9 @@ use crate::urls;
 use crate::web::account::LogInPage;
 use crate::web::{flash, render, render_status, see_other};
 
-/// Sign-up's one answer when mail is sent, whether or not the email had an account.
-pub const CHECK_EMAIL: &str = "We sent a link to the email you gave. Open it to confirm the address and start using taskbridge.";
-
-/// Log-in of an account whose email is not confirmed yet.
-pub const NOT_CONFIRMED: &str =
-    "Confirm your email first: open the link we sent when you signed up. It works for 24 hours.";
-
 /// The one answer to "Send the link again", whether or not the address has an account
 /// waiting.
 pub const SENT_AGAIN: &str = "If that address has an account waiting for its email to be confirmed, we sent a new link. It works for 24 hours.";
-
-#[derive(Template)]
-#[template(path = "check_email.html")]
-pub struct CheckEmailPage {
-    pub message: &'static str,
-}
 
 #[derive(Template)]
 #[template(path = "verify_link_gone.html")]
@@ -47,12 +34,6 @@ pub struct TokenQuery {
 #[derive(Deserialize)]
 pub struct ResendForm {
     email: String,
-}
-
-pub fn check_email() -> AppResult<HttpResponse> {
-    render(&CheckEmailPage {
-        message: CHECK_EMAIL,
-    })
 }
 
 /// The mailed link: confirms the email, signs the person in, opens My Tasks.
