@@ -485,12 +485,13 @@ impl SyncEngine {
         loop {
             let key = sync_page::page_key(pass.cursor.as_deref());
             let ask = PageAsk {
+                creds: &access.creds,
                 account: &account,
                 me: &connection.external_user_id,
                 cursor: pass.cursor.as_deref(),
                 etag: known.get(&key).map(|k| k.etag.as_str()),
             };
-            let next = match self.fetch(&cfg, &access.creds, ask).await {
+            let next = match self.fetch(&cfg, ask).await {
                 Ok(PageFetch::NotModified) => match take_kept(&known, &key, &mut pass, &mut run) {
                     Ok(next) => next,
                     Err(e) => return self.leave(held, &mut pass, run, self.failure(e)).await,
@@ -543,14 +544,13 @@ impl SyncEngine {
     async fn fetch(
         &self,
         cfg: &connectors::ProviderConfig,
-        creds: &Credentials,
         ask: PageAsk<'_>,
     ) -> Result<PageFetch, ConnectorError> {
         let tool = connectors::Tool {
             http: &self.tools.http,
             cfg,
         };
-        with_retries(|| cfg.kind.connector().fetch_tasks_page(tool, creds, &ask)).await
+        with_retries(|| cfg.kind.connector().fetch_tasks_page(tool, &ask)).await
     }
 
     /// On to the page at `next`, checkpointing the pass when it is time; false when the

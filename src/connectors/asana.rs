@@ -90,14 +90,7 @@ impl Connector for Asana {
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
         let endpoints = endpoints(tool.cfg, true)?;
-        let answer = oauth::exchange_code(
-            tool.http,
-            &endpoints,
-            grant.code,
-            grant.verifier,
-            grant.redirect_uri,
-        )
-        .await?;
+        let answer = oauth::exchange_code(tool.http, &endpoints, grant).await?;
         Ok(oauth::into_credentials(
             &answer,
             None,
@@ -152,17 +145,12 @@ impl Connector for Asana {
     /// the workspaces they are in now; it then reads each workspace's pages in turn.
     /// Requests are never conditional: Asana documents no `ETag`s (marked "unverified" in
     /// providers-more.md).
-    async fn fetch_tasks_page(
-        &self,
-        tool: Tool<'_>,
-        creds: &Credentials,
-        ask: &PageAsk<'_>,
-    ) -> Answer<PageFetch> {
+    async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch> {
         let cursor = ask.cursor;
         let cursor = match cursor {
             Some(raw) => Cursor::parse(raw)?,
             None => {
-                let me = me(tool.http, tool.cfg, creds).await?;
+                let me = me(tool.http, tool.cfg, ask.creds).await?;
                 let workspaces: Vec<String> = me.workspaces.into_iter().map(|w| w.gid).collect();
                 if workspaces.is_empty() {
                     return Ok(PageFetch::Page(TaskPage::default()));
@@ -174,7 +162,7 @@ impl Connector for Asana {
             }
         };
         let url = tasks_url(tool.cfg, &cursor)?;
-        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), ask.creds)).await?;
         if !reply.is_success() {
             // Offsets expire; one Asana no longer takes is a broken cursor. (Which status an
             // expired offset gets is not documented: a 400 or 404 to a request that sent one

@@ -109,12 +109,7 @@ impl Connector for Basecamp {
         parse_identity(&reply, tool.cfg)
     }
 
-    async fn fetch_tasks_page(
-        &self,
-        tool: Tool<'_>,
-        creds: &Credentials,
-        ask: &PageAsk<'_>,
-    ) -> Answer<PageFetch> {
+    async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch> {
         let base = account_base(tool.cfg, ask.account)?;
         if let Some(next) = ask.cursor {
             let next = http::tool_url(next)?;
@@ -126,7 +121,7 @@ impl Connector for Basecamp {
             return report_page(
                 tool.http,
                 tool.cfg,
-                creds,
+                ask.creds,
                 &base,
                 next,
                 ReportPage::Linked,
@@ -135,9 +130,12 @@ impl Connector for Basecamp {
             .await;
         }
         let url = http::endpoint(&base, &["my", "assignments.json"])?;
-        let Some(reply) =
-            http::send_if_none_match(tool.cfg, http::bearer(tool.http.get(url), creds), ask.etag)
-                .await?
+        let Some(reply) = http::send_if_none_match(
+            tool.cfg,
+            http::bearer(tool.http.get(url), ask.creds),
+            ask.etag,
+        )
+        .await?
         else {
             return Ok(PageFetch::NotModified);
         };
@@ -154,7 +152,7 @@ impl Connector for Basecamp {
             return Err(api_error(&reply));
         }
         let url = http::endpoint(&base, &["my", "profile.json"])?;
-        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), ask.creds)).await?;
         if !reply.is_success() {
             return Err(api_error(&reply));
         }
@@ -166,7 +164,7 @@ impl Connector for Basecamp {
         let page = report_page(
             tool.http,
             tool.cfg,
-            creds,
+            ask.creds,
             &base,
             url,
             ReportPage::First,

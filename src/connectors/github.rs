@@ -101,14 +101,7 @@ impl Connector for GitHub {
     /// as the refusal it is.
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
         let endpoints = endpoints(tool.cfg, Some(http::client_secret(tool.cfg)?))?;
-        let answer = oauth::exchange_code(
-            tool.http,
-            &endpoints,
-            grant.code,
-            grant.verifier,
-            grant.redirect_uri,
-        )
-        .await?;
+        let answer = oauth::exchange_code(tool.http, &endpoints, grant).await?;
         Ok(oauth::into_credentials(
             &answer,
             None,
@@ -139,14 +132,9 @@ impl Connector for GitHub {
         Ok(identity_of(reply.json()?))
     }
 
-    async fn fetch_tasks_page(
-        &self,
-        tool: Tool<'_>,
-        creds: &Credentials,
-        ask: &PageAsk<'_>,
-    ) -> Answer<PageFetch> {
+    async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch> {
         let url = page_url(tool.cfg, ask.cursor)?;
-        let request = api_get(tool.http, creds, url.clone());
+        let request = api_get(tool.http, ask.creds, url.clone());
         let Some(reply) = http::send_if_none_match(tool.cfg, request, ask.etag).await? else {
             return Ok(PageFetch::NotModified);
         };

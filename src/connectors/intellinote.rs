@@ -100,12 +100,7 @@ impl Connector for Intellinote {
         })
     }
 
-    async fn fetch_tasks_page(
-        &self,
-        tool: Tool<'_>,
-        creds: &Credentials,
-        ask: &PageAsk<'_>,
-    ) -> Answer<PageFetch> {
+    async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch> {
         use super::pivotal::offset_paging;
         let at = match ask.cursor {
             Some(c) => NoteCursor::parse(c)?,
@@ -122,7 +117,7 @@ impl Connector for Intellinote {
             .append_pair("include_complete", "false")
             .append_pair("limit", &PAGE_SIZE.to_string())
             .append_pair("offset", &at.offset.to_string());
-        let reply = get(tool.http, tool.cfg, creds, url).await?;
+        let reply = get(tool.http, tool.cfg, ask.creds, url).await?;
         let (ids, mut tasks) = parse_notes(&reply, &tool.cfg.base_url, &ask.account.id, ask.me)?;
         // Intellinote documents no paging for notes: a page may hold fewer notes than asked
         // for (a server that pages by 50) without being the last, so the one end-of-list

@@ -139,12 +139,7 @@ impl Connector for Jira {
     /// One page of the open issues assigned to the person on the account's site. Only
     /// `/search/jql`: the old `/search` answers 410 since 2025. Search is eventually
     /// consistent: an issue changed a moment ago may show on the next pass.
-    async fn fetch_tasks_page(
-        &self,
-        tool: Tool<'_>,
-        creds: &Credentials,
-        ask: &PageAsk<'_>,
-    ) -> Answer<PageFetch> {
+    async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch> {
         let mut url = http::endpoint(
             api_base(tool.cfg)?,
             &[
@@ -167,7 +162,7 @@ impl Connector for Jira {
                 q.append_pair("nextPageToken", token);
             }
         }
-        let reply = get(tool.http, tool.cfg, creds, url).await?;
+        let reply = get(tool.http, tool.cfg, ask.creds, url).await?;
         parse_page(&reply, ask.account.api_base.as_deref()).map(PageFetch::Page)
     }
 }

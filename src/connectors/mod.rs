@@ -344,6 +344,8 @@ pub struct Grant<'a> {
 /// Which page of whose tasks.
 #[derive(Clone, Copy)]
 pub struct PageAsk<'a> {
+    /// What taskbridge holds to act for the person.
+    pub creds: &'a Credentials,
     pub account: &'a RemoteAccount,
     /// The identity's `external_user_id`.
     pub me: &'a str,
@@ -375,12 +377,7 @@ pub trait Connector: Sync {
     /// with no cursor and pass each page's `next` back until it is `None`. A page's tasks
     /// and next cursor depend only on the cursor and the tool's answer, so a 304 means
     /// both are as they were. Tools without conditional requests ignore the `ETag`.
-    async fn fetch_tasks_page(
-        &self,
-        tool: Tool<'_>,
-        creds: &Credentials,
-        ask: &PageAsk<'_>,
-    ) -> Answer<PageFetch>;
+    async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch>;
 }
 
 /// A setting that says where a tool lives: its variable, and the real tool's address.
@@ -716,6 +713,7 @@ pub(crate) mod test_support {
         pub async fn page(&self, cursor: Option<&str>, etag: Option<&str>) -> Answer<PageFetch> {
             let http = client();
             let ask = PageAsk {
+                creds: &self.creds,
                 account: &self.account,
                 me: &self.me,
                 cursor,
@@ -726,7 +724,7 @@ pub(crate) mod test_support {
                 cfg: &self.cfg,
             };
             let connector = self.cfg.kind.connector();
-            connector.fetch_tasks_page(tool, &self.creds, &ask).await
+            connector.fetch_tasks_page(tool, &ask).await
         }
 
         /// The first page, which must fail: its error.

@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::http;
-use super::{ConnectorError, Credentials, ProviderConfig};
+use super::{ConnectorError, Credentials, Grant, ProviderConfig};
 
 /// A token endpoint's answer. Not the crate's `StandardTokenResponse`: Salesforce's
 /// own example answer has no `token_type`, which that type requires; a missing one is
@@ -159,16 +159,14 @@ pub(crate) fn authorize_url(
 pub(crate) async fn exchange_code(
     http_client: &reqwest::Client,
     endpoints: &Endpoints<'_>,
-    code: &str,
-    verifier: &str,
-    redirect_uri: &Url,
+    grant: &Grant<'_>,
 ) -> Result<Answer, ConnectorError> {
     endpoints
         .client()
-        .exchange_code(AuthorizationCode::new(code.to_owned()))
-        .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
+        .exchange_code(AuthorizationCode::new(grant.code.to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(grant.verifier.to_owned()))
         .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
-            redirect_uri.clone(),
+            grant.redirect_uri.clone(),
         )))
         .request_async(&Hook(http_client, endpoints.config))
         .await

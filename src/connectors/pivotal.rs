@@ -138,14 +138,9 @@ impl Connector for PivotalTracker {
         Ok(identity_of(me))
     }
 
-    async fn fetch_tasks_page(
-        &self,
-        tool: Tool<'_>,
-        creds: &Credentials,
-        ask: &PageAsk<'_>,
-    ) -> Answer<PageFetch> {
+    async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch> {
         let Some(cursor) = ask.cursor else {
-            return start_walk(tool.http, tool.cfg, creds, ask.etag).await;
+            return start_walk(tool.http, tool.cfg, ask.creds, ask.etag).await;
         };
         let walk = serde_json::from_str::<Walk>(cursor)
             .map_err(|_| ConnectorError::BadResponse("unreadable Pivotal Tracker cursor".into()))?;
@@ -162,7 +157,7 @@ impl Connector for PivotalTracker {
             .append_pair("offset", &walk.o.to_string())
             .append_pair("fields", ":default,owners");
         let Some(reply) =
-            http::send_if_none_match(tool.cfg, tracker_get(tool.http, creds, url), ask.etag)
+            http::send_if_none_match(tool.cfg, tracker_get(tool.http, ask.creds, url), ask.etag)
                 .await?
         else {
             return Ok(PageFetch::NotModified);

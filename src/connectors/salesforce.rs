@@ -84,14 +84,7 @@ impl Connector for Salesforce {
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
         let endpoints = endpoints(tool.cfg)?;
-        let answer = oauth::exchange_code(
-            tool.http,
-            &endpoints,
-            grant.code,
-            grant.verifier,
-            grant.redirect_uri,
-        )
-        .await?;
+        let answer = oauth::exchange_code(tool.http, &endpoints, grant).await?;
         let extra = extra_from(tool.cfg, &answer, &serde_json::Value::Null)?;
         Ok(oauth::into_credentials(&answer, None, extra))
     }
@@ -144,15 +137,10 @@ impl Connector for Salesforce {
         })
     }
 
-    async fn fetch_tasks_page(
-        &self,
-        tool: Tool<'_>,
-        creds: &Credentials,
-        ask: &PageAsk<'_>,
-    ) -> Answer<PageFetch> {
+    async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch> {
         let instance = match ask.account.api_base.as_deref() {
             Some(raw) => salesforce_url(raw, tool.cfg)?,
-            None => extra_url(tool.cfg, creds, "instance_url")?,
+            None => extra_url(tool.cfg, ask.creds, "instance_url")?,
         };
         let url = match ask.cursor {
             None => {
@@ -188,7 +176,7 @@ impl Connector for Salesforce {
                 url
             }
         };
-        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), creds)).await?;
+        let reply = http::send(tool.cfg, http::bearer(tool.http.get(url), ask.creds)).await?;
         if !reply.is_success() {
             // A next page that is not there is a broken cursor, not a missing org.
             return Err(match (ask.cursor, api_error(&reply)) {

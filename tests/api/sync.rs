@@ -525,6 +525,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let mut cursor: Option<String> = None;
     while pages.iter().all(|p| p.tasks.is_empty()) {
         let ask = taskbridge::connectors::PageAsk {
+            creds: &creds,
             account: &account,
             me: &connection.external_user_id,
             cursor: cursor.as_deref(),
@@ -532,7 +533,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
         };
         let page = kind
             .connector()
-            .fetch_tasks_page(tools.tool(kind).unwrap(), &creds, &ask)
+            .fetch_tasks_page(tools.tool(kind).unwrap(), &ask)
             .await
             .unwrap()
             .into_page()
