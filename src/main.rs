@@ -98,9 +98,17 @@ fn main() -> std::process::ExitCode {
                 let pool = taskbridge::open_database(&settings)
                     .await
                     .map_err(|e| e.to_string())?;
-                taskbridge::services::create_company(&pool, &company, &name, &email, &password)
-                    .await
-                    .map(|id| println!("created company {id} with owner {email}"))
+                let made = taskbridge::services::create_company(
+                    &pool, &company, &name, &email, &password,
+                )
+                .await?;
+                let id = made.company_id;
+                if made.joined_existing {
+                    println!("created company {id}, owned by {email}'s existing account (its password is unchanged)");
+                } else {
+                    println!("created company {id} with owner {email}");
+                }
+                Ok(())
             }
         }
     });

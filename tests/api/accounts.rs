@@ -438,6 +438,68 @@ async fn the_command_line_creates_a_company_and_its_owner() {
         .1
         .contains("Headless Inc"));
 
+    // The same email again: the new company is added to Hana's account, whose password
+    // stays; the password given is not used.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_taskbridge"))
+        .args([
+            "create-company",
+            "--company",
+            "Second Co",
+            "--name",
+            "Hana Admin",
+            "--email",
+            "hana@headless.test",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env(
+            "TASKBRIDGE_SECRET_KEY",
+            "test-secret-key-0123456789abcdef0123456789abcdef",
+        )
+        .env("TASKBRIDGE_OWNER_PASSWORD", "not-used-at-all-9")
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("existing account"));
+    let hana = app.client();
+    let response = hana
+        .post_form(
+            "/login",
+            "/login",
+            &[("email", "hana@headless.test"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "her password stays"
+    );
+    let (_, page) = hana.get_text("/tasks").await;
+    assert!(
+        page.contains("Second Co"),
+        "she lands in the company made last"
+    );
+    assert!(page.contains("Headless Inc"), "and can switch to the first");
+    let refused = app
+        .client()
+        .post_form(
+            "/login",
+            "/login",
+            &[
+                ("email", "hana@headless.test"),
+                ("password", "not-used-at-all-9"),
+            ],
+        )
+        .await;
+    assert_ne!(
+        refused.status(),
+        StatusCode::SEE_OTHER,
+        "the given password is not hers"
+    );
+
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_taskbridge"))
         .args([
             "create-company",
