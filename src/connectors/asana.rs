@@ -54,21 +54,9 @@ const PAGE_SIZE: &str = "100";
 
 /// Asana's standard endpoints; the secret goes with token requests only (`with_secret`),
 /// never into the browser's address.
-fn endpoints(
-    cfg: &ProviderConfig,
-    with_secret: bool,
-) -> Result<oauth::Endpoints<'_>, ConnectorError> {
-    Ok(oauth::Endpoints {
-        config: cfg,
-        client_id: http::client_id(cfg)?,
-        client_secret: if with_secret {
-            Some(http::client_secret(cfg)?)
-        } else {
-            None
-        },
-        authorize: http::endpoint(&cfg.base_url, &["-", "oauth_authorize"])?,
-        token: http::endpoint(&cfg.base_url, &["-", "oauth_token"])?,
-    })
+fn endpoints(cfg: &ProviderConfig, with_secret: bool) -> Answer<oauth::Endpoints<'_>> {
+    let (authorize, token) = (["-", "oauth_authorize"], ["-", "oauth_token"]);
+    oauth::Endpoints::under_base(cfg, &authorize, &token, with_secret)
 }
 
 pub(super) struct Asana;

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::{self, id_string, Reply};
+use super::oauth;
 use super::ProviderKind;
 use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
 use super::{
@@ -38,16 +39,23 @@ pub(super) struct Basecamp;
 #[async_trait::async_trait]
 impl Connector for Basecamp {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let (client_id, challenge) = (http::client_id(cfg)?, ask.pkce.challenge.as_str());
-        let mut url = http::endpoint(&cfg.base_url, &["authorization", "new"])?;
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", client_id)
-            .append_pair("redirect_uri", ask.redirect_uri.as_str())
-            .append_pair("state", ask.state)
-            .append_pair("code_challenge", challenge)
-            .append_pair("code_challenge_method", "S256");
-        Ok(url)
+        // The sign-in page is standard OAuth with PKCE (the `oauth2` crate makes it); the
+        // token endpoint is not, and is spoken by hand below.
+        let endpoints = oauth::Endpoints::under_base(
+            cfg,
+            &["authorization", "new"],
+            &["authorization", "token"],
+            false,
+        )?;
+        let (redirect, verifier) = (ask.redirect_uri, &ask.pkce.verifier);
+        Ok(oauth::authorize_url(
+            &endpoints,
+            redirect,
+            ask.state,
+            verifier,
+            &[],
+            &[],
+        ))
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {

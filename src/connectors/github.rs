@@ -53,17 +53,12 @@ const SECONDARY_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 /// without `repo` `/issues` leaves their issues out. taskbridge only reads.
 const SCOPES: [&str; 1] = ["repo"];
 
-fn endpoints<'a>(
-    cfg: &'a ProviderConfig,
-    secret: Option<&'a str>,
-) -> Result<oauth::Endpoints<'a>, ConnectorError> {
-    Ok(oauth::Endpoints {
-        config: cfg,
-        client_id: http::client_id(cfg)?,
-        client_secret: secret,
-        authorize: http::endpoint(&cfg.base_url, &["login", "oauth", "authorize"])?,
-        token: http::endpoint(&cfg.base_url, &["login", "oauth", "access_token"])?,
-    })
+fn endpoints(cfg: &ProviderConfig, with_secret: bool) -> Answer<oauth::Endpoints<'_>> {
+    let (authorize, token) = (
+        ["login", "oauth", "authorize"],
+        ["login", "oauth", "access_token"],
+    );
+    oauth::Endpoints::under_base(cfg, &authorize, &token, with_secret)
 }
 
 /// The API root: `api_url`, which the configuration always sets for GitHub.
@@ -87,7 +82,7 @@ impl Connector for GitHub {
             &[]
         };
         Ok(oauth::authorize_url(
-            &endpoints(cfg, None)?,
+            &endpoints(cfg, false)?,
             ask.redirect_uri,
             ask.state,
             verifier,
@@ -100,7 +95,7 @@ impl Connector for GitHub {
     /// GitHub answers form-encoded otherwise), and `oauth` reads an `error` in a 200 answer
     /// as the refusal it is.
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
-        let endpoints = endpoints(tool.cfg, Some(http::client_secret(tool.cfg)?))?;
+        let endpoints = endpoints(tool.cfg, true)?;
         let answer = oauth::exchange_code(tool.http, &endpoints, grant).await?;
         Ok(oauth::into_credentials(
             &answer,
@@ -114,7 +109,7 @@ impl Connector for GitHub {
     /// with one, is refreshed the standard way.)
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
         let token = http::refresh_token(creds)?;
-        let endpoints = endpoints(tool.cfg, Some(http::client_secret(tool.cfg)?))?;
+        let endpoints = endpoints(tool.cfg, true)?;
         let answer = oauth::refresh(tool.http, &endpoints, token).await?;
         Ok(oauth::into_credentials(
             &answer,

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::{self, id_string, Reply};
+use super::oauth;
 use super::ProviderKind;
 use super::ToolEntry;
 use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
@@ -41,17 +42,23 @@ pub(super) struct Intellinote;
 #[async_trait::async_trait]
 impl Connector for Intellinote {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let (client_id, challenge) = (http::client_id(cfg)?, ask.pkce.challenge.as_str());
-        let mut url = http::endpoint(&cfg.base_url, &["auth", "oauth2", "authorization"])?;
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", client_id)
-            .append_pair("scope", "read,write")
-            .append_pair("redirect_uri", ask.redirect_uri.as_str())
-            .append_pair("state", ask.state)
-            .append_pair("code_challenge", challenge)
-            .append_pair("code_challenge_method", "S256");
-        Ok(url)
+        // The sign-in page is standard OAuth with PKCE (the `oauth2` crate makes it); the
+        // token endpoint is not, and is spoken by hand below.
+        let endpoints = oauth::Endpoints::under_base(
+            cfg,
+            &["auth", "oauth2", "authorization"],
+            &["auth", "oauth2", "access"],
+            false,
+        )?;
+        let (redirect, verifier) = (ask.redirect_uri, &ask.pkce.verifier);
+        Ok(oauth::authorize_url(
+            &endpoints,
+            redirect,
+            ask.state,
+            verifier,
+            &["read,write"],
+            &[],
+        ))
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {

@@ -94,7 +94,27 @@ pub(crate) struct Endpoints<'a> {
     pub token: Url,
 }
 
-impl Endpoints<'_> {
+impl<'a> Endpoints<'a> {
+    /// The tool's endpoints at these paths under its base URL, with its client id, and
+    /// with its secret when `with_secret` (token requests; the sign-in page needs none).
+    pub(crate) fn under_base(
+        cfg: &'a ProviderConfig,
+        authorize: &[&str],
+        token: &[&str],
+        with_secret: bool,
+    ) -> Result<Self, ConnectorError> {
+        Ok(Self {
+            config: cfg,
+            client_id: http::client_id(cfg)?,
+            client_secret: if with_secret {
+                Some(http::client_secret(cfg)?)
+            } else {
+                None
+            },
+            authorize: http::endpoint(&cfg.base_url, authorize)?,
+            token: http::endpoint(&cfg.base_url, token)?,
+        })
+    }
     fn client(&self) -> StandardClient {
         let client = oauth2::Client::new(ClientId::new(self.client_id.to_owned()))
             .set_auth_uri(AuthUrl::from_url(self.authorize.clone()))

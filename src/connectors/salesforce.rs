@@ -42,14 +42,12 @@ const TASK_FIELDS: &str =
 
 /// Salesforce speaks standard OAuth (web server flow with PKCE): the `oauth2` crate
 /// does the work.
-fn endpoints(cfg: &ProviderConfig) -> Result<oauth::Endpoints<'_>, ConnectorError> {
-    Ok(oauth::Endpoints {
-        config: cfg,
-        client_id: http::client_id(cfg)?,
-        client_secret: Some(http::client_secret(cfg)?),
-        authorize: http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?,
-        token: http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?,
-    })
+fn endpoints(cfg: &ProviderConfig, with_secret: bool) -> Answer<oauth::Endpoints<'_>> {
+    let (authorize, token) = (
+        ["services", "oauth2", "authorize"],
+        ["services", "oauth2", "token"],
+    );
+    oauth::Endpoints::under_base(cfg, &authorize, &token, with_secret)
 }
 
 pub(super) struct Salesforce;
@@ -58,14 +56,7 @@ pub(super) struct Salesforce;
 impl Connector for Salesforce {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
         let verifier = &ask.pkce.verifier;
-        // The secret is not needed to send the browser to the sign-in page.
-        let endpoints = oauth::Endpoints {
-            config: cfg,
-            client_id: http::client_id(cfg)?,
-            client_secret: None,
-            authorize: http::endpoint(&cfg.base_url, &["services", "oauth2", "authorize"])?,
-            token: http::endpoint(&cfg.base_url, &["services", "oauth2", "token"])?,
-        };
+        let endpoints = endpoints(cfg, false)?;
         let scopes = ["api", "refresh_token", "id"];
         let extra: &[(&str, &str)] = if ask.force_login {
             &[("prompt", "login")]
@@ -83,14 +74,14 @@ impl Connector for Salesforce {
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
-        let endpoints = endpoints(tool.cfg)?;
+        let endpoints = endpoints(tool.cfg, true)?;
         let answer = oauth::exchange_code(tool.http, &endpoints, grant).await?;
         let extra = extra_from(tool.cfg, &answer, &serde_json::Value::Null)?;
         Ok(oauth::into_credentials(&answer, None, extra))
     }
 
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let endpoints = endpoints(tool.cfg)?;
+        let endpoints = endpoints(tool.cfg, true)?;
         let answer = oauth::refresh(tool.http, &endpoints, http::refresh_token(creds)?).await?;
         let extra = extra_from(tool.cfg, &answer, &creds.extra)?;
         Ok(oauth::into_credentials(&answer, Some(creds), extra))
