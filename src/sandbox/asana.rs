@@ -61,7 +61,7 @@ async fn token(
         Err(e) => return oauth::token_error_response(&e),
     };
     let p = &issued.person;
-    let mut answer = json!({
+    let answer = json!({
         "access_token": issued.access_token,
         "expires_in": 3600,
         "token_type": "bearer",
@@ -73,12 +73,7 @@ async fn token(
         },
     });
     // Only the code exchange carries a refresh token.
-    if let Some(r) = issued.refresh_token {
-        answer["refresh_token"] = Value::from(r);
-    }
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(answer)
+    oauth::token_answer(answer, issued.refresh_token)
 }
 
 fn error(status: StatusCode, message: &str) -> HttpResponse {

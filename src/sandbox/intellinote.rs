@@ -55,13 +55,8 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 async fn access(state: web::Data<SandboxState>, body: web::Json<Value>) -> HttpResponse {
     match oauth::token(&state, KIND, &TokenParams::from_json(&body)) {
         Ok(issued) => {
-            let mut answer = json!({"access_token": issued.access_token, "token_type": "bearer"});
-            if let Some(r) = issued.refresh_token {
-                answer["refresh_token"] = Value::from(r);
-            }
-            HttpResponse::Ok()
-                .insert_header(("Cache-Control", "no-store"))
-                .json(answer)
+            let answer = json!({"access_token": issued.access_token, "token_type": "bearer"});
+            oauth::token_answer(answer, issued.refresh_token)
         }
         Err(e) => oauth::token_error_response(&e),
     }

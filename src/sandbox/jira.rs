@@ -66,18 +66,13 @@ async fn token(state: web::Data<SandboxState>, body: web::Json<Value>) -> HttpRe
     let refreshing = body.get("grant_type").and_then(Value::as_str) == Some("refresh_token");
     match oauth::token(&state, KIND, &params) {
         Ok(issued) => {
-            let mut answer = json!({
+            let answer = json!({
                 "access_token": issued.access_token,
                 "expires_in": 3600,
                 "scope": SCOPES,
                 "token_type": "bearer",
             });
-            if let Some(r) = issued.refresh_token {
-                answer["refresh_token"] = Value::from(r);
-            }
-            HttpResponse::Ok()
-                .insert_header(("Cache-Control", "no-store"))
-                .json(answer)
+            oauth::token_answer(answer, issued.refresh_token)
         }
         Err(e) if e.error == "invalid_client" => HttpResponse::Unauthorized()
             .json(json!({"error": "access_denied", "error_description": "Unauthorized"})),

@@ -498,6 +498,20 @@ fn refresh_grant(
     })
 }
 
+/// A token endpoint's 200: `answer`, with the refresh token where one was issued, never
+/// to be cached.
+pub(super) fn token_answer(
+    mut answer: serde_json::Value,
+    refresh_token: Option<String>,
+) -> HttpResponse {
+    if let Some(r) = refresh_token {
+        answer["refresh_token"] = serde_json::Value::from(r);
+    }
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(answer)
+}
+
 /// The standard JSON error answer of a token endpoint.
 pub(super) fn token_error_response(e: &TokenError) -> HttpResponse {
     HttpResponse::build(e.status)

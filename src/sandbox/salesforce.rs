@@ -100,7 +100,7 @@ async fn token(
     let issued_at = (time::OffsetDateTime::now_utc().unix_timestamp() * 1000).to_string();
     let signature = base64::engine::general_purpose::STANDARD
         .encode(Sha256::digest(format!("{id}{issued_at}").as_bytes()));
-    let mut answer = json!({
+    let answer = json!({
         "access_token": issued.access_token,
         "signature": signature,
         "scope": "api refresh_token id",
@@ -109,12 +109,7 @@ async fn token(
         "token_type": "Bearer",
         "issued_at": issued_at,
     });
-    if let Some(r) = issued.refresh_token {
-        answer["refresh_token"] = Value::from(r);
-    }
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(answer)
+    oauth::token_answer(answer, issued.refresh_token)
 }
 
 fn rest_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
