@@ -10,7 +10,6 @@ use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
-use super::ProviderKind;
 use super::ToolEntry;
 use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
@@ -19,7 +18,6 @@ use super::{
 
 /// Asana in the catalogue of tools.
 pub(super) static ENTRY: ToolEntry = ToolEntry {
-    kind: ProviderKind::Asana,
     slug: "asana",
     name: "Asana",
     auth: AuthKind::OAuth,

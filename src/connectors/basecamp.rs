@@ -5,7 +5,6 @@ use url::Url;
 
 use super::http::{self, id_string, Reply};
 use super::oauth;
-use super::ProviderKind;
 use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
 use super::{
     ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount, RemoteTask,
@@ -14,7 +13,6 @@ use super::{
 
 /// Basecamp in the catalogue of tools.
 pub(super) static ENTRY: ToolEntry = ToolEntry {
-    kind: ProviderKind::Basecamp,
     slug: "basecamp",
     name: "Basecamp",
     auth: AuthKind::OAuth,

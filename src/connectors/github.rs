@@ -11,14 +11,12 @@ use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
-use super::ProviderKind;
 use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
 use super::{ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount};
 use super::{RemoteTask, TaskPage};
 
 /// GitHub in the catalogue of tools.
 pub(super) static ENTRY: ToolEntry = ToolEntry {
-    kind: ProviderKind::GitHub,
     slug: "github",
     name: "GitHub",
     auth: AuthKind::OAuth,

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::{self, id_string, Reply};
-use super::ProviderKind;
 use super::ToolEntry;
 use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
@@ -21,7 +20,6 @@ use super::{
 
 /// Jira in the catalogue of tools.
 pub(super) static ENTRY: ToolEntry = ToolEntry {
-    kind: ProviderKind::Jira,
     slug: "jira",
     name: "Jira",
     auth: AuthKind::OAuth,

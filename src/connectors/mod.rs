@@ -391,7 +391,6 @@ pub struct Address {
 /// code. Adding a tool is its connector module, its sandbox module, a [`ProviderKind`]
 /// variant and its entry here (see `docs/adding-a-tool.md`).
 pub struct ToolEntry {
-    pub kind: ProviderKind,
     /// The short name used in URLs and the database.
     pub slug: &'static str,
     /// The tool's name as people know it.

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::http::{self, id_string, Reply};
-use super::ProviderKind;
 use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
 use super::{
     ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount, RemoteTask,
@@ -14,7 +13,6 @@ use super::{
 
 /// Pivotal Tracker in the catalogue of tools.
 pub(super) static ENTRY: ToolEntry = ToolEntry {
-    kind: ProviderKind::PivotalTracker,
     slug: "pivotal",
     name: "Pivotal Tracker",
     auth: AuthKind::ApiToken,

@@ -5,7 +5,6 @@ use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
-use super::ProviderKind;
 use super::ToolEntry;
 use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
@@ -14,7 +13,6 @@ use super::{
 
 /// Salesforce in the catalogue of tools.
 pub(super) static ENTRY: ToolEntry = ToolEntry {
-    kind: ProviderKind::Salesforce,
     slug: "salesforce",
     name: "Salesforce",
     auth: AuthKind::OAuth,
