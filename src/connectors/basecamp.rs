@@ -16,10 +16,6 @@ pub(super) static ENTRY: ToolEntry = ToolEntry {
     slug: "basecamp",
     name: "Basecamp",
     auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_BASECAMP_CLIENT_ID",
-        "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
-    )),
     base: Address {
         var: "TASKBRIDGE_BASECAMP_LAUNCHPAD_URL",
         default: "https://launchpad.37signals.com",
@@ -32,6 +28,10 @@ pub(super) static ENTRY: ToolEntry = ToolEntry {
     connector: &Basecamp,
 };
 
+/// Launchpad's sign-in page and token endpoint, under its base URL.
+const AUTHORIZE: &[&str] = &["authorization", "new"];
+const TOKEN: &[&str] = &["authorization", "token"];
+
 pub(super) struct Basecamp;
 
 #[async_trait::async_trait]
@@ -39,21 +39,8 @@ impl Connector for Basecamp {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
         // The sign-in page is standard OAuth with PKCE (the `oauth2` crate makes it); the
         // token endpoint is not, and is spoken by hand below.
-        let endpoints = oauth::Endpoints::under_base(
-            cfg,
-            &["authorization", "new"],
-            &["authorization", "token"],
-            false,
-        )?;
-        let (redirect, verifier) = (ask.redirect_uri, &ask.pkce.verifier);
-        Ok(oauth::authorize_url(
-            &endpoints,
-            redirect,
-            ask.state,
-            verifier,
-            &[],
-            &[],
-        ))
+        let endpoints = oauth::Endpoints::under_base(cfg, AUTHORIZE, TOKEN, false)?;
+        Ok(oauth::authorize_url(&endpoints, ask, &[], &[]))
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
@@ -202,7 +189,7 @@ async fn token_request(
     standard: &[(&str, &str)],
     legacy: &[(&str, &str)],
 ) -> Result<Reply, ConnectorError> {
-    let url = http::endpoint(&cfg.base_url, &["authorization", "token"])?;
+    let url = http::endpoint(&cfg.base_url, TOKEN)?;
     let reply = http::send(cfg, http_client.post(url.clone()).form(standard)).await?;
     if reply.is_success() || !legacy_may_help(&reply) {
         return Ok(reply);

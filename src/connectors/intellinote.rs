@@ -16,10 +16,6 @@ pub(super) static ENTRY: ToolEntry = ToolEntry {
     slug: "intellinote",
     name: "Intellinote",
     auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_INTELLINOTE_CLIENT_ID",
-        "TASKBRIDGE_INTELLINOTE_CLIENT_SECRET",
-    )),
     base: Address {
         var: "TASKBRIDGE_INTELLINOTE_URL",
         default: "https://api.intellinote.net/rest",
@@ -35,6 +31,10 @@ pub(super) static ENTRY: ToolEntry = ToolEntry {
 /// Notes asked for per page; the server may send fewer, see `fetch_tasks_page`.
 const PAGE_SIZE: usize = 100;
 
+/// The sign-in page and token endpoint, under the base URL.
+const AUTHORIZE: &[&str] = &["auth", "oauth2", "authorization"];
+const TOKEN: &[&str] = &["auth", "oauth2", "access"];
+
 pub(super) struct Intellinote;
 
 #[async_trait::async_trait]
@@ -42,21 +42,8 @@ impl Connector for Intellinote {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
         // The sign-in page is standard OAuth with PKCE (the `oauth2` crate makes it); the
         // token endpoint is not, and is spoken by hand below.
-        let endpoints = oauth::Endpoints::under_base(
-            cfg,
-            &["auth", "oauth2", "authorization"],
-            &["auth", "oauth2", "access"],
-            false,
-        )?;
-        let (redirect, verifier) = (ask.redirect_uri, &ask.pkce.verifier);
-        Ok(oauth::authorize_url(
-            &endpoints,
-            redirect,
-            ask.state,
-            verifier,
-            &["read,write"],
-            &[],
-        ))
+        let endpoints = oauth::Endpoints::under_base(cfg, AUTHORIZE, TOKEN, false)?;
+        Ok(oauth::authorize_url(&endpoints, ask, &["read,write"], &[]))
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
@@ -165,7 +152,7 @@ async fn token_request(
     cfg: &ProviderConfig,
     body: serde_json::Value,
 ) -> Result<http::TokenAnswer, ConnectorError> {
-    let url = http::endpoint(&cfg.base_url, &["auth", "oauth2", "access"])?;
+    let url = http::endpoint(&cfg.base_url, TOKEN)?;
     let reply = http::send(cfg, http_client.post(url).json(&body)).await?;
     if !reply.is_success() {
         return Err(http::oauth_error(&reply));

@@ -23,10 +23,6 @@ pub(super) static ENTRY: ToolEntry = ToolEntry {
     slug: "jira",
     name: "Jira",
     auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_JIRA_CLIENT_ID",
-        "TASKBRIDGE_JIRA_CLIENT_SECRET",
-    )),
     base: Address {
         var: "TASKBRIDGE_JIRA_AUTH_URL",
         default: "https://auth.atlassian.com",

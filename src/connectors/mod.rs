@@ -395,9 +395,9 @@ pub struct ToolEntry {
     pub slug: &'static str,
     /// The tool's name as people know it.
     pub name: &'static str,
+    /// How people sign in; an OAuth tool's client is read from
+    /// [`ToolEntry::client_vars`].
     pub auth: AuthKind,
-    /// `TASKBRIDGE_<TOOL>_CLIENT_ID` and `_CLIENT_SECRET`, for an OAuth tool.
-    pub client_vars: Option<(&'static str, &'static str)>,
     /// Where people sign in, or the API for a tool without OAuth.
     pub base: Address,
     /// Where the API is, when that is not under `base`.
@@ -412,6 +412,20 @@ pub struct ToolEntry {
     /// The details page: what turning it on needs.
     pub needs: &'static str,
     pub connector: &'static dyn Connector,
+}
+
+impl ToolEntry {
+    /// `TASKBRIDGE_<TOOL>_CLIENT_ID` and `_CLIENT_SECRET`, the OAuth client registered
+    /// with an OAuth tool; none for a tool whose people paste an API token.
+    pub fn client_vars(&self) -> Option<(String, String)> {
+        let tool = self.slug.to_ascii_uppercase();
+        (self.auth == AuthKind::OAuth).then(|| {
+            (
+                format!("TASKBRIDGE_{tool}_CLIENT_ID"),
+                format!("TASKBRIDGE_{tool}_CLIENT_SECRET"),
+            )
+        })
+    }
 }
 
 impl ProviderKind {
@@ -877,27 +891,63 @@ mod tests {
         let pkce = Pkce::new();
         let q = |kind, base: &str, force| {
             let url = authorize_url(&config(kind, base), &redirect, "st-1", &pkce, force).unwrap();
+            assert!(!url.as_str().contains("secret-1"), "{url}");
             let pairs: std::collections::HashMap<String, String> =
                 url.query_pairs().into_owned().collect();
             (url.path().to_string(), pairs)
         };
-        let (p, bc) = q(ProviderKind::Basecamp, "https://launchpad.test", false);
-        assert_eq!(p, "/authorization/new");
-        assert_eq!(bc["state"], "st-1");
-        assert_eq!(bc["code_challenge_method"], "S256");
-        let (p, inn) = q(ProviderKind::Intellinote, "https://api.test/rest", false);
-        assert_eq!(p, "/rest/auth/oauth2/authorization");
-        assert_eq!(inn["scope"], "read,write");
-        let (p, sf) = q(ProviderKind::Salesforce, "https://login.test", true);
-        assert_eq!(p, "/services/oauth2/authorize");
-        assert_eq!(sf["scope"], "api refresh_token id");
-        assert_eq!(sf["prompt"], "login");
-        assert_eq!(sf["code_challenge"], pkce.challenge);
-        assert_eq!(sf["code_challenge_method"], "S256");
-        assert_eq!(sf["state"], "st-1");
-        assert_eq!(sf["redirect_uri"], redirect.as_str());
-        let (_, sf) = q(ProviderKind::Salesforce, "https://login.test", false);
-        assert!(!sf.contains_key("prompt"));
+        // (tool, base, path, scope, what a fresh sign-in adds)
+        let tools = [
+            (
+                ProviderKind::Asana,
+                "https://app.asana.test",
+                "/-/oauth_authorize",
+                Some("tasks:read users:read workspaces:read"),
+                None,
+            ),
+            (
+                ProviderKind::Basecamp,
+                "https://launchpad.test",
+                "/authorization/new",
+                None,
+                None,
+            ),
+            (
+                ProviderKind::GitHub,
+                "https://github.test",
+                "/login/oauth/authorize",
+                Some("repo"),
+                Some("select_account"),
+            ),
+            (
+                ProviderKind::Intellinote,
+                "https://api.test/rest",
+                "/rest/auth/oauth2/authorization",
+                Some("read,write"),
+                None,
+            ),
+            (
+                ProviderKind::Salesforce,
+                "https://login.test",
+                "/services/oauth2/authorize",
+                Some("api refresh_token id"),
+                Some("login"),
+            ),
+        ];
+        for (kind, base, at, scope, prompt) in tools {
+            let (p, q1) = q(kind, base, false);
+            assert_eq!(p, at, "{kind:?}");
+            assert_eq!(q1["response_type"], "code");
+            assert_eq!(q1["client_id"], "client-1");
+            assert_eq!(q1["state"], "st-1");
+            assert_eq!(q1["code_challenge"], pkce.challenge);
+            assert_eq!(q1["code_challenge_method"], "S256");
+            assert_eq!(q1["redirect_uri"], redirect.as_str());
+            assert_eq!(q1.get("scope").map(String::as_str), scope, "{kind:?}");
+            assert!(!q1.contains_key("prompt"), "{kind:?}");
+            let (_, fresh) = q(kind, base, true);
+            assert_eq!(fresh.get("prompt").map(String::as_str), prompt, "{kind:?}");
+        }
         assert!(authorize_url(
             &config(ProviderKind::PivotalTracker, "https://p.test"),
             &redirect,

@@ -16,7 +16,6 @@ pub(super) static ENTRY: ToolEntry = ToolEntry {
     slug: "pivotal",
     name: "Pivotal Tracker",
     auth: AuthKind::ApiToken,
-    client_vars: None,
     base: Address {
         var: "TASKBRIDGE_PIVOTAL_API_URL",
         default: "https://www.pivotaltracker.com/services/v5",

@@ -16,10 +16,6 @@ pub(super) static ENTRY: ToolEntry = ToolEntry {
     slug: "salesforce",
     name: "Salesforce",
     auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_SALESFORCE_CLIENT_ID",
-        "TASKBRIDGE_SALESFORCE_CLIENT_SECRET",
-    )),
     base: Address {
         var: "TASKBRIDGE_SALESFORCE_LOGIN_URL",
         default: "https://login.salesforce.com",
@@ -53,21 +49,13 @@ pub(super) struct Salesforce;
 #[async_trait::async_trait]
 impl Connector for Salesforce {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let verifier = &ask.pkce.verifier;
-        let endpoints = endpoints(cfg, false)?;
         let scopes = ["api", "refresh_token", "id"];
-        let extra: &[(&str, &str)] = if ask.force_login {
-            &[("prompt", "login")]
-        } else {
-            &[]
-        };
+        let relogin = [("prompt", "login")];
         Ok(oauth::authorize_url(
-            &endpoints,
-            ask.redirect_uri,
-            ask.state,
-            verifier,
+            &endpoints(cfg, false)?,
+            ask,
             &scopes,
-            extra,
+            &relogin,
         ))
     }
 

@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::oauth::{self, TokenParams};
+use super::oauth::{self, Issued, TokenBody};
 use super::seed::Builder;
 use super::seed::{Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
@@ -40,10 +40,9 @@ const HELP: &str = "For more information on API status codes and how to handle t
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/sandbox/asana/-/oauth_authorize",
-        oauth::authorize_route(KIND),
+        "/sandbox/asana/-/oauth_token",
+        oauth::token_route(KIND, TokenBody::Form, token_fields),
     )
-    .route("/sandbox/asana/-/oauth_token", web::post().to(token))
     .route(&format!("{API}/users/me"), web::get().to(users_me))
     .route(&format!("{API}/tasks"), web::get().to(tasks))
     .route(
@@ -52,16 +51,10 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn token(
-    state: web::Data<SandboxState>,
-    form: web::Form<HashMap<String, String>>,
-) -> HttpResponse {
-    let issued = match oauth::token(&state, KIND, &TokenParams::from_form(form.into_inner())) {
-        Ok(i) => i,
-        Err(e) => return oauth::token_error_response(&e),
-    };
+/// Only the code exchange carries a refresh token.
+fn token_fields(_: &SandboxState, issued: &Issued) -> Value {
     let p = &issued.person;
-    let answer = json!({
+    json!({
         "access_token": issued.access_token,
         "expires_in": 3600,
         "token_type": "bearer",
@@ -71,9 +64,7 @@ async fn token(
             "name": p.name(),
             "email": p.email,
         },
-    });
-    // Only the code exchange carries a refresh token.
-    oauth::token_answer(answer, issued.refresh_token)
+    })
 }
 
 fn error(status: StatusCode, message: &str) -> HttpResponse {

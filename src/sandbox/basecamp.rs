@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::oauth::{self, TokenParams};
+use super::oauth::{self, Issued, TokenBody};
 use super::seed::{spec, Behaviour, Builder, PersonSpec};
 use super::seed::{Account, Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
@@ -39,12 +39,8 @@ const GEARS: [usize; 3] = [15, 30, 50];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/sandbox/basecamp/launchpad/authorization/new",
-        oauth::authorize_route(KIND),
-    )
-    .route(
         "/sandbox/basecamp/launchpad/authorization/token",
-        web::post().to(token),
+        oauth::token_route(KIND, TokenBody::Form, token_fields),
     )
     .route(
         "/sandbox/basecamp/launchpad/authorization.json",
@@ -68,21 +64,12 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn token(
-    state: web::Data<SandboxState>,
-    form: web::Form<HashMap<String, String>>,
-) -> HttpResponse {
-    match oauth::token(&state, KIND, &TokenParams::from_form(form.into_inner())) {
-        Ok(issued) => HttpResponse::Ok()
-            .insert_header(("Cache-Control", "no-store"))
-            .json(json!({
-                "access_token": issued.access_token,
-                "token_type": "Bearer",
-                "expires_in": TWO_WEEKS,
-                "refresh_token": issued.refresh_token,
-            })),
-        Err(e) => oauth::token_error_response(&e),
-    }
+fn token_fields(_: &SandboxState, issued: &Issued) -> Value {
+    json!({
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": TWO_WEEKS,
+    })
 }
 
 /// Ids are numbers in Basecamp's JSON.

@@ -37,10 +37,6 @@ const DOCS: &str = "https://docs.github.com/rest";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/sandbox/github/login/oauth/authorize",
-        oauth::authorize_route(KIND),
-    )
-    .route(
         "/sandbox/github/login/oauth/access_token",
         web::post().to(access_token),
     )

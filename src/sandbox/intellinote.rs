@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::oauth::{self, TokenParams};
+use super::oauth::{self, Issued, TokenBody};
 use super::seed::Builder;
 use super::seed::{Person, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
@@ -35,12 +35,8 @@ const V: &str = "/sandbox/intellinote/rest/{v:v2(\\.0)?}";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/sandbox/intellinote/rest/auth/oauth2/authorization",
-        oauth::authorize_route(KIND),
-    )
-    .route(
         "/sandbox/intellinote/rest/auth/oauth2/access",
-        web::post().to(access),
+        oauth::token_route(KIND, TokenBody::Json, token_fields),
     )
     .route(&format!("{V}/user/-"), web::get().to(user))
     .route(&format!("{V}/orgs"), web::get().to(orgs))
@@ -52,14 +48,8 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn access(state: web::Data<SandboxState>, body: web::Json<Value>) -> HttpResponse {
-    match oauth::token(&state, KIND, &TokenParams::from_json(&body)) {
-        Ok(issued) => {
-            let answer = json!({"access_token": issued.access_token, "token_type": "bearer"});
-            oauth::token_answer(answer, issued.refresh_token)
-        }
-        Err(e) => oauth::token_error_response(&e),
-    }
+fn token_fields(_: &SandboxState, issued: &Issued) -> Value {
+    json!({"access_token": issued.access_token, "token_type": "bearer"})
 }
 
 fn unauthorized() -> HttpResponse {

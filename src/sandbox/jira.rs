@@ -42,8 +42,7 @@ const API: &str = "/sandbox/jira/api/ex/jira/{cloud}/rest/api/3";
 const SCOPES: &str = "read:jira-work read:jira-user offline_access";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/sandbox/jira/auth/authorize", oauth::authorize_route(KIND))
-        .route("/sandbox/jira/auth/oauth/token", web::post().to(token))
+    cfg.route("/sandbox/jira/auth/oauth/token", web::post().to(token))
         .route(
             "/sandbox/jira/api/oauth/token/accessible-resources",
             web::get().to(accessible_resources),

@@ -81,7 +81,8 @@ pub(crate) struct StandIn {
     base: &'static str,
     /// The path of its API, where that is not under `base`.
     api: Option<&'static str>,
-    /// Its sign-in and consent page (or, without OAuth, where its tokens are listed).
+    /// Its sign-in and consent page, mounted by [`configure`] for an OAuth tool (without
+    /// OAuth, where its tokens are listed).
     authorize: &'static str,
     /// The status words of open sample tasks (taken in turn), of a task reopened through
     /// the control API, and of a closed one.
@@ -625,6 +626,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(oauth::decide),
         );
     for kind in ProviderKind::ALL {
-        (stand_in(kind).routes)(cfg);
+        let tool = stand_in(kind);
+        if kind.auth_kind() == AuthKind::OAuth {
+            cfg.route(tool.authorize, oauth::authorize_route(kind));
+        }
+        (tool.routes)(cfg);
     }
 }

@@ -8,7 +8,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::oauth::{self, TokenParams};
+use super::oauth::{self, Issued, TokenBody};
 use super::seed::{spec, Behaviour, Builder};
 use super::seed::{Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
@@ -41,12 +41,8 @@ const LOCATOR_PREFIX: &str = "01gSBX";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/sandbox/salesforce/login/services/oauth2/authorize",
-        oauth::authorize_route(KIND),
-    )
-    .route(
         "/sandbox/salesforce/login/services/oauth2/token",
-        web::post().to(token),
+        oauth::token_route(KIND, TokenBody::Form, token_fields),
     )
     .route(
         "/sandbox/salesforce/login/id/{org}/{user}",
@@ -83,14 +79,7 @@ fn org_of(tool: &Tool, person: &Person) -> String {
         .unwrap_or_default()
 }
 
-async fn token(
-    state: web::Data<SandboxState>,
-    form: web::Form<HashMap<String, String>>,
-) -> HttpResponse {
-    let issued = match oauth::token(&state, KIND, &TokenParams::from_form(form.into_inner())) {
-        Ok(i) => i,
-        Err(e) => return oauth::token_error_response(&e),
-    };
+fn token_fields(state: &SandboxState, issued: &Issued) -> Value {
     let tool = state.tool(KIND);
     let id = state.url(&format!(
         "/sandbox/salesforce/login/id/{}/{}",
@@ -100,7 +89,7 @@ async fn token(
     let issued_at = (time::OffsetDateTime::now_utc().unix_timestamp() * 1000).to_string();
     let signature = base64::engine::general_purpose::STANDARD
         .encode(Sha256::digest(format!("{id}{issued_at}").as_bytes()));
-    let answer = json!({
+    json!({
         "access_token": issued.access_token,
         "signature": signature,
         "scope": "api refresh_token id",
@@ -108,8 +97,7 @@ async fn token(
         "id": id,
         "token_type": "Bearer",
         "issued_at": issued_at,
-    });
-    oauth::token_answer(answer, issued.refresh_token)
+    })
 }
 
 fn rest_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
