@@ -5,27 +5,10 @@ use url::Url;
 
 use super::http::{self, id_string, Reply};
 use super::oauth;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
+use super::{Answer, Connector, Grant, PageAsk, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount, RemoteTask,
     TaskPage,
-};
-
-/// Basecamp in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "basecamp",
-    name: "Basecamp",
-    auth: AuthKind::OAuth,
-    base: Address {
-        var: "TASKBRIDGE_BASECAMP_LAUNCHPAD_URL",
-        default: "https://launchpad.37signals.com",
-    },
-    api: None,
-    needs_an_account: true,
-    tagline: "To-dos assigned to you in Basecamp projects.",
-    does: "Brings in the to-dos assigned to you in your Basecamp projects (Basecamp 3 and 4), with their project, due date and a link back to Basecamp.",
-    needs: "A Basecamp account. Each person signs in with their own Basecamp login through 37signals Launchpad; when one login reaches several Basecamp accounts, the person chooses which one to sync.",
-    connector: &Basecamp,
 };
 
 /// Launchpad's sign-in page and token endpoint, under its base URL.
@@ -237,12 +220,7 @@ fn parse_identity(reply: &Reply, cfg: &ProviderConfig) -> Result<Identity, Conne
             api_base: Some(href.as_str().trim_end_matches('/').to_string()),
         });
     }
-    let name = [auth.identity.first_name, auth.identity.last_name]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = http::full_name([auth.identity.first_name, auth.identity.last_name]);
     Ok(Identity {
         external_user_id: auth.identity.id,
         name,

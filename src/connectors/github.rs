@@ -11,29 +11,9 @@ use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
+use super::{Answer, Connector, Grant, PageAsk, SignIn, Tool};
 use super::{ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount};
 use super::{RemoteTask, TaskPage};
-
-/// GitHub in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "github",
-    name: "GitHub",
-    auth: AuthKind::OAuth,
-    base: Address {
-        var: "TASKBRIDGE_GITHUB_URL",
-        default: "https://github.com",
-    },
-    api: Some(Address {
-        var: "TASKBRIDGE_GITHUB_API_URL",
-        default: "https://api.github.com",
-    }),
-    needs_an_account: false,
-    tagline: "Issues and pull requests assigned to you on GitHub.",
-    does: "Brings in the open issues and pull requests assigned to you across your GitHub repositories, with their repository and a link back to GitHub. Pull requests show with the status \"pull request\".",
-    needs: "A GitHub account. Each person signs in with their own GitHub login. Private repositories need the repo scope, which taskbridge asks for at sign-in (GitHub has no read-only scope for them; taskbridge only reads). Organizations that restrict OAuth App access must approve taskbridge before their repositories' issues show.",
-    connector: &GitHub,
-};
 
 /// The REST API version taskbridge speaks (GitHub keeps an old version at least 24 months).
 const API_VERSION: &str = "2022-11-28";
@@ -83,26 +63,14 @@ impl Connector for GitHub {
     /// as the refusal it is.
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
         let endpoints = endpoints(tool.cfg, true)?;
-        let answer = oauth::exchange_code(tool.http, &endpoints, grant).await?;
-        Ok(oauth::into_credentials(
-            &answer,
-            None,
-            serde_json::json!({}),
-        ))
+        oauth::code_to_credentials(tool, &endpoints, grant, serde_json::json!({})).await
     }
 
     /// OAuth App tokens do not expire and come without a refresh token: a refused one
     /// needs the person to connect again. (A GitHub App's expiring token, which does come
     /// with one, is refreshed the standard way.)
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let token = http::refresh_token(creds)?;
-        let endpoints = endpoints(tool.cfg, true)?;
-        let answer = oauth::refresh(tool.http, &endpoints, token).await?;
-        Ok(oauth::into_credentials(
-            &answer,
-            Some(creds),
-            creds.extra.clone(),
-        ))
+        oauth::refreshed(tool, &endpoints(tool.cfg, true)?, creds).await
     }
 
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {

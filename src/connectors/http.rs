@@ -420,6 +420,16 @@ pub(crate) struct TokenAnswer {
     pub expires_in: Option<i64>,
 }
 
+/// A person's name from its parts (given name first), leaving out the missing ones.
+pub fn full_name(parts: [Option<String>; 2]) -> String {
+    let parts: Vec<String> = parts
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
+    parts.join(" ")
+}
+
 impl TokenAnswer {
     /// Credentials from this answer, keeping `previous`'s refresh token when none was sent.
     pub fn into_credentials(

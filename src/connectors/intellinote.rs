@@ -5,27 +5,9 @@ use url::Url;
 
 use super::http::{self, id_string, Reply};
 use super::oauth;
-use super::ToolEntry;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
+use super::{Answer, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
-};
-
-/// Intellinote in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "intellinote",
-    name: "Intellinote",
-    auth: AuthKind::OAuth,
-    base: Address {
-        var: "TASKBRIDGE_INTELLINOTE_URL",
-        default: "https://api.intellinote.net/rest",
-    },
-    api: None,
-    needs_an_account: false,
-    tagline: "Tasks assigned to you in your Intellinote organization.",
-    does: "Brings in the tasks assigned to you in your Intellinote organization, with their workspace and due date.",
-    needs: "An Intellinote login with access to your organization. Each person signs in with their own login.",
-    connector: &Intellinote,
 };
 
 /// Notes asked for per page; the server may send fewer, see `fetch_tasks_page`.
@@ -78,12 +60,7 @@ impl Connector for Intellinote {
             let url = http::endpoint(&tool.cfg.base_url, &["v2", "orgs"])?;
             orgs = get(tool.http, tool.cfg, creds, url).await?.json()?;
         }
-        let name = [user.given_name, user.family_name]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let name = http::full_name([user.given_name, user.family_name]);
         Ok(Identity {
             external_user_id: user.user_id,
             name,

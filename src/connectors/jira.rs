@@ -12,30 +12,9 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::{self, id_string, Reply};
-use super::ToolEntry;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
+use super::{Answer, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
-};
-
-/// Jira in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "jira",
-    name: "Jira",
-    auth: AuthKind::OAuth,
-    base: Address {
-        var: "TASKBRIDGE_JIRA_AUTH_URL",
-        default: "https://auth.atlassian.com",
-    },
-    api: Some(Address {
-        var: "TASKBRIDGE_JIRA_API_URL",
-        default: "https://api.atlassian.com",
-    }),
-    needs_an_account: true,
-    tagline: "Open Jira issues assigned to you.",
-    does: "Brings in the open Jira issues assigned to you (those not in a Done status), with their key, project, status and due date, and a link back to Jira.",
-    needs: "A Jira Cloud site. Each person signs in with their own Atlassian account and allows taskbridge to read their Jira work (read:jira-work), their Jira profile (read:jira-user) and to stay connected (offline_access). When one sign-in reaches several Jira sites, the person chooses which one to sync.",
-    connector: &Jira,
 };
 
 /// `read:jira-work` for the search, `read:jira-user` for `/myself`, `offline_access`

@@ -14,6 +14,9 @@ mod jira;
 pub mod oauth;
 mod pivotal;
 mod salesforce;
+mod tools;
+
+pub use tools::{Address, ToolEntry};
 
 use std::time::Duration;
 
@@ -378,74 +381,6 @@ pub trait Connector: Sync {
     /// and next cursor depend only on the cursor and the tool's answer, so a 304 means
     /// both are as they were. Tools without conditional requests ignore the `ETag`.
     async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch>;
-}
-
-/// A setting that says where a tool lives: its variable, and the real tool's address.
-#[derive(Debug, Clone, Copy)]
-pub struct Address {
-    pub var: &'static str,
-    pub default: &'static str,
-}
-
-/// One entry of the catalogue of tools: what taskbridge knows of a tool besides its
-/// code. Adding a tool is its connector module, its sandbox module, a [`ProviderKind`]
-/// variant and its entry here (see `docs/adding-a-tool.md`).
-pub struct ToolEntry {
-    /// The short name used in URLs and the database.
-    pub slug: &'static str,
-    /// The tool's name as people know it.
-    pub name: &'static str,
-    /// How people sign in; an OAuth tool's client is read from
-    /// [`ToolEntry::client_vars`].
-    pub auth: AuthKind,
-    /// Where people sign in, or the API for a tool without OAuth.
-    pub base: Address,
-    /// Where the API is, when that is not under `base`.
-    pub api: Option<Address>,
-    /// Whether a sign-in must reach at least one account (a Basecamp account, a Jira
-    /// site) to have anything to sync; a tool whose people are their own account says no.
-    pub needs_an_account: bool,
-    /// One line on Company Integrations.
-    pub tagline: &'static str,
-    /// The details page: what it brings in.
-    pub does: &'static str,
-    /// The details page: what turning it on needs.
-    pub needs: &'static str,
-    pub connector: &'static dyn Connector,
-}
-
-impl ToolEntry {
-    /// `TASKBRIDGE_<TOOL>_CLIENT_ID` and `_CLIENT_SECRET`, the OAuth client registered
-    /// with an OAuth tool; none for a tool whose people paste an API token.
-    pub fn client_vars(&self) -> Option<(String, String)> {
-        let tool = self.slug.to_ascii_uppercase();
-        (self.auth == AuthKind::OAuth).then(|| {
-            (
-                format!("TASKBRIDGE_{tool}_CLIENT_ID"),
-                format!("TASKBRIDGE_{tool}_CLIENT_SECRET"),
-            )
-        })
-    }
-}
-
-impl ProviderKind {
-    /// The tool's catalogue entry.
-    pub fn entry(self) -> &'static ToolEntry {
-        match self {
-            Self::Asana => &asana::ENTRY,
-            Self::Basecamp => &basecamp::ENTRY,
-            Self::GitHub => &github::ENTRY,
-            Self::Intellinote => &intellinote::ENTRY,
-            Self::Jira => &jira::ENTRY,
-            Self::PivotalTracker => &pivotal::ENTRY,
-            Self::Salesforce => &salesforce::ENTRY,
-        }
-    }
-
-    /// How to talk to the tool.
-    pub fn connector(self) -> &'static dyn Connector {
-        self.entry().connector
-    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::http;
-use super::{ConnectorError, Credentials, Grant, ProviderConfig, SignIn};
+use super::{ConnectorError, Credentials, Grant, ProviderConfig, SignIn, Tool};
 
 /// A token endpoint's answer. Not the crate's `StandardTokenResponse`: Salesforce's
 /// own example answer has no `token_type`, which that type requires; a missing one is
@@ -192,6 +192,29 @@ pub(crate) async fn exchange_code(
         .request_async(&Hook(http_client, endpoints.config))
         .await
         .map_err(token_error)
+}
+
+/// A code traded for credentials the standard way, carrying `extra` (what the tool's
+/// calls need besides the token).
+pub(crate) async fn code_to_credentials(
+    tool: Tool<'_>,
+    endpoints: &Endpoints<'_>,
+    grant: &Grant<'_>,
+    extra: serde_json::Value,
+) -> Result<Credentials, ConnectorError> {
+    let answer = exchange_code(tool.http, endpoints, grant).await?;
+    Ok(into_credentials(&answer, None, extra))
+}
+
+/// Credentials refreshed the standard way, keeping the refresh token when none was sent
+/// and what they carried besides the token.
+pub(crate) async fn refreshed(
+    tool: Tool<'_>,
+    endpoints: &Endpoints<'_>,
+    creds: &Credentials,
+) -> Result<Credentials, ConnectorError> {
+    let answer = refresh(tool.http, endpoints, http::refresh_token(creds)?).await?;
+    Ok(into_credentials(&answer, Some(creds), creds.extra.clone()))
 }
 
 /// New tokens from a refresh token.

@@ -5,27 +5,9 @@ use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
-use super::ToolEntry;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
+use super::{Answer, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
-};
-
-/// Salesforce in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "salesforce",
-    name: "Salesforce",
-    auth: AuthKind::OAuth,
-    base: Address {
-        var: "TASKBRIDGE_SALESFORCE_LOGIN_URL",
-        default: "https://login.salesforce.com",
-    },
-    api: None,
-    needs_an_account: false,
-    tagline: "Open Salesforce Tasks: calls, emails and to-dos.",
-    does: "Brings in the open Salesforce Tasks assigned to you (calls, emails and to-dos), with their status, due date and related record.",
-    needs: "A Salesforce edition with API access: Enterprise, Unlimited, Performance or Developer Edition, or Professional Edition with the API add-on. Group and Contact Manager editions have no API access. Each person also needs the \"API Enabled\" permission.",
-    connector: &Salesforce,
 };
 
 /// The REST API version taskbridge speaks (Winter '24; every current org serves it).

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::oauth::{self, Issued, TokenBody};
 use super::seed::Builder;
 use super::seed::{Person, Task, Tool};
-use super::{pass, retry_after, Call, Gate, SandboxState};
+use super::{retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
 
@@ -71,6 +71,10 @@ fn error(status: StatusCode, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({"errors": [{"message": message, "help": HELP}]}))
 }
 
+fn not_authorized() -> HttpResponse {
+    error(StatusCode::UNAUTHORIZED, "Not Authorized")
+}
+
 fn refusal(gate: Gate, expired: bool) -> HttpResponse {
     match gate {
         Gate::RateLimited => HttpResponse::TooManyRequests()
@@ -86,18 +90,10 @@ fn refusal(gate: Gate, expired: bool) -> HttpResponse {
     }
 }
 
-async fn caller(
-    state: &SandboxState,
-    req: &HttpRequest,
-    call: Call,
-) -> Result<(Person, Tool), HttpResponse> {
-    let (person, grant) = state
-        .bearer(KIND, req)
-        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "Not Authorized"))?;
-    pass(state.gate(KIND, &person, Some(&grant), call))
+async fn caller(state: &SandboxState, req: &HttpRequest, call: Call) -> Called {
+    state
+        .caller((KIND, call), req, not_authorized, refusal)
         .await
-        .map_err(|g| refusal(g, grant.expired))?;
-    Ok((person, state.tool(KIND)))
 }
 
 fn compact(resource_type: &str, gid: &str, name: &str) -> Value {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::oauth::{self, Issued, TokenBody};
 use super::seed::Builder;
 use super::seed::{Person, Tool};
-use super::{pass, retry_after, Call, Gate, SandboxState};
+use super::{retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
 
@@ -69,16 +69,10 @@ fn refusal(gate: Gate) -> HttpResponse {
     }
 }
 
-async fn caller(
-    state: &SandboxState,
-    req: &HttpRequest,
-    call: Call,
-) -> Result<(Person, Tool), HttpResponse> {
-    let (person, grant) = state.bearer(KIND, req).ok_or_else(unauthorized)?;
-    pass(state.gate(KIND, &person, Some(&grant), call))
+async fn caller(state: &SandboxState, req: &HttpRequest, call: Call) -> Called {
+    state
+        .caller((KIND, call), req, unauthorized, |gate, _| refusal(gate))
         .await
-        .map_err(refusal)?;
-    Ok((person, state.tool(KIND)))
 }
 
 fn orgs_of(person: &Person, tool: &Tool) -> Vec<Value> {

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::oauth::{self, TokenParams};
 use super::seed::{spec, Behaviour, Builder, PersonSpec, JIRA_ACME, JIRA_GLOBEX, JIRA_WIKI};
 use super::seed::{Account, Person, Task, Tool};
-use super::{pass, retry_after, Call, Gate, SandboxState};
+use super::{retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
 
@@ -104,16 +104,10 @@ fn refusal(gate: Gate) -> HttpResponse {
     }
 }
 
-async fn caller(
-    state: &SandboxState,
-    req: &HttpRequest,
-    call: Call,
-) -> Result<(Person, Tool), HttpResponse> {
-    let (person, grant) = state.bearer(KIND, req).ok_or_else(unauthorized)?;
-    pass(state.gate(KIND, &person, Some(&grant), call))
+async fn caller(state: &SandboxState, req: &HttpRequest, call: Call) -> Called {
+    state
+        .caller((KIND, call), req, unauthorized, |gate, _| refusal(gate))
         .await
-        .map_err(refusal)?;
-    Ok((person, state.tool(KIND)))
 }
 
 fn site_slug(account: &Account) -> String {

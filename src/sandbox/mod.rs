@@ -74,6 +74,9 @@ const RETRY_AFTER_SECS: u64 = 2;
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
 
+/// Who called a tool's API and the tool's data, or the tool's refusal.
+type Called = Result<(Person, Tool), HttpResponse>;
+
 /// One emulated tool: where it lives under `/sandbox/`, its routes, and the shapes of
 /// its sample data. Each tool's module has one; [`stand_in`] is the list of them.
 pub(crate) struct StandIn {
@@ -306,6 +309,24 @@ impl SandboxState {
             },
         );
         (access, refresh)
+    }
+
+    /// The holder of the request's bearer token and the tool's data, once the tool's
+    /// gate lets the call through; otherwise the tool's own answer: `unauthorized` for a
+    /// token it does not know, `refusal` for the gate's (told whether the token was
+    /// issued already expired).
+    async fn caller(
+        &self,
+        (kind, call): (ProviderKind, Call),
+        req: &HttpRequest,
+        unauthorized: fn() -> HttpResponse,
+        refusal: impl FnOnce(Gate, bool) -> HttpResponse,
+    ) -> Called {
+        let (person, grant) = self.bearer(kind, req).ok_or_else(unauthorized)?;
+        pass(self.gate(kind, &person, Some(&grant), call))
+            .await
+            .map_err(|gate| refusal(gate, grant.expired))?;
+        Ok((person, self.tool(kind)))
     }
 
     /// What `person`'s tool does with this call, on purpose.

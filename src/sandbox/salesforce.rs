@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::oauth::{self, Issued, TokenBody};
 use super::seed::{spec, Behaviour, Builder};
 use super::seed::{Person, Task, Tool};
-use super::{pass, retry_after, Call, Gate, SandboxState};
+use super::{pass, retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
 
@@ -138,16 +138,10 @@ fn refusal(gate: Gate) -> HttpResponse {
     }
 }
 
-async fn caller(
-    state: &SandboxState,
-    req: &HttpRequest,
-    call: Call,
-) -> Result<(Person, Tool), HttpResponse> {
-    let (person, grant) = state.bearer(KIND, req).ok_or_else(invalid_session)?;
-    pass(state.gate(KIND, &person, Some(&grant), call))
+async fn caller(state: &SandboxState, req: &HttpRequest, call: Call) -> Called {
+    state
+        .caller((KIND, call), req, invalid_session, |gate, _| refusal(gate))
         .await
-        .map_err(refusal)?;
-    Ok((person, state.tool(KIND)))
 }
 
 fn limit_info(state: &SandboxState) -> (&'static str, String) {
