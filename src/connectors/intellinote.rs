@@ -54,11 +54,15 @@ impl Connector for Intellinote {
 
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
         let url = http::endpoint(&tool.cfg.base_url, &["v2", "user", "-"])?;
-        let user: User = get(tool.http, tool.cfg, creds, url).await?.json()?;
+        let user: User = http::bearer_get(tool, creds, url, http::generic_error)
+            .await?
+            .json()?;
         let mut orgs = user.orgs;
         if orgs.is_empty() {
             let url = http::endpoint(&tool.cfg.base_url, &["v2", "orgs"])?;
-            orgs = get(tool.http, tool.cfg, creds, url).await?.json()?;
+            orgs = http::bearer_get(tool, creds, url, http::generic_error)
+                .await?
+                .json()?;
         }
         let name = http::full_name([user.given_name, user.family_name]);
         Ok(Identity {
@@ -86,7 +90,7 @@ impl Connector for Intellinote {
             .append_pair("include_complete", "false")
             .append_pair("limit", &PAGE_SIZE.to_string())
             .append_pair("offset", &at.offset.to_string());
-        let reply = get(tool.http, tool.cfg, ask.creds, url).await?;
+        let reply = http::bearer_get(tool, ask.creds, url, http::generic_error).await?;
         let (ids, mut tasks) = parse_notes(&reply, &tool.cfg.base_url, &ask.account.id, ask.me)?;
         // Intellinote documents no paging for notes: a page may hold fewer notes than asked
         // for (a server that pages by 50) without being the last, so the one end-of-list
@@ -135,19 +139,6 @@ async fn token_request(
         return Err(http::oauth_error(&reply));
     }
     reply.json()
-}
-
-async fn get(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    url: Url,
-) -> Result<Reply, ConnectorError> {
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    if !reply.is_success() {
-        return Err(http::generic_error(&reply));
-    }
-    Ok(reply)
 }
 
 #[derive(Deserialize)]

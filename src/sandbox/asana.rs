@@ -10,26 +10,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::oauth::{self, Issued, TokenBody};
+use super::oauth::Issued;
 use super::seed::Builder;
 use super::seed::{Person, Task, Tool};
 use super::{retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
-
-/// Asana in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/asana",
-    api: None,
-    authorize: "/sandbox/asana/-/oauth_authorize",
-    open: &["incomplete"],
-    reopened: "incomplete",
-    closed: "completed",
-    person_ids: |n| (format!("{}", 1_204_000_000_000_001 + n), String::new()),
-    task_id: |n| format!("{}", 1_206_000_000_000_000 + n),
-    seed,
-    routes,
-};
 
 const KIND: ProviderKind = ProviderKind::Asana;
 /// The sandbox sends 5 tasks a page at most, whatever `limit` asks (1 to 100), so that
@@ -39,20 +25,16 @@ const API: &str = "/sandbox/asana/api/1.0";
 const HELP: &str = "For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/sandbox/asana/-/oauth_token",
-        oauth::token_route(KIND, TokenBody::Form, token_fields),
-    )
-    .route(&format!("{API}/users/me"), web::get().to(users_me))
-    .route(&format!("{API}/tasks"), web::get().to(tasks))
-    .route(
-        "/sandbox/asana/1/{workspace}/task/{id}",
-        web::get().to(task_page),
-    );
+    cfg.route(&format!("{API}/users/me"), web::get().to(users_me))
+        .route(&format!("{API}/tasks"), web::get().to(tasks))
+        .route(
+            "/sandbox/asana/1/{workspace}/task/{id}",
+            super::pages::task_route(KIND),
+        );
 }
 
 /// Only the code exchange carries a refresh token.
-fn token_fields(_: &SandboxState, issued: &Issued) -> Value {
+pub(super) fn token_fields(_: &SandboxState, issued: &Issued) -> Value {
     let p = &issued.person;
     json!({
         "access_token": issued.access_token,
@@ -300,18 +282,10 @@ async fn tasks(
     HttpResponse::Ok().json(json!({"data": data, "next_page": next}))
 }
 
-async fn task_page(
-    state: web::Data<SandboxState>,
-    path: web::Path<(String, String)>,
-) -> HttpResponse {
-    let (_, id) = path.into_inner();
-    super::pages::task_page(&state, KIND, &id)
-}
-
 /// Asana's workspaces: Jane is in both, so her tasks come from two workspaces, the
 /// first over several pages.
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let acme = "1202000000000001";
     let labs = "1202000000000002";
     let mut b = Builder::new(ProviderKind::Asana, today);

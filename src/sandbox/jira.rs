@@ -15,25 +15,6 @@ use super::{retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
 
-/// Jira in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/jira/auth",
-    api: Some("/sandbox/jira/api"),
-    authorize: "/sandbox/jira/auth/authorize",
-    open: &["To Do", "In Progress", "In Review"],
-    reopened: "In Progress",
-    closed: "Done",
-    person_ids: |n| {
-        (
-            format!("5b10a2844c2016570{:07x}", 0xede21 + n),
-            String::new(),
-        )
-    },
-    task_id: |n| format!("{}", 10_100 + n),
-    seed,
-    routes,
-};
-
 const KIND: ProviderKind = ProviderKind::Jira;
 /// The sandbox sends 5 issues a page at most, whatever `maxResults` says (Jira too may
 /// send fewer than asked), so paging by `nextPageToken` is always exercised.
@@ -405,7 +386,7 @@ async fn browse(state: web::Data<SandboxState>, path: web::Path<(String, String)
 /// must leave out); projects' ids are Jira's numeric ones (their keys are in
 /// `sandbox::jira`).
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::Jira, today);
     b.account(JIRA_ACME, "Acme", "jira", false);
     b.account(JIRA_GLOBEX, "Globex", "jira", false);

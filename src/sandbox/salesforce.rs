@@ -8,31 +8,12 @@ use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::oauth::{self, Issued, TokenBody};
+use super::oauth::Issued;
 use super::seed::{spec, Behaviour, Builder};
 use super::seed::{Person, Task, Tool};
 use super::{pass, retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
-
-/// Salesforce in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/salesforce/login",
-    api: None,
-    authorize: "/sandbox/salesforce/login/services/oauth2/authorize",
-    open: &[
-        "Not Started",
-        "In Progress",
-        "Waiting on someone else",
-        "Deferred",
-    ],
-    reopened: "In Progress",
-    closed: "Completed",
-    person_ids: |n| (format!("0055e{:010}AAA", 1 + n), String::new()),
-    task_id: |n| format!("00T5e{:010}AAA", n),
-    seed,
-    routes,
-};
 
 const KIND: ProviderKind = ProviderKind::Salesforce;
 /// Small batches, so every sync walks `nextRecordsUrl`.
@@ -41,10 +22,6 @@ const LOCATOR_PREFIX: &str = "01gSBX";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/sandbox/salesforce/login/services/oauth2/token",
-        oauth::token_route(KIND, TokenBody::Form, token_fields),
-    )
-    .route(
         "/sandbox/salesforce/login/id/{org}/{user}",
         web::get().to(identity),
     )
@@ -66,7 +43,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/sandbox/salesforce/instance/{id}",
-        web::get().to(record_page),
+        super::pages::task_route(KIND),
     );
 }
 
@@ -79,7 +56,7 @@ fn org_of(tool: &Tool, person: &Person) -> String {
         .unwrap_or_default()
 }
 
-fn token_fields(state: &SandboxState, issued: &Issued) -> Value {
+pub(super) fn token_fields(state: &SandboxState, issued: &Issued) -> Value {
     let tool = state.tool(KIND);
     let id = state.url(&format!(
         "/sandbox/salesforce/login/id/{}/{}",
@@ -438,12 +415,8 @@ async fn more(
     task_batch(&state, &version, &tool, &org, &q, offset)
 }
 
-async fn record_page(state: web::Data<SandboxState>, path: web::Path<String>) -> HttpResponse {
-    super::pages::task_page(&state, KIND, &path)
-}
-
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let acme = "00D5e0000000001AAA";
     let tiny = "00D5e0000000002AAA";
     let busy = "00D5e0000000003AAA";
