@@ -10,6 +10,7 @@ use super::jira::Jira;
 use super::pivotal::PivotalTracker;
 use super::salesforce::Salesforce;
 use super::{AuthKind, Connector, ProviderKind};
+use crate::catalogue::Subject;
 
 /// A setting that says where a tool lives: its variable, and the real tool's address.
 #[derive(Debug, Clone, Copy)]
@@ -33,9 +34,10 @@ pub struct ToolEntry {
     pub base: Address,
     /// Where the API is, when that is not under `base`.
     pub api: Option<Address>,
-    /// Whether a sign-in must reach at least one account (a Basecamp account, a Jira
-    /// site) to have anything to sync; a tool whose people are their own account says no.
-    pub needs_an_account: bool,
+    /// For a tool whose sign-in must reach at least one account (a Basecamp account, a
+    /// Jira site) to have anything to sync, what a sign-in that reaches none is told; a
+    /// tool whose people are their own account has none.
+    pub no_accounts: Option<&'static str>,
     /// One line on Company Integrations.
     pub tagline: &'static str,
     /// The details page: what it brings in.
@@ -46,6 +48,20 @@ pub struct ToolEntry {
 }
 
 impl ToolEntry {
+    /// Whether a sign-in must reach at least one account to have anything to sync.
+    pub fn needs_an_account(&self) -> bool {
+        self.no_accounts.is_some()
+    }
+
+    /// The tool as the words of its problems name it.
+    pub fn subject(&self) -> Subject<'static> {
+        Subject {
+            name: self.name,
+            slug: self.slug,
+            no_accounts: self.no_accounts,
+        }
+    }
+
     /// `TASKBRIDGE_<TOOL>_CLIENT_ID` and `_CLIENT_SECRET`, the OAuth client registered
     /// with an OAuth tool; none for a tool whose people paste an API token.
     pub fn client_vars(&self) -> Option<(String, String)> {
@@ -89,7 +105,7 @@ static ASANA: ToolEntry = ToolEntry {
         default: "https://app.asana.com",
     },
     api: None,
-    needs_an_account: false,
+    no_accounts: None,
     tagline: "Open tasks assigned to you in your Asana workspaces.",
     does: "Brings in the open Asana tasks assigned to you in each of your workspaces, with their project, due date and a link back to Asana.",
     needs: "An Asana account. Each person signs in with their own Asana login and allows taskbridge to read tasks, users and workspaces; the tasks of every workspace they belong to are synced.",
@@ -106,7 +122,7 @@ static BASECAMP: ToolEntry = ToolEntry {
         default: "https://launchpad.37signals.com",
     },
     api: None,
-    needs_an_account: true,
+    no_accounts: Some("The Basecamp login you used does not reach any Basecamp 3 or 4 account."),
     tagline: "To-dos assigned to you in Basecamp projects.",
     does: "Brings in the to-dos assigned to you in your Basecamp projects (Basecamp 3 and 4), with their project, due date and a link back to Basecamp.",
     needs: "A Basecamp account. Each person signs in with their own Basecamp login through 37signals Launchpad; when one login reaches several Basecamp accounts, the person chooses which one to sync.",
@@ -126,7 +142,7 @@ static GITHUB: ToolEntry = ToolEntry {
         var: "TASKBRIDGE_GITHUB_API_URL",
         default: "https://api.github.com",
     }),
-    needs_an_account: false,
+    no_accounts: None,
     tagline: "Issues and pull requests assigned to you on GitHub.",
     does: "Brings in the open issues and pull requests assigned to you across your GitHub repositories, with their repository and a link back to GitHub. Pull requests show with the status \"pull request\".",
     needs: "A GitHub account. Each person signs in with their own GitHub login. Private repositories need the repo scope, which taskbridge asks for at sign-in (GitHub has no read-only scope for them; taskbridge only reads). Organizations that restrict OAuth App access must approve taskbridge before their repositories' issues show.",
@@ -143,7 +159,7 @@ static INTELLINOTE: ToolEntry = ToolEntry {
         default: "https://api.intellinote.net/rest",
     },
     api: None,
-    needs_an_account: false,
+    no_accounts: None,
     tagline: "Tasks assigned to you in your Intellinote organization.",
     does: "Brings in the tasks assigned to you in your Intellinote organization, with their workspace and due date.",
     needs: "An Intellinote login with access to your organization. Each person signs in with their own login.",
@@ -163,7 +179,7 @@ static JIRA: ToolEntry = ToolEntry {
         var: "TASKBRIDGE_JIRA_API_URL",
         default: "https://api.atlassian.com",
     }),
-    needs_an_account: true,
+    no_accounts: Some("The Atlassian account you used does not reach any Jira site (only other products, or none)."),
     tagline: "Open Jira issues assigned to you.",
     does: "Brings in the open Jira issues assigned to you (those not in a Done status), with their key, project, status and due date, and a link back to Jira.",
     needs: "A Jira Cloud site. Each person signs in with their own Atlassian account and allows taskbridge to read their Jira work (read:jira-work), their Jira profile (read:jira-user) and to stay connected (offline_access). When one sign-in reaches several Jira sites, the person chooses which one to sync.",
@@ -180,7 +196,7 @@ static PIVOTAL_TRACKER: ToolEntry = ToolEntry {
         default: "https://www.pivotaltracker.com/services/v5",
     },
     api: None,
-    needs_an_account: false,
+    no_accounts: None,
     tagline: "Stories you own in Pivotal Tracker projects.",
     does: "Brings in the stories you own in your Pivotal Tracker projects that are not yet accepted, with their state and a link back to Tracker.",
     needs: "Each person's Pivotal Tracker API token, found at the bottom of their Profile page in Tracker. No sign-in page is involved: paste the token in the API token field.",
@@ -197,7 +213,7 @@ static SALESFORCE: ToolEntry = ToolEntry {
         default: "https://login.salesforce.com",
     },
     api: None,
-    needs_an_account: false,
+    no_accounts: None,
     tagline: "Open Salesforce Tasks: calls, emails and to-dos.",
     does: "Brings in the open Salesforce Tasks assigned to you (calls, emails and to-dos), with their status, due date and related record.",
     needs: "A Salesforce edition with API access: Enterprise, Unlimited, Performance or Developer Edition, or Professional Edition with the API add-on. Group and Contact Manager editions have no API access. Each person also needs the \"API Enabled\" permission.",

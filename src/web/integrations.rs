@@ -392,7 +392,7 @@ impl ProblemNote {
             IntegrationError::Tool(e) => (Problem::Tool(e.code()), 502),
             IntegrationError::App(_) => (Problem::Unexpected, 500),
         };
-        let told = said.told(kind);
+        let told = said.told(kind.entry().subject());
         Self {
             provider: kind.slug().into(),
             purpose,
