@@ -175,13 +175,7 @@ impl TestApp {
                 "sign-up succeeds: {page}"
             );
             self.confirm_email(email);
-            let response = client
-                .post_form(
-                    "/login",
-                    "/login",
-                    &[("email", email), ("password", PASSWORD)],
-                )
-                .await;
+            let response = client.log_in_as(email, PASSWORD).await;
             assert_eq!(response.status(), StatusCode::SEE_OTHER, "log-in succeeds");
             return client;
         }
@@ -267,6 +261,12 @@ impl Client {
     }
 
     /// Posts a form the way a browser would: with the page's CSRF token and Origin.
+    /// Posts the log-in form as a browser does.
+    pub async fn log_in_as(&self, email: &str, password: &str) -> Response {
+        let fields = [("email", email), ("password", password)];
+        self.post_form("/login", "/login", &fields).await
+    }
+
     pub async fn post_form(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.csrf_from(page).await;
         let mut form: Vec<(&str, &str)> = fields.to_vec();
