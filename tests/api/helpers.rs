@@ -519,3 +519,33 @@ pub async fn wait_for_the_pass_to_end(app: &TestApp) {
     })
     .await;
 }
+
+/// Every sync run's (status, error code), oldest first.
+pub fn run_outcomes(app: &TestApp) -> Vec<(String, Option<String>)> {
+    use diesel::QueryDsl;
+    use taskbridge::schema::sync_runs;
+    app.query(|conn| {
+        sync_runs::table
+            .select((sync_runs::status, sync_runs::error_code))
+            .order(sync_runs::id)
+            .load(conn)
+            .unwrap()
+    })
+}
+
+/// The runs' outcomes (as [`run_outcomes`]) once the last run is recorded as finished.
+pub async fn outcomes_once_the_last_is_ok(app: &TestApp) -> Vec<(String, Option<String>)> {
+    use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+    use taskbridge::schema::sync_runs;
+    wait_until(app, "the last run is recorded as finished", |conn| {
+        sync_runs::table
+            .select(sync_runs::status)
+            .order(sync_runs::id.desc())
+            .first::<String>(conn)
+            .optional()
+            .unwrap()
+            .is_some_and(|status| status == "ok")
+    })
+    .await;
+    run_outcomes(app)
+}

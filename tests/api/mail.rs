@@ -589,14 +589,7 @@ async fn a_failing_mail_server_never_fails_the_request() {
 async fn a_connection_that_needs_its_person_is_told_by_email_too() {
     let (app, sink) = app_with_smtp().await;
     let owner = app.sign_up("Acme", "Olivia", "olivia@acme.test").await;
-    oauth_walk::connect(
-        &owner,
-        "/company/integrations/basecamp",
-        "/company/integrations/basecamp/on",
-        "Revoked Rita",
-        "Allow",
-    )
-    .await;
+    oauth_walk::company_on(&owner, "basecamp", "Revoked Rita").await;
     let subject = "Basecamp needs your attention in taskbridge";
     let mail = sink
         .wait_for_subject("olivia@acme.test", subject, 1)

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 use taskbridge::connectors::{Credentials, ProviderKind};
 use taskbridge::models::{company_integration, connection};
-use taskbridge::schema::{connections, notifications, sync_runs, tasks, users};
+use taskbridge::schema::{connections, notifications, tasks, users};
 use taskbridge::sync::{RunOutcome, SyncEngine, Trigger};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -288,16 +288,6 @@ fn titles(app: &TestApp) -> Vec<String> {
     })
 }
 
-fn runs(app: &TestApp) -> Vec<(String, Option<String>)> {
-    app.query(|conn| {
-        sync_runs::table
-            .select((sync_runs::status, sync_runs::error_code))
-            .order(sync_runs::id)
-            .load(conn)
-            .unwrap()
-    })
-}
-
 /// (status, lease owner, notices to the person)
 fn connection_state(s: &Setup) -> (String, Option<String>, i64) {
     let id = s.id;
@@ -361,7 +351,7 @@ async fn a_stalled_run_re_leased_in_the_same_process_writes_nothing_more() {
         ["New 1", "New 2", "New 3"],
         "only the newer run's writes landed"
     );
-    let runs = runs(&s.app);
+    let runs = run_outcomes(&s.app);
     assert_eq!(runs.len(), 2, "{runs:?}");
     assert_eq!(runs[0].0, "interrupted", "A is finished as interrupted");
     assert_eq!(runs[1], ("ok".to_owned(), None));
