@@ -669,7 +669,7 @@ async fn a_run_whose_save_was_lost_is_fenced_out_and_the_next_run_replays_it() {
         ],
         "nothing of the second page, and nothing archived"
     );
-    let runs = runs(&s.app);
+    let runs = run_outcomes(&s.app);
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(
         runs[0],
