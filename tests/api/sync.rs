@@ -494,9 +494,10 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let dead_pass = 900_000;
     let c2 = connection.clone();
     app.query(move |conn| {
-        let lease = taskbridge::models::connection::try_lease(conn, c2.id, "dead-instance", 600)
-            .unwrap()
-            .unwrap();
+        let mut lease =
+            taskbridge::models::connection::try_lease(conn, c2.id, "dead-instance", 600)
+                .unwrap()
+                .unwrap();
         for page in &pages {
             let written = taskbridge::models::sync_pass::apply_page(
                 conn,
@@ -504,7 +505,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
                 dead_pass,
                 &page.tasks,
                 page.next.as_deref(),
-                &lease,
+                &mut lease,
                 600,
             )
             .unwrap();
@@ -616,7 +617,7 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
             .execute(conn)
             .unwrap();
         let connection = connection::find(conn, id).unwrap();
-        let lease = connection::try_lease(conn, id, "seed", 60)
+        let mut lease = connection::try_lease(conn, id, "seed", 60)
             .unwrap()
             .unwrap();
         let tasks: Vec<taskbridge::connectors::RemoteTask> = (0..120)
@@ -631,10 +632,10 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
                 updated_at: None,
             })
             .collect();
-        sync_pass::apply_page(conn, &connection, 1, &tasks, None, &lease, 60)
+        sync_pass::apply_page(conn, &connection, 1, &tasks, None, &mut lease, 60)
             .unwrap()
             .unwrap();
-        sync_pass::finish_pass(conn, &lease, 1, &Default::default(), None).unwrap();
+        sync_pass::finish_pass(conn, &mut lease, 1, &Default::default(), None).unwrap();
         connection::release(conn, &lease, connection::Next::NotBefore(i64::MAX)).unwrap();
     });
     let (_, first) = owner.get_text("/tasks").await;
@@ -946,8 +947,11 @@ async fn a_reconnect_during_a_sync_ends_its_pass_and_the_old_accounts_tasks_go()
         vec![story(&jane[1], "Read after the reconnect")],
     );
     let c = old.clone();
-    let written = app.query(move |conn| {
-        sync_pass::apply_page(conn, &c, 900_000, &first, Some("page-2"), &lease, 600).unwrap()
+    let (written, mut lease) = app.query(move |conn| {
+        let mut lease = lease;
+        let written =
+            sync_pass::apply_page(conn, &c, 900_000, &first, Some("page-2"), &mut lease, 600);
+        (written.unwrap(), lease)
     });
     assert!(written.is_some());
 
@@ -963,7 +967,7 @@ async fn a_reconnect_during_a_sync_ends_its_pass_and_the_old_accounts_tasks_go()
 
     // The old run's next checkpoint is fenced out: no page, no cursor.
     let late = app.query(move |conn| {
-        sync_pass::apply_page(conn, &old, 900_000, &second, None, &lease, 600).unwrap()
+        sync_pass::apply_page(conn, &old, 900_000, &second, None, &mut lease, 600).unwrap()
     });
     assert!(late.is_none(), "the old run's write did not land");
     // The new account syncs at once, in a new pass whose archive takes Jane's tasks.
