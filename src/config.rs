@@ -139,7 +139,7 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Reverse proxies whose `X-Forwarded-For` names the client
     /// (`TASKBRIDGE_TRUSTED_PROXIES`); none by default, and then the header is ignored.
-    pub trusted_proxies: crate::auth::client_addr::TrustedProxies,
+    pub trusted_proxies: crate::client_addr::TrustedProxies,
     /// A warning to print once the logger is up (a generated key, say).
     pub warnings: Vec<String>,
     /// The key file generated at this start, if one was: removed again when the
@@ -553,10 +553,10 @@ pub fn expose(secret: &SecretString) -> &str {
 /// `TASKBRIDGE_TRUSTED_PROXIES`: comma-separated addresses or networks (CIDR).
 fn trusted_proxies(
     var: &impl Fn(&str) -> Option<String>,
-) -> Result<crate::auth::client_addr::TrustedProxies, ConfigError> {
+) -> Result<crate::client_addr::TrustedProxies, ConfigError> {
     const NAME: &str = "TASKBRIDGE_TRUSTED_PROXIES";
     let raw = var(NAME).unwrap_or_default();
-    crate::auth::client_addr::TrustedProxies::parse(&raw).map_err(|entry| {
+    crate::client_addr::TrustedProxies::parse(&raw).map_err(|entry| {
         ConfigError::new(
             NAME,
             format!("{entry:?} is not an address or network like 10.0.0.1 or 10.0.0.0/8"),

@@ -8,6 +8,7 @@ mod macros;
 pub mod api;
 pub mod auth;
 pub mod catalogue;
+pub mod client_addr;
 pub mod config;
 pub mod connectors;
 pub mod crypto;
@@ -198,8 +199,8 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
         )
         .with_sync_now_cooldown(settings.sync_now_cooldown_secs),
     );
-    engine.clone().spawn();
-    let engine = Data::from(engine);
+    let waker = Data::new(engine.waker().clone());
+    engine.spawn();
     // One sandbox for the whole server, shared by every worker.
     let sandbox = settings
         .sandbox
@@ -215,7 +216,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             .app_data(settings.clone())
             .app_data(pool_data.clone())
             .app_data(tools.clone())
-            .app_data(engine.clone())
+            .app_data(waker.clone())
             .app_data(api_limiter.clone())
             .app_data(mailer.clone())
             .app_data(

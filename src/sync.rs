@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::catalogue::ErrorCode;
 use crate::connectors::{
@@ -25,6 +25,7 @@ use crate::models::sync_run::{self, RunStatus};
 use crate::models::task::{self, PageChanges, PageCounts};
 use crate::models::{company_integration, notification, sync_worker};
 use crate::services::credentials::{credentials_binding, open_credentials, seal_credentials};
+use crate::services::sync_now::Waker;
 use crate::services::tools::Tools;
 
 /// How long a lease lasts without renewal; renewed at every checkpoint.
@@ -291,11 +292,10 @@ pub struct SyncEngine {
     tools: Arc<Tools>,
     owner: String,
     interval: Duration,
-    wake: Notify,
+    waker: Waker,
     slots: Arc<Semaphore>,
     refreshing: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     checkpoint_every: Duration,
-    sync_now_cooldown_secs: i64,
 }
 
 /// A failure after pages were saved is "partly synced": what was kept stays, and the
@@ -318,22 +318,22 @@ impl SyncEngine {
             tools,
             owner: format!("{}-{}", std::process::id(), crate::crypto::random_token()),
             interval,
-            wake: Notify::new(),
+            waker: Waker::new(10),
             slots: Arc::new(Semaphore::new(CONCURRENCY)),
             refreshing: Mutex::new(HashMap::new()),
             checkpoint_every: CHECKPOINT_EVERY,
-            sync_now_cooldown_secs: 10,
         }
     }
 
     /// Seconds after a person's "Sync now" during which another asks for nothing more.
     pub fn with_sync_now_cooldown(mut self, secs: i64) -> Self {
-        self.sync_now_cooldown_secs = secs;
+        self.waker = Waker::new(secs);
         self
     }
 
-    pub fn sync_now_cooldown_secs(&self) -> i64 {
-        self.sync_now_cooldown_secs
+    /// How services ask this engine for a pass at once.
+    pub fn waker(&self) -> &Waker {
+        &self.waker
     }
 
     /// Checkpoints a pass that writes nothing this often instead of every
@@ -350,7 +350,7 @@ impl SyncEngine {
 
     /// Wakes the loop now ("Sync now", an integration just turned on).
     pub fn nudge(&self) {
-        self.wake.notify_one();
+        self.waker.nudge();
     }
 
     /// Runs the schedule until the process ends, beating all along.
@@ -363,7 +363,7 @@ impl SyncEngine {
                     tracing::warn!(error = %e, "sync scheduler could not read due connections");
                 }
                 let pause = Duration::from_millis(rand::thread_rng().gen_range(800..1200));
-                let _ = tokio::time::timeout(pause, self.wake.notified()).await;
+                let _ = tokio::time::timeout(pause, self.waker.nudged()).await;
             }
         });
     }

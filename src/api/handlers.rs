@@ -18,8 +18,8 @@ use crate::error::Unexpected;
 use crate::models::task::{self, Filter};
 use crate::models::time_entry::TimeEntry;
 use crate::services::sync_now;
+use crate::services::sync_now::Waker;
 use crate::services::time::{self as tracking, EntryInput, EntryPatch, ExactEntry, StartWith};
-use crate::sync::SyncEngine;
 use crate::urls;
 
 type ApiResult = Result<HttpResponse, ApiError>;
@@ -689,11 +689,7 @@ fn sync_state(p: sync_now::Progress) -> SyncState {
         (status = 409, description = "Nothing to sync (TB-API-NOTHING-TO-SYNC)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-pub async fn sync(
-    user: ApiUser,
-    pool: web::Data<Pool>,
-    engine: web::Data<SyncEngine>,
-) -> ApiResult {
+pub async fn sync(user: ApiUser, pool: web::Data<Pool>, engine: web::Data<Waker>) -> ApiResult {
     let person = &user.person;
     // Asked again within the cooldown, the sync asked for a moment ago is the answer.
     if sync_now::sync_now(&pool, &engine, person.user_id).await? == sync_now::SyncNow::NothingToSync

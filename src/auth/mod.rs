@@ -1,6 +1,5 @@
 //! Who is signed in, what they may do, and the guards on every request.
 
-pub mod client_addr;
 pub mod csrf;
 pub mod device;
 pub mod password;

@@ -320,7 +320,7 @@ pub async fn turn_off_for_company(
 /// is no longer assigned). Returns whether anything changed.
 pub async fn set_github_pull_requests(
     pool: &Pool,
-    engine: &crate::sync::SyncEngine,
+    engine: &crate::services::sync_now::Waker,
     user: &CompanyManager,
     include: bool,
     ip: String,

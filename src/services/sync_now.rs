@@ -4,7 +4,42 @@ use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::models::connection::{self, ConnectionStatus};
 use crate::models::{company_integration, sync_run};
-use crate::sync::SyncEngine;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+/// How a "Sync now" or a changed setting asks the sync engine for a pass at once: the
+/// engine's wake-up, which the engine shares, and the cooldown between a person's
+/// "Sync now"s. Services hold this rather than the engine, which is above them.
+#[derive(Debug, Clone)]
+pub struct Waker {
+    wake: Arc<Notify>,
+    cooldown_secs: i64,
+}
+
+impl Waker {
+    pub fn new(cooldown_secs: i64) -> Self {
+        Self {
+            wake: Arc::new(Notify::new()),
+            cooldown_secs,
+        }
+    }
+
+    /// Wakes the engine now.
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Seconds after a person's "Sync now" during which another asks for nothing more.
+    pub fn cooldown_secs(&self) -> i64 {
+        self.cooldown_secs
+    }
+
+    /// Returns once someone nudges (or at once, for a nudge nobody waited for yet).
+    pub async fn nudged(&self) {
+        self.wake.notified().await;
+    }
+}
 
 /// What came of a "Sync now".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +57,8 @@ pub enum SyncNow {
 /// however often the button is pressed, and wakes the engine; within
 /// the engine's cooldown (`TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`) of the last time, asks
 /// for nothing.
-pub async fn sync_now(pool: &Pool, engine: &SyncEngine, user_id: i64) -> Result<SyncNow, AppError> {
-    let cooldown = engine.sync_now_cooldown_secs();
+pub async fn sync_now(pool: &Pool, engine: &Waker, user_id: i64) -> Result<SyncNow, AppError> {
+    let cooldown = engine.cooldown_secs();
     let asked = db::run(pool, move |conn| {
         Ok(db::write(conn, |conn| {
             connection::request_sync(conn, user_id, cooldown)

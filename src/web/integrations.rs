@@ -194,7 +194,7 @@ pub struct PullRequestsForm {
 pub async fn company_github_pull_requests(
     act: Action<CompanyManager>,
     pool: web::Data<Pool>,
-    engine: web::Data<crate::sync::SyncEngine>,
+    engine: web::Data<crate::services::sync_now::Waker>,
     form: web::Form<PullRequestsForm>,
 ) -> AppResult<HttpResponse> {
     let include = form.include.is_some();

@@ -13,8 +13,8 @@ use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus, State};
 use crate::models::task::{self, Due, Filter, Sort};
 use crate::models::{company_integration, first_run, sync_run};
+use crate::services::sync_now::Waker;
 use crate::services::time::duration::hm;
-use crate::sync::SyncEngine;
 use crate::urls;
 use crate::web::format::{ago, until};
 use crate::web::shell::{Action, Nav, Shell};
@@ -545,7 +545,7 @@ pub async fn sync_now(
     user: CurrentUser,
     session: Session,
     pool: web::Data<Pool>,
-    engine: web::Data<SyncEngine>,
+    engine: web::Data<Waker>,
 ) -> AppResult<HttpResponse> {
     use crate::services::sync_now::{self, SyncNow};
     match sync_now::sync_now(&pool, &engine, user.id.0).await? {
