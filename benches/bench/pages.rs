@@ -80,7 +80,8 @@ impl Suite {
         )?;
         let cookie = server.sign_in(&week_person.email)?;
         let port = proc::free_port()?;
-        let mut ref_child = reference::start(&db.url, port, &self.log(&format!("{name}-week-ref")))?;
+        let mut ref_child =
+            reference::start(&db.url, port, &self.log(&format!("{name}-week-ref")))?;
         let ref_addr = format!("127.0.0.1:{port}");
         proc::wait_until_up(
             &ref_addr,
@@ -89,7 +90,13 @@ impl Suite {
             Duration::from_secs(30),
         )?;
         let ref_pid = ref_child.pid();
-        self.week_point(&server, &cookie, &week_person, (&ref_addr, ref_pid), backend)?;
+        self.week_point(
+            &server,
+            &cookie,
+            &week_person,
+            (&ref_addr, ref_pid),
+            backend,
+        )?;
         Ok(())
     }
 }

@@ -288,7 +288,8 @@ impl Suite {
         let ref_pid = ref_child.pid();
 
         // The Timesheet week.
-        let week_run = self.week_point(&server, &week, &cast.week, (&ref_addr, ref_pid), backend)?;
+        let week_run =
+            self.week_point(&server, &week, &cast.week, (&ref_addr, ref_pid), backend)?;
 
         // The company report for last month, as the owner.
         let month_path = report_path(false, dates.month);
