@@ -18,7 +18,7 @@ use crate::db::{self, now, Pool};
 use crate::domain::{CompanyId, Role, UserId};
 use crate::error::{AppError, Unexpected};
 use crate::models::connection::ConnectionStatus;
-use crate::schema::{companies, connections, logins, notifications, sessions, users};
+use crate::schema::{companies, connections, logins, notifications, sessions, time_entries, users};
 
 pub use session_store::{SESSION_ROW, USER_ID};
 
@@ -190,7 +190,14 @@ impl SignedIn {
             .count()
             .single_value();
         type Days = (Option<String>, String, String);
-        type Counts = (Option<i64>, Option<i64>, Option<i64>, Option<String>);
+        // Whether a timer runs (the partial index of running entries answers it): only
+        // then is the entry read, so a page without one costs no statement for it.
+        let timing = diesel::dsl::exists(
+            time_entries::table
+                .filter(time_entries::user_id.eq(user_id))
+                .filter(time_entries::ended_at.is_null()),
+        );
+        type Counts = (Option<i64>, Option<i64>, Option<i64>, Option<String>, bool);
         let found: Option<(Row, Days, Counts)> = users::table
             .inner_join(companies::table)
             .inner_join(logins::table)
@@ -212,11 +219,11 @@ impl SignedIn {
                     companies::time_zone,
                     companies::week_start,
                 ),
-                (unread, attention, elsewhere, session),
+                (unread, attention, elsewhere, session, timing),
             ))
             .first(conn)
             .optional()?;
-        let Some((row, days, (unread, attention, elsewhere, Some(session)))) = found else {
+        let Some((row, days, (unread, attention, elsewhere, Some(session), timing))) = found else {
             return Ok(None);
         };
         let (unread, attention) = (unread.unwrap_or(0), attention.unwrap_or(0));
@@ -224,7 +231,11 @@ impl SignedIn {
             return Ok(None);
         }
         let times = SessionTimes::of(&session);
-        let running = crate::models::time_entry::running(conn, row.1, user_id)?;
+        let running = if timing {
+            crate::models::time_entry::running(conn, row.1, user_id)?
+        } else {
+            None
+        };
         let other_companies = if elsewhere.unwrap_or(0) > 0 {
             crate::models::user::other_memberships(conn, row.8, user_id)?
         } else {
