@@ -265,14 +265,28 @@ pub fn on_tasks(conn: &mut DbConn, user_id: i64, task_ids: &[i64]) -> QueryResul
     if task_ids.is_empty() {
         return Ok(Vec::new());
     }
-    time_entries::table
+    let spans = time_entries::table
         .filter(time_entries::user_id.eq(user_id))
-        .filter(time_entries::task_id.eq_any(task_ids))
         .select((
             time_entries::task_id,
             time_entries::started_at,
             time_entries::ended_at,
-        ))
+        ));
+    if crate::db::is_sqlite(conn) {
+        // The ids as one JSON bind, not one bind a task: the statement's text is the
+        // same on every view, so it is kept prepared (an `IN` list of binds, which
+        // diesel never keeps, was parsed and planned by SQLite on every My Tasks view).
+        let ids = serde_json::to_string(task_ids)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        let listed = diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "time_entries.task_id IN (SELECT value FROM json_each(",
+        )
+        .bind::<diesel::sql_types::Text, _>(ids)
+        .sql("))");
+        return crate::db::Prepared(spans.filter(listed)).load(conn);
+    }
+    spans
+        .filter(time_entries::task_id.eq_any(task_ids))
         .load(conn)
 }
 
