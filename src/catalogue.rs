@@ -2,8 +2,6 @@
 //! sync run, a problem page or the Help page shows, with its title, cause and fix, and
 //! the words of the problem pages that follow a failed "Turn it on".
 
-use crate::connectors::ProviderKind;
-
 /// The Salesforce editions with API access, and those without (a macro so that the
 /// sentences below can be built from it at compile time).
 macro_rules! editions_with_api {
@@ -304,6 +302,16 @@ pub struct Told {
     pub editions: bool,
 }
 
+/// The tool a problem is about, in the words its problems need.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub name: &'a str,
+    pub slug: &'a str,
+    /// What a sign-in that reaches no account is told, for a tool whose people must
+    /// reach one (a Basecamp account, a Jira site).
+    pub no_accounts: Option<&'a str>,
+}
+
 /// Why a "Turn it on" did not work, as far as the person is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem<'a> {
@@ -322,9 +330,9 @@ pub enum Problem<'a> {
 }
 
 impl Problem<'_> {
-    /// What the person is told about this problem with `kind`.
-    pub fn told(self, kind: ProviderKind) -> Told {
-        let tool = kind.name();
+    /// What the person is told about this problem with `subject`.
+    pub fn told(self, subject: Subject<'_>) -> Told {
+        let tool = subject.name;
         let plain = |title: String, message: String, fix: String| Told {
             title,
             message,
@@ -355,14 +363,14 @@ impl Problem<'_> {
             ),
             Problem::NoAccounts => plain(
                 format!("No {tool} account to sync"),
-                match kind {
-                    ProviderKind::Jira => "The Atlassian account you used does not reach any Jira site (only other products, or none).".into(),
-                    _ => format!("The {tool} login you used does not reach any Basecamp 3 or 4 account."),
+                match subject.no_accounts {
+                    Some(said) => said.into(),
+                    None => format!("The {tool} login you used does not reach any account to sync."),
                 },
                 format!("Sign in with a login that belongs to your company's {tool} account."),
             ),
             Problem::NotConfigured => {
-                let var = kind.slug().to_uppercase();
+                let var = subject.slug.to_uppercase();
                 plain(
                     format!("{tool} is not set up on this server"),
                     format!("taskbridge has no OAuth client registered with {tool}."),
@@ -462,7 +470,11 @@ mod tests {
     fn the_editions_are_named_alike_everywhere() {
         let cause = ErrorCode::SalesforceApiDisabled.info().cause;
         let fix = Problem::Tool(ErrorCode::SalesforceApiDisabled)
-            .told(ProviderKind::Salesforce)
+            .told(Subject {
+                name: "Salesforce",
+                slug: "salesforce",
+                no_accounts: None,
+            })
             .fix;
         for (editions, _) in SALESFORCE_EDITIONS {
             if editions != "Professional" {

@@ -15,14 +15,14 @@ use crate::connectors::ProviderKind;
 #[derive(Debug, thiserror::Error)]
 #[error("{var}: {problem}")]
 pub struct ConfigError {
-    pub var: &'static str,
+    pub var: String,
     pub problem: String,
 }
 
 impl ConfigError {
-    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+    fn new(var: impl Into<String>, problem: impl Into<String>) -> Self {
         Self {
-            var,
+            var: var.into(),
             problem: problem.into(),
         }
     }
@@ -321,8 +321,8 @@ fn providers(var: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
                     .api
                     .map(|api| parse_url(var, api.var, api.default))
                     .transpose()?,
-                client: match entry.client_vars {
-                    Some((id, secret)) => oauth_client(var, id, secret)?,
+                client: match entry.client_vars() {
+                    Some((id, secret)) => oauth_client(var, &id, &secret)?,
                     None => None,
                 },
             };
@@ -483,8 +483,8 @@ fn parse_url(
 
 fn oauth_client(
     var: &impl Fn(&str) -> Option<String>,
-    id_var: &'static str,
-    secret_var: &'static str,
+    id_var: &str,
+    secret_var: &str,
 ) -> Result<Option<OAuthClient>, ConfigError> {
     match (var(id_var), var(secret_var)) {
         (Some(client_id), Some(secret)) => Ok(Some(OAuthClient {

@@ -147,6 +147,7 @@ diesel::table! {
         sync_now_at -> Nullable<BigInt>,
         last_added -> BigInt,
         last_closed -> BigInt,
+        lease_saves -> BigInt,
     }
 }
 

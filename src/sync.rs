@@ -5,6 +5,7 @@
 //! reconnected meanwhile, writes nothing more and stops quietly.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -93,8 +94,9 @@ pub enum RunOutcome {
     /// Another instance holds the connection.
     NotLeased,
     /// A newer lease took the connection over mid-run (the lease ran out and another
-    /// run took it, or the connection was reconnected): this run's writes are fenced
-    /// out and it stops quietly; the new holder carries on.
+    /// run took it, or the connection was reconnected), or a save of the run that the
+    /// database acknowledged was lost in a crash of it: this run's writes are fenced out
+    /// and it stops quietly; the new holder carries on, from what is durable.
     LeaseLost,
 }
 
@@ -102,10 +104,30 @@ pub enum RunOutcome {
 /// and the lease, whose generation every write of the run is fenced with.
 struct Held {
     connection: Connection,
-    lease: Lease,
+    /// The lease as taken; [`Held::lease`] is the lease as it stands.
+    taken: Lease,
+    /// The saves of the pass that landed under the lease (`Lease::saves`): every save
+    /// is refused once one the database acknowledged was lost. (Atomic only because a
+    /// run shares its `Held` across awaits; one run saves one page at a time.)
+    saves: AtomicI64,
     /// Whether the tool's pull requests are taken with its tasks (a company setting
     /// of GitHub's; true for every other tool).
     pull_requests: bool,
+}
+
+impl Held {
+    /// The lease with the saves counted so far.
+    fn lease(&self) -> Lease {
+        Lease {
+            saves: self.saves.load(Ordering::Relaxed),
+            ..self.taken
+        }
+    }
+
+    /// Counts the saves `lease` made.
+    fn count_saves(&self, lease: Lease) {
+        self.saves.store(lease.saves, Ordering::Relaxed);
+    }
 }
 
 /// The credentials a run reads with, and as they were stored (sealed) when it read
@@ -431,7 +453,8 @@ impl SyncEngine {
                     || company_integration::includes_pull_requests(conn, connection.company_id)?;
                 let held = Held {
                     connection,
-                    lease,
+                    taken: lease,
+                    saves: AtomicI64::new(lease.saves),
                     pull_requests,
                 };
                 Ok::<_, AppError>(Some((held, run_id)))
@@ -659,19 +682,15 @@ impl SyncEngine {
         pass: &mut Pass,
         mut run: Progress,
     ) -> Result<RunOutcome, AppError> {
-        let lease = held.lease;
+        let mut lease = held.lease();
         let pass_id = pass.id;
         let seen: HashSet<String> = pass.unmarked.drain(..).collect();
-        let archived = db::run(&self.pool, move |conn| {
-            Ok(sync_pass::finish_pass(
-                conn,
-                &lease,
-                pass_id,
-                &seen,
-                Some(run),
-            )?)
+        let (archived, lease) = db::run(&self.pool, move |conn| {
+            let archived = sync_pass::finish_pass(conn, &mut lease, pass_id, &seen, Some(run))?;
+            Ok((archived, lease))
         })
         .await?;
+        held.count_saves(lease);
         let Some(archived) = archived else {
             return Ok(RunOutcome::LeaseLost);
         };
@@ -683,7 +702,8 @@ impl SyncEngine {
     }
 
     /// Writes a page (if any) and a checkpoint of the pass, with the cursor of the page
-    /// after it, in one transaction; false when the lease was lost.
+    /// after it, in one transaction; false when the lease was lost, or an earlier save
+    /// of the run was (`sync_pass::save`).
     async fn save(
         &self,
         held: &Held,
@@ -698,18 +718,20 @@ impl SyncEngine {
             seen: std::mem::take(&mut pass.unmarked),
             progress: Some(progress),
         };
-        let (connection, lease) = (held.connection.clone(), held.lease);
-        let saved = db::run(&self.pool, move |conn| {
-            Ok(sync_pass::save(
+        let (connection, mut lease) = (held.connection.clone(), held.lease());
+        let (saved, lease) = db::run(&self.pool, move |conn| {
+            let saved = sync_pass::save(
                 conn,
                 &connection,
-                &lease,
+                &mut lease,
                 LEASE_SECS,
                 page.as_ref(),
                 &checkpoint,
-            )?)
+            )?;
+            Ok((saved, lease))
         })
         .await?;
+        held.count_saves(lease);
         pass.saved(cursor);
         Ok(saved)
     }
@@ -770,7 +792,7 @@ impl SyncEngine {
                 Ok(fresh) => {
                     let sealed = seal_credentials(&self.tools.cipher, &fresh, binding)?;
                     let (lease, replacing, new) =
-                        (held.lease, access.sealed.clone(), sealed.clone());
+                        (held.lease(), access.sealed.clone(), sealed.clone());
                     if db::run(&self.pool, move |conn| {
                         Ok(connection::store_credentials(
                             conn, &lease, &replacing, new,
@@ -809,7 +831,7 @@ impl SyncEngine {
         access: &Access,
         binding: &str,
     ) -> Result<Stored, AppError> {
-        let lease = held.lease;
+        let lease = held.lease();
         let now_stored = db::run(&self.pool, move |conn| {
             db::write(conn, |conn| {
                 if !connection::renew_lease(conn, &lease, LEASE_SECS)? {
@@ -875,7 +897,7 @@ impl SyncEngine {
     /// finishes its own record, as interrupted, and stops quietly (no outcome on the
     /// connection, no notice to the person).
     async fn record(&self, held: &Held, run_id: i64, outcome: &RunOutcome) -> Result<(), AppError> {
-        let lease = held.lease;
+        let lease = held.lease();
         let id = lease.connection_id;
         let user_id = held.connection.user_id;
         let tool = held.connection.provider.name();

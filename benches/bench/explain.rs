@@ -217,11 +217,20 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
         (
             "Sync: one page of 100",
             Box::new(move |c| {
-                let Some(lease) = connection::try_lease(c, sync_connection, "explain", 60)? else {
+                let Some(mut lease) = connection::try_lease(c, sync_connection, "explain", 60)?
+                else {
                     return Err(diesel::result::Error::NotFound);
                 };
                 let connection = connection::find(c, sync_connection)?;
-                sync_pass::apply_page(c, &connection, last_pass, &page, Some("{}"), &lease, 60)?;
+                sync_pass::apply_page(
+                    c,
+                    &connection,
+                    last_pass,
+                    &page,
+                    Some("{}"),
+                    &mut lease,
+                    60,
+                )?;
                 Ok(())
             }),
         ),
@@ -232,7 +241,8 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
         (
             "Sync: checkpoint marking a page seen",
             Box::new(move |c| {
-                let Some(lease) = connection::try_lease(c, sync_connection, "explain", 60)? else {
+                let Some(mut lease) = connection::try_lease(c, sync_connection, "explain", 60)?
+                else {
                     return Err(diesel::result::Error::NotFound);
                 };
                 let connection = connection::find(c, sync_connection)?;
@@ -242,16 +252,17 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
                     seen: page_ids.clone(),
                     progress: None,
                 };
-                sync_pass::save(c, &connection, &lease, 60, None, &checkpoint).map(drop)
+                sync_pass::save(c, &connection, &mut lease, 60, None, &checkpoint).map(drop)
             }),
         ),
         (
             "Sync: archive after a pass",
             Box::new(move |c| {
-                let Some(lease) = connection::try_lease(c, sync_connection, "explain", 60)? else {
+                let Some(mut lease) = connection::try_lease(c, sync_connection, "explain", 60)?
+                else {
                     return Err(diesel::result::Error::NotFound);
                 };
-                sync_pass::finish_pass(c, &lease, last_pass + 1, &all_ids, None).map(drop)
+                sync_pass::finish_pass(c, &mut lease, last_pass + 1, &all_ids, None).map(drop)
             }),
         ),
     ];

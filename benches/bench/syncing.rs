@@ -164,7 +164,7 @@ fn db_pass(
     answer: Answer,
 ) -> anyhow::Result<(f64, task::PageCounts)> {
     const OWNER: &str = "bench";
-    let lease = connection::try_lease(conn, id, OWNER, 600)?
+    let mut lease = connection::try_lease(conn, id, OWNER, 600)?
         .ok_or_else(|| anyhow::anyhow!("lease not taken"))?;
     let connection = connection::find(conn, id)?;
     let run_id = sync_run::start_run(conn, id, "manual")?;
@@ -217,12 +217,12 @@ fn db_pass(
         };
         let page = sync_pass::PageWrite { changes, memo };
         anyhow::ensure!(
-            sync_pass::save(conn, &connection, &lease, 600, Some(&page), &checkpoint)?,
+            sync_pass::save(conn, &connection, &mut lease, 600, Some(&page), &checkpoint)?,
             "lease lost"
         );
     }
     let seen = seen.into_iter().collect();
-    let archived = sync_pass::finish_pass(conn, &lease, pass_id, &seen, Some(run))?
+    let archived = sync_pass::finish_pass(conn, &mut lease, pass_id, &seen, Some(run))?
         .ok_or_else(|| anyhow::anyhow!("lease lost"))?;
     run.counts.archived += archived;
     let secs = started.elapsed().as_secs_f64();

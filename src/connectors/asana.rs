@@ -10,31 +10,9 @@ use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
-use super::ToolEntry;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
+use super::{Answer, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
-};
-
-/// Asana in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "asana",
-    name: "Asana",
-    auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_ASANA_CLIENT_ID",
-        "TASKBRIDGE_ASANA_CLIENT_SECRET",
-    )),
-    base: Address {
-        var: "TASKBRIDGE_ASANA_URL",
-        default: "https://app.asana.com",
-    },
-    api: None,
-    needs_an_account: false,
-    tagline: "Open tasks assigned to you in your Asana workspaces.",
-    does: "Brings in the open Asana tasks assigned to you in each of your workspaces, with their project, due date and a link back to Asana.",
-    needs: "An Asana account. Each person signs in with their own Asana login and allows taskbridge to read tasks, users and workspaces; the tasks of every workspace they belong to are synced.",
-    connector: &Asana,
 };
 
 /// What taskbridge reads: tasks (`GET /tasks`), the person (`GET /users/me`) and the
@@ -62,13 +40,9 @@ pub(super) struct Asana;
 #[async_trait::async_trait]
 impl Connector for Asana {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let verifier = &ask.pkce.verifier;
-        let endpoints = endpoints(cfg, false)?;
         Ok(oauth::authorize_url(
-            &endpoints,
-            ask.redirect_uri,
-            ask.state,
-            verifier,
+            &endpoints(cfg, false)?,
+            ask,
             &SCOPES,
             &[],
         ))
@@ -76,12 +50,7 @@ impl Connector for Asana {
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
         let endpoints = endpoints(tool.cfg, true)?;
-        let answer = oauth::exchange_code(tool.http, &endpoints, grant).await?;
-        Ok(oauth::into_credentials(
-            &answer,
-            None,
-            serde_json::Value::Null,
-        ))
+        oauth::code_to_credentials(tool, &endpoints, grant, serde_json::Value::Null).await
     }
 
     /// Asana sends a refresh token only when a code is exchanged; a refresh answers a new
@@ -91,13 +60,7 @@ impl Connector for Asana {
     /// (then "needs reconnect", through the shared OAuth error mapping): that body is
     /// marked "observed" in providers-more.md, not documented by Asana.
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let endpoints = endpoints(tool.cfg, true)?;
-        let answer = oauth::refresh(tool.http, &endpoints, http::refresh_token(creds)?).await?;
-        Ok(oauth::into_credentials(
-            &answer,
-            Some(creds),
-            creds.extra.clone(),
-        ))
+        oauth::refreshed(tool, &endpoints(tool.cfg, true)?, creds).await
     }
 
     /// The person, and one account standing for all their workspaces: taskbridge syncs the
@@ -484,22 +447,6 @@ mod tests {
         ] {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn authorize_url_asks_for_code_with_pkce_state_and_scopes() {
-        let cfg = config(ProviderKind::Asana, "https://app.asana.test");
-        let pkce = Pkce::new();
-        let url = authorize_url(&cfg, &callback(), "st-1", &pkce, false).unwrap();
-        assert_eq!(url.path(), "/-/oauth_authorize");
-        let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-        assert_eq!(q["response_type"], "code");
-        assert_eq!(q["client_id"], "client-1");
-        assert_eq!(q["state"], "st-1");
-        assert_eq!(q["code_challenge"], pkce.challenge);
-        assert_eq!(q["code_challenge_method"], "S256");
-        assert_eq!(q["scope"], "tasks:read users:read workspaces:read");
-        assert!(!url.as_str().contains("secret-1"));
     }
 
     #[tokio::test]

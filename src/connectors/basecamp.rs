@@ -5,32 +5,15 @@ use url::Url;
 
 use super::http::{self, id_string, Reply};
 use super::oauth;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
+use super::{Answer, Connector, Grant, PageAsk, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount, RemoteTask,
     TaskPage,
 };
 
-/// Basecamp in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "basecamp",
-    name: "Basecamp",
-    auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_BASECAMP_CLIENT_ID",
-        "TASKBRIDGE_BASECAMP_CLIENT_SECRET",
-    )),
-    base: Address {
-        var: "TASKBRIDGE_BASECAMP_LAUNCHPAD_URL",
-        default: "https://launchpad.37signals.com",
-    },
-    api: None,
-    needs_an_account: true,
-    tagline: "To-dos assigned to you in Basecamp projects.",
-    does: "Brings in the to-dos assigned to you in your Basecamp projects (Basecamp 3 and 4), with their project, due date and a link back to Basecamp.",
-    needs: "A Basecamp account. Each person signs in with their own Basecamp login through 37signals Launchpad; when one login reaches several Basecamp accounts, the person chooses which one to sync.",
-    connector: &Basecamp,
-};
+/// Launchpad's sign-in page and token endpoint, under its base URL.
+const AUTHORIZE: &[&str] = &["authorization", "new"];
+const TOKEN: &[&str] = &["authorization", "token"];
 
 pub(super) struct Basecamp;
 
@@ -39,21 +22,8 @@ impl Connector for Basecamp {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
         // The sign-in page is standard OAuth with PKCE (the `oauth2` crate makes it); the
         // token endpoint is not, and is spoken by hand below.
-        let endpoints = oauth::Endpoints::under_base(
-            cfg,
-            &["authorization", "new"],
-            &["authorization", "token"],
-            false,
-        )?;
-        let (redirect, verifier) = (ask.redirect_uri, &ask.pkce.verifier);
-        Ok(oauth::authorize_url(
-            &endpoints,
-            redirect,
-            ask.state,
-            verifier,
-            &[],
-            &[],
-        ))
+        let endpoints = oauth::Endpoints::under_base(cfg, AUTHORIZE, TOKEN, false)?;
+        Ok(oauth::authorize_url(&endpoints, ask, &[], &[]))
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
@@ -202,7 +172,7 @@ async fn token_request(
     standard: &[(&str, &str)],
     legacy: &[(&str, &str)],
 ) -> Result<Reply, ConnectorError> {
-    let url = http::endpoint(&cfg.base_url, &["authorization", "token"])?;
+    let url = http::endpoint(&cfg.base_url, TOKEN)?;
     let reply = http::send(cfg, http_client.post(url.clone()).form(standard)).await?;
     if reply.is_success() || !legacy_may_help(&reply) {
         return Ok(reply);
@@ -250,12 +220,7 @@ fn parse_identity(reply: &Reply, cfg: &ProviderConfig) -> Result<Identity, Conne
             api_base: Some(href.as_str().trim_end_matches('/').to_string()),
         });
     }
-    let name = [auth.identity.first_name, auth.identity.last_name]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = http::full_name([auth.identity.first_name, auth.identity.last_name]);
     Ok(Identity {
         external_user_id: auth.identity.id,
         name,

@@ -11,33 +11,9 @@ use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
+use super::{Answer, Connector, Grant, PageAsk, SignIn, Tool};
 use super::{ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount};
 use super::{RemoteTask, TaskPage};
-
-/// GitHub in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "github",
-    name: "GitHub",
-    auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_GITHUB_CLIENT_ID",
-        "TASKBRIDGE_GITHUB_CLIENT_SECRET",
-    )),
-    base: Address {
-        var: "TASKBRIDGE_GITHUB_URL",
-        default: "https://github.com",
-    },
-    api: Some(Address {
-        var: "TASKBRIDGE_GITHUB_API_URL",
-        default: "https://api.github.com",
-    }),
-    needs_an_account: false,
-    tagline: "Issues and pull requests assigned to you on GitHub.",
-    does: "Brings in the open issues and pull requests assigned to you across your GitHub repositories, with their repository and a link back to GitHub. Pull requests show with the status \"pull request\".",
-    needs: "A GitHub account. Each person signs in with their own GitHub login. Private repositories need the repo scope, which taskbridge asks for at sign-in (GitHub has no read-only scope for them; taskbridge only reads). Organizations that restrict OAuth App access must approve taskbridge before their repositories' issues show.",
-    connector: &GitHub,
-};
 
 /// The REST API version taskbridge speaks (GitHub keeps an old version at least 24 months).
 const API_VERSION: &str = "2022-11-28";
@@ -71,21 +47,14 @@ pub(super) struct GitHub;
 #[async_trait::async_trait]
 impl Connector for GitHub {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let verifier = &ask.pkce.verifier;
         // PKCE for OAuth Apps since 2025-07-14 (S256 only); GitHub's account picker
         // (`prompt=select_account`) stands in for a fresh sign-in.
-        let extra: &[(&str, &str)] = if ask.force_login {
-            &[("prompt", "select_account")]
-        } else {
-            &[]
-        };
+        let relogin = [("prompt", "select_account")];
         Ok(oauth::authorize_url(
             &endpoints(cfg, false)?,
-            ask.redirect_uri,
-            ask.state,
-            verifier,
+            ask,
             &SCOPES,
-            extra,
+            &relogin,
         ))
     }
 
@@ -94,26 +63,14 @@ impl Connector for GitHub {
     /// as the refusal it is.
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
         let endpoints = endpoints(tool.cfg, true)?;
-        let answer = oauth::exchange_code(tool.http, &endpoints, grant).await?;
-        Ok(oauth::into_credentials(
-            &answer,
-            None,
-            serde_json::json!({}),
-        ))
+        oauth::code_to_credentials(tool, &endpoints, grant, serde_json::json!({})).await
     }
 
     /// OAuth App tokens do not expire and come without a refresh token: a refused one
     /// needs the person to connect again. (A GitHub App's expiring token, which does come
     /// with one, is refreshed the standard way.)
     async fn refresh(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Credentials> {
-        let token = http::refresh_token(creds)?;
-        let endpoints = endpoints(tool.cfg, true)?;
-        let answer = oauth::refresh(tool.http, &endpoints, token).await?;
-        Ok(oauth::into_credentials(
-            &answer,
-            Some(creds),
-            creds.extra.clone(),
-        ))
+        oauth::refreshed(tool, &endpoints(tool.cfg, true)?, creds).await
     }
 
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
@@ -597,19 +554,5 @@ mod tests {
             .unwrap_err();
         assert_eq!(err, ConnectorError::InvalidGrant);
         assert!(server.received_requests().await.unwrap().is_empty());
-    }
-
-    #[test]
-    fn the_sign_in_asks_for_repo_with_pkce_and_state() {
-        let cfg = config(ProviderKind::GitHub, "https://github.test");
-        let pkce = Pkce::new();
-        let url = authorize_url(&cfg, &callback(), "st", &pkce, false).unwrap();
-        assert_eq!(url.path(), "/login/oauth/authorize");
-        let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-        assert_eq!(q["scope"], "repo");
-        assert_eq!(q["state"], "st");
-        assert_eq!(q["code_challenge"], pkce.challenge);
-        assert_eq!(q["code_challenge_method"], "S256");
-        assert!(!q.contains_key("prompt"));
     }
 }

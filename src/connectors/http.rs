@@ -66,6 +66,21 @@ pub(crate) async fn send_if_none_match(
     Ok((etag.is_none() || reply.status != StatusCode::NOT_MODIFIED).then_some(reply))
 }
 
+/// A GET with the person's token; an answer that is not a success is the tool's
+/// error as `error` reads it.
+pub(crate) async fn bearer_get(
+    tool: super::Tool<'_>,
+    creds: &Credentials,
+    url: Url,
+    error: fn(&Reply) -> ConnectorError,
+) -> Result<Reply, ConnectorError> {
+    let reply = send(tool.cfg, bearer(tool.http.get(url), creds)).await?;
+    if !reply.is_success() {
+        return Err(error(&reply));
+    }
+    Ok(reply)
+}
+
 /// A request with the connection's access token, asking for JSON.
 pub(crate) fn bearer(req: reqwest::RequestBuilder, creds: &Credentials) -> reqwest::RequestBuilder {
     req.bearer_auth(creds.access_token.expose_secret())
@@ -418,6 +433,16 @@ pub(crate) struct TokenAnswer {
     pub refresh_token: Option<String>,
     #[serde(default, deserialize_with = "opt_number_lenient")]
     pub expires_in: Option<i64>,
+}
+
+/// A person's name from its parts (given name first), leaving out the missing ones.
+pub fn full_name(parts: [Option<String>; 2]) -> String {
+    let parts: Vec<String> = parts
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
+    parts.join(" ")
 }
 
 impl TokenAnswer {

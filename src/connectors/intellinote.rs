@@ -5,35 +5,17 @@ use url::Url;
 
 use super::http::{self, id_string, Reply};
 use super::oauth;
-use super::ToolEntry;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
+use super::{Answer, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
 };
 
-/// Intellinote in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "intellinote",
-    name: "Intellinote",
-    auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_INTELLINOTE_CLIENT_ID",
-        "TASKBRIDGE_INTELLINOTE_CLIENT_SECRET",
-    )),
-    base: Address {
-        var: "TASKBRIDGE_INTELLINOTE_URL",
-        default: "https://api.intellinote.net/rest",
-    },
-    api: None,
-    needs_an_account: false,
-    tagline: "Tasks assigned to you in your Intellinote organization.",
-    does: "Brings in the tasks assigned to you in your Intellinote organization, with their workspace and due date.",
-    needs: "An Intellinote login with access to your organization. Each person signs in with their own login.",
-    connector: &Intellinote,
-};
-
 /// Notes asked for per page; the server may send fewer, see `fetch_tasks_page`.
 const PAGE_SIZE: usize = 100;
+
+/// The sign-in page and token endpoint, under the base URL.
+const AUTHORIZE: &[&str] = &["auth", "oauth2", "authorization"];
+const TOKEN: &[&str] = &["auth", "oauth2", "access"];
 
 pub(super) struct Intellinote;
 
@@ -42,21 +24,8 @@ impl Connector for Intellinote {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
         // The sign-in page is standard OAuth with PKCE (the `oauth2` crate makes it); the
         // token endpoint is not, and is spoken by hand below.
-        let endpoints = oauth::Endpoints::under_base(
-            cfg,
-            &["auth", "oauth2", "authorization"],
-            &["auth", "oauth2", "access"],
-            false,
-        )?;
-        let (redirect, verifier) = (ask.redirect_uri, &ask.pkce.verifier);
-        Ok(oauth::authorize_url(
-            &endpoints,
-            redirect,
-            ask.state,
-            verifier,
-            &["read,write"],
-            &[],
-        ))
+        let endpoints = oauth::Endpoints::under_base(cfg, AUTHORIZE, TOKEN, false)?;
+        Ok(oauth::authorize_url(&endpoints, ask, &["read,write"], &[]))
     }
 
     async fn exchange_code(&self, tool: Tool<'_>, grant: &Grant<'_>) -> Answer<Credentials> {
@@ -85,18 +54,17 @@ impl Connector for Intellinote {
 
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
         let url = http::endpoint(&tool.cfg.base_url, &["v2", "user", "-"])?;
-        let user: User = get(tool.http, tool.cfg, creds, url).await?.json()?;
+        let user: User = http::bearer_get(tool, creds, url, http::generic_error)
+            .await?
+            .json()?;
         let mut orgs = user.orgs;
         if orgs.is_empty() {
             let url = http::endpoint(&tool.cfg.base_url, &["v2", "orgs"])?;
-            orgs = get(tool.http, tool.cfg, creds, url).await?.json()?;
+            orgs = http::bearer_get(tool, creds, url, http::generic_error)
+                .await?
+                .json()?;
         }
-        let name = [user.given_name, user.family_name]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let name = http::full_name([user.given_name, user.family_name]);
         Ok(Identity {
             external_user_id: user.user_id,
             name,
@@ -122,7 +90,7 @@ impl Connector for Intellinote {
             .append_pair("include_complete", "false")
             .append_pair("limit", &PAGE_SIZE.to_string())
             .append_pair("offset", &at.offset.to_string());
-        let reply = get(tool.http, tool.cfg, ask.creds, url).await?;
+        let reply = http::bearer_get(tool, ask.creds, url, http::generic_error).await?;
         let (ids, mut tasks) = parse_notes(&reply, &tool.cfg.base_url, &ask.account.id, ask.me)?;
         // Intellinote documents no paging for notes: a page may hold fewer notes than asked
         // for (a server that pages by 50) without being the last, so the one end-of-list
@@ -165,25 +133,12 @@ async fn token_request(
     cfg: &ProviderConfig,
     body: serde_json::Value,
 ) -> Result<http::TokenAnswer, ConnectorError> {
-    let url = http::endpoint(&cfg.base_url, &["auth", "oauth2", "access"])?;
+    let url = http::endpoint(&cfg.base_url, TOKEN)?;
     let reply = http::send(cfg, http_client.post(url).json(&body)).await?;
     if !reply.is_success() {
         return Err(http::oauth_error(&reply));
     }
     reply.json()
-}
-
-async fn get(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    url: Url,
-) -> Result<Reply, ConnectorError> {
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    if !reply.is_success() {
-        return Err(http::generic_error(&reply));
-    }
-    Ok(reply)
 }
 
 #[derive(Deserialize)]

@@ -12,34 +12,9 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::{self, id_string, Reply};
-use super::ToolEntry;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
+use super::{Answer, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
-};
-
-/// Jira in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "jira",
-    name: "Jira",
-    auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_JIRA_CLIENT_ID",
-        "TASKBRIDGE_JIRA_CLIENT_SECRET",
-    )),
-    base: Address {
-        var: "TASKBRIDGE_JIRA_AUTH_URL",
-        default: "https://auth.atlassian.com",
-    },
-    api: Some(Address {
-        var: "TASKBRIDGE_JIRA_API_URL",
-        default: "https://api.atlassian.com",
-    }),
-    needs_an_account: true,
-    tagline: "Open Jira issues assigned to you.",
-    does: "Brings in the open Jira issues assigned to you (those not in a Done status), with their key, project, status and due date, and a link back to Jira.",
-    needs: "A Jira Cloud site. Each person signs in with their own Atlassian account and allows taskbridge to read their Jira work (read:jira-work), their Jira profile (read:jira-user) and to stay connected (offline_access). When one sign-in reaches several Jira sites, the person chooses which one to sync.",
-    connector: &Jira,
 };
 
 /// `read:jira-work` for the search, `read:jira-user` for `/myself`, `offline_access`
@@ -104,7 +79,9 @@ impl Connector for Jira {
     async fn identity(&self, tool: Tool<'_>, creds: &Credentials) -> Answer<Identity> {
         let api = api_base(tool.cfg)?;
         let url = http::endpoint(api, &["oauth", "token", "accessible-resources"])?;
-        let sites: Vec<Site> = get(tool.http, tool.cfg, creds, url).await?.json()?;
+        let sites: Vec<Site> = http::bearer_get(tool, creds, url, api_error)
+            .await?
+            .json()?;
         let sites: Vec<Site> = sites.into_iter().filter(Site::is_jira).collect();
         let Some(first) = sites.first() else {
             return Ok(Identity {
@@ -118,7 +95,9 @@ impl Connector for Jira {
             api,
             &["ex", "jira", &first.id, "rest", "api", "3", "myself"],
         )?;
-        let me: Myself = get(tool.http, tool.cfg, creds, url).await?.json()?;
+        let me: Myself = http::bearer_get(tool, creds, url, api_error)
+            .await?
+            .json()?;
         Ok(Identity {
             name: me.display_name.unwrap_or_else(|| me.account_id.clone()),
             external_user_id: me.account_id,
@@ -160,7 +139,7 @@ impl Connector for Jira {
                 q.append_pair("nextPageToken", token);
             }
         }
-        let reply = get(tool.http, tool.cfg, ask.creds, url).await?;
+        let reply = http::bearer_get(tool, ask.creds, url, api_error).await?;
         parse_page(&reply, ask.account.api_base.as_deref()).map(PageFetch::Page)
     }
 }
@@ -216,19 +195,6 @@ fn error_message(body: &[u8]) -> Option<String> {
         .into_iter()
         .next()?;
     Some(first.chars().take(200).collect())
-}
-
-async fn get(
-    http_client: &reqwest::Client,
-    cfg: &ProviderConfig,
-    creds: &Credentials,
-    url: Url,
-) -> Result<Reply, ConnectorError> {
-    let reply = http::send(cfg, http::bearer(http_client.get(url), creds)).await?;
-    if !reply.is_success() {
-        return Err(api_error(&reply));
-    }
-    Ok(reply)
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,9 @@ mod jira;
 pub mod oauth;
 mod pivotal;
 mod salesforce;
+mod tools;
+
+pub use tools::{Address, ToolEntry};
 
 use std::time::Duration;
 
@@ -378,60 +381,6 @@ pub trait Connector: Sync {
     /// and next cursor depend only on the cursor and the tool's answer, so a 304 means
     /// both are as they were. Tools without conditional requests ignore the `ETag`.
     async fn fetch_tasks_page(&self, tool: Tool<'_>, ask: &PageAsk<'_>) -> Answer<PageFetch>;
-}
-
-/// A setting that says where a tool lives: its variable, and the real tool's address.
-#[derive(Debug, Clone, Copy)]
-pub struct Address {
-    pub var: &'static str,
-    pub default: &'static str,
-}
-
-/// One entry of the catalogue of tools: what taskbridge knows of a tool besides its
-/// code. Adding a tool is its connector module, its sandbox module, a [`ProviderKind`]
-/// variant and its entry here (see `docs/adding-a-tool.md`).
-pub struct ToolEntry {
-    /// The short name used in URLs and the database.
-    pub slug: &'static str,
-    /// The tool's name as people know it.
-    pub name: &'static str,
-    pub auth: AuthKind,
-    /// `TASKBRIDGE_<TOOL>_CLIENT_ID` and `_CLIENT_SECRET`, for an OAuth tool.
-    pub client_vars: Option<(&'static str, &'static str)>,
-    /// Where people sign in, or the API for a tool without OAuth.
-    pub base: Address,
-    /// Where the API is, when that is not under `base`.
-    pub api: Option<Address>,
-    /// Whether a sign-in must reach at least one account (a Basecamp account, a Jira
-    /// site) to have anything to sync; a tool whose people are their own account says no.
-    pub needs_an_account: bool,
-    /// One line on Company Integrations.
-    pub tagline: &'static str,
-    /// The details page: what it brings in.
-    pub does: &'static str,
-    /// The details page: what turning it on needs.
-    pub needs: &'static str,
-    pub connector: &'static dyn Connector,
-}
-
-impl ProviderKind {
-    /// The tool's catalogue entry.
-    pub fn entry(self) -> &'static ToolEntry {
-        match self {
-            Self::Asana => &asana::ENTRY,
-            Self::Basecamp => &basecamp::ENTRY,
-            Self::GitHub => &github::ENTRY,
-            Self::Intellinote => &intellinote::ENTRY,
-            Self::Jira => &jira::ENTRY,
-            Self::PivotalTracker => &pivotal::ENTRY,
-            Self::Salesforce => &salesforce::ENTRY,
-        }
-    }
-
-    /// How to talk to the tool.
-    pub fn connector(self) -> &'static dyn Connector {
-        self.entry().connector
-    }
 }
 
 #[cfg(test)]
@@ -877,27 +826,63 @@ mod tests {
         let pkce = Pkce::new();
         let q = |kind, base: &str, force| {
             let url = authorize_url(&config(kind, base), &redirect, "st-1", &pkce, force).unwrap();
+            assert!(!url.as_str().contains("secret-1"), "{url}");
             let pairs: std::collections::HashMap<String, String> =
                 url.query_pairs().into_owned().collect();
             (url.path().to_string(), pairs)
         };
-        let (p, bc) = q(ProviderKind::Basecamp, "https://launchpad.test", false);
-        assert_eq!(p, "/authorization/new");
-        assert_eq!(bc["state"], "st-1");
-        assert_eq!(bc["code_challenge_method"], "S256");
-        let (p, inn) = q(ProviderKind::Intellinote, "https://api.test/rest", false);
-        assert_eq!(p, "/rest/auth/oauth2/authorization");
-        assert_eq!(inn["scope"], "read,write");
-        let (p, sf) = q(ProviderKind::Salesforce, "https://login.test", true);
-        assert_eq!(p, "/services/oauth2/authorize");
-        assert_eq!(sf["scope"], "api refresh_token id");
-        assert_eq!(sf["prompt"], "login");
-        assert_eq!(sf["code_challenge"], pkce.challenge);
-        assert_eq!(sf["code_challenge_method"], "S256");
-        assert_eq!(sf["state"], "st-1");
-        assert_eq!(sf["redirect_uri"], redirect.as_str());
-        let (_, sf) = q(ProviderKind::Salesforce, "https://login.test", false);
-        assert!(!sf.contains_key("prompt"));
+        // (tool, base, path, scope, what a fresh sign-in adds)
+        let tools = [
+            (
+                ProviderKind::Asana,
+                "https://app.asana.test",
+                "/-/oauth_authorize",
+                Some("tasks:read users:read workspaces:read"),
+                None,
+            ),
+            (
+                ProviderKind::Basecamp,
+                "https://launchpad.test",
+                "/authorization/new",
+                None,
+                None,
+            ),
+            (
+                ProviderKind::GitHub,
+                "https://github.test",
+                "/login/oauth/authorize",
+                Some("repo"),
+                Some("select_account"),
+            ),
+            (
+                ProviderKind::Intellinote,
+                "https://api.test/rest",
+                "/rest/auth/oauth2/authorization",
+                Some("read,write"),
+                None,
+            ),
+            (
+                ProviderKind::Salesforce,
+                "https://login.test",
+                "/services/oauth2/authorize",
+                Some("api refresh_token id"),
+                Some("login"),
+            ),
+        ];
+        for (kind, base, at, scope, prompt) in tools {
+            let (p, q1) = q(kind, base, false);
+            assert_eq!(p, at, "{kind:?}");
+            assert_eq!(q1["response_type"], "code");
+            assert_eq!(q1["client_id"], "client-1");
+            assert_eq!(q1["state"], "st-1");
+            assert_eq!(q1["code_challenge"], pkce.challenge);
+            assert_eq!(q1["code_challenge_method"], "S256");
+            assert_eq!(q1["redirect_uri"], redirect.as_str());
+            assert_eq!(q1.get("scope").map(String::as_str), scope, "{kind:?}");
+            assert!(!q1.contains_key("prompt"), "{kind:?}");
+            let (_, fresh) = q(kind, base, true);
+            assert_eq!(fresh.get("prompt").map(String::as_str), prompt, "{kind:?}");
+        }
         assert!(authorize_url(
             &config(ProviderKind::PivotalTracker, "https://p.test"),
             &redirect,

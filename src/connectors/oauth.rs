@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::http;
-use super::{ConnectorError, Credentials, Grant, ProviderConfig};
+use super::{ConnectorError, Credentials, Grant, ProviderConfig, SignIn, Tool};
 
 /// A token endpoint's answer. Not the crate's `StandardTokenResponse`: Salesforce's
 /// own example answer has no `token_type`, which that type requires; a missing one is
@@ -150,27 +150,28 @@ pub fn new_state() -> String {
     CsrfToken::new_random().secret().clone()
 }
 
-/// The tool's sign-in and consent page, with the state, the PKCE challenge of
-/// `verifier`, the scopes and any parameters of the tool's own.
+/// The tool's sign-in and consent page for one sign-in: its state, the PKCE challenge
+/// of its verifier and the scopes, plus `relogin` (the tool's own parameters that show
+/// its sign-in again) when the sign-in asks for that.
 pub(crate) fn authorize_url(
     endpoints: &Endpoints<'_>,
-    redirect_uri: &Url,
-    state: &str,
-    verifier: &SecretString,
+    ask: &SignIn<'_>,
     scopes: &[&str],
-    extra: &[(&str, &str)],
+    relogin: &[(&str, &str)],
 ) -> Url {
-    let verifier = PkceCodeVerifier::new(verifier.expose_secret().to_owned());
+    let verifier = PkceCodeVerifier::new(ask.pkce.verifier.expose_secret().to_owned());
     let client = endpoints.client();
     let mut request = client
-        .authorize_url(|| CsrfToken::new(state.to_owned()))
+        .authorize_url(|| CsrfToken::new(ask.state.to_owned()))
         .set_redirect_uri(std::borrow::Cow::Owned(RedirectUrl::from_url(
-            redirect_uri.clone(),
+            ask.redirect_uri.clone(),
         )))
         .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier))
         .add_scopes(scopes.iter().map(|s| Scope::new((*s).to_owned())));
-    for (name, value) in extra {
-        request = request.add_extra_param(*name, *value);
+    if ask.force_login {
+        for (name, value) in relogin {
+            request = request.add_extra_param(*name, *value);
+        }
     }
     request.url().0
 }
@@ -191,6 +192,29 @@ pub(crate) async fn exchange_code(
         .request_async(&Hook(http_client, endpoints.config))
         .await
         .map_err(token_error)
+}
+
+/// A code traded for credentials the standard way, carrying `extra` (what the tool's
+/// calls need besides the token).
+pub(crate) async fn code_to_credentials(
+    tool: Tool<'_>,
+    endpoints: &Endpoints<'_>,
+    grant: &Grant<'_>,
+    extra: serde_json::Value,
+) -> Result<Credentials, ConnectorError> {
+    let answer = exchange_code(tool.http, endpoints, grant).await?;
+    Ok(into_credentials(&answer, None, extra))
+}
+
+/// Credentials refreshed the standard way, keeping the refresh token when none was sent
+/// and what they carried besides the token.
+pub(crate) async fn refreshed(
+    tool: Tool<'_>,
+    endpoints: &Endpoints<'_>,
+    creds: &Credentials,
+) -> Result<Credentials, ConnectorError> {
+    let answer = refresh(tool.http, endpoints, http::refresh_token(creds)?).await?;
+    Ok(into_credentials(&answer, Some(creds), creds.extra.clone()))
 }
 
 /// New tokens from a refresh token.

@@ -5,28 +5,10 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::http::{self, id_string, Reply};
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, SignIn, Tool, ToolEntry};
+use super::{Answer, Connector, Grant, PageAsk, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, PageFetch, ProviderConfig, RemoteAccount, RemoteTask,
     TaskPage,
-};
-
-/// Pivotal Tracker in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "pivotal",
-    name: "Pivotal Tracker",
-    auth: AuthKind::ApiToken,
-    client_vars: None,
-    base: Address {
-        var: "TASKBRIDGE_PIVOTAL_API_URL",
-        default: "https://www.pivotaltracker.com/services/v5",
-    },
-    api: None,
-    needs_an_account: false,
-    tagline: "Stories you own in Pivotal Tracker projects.",
-    does: "Brings in the stories you own in your Pivotal Tracker projects that are not yet accepted, with their state and a link back to Tracker.",
-    needs: "Each person's Pivotal Tracker API token, found at the bottom of their Profile page in Tracker. No sign-in page is involved: paste the token in the API token field.",
-    connector: &PivotalTracker,
 };
 
 pub(super) const NO_OAUTH: ConnectorError =

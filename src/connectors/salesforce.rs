@@ -5,31 +5,9 @@ use url::Url;
 
 use super::http::{self, Reply};
 use super::oauth;
-use super::ToolEntry;
-use super::{Address, Answer, AuthKind, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
+use super::{Answer, Connector, Grant, PageAsk, PageFetch, SignIn, Tool};
 use super::{
     ConnectorError, Credentials, Identity, ProviderConfig, RemoteAccount, RemoteTask, TaskPage,
-};
-
-/// Salesforce in the catalogue of tools.
-pub(super) static ENTRY: ToolEntry = ToolEntry {
-    slug: "salesforce",
-    name: "Salesforce",
-    auth: AuthKind::OAuth,
-    client_vars: Some((
-        "TASKBRIDGE_SALESFORCE_CLIENT_ID",
-        "TASKBRIDGE_SALESFORCE_CLIENT_SECRET",
-    )),
-    base: Address {
-        var: "TASKBRIDGE_SALESFORCE_LOGIN_URL",
-        default: "https://login.salesforce.com",
-    },
-    api: None,
-    needs_an_account: false,
-    tagline: "Open Salesforce Tasks: calls, emails and to-dos.",
-    does: "Brings in the open Salesforce Tasks assigned to you (calls, emails and to-dos), with their status, due date and related record.",
-    needs: "A Salesforce edition with API access: Enterprise, Unlimited, Performance or Developer Edition, or Professional Edition with the API add-on. Group and Contact Manager editions have no API access. Each person also needs the \"API Enabled\" permission.",
-    connector: &Salesforce,
 };
 
 /// The REST API version taskbridge speaks (Winter '24; every current org serves it).
@@ -53,21 +31,13 @@ pub(super) struct Salesforce;
 #[async_trait::async_trait]
 impl Connector for Salesforce {
     fn authorize_url(&self, cfg: &ProviderConfig, ask: &SignIn<'_>) -> Answer<Url> {
-        let verifier = &ask.pkce.verifier;
-        let endpoints = endpoints(cfg, false)?;
         let scopes = ["api", "refresh_token", "id"];
-        let extra: &[(&str, &str)] = if ask.force_login {
-            &[("prompt", "login")]
-        } else {
-            &[]
-        };
+        let relogin = [("prompt", "login")];
         Ok(oauth::authorize_url(
-            &endpoints,
-            ask.redirect_uri,
-            ask.state,
-            verifier,
+            &endpoints(cfg, false)?,
+            ask,
             &scopes,
-            extra,
+            &relogin,
         ))
     }
 

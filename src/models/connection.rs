@@ -111,6 +111,11 @@ impl State {
 pub struct Lease {
     pub connection_id: i64,
     pub generation: i64,
+    /// The saves of the run's pass that landed under this lease, as the run counts
+    /// them (0 when taken). Every save compares it with the count on the connection's
+    /// row and bumps both (`models::sync_pass`): a save the database acknowledged and
+    /// then lost in a crash leaves the row's count behind, and fences the run out.
+    pub saves: i64,
 }
 
 /// Whether a connection syncs, or waits for its person to reconnect it.
@@ -443,11 +448,12 @@ pub fn due(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<i64>> {
         .load(conn)
 }
 
-/// Takes the lease when it is free (see [`lease_free`]), with a new generation, its
-/// times by the database's clock. The conditional update is atomic on both backends:
-/// of two instances racing, exactly one sees a row updated. While leased,
-/// `next_sync_at` holds the lease's end, so a "Sync now" during the run (which sets it
-/// to 0) is still there when the run lets go.
+/// Takes the lease when it is free (see [`lease_free`]), with a new generation and no
+/// saves counted yet, its times by the database's clock. The conditional update is
+/// atomic on both backends: of two instances racing, exactly one sees a row updated.
+/// While leased, `next_sync_at` holds the lease's end, so a "Sync now" during the run
+/// (which sets it to 0) is still there when the run lets go. It commits durably, like
+/// every write but a page's save on PostgreSQL (`models::sync_pass`).
 pub fn try_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryResult<Option<Lease>> {
     let at = db::clock(conn)?;
     let generation: Option<i64> = diesel::update(
@@ -460,6 +466,7 @@ pub fn try_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryRes
         connections::lease_until.eq(at + secs),
         connections::next_sync_at.eq(at + secs),
         connections::lease_generation.eq(connections::lease_generation + 1),
+        connections::lease_saves.eq(0),
     ))
     .returning(connections::lease_generation)
     .get_result(conn)
@@ -467,6 +474,7 @@ pub fn try_lease(conn: &mut DbConn, id: i64, owner: &str, secs: i64) -> QueryRes
     Ok(generation.map(|generation| Lease {
         connection_id: id,
         generation,
+        saves: 0,
     }))
 }
 
@@ -489,6 +497,20 @@ pub fn renew_lease(conn: &mut DbConn, lease: &Lease, secs: i64) -> QueryResult<b
     let at = db::clock(conn)?;
     let renewed = diesel::update(held(*lease))
         .set(connections::lease_until.eq(at + secs))
+        .execute(conn)?;
+    Ok(renewed == 1)
+}
+
+/// [`renew_lease`] for a save of the pass: only while the connection's count of saves
+/// under the lease is still `lease.saves` (none was lost), and then one more. The
+/// caller counts the save in `lease` once its transaction has committed.
+pub fn renew_lease_at_save(conn: &mut DbConn, lease: &Lease, secs: i64) -> QueryResult<bool> {
+    let at = db::clock(conn)?;
+    let renewed = diesel::update(held(*lease).filter(connections::lease_saves.eq(lease.saves)))
+        .set((
+            connections::lease_until.eq(at + secs),
+            connections::lease_saves.eq(lease.saves + 1),
+        ))
         .execute(conn)?;
     Ok(renewed == 1)
 }

@@ -7,7 +7,8 @@ use crate::db::{now, DbConn};
 use crate::schema::mail_outbox;
 
 /// Who may read a mail's body in the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Readers {
     /// Owners and admins.
     Managers,
@@ -27,13 +28,21 @@ impl Readers {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub fn as_text(self) -> &'static str {
         match self {
             Readers::Managers => "managers",
             Readers::Owners => "owners",
         }
     }
+
+    pub fn from_text(text: &str) -> Option<Self> {
+        [Readers::Managers, Readers::Owners]
+            .into_iter()
+            .find(|r| r.as_text() == text)
+    }
 }
+
+text_column!(Readers);
 
 /// Where a mail is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,9 +81,11 @@ impl Status {
 }
 
 /// A mail to write: plain text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = mail_outbox)]
 pub struct NewMail<'a> {
     pub company_id: i64,
+    #[diesel(column_name = to_address)]
     pub to: &'a str,
     pub subject: &'a str,
     pub body: &'a str,
@@ -118,12 +129,7 @@ impl Mail {
 pub fn enqueue(conn: &mut DbConn, mail: NewMail<'_>) -> QueryResult<()> {
     diesel::insert_into(mail_outbox::table)
         .values((
-            mail_outbox::company_id.eq(mail.company_id),
-            mail_outbox::to_address.eq(mail.to),
-            mail_outbox::subject.eq(mail.subject),
-            mail_outbox::body.eq(mail.body),
-            mail_outbox::link.eq(mail.link),
-            mail_outbox::readers.eq(mail.readers.as_str()),
+            mail,
             mail_outbox::status.eq(Status::Queued.as_str()),
             mail_outbox::attempts.eq(0),
             mail_outbox::next_try_at.eq(now()),

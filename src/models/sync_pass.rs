@@ -70,10 +70,34 @@ pub fn interrupt_lapsed_runs(conn: &mut DbConn, error: (&str, &str)) -> QueryRes
     .execute(conn)
 }
 
-/// One write transaction of a pass, only while we still hold the lease (renewing it): a
-/// page's changes and what is kept of it, if there is a page, then the checkpoint.
-/// `false` means the lease was lost and nothing was written.
+/// One write transaction of a pass, only while we still hold the lease (renewing it)
+/// and no save of ours under it was lost: a page's changes and what is kept of it, if
+/// there is a page, then the checkpoint. Counts the save in `lease`. `false` means the
+/// lease was lost (or a save before this one was) and nothing was written.
 pub fn save(
+    conn: &mut DbConn,
+    connection: &Connection,
+    lease: &mut Lease,
+    lease_secs: i64,
+    page: Option<&PageWrite>,
+    checkpoint: &Checkpoint,
+) -> QueryResult<bool> {
+    let saved = match conn {
+        DbConn::Pg(c) => save_pg(c, connection, lease, lease_secs, page, checkpoint)?,
+        DbConn::Sqlite(_) => save_sqlite(conn, connection, lease, lease_secs, page, checkpoint)?,
+    };
+    if saved {
+        lease.saves += 1;
+    }
+    Ok(saved)
+}
+
+/// SQLite: what [`save`] does, as a transaction, with the count of saves compared and
+/// bumped as on PostgreSQL. SQLite keeps its own durability settings: with
+/// `synchronous = NORMAL` in WAL mode a commit is lost only with the machine, and the
+/// engine's memory with it, so here the count never falls behind; it is kept alike on
+/// both backends so that a run reads the same.
+fn save_sqlite(
     conn: &mut DbConn,
     connection: &Connection,
     lease: &Lease,
@@ -81,11 +105,8 @@ pub fn save(
     page: Option<&PageWrite>,
     checkpoint: &Checkpoint,
 ) -> QueryResult<bool> {
-    if let DbConn::Pg(c) = conn {
-        return save_pg(c, connection, lease, lease_secs, page, checkpoint);
-    }
     db::write(conn, |conn| {
-        if !connection::renew_lease(conn, lease, lease_secs)? {
+        if !connection::renew_lease_at_save(conn, lease, lease_secs)? {
             return Ok(false);
         }
         if let Some(page) = page {
@@ -127,7 +148,8 @@ struct Saved {
 /// reconnect slips in) sets the cursor too, since one statement may not update a row
 /// twice. For the same reason new and changed tasks are one upsert over column arrays
 /// on (connection, the tool's id), and the seen marks skip the tasks it writes (their
-/// mark is in the upsert).
+/// mark is in the upsert). The renewal also compares and bumps the count of saves
+/// under the lease, and the commit does not wait for the disk (below, where it is set).
 fn save_pg(
     conn: &mut diesel::PgConnection,
     connection: &Connection,
@@ -155,13 +177,27 @@ fn save_pg(
     };
     let progress = checkpoint.progress;
     let counts = progress.map(|p| p.counts).unwrap_or_default();
+    // This statement's commit does not wait for the WAL to reach the disk (about 3 ms
+    // here, half a page's time): `set_config(…, true)` holds for this statement's own
+    // transaction only, so nothing else the app writes (time entries, sessions,
+    // accounts, the lease taken, the pass's end, the run's record) stops being durable.
+    // A crash of the database may lose the last saves it acknowledged, but never one
+    // without those before it (the WAL is replayed in order; a durable commit makes
+    // every earlier one durable too). That is safe because the run counts its saves:
+    // the row's count, set to 0 with the lease and bumped here only when it equals the
+    // run's (`$27`), falls behind after such a loss, so the run's next save, and the
+    // pass's end (a durable commit, `finish_pass`), find no row and fence the run out
+    // as a lost lease does. The pages lost are read again by the next run from the
+    // durable cursor, and the pass never archives on the strength of a page that was
+    // lost. A run that ends meanwhile with an error only records what it counted.
     let saved: Saved = db::Prepared(
         diesel::sql_query(
             "WITH lease AS ( \
                UPDATE connections \
                SET lease_until = CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT) + $3, \
-                   sync_cursor = $4, pass_id = $5 \
-               WHERE id = $1 AND lease_generation = $2 AND lease_owner IS NOT NULL \
+                   sync_cursor = $4, pass_id = $5, lease_saves = $27 + 1 \
+               WHERE id = $1 AND lease_generation = $2 AND lease_saves = $27 \
+                 AND lease_owner IS NOT NULL \
                RETURNING id), \
              written AS ( \
                INSERT INTO tasks (connection_id, user_id, provider, external_id, created_at, \
@@ -196,7 +232,8 @@ fn save_pg(
              figures AS ( \
                UPDATE sync_runs SET fetched = $23, added = $24, updated = $25, archived = $26 \
                WHERE id = $22 AND EXISTS (SELECT 1 FROM lease)) \
-             SELECT EXISTS (SELECT 1 FROM lease) AS held",
+             SELECT EXISTS (SELECT 1 FROM lease) AS held \
+             FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed",
         )
         .bind::<BigInt, _>(connection.id)
         .bind::<BigInt, _>(lease.generation)
@@ -223,7 +260,8 @@ fn save_pg(
         .bind::<BigInt, _>(progress.map_or(0, |p| p.fetched))
         .bind::<BigInt, _>(counts.added)
         .bind::<BigInt, _>(counts.updated)
-        .bind::<BigInt, _>(counts.archived),
+        .bind::<BigInt, _>(counts.archived)
+        .bind::<BigInt, _>(lease.saves),
     )
     .get_result(conn)?;
     Ok(saved.held)
@@ -240,7 +278,7 @@ pub fn apply_page(
     pass_id: i64,
     page: &[RemoteTask],
     next_cursor: Option<&str>,
-    lease: &Lease,
+    lease: &mut Lease,
     lease_secs: i64,
 ) -> QueryResult<Option<PageCounts>> {
     let changes = task::page_changes(conn, connection.id, page)?;
@@ -271,17 +309,20 @@ pub fn apply_page(
 /// they are archived (kept, hidden from the default view) and the pages that listed
 /// them forgotten. Ends the pass (cursor and pass id cleared) and records `progress`
 /// with the archived tasks added, in one transaction, only while we hold the lease.
-/// Returns how many were archived; `None` when the lease was lost.
+/// Returns how many were archived; `None` when the lease was lost, or a save of the
+/// pass was (see [`save`]): then nothing is archived. Counts as a save in `lease`; it
+/// commits durably, on PostgreSQL too.
 pub fn finish_pass(
     conn: &mut DbConn,
-    lease: &Lease,
+    lease: &mut Lease,
     pass_id: i64,
     seen: &HashSet<String>,
     progress_so_far: Option<Progress>,
 ) -> QueryResult<Option<i64>> {
     let connection_id = lease.connection_id;
-    db::write(conn, |conn| {
-        if !connection::renew_lease(conn, lease, LEASE_SECS_AT_THE_END)? {
+    let held = *lease;
+    let archived = db::write(conn, |conn| -> QueryResult<Option<i64>> {
+        if !connection::renew_lease_at_save(conn, &held, LEASE_SECS_AT_THE_END)? {
             return Ok(None);
         }
         let gone = task::archive_unseen(conn, connection_id, pass_id, seen)?;
@@ -299,5 +340,9 @@ pub fn finish_pass(
             sync_run::progress(conn, p.run_id, p.fetched, counts)?;
         }
         Ok(Some(archived))
-    })
+    })?;
+    if archived.is_some() {
+        lease.saves += 1;
+    }
+    Ok(archived)
 }

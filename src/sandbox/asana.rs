@@ -10,26 +10,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::oauth::{self, TokenParams};
+use super::oauth::Issued;
 use super::seed::Builder;
 use super::seed::{Person, Task, Tool};
-use super::{pass, retry_after, Call, Gate, SandboxState};
+use super::{retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
-
-/// Asana in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/asana",
-    api: None,
-    authorize: "/sandbox/asana/-/oauth_authorize",
-    open: &["incomplete"],
-    reopened: "incomplete",
-    closed: "completed",
-    person_ids: |n| (format!("{}", 1_204_000_000_000_001 + n), String::new()),
-    task_id: |n| format!("{}", 1_206_000_000_000_000 + n),
-    seed,
-    routes,
-};
 
 const KIND: ProviderKind = ProviderKind::Asana;
 /// The sandbox sends 5 tasks a page at most, whatever `limit` asks (1 to 100), so that
@@ -39,29 +25,18 @@ const API: &str = "/sandbox/asana/api/1.0";
 const HELP: &str = "For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/sandbox/asana/-/oauth_authorize",
-        oauth::authorize_route(KIND),
-    )
-    .route("/sandbox/asana/-/oauth_token", web::post().to(token))
-    .route(&format!("{API}/users/me"), web::get().to(users_me))
-    .route(&format!("{API}/tasks"), web::get().to(tasks))
-    .route(
-        "/sandbox/asana/1/{workspace}/task/{id}",
-        web::get().to(task_page),
-    );
+    cfg.route(&format!("{API}/users/me"), web::get().to(users_me))
+        .route(&format!("{API}/tasks"), web::get().to(tasks))
+        .route(
+            "/sandbox/asana/1/{workspace}/task/{id}",
+            super::pages::task_route(KIND),
+        );
 }
 
-async fn token(
-    state: web::Data<SandboxState>,
-    form: web::Form<HashMap<String, String>>,
-) -> HttpResponse {
-    let issued = match oauth::token(&state, KIND, &TokenParams::from_form(form.into_inner())) {
-        Ok(i) => i,
-        Err(e) => return oauth::token_error_response(&e),
-    };
+/// Only the code exchange carries a refresh token.
+pub(super) fn token_fields(_: &SandboxState, issued: &Issued) -> Value {
     let p = &issued.person;
-    let answer = json!({
+    json!({
         "access_token": issued.access_token,
         "expires_in": 3600,
         "token_type": "bearer",
@@ -71,13 +46,15 @@ async fn token(
             "name": p.name(),
             "email": p.email,
         },
-    });
-    // Only the code exchange carries a refresh token.
-    oauth::token_answer(answer, issued.refresh_token)
+    })
 }
 
 fn error(status: StatusCode, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({"errors": [{"message": message, "help": HELP}]}))
+}
+
+fn not_authorized() -> HttpResponse {
+    error(StatusCode::UNAUTHORIZED, "Not Authorized")
 }
 
 fn refusal(gate: Gate, expired: bool) -> HttpResponse {
@@ -95,18 +72,10 @@ fn refusal(gate: Gate, expired: bool) -> HttpResponse {
     }
 }
 
-async fn caller(
-    state: &SandboxState,
-    req: &HttpRequest,
-    call: Call,
-) -> Result<(Person, Tool), HttpResponse> {
-    let (person, grant) = state
-        .bearer(KIND, req)
-        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "Not Authorized"))?;
-    pass(state.gate(KIND, &person, Some(&grant), call))
+async fn caller(state: &SandboxState, req: &HttpRequest, call: Call) -> Called {
+    state
+        .caller((KIND, call), req, not_authorized, refusal)
         .await
-        .map_err(|g| refusal(g, grant.expired))?;
-    Ok((person, state.tool(KIND)))
 }
 
 fn compact(resource_type: &str, gid: &str, name: &str) -> Value {
@@ -313,18 +282,10 @@ async fn tasks(
     HttpResponse::Ok().json(json!({"data": data, "next_page": next}))
 }
 
-async fn task_page(
-    state: web::Data<SandboxState>,
-    path: web::Path<(String, String)>,
-) -> HttpResponse {
-    let (_, id) = path.into_inner();
-    super::pages::task_page(&state, KIND, &id)
-}
-
 /// Asana's workspaces: Jane is in both, so her tasks come from two workspaces, the
 /// first over several pages.
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let acme = "1202000000000001";
     let labs = "1202000000000002";
     let mut b = Builder::new(ProviderKind::Asana, today);

@@ -6,31 +6,12 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::oauth::{self, TokenParams};
+use super::oauth::Issued;
 use super::seed::{spec, Behaviour, Builder, PersonSpec};
 use super::seed::{Account, Person, Task, Tool};
 use super::{pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
-
-/// Basecamp in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/basecamp/launchpad",
-    api: None,
-    authorize: "/sandbox/basecamp/launchpad/authorization/new",
-    open: &["active"],
-    reopened: "active",
-    closed: "completed",
-    person_ids: |n| {
-        (
-            format!("{}", 9_100_001 + n),
-            format!("{}", 1_049_715_901 + n),
-        )
-    },
-    task_id: |n| format!("{}", 9_007_199_254_741_000 + n),
-    seed,
-    routes,
-};
 
 const KIND: ProviderKind = ProviderKind::Basecamp;
 const TWO_WEEKS: i64 = 1_209_600;
@@ -39,14 +20,6 @@ const GEARS: [usize; 3] = [15, 30, 50];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/sandbox/basecamp/launchpad/authorization/new",
-        oauth::authorize_route(KIND),
-    )
-    .route(
-        "/sandbox/basecamp/launchpad/authorization/token",
-        web::post().to(token),
-    )
-    .route(
         "/sandbox/basecamp/launchpad/authorization.json",
         web::get().to(authorization),
     )
@@ -64,25 +37,16 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/sandbox/basecamp/app/{account}/buckets/{bucket}/todos/{id}",
-        web::get().to(todo_page),
+        super::pages::task_route(KIND),
     );
 }
 
-async fn token(
-    state: web::Data<SandboxState>,
-    form: web::Form<HashMap<String, String>>,
-) -> HttpResponse {
-    match oauth::token(&state, KIND, &TokenParams::from_form(form.into_inner())) {
-        Ok(issued) => HttpResponse::Ok()
-            .insert_header(("Cache-Control", "no-store"))
-            .json(json!({
-                "access_token": issued.access_token,
-                "token_type": "Bearer",
-                "expires_in": TWO_WEEKS,
-                "refresh_token": issued.refresh_token,
-            })),
-        Err(e) => oauth::token_error_response(&e),
-    }
+pub(super) fn token_fields(_: &SandboxState, issued: &Issued) -> Value {
+    json!({
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": TWO_WEEKS,
+    })
 }
 
 /// Ids are numbers in Basecamp's JSON.
@@ -426,16 +390,8 @@ fn with_etag(
     super::json_with_etag(state, req, answer, &body)
 }
 
-async fn todo_page(
-    state: web::Data<SandboxState>,
-    path: web::Path<(String, String, String)>,
-) -> HttpResponse {
-    let (_, _, id) = path.into_inner();
-    super::pages::task_page(&state, KIND, &id)
-}
-
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::Basecamp, today);
     b.account("5550001", "Acme", "bc3", false);
     b.account("5550002", "Globex", "bc3", false);

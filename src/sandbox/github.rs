@@ -15,20 +15,6 @@ use super::{json_with_etag, pass, Call, Gate, SandboxState, RETRY_AFTER_SECS};
 use crate::connectors::ProviderKind;
 use time::Date;
 
-/// Github in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/github",
-    api: Some("/sandbox/github/api"),
-    authorize: "/sandbox/github/login/oauth/authorize",
-    open: &["open"],
-    reopened: "open",
-    closed: "closed",
-    person_ids: |n| (format!("{}", 5_830_001 + n), String::new()),
-    task_id: |n| format!("{}", 1_800_000_000 + n),
-    seed,
-    routes,
-};
-
 const KIND: ProviderKind = ProviderKind::GitHub;
 /// The sandbox sends 5 items a page at most, whatever the client asks (GitHub: 100),
 /// so paging is always exercised.
@@ -37,10 +23,6 @@ const DOCS: &str = "https://docs.github.com/rest";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/sandbox/github/login/oauth/authorize",
-        oauth::authorize_route(KIND),
-    )
-    .route(
         "/sandbox/github/login/oauth/access_token",
         web::post().to(access_token),
     )
@@ -382,7 +364,7 @@ async fn issue_page(
 /// GitHub: repositories are the projects; everyone has issues and one pull request,
 /// Jane a dozen open ones mixing both, over three of the sandbox's pages.
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::GitHub, today);
     b.account("github", "GitHub", "github", false);
     b.project("70001", "acme/website", "github");

@@ -5,26 +5,12 @@ use std::collections::HashMap;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::oauth::{self, TokenParams};
+use super::oauth::Issued;
 use super::seed::Builder;
 use super::seed::{Person, Tool};
-use super::{pass, retry_after, Call, Gate, SandboxState};
+use super::{retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
-
-/// Intellinote in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/intellinote/rest",
-    api: None,
-    authorize: "/sandbox/intellinote/rest/auth/oauth2/authorization",
-    open: &["ACTIVE"],
-    reopened: "ACTIVE",
-    closed: "ACTIVE",
-    person_ids: |n| (format!("user{}", 101 + n), String::new()),
-    task_id: |n| format!("{}", 1000 + n),
-    seed,
-    routes,
-};
 
 const KIND: ProviderKind = ProviderKind::Intellinote;
 /// The sandbox sends 5 notes a page at most, whatever the client asks, so paging is
@@ -34,32 +20,18 @@ const MAX_LIMIT: usize = 5;
 const V: &str = "/sandbox/intellinote/rest/{v:v2(\\.0)?}";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/sandbox/intellinote/rest/auth/oauth2/authorization",
-        oauth::authorize_route(KIND),
-    )
-    .route(
-        "/sandbox/intellinote/rest/auth/oauth2/access",
-        web::post().to(access),
-    )
-    .route(&format!("{V}/user/-"), web::get().to(user))
-    .route(&format!("{V}/orgs"), web::get().to(orgs))
-    .route(&format!("{V}/ping/authed"), web::get().to(ping))
-    .route(&format!("{V}/org/{{org}}/notes"), web::get().to(notes))
-    .route(
-        "/sandbox/intellinote/org/{org}/note/{id}",
-        web::get().to(note_page),
-    );
+    cfg.route(&format!("{V}/user/-"), web::get().to(user))
+        .route(&format!("{V}/orgs"), web::get().to(orgs))
+        .route(&format!("{V}/ping/authed"), web::get().to(ping))
+        .route(&format!("{V}/org/{{org}}/notes"), web::get().to(notes))
+        .route(
+            "/sandbox/intellinote/org/{org}/note/{id}",
+            super::pages::task_route(KIND),
+        );
 }
 
-async fn access(state: web::Data<SandboxState>, body: web::Json<Value>) -> HttpResponse {
-    match oauth::token(&state, KIND, &TokenParams::from_json(&body)) {
-        Ok(issued) => {
-            let answer = json!({"access_token": issued.access_token, "token_type": "bearer"});
-            oauth::token_answer(answer, issued.refresh_token)
-        }
-        Err(e) => oauth::token_error_response(&e),
-    }
+pub(super) fn token_fields(_: &SandboxState, issued: &Issued) -> Value {
+    json!({"access_token": issued.access_token, "token_type": "bearer"})
 }
 
 fn unauthorized() -> HttpResponse {
@@ -79,16 +51,10 @@ fn refusal(gate: Gate) -> HttpResponse {
     }
 }
 
-async fn caller(
-    state: &SandboxState,
-    req: &HttpRequest,
-    call: Call,
-) -> Result<(Person, Tool), HttpResponse> {
-    let (person, grant) = state.bearer(KIND, req).ok_or_else(unauthorized)?;
-    pass(state.gate(KIND, &person, Some(&grant), call))
+async fn caller(state: &SandboxState, req: &HttpRequest, call: Call) -> Called {
+    state
+        .caller((KIND, call), req, unauthorized, |gate, _| refusal(gate))
         .await
-        .map_err(refusal)?;
-    Ok((person, state.tool(KIND)))
 }
 
 fn orgs_of(person: &Person, tool: &Tool) -> Vec<Value> {
@@ -214,16 +180,8 @@ async fn notes(
     HttpResponse::Ok().json(list)
 }
 
-async fn note_page(
-    state: web::Data<SandboxState>,
-    path: web::Path<(String, String)>,
-) -> HttpResponse {
-    let (_, id) = path.into_inner();
-    super::pages::task_page(&state, KIND, &id)
-}
-
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::Intellinote, today);
     b.account("5", "Acme Corp", "org", false);
     b.project("41", "Marketing", "5");

@@ -11,28 +11,9 @@ use serde_json::{json, Value};
 use super::oauth::{self, TokenParams};
 use super::seed::{spec, Behaviour, Builder, PersonSpec, JIRA_ACME, JIRA_GLOBEX, JIRA_WIKI};
 use super::seed::{Account, Person, Task, Tool};
-use super::{pass, retry_after, Call, Gate, SandboxState};
+use super::{retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
-
-/// Jira in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/jira/auth",
-    api: Some("/sandbox/jira/api"),
-    authorize: "/sandbox/jira/auth/authorize",
-    open: &["To Do", "In Progress", "In Review"],
-    reopened: "In Progress",
-    closed: "Done",
-    person_ids: |n| {
-        (
-            format!("5b10a2844c2016570{:07x}", 0xede21 + n),
-            String::new(),
-        )
-    },
-    task_id: |n| format!("{}", 10_100 + n),
-    seed,
-    routes,
-};
 
 const KIND: ProviderKind = ProviderKind::Jira;
 /// The sandbox sends 5 issues a page at most, whatever `maxResults` says (Jira too may
@@ -42,8 +23,7 @@ const API: &str = "/sandbox/jira/api/ex/jira/{cloud}/rest/api/3";
 const SCOPES: &str = "read:jira-work read:jira-user offline_access";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/sandbox/jira/auth/authorize", oauth::authorize_route(KIND))
-        .route("/sandbox/jira/auth/oauth/token", web::post().to(token))
+    cfg.route("/sandbox/jira/auth/oauth/token", web::post().to(token))
         .route(
             "/sandbox/jira/api/oauth/token/accessible-resources",
             web::get().to(accessible_resources),
@@ -105,16 +85,10 @@ fn refusal(gate: Gate) -> HttpResponse {
     }
 }
 
-async fn caller(
-    state: &SandboxState,
-    req: &HttpRequest,
-    call: Call,
-) -> Result<(Person, Tool), HttpResponse> {
-    let (person, grant) = state.bearer(KIND, req).ok_or_else(unauthorized)?;
-    pass(state.gate(KIND, &person, Some(&grant), call))
+async fn caller(state: &SandboxState, req: &HttpRequest, call: Call) -> Called {
+    state
+        .caller((KIND, call), req, unauthorized, |gate, _| refusal(gate))
         .await
-        .map_err(refusal)?;
-    Ok((person, state.tool(KIND)))
 }
 
 fn site_slug(account: &Account) -> String {
@@ -412,7 +386,7 @@ async fn browse(state: web::Data<SandboxState>, path: web::Path<(String, String)
 /// must leave out); projects' ids are Jira's numeric ones (their keys are in
 /// `sandbox::jira`).
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::Jira, today);
     b.account(JIRA_ACME, "Acme", "jira", false);
     b.account(JIRA_GLOBEX, "Globex", "jira", false);

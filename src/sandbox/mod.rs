@@ -47,6 +47,7 @@ mod pages;
 mod pivotal;
 mod salesforce;
 mod seed;
+mod stand_ins;
 #[cfg(test)]
 mod tests;
 
@@ -62,6 +63,7 @@ use url::Url;
 use crate::connectors::{AuthKind, ProviderConfig, ProviderKind};
 pub use seed::Behaviour;
 use seed::{Person, Tool};
+use stand_ins::stand_in;
 
 /// The OAuth client id every emulated tool accepts.
 pub const SANDBOX_CLIENT_ID: &str = "taskbridge-sandbox";
@@ -74,41 +76,8 @@ const RETRY_AFTER_SECS: u64 = 2;
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
 
-/// One emulated tool: where it lives under `/sandbox/`, its routes, and the shapes of
-/// its sample data. Each tool's module has one; [`stand_in`] is the list of them.
-pub(crate) struct StandIn {
-    /// The path of the tool's configured URL (its [`ProviderConfig::base_url`]).
-    base: &'static str,
-    /// The path of its API, where that is not under `base`.
-    api: Option<&'static str>,
-    /// Its sign-in and consent page (or, without OAuth, where its tokens are listed).
-    authorize: &'static str,
-    /// The status words of open sample tasks (taken in turn), of a task reopened through
-    /// the control API, and of a closed one.
-    open: &'static [&'static str],
-    reopened: &'static str,
-    closed: &'static str,
-    /// A sample person's id and second id (Basecamp's person id), from their number.
-    person_ids: fn(usize) -> (String, String),
-    /// A sample task's id from its number.
-    task_id: fn(u64) -> String,
-    /// The sample data as of a day.
-    seed: fn(time::Date) -> Tool,
-    routes: fn(&mut web::ServiceConfig),
-}
-
-/// The emulated tool standing in for `kind`: the sandbox's list of tools.
-fn stand_in(kind: ProviderKind) -> &'static StandIn {
-    match kind {
-        ProviderKind::Asana => &asana::STAND_IN,
-        ProviderKind::Basecamp => &basecamp::STAND_IN,
-        ProviderKind::GitHub => &github::STAND_IN,
-        ProviderKind::Intellinote => &intellinote::STAND_IN,
-        ProviderKind::Jira => &jira::STAND_IN,
-        ProviderKind::PivotalTracker => &pivotal::STAND_IN,
-        ProviderKind::Salesforce => &salesforce::STAND_IN,
-    }
-}
+/// Who called a tool's API and the tool's data, or the tool's refusal.
+type Called = Result<(Person, Tool), HttpResponse>;
 
 fn under(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
@@ -305,6 +274,24 @@ impl SandboxState {
             },
         );
         (access, refresh)
+    }
+
+    /// The holder of the request's bearer token and the tool's data, once the tool's
+    /// gate lets the call through; otherwise the tool's own answer: `unauthorized` for a
+    /// token it does not know, `refusal` for the gate's (told whether the token was
+    /// issued already expired).
+    async fn caller(
+        &self,
+        (kind, call): (ProviderKind, Call),
+        req: &HttpRequest,
+        unauthorized: fn() -> HttpResponse,
+        refusal: impl FnOnce(Gate, bool) -> HttpResponse,
+    ) -> Called {
+        let (person, grant) = self.bearer(kind, req).ok_or_else(unauthorized)?;
+        pass(self.gate(kind, &person, Some(&grant), call))
+            .await
+            .map_err(|gate| refusal(gate, grant.expired))?;
+        Ok((person, self.tool(kind)))
     }
 
     /// What `person`'s tool does with this call, on purpose.
@@ -625,6 +612,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(oauth::decide),
         );
     for kind in ProviderKind::ALL {
-        (stand_in(kind).routes)(cfg);
+        let tool = stand_in(kind);
+        if kind.auth_kind() == AuthKind::OAuth {
+            cfg.route(tool.authorize, oauth::authorize_route(kind));
+        }
+        if let Some((path, body, fields)) = tool.token {
+            cfg.route(path, oauth::token_route(kind, body, fields));
+        }
+        (tool.routes)(cfg);
     }
 }

@@ -512,6 +512,46 @@ pub(super) fn token_answer(
         .json(answer)
 }
 
+/// How a tool's token endpoint takes its parameters.
+#[derive(Clone, Copy)]
+pub(super) enum TokenBody {
+    /// `application/x-www-form-urlencoded`, as RFC 6749 has it.
+    Form,
+    /// A JSON object (Intellinote).
+    Json,
+}
+
+/// The tool's fields of a token answer, made from what was issued.
+pub(super) type TokenFields = fn(&SandboxState, &Issued) -> serde_json::Value;
+
+/// A standard token endpoint: the grant checked and tokens issued by [`token`],
+/// answered with the tool's own `fields` (plus the refresh token where one was issued),
+/// or with the standard error.
+pub(super) fn token_route(
+    kind: ProviderKind,
+    body: TokenBody,
+    fields: TokenFields,
+) -> actix_web::Route {
+    let answer = move |state: &SandboxState, params: &TokenParams| match token(state, kind, params)
+    {
+        Ok(issued) => token_answer(fields(state, &issued), issued.refresh_token),
+        Err(e) => token_error_response(&e),
+    };
+    match body {
+        TokenBody::Form => web::post().to(
+            move |state: web::Data<SandboxState>, form: web::Form<HashMap<String, String>>| {
+                let params = TokenParams::from_form(form.into_inner());
+                std::future::ready(answer(&state, &params))
+            },
+        ),
+        TokenBody::Json => web::post().to(
+            move |state: web::Data<SandboxState>, json: web::Json<serde_json::Value>| {
+                std::future::ready(answer(&state, &TokenParams::from_json(&json)))
+            },
+        ),
+    }
+}
+
 /// The standard JSON error answer of a token endpoint.
 pub(super) fn token_error_response(e: &TokenError) -> HttpResponse {
     HttpResponse::build(e.status)

@@ -1,7 +1,7 @@
 //! The sandbox's HTML pages: plain, escaped, no scripts.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::seed::{Person, Tool};
 use super::SandboxState;
@@ -129,6 +129,14 @@ pub(super) async fn index(state: web::Data<SandboxState>) -> HttpResponse {
         body.push_str("</ul>");
     }
     page(&state, StatusCode::OK, "Sample accounts", None, &body)
+}
+
+/// The route of a tool's page for one task, the task's id being the path's `{id}`.
+pub(super) fn task_route(kind: ProviderKind) -> actix_web::Route {
+    web::get().to(move |state: web::Data<SandboxState>, req: HttpRequest| {
+        let id = req.match_info().get("id").unwrap_or_default().to_owned();
+        std::future::ready(task_page(&state, kind, &id))
+    })
 }
 
 /// The page a task's link opens, standing in for the tool's own task page.

@@ -16,27 +16,6 @@ use super::{json_with_etag, pass, retry_after, Call, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
 
-/// Pivotal in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/pivotal/services/v5",
-    api: None,
-    authorize: "/sandbox/pivotal/",
-    open: &[
-        "started",
-        "unstarted",
-        "finished",
-        "delivered",
-        "rejected",
-        "unscheduled",
-    ],
-    reopened: "started",
-    closed: "accepted",
-    person_ids: |n| (format!("{}", 3_000_001 + n), String::new()),
-    task_id: |n| format!("{}", 170_000_000 + n),
-    seed,
-    routes,
-};
-
 const KIND: ProviderKind = ProviderKind::PivotalTracker;
 /// The sandbox pages by 5 at most, whatever the client asks, so paging is always exercised.
 const MAX_LIMIT: usize = 5;
@@ -51,7 +30,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/sandbox/pivotal/story/show/{id}",
-            web::get().to(story_page),
+            super::pages::task_route(KIND),
         );
 }
 
@@ -341,12 +320,8 @@ async fn landing(state: web::Data<SandboxState>) -> HttpResponse {
     pages::page(&state, StatusCode::OK, "API tokens", Some(KIND), &body)
 }
 
-async fn story_page(state: web::Data<SandboxState>, path: web::Path<String>) -> HttpResponse {
-    pages::task_page(&state, KIND, &path)
-}
-
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let mut b = Builder::new(ProviderKind::PivotalTracker, today);
     b.account("pivotal", "Pivotal Tracker", "tracker", false);
     b.project("2001001", "Website Redesign", "pivotal");

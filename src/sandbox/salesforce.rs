@@ -8,31 +8,12 @@ use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::oauth::{self, TokenParams};
+use super::oauth::Issued;
 use super::seed::{spec, Behaviour, Builder};
 use super::seed::{Person, Task, Tool};
-use super::{pass, retry_after, Call, Gate, SandboxState};
+use super::{pass, retry_after, Call, Called, Gate, SandboxState};
 use crate::connectors::ProviderKind;
 use time::Date;
-
-/// Salesforce in the sandbox's list of tools.
-pub(super) static STAND_IN: super::StandIn = super::StandIn {
-    base: "/sandbox/salesforce/login",
-    api: None,
-    authorize: "/sandbox/salesforce/login/services/oauth2/authorize",
-    open: &[
-        "Not Started",
-        "In Progress",
-        "Waiting on someone else",
-        "Deferred",
-    ],
-    reopened: "In Progress",
-    closed: "Completed",
-    person_ids: |n| (format!("0055e{:010}AAA", 1 + n), String::new()),
-    task_id: |n| format!("00T5e{:010}AAA", n),
-    seed,
-    routes,
-};
 
 const KIND: ProviderKind = ProviderKind::Salesforce;
 /// Small batches, so every sync walks `nextRecordsUrl`.
@@ -41,14 +22,6 @@ const LOCATOR_PREFIX: &str = "01gSBX";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/sandbox/salesforce/login/services/oauth2/authorize",
-        oauth::authorize_route(KIND),
-    )
-    .route(
-        "/sandbox/salesforce/login/services/oauth2/token",
-        web::post().to(token),
-    )
-    .route(
         "/sandbox/salesforce/login/id/{org}/{user}",
         web::get().to(identity),
     )
@@ -70,7 +43,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/sandbox/salesforce/instance/{id}",
-        web::get().to(record_page),
+        super::pages::task_route(KIND),
     );
 }
 
@@ -83,14 +56,7 @@ fn org_of(tool: &Tool, person: &Person) -> String {
         .unwrap_or_default()
 }
 
-async fn token(
-    state: web::Data<SandboxState>,
-    form: web::Form<HashMap<String, String>>,
-) -> HttpResponse {
-    let issued = match oauth::token(&state, KIND, &TokenParams::from_form(form.into_inner())) {
-        Ok(i) => i,
-        Err(e) => return oauth::token_error_response(&e),
-    };
+pub(super) fn token_fields(state: &SandboxState, issued: &Issued) -> Value {
     let tool = state.tool(KIND);
     let id = state.url(&format!(
         "/sandbox/salesforce/login/id/{}/{}",
@@ -100,7 +66,7 @@ async fn token(
     let issued_at = (time::OffsetDateTime::now_utc().unix_timestamp() * 1000).to_string();
     let signature = base64::engine::general_purpose::STANDARD
         .encode(Sha256::digest(format!("{id}{issued_at}").as_bytes()));
-    let answer = json!({
+    json!({
         "access_token": issued.access_token,
         "signature": signature,
         "scope": "api refresh_token id",
@@ -108,8 +74,7 @@ async fn token(
         "id": id,
         "token_type": "Bearer",
         "issued_at": issued_at,
-    });
-    oauth::token_answer(answer, issued.refresh_token)
+    })
 }
 
 fn rest_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
@@ -150,16 +115,10 @@ fn refusal(gate: Gate) -> HttpResponse {
     }
 }
 
-async fn caller(
-    state: &SandboxState,
-    req: &HttpRequest,
-    call: Call,
-) -> Result<(Person, Tool), HttpResponse> {
-    let (person, grant) = state.bearer(KIND, req).ok_or_else(invalid_session)?;
-    pass(state.gate(KIND, &person, Some(&grant), call))
+async fn caller(state: &SandboxState, req: &HttpRequest, call: Call) -> Called {
+    state
+        .caller((KIND, call), req, invalid_session, |gate, _| refusal(gate))
         .await
-        .map_err(refusal)?;
-    Ok((person, state.tool(KIND)))
 }
 
 fn limit_info(state: &SandboxState) -> (&'static str, String) {
@@ -456,12 +415,8 @@ async fn more(
     task_batch(&state, &version, &tool, &org, &q, offset)
 }
 
-async fn record_page(state: web::Data<SandboxState>, path: web::Path<String>) -> HttpResponse {
-    super::pages::task_page(&state, KIND, &path)
-}
-
 /// The sample data as of `today`.
-fn seed(today: Date) -> Tool {
+pub(super) fn seed(today: Date) -> Tool {
     let acme = "00D5e0000000001AAA";
     let tiny = "00D5e0000000002AAA";
     let busy = "00D5e0000000003AAA";

@@ -203,7 +203,7 @@ pub async fn finish(
         }
         other => (creds, other?),
     };
-    if kind.entry().needs_an_account && identity.accounts.is_empty() {
+    if kind.entry().needs_an_account() && identity.accounts.is_empty() {
         return Err(IntegrationError::NoAccounts);
     }
     let Some(account) = service::only_account(&identity) else {

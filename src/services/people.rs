@@ -187,23 +187,36 @@ struct Changed {
     message: String,
 }
 
+/// What an owner or admin changes about a person of their company.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    /// A new role.
+    Role(Role),
+    /// Disables a person (their sessions end, their API tokens are revoked and their
+    /// tools' tokens are deleted at once; their connections, synced tasks and time stay,
+    /// and show again once they are enabled and reconnect), or enables them again.
+    Disabled(bool),
+}
+
 /// Loads a person of the actor's company, applies `change` to them and writes its
-/// audit record, in one transaction.
-async fn change_person(
+/// audit record, in one transaction. Answers what to tell the actor, or why not.
+pub async fn change(
     pool: &Pool,
     actor: &CurrentUser,
     target: UserId,
+    change: Change,
     ip: String,
-    change: impl FnOnce(&mut DbConn, &CurrentUser, user::User) -> QueryResult<Result<Changed, Refusal>>
-        + Send
-        + 'static,
 ) -> Result<Result<String, Refusal>, AppError> {
     let actor = actor.clone();
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             let (company_id, actor_id) = (actor.company_id.0, actor.id.0);
             let target = user::in_company(conn, company_id, target.0)?;
-            let changed = match change(conn, &actor, target)? {
+            let changed = match change {
+                Change::Role(role) => new_role(conn, &actor, target, role)?,
+                Change::Disabled(disabled) => set_disabled(conn, &actor, target, disabled)?,
+            };
+            let changed = match changed {
                 Ok(changed) => changed,
                 Err(refusal) => return Ok(Err(refusal)),
             };
@@ -223,70 +236,57 @@ async fn change_person(
     .await
 }
 
-/// Gives a person of the actor's company a new role. Answers what to tell the actor.
-pub async fn change_role(
-    pool: &Pool,
+fn new_role(
+    conn: &mut DbConn,
     actor: &CurrentUser,
-    target: UserId,
+    target: user::User,
     role: Role,
-    ip: String,
-) -> Result<Result<String, Refusal>, AppError> {
-    change_person(pool, actor, target, ip, move |conn, actor, target| {
-        if let Err(refusal) = check_change(conn, actor, &target, Some(role))? {
-            return Ok(Err(refusal));
-        }
-        let mut audit = None;
-        if target.role() != role {
-            user::set_role(conn, target.id, role)?;
-            let detail = format!("{}: {} → {}", target.email, target.role, role.as_str());
-            audit = Some((audit::Action::RoleChanged, detail));
-        }
-        let label = role.label().to_lowercase();
-        let message = format!("{} is now {label}.", target.name);
-        Ok(Ok(Changed { audit, message }))
-    })
-    .await
+) -> QueryResult<Result<Changed, Refusal>> {
+    if let Err(refusal) = check_change(conn, actor, &target, Some(role))? {
+        return Ok(Err(refusal));
+    }
+    let mut audit = None;
+    if target.role() != role {
+        user::set_role(conn, target.id, role)?;
+        let detail = format!("{}: {} → {}", target.email, target.role, role.as_str());
+        audit = Some((audit::Action::RoleChanged, detail));
+    }
+    let label = role.label().to_lowercase();
+    let message = format!("{} is now {label}.", target.name);
+    Ok(Ok(Changed { audit, message }))
 }
 
-/// Disables a person (their sessions end, their API tokens are revoked and their tools'
-/// tokens are deleted at once; their connections, synced tasks and time stay, and show
-/// again once they are enabled and reconnect) or enables them again. Answers what to
-/// tell the actor.
-pub async fn set_disabled(
-    pool: &Pool,
+fn set_disabled(
+    conn: &mut DbConn,
     actor: &CurrentUser,
-    target: UserId,
+    target: user::User,
     disabled: bool,
-    ip: String,
-) -> Result<Result<String, Refusal>, AppError> {
-    change_person(pool, actor, target, ip, move |conn, actor, target| {
-        if disabled {
-            if target.id == actor.id.0 {
-                return Ok(Err(Refusal::DisableSelf));
-            }
-            if let Err(refusal) = check_change(conn, actor, &target, None)? {
-                return Ok(Err(refusal));
-            }
-        } else if actor.role != Role::Owner && target.role() == Role::Owner {
-            return Ok(Err(Refusal::OwnerEnablesOwner));
+) -> QueryResult<Result<Changed, Refusal>> {
+    if disabled {
+        if target.id == actor.id.0 {
+            return Ok(Err(Refusal::DisableSelf));
         }
-        user::set_disabled(conn, target.id, disabled)?;
-        if disabled {
-            session_store::end_all_for_user(conn, target.id)?;
-            api_token::revoke_all(conn, target.id, crate::db::now())?;
-            let why = ("TB-AUTH-REVOKED", DISABLED_REASON);
-            connection::drop_credentials_of_user(conn, target.id, why)?;
+        if let Err(refusal) = check_change(conn, actor, &target, None)? {
+            return Ok(Err(refusal));
         }
-        let (action, verb) = if disabled {
-            (audit::Action::UserDisabled, "disabled")
-        } else {
-            (audit::Action::UserEnabled, "enabled")
-        };
-        let message = format!("{} is {verb}.", target.name);
-        let audit = Some((action, target.email));
-        Ok(Ok(Changed { audit, message }))
-    })
-    .await
+    } else if actor.role != Role::Owner && target.role() == Role::Owner {
+        return Ok(Err(Refusal::OwnerEnablesOwner));
+    }
+    user::set_disabled(conn, target.id, disabled)?;
+    if disabled {
+        session_store::end_all_for_user(conn, target.id)?;
+        api_token::revoke_all(conn, target.id, crate::db::now())?;
+        let why = ("TB-AUTH-REVOKED", DISABLED_REASON);
+        connection::drop_credentials_of_user(conn, target.id, why)?;
+    }
+    let (action, verb) = if disabled {
+        (audit::Action::UserDisabled, "disabled")
+    } else {
+        (audit::Action::UserEnabled, "enabled")
+    };
+    let message = format!("{} is {verb}.", target.name);
+    let audit = Some((action, target.email));
+    Ok(Ok(Changed { audit, message }))
 }
 
 /// Creates the account an invite asked for (the password already hashed), and marks

@@ -3,12 +3,15 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{self, CompanyManager, CurrentUser};
+use crate::auth::{CompanyManager, CurrentUser};
 use crate::catalogue::Problem;
 use crate::connectors::{
     AuthKind, ConnectorError, Credentials, ProviderKind, RemoteAccount, ToolEntry,
@@ -26,6 +29,44 @@ use crate::web::{flash, render, render_status, see_other};
 
 fn tool(slug: &str) -> AppResult<ProviderKind> {
     ProviderKind::from_slug(slug).ok_or(AppError::NotFound)
+}
+
+/// What a step of turning a tool on takes: the person (checked by `U`) with their
+/// session and address, the database, the tools, and the tool the path names (404 for
+/// one taskbridge does not know, once `U` has let the person through).
+pub struct RoundTrip<U = CurrentUser> {
+    act: Action<U>,
+    pool: web::Data<Pool>,
+    tools: web::Data<Tools>,
+    kind: ProviderKind,
+}
+
+impl<U> FromRequest for RoundTrip<U>
+where
+    U: FromRequest<Error = AppError> + 'static,
+{
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = AppResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let act = Action::<U>::from_request(req, payload);
+        let pool = req.app_data::<web::Data<Pool>>().cloned();
+        let tools = req.app_data::<web::Data<Tools>>().cloned();
+        let slug = req.match_info().get("tool").map(str::to_owned);
+        Box::pin(async move {
+            let act = act.await?;
+            let kind = tool(slug.as_deref().unwrap_or_default())?;
+            let (pool, tools) = pool
+                .zip(tools)
+                .ok_or_else(|| AppError::unexpected("no database or tools in the app data"))?;
+            Ok(RoundTrip {
+                act,
+                pool,
+                tools,
+                kind,
+            })
+        })
+    }
 }
 
 /// "Connected as Jane Doe, jane@acme.test, account Acme".
@@ -176,32 +217,25 @@ pub struct TurnOnForm {
     api_token: Option<String>,
 }
 
-async fn turn_on(
-    req: HttpRequest,
-    user: CurrentUser,
-    session: Session,
-    pool: web::Data<Pool>,
-    tools: web::Data<Tools>,
-    (kind, purpose): (ProviderKind, Purpose),
+async fn turn_on<U: shell::Signed>(
+    trip: RoundTrip<U>,
+    purpose: Purpose,
     form: TurnOnForm,
 ) -> AppResult<HttpResponse> {
-    if !tools.available(kind) {
-        return conclude(
-            &session,
-            kind,
-            purpose,
-            Err(IntegrationError::NotConfigured),
-        );
+    let (act, kind) = (&trip.act, trip.kind);
+    let (user, session) = (act.user.current(), &act.session);
+    if !trip.tools.available(kind) {
+        return conclude(session, kind, purpose, Err(IntegrationError::NotConfigured));
     }
     if kind.auth_kind() == AuthKind::ApiToken {
         let token = form.api_token.unwrap_or_default().trim().to_owned();
         if token.is_empty() {
             // Turned off with its token kept: on again with it.
-            let ip = auth::client_ip(&req);
+            let ip = act.ip.clone();
             if purpose == Purpose::Personal
                 && service::change_personal(
-                    &pool,
-                    &user,
+                    &trip.pool,
+                    user,
                     kind,
                     PersonalChange::TurnOnWithKeptToken,
                     ip,
@@ -209,81 +243,49 @@ async fn turn_on(
                 .await?
             {
                 flash::success(
-                    &session,
+                    session,
                     format!("{} is on again with your kept API token.", kind.name()),
                 );
                 return Ok(see_other(&success_path(kind, purpose)));
             }
-            return conclude(&session, kind, purpose, Err(IntegrationError::EmptyToken));
+            return conclude(session, kind, purpose, Err(IntegrationError::EmptyToken));
         }
         let creds = Credentials::api_token(SecretString::from(token));
         let signed = Signed {
-            ip: auth::client_ip(&req),
-            user: &user,
+            ip: act.ip.clone(),
+            user,
             kind,
             purpose,
             session: None,
         };
-        let outcome = oauth_flow::finish(&pool, &tools, signed, creds).await;
-        return conclude(&session, kind, purpose, outcome);
+        let outcome = oauth_flow::finish(&trip.pool, &trip.tools, signed, creds).await;
+        return conclude(session, kind, purpose, outcome);
     }
-    let url = oauth_flow::start(&session, &tools, user.id.0, kind, purpose)?;
+    let url = oauth_flow::start(session, &trip.tools, user.id.0, kind, purpose)?;
     Ok(see_other(url.as_str()))
 }
 
 pub async fn company_turn_on(
-    req: HttpRequest,
-    act: Action<CompanyManager>,
-    pool: web::Data<Pool>,
-    tools: web::Data<Tools>,
-    path: web::Path<String>,
+    trip: RoundTrip<CompanyManager>,
     form: web::Form<TurnOnForm>,
 ) -> AppResult<HttpResponse> {
-    let kind = tool(&path)?;
-    turn_on(
-        req,
-        act.user.0,
-        act.session,
-        pool,
-        tools,
-        (kind, Purpose::Company),
-        form.into_inner(),
-    )
-    .await
+    turn_on(trip, Purpose::Company, form.into_inner()).await
 }
 
 pub async fn personal_turn_on(
-    req: HttpRequest,
-    act: Action,
-    pool: web::Data<Pool>,
-    tools: web::Data<Tools>,
-    path: web::Path<String>,
+    trip: RoundTrip,
     form: web::Form<TurnOnForm>,
 ) -> AppResult<HttpResponse> {
-    let kind = tool(&path)?;
-    let company_id = act.user.company_id.0;
-    let enabled = db::run(&pool, move |conn| {
+    let (kind, company_id) = (trip.kind, trip.act.user.company_id.0);
+    let enabled = db::run(&trip.pool, move |conn| {
         Ok(company_integration::is_enabled(conn, company_id, kind)?)
     })
     .await?;
     if !enabled {
-        return conclude(
-            &act.session,
-            kind,
-            Purpose::Personal,
-            Err(IntegrationError::NotEnabled),
-        );
+        let not_enabled = Err(IntegrationError::NotEnabled);
+        return conclude(&trip.act.session, kind, Purpose::Personal, not_enabled);
     }
-    turn_on(
-        req,
-        act.user,
-        act.session,
-        pool,
-        tools,
-        (kind, Purpose::Personal),
-        form.into_inner(),
-    )
-    .await
+    turn_on(trip, Purpose::Personal, form.into_inner()).await
 }
 
 #[derive(Deserialize)]
@@ -296,20 +298,17 @@ pub struct CallbackQuery {
 /// The tool sends the browser back here. The flow is taken out of the session first,
 /// so a state is good for one answer only.
 pub async fn callback(
-    act: Action,
-    pool: web::Data<Pool>,
-    tools: web::Data<Tools>,
-    path: web::Path<String>,
+    trip: RoundTrip,
     query: web::Query<CallbackQuery>,
 ) -> AppResult<HttpResponse> {
-    let kind = tool(&path)?;
+    let (act, kind) = (&trip.act, trip.kind);
     let answer = Answer {
         code: query.code.as_deref(),
         state: query.state.as_deref(),
         error: query.error.as_deref(),
     };
     let (purpose, creds) =
-        oauth_flow::receive(&act.session, &tools, act.user.id.0, kind, answer).await;
+        oauth_flow::receive(&act.session, &trip.tools, act.user.id.0, kind, answer).await;
     let outcome = match creds {
         Ok(creds) => {
             let signed = Signed {
@@ -319,7 +318,7 @@ pub async fn callback(
                 purpose,
                 session: Some(&act.session),
             };
-            oauth_flow::finish(&pool, &tools, signed, creds).await
+            oauth_flow::finish(&trip.pool, &trip.tools, signed, creds).await
         }
         Err(e) => Err(e),
     };
@@ -393,7 +392,7 @@ impl ProblemNote {
             IntegrationError::Tool(e) => (Problem::Tool(e.code()), 502),
             IntegrationError::App(_) => (Problem::Unexpected, 500),
         };
-        let told = said.told(kind);
+        let told = said.told(kind.entry().subject());
         Self {
             provider: kind.slug().into(),
             purpose,
@@ -487,17 +486,11 @@ pub struct ChooseForm {
     account: String,
 }
 
-pub async fn choose(
-    act: Action,
-    pool: web::Data<Pool>,
-    tools: web::Data<Tools>,
-    path: web::Path<String>,
-    form: web::Form<ChooseForm>,
-) -> AppResult<HttpResponse> {
-    let kind = tool(&path)?;
+pub async fn choose(trip: RoundTrip, form: web::Form<ChooseForm>) -> AppResult<HttpResponse> {
+    let (act, kind) = (&trip.act, trip.kind);
     let ip = act.ip.clone();
     let choice = (kind, form.account.as_str());
-    match oauth_flow::choose(&act.session, &pool, &tools, &act.user, choice, ip).await? {
+    match oauth_flow::choose(&act.session, &trip.pool, &trip.tools, &act.user, choice, ip).await? {
         Choice::NothingPending => Ok(see_other(urls::INTEGRATION_SETTINGS)),
         Choice::NotListed => {
             act.error("Choose one of the accounts listed.");
@@ -614,36 +607,57 @@ pub async fn settings_page(page: Page, pool: web::Data<Pool>) -> AppResult<HttpR
 }
 
 pub async fn personal_turn_off(
-    act: Action,
-    pool: web::Data<Pool>,
-    path: web::Path<String>,
+    trip: RoundTrip,
     form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
-    let kind = tool(&path)?;
-    let keeps_token = kind.auth_kind() == AuthKind::ApiToken;
+    change_own(trip, &form, PersonalChange::TurnOff).await
+}
+
+/// Turning one's own integration off, or deleting its kept API token: asked first
+/// (without the page's script), then done and said.
+async fn change_own(
+    trip: RoundTrip,
+    form: &Confirmation,
+    change: PersonalChange,
+) -> AppResult<HttpResponse> {
+    let (kind, name) = (trip.kind, trip.kind.name());
+    let (title, message, action, button, done) = match change {
+        PersonalChange::TurnOff => (
+            format!("Turn off your {name} integration?"),
+            off_warning(kind),
+            urls::personal_off(kind.slug()),
+            "Turn it off",
+            if kind.auth_kind() == AuthKind::ApiToken {
+                format!("Your {name} integration is off; your API token is kept.")
+            } else {
+                format!("Your {name} integration is off; its tokens were deleted.")
+            },
+        ),
+        PersonalChange::ForgetToken => (
+            format!("Delete your kept {name} API token?"),
+            format!("taskbridge forgets the token; to turn {name} on again you paste one."),
+            urls::personal_forget_token(kind.slug()),
+            "Delete the token",
+            format!("Your {name} API token was deleted."),
+        ),
+        PersonalChange::TurnOnWithKeptToken => {
+            return Err(AppError::unexpected("turning on is not asked for"))
+        }
+    };
     if !form.given() {
+        let back = urls::INTEGRATION_SETTINGS.to_owned();
         let question = Question {
-            title: format!("Turn off your {} integration?", kind.name()),
-            message: off_warning(kind),
-            action: urls::personal_off(kind.slug()),
-            button: "Turn it off",
-            back: urls::INTEGRATION_SETTINGS.to_owned(),
+            title,
+            message,
+            action,
+            button,
+            back,
         };
-        return confirm::ask(&act, Nav::IntegrationSettings, question);
+        return confirm::ask(&trip.act, Nav::IntegrationSettings, question);
     }
-    let off = PersonalChange::TurnOff;
-    if service::change_personal(&pool, &act.user, kind, off, act.ip.clone()).await? {
-        act.success(if keeps_token {
-            format!(
-                "Your {} integration is off; your API token is kept.",
-                kind.name()
-            )
-        } else {
-            format!(
-                "Your {} integration is off; its tokens were deleted.",
-                kind.name()
-            )
-        });
+    let (act, ip) = (&trip.act, trip.act.ip.clone());
+    if service::change_personal(&trip.pool, &act.user, kind, change, ip).await? {
+        act.success(done);
     }
     Ok(see_other(urls::INTEGRATION_SETTINGS))
 }
@@ -664,30 +678,10 @@ pub fn off_warning(kind: ProviderKind) -> String {
 }
 
 pub async fn personal_forget_token(
-    act: Action,
-    pool: web::Data<Pool>,
-    path: web::Path<String>,
+    trip: RoundTrip,
     form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
-    let kind = tool(&path)?;
-    if !form.given() {
-        let question = Question {
-            title: format!("Delete your kept {} API token?", kind.name()),
-            message: format!(
-                "taskbridge forgets the token; to turn {} on again you paste one.",
-                kind.name()
-            ),
-            action: urls::personal_forget_token(kind.slug()),
-            button: "Delete the token",
-            back: urls::INTEGRATION_SETTINGS.to_owned(),
-        };
-        return confirm::ask(&act, Nav::IntegrationSettings, question);
-    }
-    let forget = PersonalChange::ForgetToken;
-    if service::change_personal(&pool, &act.user, kind, forget, act.ip.clone()).await? {
-        act.success(format!("Your {} API token was deleted.", kind.name()));
-    }
-    Ok(see_other(urls::INTEGRATION_SETTINGS))
+    change_own(trip, &form, PersonalChange::ForgetToken).await
 }
 
 #[derive(Template)]

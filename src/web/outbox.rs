@@ -60,7 +60,7 @@ pub async fn page(
     let mails = mails
         .into_iter()
         .map(|m| {
-            let readable = owner || m.readers != Readers::Owners.as_str();
+            let readable = owner || m.readers != Readers::Owners.as_text();
             let status = m.status();
             let has_body = !m.body.is_empty();
             MailRow {

@@ -13,7 +13,7 @@ use crate::domain::{parse_name, Email, Role, UserId};
 use crate::error::{AppError, AppResult, Unexpected};
 use crate::mail::Mailer;
 use crate::models::{company, invite, user};
-use crate::services::people::{self, grantable_roles, Refusal};
+use crate::services::people::{self, grantable_roles, Change};
 use crate::urls;
 use crate::web::confirm::{self, Confirmation, Question};
 use crate::web::shell::{Action, Nav, Page, Shell};
@@ -204,30 +204,22 @@ pub async fn change_role(
     form: web::Form<RoleForm>,
 ) -> AppResult<HttpResponse> {
     let role = Role::parse(&form.role).map_err(AppError::BadRequest)?;
-    let target = UserId(path.into_inner());
-    let done = people::change_role(&pool, &act.user, target, role, act.ip.clone()).await?;
-    Ok(back_to_users(&act.session, done))
+    change_person(act, &pool, UserId(path.into_inner()), Change::Role(role)).await
 }
 
-/// Back to the Users page with what happened, or why not.
-fn back_to_users(session: &Session, done: Result<String, Refusal>) -> HttpResponse {
-    match done {
-        Ok(message) => flash::success(session, message),
-        Err(refusal) => flash::error(session, refusal.to_string()),
-    }
-    see_other(urls::USERS)
-}
-
-/// "Disable" (`disabled`) or "Enable" a person.
-async fn set_disabled(
+/// A change to a person, then back to the Users page with what happened, or why not.
+async fn change_person(
     act: Action<CompanyManager>,
-    pool: web::Data<Pool>,
-    target: web::Path<i64>,
-    disabled: bool,
+    pool: &Pool,
+    target: UserId,
+    change: Change,
 ) -> AppResult<HttpResponse> {
-    let (target, ip) = (UserId(target.into_inner()), act.ip.clone());
-    let done = people::set_disabled(&pool, &act.user, target, disabled, ip).await?;
-    Ok(back_to_users(&act.session, done))
+    let done = people::change(pool, &act.user, target, change, act.ip.clone()).await?;
+    match done {
+        Ok(message) => flash::success(&act.session, message),
+        Err(refusal) => flash::error(&act.session, refusal.to_string()),
+    }
+    Ok(see_other(urls::USERS))
 }
 
 pub async fn disable(
@@ -247,7 +239,7 @@ pub async fn disable(
         };
         return confirm::ask(&act, Nav::Users, question);
     }
-    set_disabled(act, pool, path, true).await
+    change_person(act, &pool, UserId(*path), Change::Disabled(true)).await
 }
 
 pub async fn enable(
@@ -255,7 +247,7 @@ pub async fn enable(
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    set_disabled(act, pool, path, false).await
+    change_person(act, &pool, UserId(*path), Change::Disabled(false)).await
 }
 
 pub async fn revoke_invite(

@@ -117,29 +117,14 @@ async fn log_in_and_log_out() {
     let app = TestApp::spawn().await;
     app.sign_up("Acme", "Olivia", "olivia@acme.test").await;
     let client = app.client();
-    let wrong = client
-        .post_form(
-            "/login",
-            "/login",
-            &[
-                ("email", "olivia@acme.test"),
-                ("password", "wrong-password"),
-            ],
-        )
-        .await;
+    let wrong = client.log_in_as("olivia@acme.test", "wrong-password").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(wrong
         .text()
         .await
         .unwrap()
         .contains("do not match an account"));
-    let unknown = client
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "nobody@acme.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let unknown = client.log_in_as("nobody@acme.test", PASSWORD).await;
     assert_eq!(
         unknown.status(),
         StatusCode::UNAUTHORIZED,
@@ -147,13 +132,7 @@ async fn log_in_and_log_out() {
     );
 
     let before = client.session_cookie();
-    let ok = client
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "Olivia@Acme.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let ok = client.log_in_as("Olivia@Acme.test", PASSWORD).await;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&ok), "/tasks");
     assert_ne!(
@@ -271,25 +250,10 @@ async fn sign_in_is_throttled_per_account_with_a_time_to_wait() {
     app.sign_up("Acme", "Olivia", "olivia@acme.test").await;
     let client = app.client();
     for _ in 0..5 {
-        let r = client
-            .post_form(
-                "/login",
-                "/login",
-                &[
-                    ("email", "olivia@acme.test"),
-                    ("password", "wrong-password"),
-                ],
-            )
-            .await;
+        let r = client.log_in_as("olivia@acme.test", "wrong-password").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let blocked = client
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "olivia@acme.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let blocked = client.log_in_as("olivia@acme.test", PASSWORD).await;
     assert_eq!(
         blocked.status(),
         StatusCode::TOO_MANY_REQUESTS,
@@ -325,22 +289,10 @@ async fn sign_in_is_throttled_per_address() {
     let client = app.client();
     for i in 0..20 {
         let email = format!("guess{i}@acme.test");
-        let r = client
-            .post_form(
-                "/login",
-                "/login",
-                &[("email", &email), ("password", "wrong-password")],
-            )
-            .await;
+        let r = client.log_in_as(&email, "wrong-password").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let blocked = client
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "someone-else@acme.test"), ("password", "x")],
-        )
-        .await;
+    let blocked = client.log_in_as("someone-else@acme.test", "x").await;
     assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -362,13 +314,7 @@ async fn sessions_end_when_idle_or_too_old() {
 
     // Absolute: signed in more than 12 hours ago, however active.
     let owner = app.client();
-    owner
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "olivia@acme.test"), ("password", PASSWORD)],
-        )
-        .await;
+    owner.log_in_as("olivia@acme.test", PASSWORD).await;
     assert_eq!(owner.get("/tasks").await.status(), StatusCode::OK);
     app.query(|conn| {
         let states: Vec<(String, String)> = sessions::table
@@ -496,13 +442,7 @@ async fn the_command_line_creates_a_company_and_its_owner() {
     );
     let app = TestApp::start(db.clone(), settings_for(&db, &[])).await;
     let app_client = app.client();
-    let response = app_client
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "hana@headless.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let response = app_client.log_in_as("hana@headless.test", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(app_client
         .get_text("/tasks")
@@ -537,13 +477,7 @@ async fn the_command_line_creates_a_company_and_its_owner() {
     );
     assert!(String::from_utf8_lossy(&again.stdout).contains("existing account"));
     let hana = app.client();
-    let response = hana
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "hana@headless.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let response = hana.log_in_as("hana@headless.test", PASSWORD).await;
     assert_eq!(
         response.status(),
         StatusCode::SEE_OTHER,
@@ -557,14 +491,7 @@ async fn the_command_line_creates_a_company_and_its_owner() {
     assert!(page.contains("Headless Inc"), "and can switch to the first");
     let refused = app
         .client()
-        .post_form(
-            "/login",
-            "/login",
-            &[
-                ("email", "hana@headless.test"),
-                ("password", "not-used-at-all-9"),
-            ],
-        )
+        .log_in_as("hana@headless.test", "not-used-at-all-9")
         .await;
     assert_ne!(
         refused.status(),

@@ -13,13 +13,7 @@ const STRONG: &str = "saffron-lantern-meadow-7";
 
 async fn log_in(app: &TestApp, email: &str, password: &str) -> Client {
     let client = app.client();
-    let r = client
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", email), ("password", password)],
-        )
-        .await;
+    let r = client.log_in_as(email, password).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{email} signs in");
     client
 }
@@ -314,14 +308,7 @@ async fn changing_the_password_asks_for_the_current_one_and_ends_the_other_sessi
     );
     assert!(location(&gone).starts_with("/login"));
 
-    let refused = app
-        .client()
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "olivia@acme.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let refused = app.client().log_in_as("olivia@acme.test", PASSWORD).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     log_in(&app, "olivia@acme.test", STRONG).await;
     assert!(actions(&app).contains(&"password_changed".to_owned()));

@@ -1,8 +1,6 @@
 //! Asana through its sandbox: the company's sign-in walk, the tasks of every workspace
 //! over several pages, and the sample people who misbehave.
 
-use std::time::Duration;
-
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use taskbridge::schema::{connections, sync_runs, tasks};
@@ -36,14 +34,7 @@ async fn owner_turns_on_asana(app: &TestApp, person: &str) -> Client {
     let (status, details) = owner.get_text("/company/integrations/asana").await;
     assert_eq!(status, StatusCode::OK);
     assert!(details.contains("Turn it on") && details.contains("workspace"));
-    let clean = oauth_walk::connect(
-        &owner,
-        "/company/integrations/asana",
-        "/company/integrations/asana/on",
-        person,
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::company_on(&owner, "asana", person).await;
     assert_eq!(clean, "/company/integrations/asana/connected");
     owner
 }
@@ -130,14 +121,7 @@ async fn an_expired_token_is_refreshed_and_revoked_access_asks_for_a_reconnect()
     let uma = app
         .invite_and_accept(&owner, "uma@acme.test", "Uma", "user")
         .await;
-    let clean = oauth_walk::connect(
-        &uma,
-        "/integrations",
-        "/integrations/asana/on",
-        "Revoked Rita",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::personal_on(&uma, "asana", "Revoked Rita").await;
     assert_eq!(clean, "/integrations/asana/connected");
     let page = wait_for_text(&uma, "/tasks", "Reconnect").await;
     assert!(page.contains("TB-AUTH-REVOKED"), "{page}");
@@ -157,20 +141,7 @@ async fn a_429_with_retry_after_is_waited_out_then_the_sync_carries_on() {
     let owner = owner_turns_on_asana(&app, "Rate-limited Rob").await;
     let rob = open_in_sandbox(&app, "rob.ratelimited@acme.test").await;
     wait_for_text(&owner, "/tasks", &format!("{} tasks", rob.len())).await;
-    let mut statuses: Vec<(String, Option<String>)> = Vec::new();
-    for _ in 0..80 {
-        statuses = app.query(|conn| {
-            sync_runs::table
-                .select((sync_runs::status, sync_runs::error_code))
-                .order(sync_runs::id)
-                .load(conn)
-                .unwrap()
-        });
-        if statuses.last().is_some_and(|(s, _)| s == "ok") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let statuses = outcomes_once_the_last_is_ok(&app).await;
     assert!(
         statuses.contains(&("waiting".to_owned(), Some("TB-RATE-LIMITED".to_owned()))),
         "{statuses:?}"

@@ -176,13 +176,7 @@ async fn an_account_invited_to_a_second_company_joins_signed_in_and_switches_bet
     // Signing in again lands in the company used last.
     alice.post_form("/tasks", "/logout", &[]).await;
     let again = app.client();
-    let r = again
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", ALICE), ("password", PASSWORD)],
-        )
-        .await;
+    let r = again.log_in_as(ALICE, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(current_company(&again).await, "Beta");
 }
@@ -201,13 +195,7 @@ async fn an_account_signed_out_logs_in_to_join() {
     let r = alice.get(&format!("{path}/login")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/login");
-    let r = alice
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", ALICE), ("password", PASSWORD)],
-        )
-        .await;
+    let r = alice.log_in_as(ALICE, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), path, "log-in goes back to the invite");
     let r = join(&alice, &path).await;
@@ -241,14 +229,7 @@ async fn an_account_signed_out_logs_in_to_join() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = app
-        .client()
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", ALICE), ("password", PASSWORD)],
-        )
-        .await;
+    let r = app.client().log_in_as(ALICE, PASSWORD).await;
     assert_eq!(
         r.status(),
         StatusCode::SEE_OTHER,
@@ -321,13 +302,7 @@ async fn disabling_in_one_company_leaves_the_other_and_the_password_is_one_for_a
     let (acme, beta) = (company_id(&app, "Acme"), company_id(&app, "Beta"));
     switch(&in_acme, acme).await;
     let in_beta = app.client();
-    in_beta
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", ALICE), ("password", PASSWORD)],
-        )
-        .await;
+    in_beta.log_in_as(ALICE, PASSWORD).await;
     switch(&in_beta, beta).await;
     assert_eq!(current_company(&in_beta).await, "Beta");
 
@@ -353,13 +328,7 @@ async fn disabling_in_one_company_leaves_the_other_and_the_password_is_one_for_a
     });
     assert_eq!(disabled, vec![(acme_member, false), (alice_in_beta, true)]);
     // Signing in lands in Acme, the company she is still active in.
-    let r = in_beta
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", ALICE), ("password", PASSWORD)],
-        )
-        .await;
+    let r = in_beta.log_in_as(ALICE, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(current_company(&in_beta).await, "Acme");
 
@@ -387,26 +356,13 @@ async fn disabling_in_one_company_leaves_the_other_and_the_password_is_one_for_a
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&in_beta.get("/tasks").await), "/login");
     assert_eq!(current_company(&in_acme).await, "Acme");
-    let r = app
-        .client()
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", ALICE), ("password", PASSWORD)],
-        )
-        .await;
+    let r = app.client().log_in_as(ALICE, PASSWORD).await;
     assert_eq!(
         r.status(),
         StatusCode::UNAUTHORIZED,
         "the old password is gone"
     );
-    let r = in_beta
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", ALICE), ("password", new_password)],
-        )
-        .await;
+    let r = in_beta.log_in_as(ALICE, new_password).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         current_company(&in_beta).await,
@@ -563,13 +519,6 @@ async fn a_password_reset_works_for_every_company_even_from_one_where_the_person
         "/login",
         "every session ended"
     );
-    let r = app
-        .client()
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", ALICE), ("password", new_password)],
-        )
-        .await;
+    let r = app.client().log_in_as(ALICE, new_password).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

@@ -38,14 +38,7 @@ async fn github_on_as(app: &TestApp, person: &str) -> Client {
     let owner = app
         .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
         .await;
-    let clean = oauth_walk::connect(
-        &owner,
-        "/company/integrations/github",
-        "/company/integrations/github/on",
-        person,
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::company_on(&owner, "github", person).await;
     assert_eq!(clean, "/company/integrations/github/connected");
     owner
 }
@@ -63,14 +56,7 @@ async fn an_owner_turns_on_github_and_sees_issues_and_pull_requests_by_repositor
     assert_eq!(status, StatusCode::OK);
     assert!(details.contains("repo scope"), "{details}");
 
-    let clean = oauth_walk::connect(
-        &owner,
-        "/company/integrations/github",
-        "/company/integrations/github/on",
-        "Jane Doe",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::company_on(&owner, "github", "Jane Doe").await;
     let (_, success) = owner.get_text(&clean).await;
     assert!(success.contains("GitHub is now ON"), "{success}");
     assert!(
@@ -162,27 +148,13 @@ async fn a_user_connects_their_own_github_and_not_someone_elses() {
         .invite_and_accept(&owner, "uma@acme.test", "Uma", "user")
         .await;
     // Jane's GitHub account is Olivia's: Uma cannot link it too.
-    let clean = oauth_walk::connect(
-        &uma,
-        "/integrations",
-        "/integrations/github/on",
-        "Jane Doe",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::personal_on(&uma, "github", "Jane Doe").await;
     assert_eq!(clean, "/integrations/github/problem");
     let (status, page) = uma.get_text(&clean).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(page.contains("already linked to Olivia Owner"), "{page}");
 
-    let clean = oauth_walk::connect(
-        &uma,
-        "/integrations",
-        "/integrations/github/on",
-        "John Roe",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::personal_on(&uma, "github", "John Roe").await;
     assert_eq!(clean, "/integrations/github/connected");
     let (_, page) = uma.get_text(&clean).await;
     assert!(page.contains("Your GitHub integration is on"), "{page}");
@@ -212,22 +184,7 @@ async fn a_github_rate_limit_waits_until_its_reset_then_carries_on() {
     let owner = github_on_as(&app, "Rate-limited Rob").await;
     let rob = assigned(&app, "rob.ratelimited@acme.test").await;
     wait_for_text(&owner, "/tasks", &format!("{} task", rob.len())).await;
-    wait_until(&app, "the last run is recorded as finished", |conn| {
-        sync_runs::table
-            .select(sync_runs::status)
-            .order(sync_runs::id.desc())
-            .first::<String>(conn)
-            .unwrap()
-            == "ok"
-    })
-    .await;
-    let runs: Vec<(String, Option<String>)> = app.query(|conn| {
-        sync_runs::table
-            .select((sync_runs::status, sync_runs::error_code))
-            .order(sync_runs::id)
-            .load(conn)
-            .unwrap()
-    });
+    let runs = outcomes_once_the_last_is_ok(&app).await;
     assert!(
         runs.contains(&("waiting".to_owned(), Some("TB-RATE-LIMITED".to_owned()))),
         "{runs:?}"
@@ -343,25 +300,10 @@ async fn a_secondary_rate_limit_waits_as_retry_after_says() {
         .await
         .unwrap();
     assert!(r.status().is_success());
-    oauth_walk::connect(
-        &owner,
-        "/company/integrations/github",
-        "/company/integrations/github/on",
-        "Jane Doe",
-        "Allow",
-    )
-    .await;
+    oauth_walk::company_on(&owner, "github", "Jane Doe").await;
     let jane = assigned(&app, "jane@acme.test").await;
     wait_for_text(&owner, "/tasks", &format!("{} tasks", jane.len())).await;
-    wait_until(&app, "the last run is recorded as finished", |conn| {
-        sync_runs::table
-            .select(sync_runs::status)
-            .order(sync_runs::id.desc())
-            .first::<String>(conn)
-            .unwrap()
-            == "ok"
-    })
-    .await;
+    outcomes_once_the_last_is_ok(&app).await;
     let waited: i64 = app.query(|conn| {
         sync_runs::table
             .filter(sync_runs::error_code.eq("TB-RATE-LIMITED"))

@@ -175,13 +175,7 @@ impl TestApp {
                 "sign-up succeeds: {page}"
             );
             self.confirm_email(email);
-            let response = client
-                .post_form(
-                    "/login",
-                    "/login",
-                    &[("email", email), ("password", PASSWORD)],
-                )
-                .await;
+            let response = client.log_in_as(email, PASSWORD).await;
             assert_eq!(response.status(), StatusCode::SEE_OTHER, "log-in succeeds");
             return client;
         }
@@ -267,6 +261,12 @@ impl Client {
     }
 
     /// Posts a form the way a browser would: with the page's CSRF token and Origin.
+    /// Posts the log-in form as a browser does.
+    pub async fn log_in_as(&self, email: &str, password: &str) -> Response {
+        let fields = [("email", email), ("password", password)];
+        self.post_form("/login", "/login", &fields).await
+    }
+
     pub async fn post_form(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.csrf_from(page).await;
         let mut form: Vec<(&str, &str)> = fields.to_vec();
@@ -518,4 +518,34 @@ pub async fn wait_for_the_pass_to_end(app: &TestApp) {
             == (None, None, None)
     })
     .await;
+}
+
+/// Every sync run's (status, error code), oldest first.
+pub fn run_outcomes(app: &TestApp) -> Vec<(String, Option<String>)> {
+    use diesel::QueryDsl;
+    use taskbridge::schema::sync_runs;
+    app.query(|conn| {
+        sync_runs::table
+            .select((sync_runs::status, sync_runs::error_code))
+            .order(sync_runs::id)
+            .load(conn)
+            .unwrap()
+    })
+}
+
+/// The runs' outcomes (as [`run_outcomes`]) once the last run is recorded as finished.
+pub async fn outcomes_once_the_last_is_ok(app: &TestApp) -> Vec<(String, Option<String>)> {
+    use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+    use taskbridge::schema::sync_runs;
+    wait_until(app, "the last run is recorded as finished", |conn| {
+        sync_runs::table
+            .select(sync_runs::status)
+            .order(sync_runs::id.desc())
+            .first::<String>(conn)
+            .optional()
+            .unwrap()
+            .is_some_and(|status| status == "ok")
+    })
+    .await;
+    run_outcomes(app)
 }

@@ -8,13 +8,7 @@ use crate::helpers::{location, user_id, TestApp, PASSWORD};
 
 async fn log_in(app: &TestApp, email: &str) -> crate::helpers::Client {
     let client = app.client();
-    let r = client
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", email), ("password", PASSWORD)],
-        )
-        .await;
+    let r = client.log_in_as(email, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{email} signs in");
     client
 }

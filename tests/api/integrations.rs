@@ -34,14 +34,7 @@ async fn an_owner_turns_on_basecamp_and_everyone_hears_of_it() {
     let (status, details) = owner.get_text("/company/integrations/basecamp").await;
     assert_eq!(status, StatusCode::OK);
     assert!(details.contains("Turn it on"));
-    let clean = oauth_walk::connect(
-        &owner,
-        "/company/integrations/basecamp",
-        "/company/integrations/basecamp/on",
-        "Jane Doe",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::company_on(&owner, "basecamp", "Jane Doe").await;
     assert_eq!(clean, "/company/integrations/basecamp/connected");
     let (status, success) = owner.get_text(&clean).await;
     assert_eq!(status, StatusCode::OK);
@@ -75,36 +68,13 @@ async fn an_owner_turns_on_basecamp_and_everyone_hears_of_it() {
     assert!(audit.contains(&"connection_on".to_owned()));
 }
 
-async fn company_with_basecamp() -> (TestApp, Client) {
-    let app = TestApp::spawn().await;
-    let owner = app
-        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
-        .await;
-    oauth_walk::connect(
-        &owner,
-        "/company/integrations/basecamp",
-        "/company/integrations/basecamp/on",
-        "Jane Doe",
-        "Allow",
-    )
-    .await;
-    (app, owner)
-}
-
 #[tokio::test]
 async fn a_user_turns_on_their_own_and_cannot_take_someone_elses_account() {
-    let (app, owner) = company_with_basecamp().await;
+    let (app, owner) = oauth_walk::acme_with("basecamp", "Jane Doe").await;
     let uma = app
         .invite_and_accept(&owner, "uma@acme.test", "Uma", "user")
         .await;
-    let clean = oauth_walk::connect(
-        &uma,
-        "/integrations",
-        "/integrations/basecamp/on",
-        "Jane Doe",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::personal_on(&uma, "basecamp", "Jane Doe").await;
     assert_eq!(clean, "/integrations/basecamp/problem");
     let (status, page) = uma.get_text(&clean).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -113,14 +83,7 @@ async fn a_user_turns_on_their_own_and_cannot_take_someone_elses_account() {
         "names the problem"
     );
 
-    let clean = oauth_walk::connect(
-        &uma,
-        "/integrations",
-        "/integrations/basecamp/on",
-        "John Roe",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::personal_on(&uma, "basecamp", "John Roe").await;
     assert_eq!(clean, "/integrations/basecamp/connected");
     let (_, page) = uma.get_text(&clean).await;
     assert!(page.contains("Your Basecamp integration is on"));
@@ -141,14 +104,7 @@ async fn one_sign_in_with_several_basecamp_accounts_lets_the_person_choose() {
     let owner = app
         .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
         .await;
-    let clean = oauth_walk::connect(
-        &owner,
-        "/company/integrations/basecamp",
-        "/company/integrations/basecamp/on",
-        "Several Sam",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::company_on(&owner, "basecamp", "Several Sam").await;
     assert_eq!(clean, "/oauth/basecamp/choose");
     let (_, page) = owner.get_text(&clean).await;
     for account in ["Acme", "Globex", "Initech"] {
@@ -391,14 +347,7 @@ async fn a_salesforce_org_without_api_access_is_told_which_editions_have_it() {
     let owner = app
         .sign_up("Tiny Team", "Olivia Owner", "olivia@tinyteam.test")
         .await;
-    let clean = oauth_walk::connect(
-        &owner,
-        "/company/integrations/salesforce",
-        "/company/integrations/salesforce/on",
-        "Group-edition Grace",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::company_on(&owner, "salesforce", "Group-edition Grace").await;
     let (status, page) = owner.get_text(&clean).await;
     assert!(status.is_server_error() || status.is_client_error());
     assert!(page.contains("no API access"));
@@ -425,7 +374,7 @@ async fn a_salesforce_org_without_api_access_is_told_which_editions_have_it() {
 
 #[tokio::test]
 async fn users_cannot_run_company_integrations() {
-    let (app, owner) = company_with_basecamp().await;
+    let (app, owner) = oauth_walk::acme_with("basecamp", "Jane Doe").await;
     let uma = app
         .invite_and_accept(&owner, "uma@acme.test", "Uma", "user")
         .await;
@@ -468,7 +417,7 @@ async fn users_cannot_run_company_integrations() {
 
 #[tokio::test]
 async fn tokens_are_encrypted_at_rest_and_deleted_on_disconnect() {
-    let (app, owner) = company_with_basecamp().await;
+    let (app, owner) = oauth_walk::acme_with("basecamp", "Jane Doe").await;
     let sealed: Vec<u8> = app.query(|conn| {
         use diesel::prelude::*;
         use taskbridge::schema::connections;
@@ -536,7 +485,7 @@ async fn tokens_are_encrypted_at_rest_and_deleted_on_disconnect() {
 
 #[tokio::test]
 async fn turning_the_company_integration_off_asks_first_and_keeps_connections() {
-    let (app, owner) = company_with_basecamp().await;
+    let (app, owner) = oauth_walk::acme_with("basecamp", "Jane Doe").await;
     let (status, confirm) = owner.get_text("/company/integrations/basecamp/off").await;
     assert_eq!(status, StatusCode::OK);
     assert!(confirm.contains("Turn off Basecamp for your company?"));
@@ -576,18 +525,11 @@ async fn turning_the_company_integration_off_asks_first_and_keeps_connections() 
 
 #[tokio::test]
 async fn disabling_a_person_deletes_their_tokens_and_keeps_the_connection() {
-    let (app, owner) = company_with_basecamp().await;
+    let (app, owner) = oauth_walk::acme_with("basecamp", "Jane Doe").await;
     let uma = app
         .invite_and_accept(&owner, "uma@acme.test", "Uma", "user")
         .await;
-    oauth_walk::connect(
-        &uma,
-        "/integrations",
-        "/integrations/basecamp/on",
-        "John Roe",
-        "Allow",
-    )
-    .await;
+    oauth_walk::personal_on(&uma, "basecamp", "John Roe").await;
     let id = user_id(&app, "uma@acme.test");
     owner
         .post_form(

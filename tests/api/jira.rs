@@ -203,14 +203,7 @@ async fn an_expired_token_is_refreshed_with_the_rotated_token_kept_and_revoked_a
     let uma = app
         .invite_and_accept(&owner, "uma@acme.test", "Uma", "user")
         .await;
-    let clean = oauth_walk::connect(
-        &uma,
-        "/integrations",
-        "/integrations/jira/on",
-        "Revoked Rita",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::personal_on(&uma, "jira", "Revoked Rita").await;
     assert_eq!(clean, "/integrations/jira/connected");
     let page = wait_for_text(&uma, "/tasks", "Reconnect").await;
     assert!(page.contains("TB-AUTH-REVOKED"), "{page}");
@@ -264,20 +257,7 @@ async fn a_rate_limit_between_pages_is_waited_out_and_the_next_page_token_follow
         .await;
     oauth_walk::connect(&owner, DETAILS, ON, "Jane Doe", "Allow").await;
     let expected = open_issues(&app, "jane@acme.test", ACME).await;
-    let mut statuses: Vec<(String, Option<String>)> = Vec::new();
-    for _ in 0..80 {
-        statuses = app.query(|conn| {
-            sync_runs::table
-                .select((sync_runs::status, sync_runs::error_code))
-                .order(sync_runs::id)
-                .load(conn)
-                .unwrap()
-        });
-        if statuses.last().is_some_and(|(s, _)| s == "ok") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let statuses = outcomes_once_the_last_is_ok(&app).await;
     assert!(
         statuses.contains(&("waiting".to_owned(), Some("TB-RATE-LIMITED".to_owned()))),
         "{statuses:?}"

@@ -181,13 +181,7 @@ async fn forgot_password_mails_a_single_use_link_that_ends_every_session() {
     let owner = app.sign_up("Acme", "Olivia", "olivia@acme.test").await;
     // Olivia is also signed in on another device.
     let elsewhere = app.client();
-    let r = elsewhere
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "olivia@acme.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let r = elsewhere.log_in_as("olivia@acme.test", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
     let visitor = app.client();
@@ -282,11 +276,7 @@ async fn forgot_password_mails_a_single_use_link_that_ends_every_session() {
         let client = app.client();
         async move {
             client
-                .post_form(
-                    "/login",
-                    "/login",
-                    &[("email", "olivia@acme.test"), ("password", password)],
-                )
+                .log_in_as("olivia@acme.test", password)
                 .await
                 .status()
         }
@@ -369,12 +359,7 @@ async fn without_smtp_mail_waits_in_the_outbox_for_owners_and_admins() {
     let (_, status) = accept(&app, &path_of(&app, &link), "Ann Admin").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let ann = app.client();
-    ann.post_form(
-        "/login",
-        "/login",
-        &[("email", "ann@acme.test"), ("password", PASSWORD)],
-    )
-    .await;
+    ann.log_in_as("ann@acme.test", PASSWORD).await;
 
     // The owner's reset link is for owners' eyes only; a user's is for admins too.
     let uma = app
@@ -408,12 +393,7 @@ async fn without_smtp_mail_waits_in_the_outbox_for_owners_and_admins() {
 
 async fn uma_client(app: &TestApp) -> Client {
     let uma = app.client();
-    uma.post_form(
-        "/login",
-        "/login",
-        &[("email", "uma@acme.test"), ("password", PASSWORD)],
-    )
-    .await;
+    uma.log_in_as("uma@acme.test", PASSWORD).await;
     uma
 }
 
@@ -589,14 +569,7 @@ async fn a_failing_mail_server_never_fails_the_request() {
 async fn a_connection_that_needs_its_person_is_told_by_email_too() {
     let (app, sink) = app_with_smtp().await;
     let owner = app.sign_up("Acme", "Olivia", "olivia@acme.test").await;
-    oauth_walk::connect(
-        &owner,
-        "/company/integrations/basecamp",
-        "/company/integrations/basecamp/on",
-        "Revoked Rita",
-        "Allow",
-    )
-    .await;
+    oauth_walk::company_on(&owner, "basecamp", "Revoked Rita").await;
     let subject = "Basecamp needs your attention in taskbridge";
     let mail = sink
         .wait_for_subject("olivia@acme.test", subject, 1)

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 
-use crate::helpers::{location, Client};
+use crate::helpers::{location, Client, TestApp};
 
 /// The fields and action of the form on `html` whose button reads `button`.
 fn form_with_button(html: &str, button: &str) -> Option<(String, Vec<(String, String)>)> {
@@ -135,6 +135,31 @@ pub async fn start(client: &Client, page: &str, action: &str, fields: &[(&str, &
 }
 
 /// The whole OAuth round trip; returns the clean URL the app lands on.
+/// A fresh app where Olivia Owner signed up Acme and turned `tool` on, signing in at the
+/// tool as its `person`; answers the app and her signed-in client.
+pub async fn acme_with(tool: &str, person: &str) -> (TestApp, Client) {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    company_on(&owner, tool, person).await;
+    (app, owner)
+}
+
+/// Turns `tool` on for the company from its details page, signing in at the tool as
+/// `person` and allowing; answers where the browser lands.
+pub async fn company_on(owner: &Client, tool: &str, person: &str) -> String {
+    let page = format!("/company/integrations/{tool}");
+    connect(owner, &page, &format!("{page}/on"), person, "Allow").await
+}
+
+/// Turns `tool` on for oneself from Integration Settings, signing in as `person` and
+/// allowing; answers where the browser lands.
+pub async fn personal_on(client: &Client, tool: &str, person: &str) -> String {
+    let on = format!("/integrations/{tool}/on");
+    connect(client, "/integrations", &on, person, "Allow").await
+}
+
 pub async fn connect(
     client: &Client,
     page: &str,

@@ -292,7 +292,7 @@ async fn a_task_written_since_the_page_was_read_is_updated_not_a_failed_insert()
             .execute(conn)
             .unwrap();
         let c = connection::find(conn, id).unwrap();
-        let lease = connection::try_lease(conn, id, "me", 60).unwrap().unwrap();
+        let mut lease = connection::try_lease(conn, id, "me", 60).unwrap().unwrap();
         let story = |title: &str| taskbridge::connectors::RemoteTask {
             external_id: "s1".into(),
             title: title.into(),
@@ -306,7 +306,7 @@ async fn a_task_written_since_the_page_was_read_is_updated_not_a_failed_insert()
         // The page is compared with what is stored (nothing: "s1" is new)...
         let changes = task::page_changes(conn, id, &[story("Newer title")]).unwrap();
         // ...and before its write, another run writes "s1".
-        sync_pass::apply_page(conn, &c, 1, &[story("Older title")], None, &lease, 60)
+        sync_pass::apply_page(conn, &c, 1, &[story("Older title")], None, &mut lease, 60)
             .unwrap()
             .unwrap();
         let page = sync_pass::PageWrite {
@@ -319,7 +319,7 @@ async fn a_task_written_since_the_page_was_read_is_updated_not_a_failed_insert()
             seen: Vec::new(),
             progress: None,
         };
-        let saved = sync_pass::save(conn, &c, &lease, 60, Some(&page), &checkpoint);
+        let saved = sync_pass::save(conn, &c, &mut lease, 60, Some(&page), &checkpoint);
         assert!(
             saved.unwrap(),
             "the page is written, upserted on the tool's id"

@@ -104,63 +104,21 @@ async fn roles_change_but_the_last_owner_stays() {
     let ann = user_id(&app, "ann@acme.test");
 
     // An admin cannot demote or disable an owner, nor make one.
-    let r = admin
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{olivia}/role"),
-            &[("role", "user")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(admin
-        .get_text("/company/users")
+    assert!(change_role(&admin, olivia, "user")
         .await
-        .1
         .contains("Only an owner can change an owner"));
-    let r = admin
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{ann}/role"),
-            &[("role", "owner")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(admin
-        .get_text("/company/users")
+    assert!(change_role(&admin, ann, "owner")
         .await
-        .1
         .contains("Only an owner"));
 
     // The last owner cannot be demoted (owners cannot change themselves in the UI; the rule holds anyway).
-    let r = owner
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{olivia}/role"),
-            &[("role", "admin")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(owner
-        .get_text("/company/users")
+    assert!(change_role(&owner, olivia, "admin")
         .await
-        .1
         .contains("last owner"));
 
     // Owner promotes Ann to owner; now Olivia can step down.
-    owner
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{ann}/role"),
-            &[("role", "owner")],
-        )
-        .await;
-    owner
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{olivia}/role"),
-            &[("role", "manager")],
-        )
-        .await;
+    change_role(&owner, ann, "owner").await;
+    change_role(&owner, olivia, "manager").await;
     let roles: Vec<(String, String)> = app.query(|conn| {
         use diesel::prelude::*;
         use taskbridge::schema::{logins, users};
@@ -217,14 +175,7 @@ async fn disabling_a_person_ends_their_sessions_at_once() {
         "/login",
         "the open session ended"
     );
-    let again = app
-        .client()
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "uma@acme.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let again = app.client().log_in_as("uma@acme.test", PASSWORD).await;
     assert_eq!(again.status(), StatusCode::FORBIDDEN);
     assert!(again.text().await.unwrap().contains("disabled"));
     // The last owner cannot be disabled, and nobody disables themselves.
@@ -249,14 +200,7 @@ async fn disabling_a_person_ends_their_sessions_at_once() {
             &[],
         )
         .await;
-    let back = app
-        .client()
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", "uma@acme.test"), ("password", PASSWORD)],
-        )
-        .await;
+    let back = app.client().log_in_as("uma@acme.test", PASSWORD).await;
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
 }
 
@@ -317,4 +261,17 @@ async fn another_companys_ids_answer_404() {
             .unwrap()
     });
     assert_eq!(roles, "user");
+}
+
+/// A role change posted from the Users page; answers the Users page it lands on.
+async fn change_role(client: &Client, person: i64, role: &str) -> String {
+    let r = client
+        .post_form(
+            "/company/users",
+            &format!("/company/users/{person}/role"),
+            &[("role", role)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    client.get_text("/company/users").await.1
 }

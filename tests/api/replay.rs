@@ -64,11 +64,12 @@ fn new_connection(conn: &mut DbConn, company_id: i64, n: usize) -> connection::C
     connection::find(conn, id).unwrap()
 }
 
-/// The lease `new_connection` took.
+/// The lease `new_connection` took, nothing saved under it yet.
 fn lease_of(c: &connection::Connection) -> connection::Lease {
     connection::Lease {
         connection_id: c.id,
         generation: c.lease_generation,
+        saves: 0,
     }
 }
 
@@ -81,21 +82,22 @@ fn run(
     page: usize,
     order: &[usize],
 ) -> Vec<(String, String, String, bool)> {
-    sync_pass::apply_page(conn, c, 1, old, None, &lease_of(c), 600)
+    let mut lease = lease_of(c);
+    sync_pass::apply_page(conn, c, 1, old, None, &mut lease, 600)
         .unwrap()
         .unwrap();
-    sync_pass::finish_pass(conn, &lease_of(c), 1, &HashSet::new(), None)
+    sync_pass::finish_pass(conn, &mut lease, 1, &HashSet::new(), None)
         .unwrap()
         .unwrap();
     let pages: Vec<&[RemoteTask]> = new.chunks(page.max(1)).collect();
     for &i in order {
         if let Some(p) = pages.get(i % pages.len().max(1)) {
-            sync_pass::apply_page(conn, c, 2, p, Some("cursor"), &lease_of(c), 600)
+            sync_pass::apply_page(conn, c, 2, p, Some("cursor"), &mut lease, 600)
                 .unwrap()
                 .unwrap();
         }
     }
-    sync_pass::finish_pass(conn, &lease_of(c), 2, &HashSet::new(), None)
+    sync_pass::finish_pass(conn, &mut lease, 2, &HashSet::new(), None)
         .unwrap()
         .unwrap();
     tasks::table
@@ -169,6 +171,7 @@ fn a_kept_page_that_lists_an_archived_task_is_forgotten() {
     taskbridge::db::migrate(&mut conn).unwrap();
     let company_id = company::create(&mut conn, "Kept pages").unwrap();
     let c = new_connection(&mut conn, company_id, 0);
+    let mut lease = lease_of(&c);
     // Pass 1 reads two pages and keeps their ETags.
     let pages = [
         (None, vec![task(1, 0), task(2, 0)], Some("page-b")),
@@ -192,11 +195,10 @@ fn a_kept_page_that_lists_an_archived_task_is_forgotten() {
         };
         let write = PageWrite { changes, memo };
         assert!(
-            sync_pass::save(&mut conn, &c, &lease_of(&c), 600, Some(&write), &checkpoint).unwrap()
+            sync_pass::save(&mut conn, &c, &mut lease, 600, Some(&write), &checkpoint).unwrap()
         );
     }
-    let archived =
-        sync_pass::finish_pass(&mut conn, &lease_of(&c), 1, &HashSet::new(), None).unwrap();
+    let archived = sync_pass::finish_pass(&mut conn, &mut lease, 1, &HashSet::new(), None).unwrap();
     assert_eq!(archived, Some(0));
     assert_eq!(sync_page::known_pages(&mut conn, c.id).unwrap().len(), 2);
 
@@ -204,7 +206,7 @@ fn a_kept_page_that_lists_an_archived_task_is_forgotten() {
     // to the second: its task is archived, and the kept second page is forgotten, so a
     // later 304 for it cannot pass for its task while that is stored archived.
     let seen: HashSet<String> = ["t1".to_owned(), "t2".to_owned()].into();
-    let archived = sync_pass::finish_pass(&mut conn, &lease_of(&c), 2, &seen, None).unwrap();
+    let archived = sync_pass::finish_pass(&mut conn, &mut lease, 2, &seen, None).unwrap();
     assert_eq!(archived, Some(1));
     let kept = sync_page::known_pages(&mut conn, c.id).unwrap();
     assert_eq!(

@@ -56,18 +56,7 @@ async fn pivotal_company(app: &TestApp, token: &str) -> Client {
 
 #[tokio::test]
 async fn tasks_arrive_within_seconds_grouped_by_tool_and_project() {
-    let app = TestApp::spawn().await;
-    let owner = app
-        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
-        .await;
-    oauth_walk::connect(
-        &owner,
-        "/company/integrations/basecamp",
-        "/company/integrations/basecamp/on",
-        "Jane Doe",
-        "Allow",
-    )
-    .await;
+    let (app, owner) = oauth_walk::acme_with("basecamp", "Jane Doe").await;
     let expected = sandbox_tasks(&app, "basecamp", "jane@acme.test").await;
     assert!(expected.len() >= 5);
     let page = wait_for_text(&owner, "/tasks", "Synced just now · ").await;
@@ -249,14 +238,7 @@ async fn an_expired_token_is_refreshed_and_the_sync_goes_on() {
     let owner = app
         .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
         .await;
-    let clean = oauth_walk::connect(
-        &owner,
-        "/company/integrations/basecamp",
-        "/company/integrations/basecamp/on",
-        "Expired Eddie",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::company_on(&owner, "basecamp", "Expired Eddie").await;
     assert_eq!(clean, "/company/integrations/basecamp/connected");
     let eddie = sandbox_tasks(&app, "basecamp", "eddie.expired@acme.test").await;
     let page = wait_for_text(&owner, "/tasks", "Synced just now").await;
@@ -266,18 +248,7 @@ async fn an_expired_token_is_refreshed_and_the_sync_goes_on() {
 
 #[tokio::test]
 async fn revoked_access_asks_for_a_reconnect_and_stops_syncing() {
-    let app = TestApp::spawn().await;
-    let owner = app
-        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
-        .await;
-    oauth_walk::connect(
-        &owner,
-        "/company/integrations/basecamp",
-        "/company/integrations/basecamp/on",
-        "Revoked Rita",
-        "Allow",
-    )
-    .await;
+    let (app, owner) = oauth_walk::acme_with("basecamp", "Revoked Rita").await;
     let page = wait_for_text(&owner, "/tasks", "Reconnect").await;
     assert!(page.contains("TB-AUTH-REVOKED"), "{page}");
     let status: String = app.query(|conn| {
@@ -319,14 +290,7 @@ async fn revoked_access_asks_for_a_reconnect_and_stops_syncing() {
     let (_, catalogue) = owner.get_text("/help/errors").await;
     assert!(catalogue.contains("id=\"TB-AUTH-REVOKED\""));
     // Reconnecting brings it back.
-    oauth_walk::connect(
-        &owner,
-        "/integrations",
-        "/integrations/basecamp/on",
-        "Jane Doe",
-        "Allow",
-    )
-    .await;
+    oauth_walk::personal_on(&owner, "basecamp", "Jane Doe").await;
     wait_until(&app, "the connection syncs again", |conn| {
         connections::table
             .select(connections::status)
@@ -346,22 +310,7 @@ async fn rate_limits_wait_as_told_then_carry_on() {
     // The tasks show as soon as their page is written; the run is recorded as
     // finished, and the lease let go, a moment later.
     wait_for_the_pass_to_end(&app).await;
-    wait_until(&app, "the last run is recorded as finished", |conn| {
-        sync_runs::table
-            .select(sync_runs::status)
-            .order(sync_runs::id.desc())
-            .first::<String>(conn)
-            .unwrap()
-            == "ok"
-    })
-    .await;
-    let statuses: Vec<(String, Option<String>)> = app.query(|conn| {
-        sync_runs::table
-            .select((sync_runs::status, sync_runs::error_code))
-            .order(sync_runs::id)
-            .load(conn)
-            .unwrap()
-    });
+    let statuses = outcomes_once_the_last_is_ok(&app).await;
     assert!(
         statuses.contains(&("waiting".to_owned(), Some("TB-RATE-LIMITED".to_owned()))),
         "{statuses:?}"
@@ -545,9 +494,10 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
     let dead_pass = 900_000;
     let c2 = connection.clone();
     app.query(move |conn| {
-        let lease = taskbridge::models::connection::try_lease(conn, c2.id, "dead-instance", 600)
-            .unwrap()
-            .unwrap();
+        let mut lease =
+            taskbridge::models::connection::try_lease(conn, c2.id, "dead-instance", 600)
+                .unwrap()
+                .unwrap();
         for page in &pages {
             let written = taskbridge::models::sync_pass::apply_page(
                 conn,
@@ -555,7 +505,7 @@ async fn a_crash_between_pages_resumes_without_loss_or_duplicates() {
                 dead_pass,
                 &page.tasks,
                 page.next.as_deref(),
-                &lease,
+                &mut lease,
                 600,
             )
             .unwrap();
@@ -603,14 +553,7 @@ async fn a_salesforce_org_over_its_api_limit_waits_and_tries_later() {
     let owner = app
         .sign_up("Busy Bees", "Olivia Owner", "olivia@busybees.test")
         .await;
-    let clean = oauth_walk::connect(
-        &owner,
-        "/company/integrations/salesforce",
-        "/company/integrations/salesforce/on",
-        "Over-limit Olive",
-        "Allow",
-    )
-    .await;
+    let clean = oauth_walk::company_on(&owner, "salesforce", "Over-limit Olive").await;
     assert_eq!(clean, "/company/integrations/salesforce/connected");
     let page = wait_for_text(&owner, "/tasks", "TB-SF-REQUEST-LIMIT").await;
     assert!(
@@ -674,7 +617,7 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
             .execute(conn)
             .unwrap();
         let connection = connection::find(conn, id).unwrap();
-        let lease = connection::try_lease(conn, id, "seed", 60)
+        let mut lease = connection::try_lease(conn, id, "seed", 60)
             .unwrap()
             .unwrap();
         let tasks: Vec<taskbridge::connectors::RemoteTask> = (0..120)
@@ -689,10 +632,10 @@ async fn my_tasks_pages_through_fifty_at_a_time() {
                 updated_at: None,
             })
             .collect();
-        sync_pass::apply_page(conn, &connection, 1, &tasks, None, &lease, 60)
+        sync_pass::apply_page(conn, &connection, 1, &tasks, None, &mut lease, 60)
             .unwrap()
             .unwrap();
-        sync_pass::finish_pass(conn, &lease, 1, &Default::default(), None).unwrap();
+        sync_pass::finish_pass(conn, &mut lease, 1, &Default::default(), None).unwrap();
         connection::release(conn, &lease, connection::Next::NotBefore(i64::MAX)).unwrap();
     });
     let (_, first) = owner.get_text("/tasks").await;
@@ -1004,8 +947,11 @@ async fn a_reconnect_during_a_sync_ends_its_pass_and_the_old_accounts_tasks_go()
         vec![story(&jane[1], "Read after the reconnect")],
     );
     let c = old.clone();
-    let written = app.query(move |conn| {
-        sync_pass::apply_page(conn, &c, 900_000, &first, Some("page-2"), &lease, 600).unwrap()
+    let (written, mut lease) = app.query(move |conn| {
+        let mut lease = lease;
+        let written =
+            sync_pass::apply_page(conn, &c, 900_000, &first, Some("page-2"), &mut lease, 600);
+        (written.unwrap(), lease)
     });
     assert!(written.is_some());
 
@@ -1021,7 +967,7 @@ async fn a_reconnect_during_a_sync_ends_its_pass_and_the_old_accounts_tasks_go()
 
     // The old run's next checkpoint is fenced out: no page, no cursor.
     let late = app.query(move |conn| {
-        sync_pass::apply_page(conn, &old, 900_000, &second, None, &lease, 600).unwrap()
+        sync_pass::apply_page(conn, &old, 900_000, &second, None, &mut lease, 600).unwrap()
     });
     assert!(late.is_none(), "the old run's write did not land");
     // The new account syncs at once, in a new pass whose archive takes Jane's tasks.

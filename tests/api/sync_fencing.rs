@@ -1,7 +1,9 @@
 //! Fencing per lease and token renewal, against a stand-in Intellinote (wiremock) that
 //! rotates refresh tokens and can answer late: runs of one connection that overlap
 //! in one process, a stale run whose refresh token was rotated by the newer run, a
-//! refresh token rotated by someone else, two rejected access tokens in one run.
+//! refresh token rotated by someone else, two rejected access tokens in one run; and
+//! a run whose save the database lost (a crash of PostgreSQL after a commit that did
+//! not wait for the disk), fenced out by the count of saves.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -11,7 +13,7 @@ use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 use taskbridge::connectors::{Credentials, ProviderKind};
 use taskbridge::models::{company_integration, connection};
-use taskbridge::schema::{connections, notifications, sync_runs, tasks, users};
+use taskbridge::schema::{connections, notifications, tasks, users};
 use taskbridge::sync::{RunOutcome, SyncEngine, Trigger};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -286,16 +288,6 @@ fn titles(app: &TestApp) -> Vec<String> {
     })
 }
 
-fn runs(app: &TestApp) -> Vec<(String, Option<String>)> {
-    app.query(|conn| {
-        sync_runs::table
-            .select((sync_runs::status, sync_runs::error_code))
-            .order(sync_runs::id)
-            .load(conn)
-            .unwrap()
-    })
-}
-
 /// (status, lease owner, notices to the person)
 fn connection_state(s: &Setup) -> (String, Option<String>, i64) {
     let id = s.id;
@@ -359,7 +351,7 @@ async fn a_stalled_run_re_leased_in_the_same_process_writes_nothing_more() {
         ["New 1", "New 2", "New 3"],
         "only the newer run's writes landed"
     );
-    let runs = runs(&s.app);
+    let runs = run_outcomes(&s.app);
     assert_eq!(runs.len(), 2, "{runs:?}");
     assert_eq!(runs[0].0, "interrupted", "A is finished as interrupted");
     assert_eq!(runs[1], ("ok".to_owned(), None));
@@ -529,4 +521,244 @@ async fn a_server_started_with_another_key_is_refused_with_one_clear_line() {
             "no key generated for a database sealed with another"
         );
     }
+}
+
+/// Five task notes, three a page (a server that pages by three); before it answers
+/// the second page, `on_page_2` runs (once).
+struct PagedNotes {
+    on_page_2: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl Respond for PagedNotes {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let offset: u32 = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "offset")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or_default();
+        if offset > 0 {
+            let hook = self.on_page_2.lock().unwrap().take();
+            if let Some(hook) = hook {
+                hook();
+            }
+        }
+        let notes: Vec<serde_json::Value> = (offset + 1..=(offset + 3).min(5))
+            .map(|n| {
+                serde_json::json!({
+                    "note_id": n.to_string(), "note_type": "TASK", "title": format!("New {n}"),
+                    "state": "ACTIVE", "workspace": {"name": "Sales"},
+                    "assignee": {"user_id": ME}, "complete": false
+                })
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(notes)
+    }
+}
+
+/// A task of the stand-in's, as a connector reads it.
+fn note(n: u32, title: &str) -> taskbridge::connectors::RemoteTask {
+    taskbridge::connectors::RemoteTask {
+        external_id: n.to_string(),
+        title: title.to_owned(),
+        status: "ACTIVE".into(),
+        project: Some("Sales".into()),
+        due_on: None,
+        url: None,
+        closed: false,
+        updated_at: None,
+    }
+}
+
+/// Olivia's tasks synced before: note 1 (still listed by the tool) and note 9 (no
+/// longer), both open, seen in pass 77, which ended.
+fn synced_before(s: &Setup) {
+    use taskbridge::models::sync_pass;
+    let id = s.id;
+    s.app.query(move |conn| {
+        let mut lease = connection::try_lease(conn, id, "earlier-run", 600)
+            .unwrap()
+            .unwrap();
+        let c = connection::find(conn, id).unwrap();
+        let page = [note(1, "Old 1"), note(9, "Gone 9")];
+        sync_pass::apply_page(conn, &c, 77, &page, None, &mut lease, 600)
+            .unwrap()
+            .unwrap();
+        let archived = sync_pass::finish_pass(conn, &mut lease, 77, &HashSet::new(), None);
+        assert_eq!(archived.unwrap(), Some(0));
+        connection::release(conn, &lease, connection::Next::NotBefore(i64::MAX)).unwrap();
+    });
+}
+
+/// (external id, title, archived) of every task, by id.
+fn all_tasks(app: &TestApp) -> Vec<(String, String, bool)> {
+    app.query(|conn| {
+        tasks::table
+            .select((tasks::external_id, tasks::title, tasks::archived))
+            .order(tasks::external_id)
+            .load(conn)
+            .unwrap()
+    })
+}
+
+/// What a crash of PostgreSQL does to the last save of a run when that save's commit
+/// did not wait for the disk: the save is gone, the count of saves on the connection's
+/// row with it, while the run still counts it. Here the first page's save of the run
+/// under way (pass `pass_id`) is undone: its new tasks, its seen mark on note 1, the
+/// cursor and pass it saved, and its count.
+fn undo_the_first_page(conn: &mut taskbridge::db::DbConn, id: i64) {
+    let saves: i64 = connections::table
+        .find(id)
+        .select(connections::lease_saves)
+        .first(conn)
+        .unwrap();
+    assert_eq!(saves, 1, "the first page's save landed, and only it");
+    diesel::delete(
+        tasks::table
+            .filter(tasks::connection_id.eq(id))
+            .filter(tasks::external_id.eq_any(["2", "3"])),
+    )
+    .execute(conn)
+    .unwrap();
+    diesel::update(tasks::table.filter(tasks::connection_id.eq(id)))
+        .set(tasks::seen_pass.eq(77))
+        .execute(conn)
+        .unwrap();
+    diesel::update(connections::table.find(id))
+        .set((
+            connections::lease_saves.eq(0),
+            connections::sync_cursor.eq(None::<String>),
+            connections::pass_id.eq(None::<i64>),
+        ))
+        .execute(conn)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_run_whose_save_was_lost_is_fenced_out_and_the_next_run_replays_it() {
+    let s = setup(true).await;
+    synced_before(&s);
+    let app_pool = s.app.pool.clone();
+    let id = s.id;
+    let crash: Box<dyn FnOnce() + Send> = Box::new(move || {
+        undo_the_first_page(&mut app_pool.get().unwrap(), id);
+    });
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/rest/v2/org/[^/]+/notes$"))
+        .respond_with(PagedNotes {
+            on_page_2: Mutex::new(Some(crash)),
+        })
+        .with_priority(1)
+        .mount(&s._server)
+        .await;
+
+    // The run saves the first page (notes 1 to 3), whose save is then lost; its save
+    // of the second page (notes 4 and 5) is refused, as if its lease were lost.
+    let outcome = s
+        .engine
+        .sync_connection(s.id, Trigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(outcome, RunOutcome::LeaseLost);
+    let after = all_tasks(&s.app);
+    assert_eq!(
+        after,
+        [
+            ("1".to_owned(), "New 1".to_owned(), false),
+            ("9".to_owned(), "Gone 9".to_owned(), false),
+        ],
+        "nothing of the second page, and nothing archived"
+    );
+    let runs = run_outcomes(&s.app);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(
+        runs[0],
+        (
+            "interrupted".to_owned(),
+            Some(
+                taskbridge::catalogue::ErrorCode::LeaseLost
+                    .as_str()
+                    .to_owned()
+            )
+        ),
+        "the run ends as one whose lease was lost"
+    );
+    let (cursor, pass) = s.app.query(move |conn| {
+        connections::table
+            .find(id)
+            .select((connections::sync_cursor, connections::pass_id))
+            .first::<(Option<String>, Option<i64>)>(conn)
+            .unwrap()
+    });
+    assert_eq!((cursor, pass), (None, None), "the durable cursor stays");
+
+    // Once its lease runs out, the next run reads the lost page again: every note the
+    // tool lists is open, and note 9 is archived by a pass that saw all of them.
+    s.app.query(move |conn| {
+        diesel::update(connections::table.find(id))
+            .set(connections::lease_until.eq(taskbridge::db::now() - 1))
+            .execute(conn)
+            .unwrap()
+    });
+    let outcome = s
+        .engine
+        .sync_connection(s.id, Trigger::Manual)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, RunOutcome::Completed { .. }),
+        "{outcome:?}"
+    );
+    let open: Vec<(String, String, bool)> = (1..=5)
+        .map(|n| (n.to_string(), format!("New {n}"), false))
+        .chain([("9".to_owned(), "Gone 9".to_owned(), true)])
+        .collect();
+    assert_eq!(all_tasks(&s.app), open);
+}
+
+#[tokio::test]
+async fn a_pass_whose_save_was_lost_archives_nothing_at_its_end() {
+    use taskbridge::models::sync_pass;
+    let s = setup(true).await;
+    synced_before(&s);
+    let id = s.id;
+    let (after_loss, archived) = s.app.query(move |conn| {
+        let mut lease = connection::try_lease(conn, id, "this-run", 600)
+            .unwrap()
+            .unwrap();
+        let c = connection::find(conn, id).unwrap();
+        let page = [note(1, "New 1"), note(2, "New 2"), note(3, "New 3")];
+        let run = sync_pass::Progress::start(sync_run_id(conn, id));
+        let first = sync_pass::apply_page(conn, &c, 78, &page, Some("2::0"), &mut lease, 600);
+        assert!(first.unwrap().is_some());
+        // The database loses that save.
+        let pass: Option<i64> = connections::table
+            .find(id)
+            .select(connections::pass_id)
+            .first(conn)
+            .unwrap();
+        assert_eq!(pass, Some(78));
+        undo_the_first_page(conn, id);
+        // The run goes on: the tool's next page, then the pass's end.
+        let after_loss =
+            sync_pass::apply_page(conn, &c, 78, &[note(4, "New 4")], None, &mut lease, 600);
+        let seen = HashSet::from(["5".to_owned()]);
+        let archived = sync_pass::finish_pass(conn, &mut lease, 78, &seen, Some(run));
+        (after_loss.unwrap(), archived.unwrap())
+    });
+    assert_eq!(after_loss, None, "the page after the lost save is refused");
+    assert_eq!(archived, None, "the pass's end is refused");
+    assert_eq!(
+        all_tasks(&s.app),
+        [
+            ("1".to_owned(), "New 1".to_owned(), false),
+            ("9".to_owned(), "Gone 9".to_owned(), false),
+        ],
+        "note 1, whose seen mark was lost, is not archived, nor anything else"
+    );
+}
+
+/// A run of the connection, for the figures a pass's end records.
+fn sync_run_id(conn: &mut taskbridge::db::DbConn, id: i64) -> i64 {
+    taskbridge::models::sync_run::start_run(conn, id, "manual").unwrap()
 }

@@ -36,13 +36,7 @@ async fn sign_up_form(app: &TestApp, company: &str, email: &str) -> (Client, Sta
 }
 
 async fn log_in(client: &Client, email: &str, password: &str) -> (StatusCode, String) {
-    let response = client
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", email), ("password", password)],
-        )
-        .await;
+    let response = client.log_in_as(email, password).await;
     let status = response.status();
     (status, response.text().await.unwrap())
 }

@@ -18,6 +18,23 @@ pub(crate) async fn sign_up(browser: &Browser, base: &str, company: &str, name: 
 }
 
 /// Opens the company menu from the logo (unless it is open already) and follows `item`.
+/// A fresh app whose owner, Olivia, signed up `company` as `email` and opened the
+/// details page of `tool` (its name, then its slug) from Company Integrations.
+pub(crate) async fn owner_on_details(
+    browser: &Browser,
+    (company, email): (&str, &str),
+    (tool, slug): (&str, &str),
+) -> TestApp {
+    let app = TestApp::spawn().await;
+    sign_up(browser, &app.address, company, "Olivia Owner", email).await;
+    company_menu(browser, "Company Integrations", "/company/integrations").await;
+    browser.click_text(tool).await;
+    browser
+        .expect_path(&format!("/company/integrations/{slug}"))
+        .await;
+    app
+}
+
 pub(crate) async fn company_menu(browser: &Browser, item: &str, path: &str) {
     if !browser.is_visible_text(item).await {
         browser.click_css("summary.company-logo").await;
@@ -253,20 +270,13 @@ async fn pivotal_tracker_is_turned_on_with_api_tokens() {
     let Some(browser) = driver::open().await else {
         return;
     };
-    let app = TestApp::spawn().await;
-    let base = app.address.clone();
-    sign_up(
+    let app = owner_on_details(
         &browser,
-        &base,
-        "Acme Widgets",
-        "Olivia Owner",
-        "olivia@acme.test",
+        ("Acme Widgets", "olivia@acme.test"),
+        ("Pivotal Tracker", "pivotal"),
     )
     .await;
-
-    company_menu(&browser, "Company Integrations", "/company/integrations").await;
-    browser.click_text("Pivotal Tracker").await;
-    browser.expect_path("/company/integrations/pivotal").await;
+    let base = app.address.clone();
     assert!(browser.text().await.contains("API token"));
     browser.fill("api_token", "not-a-real-token").await;
     browser.screenshot("pt-01-details-token").await;
@@ -336,22 +346,12 @@ async fn salesforce_consent_denied_then_an_edition_without_api_access() {
     let Some(browser) = driver::open().await else {
         return;
     };
-    let app = TestApp::spawn().await;
-    let base = app.address.clone();
-    sign_up(
+    let _app = owner_on_details(
         &browser,
-        &base,
-        "Tiny Team",
-        "Olivia Owner",
-        "olivia@tinyteam.test",
+        ("Tiny Team", "olivia@tinyteam.test"),
+        ("Salesforce", "salesforce"),
     )
     .await;
-
-    company_menu(&browser, "Company Integrations", "/company/integrations").await;
-    browser.click_text("Salesforce").await;
-    browser
-        .expect_path("/company/integrations/salesforce")
-        .await;
     assert!(browser.text().await.contains("edition with API access"));
     browser.screenshot("sf-01-details").await;
     browser.click_text("Turn it on").await;

@@ -2,27 +2,20 @@
 //! issues then show on My Tasks with their key.
 
 use crate::driver;
-use crate::helpers::TestApp;
-use crate::integrations::{at_sandbox, company_menu, sign_up};
+use crate::integrations::{at_sandbox, owner_on_details};
 
 #[tokio::test]
 async fn owner_turns_on_jira_choosing_one_of_two_sites_and_sees_the_issues() {
     let Some(browser) = driver::open().await else {
         return;
     };
-    let app = TestApp::spawn().await;
-    let base = app.address.clone();
-    sign_up(
+    let app = owner_on_details(
         &browser,
-        &base,
-        "Acme Widgets",
-        "Olivia Owner",
-        "olivia@acme.test",
+        ("Acme Widgets", "olivia@acme.test"),
+        ("Jira", "jira"),
     )
     .await;
-    company_menu(&browser, "Company Integrations", "/company/integrations").await;
-    browser.click_text("Jira").await;
-    browser.expect_path("/company/integrations/jira").await;
+    let base = app.address.clone();
     let details = browser.text().await;
     assert!(details.contains("read:jira-work"), "{details}");
     assert!(details.contains("several Jira sites"), "{details}");
