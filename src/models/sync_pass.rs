@@ -82,9 +82,16 @@ pub fn save(
     page: Option<&PageWrite>,
     checkpoint: &Checkpoint,
 ) -> QueryResult<bool> {
+    let ask = Save {
+        connection,
+        lease,
+        lease_secs,
+        page,
+        checkpoint,
+    };
     let saved = match conn {
-        DbConn::Pg(c) => save_pg(c, connection, lease, lease_secs, page, checkpoint)?,
-        DbConn::Sqlite(_) => save_sqlite(conn, connection, lease, lease_secs, page, checkpoint)?,
+        DbConn::Pg(c) => save_pg(c, &ask)?,
+        DbConn::Sqlite(_) => save_sqlite(conn, &ask)?,
     };
     if saved {
         lease.saves += 1;
@@ -92,19 +99,28 @@ pub fn save(
     Ok(saved)
 }
 
+/// What one [`save`] writes, under which lease.
+struct Save<'a> {
+    connection: &'a Connection,
+    lease: &'a Lease,
+    lease_secs: i64,
+    page: Option<&'a PageWrite>,
+    checkpoint: &'a Checkpoint,
+}
+
 /// SQLite: what [`save`] does, as a transaction, with the count of saves compared and
 /// bumped as on PostgreSQL. SQLite keeps its own durability settings: with
 /// `synchronous = NORMAL` in WAL mode a commit is lost only with the machine, and the
 /// engine's memory with it, so here the count never falls behind; it is kept alike on
 /// both backends so that a run reads the same.
-fn save_sqlite(
-    conn: &mut DbConn,
-    connection: &Connection,
-    lease: &Lease,
-    lease_secs: i64,
-    page: Option<&PageWrite>,
-    checkpoint: &Checkpoint,
-) -> QueryResult<bool> {
+fn save_sqlite(conn: &mut DbConn, ask: &Save<'_>) -> QueryResult<bool> {
+    let Save {
+        connection,
+        lease,
+        lease_secs,
+        page,
+        checkpoint,
+    } = *ask;
     db::write(conn, |conn| {
         if !connection::renew_lease_at_save(conn, lease, lease_secs)? {
             return Ok(false);
@@ -139,29 +155,70 @@ struct Saved {
     held: bool,
 }
 
-/// PostgreSQL: what [`save`] does, as one statement (atomic by itself, so without
-/// `BEGIN` and `COMMIT`). As a transaction a page took eight round trips or more (the
-/// transaction's two, the clock, the lease, the tasks (an `UPDATE` each for changed
-/// ones), the kept page, the seen marks, the cursor, the run's figures); here each
-/// write is a data-modifying `WITH` that runs only if the lease's renewal found the
-/// row, and the renewal (which locks the connection's row until the commit, so no
-/// reconnect slips in) sets the cursor too, since one statement may not update a row
-/// twice. For the same reason new and changed tasks are one upsert over column arrays
-/// on (connection, the tool's id), and the seen marks skip the tasks it writes (their
-/// mark is in the upsert). The renewal also compares and bumps the count of saves
-/// under the lease, and the commit does not wait for the disk (below, where it is set).
-fn save_pg(
-    conn: &mut diesel::PgConnection,
-    connection: &Connection,
-    lease: &Lease,
-    lease_secs: i64,
+/// A page's save on PostgreSQL: see [`save_pg`].
+///
+/// This statement's commit does not wait for the WAL to reach the disk (about 3 ms
+/// here, half a page's time): `set_config(…, true)` holds for this statement's own
+/// transaction only, so nothing else the app writes (time entries, sessions,
+/// accounts, the lease taken, the pass's end, the run's record) stops being durable.
+/// A crash of the database may lose the last saves it acknowledged, but never one
+/// without those before it (the WAL is replayed in order; a durable commit makes
+/// every earlier one durable too). That is safe because the run counts its saves:
+/// the row's count, set to 0 with the lease and bumped here only when it equals the
+/// run's (`$27`), falls behind after such a loss, so the run's next save, and the
+/// pass's end (a durable commit, `finish_pass`), find no row and fence the run out
+/// as a lost lease does. The pages lost are read again by the next run from the
+/// durable cursor, and the pass never archives on the strength of a page that was
+/// lost. A run that ends meanwhile with an error only records what it counted.
+const SAVE_PG: &str = "WITH lease AS ( \
+       UPDATE connections \
+       SET lease_until = CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT) + $3, \
+           sync_cursor = $4, pass_id = $5, lease_saves = $27 + 1 \
+       WHERE id = $1 AND lease_generation = $2 AND lease_saves = $27 \
+         AND lease_owner IS NOT NULL \
+       RETURNING id), \
+     written AS ( \
+       INSERT INTO tasks (connection_id, user_id, provider, external_id, created_at, \
+         title, status, project, due_on, url, content_hash, archived, seen_pass, \
+         updated_at) \
+       SELECT $1, $7, $8, e, $6, t, s, p, d, u, h, a, $5, $6 \
+       FROM unnest($9, $10, $11, $12, $13, $14, $15, $16) AS x(e, t, s, p, d, u, h, a) \
+       WHERE EXISTS (SELECT 1 FROM lease) \
+       ON CONFLICT (connection_id, external_id) DO UPDATE SET \
+         title = excluded.title, status = excluded.status, \
+         project = excluded.project, due_on = excluded.due_on, url = excluded.url, \
+         content_hash = excluded.content_hash, archived = excluded.archived, \
+         seen_pass = excluded.seen_pass, updated_at = excluded.updated_at), \
+     marked AS ( \
+       UPDATE tasks SET seen_pass = $5 WHERE id IN (SELECT t.id \
+         FROM unnest($17) AS seen(external_id) \
+         CROSS JOIN LATERAL (SELECT id FROM tasks WHERE connection_id = $1 \
+           AND tasks.external_id = seen.external_id \
+           AND tasks.seen_pass <> $5 LIMIT 1) AS t \
+         WHERE seen.external_id <> ALL($9)) \
+       AND EXISTS (SELECT 1 FROM lease)), \
+     kept AS ( \
+       INSERT INTO sync_pages (connection_id, page_key, etag, next_cursor, external_ids) \
+       SELECT $1, $18, $19, $20, $21 \
+       WHERE $18 IS NOT NULL AND $19 IS NOT NULL AND EXISTS (SELECT 1 FROM lease) \
+       ON CONFLICT (connection_id, page_key) DO UPDATE SET etag = excluded.etag, \
+         next_cursor = excluded.next_cursor, external_ids = excluded.external_ids), \
+     forgotten AS ( \
+       DELETE FROM sync_pages \
+       WHERE connection_id = $1 AND page_key = $18 AND $19 IS NULL \
+       AND EXISTS (SELECT 1 FROM lease)), \
+     figures AS ( \
+       UPDATE sync_runs SET fetched = $23, added = $24, updated = $25, archived = $26 \
+       WHERE id = $22 AND EXISTS (SELECT 1 FROM lease)) \
+     SELECT EXISTS (SELECT 1 FROM lease) AS held \
+     FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed";
+
+/// The kept page's binds: a key with an `ETag` is stored, a key without one forgotten.
+#[allow(clippy::type_complexity)]
+fn kept_page(
     page: Option<&PageWrite>,
-    checkpoint: &Checkpoint,
-) -> QueryResult<bool> {
-    use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
-    let columns = page.map(|p| p.changes.columns()).unwrap_or_default();
-    // The kept page: a key with an `ETag` is stored, a key without one forgotten.
-    let (key, etag, next_cursor, ids) = match page.map(|p| &p.memo) {
+) -> QueryResult<(Option<&str>, Option<&str>, Option<&str>, Option<String>)> {
+    Ok(match page.map(|p| &p.memo) {
         Some(PageMemo::Store(key, kept)) => {
             let ids = serde_json::to_string(&kept.external_ids)
                 .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
@@ -174,94 +231,56 @@ fn save_pg(
         }
         Some(PageMemo::Forget(key)) => (Some(key.as_str()), None, None, None),
         Some(PageMemo::Keep) | None => (None, None, None, None),
-    };
+    })
+}
+
+/// PostgreSQL: what [`save`] does, as one statement (atomic by itself, so without
+/// `BEGIN` and `COMMIT`). As a transaction a page took eight round trips or more (the
+/// transaction's two, the clock, the lease, the tasks (an `UPDATE` each for changed
+/// ones), the kept page, the seen marks, the cursor, the run's figures); here each
+/// write is a data-modifying `WITH` that runs only if the lease's renewal found the
+/// row, and the renewal (which locks the connection's row until the commit, so no
+/// reconnect slips in) sets the cursor too, since one statement may not update a row
+/// twice. For the same reason new and changed tasks are one upsert over column arrays
+/// on (connection, the tool's id), and the seen marks skip the tasks it writes (their
+/// mark is in the upsert). The renewal also compares and bumps the count of saves
+/// under the lease, and the commit does not wait for the disk ([`SAVE_PG`] says why).
+fn save_pg(conn: &mut diesel::PgConnection, ask: &Save<'_>) -> QueryResult<bool> {
+    use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
+    let (connection, checkpoint) = (ask.connection, ask.checkpoint);
+    let columns = ask.page.map(|p| p.changes.columns()).unwrap_or_default();
+    let (key, etag, next_cursor, ids) = kept_page(ask.page)?;
     let progress = checkpoint.progress;
     let counts = progress.map(|p| p.counts).unwrap_or_default();
-    // This statement's commit does not wait for the WAL to reach the disk (about 3 ms
-    // here, half a page's time): `set_config(…, true)` holds for this statement's own
-    // transaction only, so nothing else the app writes (time entries, sessions,
-    // accounts, the lease taken, the pass's end, the run's record) stops being durable.
-    // A crash of the database may lose the last saves it acknowledged, but never one
-    // without those before it (the WAL is replayed in order; a durable commit makes
-    // every earlier one durable too). That is safe because the run counts its saves:
-    // the row's count, set to 0 with the lease and bumped here only when it equals the
-    // run's (`$27`), falls behind after such a loss, so the run's next save, and the
-    // pass's end (a durable commit, `finish_pass`), find no row and fence the run out
-    // as a lost lease does. The pages lost are read again by the next run from the
-    // durable cursor, and the pass never archives on the strength of a page that was
-    // lost. A run that ends meanwhile with an error only records what it counted.
     let saved: Saved = db::Prepared(
-        diesel::sql_query(
-            "WITH lease AS ( \
-               UPDATE connections \
-               SET lease_until = CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT) + $3, \
-                   sync_cursor = $4, pass_id = $5, lease_saves = $27 + 1 \
-               WHERE id = $1 AND lease_generation = $2 AND lease_saves = $27 \
-                 AND lease_owner IS NOT NULL \
-               RETURNING id), \
-             written AS ( \
-               INSERT INTO tasks (connection_id, user_id, provider, external_id, created_at, \
-                 title, status, project, due_on, url, content_hash, archived, seen_pass, \
-                 updated_at) \
-               SELECT $1, $7, $8, e, $6, t, s, p, d, u, h, a, $5, $6 \
-               FROM unnest($9, $10, $11, $12, $13, $14, $15, $16) AS x(e, t, s, p, d, u, h, a) \
-               WHERE EXISTS (SELECT 1 FROM lease) \
-               ON CONFLICT (connection_id, external_id) DO UPDATE SET \
-                 title = excluded.title, status = excluded.status, \
-                 project = excluded.project, due_on = excluded.due_on, url = excluded.url, \
-                 content_hash = excluded.content_hash, archived = excluded.archived, \
-                 seen_pass = excluded.seen_pass, updated_at = excluded.updated_at), \
-             marked AS ( \
-               UPDATE tasks SET seen_pass = $5 WHERE id IN (SELECT t.id \
-                 FROM unnest($17) AS seen(external_id) \
-                 CROSS JOIN LATERAL (SELECT id FROM tasks WHERE connection_id = $1 \
-                   AND tasks.external_id = seen.external_id \
-                   AND tasks.seen_pass <> $5 LIMIT 1) AS t \
-                 WHERE seen.external_id <> ALL($9)) \
-               AND EXISTS (SELECT 1 FROM lease)), \
-             kept AS ( \
-               INSERT INTO sync_pages (connection_id, page_key, etag, next_cursor, external_ids) \
-               SELECT $1, $18, $19, $20, $21 \
-               WHERE $18 IS NOT NULL AND $19 IS NOT NULL AND EXISTS (SELECT 1 FROM lease) \
-               ON CONFLICT (connection_id, page_key) DO UPDATE SET etag = excluded.etag, \
-                 next_cursor = excluded.next_cursor, external_ids = excluded.external_ids), \
-             forgotten AS ( \
-               DELETE FROM sync_pages \
-               WHERE connection_id = $1 AND page_key = $18 AND $19 IS NULL \
-               AND EXISTS (SELECT 1 FROM lease)), \
-             figures AS ( \
-               UPDATE sync_runs SET fetched = $23, added = $24, updated = $25, archived = $26 \
-               WHERE id = $22 AND EXISTS (SELECT 1 FROM lease)) \
-             SELECT EXISTS (SELECT 1 FROM lease) AS held \
-             FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed",
-        )
-        .bind::<BigInt, _>(connection.id)
-        .bind::<BigInt, _>(lease.generation)
-        .bind::<BigInt, _>(lease_secs)
-        .bind::<Nullable<Text>, _>(checkpoint.cursor.as_deref())
-        .bind::<BigInt, _>(checkpoint.pass_id)
-        .bind::<BigInt, _>(db::now())
-        .bind::<BigInt, _>(connection.user_id)
-        .bind::<Text, _>(connection.provider.slug())
-        .bind::<Array<Text>, _>(&columns.external_ids)
-        .bind::<Array<Text>, _>(&columns.titles)
-        .bind::<Array<Text>, _>(&columns.statuses)
-        .bind::<Array<Text>, _>(&columns.projects)
-        .bind::<Array<Nullable<Text>>, _>(&columns.due_on)
-        .bind::<Array<Nullable<Text>>, _>(&columns.urls)
-        .bind::<Array<Text>, _>(&columns.hashes)
-        .bind::<Array<Bool>, _>(&columns.closed)
-        .bind::<Array<Text>, _>(&checkpoint.seen)
-        .bind::<Nullable<Text>, _>(key)
-        .bind::<Nullable<Text>, _>(etag)
-        .bind::<Nullable<Text>, _>(next_cursor)
-        .bind::<Nullable<Text>, _>(ids.as_deref())
-        .bind::<Nullable<BigInt>, _>(progress.map(|p| p.run_id))
-        .bind::<BigInt, _>(progress.map_or(0, |p| p.fetched))
-        .bind::<BigInt, _>(counts.added)
-        .bind::<BigInt, _>(counts.updated)
-        .bind::<BigInt, _>(counts.archived)
-        .bind::<BigInt, _>(lease.saves),
+        diesel::sql_query(SAVE_PG)
+            .bind::<BigInt, _>(connection.id)
+            .bind::<BigInt, _>(ask.lease.generation)
+            .bind::<BigInt, _>(ask.lease_secs)
+            .bind::<Nullable<Text>, _>(checkpoint.cursor.as_deref())
+            .bind::<BigInt, _>(checkpoint.pass_id)
+            .bind::<BigInt, _>(db::now())
+            .bind::<BigInt, _>(connection.user_id)
+            .bind::<Text, _>(connection.provider.slug())
+            .bind::<Array<Text>, _>(&columns.external_ids)
+            .bind::<Array<Text>, _>(&columns.titles)
+            .bind::<Array<Text>, _>(&columns.statuses)
+            .bind::<Array<Text>, _>(&columns.projects)
+            .bind::<Array<Nullable<Text>>, _>(&columns.due_on)
+            .bind::<Array<Nullable<Text>>, _>(&columns.urls)
+            .bind::<Array<Text>, _>(&columns.hashes)
+            .bind::<Array<Bool>, _>(&columns.closed)
+            .bind::<Array<Text>, _>(&checkpoint.seen)
+            .bind::<Nullable<Text>, _>(key)
+            .bind::<Nullable<Text>, _>(etag)
+            .bind::<Nullable<Text>, _>(next_cursor)
+            .bind::<Nullable<Text>, _>(ids.as_deref())
+            .bind::<Nullable<BigInt>, _>(progress.map(|p| p.run_id))
+            .bind::<BigInt, _>(progress.map_or(0, |p| p.fetched))
+            .bind::<BigInt, _>(counts.added)
+            .bind::<BigInt, _>(counts.updated)
+            .bind::<BigInt, _>(counts.archived)
+            .bind::<BigInt, _>(ask.lease.saves),
     )
     .get_result(conn)?;
     Ok(saved.held)
