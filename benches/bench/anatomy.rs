@@ -45,6 +45,7 @@ pub fn measure(
     let dates = (today.as_str(), week_end.as_str());
     let mut conn = db.conn()?;
     let conn = &mut *conn;
+    let claim = crate::seed::session_claim(conn, user_id)?;
     let mut pieces = vec![
         Piece {
             name: "session row (SELECT by key)",
@@ -80,7 +81,7 @@ pub fn measure(
         },
         Piece {
             name: "signed-in person, company and unread count",
-            micros: time(conn, |c| SignedIn::load(c, user_id).map(drop))?,
+            micros: time(conn, |c| SignedIn::load(c, &claim).map(drop))?,
         },
         Piece {
             name: "tools ON, connections, running syncs",

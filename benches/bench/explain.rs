@@ -177,6 +177,7 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
             .into_iter()
             .collect()
     };
+    let claim = crate::seed::session_claim(&mut recorded, user_id)?;
     if let Ok(mut s) = seen.lock() {
         s.clear();
     }
@@ -200,7 +201,7 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
         ),
         (
             "My Tasks: signed-in person",
-            Box::new(move |c| taskbridge::auth::SignedIn::load(c, user_id).map(drop)),
+            Box::new(move |c| taskbridge::auth::SignedIn::load(c, &claim).map(drop)),
         ),
         (
             "My Tasks: filter values, count, page of 50",

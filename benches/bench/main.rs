@@ -29,6 +29,8 @@
 //!   `BENCH_SCALE=0` does.
 //! - `BENCH_ONLY=api`: only the JSON API (point 7) on each database, over the same
 //!   small database as in a full run.
+//! - `BENCH_ONLY=pages`: only the signed-in pages against their references: My Tasks
+//!   with 50 rows and with 10, and the Timesheet week, on each database.
 //! - `BENCH_ONLY=soak`: only the sync soak with faults (point 8), on each database; it
 //!   is never part of a full run.
 //! - `BENCH_SOAK_SECONDS`: how long the soak's faults, changes and kills go on (default
@@ -40,6 +42,7 @@ mod explain;
 mod fake_pivotal;
 mod http;
 mod load;
+mod pages;
 mod proc;
 mod reference;
 mod report;
@@ -83,6 +86,8 @@ enum Only {
     Api,
     /// The sync soak with faults (point 8), never part of a full run.
     Soak,
+    /// The signed-in pages: My Tasks (50 rows and 10) and the Timesheet week.
+    Pages,
 }
 
 struct Config {
@@ -108,9 +113,10 @@ impl Config {
             Some("time") => Some(Only::Time),
             Some("api") => Some(Only::Api),
             Some("soak") => Some(Only::Soak),
+            Some("pages") => Some(Only::Pages),
             Some(other) => {
                 anyhow::bail!(
-                    "BENCH_ONLY={other}: the parts that run alone are sync, time, api and soak"
+                    "BENCH_ONLY={other}: the parts that run alone are sync, time, api, pages and soak"
                 )
             }
         };
@@ -230,6 +236,10 @@ fn run_suite() -> anyhow::Result<()> {
         Some(Only::Soak) => suite
             .notes
             .push("Only the sync soak with faults (point 8) was run (BENCH_ONLY=soak)".into()),
+        Some(Only::Pages) => suite.notes.push(
+            "Only the signed-in pages (My Tasks, 50 and 10 rows; the Timesheet week) were run (BENCH_ONLY=pages)"
+                .into(),
+        ),
     }
 
     suite.sqlite()?;
@@ -308,15 +318,21 @@ impl Suite {
         })
     }
 
-    /// Starts the server over `db`, signs `me` in and checks My Tasks shows 50 tasks.
-    fn serve(&self, db: &Database, me: &Person, name: &str) -> anyhow::Result<(Server, String)> {
+    /// Starts the server over `db`, signs `me` in and checks My Tasks shows `rows` tasks.
+    fn serve(
+        &self,
+        db: &Database,
+        me: &Person,
+        name: &str,
+        rows: usize,
+    ) -> anyhow::Result<(Server, String)> {
         let server = Server::start(&db.url, self.dir.path(), &self.log(name))?;
         let cookie = server.sign_in(&me.email)?;
         let (status, page) = server.get("/tasks", &cookie)?;
         let shown = page.matches("<li class=\"task\">").count();
         anyhow::ensure!(
-            status == 200 && shown == 50,
-            "My Tasks answered {status} with {shown} tasks, not 50"
+            status == 200 && shown == rows,
+            "My Tasks answered {status} with {shown} tasks, not {rows}"
         );
         Ok((server, cookie))
     }
@@ -330,7 +346,19 @@ impl Suite {
         name: &str,
         with_reference: bool,
     ) -> anyhow::Result<(PageRun, Server, String)> {
-        let (server, cookie) = self.serve(db, me, name)?;
+        self.measure_pages_of(db, me, name, with_reference, 50)
+    }
+
+    /// [`Suite::measure_pages`] for a person whose My Tasks shows `rows` tasks.
+    fn measure_pages_of(
+        &self,
+        db: &Database,
+        me: &Person,
+        name: &str,
+        with_reference: bool,
+        rows: usize,
+    ) -> anyhow::Result<(PageRun, Server, String)> {
+        let (server, cookie) = self.serve(db, me, name, rows)?;
         let ref_server = if with_reference {
             let port = proc::free_port()?;
             let mut child = reference::start(&db.url, port, &self.log(&format!("{name}-ref")))?;
@@ -419,28 +447,33 @@ impl Suite {
     }
 
     fn page_rows(&mut self, backend: &str, run: &PageRun) {
+        self.page_rows_of(&format!("My Tasks, {backend}"), run, 0.70);
+    }
+
+    /// The rows of one page's load against its reference, `what` naming them.
+    fn page_rows_of(&mut self, what: &str, run: &PageRun, target: f64) {
         let m = &run.mine;
         let Some(r) = &run.reference else { return };
         let ratio = m.per_second() / r.per_second();
         self.rows.push(row(
             "1",
-            format!("My Tasks, {backend}: throughput"),
+            format!("{what}: throughput"),
             format!("{} req/s", thousands(m.per_second())),
             format!("reference {} req/s", thousands(r.per_second())),
-            "≥ 0.70 of reference",
-            Verdict::of(ratio >= 0.70),
+            format!("≥ {target:.2} of reference"),
+            Verdict::of(ratio >= target),
         ));
         self.rows.push(row(
             "1",
-            format!("My Tasks, {backend}: ratio to reference"),
+            format!("{what}: ratio to reference"),
             format!("{ratio:.2}"),
             "",
-            "≥ 0.70",
-            Verdict::of(ratio >= 0.70),
+            format!("≥ {target:.2}"),
+            Verdict::of(ratio >= target),
         ));
         self.rows.push(row(
             "1",
-            format!("My Tasks, {backend}: latency p50 / p99"),
+            format!("{what}: latency p50 / p99"),
             format!("{} / {}", ms(m.p50()), ms(m.p99())),
             format!("reference {} / {}", ms(r.p50()), ms(r.p99())),
             "",
@@ -448,7 +481,7 @@ impl Suite {
         ));
         self.rows.push(row(
             "1",
-            format!("My Tasks, {backend}: server CPU per request"),
+            format!("{what}: server CPU per request"),
             format!("{:.0} µs", m.cpu_us_per_request()),
             format!("reference {:.0} µs", r.cpu_us_per_request()),
             "",
@@ -456,7 +489,7 @@ impl Suite {
         ));
         self.rows.push(row(
             "1",
-            format!("My Tasks, {backend}: page size, server cores busy"),
+            format!("{what}: page size, server cores busy"),
             format!("{:.1} KiB, {:.2} cores", m.page_kib(), m.server_cores()),
             format!(
                 "reference {:.1} KiB, {:.2} cores",
@@ -543,6 +576,7 @@ impl Suite {
                 let db = Database::sqlite(self.dir.path(), "soak")?;
                 return self.soak(&db, "SQLite", "sqlite");
             }
+            Some(Only::Pages) => return self.pages_point(&db, "SQLite", "sqlite"),
         }
         let me = self.seed_small(&db, "SQLite")?;
         let (run, server, cookie) = self.measure_pages(&db, &me, "sqlite", true)?;
@@ -736,6 +770,10 @@ impl Suite {
             Some(Only::Soak) => {
                 let db = Database::postgres(admin, "soak")?;
                 return self.soak(&db, "PostgreSQL", "pg-soak");
+            }
+            Some(Only::Pages) => {
+                let db = Database::postgres(admin, "small")?;
+                return self.pages_point(&db, "PostgreSQL", "pg-small");
             }
         }
         let (small_run, small_sync, time) = {

@@ -317,3 +317,24 @@ pub fn api_token(
     taskbridge::models::api_token::insert(conn, company_id, user_id, name, &hash, db::now())?;
     Ok(token)
 }
+
+/// A signed-in session's row for `user_id`, as logging in writes one, and the claim
+/// that names it: for timing the signed-in person's statement (which checks the row)
+/// outside the server.
+pub fn session_claim(conn: &mut DbConn, user_id: i64) -> anyhow::Result<taskbridge::auth::Claim> {
+    use taskbridge::schema::sessions;
+    let row = taskbridge::crypto::sha256_hex(&format!("bench-session-{user_id}"));
+    let now = db::now();
+    let state = format!(r#"{{"user_id":"{user_id}","signed_in_at":"{now}","seen":"{now}"}}"#);
+    diesel::delete(sessions::table.filter(sessions::id.eq(&row))).execute(conn)?;
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(&row),
+            sessions::user_id.eq(user_id),
+            sessions::state.eq(state),
+            sessions::created_at.eq(now),
+            sessions::expires_at.eq(FAR_FUTURE),
+        ))
+        .execute(conn)?;
+    Ok(taskbridge::auth::Claim::new(user_id, row))
+}

@@ -35,7 +35,11 @@ impl Server {
         let addr = format!("127.0.0.1:{port}");
         let origin = format!("http://{addr}");
         let (out, err) = proc::log_to(log)?;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskbridge"));
+        // `BENCH_SERVER_BIN` runs another build of the server (a kept "before" binary,
+        // for before/after runs interleaved on a noisy machine).
+        let bin = std::env::var_os("BENCH_SERVER_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_taskbridge").into());
+        let mut cmd = Command::new(bin);
         cmd.arg("serve")
             .current_dir(dir)
             .env_clear()

@@ -199,6 +199,52 @@ impl Suite {
         ));
     }
 
+    /// The Timesheet week of `person` (signed in with `cookie`) against its reference
+    /// page, side by side; adds its rows and answers the page's measurement.
+    pub(crate) fn week_point(
+        &mut self,
+        server: &Server,
+        cookie: &str,
+        person: &Person,
+        (ref_addr, ref_pid): (&str, u32),
+        backend: &str,
+    ) -> anyhow::Result<Measured> {
+        let dates = Dates::now();
+        let week_path = format!("/timesheet?week={}", dates.week);
+        let week_ref = format!(
+            "/reference/timesheet?user={}&week={}",
+            person.user_id, dates.week
+        );
+        let (status, page) = server.get(&week_path, cookie)?;
+        let ref_page =
+            crate::http::block_on(crate::http::once(ref_addr, "GET", &week_ref, &[], b""))?.text();
+        let (rows, ref_rows) = (
+            count(&page, "class=\"task-cell\""),
+            count(&ref_page, "<tr>"),
+        );
+        anyhow::ensure!(
+            status == 200 && rows > 0 && rows == ref_rows,
+            "the Timesheet answered {status} with {rows} rows (the reference {ref_rows})"
+        );
+        let day_entries = count(&page, "<li class=\"entry");
+        self.say(&format!(
+            "{backend}: Timesheet week of {} ({rows} rows, {day_entries} entries on its first day) under load",
+            dates.week
+        ));
+        let mine = |s| self.spec_expecting(&server.addr, &week_path, Some(cookie), s, "week-grid");
+        let reference = |s| self.spec_expecting(ref_addr, &week_ref, None, s, "reference-week");
+        let (week_run, week_ref_run) =
+            self.side_by_side((&mine, server.pid()), Some((&reference, ref_pid)))?;
+        let week_ref_run = week_ref_run.unwrap_or_default();
+        self.versus_rows(
+            &format!("Timesheet week, {backend}"),
+            &week_run,
+            &week_ref_run,
+            format!("{rows} rows + {day_entries} entries of the day, both"),
+        );
+        Ok(week_run)
+    }
+
     /// Point 6 on a database seeded with [`SMALL`]: seeds the year of time first.
     pub(crate) fn time_point(
         &mut self,
@@ -242,38 +288,8 @@ impl Suite {
         let ref_pid = ref_child.pid();
 
         // The Timesheet week.
-        let week_path = format!("/timesheet?week={}", dates.week);
-        let week_ref = format!(
-            "/reference/timesheet?user={}&week={}",
-            cast.week.user_id, dates.week
-        );
-        let (status, page) = server.get(&week_path, &week)?;
-        let ref_page =
-            crate::http::block_on(crate::http::once(&ref_addr, "GET", &week_ref, &[], b""))?.text();
-        let (rows, ref_rows) = (
-            count(&page, "class=\"task-cell\""),
-            count(&ref_page, "<tr>"),
-        );
-        anyhow::ensure!(
-            status == 200 && rows > 0 && rows == ref_rows,
-            "the Timesheet answered {status} with {rows} rows (the reference {ref_rows})"
-        );
-        let day_entries = count(&page, "<li class=\"entry");
-        self.say(&format!(
-            "{backend}: Timesheet week of {} ({rows} rows, {day_entries} entries on its first day) under load",
-            dates.week
-        ));
-        let mine = |s| self.spec_expecting(&server.addr, &week_path, Some(&week), s, "week-grid");
-        let reference = |s| self.spec_expecting(&ref_addr, &week_ref, None, s, "reference-week");
-        let (week_run, week_ref_run) =
-            self.side_by_side((&mine, server.pid()), Some((&reference, ref_pid)))?;
-        let week_ref_run = week_ref_run.unwrap_or_default();
-        self.versus_rows(
-            &format!("Timesheet week, {backend}"),
-            &week_run,
-            &week_ref_run,
-            format!("{rows} rows + {day_entries} entries of the day, both"),
-        );
+        let week_run =
+            self.week_point(&server, &week, &cast.week, (&ref_addr, ref_pid), backend)?;
 
         // The company report for last month, as the owner.
         let month_path = report_path(false, dates.month);

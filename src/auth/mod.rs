@@ -17,9 +17,9 @@ use crate::db::{self, now, Pool};
 use crate::domain::{CompanyId, Role, UserId};
 use crate::error::{AppError, Unexpected};
 use crate::models::connection::ConnectionStatus;
-use crate::schema::{companies, connections, logins, notifications, users};
+use crate::schema::{companies, connections, logins, notifications, sessions, time_entries, users};
 
-pub use session_store::USER_ID;
+pub use session_store::{SESSION_ROW, USER_ID};
 
 /// An invite's token kept while the person it is for logs in ("Log in to join"): log-in
 /// goes back to it.
@@ -73,13 +73,32 @@ impl CurrentUser {
 }
 
 /// The person a session says is signed in, read from the session alone (no query).
-/// Pages that load more data combine [`SignedIn::load`] with their own queries in one
-/// trip to the database; the rest take [`CurrentUser`], which does it for them.
+/// Nothing is theirs until the session's row is checked: pages that load more data
+/// combine [`SignedIn::load`] (which checks it, in the statement that reads the
+/// person) with their own queries in one trip to the database; the rest take
+/// [`CurrentUser`], which does it for them.
 pub struct SignedIn {
-    pub user_id: i64,
+    claim: Claim,
     session: Session,
     csrf_token: String,
     timer_limit_secs: i64,
+}
+
+/// Who a session says is signed in, and the row that must agree: what
+/// [`SignedIn::load`] checks, small enough to move into a database closure.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub user_id: i64,
+    /// The digest keying the session's row.
+    row: String,
+}
+
+impl Claim {
+    /// A claim for `user_id` on the session row keyed `row` (for tools that time the
+    /// statement on a row of their own).
+    pub fn new(user_id: i64, row: String) -> Self {
+        Self { user_id, row }
+    }
 }
 
 /// When the session last showed activity; the sliding expiry moves when this does.
@@ -103,33 +122,46 @@ impl SignedIn {
             .ok()
             .flatten()
             .ok_or(AppError::SignInRequired)?;
-        let at = now();
+        // Only a session that came with the request has a row to check (one begun in
+        // this request is not signed in until the next).
+        let row = session
+            .get::<String>(SESSION_ROW)
+            .ok()
+            .flatten()
+            .ok_or(AppError::SignInRequired)?;
         let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
-        if at - signed_in_at > ABSOLUTE_TIMEOUT_SECS {
+        if now() - signed_in_at > ABSOLUTE_TIMEOUT_SECS {
             session.purge();
             return Err(AppError::SignInRequired);
         }
-        // A changed session is written with a fresh expiry (and a fresh cookie); an
-        // unchanged one costs nothing. So activity is noted once a minute.
-        let seen = session.get::<i64>(LAST_SEEN).ok().flatten().unwrap_or(0);
-        if at - seen >= TOUCH_EVERY_SECS {
-            session
-                .insert(LAST_SEEN, at)
-                .unexpected("noting activity in the session")?;
-        }
         let csrf_token = csrf::token(&session)?;
         Ok(Self {
-            user_id,
+            claim: Claim { user_id, row },
             session,
             csrf_token,
             timer_limit_secs: 12 * 60 * 60,
         })
     }
 
+    /// The person the session names, and its row: for the page's database closure.
+    pub fn claim(&self) -> Claim {
+        self.claim.clone()
+    }
+
     /// Loads the person (with their company and unread notices) on a connection the
-    /// caller already holds: `SignedIn::load(conn, signed_in.user_id)`. `None`: the
+    /// caller already holds, `SignedIn::load(conn, &claim)`, checking the session's
+    /// row in the same statement: it must exist, not have expired, and name this
+    /// person. `None`: the session has ended (or went on as someone else), or the
     /// person is gone or disabled.
-    pub fn load(conn: &mut db::DbConn, user_id: i64) -> QueryResult<Option<Loaded>> {
+    pub fn load(conn: &mut db::DbConn, claim: &Claim) -> QueryResult<Option<Loaded>> {
+        let user_id = claim.user_id;
+        // The row's state, for the times that count (sign-in, last activity).
+        let session = sessions::table
+            .filter(sessions::id.eq(&claim.row))
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::expires_at.gt(now()))
+            .select(sessions::state)
+            .single_value();
         // The unread count rides along as a subquery: one statement, not two, and one
         // diesel can keep prepared.
         let unread = notifications::table
@@ -157,7 +189,14 @@ impl SignedIn {
             .count()
             .single_value();
         type Days = (Option<String>, String, String);
-        type Counts = (Option<i64>, Option<i64>, Option<i64>);
+        // Whether a timer runs (the partial index of running entries answers it): only
+        // then is the entry read, so a page without one costs no statement for it.
+        let timing = diesel::dsl::exists(
+            time_entries::table
+                .filter(time_entries::user_id.eq(user_id))
+                .filter(time_entries::ended_at.is_null()),
+        );
+        type Counts = (Option<i64>, Option<i64>, Option<i64>, Option<String>, bool);
         let found: Option<(Row, Days, Counts)> = users::table
             .inner_join(companies::table)
             .inner_join(logins::table)
@@ -179,18 +218,23 @@ impl SignedIn {
                     companies::time_zone,
                     companies::week_start,
                 ),
-                (unread, attention, elsewhere),
+                (unread, attention, elsewhere, session, timing),
             ))
             .first(conn)
             .optional()?;
-        let Some((row, days, (unread, attention, elsewhere))) = found else {
+        let Some((row, days, (unread, attention, elsewhere, Some(session), timing))) = found else {
             return Ok(None);
         };
         let (unread, attention) = (unread.unwrap_or(0), attention.unwrap_or(0));
         if row.5 {
             return Ok(None);
         }
-        let running = crate::models::time_entry::running(conn, row.1, user_id)?;
+        let times = SessionTimes::of(&session);
+        let running = if timing {
+            crate::models::time_entry::running(conn, row.1, user_id)?
+        } else {
+            None
+        };
         let other_companies = if elsewhere.unwrap_or(0) > 0 {
             crate::models::user::other_memberships(conn, row.8, user_id)?
         } else {
@@ -203,6 +247,7 @@ impl SignedIn {
             attention,
             running,
             other_companies,
+            times,
         }))
     }
 
@@ -212,6 +257,10 @@ impl SignedIn {
         AppError::SignInRequired
     }
 
+    /// The person, once their session's row has been found: the row's times decide
+    /// the absolute timeout and whether activity is noted (once a minute; a changed
+    /// session is written with a fresh expiry, row and cookie, an unchanged one costs
+    /// nothing).
     pub fn into_current(self, loaded: Loaded) -> Result<CurrentUser, AppError> {
         let Loaded {
             row,
@@ -220,7 +269,17 @@ impl SignedIn {
             attention,
             running,
             other_companies,
+            times,
         } = loaded;
+        let at = now();
+        if at - times.signed_in_at > ABSOLUTE_TIMEOUT_SECS {
+            return Err(self.gone());
+        }
+        if at - times.seen >= TOUCH_EVERY_SECS {
+            self.session
+                .insert(LAST_SEEN, at)
+                .unexpected("noting activity in the session")?;
+        }
         let (id, company_id, name, email, role, _, company_name, logo_mime, login_id) = row;
         let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
         Ok(CurrentUser {
@@ -257,6 +316,34 @@ type Row = (
     i64,
 );
 
+/// The times a session's row holds (in its state, as the session middleware wrote
+/// it); a time missing or unreadable counts as long ago.
+struct SessionTimes {
+    signed_in_at: i64,
+    seen: i64,
+}
+
+impl SessionTimes {
+    fn of(state: &str) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Times {
+            signed_in_at: Option<String>,
+            seen: Option<String>,
+        }
+        let at = |v: Option<String>| v.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        match serde_json::from_str::<Times>(state) {
+            Ok(t) => Self {
+                signed_in_at: at(t.signed_in_at),
+                seen: at(t.seen),
+            },
+            Err(_) => Self {
+                signed_in_at: 0,
+                seen: 0,
+            },
+        }
+    }
+}
+
 /// A person's row as [`SignedIn::load`] read it; [`SignedIn::into_current`] checks it.
 pub struct Loaded {
     row: Row,
@@ -265,11 +352,22 @@ pub struct Loaded {
     attention: i64,
     running: Option<crate::models::time_entry::TimeEntry>,
     other_companies: Vec<crate::models::user::Membership>,
+    times: SessionTimes,
 }
 
 impl Loaded {
+    /// The person's id (the one the session named, checked).
+    pub fn user_id(&self) -> i64 {
+        self.row.0
+    }
+
     pub fn company_id(&self) -> i64 {
         self.row.1
+    }
+
+    /// The person's role in the company.
+    pub fn role(&self) -> Result<Role, AppError> {
+        Role::parse(&self.row.4).map_err(|e| anyhow::anyhow!("stored role: {e}").into())
     }
 
     /// Whether the person is the company's owner or an admin.
@@ -299,8 +397,8 @@ async fn load_current_user(req: HttpRequest) -> Result<CurrentUser, AppError> {
         .app_data::<web::Data<Pool>>()
         .ok_or_else(|| AppError::unexpected("no database pool in the app data"))?
         .clone();
-    let user_id = signed_in.user_id;
-    match db::run(&pool, move |conn| Ok(SignedIn::load(conn, user_id)?)).await? {
+    let claim = signed_in.claim();
+    match db::run(&pool, move |conn| Ok(SignedIn::load(conn, &claim)?)).await? {
         Some(loaded) => signed_in.into_current(loaded),
         None => Err(signed_in.gone()),
     }
@@ -388,4 +486,21 @@ pub fn client_ip(req: &HttpRequest) -> String {
         None => peer,
     }
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_rows_times_are_read_under_the_names_the_session_writes() {
+        let mut state = std::collections::HashMap::new();
+        state.insert(SIGNED_IN_AT.to_owned(), "1000".to_owned());
+        state.insert(LAST_SEEN.to_owned(), "2000".to_owned());
+        state.insert(USER_ID.to_owned(), "7".to_owned());
+        let times = SessionTimes::of(&serde_json::to_string(&state).unwrap());
+        assert_eq!((times.signed_in_at, times.seen), (1000, 2000));
+        let unreadable = SessionTimes::of("not json");
+        assert_eq!((unreadable.signed_in_at, unreadable.seen), (0, 0));
+    }
 }

@@ -265,14 +265,25 @@ pub fn on_tasks(conn: &mut DbConn, user_id: i64, task_ids: &[i64]) -> QueryResul
     if task_ids.is_empty() {
         return Ok(Vec::new());
     }
-    time_entries::table
+    let spans = time_entries::table
         .filter(time_entries::user_id.eq(user_id))
-        .filter(time_entries::task_id.eq_any(task_ids))
         .select((
             time_entries::task_id,
             time_entries::started_at,
             time_entries::ended_at,
-        ))
+        ));
+    if crate::db::is_sqlite(conn) {
+        // The page's ids as one JSON bind (`json_ids`): the same statement on every
+        // My Tasks view, kept prepared.
+        let listed = diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "time_entries.task_id IN (SELECT value FROM json_each(",
+        )
+        .bind::<diesel::sql_types::Text, _>(json_ids(task_ids)?)
+        .sql("))");
+        return crate::db::Prepared(spans.filter(listed)).load(conn);
+    }
+    spans
+        .filter(time_entries::task_id.eq_any(task_ids))
         .load(conn)
 }
 
@@ -295,10 +306,25 @@ pub fn archived_of(conn: &mut DbConn, task_ids: &[i64]) -> QueryResult<Vec<(i64,
     if task_ids.is_empty() {
         return Ok(Vec::new());
     }
-    tasks::table
-        .filter(tasks::id.eq_any(task_ids))
-        .select((tasks::id, tasks::archived))
-        .load(conn)
+    let states = tasks::table.select((tasks::id, tasks::archived));
+    if crate::db::is_sqlite(conn) {
+        // One JSON bind, kept prepared, as in `on_tasks`.
+        let listed = diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "tasks.id IN (SELECT value FROM json_each(",
+        )
+        .bind::<diesel::sql_types::Text, _>(json_ids(task_ids)?)
+        .sql("))");
+        return crate::db::Prepared(states.filter(listed)).load(conn);
+    }
+    states.filter(tasks::id.eq_any(task_ids)).load(conn)
+}
+
+/// Ids as one JSON array, for `IN (SELECT value FROM json_each(?))` on SQLite: one bind
+/// whatever their number, so the statement's text is always the same and is kept
+/// prepared (an `IN` list of one bind an id, which diesel never keeps, is parsed and
+/// planned by SQLite on every call).
+fn json_ids(ids: &[i64]) -> QueryResult<String> {
+    serde_json::to_string(ids).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
 /// Serialises one person's timer changes for the rest of the transaction. On

@@ -279,12 +279,13 @@ async fn load(
     filter: &Filter,
     page: i64,
 ) -> AppResult<(CurrentUser, Listing)> {
-    let user_id = signed_in.user_id;
+    let claim = signed_in.claim();
     let filter = filter.clone();
     let loaded = db::run(pool, move |conn| {
-        let Some(person) = SignedIn::load(conn, user_id)? else {
+        let Some(person) = SignedIn::load(conn, &claim)? else {
             return Ok(None);
         };
+        let user_id = person.user_id();
         // "Today" and "this week" are the person's own days.
         let today = person.days().date_of(crate::db::now());
         let week_end = today

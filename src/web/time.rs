@@ -9,7 +9,8 @@ use askama::Template;
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::auth::{client_ip, CompanyManager, CurrentUser};
+use crate::auth::{client_ip, CompanyManager, CurrentUser, Loaded, SignedIn};
+use crate::config::Settings;
 use crate::days::{self, parse_week_start, WEEK_STARTS};
 use crate::db::{self, now, Pool};
 use crate::error::{AppError, AppResult};
@@ -212,19 +213,19 @@ fn safe_url(url: &Option<String>) -> Option<String> {
 /// company (another company's person: 404).
 fn whose(
     conn: &mut db::DbConn,
-    viewer: &CurrentUser,
+    viewer: &Person,
     asked: Option<i64>,
 ) -> AppResult<(Person, Option<String>)> {
     match asked {
-        Some(id) if id != viewer.id.0 => {
+        Some(id) if id != viewer.user_id => {
             if !viewer.role.manages_company() {
                 return Err(AppError::NotFound);
             }
-            let other = user::in_company(conn, viewer.company_id.0, id)?;
+            let other = user::in_company(conn, viewer.company_id, id)?;
             let (zone, week_start) = user::days_of(conn, id)?;
             Ok((
                 Person {
-                    company_id: viewer.company_id.0,
+                    company_id: viewer.company_id,
                     user_id: id,
                     role: other.role(),
                     days: Days::new(&zone, &week_start),
@@ -232,7 +233,7 @@ fn whose(
                 Some(other.name),
             ))
         }
-        _ => Ok((Person::of(viewer), None)),
+        _ => Ok((viewer.clone(), None)),
     }
 }
 
@@ -244,15 +245,19 @@ struct WeekData {
     tasks: Vec<TaskChoice>,
 }
 
-async fn load_week(
+/// The week's data in one trip to the database, after `viewer` (run first, on the
+/// same connection) says who is looking; `None` when it finds no one.
+async fn load_week<W: Send + 'static>(
     pool: &Pool,
-    viewer: &CurrentUser,
     asked: Option<i64>,
     week: &WeekQuery,
-) -> AppResult<(WeekData, Date, Date)> {
-    let viewer = viewer.clone();
+    viewer: impl FnOnce(&mut db::DbConn) -> AppResult<Option<(W, Person)>> + Send + 'static,
+) -> AppResult<Option<(W, WeekData, Date, Date)>> {
     let (week_q, day_q) = (week.week.clone(), week.day.clone());
     db::run(pool, move |conn| {
+        let Some((with, viewer)) = viewer(conn)? else {
+            return Ok(None);
+        };
         let (person, person_name) = whose(conn, &viewer, asked)?;
         let days = &person.days;
         let today = days.date_of(now());
@@ -273,7 +278,8 @@ async fn load_week(
         let ids: Vec<i64> = entries.iter().filter_map(|e| e.task_id).collect();
         let archived = time_entry::archived_of(conn, &ids)?.into_iter().collect();
         let tasks = time_entry::open_tasks(conn, person.user_id)?;
-        Ok((
+        Ok(Some((
+            with,
             WeekData {
                 person,
                 person_name,
@@ -283,9 +289,19 @@ async fn load_week(
             },
             first,
             day,
-        ))
+        )))
     })
     .await
+}
+
+/// The signed-in viewer as the time services see them.
+fn viewer_of(loaded: &Loaded) -> AppResult<Person> {
+    Ok(Person {
+        company_id: loaded.company_id(),
+        user_id: loaded.user_id(),
+        role: loaded.role()?,
+        days: loaded.days(),
+    })
 }
 
 /// The week's rows, grouped by tool, project and task (or note), in that order.
@@ -378,8 +394,22 @@ async fn timesheet_page(
     query: &WeekQuery,
     form: Option<(EntryForm, String)>,
 ) -> AppResult<TimesheetPage> {
-    let user = &page.user;
-    let (data, first, day) = load_week(pool, user, query.person, query).await?;
+    let viewer = Person::of(&page.user);
+    let (_, data, first, day) =
+        load_week(pool, query.person, query, move |_| Ok(Some(((), viewer))))
+            .await?
+            .ok_or(AppError::SignInRequired)?;
+    Ok(sheet(page.shell(Nav::Timesheet), data, first, day, form))
+}
+
+/// The Timesheet of a week that is loaded.
+fn sheet(
+    shell: Shell,
+    data: WeekData,
+    first: Date,
+    day: Date,
+    form: Option<(EntryForm, String)>,
+) -> TimesheetPage {
     let days = &data.person.days;
     let at = now();
     let today = days.date_of(at);
@@ -428,8 +458,8 @@ async fn timesheet_page(
             None,
         ),
     };
-    Ok(TimesheetPage {
-        shell: page.shell(Nav::Timesheet),
+    TimesheetPage {
+        shell,
         day_entries: day_entries(&data, day, at),
         day_title: day.strftime("%A %-d %B").to_string(),
         rows,
@@ -447,15 +477,32 @@ async fn timesheet_page(
         form,
         error,
         here: urls::timesheet(first, day, person),
-    })
+    }
 }
 
+/// The week: the session's row, the person and the week read in one trip.
 pub async fn timesheet(
-    page: Page,
+    signed_in: SignedIn,
+    session: Session,
+    settings: web::Data<Settings>,
     pool: web::Data<Pool>,
     query: web::Query<WeekQuery>,
 ) -> AppResult<HttpResponse> {
-    render(&timesheet_page(&page, &pool, &query, None).await?)
+    let claim = signed_in.claim();
+    let loaded = load_week(&pool, query.person, &query, move |conn| {
+        let Some(loaded) = SignedIn::load(conn, &claim)? else {
+            return Ok(None);
+        };
+        let viewer = viewer_of(&loaded)?;
+        Ok(Some((loaded, viewer)))
+    })
+    .await?;
+    let Some((loaded, data, first, day)) = loaded else {
+        return Err(signed_in.gone());
+    };
+    let user = signed_in.into_current(loaded)?;
+    let shell = Shell::new(&user, &session, Nav::Timesheet, settings.sandbox);
+    render(&sheet(shell, data, first, day, None))
 }
 
 /// A manual entry. Refused input comes back in the form with the problem named.
@@ -529,7 +576,7 @@ async fn edit_page(
     let owner_id = entry.user_id;
     let task_id = entry.task_id;
     let (owner, owner_name, tasks, archived) = db::run(pool, move |conn| {
-        let (owner, name) = whose(conn, &viewer, Some(owner_id))?;
+        let (owner, name) = whose(conn, &Person::of(&viewer), Some(owner_id))?;
         let tasks = time_entry::open_tasks(conn, owner_id)?;
         let ids: Vec<i64> = task_id.into_iter().collect();
         let archived: HashMap<i64, bool> =
@@ -624,7 +671,10 @@ async fn owners_week(
     entry: &TimeEntry,
 ) -> AppResult<HttpResponse> {
     let (viewer, owner_id) = (viewer.clone(), entry.user_id);
-    let (owner, name) = db::run(pool, move |conn| whose(conn, &viewer, Some(owner_id))).await?;
+    let (owner, name) = db::run(pool, move |conn| {
+        whose(conn, &Person::of(&viewer), Some(owner_id))
+    })
+    .await?;
     let date = owner.days.date_of(entry.started_at);
     let person = name.map(|_| owner.user_id);
     Ok(see_other(&urls::timesheet(

@@ -173,6 +173,78 @@ async fn a_copied_cookie_is_refused_after_logout() {
 }
 
 #[tokio::test]
+async fn an_old_cookie_is_refused_after_logout_though_it_carries_its_state() {
+    // The signed-in state rides in the (encrypted) cookie, so an old cookie still
+    // holds it: the session's row, checked by the page's own statement, is what
+    // refuses it. (A refusal drops the cookie it came with, so each try is a copy.)
+    let app = TestApp::spawn().await;
+    let owner = app.sign_up("Acme", "Olivia", "olivia@acme.test").await;
+    let token = owner.csrf_from("/tasks").await;
+    let copies: Vec<Client> = (0..4).map(|_| app.client()).collect();
+    for copy in &copies {
+        owner.clone_cookie_into(copy);
+    }
+    owner.post_form("/tasks", "/logout", &[]).await;
+    for (copy, path) in copies.iter().zip(["/tasks", "/timesheet", "/account"]) {
+        let response = copy.get(path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&response), "/login", "{path}");
+    }
+    // Nor can it post, though the CSRF token it carries is the one it was given.
+    let response = copies[3]
+        .http
+        .post(copies[3].url("/timer/start"))
+        .header("Origin", &copies[3].address)
+        .form(&[("note", "Planning"), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "/login");
+    let running: i64 = app.query(|conn| {
+        use diesel::prelude::*;
+        taskbridge::schema::time_entries::table
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(running, 0, "no timer started");
+}
+
+#[tokio::test]
+async fn a_cookie_naming_another_person_than_its_session_row_is_refused() {
+    use diesel::prelude::*;
+    use taskbridge::schema::sessions;
+    let app = TestApp::spawn().await;
+    let alice = app.sign_up("Acme", "Alice", "alice@acme.test").await;
+    // A copy of the cookie from while the session was Alice's place in Acme.
+    let old = app.client();
+    alice.clone_cookie_into(&old);
+    // The session goes on in a company of her own: its row names that place now.
+    let r = alice
+        .post_form(
+            "/account/companies/new",
+            "/account/companies/new",
+            &[("company_name", "Side Project")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let response = old.get("/tasks").await;
+    assert_eq!(location(&response), "/login", "the old cookie is refused");
+    // Its refusal leaves the session that went on alone.
+    let (status, page) = alice.get_text("/tasks").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Side Project"), "{page}");
+    let rows: i64 = app.query(|conn| {
+        sessions::table
+            .filter(sessions::user_id.is_not_null())
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(rows, 1, "one signed-in session, Alice's");
+}
+
+#[tokio::test]
 async fn sign_in_is_throttled_per_account_with_a_time_to_wait() {
     let app = TestApp::spawn().await;
     app.sign_up("Acme", "Olivia", "olivia@acme.test").await;
