@@ -2,12 +2,16 @@
 
 use std::fmt;
 
+use diesel_derive_newtype::DieselNewType;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A company's id. Ids are their own types, bound and read by diesel as the number they
+/// wrap, so that a person's id cannot be passed where a company's is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, DieselNewType)]
 pub struct CompanyId(pub i64);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A person's id in one company (a `users` row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, DieselNewType)]
 pub struct UserId(pub i64);
 
 /// An email address, trimmed and lower-cased.

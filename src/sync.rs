@@ -17,6 +17,7 @@ use crate::connectors::{
     self, ConnectorError, Credentials, PageAsk, PageFetch, ProviderKind, RemoteAccount, TaskPage,
 };
 use crate::db::{self, now, Pool};
+use crate::domain::CompanyId;
 use crate::error::AppError;
 use crate::models::connection::{self, Connection, ConnectionStatus, Lease, Next};
 use crate::models::sync_page::{self, KnownPage, PageMemo};
@@ -450,7 +451,10 @@ impl SyncEngine {
                 let run_id = sync_run::start_run(conn, id, trigger.as_str())?;
                 let connection = connection::find(conn, id)?;
                 let pull_requests = connection.provider != ProviderKind::GitHub
-                    || company_integration::includes_pull_requests(conn, connection.company_id)?;
+                    || company_integration::includes_pull_requests(
+                        conn,
+                        CompanyId(connection.company_id),
+                    )?;
                 let held = Held {
                     connection,
                     taken: lease,

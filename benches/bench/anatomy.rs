@@ -86,7 +86,10 @@ pub fn measure(
         Piece {
             name: "tools ON, connections, running syncs",
             micros: time(conn, |c| {
-                company_integration::enabled_providers(c, company_id)?;
+                company_integration::enabled_providers(
+                    c,
+                    taskbridge::domain::CompanyId(company_id),
+                )?;
                 connection::for_user(c, user_id)?;
                 sync_run::running_for_user(c, user_id).map(drop)
             })?,

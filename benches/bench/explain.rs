@@ -189,7 +189,10 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
     let steps: Vec<(&str, Step)> = vec![
         (
             "My Tasks: tools ON",
-            Box::new(move |c| company_integration::enabled_providers(c, company_id).map(drop)),
+            Box::new(move |c| {
+                company_integration::enabled_providers(c, taskbridge::domain::CompanyId(company_id))
+                    .map(drop)
+            }),
         ),
         (
             "My Tasks: connections",

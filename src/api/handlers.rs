@@ -14,6 +14,7 @@ use crate::api::problem::{unparsed, ApiError, Problem};
 use crate::auth::client_ip;
 use crate::connectors::ProviderKind;
 use crate::db::{self, now, Pool};
+use crate::domain::{CompanyId, UserId};
 use crate::error::Unexpected;
 use crate::models::task::{self, Filter};
 use crate::models::time_entry::TimeEntry;
@@ -692,11 +693,13 @@ fn sync_state(p: sync_now::Progress) -> SyncState {
 pub async fn sync(user: ApiUser, pool: web::Data<Pool>, engine: web::Data<Waker>) -> ApiResult {
     let person = &user.person;
     // Asked again within the cooldown, the sync asked for a moment ago is the answer.
-    if sync_now::sync_now(&pool, &engine, person.user_id).await? == sync_now::SyncNow::NothingToSync
+    if sync_now::sync_now(&pool, &engine, UserId(person.user_id)).await?
+        == sync_now::SyncNow::NothingToSync
     {
         return Err(ApiError::NothingToSync);
     }
-    let progress = sync_now::progress(&pool, person.user_id, person.company_id).await?;
+    let progress =
+        sync_now::progress(&pool, UserId(person.user_id), CompanyId(person.company_id)).await?;
     Ok(json(StatusCode::ACCEPTED, &sync_state(progress)))
 }
 
@@ -709,6 +712,7 @@ pub async fn sync(user: ApiUser, pool: web::Data<Pool>, engine: web::Data<Waker>
     security(("bearer" = [])))]
 pub async fn sync_status(user: ApiUser, pool: web::Data<Pool>) -> ApiResult {
     let person = &user.person;
-    let progress = sync_now::progress(&pool, person.user_id, person.company_id).await?;
+    let progress =
+        sync_now::progress(&pool, UserId(person.user_id), CompanyId(person.company_id)).await?;
     Ok(json(StatusCode::OK, &sync_state(progress)))
 }

@@ -188,7 +188,6 @@ impl SignedIn {
             .filter(others.field(users::disabled).eq(false))
             .count()
             .single_value();
-        type Days = (Option<String>, String, String);
         // Whether a timer runs (the partial index of running entries answers it): only
         // then is the entry read, so a page without one costs no statement for it.
         let timing = diesel::dsl::exists(
@@ -196,7 +195,6 @@ impl SignedIn {
                 .filter(time_entries::user_id.eq(user_id))
                 .filter(time_entries::ended_at.is_null()),
         );
-        type Counts = (Option<i64>, Option<i64>, Option<i64>, Option<String>, bool);
         let found: Option<(Row, Days, Counts)> = users::table
             .inner_join(companies::table)
             .inner_join(logins::table)
@@ -222,33 +220,10 @@ impl SignedIn {
             ))
             .first(conn)
             .optional()?;
-        let Some((row, days, (unread, attention, elsewhere, Some(session), timing))) = found else {
-            return Ok(None);
-        };
-        let (unread, attention) = (unread.unwrap_or(0), attention.unwrap_or(0));
-        if row.5 {
-            return Ok(None);
+        match found {
+            Some((row, days, counts)) => complete(conn, row, days, counts),
+            None => Ok(None),
         }
-        let times = SessionTimes::of(&session);
-        let running = if timing {
-            crate::models::time_entry::running(conn, row.1, user_id)?
-        } else {
-            None
-        };
-        let other_companies = if elsewhere.unwrap_or(0) > 0 {
-            crate::models::user::other_memberships(conn, row.8, user_id)?
-        } else {
-            Vec::new()
-        };
-        Ok(Some(Loaded {
-            row,
-            days,
-            unread,
-            attention,
-            running,
-            other_companies,
-            times,
-        }))
     }
 
     /// The person is gone or disabled: their session ends here.
@@ -302,6 +277,49 @@ impl SignedIn {
             other_companies,
         })
     }
+}
+
+/// The person's own days: their time zone, the company's, and its first day of a week.
+type Days = (Option<String>, String, String);
+/// What rides along with the person: unread notices, connections that need attention,
+/// places in other companies, the session row's state, whether a timer runs.
+type Counts = (Option<i64>, Option<i64>, Option<i64>, Option<String>, bool);
+
+/// The rest of a signed-in page's person once their statement found them: nothing if
+/// the session's row is gone or the person disabled; the running timer and the other
+/// companies read only when that statement says there are any.
+fn complete(
+    conn: &mut db::DbConn,
+    row: Row,
+    days: Days,
+    (unread, attention, elsewhere, session, timing): Counts,
+) -> QueryResult<Option<Loaded>> {
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    if row.5 {
+        return Ok(None);
+    }
+    let (user_id, company_id, login_id) = (row.0, row.1, row.8);
+    let running = if timing {
+        crate::models::time_entry::running(conn, company_id, user_id)?
+    } else {
+        None
+    };
+    let other_companies = if elsewhere.unwrap_or(0) > 0 {
+        crate::models::user::other_memberships(conn, login_id, user_id)?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(Loaded {
+        row,
+        days,
+        unread: unread.unwrap_or(0),
+        attention: attention.unwrap_or(0),
+        running,
+        other_companies,
+        times: SessionTimes::of(&session),
+    }))
 }
 
 type Row = (

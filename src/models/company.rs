@@ -1,5 +1,6 @@
 //! Companies.
 
+use crate::domain::CompanyId;
 use diesel::prelude::*;
 
 use crate::db::{now, DbConn};
@@ -37,7 +38,7 @@ pub fn set_logo(conn: &mut DbConn, id: i64, logo: Option<(Vec<u8>, &str)>) -> Qu
     Ok(())
 }
 
-pub fn logo(conn: &mut DbConn, id: i64) -> QueryResult<Option<(Vec<u8>, String)>> {
+pub fn logo(conn: &mut DbConn, id: CompanyId) -> QueryResult<Option<(Vec<u8>, String)>> {
     let (bytes, mime): (Option<Vec<u8>>, Option<String>) = companies::table
         .find(id)
         .select((companies::logo, companies::logo_mime))

@@ -1,5 +1,6 @@
 //! Company integrations: a tool turned on (or off) for the whole company.
 
+use crate::domain::CompanyId;
 use diesel::prelude::*;
 
 use crate::connectors::ProviderKind;
@@ -7,7 +8,10 @@ use crate::db::{now, DbConn};
 use crate::schema::company_integrations;
 
 /// The company's tools that are ON.
-pub fn enabled_providers(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<ProviderKind>> {
+pub fn enabled_providers(
+    conn: &mut DbConn,
+    company_id: CompanyId,
+) -> QueryResult<Vec<ProviderKind>> {
     company_integrations::table
         .filter(company_integrations::company_id.eq(company_id))
         .filter(company_integrations::enabled.eq(true))
@@ -15,7 +19,11 @@ pub fn enabled_providers(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<
         .load(conn)
 }
 
-pub fn is_enabled(conn: &mut DbConn, company_id: i64, provider: ProviderKind) -> QueryResult<bool> {
+pub fn is_enabled(
+    conn: &mut DbConn,
+    company_id: CompanyId,
+    provider: ProviderKind,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         company_integrations::table
             .filter(company_integrations::company_id.eq(company_id))
@@ -33,7 +41,7 @@ pub fn set_enabled(
     enabled: bool,
     by: i64,
 ) -> QueryResult<bool> {
-    let was = is_enabled(conn, company_id, provider)?;
+    let was = is_enabled(conn, CompanyId(company_id), provider)?;
     let updated = diesel::update(
         company_integrations::table
             .filter(company_integrations::company_id.eq(company_id))
@@ -61,7 +69,7 @@ pub fn set_enabled(
 
 /// Whether the company's GitHub brings in pull requests besides issues (yes until an
 /// owner or admin says otherwise).
-pub fn includes_pull_requests(conn: &mut DbConn, company_id: i64) -> QueryResult<bool> {
+pub fn includes_pull_requests(conn: &mut DbConn, company_id: CompanyId) -> QueryResult<bool> {
     let set: Option<bool> = company_integrations::table
         .filter(company_integrations::company_id.eq(company_id))
         .filter(company_integrations::provider.eq(ProviderKind::GitHub))

@@ -1,6 +1,7 @@
 //! Connections: a person's own account in a tool, with its encrypted credentials, its
 //! sync schedule and the lease that lets one worker at a time sync it.
 
+use crate::domain::{CompanyId, UserId};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel::{AsExpression, FromSqlRow};
@@ -280,7 +281,7 @@ pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Connection>>
 }
 
 /// Every connection in the company, for the health page.
-pub fn for_company(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Connection>> {
+pub fn for_company(conn: &mut DbConn, company_id: CompanyId) -> QueryResult<Vec<Connection>> {
     let theirs = not_off().filter(connections::company_id.eq(company_id));
     theirs.select(Connection::as_select()).load(conn)
 }
@@ -300,7 +301,7 @@ pub fn counts_by_tool(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<(Pr
 }
 
 /// One connection of the company: another company's is simply not found.
-pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<Connection> {
+pub fn in_company(conn: &mut DbConn, company_id: CompanyId, id: i64) -> QueryResult<Connection> {
     connections::table
         .filter(connections::company_id.eq(company_id))
         .filter(connections::id.eq(id))
@@ -310,7 +311,7 @@ pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<Co
 
 pub fn of_user(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     provider: ProviderKind,
 ) -> QueryResult<Option<Connection>> {
     connections::table
@@ -339,7 +340,7 @@ pub fn turn_off_keeping_token(
     user_id: i64,
     provider: ProviderKind,
 ) -> QueryResult<bool> {
-    let Some(c) = of_user(conn, user_id, provider)? else {
+    let Some(c) = of_user(conn, UserId(user_id), provider)? else {
         return Ok(false);
     };
     start_over(conn, c.id)?;

@@ -1,5 +1,6 @@
 //! Invitations: a link that lets a person set their name and password.
 
+use crate::domain::CompanyId;
 use diesel::prelude::*;
 
 use crate::crypto::sha256_hex;
@@ -109,7 +110,7 @@ pub fn renew(
 }
 
 /// Invites not accepted yet, expired ones included (they can be sent again).
-pub fn pending(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Invite>> {
+pub fn pending(conn: &mut DbConn, company_id: CompanyId) -> QueryResult<Vec<Invite>> {
     invites::table
         .filter(invites::company_id.eq(company_id))
         .filter(invites::accepted_at.is_null())
@@ -118,7 +119,7 @@ pub fn pending(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<Invite>> {
         .load(conn)
 }
 
-pub fn revoke(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<usize> {
+pub fn revoke(conn: &mut DbConn, company_id: CompanyId, id: i64) -> QueryResult<usize> {
     diesel::delete(
         invites::table
             .filter(invites::company_id.eq(company_id))

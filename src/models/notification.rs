@@ -1,5 +1,6 @@
 //! In-app notices.
 
+use crate::domain::UserId;
 use diesel::prelude::*;
 
 use crate::db::{now, DbConn};
@@ -35,7 +36,7 @@ pub fn notify(
     Ok(())
 }
 
-pub fn recent(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Notification>> {
+pub fn recent(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Notification>> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
         .order(notifications::id.desc())
@@ -44,7 +45,7 @@ pub fn recent(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Notification>>
         .load(conn)
 }
 
-pub fn mark_all_read(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
+pub fn mark_all_read(conn: &mut DbConn, user_id: UserId) -> QueryResult<()> {
     diesel::update(
         notifications::table
             .filter(notifications::user_id.eq(user_id))

@@ -1,6 +1,7 @@
 //! Mail waiting to go out, written in the same transaction as what it tells about;
 //! without an SMTP server it stays here as the outbox owners and admins read.
 
+use crate::domain::CompanyId;
 use diesel::prelude::*;
 
 use crate::db::{now, DbConn};
@@ -225,7 +226,7 @@ pub fn hold_queued(conn: &mut DbConn) -> QueryResult<usize> {
 }
 
 /// A company's latest mails, newest first.
-pub fn for_company(conn: &mut DbConn, company_id: i64, limit: i64) -> QueryResult<Vec<Mail>> {
+pub fn for_company(conn: &mut DbConn, company_id: CompanyId, limit: i64) -> QueryResult<Vec<Mail>> {
     mail_outbox::table
         .filter(mail_outbox::company_id.eq(company_id))
         .order(mail_outbox::id.desc())

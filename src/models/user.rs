@@ -1,5 +1,6 @@
 //! People and their roles.
 
+use crate::domain::{CompanyId, UserId};
 use diesel::prelude::*;
 
 use crate::db::{now, DbConn};
@@ -130,7 +131,7 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
 }
 
 /// A person of this company; another company's id is simply not found.
-pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<User> {
+pub fn in_company(conn: &mut DbConn, company_id: CompanyId, id: i64) -> QueryResult<User> {
     users::table
         .inner_join(logins::table)
         .filter(users::company_id.eq(company_id))
@@ -139,7 +140,7 @@ pub fn in_company(conn: &mut DbConn, company_id: i64, id: i64) -> QueryResult<Us
         .first(conn)
 }
 
-pub fn list(conn: &mut DbConn, company_id: i64) -> QueryResult<Vec<User>> {
+pub fn list(conn: &mut DbConn, company_id: CompanyId) -> QueryResult<Vec<User>> {
     users::table
         .inner_join(logins::table)
         .filter(users::company_id.eq(company_id))
@@ -207,7 +208,7 @@ pub fn days_of(conn: &mut DbConn, id: i64) -> QueryResult<(String, String)> {
 }
 
 /// A person's own time zone; `None` follows the company's.
-pub fn set_time_zone(conn: &mut DbConn, id: i64, zone: Option<&str>) -> QueryResult<()> {
+pub fn set_time_zone(conn: &mut DbConn, id: UserId, zone: Option<&str>) -> QueryResult<()> {
     diesel::update(users::table.filter(users::id.eq(id)))
         .set(users::time_zone.eq(zone))
         .execute(conn)?;
@@ -215,7 +216,7 @@ pub fn set_time_zone(conn: &mut DbConn, id: i64, zone: Option<&str>) -> QueryRes
 }
 
 /// Whether the person gets notices by email too.
-pub fn email_notices(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+pub fn email_notices(conn: &mut DbConn, id: UserId) -> QueryResult<bool> {
     users::table
         .find(id)
         .select(users::email_notices)

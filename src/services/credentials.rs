@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::connectors::{Credentials, ProviderKind};
 use crate::crypto::Cipher;
+use crate::domain::UserId;
 use crate::error::{AppError, Unexpected};
 
 /// The credentials as stored, sealed with the row they belong to.
@@ -23,8 +24,8 @@ pub fn credentials_binding(company_id: i64, user_id: i64, kind: ProviderKind) ->
 }
 
 /// What a PKCE verifier kept in the session is sealed to: the person it was made for.
-pub fn pkce_binding(user_id: i64) -> String {
-    format!("pkce/{user_id}")
+pub fn pkce_binding(user_id: UserId) -> String {
+    format!("pkce/{}", user_id.0)
 }
 
 /// What credentials waiting for the person to choose an account are sealed to.

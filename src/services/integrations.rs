@@ -78,7 +78,7 @@ pub async fn company_overview(
 ) -> Result<CompanyOverview, AppError> {
     db::run(pool, move |conn| {
         Ok(CompanyOverview {
-            enabled: company_integration::enabled_providers(conn, company.0)?,
+            enabled: company_integration::enabled_providers(conn, company)?,
             connected: connection::counts_by_tool(conn, company.0)?,
             people: user::active_count(conn, company.0)?,
         })
@@ -101,7 +101,7 @@ pub async fn personal_overview(
     let (company_id, user_id) = (person.company_id.0, person.id.0);
     db::run(pool, move |conn| {
         Ok(PersonalOverview {
-            enabled: company_integration::enabled_providers(conn, company_id)?,
+            enabled: company_integration::enabled_providers(conn, CompanyId(company_id))?,
             mine: connection::for_user(conn, user_id)?,
             kept: connection::kept_tokens(conn, user_id)?,
         })
@@ -163,7 +163,7 @@ pub async fn connect(
             conn,
             |conn| -> Result<Result<(), IntegrationError>, AppError> {
                 if purpose == Purpose::Personal
-                    && !company_integration::is_enabled(conn, company_id, kind)?
+                    && !company_integration::is_enabled(conn, CompanyId(company_id), kind)?
                 {
                     return Ok(Err(IntegrationError::NotEnabled));
                 }
@@ -303,7 +303,7 @@ pub async fn turn_off_for_company(
         if !company_integration::set_enabled(conn, company_id, kind, false, user_id)? {
             return Ok(false);
         }
-        let affected: Vec<i64> = connection::for_company(conn, company_id)?
+        let affected: Vec<i64> = connection::for_company(conn, CompanyId(company_id))?
             .into_iter()
             .filter(|c| c.provider == kind && c.user_id != user_id)
             .map(|c| c.user_id)

@@ -43,7 +43,7 @@ pub async fn logo(
         if active.is_none() {
             return Err(AppError::NotFound);
         }
-        company::logo(conn, company.0)?.ok_or(AppError::NotFound)
+        company::logo(conn, company)?.ok_or(AppError::NotFound)
     })
     .await
 }

@@ -15,6 +15,7 @@ use crate::connectors::{
 };
 use crate::crypto::same_secret;
 use crate::db::{now, Pool};
+use crate::domain::UserId;
 use crate::error::{AppError, Unexpected};
 use crate::services::credentials;
 use crate::services::integrations::{self as service, IntegrationError, Purpose};
@@ -62,7 +63,7 @@ pub fn session_err(e: impl std::fmt::Display) -> AppError {
 pub fn start(
     session: &Session,
     tools: &Tools,
-    user_id: i64,
+    user_id: UserId,
     kind: ProviderKind,
     purpose: Purpose,
 ) -> Result<Url, AppError> {
@@ -106,7 +107,7 @@ pub struct Answer<'a> {
 pub async fn receive(
     session: &Session,
     tools: &Tools,
-    user_id: i64,
+    user_id: UserId,
     kind: ProviderKind,
     answer: Answer<'_>,
 ) -> (Purpose, Result<Credentials, IntegrationError>) {
@@ -126,7 +127,7 @@ pub async fn receive(
 /// The answer to `flow`, its state already matched.
 async fn exchange(
     tools: &Tools,
-    user_id: i64,
+    user_id: UserId,
     kind: ProviderKind,
     flow: &Flow,
     answer: Answer<'_>,

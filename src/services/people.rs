@@ -7,7 +7,7 @@ use crate::crypto::random_token;
 use diesel::QueryResult;
 
 use crate::db::{self, DbConn, Pool};
-use crate::domain::{Email, Role, UserId};
+use crate::domain::{CompanyId, Email, Role, UserId};
 use crate::error::AppError;
 use crate::models::{api_token, audit, company_integration, connection, invite, login, user};
 use crate::services::{mail, sign_up};
@@ -146,7 +146,7 @@ pub async fn resend_invite(
 pub async fn find(pool: &Pool, actor: &CurrentUser, id: UserId) -> Result<user::User, AppError> {
     let company_id = actor.company_id.0;
     db::run(pool, move |conn| {
-        Ok(user::in_company(conn, company_id, id.0)?)
+        Ok(user::in_company(conn, CompanyId(company_id), id.0)?)
     })
     .await
 }
@@ -211,7 +211,7 @@ pub async fn change(
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             let (company_id, actor_id) = (actor.company_id.0, actor.id.0);
-            let target = user::in_company(conn, company_id, target.0)?;
+            let target = user::in_company(conn, actor.company_id, target.0)?;
             let changed = match change {
                 Change::Role(role) => new_role(conn, &actor, target, role)?,
                 Change::Disabled(disabled) => set_disabled(conn, &actor, target, disabled)?,
@@ -358,7 +358,7 @@ fn join(
     let id = user::create(conn, company_id, login_id, name, role)?;
     login::set_last_user(conn, login_id, id)?;
     // Someone joining after a tool was turned on is told, like everyone was.
-    for kind in company_integration::enabled_providers(conn, company_id)? {
+    for kind in company_integration::enabled_providers(conn, CompanyId(company_id))? {
         let notice = crate::services::mail::active_notice(kind);
         let link = Some(crate::urls::INTEGRATION_SETTINGS);
         crate::models::notification::notify(conn, &[id], &notice, link)?;

@@ -7,7 +7,7 @@ use diesel::QueryResult;
 use crate::auth::password;
 use crate::crypto::random_token;
 use crate::db::{self, now, DbConn, Pool};
-use crate::domain::{Email, Role, UserId};
+use crate::domain::{CompanyId, Email, Role, UserId};
 use crate::error::AppError;
 use crate::models::{audit, company, email_verification, login, user};
 use crate::services::mail;
@@ -127,7 +127,7 @@ fn release(conn: &mut DbConn, email: &str, only_stale: bool) -> QueryResult<()> 
     // Its sign-up made a company no one could use; it goes too, unless (it should not
     // happen) someone else is in it.
     for person in user::of_login(conn, found.id)? {
-        if user::list(conn, person.company_id)?.len() <= 1 {
+        if user::list(conn, CompanyId(person.company_id))?.len() <= 1 {
             company::delete(conn, person.company_id)?;
         }
     }

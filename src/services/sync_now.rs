@@ -1,6 +1,7 @@
 //! "Sync now" and its progress, for My Tasks and the API alike.
 
 use crate::db::{self, Pool};
+use crate::domain::{CompanyId, UserId};
 use crate::error::AppError;
 use crate::models::connection::{self, ConnectionStatus};
 use crate::models::{company_integration, sync_run};
@@ -57,11 +58,11 @@ pub enum SyncNow {
 /// however often the button is pressed, and wakes the engine; within
 /// the engine's cooldown (`TASKBRIDGE_SYNC_NOW_COOLDOWN_SECS`) of the last time, asks
 /// for nothing.
-pub async fn sync_now(pool: &Pool, engine: &Waker, user_id: i64) -> Result<SyncNow, AppError> {
+pub async fn sync_now(pool: &Pool, engine: &Waker, user_id: UserId) -> Result<SyncNow, AppError> {
     let cooldown = engine.cooldown_secs();
     let asked = db::run(pool, move |conn| {
         Ok(db::write(conn, |conn| {
-            connection::request_sync(conn, user_id, cooldown)
+            connection::request_sync(conn, user_id.0, cooldown)
         })?)
     })
     .await?;
@@ -104,11 +105,15 @@ impl Progress {
     }
 }
 
-pub async fn progress(pool: &Pool, user_id: i64, company_id: i64) -> Result<Progress, AppError> {
+pub async fn progress(
+    pool: &Pool,
+    user_id: UserId,
+    company_id: CompanyId,
+) -> Result<Progress, AppError> {
     let (running, waiting) = db::run(pool, move |conn| {
-        let running = sync_run::running_for_user(conn, user_id)?;
+        let running = sync_run::running_for_user(conn, user_id.0)?;
         let enabled = company_integration::enabled_providers(conn, company_id)?;
-        let waiting = connection::for_user(conn, user_id)?
+        let waiting = connection::for_user(conn, user_id.0)?
             .into_iter()
             .filter(|c| {
                 c.next_sync_at == 0

@@ -30,7 +30,7 @@ pub async fn switch(
     let company = CompanyId(form.company);
     let user_id = memberships::switch(&pool, &act.user, company, act.ip.clone()).await?;
     act.session
-        .insert(USER_ID, user_id.0)
+        .insert(USER_ID, user_id)
         .unexpected("switching the session's company")?;
     Ok(see_other(urls::MY_TASKS))
 }
@@ -92,7 +92,7 @@ pub async fn add(
     let user_id =
         memberships::add_company(&pool, &act.user, company_name.clone(), act.ip.clone()).await?;
     act.session
-        .insert(USER_ID, user_id.0)
+        .insert(USER_ID, user_id)
         .unexpected("switching the session's company")?;
     act.success(format!(
         "{company_name} is created, with you as its owner. Switch between your companies in the company menu."

@@ -153,7 +153,7 @@ pub async fn remove_logo(
 }
 
 pub async fn logo(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
-    let company_id = user.company_id.0;
+    let company_id = user.company_id;
     let found = db::run(&pool, move |conn| Ok(company::logo(conn, company_id)?)).await?;
     let (bytes, mime) = found.ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()

@@ -42,7 +42,7 @@ pub struct HealthPage {
 }
 
 pub async fn health(page: Page<HealthViewer>, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
-    let company_id = page.user.company_id.0;
+    let company_id = page.user.company_id;
     let (enabled, people, conns) = db::run(&pool, move |conn| {
         let enabled = company_integration::enabled_providers(conn, company_id)?;
         let people = user::list(conn, company_id)?;
@@ -125,7 +125,7 @@ pub async fn history(
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let (company_id, id) = (page.user.company_id.0, path.into_inner());
+    let (company_id, id) = (page.user.company_id, path.into_inner());
     let (connection, person, runs) = db::run(&pool, move |conn| {
         // Another company's connection is simply not found.
         let connection = connection::in_company(conn, company_id, id)?;

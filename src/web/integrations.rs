@@ -154,7 +154,7 @@ pub async fn company_details(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let kind = tool(&path)?;
-    let (company_id, user_id) = (page.user.company_id.0, page.user.id.0);
+    let (company_id, user_id) = (page.user.company_id, page.user.id);
     let (on, mine, pull_requests) = db::run(&pool, move |conn| {
         let pull_requests = match kind {
             ProviderKind::GitHub => Some(company_integration::includes_pull_requests(
@@ -261,7 +261,7 @@ async fn turn_on<U: shell::Signed>(
         let outcome = oauth_flow::finish(&trip.pool, &trip.tools, signed, creds).await;
         return conclude(session, kind, purpose, outcome);
     }
-    let url = oauth_flow::start(session, &trip.tools, user.id.0, kind, purpose)?;
+    let url = oauth_flow::start(session, &trip.tools, user.id, kind, purpose)?;
     Ok(see_other(url.as_str()))
 }
 
@@ -276,7 +276,7 @@ pub async fn personal_turn_on(
     trip: RoundTrip,
     form: web::Form<TurnOnForm>,
 ) -> AppResult<HttpResponse> {
-    let (kind, company_id) = (trip.kind, trip.act.user.company_id.0);
+    let (kind, company_id) = (trip.kind, trip.act.user.company_id);
     let enabled = db::run(&trip.pool, move |conn| {
         Ok(company_integration::is_enabled(conn, company_id, kind)?)
     })
@@ -308,7 +308,7 @@ pub async fn callback(
         error: query.error.as_deref(),
     };
     let (purpose, creds) =
-        oauth_flow::receive(&act.session, &trip.tools, act.user.id.0, kind, answer).await;
+        oauth_flow::receive(&act.session, &trip.tools, act.user.id, kind, answer).await;
     let outcome = match creds {
         Ok(creds) => {
             let signed = Signed {
@@ -517,7 +517,7 @@ async fn connected<U: shell::Signed>(
     company: bool,
 ) -> AppResult<HttpResponse> {
     let kind = tool(slug)?;
-    let user_id = page.user.current().id.0;
+    let user_id = page.user.current().id;
     let mine = db::run(&pool, move |conn| {
         Ok(connection::of_user(conn, user_id, kind)?)
     })

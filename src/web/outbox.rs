@@ -49,7 +49,7 @@ pub async fn page(
     pool: web::Data<Pool>,
     mailer: web::Data<Mailer>,
 ) -> AppResult<HttpResponse> {
-    let company_id = page.user.company_id.0;
+    let company_id = page.user.company_id;
     let mails = db::run(&pool, move |conn| {
         Ok(outbox::for_company(conn, company_id, SHOWN)?)
     })

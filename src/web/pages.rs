@@ -35,7 +35,7 @@ pub struct NotificationsPage {
 }
 
 pub async fn notifications(page: Page, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
-    let user_id = page.user.id.0;
+    let user_id = page.user.id;
     // Opening the page reads them; the list still marks which were new.
     let rows = db::run(&pool, move |conn| {
         let rows = notification::recent(conn, user_id)?;
@@ -61,7 +61,7 @@ pub async fn notifications_read(
     user: CurrentUser,
     pool: web::Data<Pool>,
 ) -> AppResult<HttpResponse> {
-    let user_id = user.id.0;
+    let user_id = user.id;
     db::run(&pool, move |conn| {
         Ok(notification::mark_all_read(conn, user_id)?)
     })

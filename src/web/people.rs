@@ -60,7 +60,7 @@ pub struct UsersPage {
 
 async fn users_page(page: &Page<CompanyManager>, pool: &Pool) -> AppResult<UsersPage> {
     let user = &page.user;
-    let company_id = user.company_id.0;
+    let company_id = user.company_id;
     let (people, invites) = db::run(pool, move |conn| {
         Ok((
             user::list(conn, company_id)?,
@@ -68,7 +68,7 @@ async fn users_page(page: &Page<CompanyManager>, pool: &Pool) -> AppResult<Users
         ))
     })
     .await?;
-    let me = user.id.0;
+    let me = user.id;
     let days = user.days();
     Ok(UsersPage {
         shell: page.shell(Nav::Users),
@@ -76,7 +76,7 @@ async fn users_page(page: &Page<CompanyManager>, pool: &Pool) -> AppResult<Users
             .into_iter()
             .map(|p| PersonRow {
                 role: p.role(),
-                is_me: p.id == me,
+                is_me: UserId(p.id) == me,
                 role_action: urls::user_role(p.id),
                 disable_action: urls::user_disable(p.id),
                 enable_action: urls::user_enable(p.id),
@@ -255,7 +255,7 @@ pub async fn revoke_invite(
     pool: web::Data<Pool>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let (company_id, id) = (act.user.company_id.0, path.into_inner());
+    let (company_id, id) = (act.user.company_id, path.into_inner());
     let removed = db::run(&pool, move |conn| Ok(invite::revoke(conn, company_id, id)?)).await?;
     if removed == 0 {
         return Err(AppError::NotFound);
@@ -482,7 +482,7 @@ async fn join_signed_in(
     match people::accept_invite_signed_in(pool, found, role, &act.user, act.ip.clone()).await? {
         Ok(user_id) => {
             act.session
-                .insert(auth::USER_ID, user_id.0)
+                .insert(auth::USER_ID, user_id)
                 .unexpected("switching the session's company")?;
             act.success(format!(
                 "Welcome to {company_name}! Switch between your companies in the company menu."

@@ -9,6 +9,7 @@ use crate::auth::{CurrentUser, SignedIn};
 use crate::config::Settings;
 use crate::connectors::{self, ProviderKind};
 use crate::db::{self, Pool};
+use crate::domain::CompanyId;
 use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus, State};
 use crate::models::task::{self, Due, Filter, Sort};
@@ -296,7 +297,7 @@ async fn load(
         let tasks = task::listing(conn, user_id, &filter, (&today, &week_end), window)?;
         let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
         let listing = Listing {
-            enabled: company_integration::enabled_providers(conn, person.company_id())?,
+            enabled: company_integration::enabled_providers(conn, CompanyId(person.company_id()))?,
             connections: connection::for_user(conn, user_id)?,
             running: sync_run::running_for_user(conn, user_id)?,
             times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
@@ -549,7 +550,7 @@ pub async fn sync_now(
     engine: web::Data<Waker>,
 ) -> AppResult<HttpResponse> {
     use crate::services::sync_now::{self, SyncNow};
-    match sync_now::sync_now(&pool, &engine, user.id.0).await? {
+    match sync_now::sync_now(&pool, &engine, user.id).await? {
         SyncNow::Requested(_) => {}
         SyncNow::NothingToSync => flash::error(
             &session,
@@ -565,7 +566,7 @@ pub async fn sync_now(
 
 /// Progress for the page's script: is a sync of mine still going, and how far.
 pub async fn sync_status(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
-    let progress = crate::services::sync_now::progress(&pool, user.id.0, user.company_id.0).await?;
+    let progress = crate::services::sync_now::progress(&pool, user.id, user.company_id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({ "running": progress.running, "text": progress.text() })))

@@ -13,6 +13,7 @@ use crate::auth::{client_ip, CompanyManager, CurrentUser, Loaded, SignedIn};
 use crate::config::Settings;
 use crate::days::{self, parse_week_start, WEEK_STARTS};
 use crate::db::{self, now, Pool};
+use crate::domain::CompanyId;
 use crate::error::{AppError, AppResult};
 use crate::models::time_entry::{self, TaskChoice, TimeEntry};
 use crate::models::user;
@@ -221,7 +222,7 @@ fn whose(
             if !viewer.role.manages_company() {
                 return Err(AppError::NotFound);
             }
-            let other = user::in_company(conn, viewer.company_id, id)?;
+            let other = user::in_company(conn, CompanyId(viewer.company_id), id)?;
             let (zone, week_start) = user::days_of(conn, id)?;
             Ok((
                 Person {
@@ -697,7 +698,7 @@ pub struct PreferencesPage {
 }
 
 async fn email_notices(pool: &Pool, page: &Page) -> AppResult<bool> {
-    let user_id = page.user.id.0;
+    let user_id = page.user.id;
     db::run(pool, move |conn| Ok(user::email_notices(conn, user_id)?)).await
 }
 
@@ -740,7 +741,7 @@ pub async fn save_preferences(
             },
         );
     }
-    let user_id = user.id.0;
+    let user_id = user.id;
     let zone = (!raw.is_empty()).then_some(raw.clone());
     db::run(&pool, move |conn| {
         Ok(user::set_time_zone(conn, user_id, zone.as_deref())?)
