@@ -379,8 +379,8 @@ impl Loaded {
         self.row.0
     }
 
-    pub fn company_id(&self) -> i64 {
-        self.row.1
+    pub fn company_id(&self) -> CompanyId {
+        CompanyId(self.row.1)
     }
 
     /// The person's role in the company.

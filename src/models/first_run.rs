@@ -5,6 +5,7 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 
 use crate::db::{now, DbConn};
+use crate::domain::CompanyId;
 use crate::schema::{invites, time_entries, users};
 
 /// The steps the checklist reads from the database (the tools turned on and the
@@ -17,7 +18,7 @@ pub struct Facts {
     pub tracked: bool,
 }
 
-pub fn facts(conn: &mut DbConn, company_id: i64, user_id: i64) -> QueryResult<Facts> {
+pub fn facts(conn: &mut DbConn, company_id: CompanyId, user_id: i64) -> QueryResult<Facts> {
     // One statement: it runs on every My Tasks view of an owner or admin.
     let dismissed = users::table
         .find(user_id)

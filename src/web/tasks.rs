@@ -9,7 +9,6 @@ use crate::auth::{CurrentUser, SignedIn};
 use crate::config::Settings;
 use crate::connectors::{self, ProviderKind};
 use crate::db::{self, Pool};
-use crate::domain::CompanyId;
 use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus, State};
 use crate::models::task::{self, Due, Filter, Sort};
@@ -297,7 +296,7 @@ async fn load(
         let tasks = task::listing(conn, user_id, &filter, (&today, &week_end), window)?;
         let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
         let listing = Listing {
-            enabled: company_integration::enabled_providers(conn, CompanyId(person.company_id()))?,
+            enabled: company_integration::enabled_providers(conn, person.company_id())?,
             connections: connection::for_user(conn, user_id)?,
             running: sync_run::running_for_user(conn, user_id)?,
             times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,

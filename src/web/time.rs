@@ -9,7 +9,7 @@ use askama::Template;
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::auth::{client_ip, CompanyManager, CurrentUser, Loaded, SignedIn};
+use crate::auth::{client_ip, CompanyManager, CurrentUser, SignedIn};
 use crate::config::Settings;
 use crate::days::{self, parse_week_start, WEEK_STARTS};
 use crate::db::{self, now, Pool};
@@ -295,16 +295,6 @@ async fn load_week<W: Send + 'static>(
     .await
 }
 
-/// The signed-in viewer as the time services see them.
-fn viewer_of(loaded: &Loaded) -> AppResult<Person> {
-    Ok(Person {
-        company_id: loaded.company_id(),
-        user_id: loaded.user_id(),
-        role: loaded.role()?,
-        days: loaded.days(),
-    })
-}
-
 /// The week's rows, grouped by tool, project and task (or note), in that order.
 fn week_rows(data: &WeekData, week_days: &[Date; 7], at: i64) -> (Vec<WeekRow>, [i64; 7]) {
     type Key = (String, String, String, Option<i64>);
@@ -494,7 +484,7 @@ pub async fn timesheet(
         let Some(loaded) = SignedIn::load(conn, &claim)? else {
             return Ok(None);
         };
-        let viewer = viewer_of(&loaded)?;
+        let viewer = Person::loaded(&loaded)?;
         Ok(Some((loaded, viewer)))
     })
     .await?;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::{Date, Time};
 
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Loaded};
 use crate::connectors::ProviderKind;
 use crate::db::{self, now, DbConn, Pool};
 use crate::domain::Role;
@@ -36,6 +36,16 @@ impl Person {
             role: user.role,
             days: user.days(),
         }
+    }
+
+    /// The person a signed-in page's statement loaded, before the page went on.
+    pub fn loaded(person: &Loaded) -> Result<Self, AppError> {
+        Ok(Self {
+            company_id: person.company_id().0,
+            user_id: person.user_id(),
+            role: person.role()?,
+            days: person.days(),
+        })
     }
 }
 
