@@ -303,10 +303,11 @@ pub struct Told {
 }
 
 /// The tool a problem is about, in the words its problems need.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Subject<'a> {
     pub name: &'a str,
-    pub slug: &'a str,
+    /// The variables of the OAuth client registered with it, for a tool that has one.
+    pub client_vars: Option<(String, String)>,
     /// What a sign-in that reaches no account is told, for a tool whose people must
     /// reach one (a Basecamp account, a Jira site).
     pub no_accounts: Option<&'a str>,
@@ -369,14 +370,14 @@ impl Problem<'_> {
                 },
                 format!("Sign in with a login that belongs to your company's {tool} account."),
             ),
-            Problem::NotConfigured => {
-                let var = subject.slug.to_uppercase();
-                plain(
-                    format!("{tool} is not set up on this server"),
-                    format!("taskbridge has no OAuth client registered with {tool}."),
-                    format!("The person running taskbridge must set TASKBRIDGE_{var}_CLIENT_ID and TASKBRIDGE_{var}_CLIENT_SECRET, or turn on the sandbox."),
-                )
-            }
+            Problem::NotConfigured => plain(
+                format!("{tool} is not set up on this server"),
+                format!("taskbridge has no OAuth client registered with {tool}."),
+                match &subject.client_vars {
+                    Some((id, secret)) => format!("The person running taskbridge must set {id} and {secret}, or turn on the sandbox."),
+                    None => format!("The person running taskbridge must set {tool} up, or turn on the sandbox."),
+                },
+            ),
             Problem::EmptyToken => plain(
                 "Enter your API token".into(),
                 format!("{tool} needs your API token to connect. Nothing was saved."),
@@ -472,7 +473,7 @@ mod tests {
         let fix = Problem::Tool(ErrorCode::SalesforceApiDisabled)
             .told(Subject {
                 name: "Salesforce",
-                slug: "salesforce",
+                client_vars: None,
                 no_accounts: None,
             })
             .fix;

@@ -57,7 +57,7 @@ impl ToolEntry {
     pub fn subject(&self) -> Subject<'static> {
         Subject {
             name: self.name,
-            slug: self.slug,
+            client_vars: self.client_vars(),
             no_accounts: self.no_accounts,
         }
     }
@@ -219,3 +219,22 @@ static SALESFORCE: ToolEntry = ToolEntry {
     needs: "A Salesforce edition with API access: Enterprise, Unlimited, Performance or Developer Edition, or Professional Edition with the API add-on. Group and Contact Manager editions have no API access. Each person also needs the \"API Enabled\" permission.",
     connector: &Salesforce,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::Problem;
+
+    #[test]
+    fn a_tool_not_set_up_names_its_own_client_variables() {
+        let told = Problem::NotConfigured.told(ProviderKind::Basecamp.entry().subject());
+        assert!(
+            told.fix
+                .contains("TASKBRIDGE_BASECAMP_CLIENT_ID and TASKBRIDGE_BASECAMP_CLIENT_SECRET"),
+            "{}",
+            told.fix
+        );
+        let none = Problem::NotConfigured.told(ProviderKind::PivotalTracker.entry().subject());
+        assert!(!none.fix.contains("CLIENT_ID"), "{}", none.fix);
+    }
+}

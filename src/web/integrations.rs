@@ -610,19 +610,23 @@ pub async fn personal_turn_off(
     trip: RoundTrip,
     form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
-    change_own(trip, &form, PersonalChange::TurnOff).await
+    change_own(trip, &form, Own::TurnOff).await
+}
+
+/// What Integration Settings asks first about one's own integration.
+#[derive(Debug, Clone, Copy)]
+enum Own {
+    TurnOff,
+    ForgetToken,
 }
 
 /// Turning one's own integration off, or deleting its kept API token: asked first
 /// (without the page's script), then done and said.
-async fn change_own(
-    trip: RoundTrip,
-    form: &Confirmation,
-    change: PersonalChange,
-) -> AppResult<HttpResponse> {
+async fn change_own(trip: RoundTrip, form: &Confirmation, own: Own) -> AppResult<HttpResponse> {
     let (kind, name) = (trip.kind, trip.kind.name());
-    let (title, message, action, button, done) = match change {
-        PersonalChange::TurnOff => (
+    let (change, title, message, action, button, done) = match own {
+        Own::TurnOff => (
+            PersonalChange::TurnOff,
             format!("Turn off your {name} integration?"),
             off_warning(kind),
             urls::personal_off(kind.slug()),
@@ -633,16 +637,14 @@ async fn change_own(
                 format!("Your {name} integration is off; its tokens were deleted.")
             },
         ),
-        PersonalChange::ForgetToken => (
+        Own::ForgetToken => (
+            PersonalChange::ForgetToken,
             format!("Delete your kept {name} API token?"),
             format!("taskbridge forgets the token; to turn {name} on again you paste one."),
             urls::personal_forget_token(kind.slug()),
             "Delete the token",
             format!("Your {name} API token was deleted."),
         ),
-        PersonalChange::TurnOnWithKeptToken => {
-            return Err(AppError::unexpected("turning on is not asked for"))
-        }
     };
     if !form.given() {
         let back = urls::INTEGRATION_SETTINGS.to_owned();
@@ -681,7 +683,7 @@ pub async fn personal_forget_token(
     trip: RoundTrip,
     form: web::Form<Confirmation>,
 ) -> AppResult<HttpResponse> {
-    change_own(trip, &form, PersonalChange::ForgetToken).await
+    change_own(trip, &form, Own::ForgetToken).await
 }
 
 #[derive(Template)]
