@@ -408,13 +408,7 @@ async fn a_disabled_person_keeps_their_tasks_and_time_and_loses_their_tokens() {
     assert_eq!(made.status(), StatusCode::OK);
 
     let id = user_id(&app, "uma@acme.test");
-    let r = owner
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{id}/disable"),
-            &[("confirmed", "yes")],
-        )
-        .await;
+    let r = owner.disable_person(id).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         uma.get("/tasks").await.status(),

@@ -36,20 +36,6 @@ fn member_id(app: &TestApp, email: &str, company: &str) -> i64 {
     })
 }
 
-/// `owner` invites `email` as `role`; answers the invite's path.
-async fn invite(app: &TestApp, owner: &Client, email: &str, role: &str) -> String {
-    let page = owner
-        .post_form(
-            "/company/users",
-            "/company/users/invite",
-            &[("email", email), ("role", role)],
-        )
-        .await;
-    assert_eq!(page.status(), StatusCode::OK);
-    let link = extract_invite_link(&page.text().await.unwrap()).expect("the invite link");
-    link.strip_prefix(&app.address).unwrap().to_owned()
-}
-
 /// The person signed in at `person` accepts the invite at `path` with their account.
 async fn join(person: &Client, path: &str) -> reqwest::Response {
     person
@@ -105,7 +91,7 @@ async fn an_account_invited_to_a_second_company_joins_signed_in_and_switches_bet
     assert_eq!(before, (1, 1));
 
     let bob = app.sign_up("Beta", "Bob", "bob@beta.test").await;
-    let path = invite(&app, &bob, ALICE, "user").await;
+    let path = app.invite(&bob, ALICE, "user").await;
 
     // Alice opens the link signed in: she is asked to join with her account, not to
     // sign out or to set a password.
@@ -186,7 +172,7 @@ async fn an_account_signed_out_logs_in_to_join() {
     let app = TestApp::spawn().await;
     app.sign_up("Acme", "Alice", ALICE).await;
     let bob = app.sign_up("Beta", "Bob", "bob@beta.test").await;
-    let path = invite(&app, &bob, ALICE, "admin").await;
+    let path = app.invite(&bob, ALICE, "admin").await;
 
     let alice = app.client();
     let (status, page) = alice.get_text(&path).await;
@@ -209,7 +195,7 @@ async fn an_account_signed_out_logs_in_to_join() {
 
     // Setting a password through the link instead is refused, and leaves the account
     // as it was.
-    let path = invite(&app, &bob, "carol@acme.test", "user").await;
+    let path = app.invite(&bob, "carol@acme.test", "user").await;
     let carol = app.client();
     let r = carol
         .post_form(&path, &path, &[("name", "Carol"), ("password", PASSWORD)])
@@ -219,7 +205,7 @@ async fn an_account_signed_out_logs_in_to_join() {
         StatusCode::SEE_OTHER,
         "a new email joins as before"
     );
-    let path = invite(&app, &bob, ALICE, "user").await;
+    let path = app.invite(&bob, ALICE, "user").await;
     let r = app
         .client()
         .post_form(
@@ -243,7 +229,7 @@ async fn switching_to_a_company_one_is_not_active_in_is_404_and_changes_nothing(
     let alice = app.sign_up("Acme", "Alice", ALICE).await;
     let bob = app.sign_up("Beta", "Bob", "bob@beta.test").await;
     app.sign_up("Gamma", "Gina", "gina@gamma.test").await;
-    let path = invite(&app, &bob, ALICE, "user").await;
+    let path = app.invite(&bob, ALICE, "user").await;
     join(&alice, &path).await;
     let (acme, beta, gamma) = (
         company_id(&app, "Acme"),
@@ -276,13 +262,7 @@ async fn switching_to_a_company_one_is_not_active_in_is_404_and_changes_nothing(
 
     // Disabled in Beta: Beta is no longer offered, and switching there is 404.
     let alice_in_beta = member_id(&app, ALICE, "Beta");
-    let r = bob
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{alice_in_beta}/disable"),
-            &[("confirmed", "yes")],
-        )
-        .await;
+    let r = bob.disable_person(alice_in_beta).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (status, page) = alice.get_text("/tasks").await;
     assert_eq!(status, StatusCode::OK, "still signed in to Acme");
@@ -297,7 +277,7 @@ async fn disabling_in_one_company_leaves_the_other_and_the_password_is_one_for_a
     let app = TestApp::spawn().await;
     let in_acme = app.sign_up("Acme", "Alice", ALICE).await;
     let bob = app.sign_up("Beta", "Bob", "bob@beta.test").await;
-    let path = invite(&app, &bob, ALICE, "user").await;
+    let path = app.invite(&bob, ALICE, "user").await;
     join(&in_acme, &path).await;
     let (acme, beta) = (company_id(&app, "Acme"), company_id(&app, "Beta"));
     switch(&in_acme, acme).await;
@@ -308,12 +288,7 @@ async fn disabling_in_one_company_leaves_the_other_and_the_password_is_one_for_a
 
     // Bob disables her in Beta: her Beta session ends, her Acme one goes on.
     let alice_in_beta = member_id(&app, ALICE, "Beta");
-    bob.post_form(
-        "/company/users",
-        &format!("/company/users/{alice_in_beta}/disable"),
-        &[("confirmed", "yes")],
-    )
-    .await;
+    bob.disable_person(alice_in_beta).await;
     assert_eq!(location(&in_beta.get("/tasks").await), "/login");
     assert_eq!(current_company(&in_acme).await, "Acme");
     let acme_member = member_id(&app, ALICE, "Acme");
@@ -476,16 +451,10 @@ async fn a_password_reset_works_for_every_company_even_from_one_where_the_person
         .invite_and_accept(&alice, "olga@acme.test", "Olga", "owner")
         .await;
     let bob = app.sign_up("Beta", "Bob", "bob@beta.test").await;
-    let path = invite(&app, &bob, ALICE, "user").await;
+    let path = app.invite(&bob, ALICE, "user").await;
     join(&alice, &path).await;
     let alice_in_acme = member_id(&app, ALICE, "Acme");
-    let r = olga
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{alice_in_acme}/disable"),
-            &[("confirmed", "yes")],
-        )
-        .await;
+    let r = olga.disable_person(alice_in_acme).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         current_company(&alice).await,

@@ -197,14 +197,8 @@ impl TestApp {
         });
     }
 
-    /// Invites `email` as `role` from `owner`, accepts as a new client; returns it.
-    pub async fn invite_and_accept(
-        &self,
-        owner: &Client,
-        email: &str,
-        name: &str,
-        role: &str,
-    ) -> Client {
+    /// `owner` invites `email` as `role` from the Users page; answers the invite's path.
+    pub async fn invite(&self, owner: &Client, email: &str, role: &str) -> String {
         let page = owner
             .post_form(
                 "/company/users",
@@ -215,10 +209,20 @@ impl TestApp {
         assert_eq!(page.status(), StatusCode::OK);
         let body = page.text().await.unwrap();
         let link = extract_invite_link(&body).expect("the invite link is shown");
-        let path = link
-            .strip_prefix(&self.address)
+        link.strip_prefix(&self.address)
             .expect("link on this server")
-            .to_owned();
+            .to_owned()
+    }
+
+    /// Invites `email` as `role` from `owner`, accepts as a new client; returns it.
+    pub async fn invite_and_accept(
+        &self,
+        owner: &Client,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> Client {
+        let path = self.invite(owner, email, role).await;
         let person = self.client();
         let response = person
             .post_form(&path, &path, &[("name", name), ("password", PASSWORD)])
@@ -261,6 +265,13 @@ impl Client {
     }
 
     /// Posts a form the way a browser would: with the page's CSRF token and Origin.
+    /// Disables a person of the company from the Users page, confirmed.
+    pub async fn disable_person(&self, person: i64) -> Response {
+        let action = format!("/company/users/{person}/disable");
+        self.post_form("/company/users", &action, &[("confirmed", "yes")])
+            .await
+    }
+
     /// Posts the log-in form as a browser does.
     pub async fn log_in_as(&self, email: &str, password: &str) -> Response {
         let fields = [("email", email), ("password", password)];

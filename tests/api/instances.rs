@@ -25,13 +25,7 @@ async fn a_person_disabled_on_one_instance_is_refused_on_the_other_at_once() {
     assert_eq!(uma.get("/tasks").await.status(), StatusCode::OK, "on B");
 
     let id = user_id(&a, "uma@acme.test");
-    let r = owner
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{id}/disable"),
-            &[("confirmed", "yes")],
-        )
-        .await;
+    let r = owner.disable_person(id).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "disabled on A");
     assert_eq!(location(&uma.get("/tasks").await), "/login", "refused on B");
 }

@@ -531,13 +531,7 @@ async fn disabling_a_person_deletes_their_tokens_and_keeps_the_connection() {
         .await;
     oauth_walk::personal_on(&uma, "basecamp", "John Roe").await;
     let id = user_id(&app, "uma@acme.test");
-    owner
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{id}/disable"),
-            &[("confirmed", "yes")],
-        )
-        .await;
+    owner.disable_person(id).await;
     let left: Vec<Option<Vec<u8>>> = app.query(move |conn| {
         use diesel::prelude::*;
         use taskbridge::schema::connections;

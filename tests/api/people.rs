@@ -162,13 +162,7 @@ async fn disabling_a_person_ends_their_sessions_at_once() {
         .await;
     assert_eq!(uma.get("/tasks").await.status(), StatusCode::OK);
     let id = user_id(&app, "uma@acme.test");
-    let r = owner
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{id}/disable"),
-            &[("confirmed", "yes")],
-        )
-        .await;
+    let r = owner.disable_person(id).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         location(&uma.get("/tasks").await),
@@ -180,13 +174,7 @@ async fn disabling_a_person_ends_their_sessions_at_once() {
     assert!(again.text().await.unwrap().contains("disabled"));
     // The last owner cannot be disabled, and nobody disables themselves.
     let olivia = user_id(&app, "olivia@acme.test");
-    owner
-        .post_form(
-            "/company/users",
-            &format!("/company/users/{olivia}/disable"),
-            &[("confirmed", "yes")],
-        )
-        .await;
+    owner.disable_person(olivia).await;
     assert!(owner
         .get_text("/company/users")
         .await
