@@ -19,6 +19,16 @@ pub fn enabled_providers(
         .load(conn)
 }
 
+/// Whether the company has any tool on.
+pub fn any_enabled(conn: &mut DbConn, company_id: CompanyId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        company_integrations::table
+            .filter(company_integrations::company_id.eq(company_id))
+            .filter(company_integrations::enabled.eq(true)),
+    ))
+    .get_result(conn)
+}
+
 pub fn is_enabled(
     conn: &mut DbConn,
     company_id: CompanyId,

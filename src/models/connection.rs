@@ -280,6 +280,55 @@ pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Connection>>
     mine.select(Connection::as_select()).load(conn)
 }
 
+/// A connection as My Tasks shows it: whether the company has its tool on, and whether
+/// a sync of it runs now.
+pub struct Shown {
+    pub connection: Connection,
+    pub tool_on: bool,
+    pub syncing: bool,
+}
+
+/// The person's connections for My Tasks, in one statement: each with its tool's
+/// company switch and its running sync (the partial index of running runs answers).
+pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
+    use crate::models::sync_run::RunStatus;
+    use crate::schema::sync_runs;
+    let tool_on = company_integrations::table.on(company_integrations::company_id
+        .eq(connections::company_id)
+        .and(company_integrations::provider.eq(connections::provider))
+        .and(company_integrations::enabled.eq(true)));
+    let running = sync_runs::table.on(sync_runs::connection_id
+        .eq(connections::id)
+        .and(sync_runs::status.eq(RunStatus::Running)));
+    let rows: Vec<(Connection, Option<i64>, Option<i64>)> = not_off()
+        .filter(connections::user_id.eq(user_id))
+        .left_join(tool_on)
+        .left_join(running)
+        .order(connections::id)
+        .select((
+            Connection::as_select(),
+            company_integrations::id.nullable(),
+            sync_runs::id.nullable(),
+        ))
+        .load(conn)?;
+    let mut shown: Vec<Shown> = Vec::with_capacity(rows.len());
+    for (connection, tool, run) in rows {
+        // (Two running syncs of one connection would repeat it: a lease allows one.)
+        if shown
+            .last()
+            .is_some_and(|s| s.connection.id == connection.id)
+        {
+            continue;
+        }
+        shown.push(Shown {
+            connection,
+            tool_on: tool.is_some(),
+            syncing: run.is_some(),
+        });
+    }
+    Ok(shown)
+}
+
 /// Every connection in the company, for the health page.
 pub fn for_company(conn: &mut DbConn, company_id: CompanyId) -> QueryResult<Vec<Connection>> {
     let theirs = not_off().filter(connections::company_id.eq(company_id));

@@ -303,17 +303,22 @@ pub fn listing(
     dates: (&str, &str),
     window: (i64, i64),
 ) -> QueryResult<Listing> {
-    // The filter values: distinct pairs, read from the index alone (`tasks_mine`
-    // covers them), cheaper than two DISTINCT reads or a GROUP BY with counts.
-    let pairs: Vec<(String, String)> = open_tasks(user_id)
-        .select((tasks::project, tasks::status))
-        .distinct()
+    // The filter values with how many open tasks each pair has, read from the index
+    // alone (`tasks_mine` covers them). The counts answer "how many match" for the
+    // page people open most (no filter, or only a project or status), so that view
+    // makes no COUNT of its own.
+    let pairs: Vec<(String, String, i64)> = open_tasks(user_id)
+        .group_by((tasks::project, tasks::status))
+        .select((tasks::project, tasks::status, diesel::dsl::count_star()))
         .load(conn)?;
     let rows = rows(conn, user_id, f, dates, window)?;
-    let total = total(conn, user_id, f, dates, window, rows.len())?;
+    let total = match total_of_pairs(&pairs, f) {
+        Some(total) => total,
+        None => total(conn, user_id, f, dates, window, rows.len())?,
+    };
     let mut projects = std::collections::BTreeSet::new();
     let mut statuses = std::collections::BTreeSet::new();
-    for (project, status) in pairs {
+    for (project, status, _) in pairs {
         projects.insert(project);
         statuses.insert(status);
     }
@@ -323,6 +328,25 @@ pub fn listing(
         projects: projects.into_iter().collect(),
         statuses: statuses.into_iter().collect(),
     })
+}
+
+/// How many open tasks match, from the (project, status) counts, when the filter asks
+/// nothing else of them; `None` when it does (a tool, a due date, a search).
+fn total_of_pairs(pairs: &[(String, String, i64)], f: &Filter) -> Option<i64> {
+    if f.provider.is_some() || f.due.is_some() || f.search.is_some() {
+        return None;
+    }
+    let matches = |project: &str, status: &str| {
+        f.project.as_deref().is_none_or(|p| p == project)
+            && f.status.as_deref().is_none_or(|s| s == status)
+    };
+    Some(
+        pairs
+            .iter()
+            .filter(|(project, status, _)| matches(project, status))
+            .map(|(_, _, n)| n)
+            .sum(),
+    )
 }
 
 /// Deletes what a connection synced (time tracked on it stays, without its task).
@@ -692,4 +716,61 @@ pub fn archive_unseen(
             .execute(conn)?;
     }
     Ok(gone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs() -> Vec<(String, String, i64)> {
+        [
+            ("Web", "started", 3),
+            ("Web", "done", 2),
+            ("App", "started", 4),
+        ]
+        .into_iter()
+        .map(|(p, s, n)| (p.to_owned(), s.to_owned(), n))
+        .collect()
+    }
+
+    #[test]
+    fn the_pairs_count_what_a_project_or_status_filter_matches() {
+        let all = Filter::default();
+        assert_eq!(total_of_pairs(&pairs(), &all), Some(9));
+        let web = Filter {
+            project: Some("Web".into()),
+            ..Filter::default()
+        };
+        assert_eq!(total_of_pairs(&pairs(), &web), Some(5));
+        let started_web = Filter {
+            status: Some("started".into()),
+            ..web
+        };
+        assert_eq!(total_of_pairs(&pairs(), &started_web), Some(3));
+        let nowhere = Filter {
+            project: Some("Nope".into()),
+            ..Filter::default()
+        };
+        assert_eq!(total_of_pairs(&pairs(), &nowhere), Some(0));
+    }
+
+    #[test]
+    fn a_tool_due_or_search_filter_is_counted_by_the_database() {
+        for f in [
+            Filter {
+                provider: Some("basecamp".into()),
+                ..Filter::default()
+            },
+            Filter {
+                due: Some(Due::Today),
+                ..Filter::default()
+            },
+            Filter {
+                search: Some("web".into()),
+                ..Filter::default()
+            },
+        ] {
+            assert_eq!(total_of_pairs(&pairs(), &f), None);
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus, State};
 use crate::models::task::{self, Due, Filter, Sort};
-use crate::models::{company_integration, first_run, sync_run};
+use crate::models::{company_integration, first_run};
 use crate::services::sync_now::Waker;
 use crate::services::time::duration::hm;
 use crate::urls;
@@ -169,9 +169,9 @@ pub struct MyTasksPage {
 
 /// What My Tasks reads besides the person, in the same trip.
 struct Listing {
-    enabled: Vec<ProviderKind>,
-    connections: Vec<connection::Connection>,
-    running: Vec<(ProviderKind, i64)>,
+    /// The company has a tool on.
+    any_tool_on: bool,
+    connections: Vec<connection::Shown>,
     tasks: task::Listing,
     times: std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
     /// For owners and admins: what the first-run checklist reads.
@@ -295,10 +295,13 @@ async fn load(
         let window = ((page - 1) * PER_PAGE, PER_PAGE);
         let tasks = task::listing(conn, user_id, &filter, (&today, &week_end), window)?;
         let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
+        let connections = connection::shown_to(conn, user_id)?;
+        // A tool of one's own that is on says the company has one: no second look.
+        let any_tool_on = connections.iter().any(|c| c.tool_on)
+            || company_integration::any_enabled(conn, person.company_id())?;
         let listing = Listing {
-            enabled: company_integration::enabled_providers(conn, person.company_id())?,
-            connections: connection::for_user(conn, user_id)?,
-            running: sync_run::running_for_user(conn, user_id)?,
+            any_tool_on,
+            connections,
             times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
             first_run: if person.manages_company() {
                 Some(first_run::facts(conn, person.company_id(), user_id)?)
@@ -477,9 +480,8 @@ pub async fn my_tasks(
     let (user, listing) = load(&pool, signed_in, &filter, page).await?;
     let today = user.days().date_of(crate::db::now());
     let Listing {
-        enabled,
+        any_tool_on,
         connections,
-        running,
         times,
         first_run,
         tasks:
@@ -492,9 +494,10 @@ pub async fn my_tasks(
     } = listing;
     let active: Vec<&connection::Connection> = connections
         .iter()
-        .filter(|c| enabled.contains(&c.provider))
+        .filter(|c| c.tool_on)
+        .map(|c| &c.connection)
         .collect();
-    let syncing = !running.is_empty()
+    let syncing = connections.iter().any(|c| c.syncing)
         || active
             .iter()
             .any(|c| c.next_sync_at == 0 && c.status != ConnectionStatus::NeedsReconnect);
@@ -504,7 +507,7 @@ pub async fn my_tasks(
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let checklist = first_run
         .as_ref()
-        .and_then(|facts| Checklist::new(facts, !enabled.is_empty(), !active.is_empty()));
+        .and_then(|facts| Checklist::new(facts, any_tool_on, !active.is_empty()));
     render(&MyTasksPage {
         checklist,
         manages_company: user.role.manages_company(),
@@ -519,7 +522,7 @@ pub async fn my_tasks(
         has_connections: !active.is_empty(),
         show_filters: total > 0 || filtering,
         filtering,
-        empty: empty_state(total, filtering, !enabled.is_empty(), &tools),
+        empty: empty_state(total, filtering, any_tool_on, &tools),
         tools,
         syncing,
         tool_options: ProviderKind::ALL
