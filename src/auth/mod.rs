@@ -17,7 +17,10 @@ use crate::db::{self, now, Pool};
 use crate::domain::{CompanyId, Role, UserId};
 use crate::error::{AppError, Unexpected};
 use crate::models::connection::ConnectionStatus;
-use crate::schema::{companies, connections, logins, notifications, sessions, time_entries, users};
+use crate::models::first_run::Facts;
+use crate::schema::{
+    companies, connections, invites, logins, notifications, sessions, time_entries, users,
+};
 
 pub use session_store::{SESSION_ROW, USER_ID};
 
@@ -195,7 +198,28 @@ impl SignedIn {
                 .filter(time_entries::user_id.eq(user_id))
                 .filter(time_entries::ended_at.is_null()),
         );
-        let found: Option<(Row, Days, Counts)> = users::table
+        // The first-run checklist's facts (for owners and admins on My Tasks): whether
+        // someone else is in the company or invited, and whether the person ever
+        // tracked time (which also spares My Tasks its time lookup when not).
+        let (mine, team) = diesel::alias!(users as mine, users as team);
+        let my_company = mine
+            .filter(mine.field(users::id).eq(user_id))
+            .select(mine.field(users::company_id));
+        let someone = diesel::dsl::exists(
+            team.filter(team.field(users::company_id).eq_any(my_company))
+                .filter(team.field(users::id).ne(user_id)),
+        );
+        let invited = diesel::dsl::exists(
+            invites::table.filter(
+                invites::company_id.eq_any(
+                    mine.filter(mine.field(users::id).eq(user_id))
+                        .select(mine.field(users::company_id)),
+                ),
+            ),
+        );
+        let tracked =
+            diesel::dsl::exists(time_entries::table.filter(time_entries::user_id.eq(user_id)));
+        let found: Option<(Row, Days, Counts, FirstRun)> = users::table
             .inner_join(companies::table)
             .inner_join(logins::table)
             .filter(users::id.eq(user_id))
@@ -217,11 +241,18 @@ impl SignedIn {
                     companies::week_start,
                 ),
                 (unread, attention, elsewhere, session, timing),
+                (users::checklist_dismissed_at, someone, invited, tracked),
             ))
             .first(conn)
             .optional()?;
         match found {
-            Some((row, days, counts)) => complete(conn, row, days, counts),
+            Some((row, days, counts, first_run)) => {
+                let loaded = complete(conn, row, days, counts)?;
+                Ok(loaded.map(|l| Loaded {
+                    first_run: first_run_of(first_run),
+                    ..l
+                }))
+            }
             None => Ok(None),
         }
     }
@@ -245,6 +276,7 @@ impl SignedIn {
             running,
             other_companies,
             times,
+            first_run: _,
         } = loaded;
         let at = now();
         if at - times.signed_in_at > ABSOLUTE_TIMEOUT_SECS {
@@ -284,6 +316,17 @@ type Days = (Option<String>, String, String);
 /// What rides along with the person: unread notices, connections that need attention,
 /// places in other companies, the session row's state, whether a timer runs.
 type Counts = (Option<i64>, Option<i64>, Option<i64>, Option<String>, bool);
+/// The checklist's facts: when it was put away, someone else in the company, an invite
+/// out, time ever tracked.
+type FirstRun = (Option<i64>, bool, bool, bool);
+
+fn first_run_of((dismissed, someone, invited, tracked): FirstRun) -> Facts {
+    Facts {
+        dismissed: dismissed.is_some(),
+        team: someone || invited,
+        tracked,
+    }
+}
 
 /// The rest of a signed-in page's person once their statement found them: nothing if
 /// the session's row is gone or the person disabled; the running timer and the other
@@ -319,6 +362,7 @@ fn complete(
         running,
         other_companies,
         times: SessionTimes::of(&session),
+        first_run: Facts::default(),
     }))
 }
 
@@ -371,6 +415,7 @@ pub struct Loaded {
     running: Option<crate::models::time_entry::TimeEntry>,
     other_companies: Vec<crate::models::user::Membership>,
     times: SessionTimes,
+    first_run: Facts,
 }
 
 impl Loaded {
@@ -391,6 +436,11 @@ impl Loaded {
     /// Whether the person is the company's owner or an admin.
     pub fn manages_company(&self) -> bool {
         Role::parse(&self.row.4).is_ok_and(|r| r.manages_company())
+    }
+
+    /// What the first-run checklist reads, from the person's own statement.
+    pub fn first_run(&self) -> &Facts {
+        &self.first_run
     }
 
     /// The person's days, as [`CurrentUser::days`] gives them.

@@ -302,12 +302,13 @@ async fn load(
         let listing = Listing {
             any_tool_on,
             connections,
-            times: crate::services::time::task_times(conn, user_id, &person.days(), &ids)?,
-            first_run: if person.manages_company() {
-                Some(first_run::facts(conn, person.company_id(), user_id)?)
+            // Someone who never tracked time has none on these tasks.
+            times: if person.first_run().tracked {
+                crate::services::time::task_times(conn, user_id, &person.days(), &ids)?
             } else {
-                None
+                Default::default()
             },
+            first_run: person.manages_company().then(|| person.first_run().clone()),
             tasks,
         };
         Ok(Some((person, listing)))

@@ -70,3 +70,45 @@ async fn sorted_by_due_date_tasks_fall_into_sections_with_dates_in_words() {
         "{page}"
     );
 }
+
+/// The time on each task comes with the list once the person has tracked any: none
+/// shows before, and a manual entry shows on its task (today's and in all).
+#[tokio::test]
+async fn the_time_tracked_on_a_task_shows_on_my_tasks() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let ids = seed_tasks(
+        &app,
+        "olivia@acme.test",
+        &["Fix the login page", "Write docs"],
+    );
+    let (_, before) = owner.get_text("/tasks").await;
+    assert!(!before.contains("in all"), "no time tracked yet");
+
+    let yesterday = time::OffsetDateTime::now_utc()
+        .date()
+        .previous_day()
+        .unwrap()
+        .to_string();
+    let added = owner
+        .post_form(
+            "/timesheet",
+            "/timesheet/entries",
+            &[
+                ("date", &yesterday),
+                ("start", "09:00"),
+                ("duration", "1:30"),
+                ("task_id", &ids[1].to_string()),
+            ],
+        )
+        .await;
+    assert!(added.status().is_redirection());
+    let (_, after) = owner.get_text("/tasks").await;
+    assert!(
+        after.contains("1:30 in all"),
+        "the entry's time is on its task"
+    );
+    assert_eq!(after.matches("in all").count(), 1, "and on no other task");
+}
