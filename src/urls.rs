@@ -79,6 +79,9 @@ pub const TIMER_START: &str = "/timer/start";
 pub const TIMER_STOP: &str = "/timer/stop";
 pub const TIMESHEET: &str = "/timesheet";
 pub const TIME_ENTRIES: &str = "/timesheet/entries";
+/// "Add time": the form for a manual entry, on a page of its own so the week does not
+/// read every open task.
+pub const TIME_ENTRY_NEW: &str = "/timesheet/entries/new";
 pub const ENTRY_ROUTE: &str = "/timesheet/entries/{id}";
 pub const ENTRY_EDIT_ROUTE: &str = "/timesheet/entries/{id}/edit";
 pub const ENTRY_DELETE_ROUTE: &str = "/timesheet/entries/{id}/delete";
@@ -231,6 +234,11 @@ pub fn timesheet(week: impl Display, day: impl Display, person: Option<i64>) -> 
         Some(p) => format!("{TIMESHEET}?week={week}&day={day}&person={p}"),
         None => format!("{TIMESHEET}?week={week}&day={day}"),
     }
+}
+
+/// "Add time" with its date filled in.
+pub fn new_entry(date: impl Display) -> String {
+    format!("{TIME_ENTRY_NEW}?date={date}")
 }
 
 pub fn entry(id: impl Display) -> String {

@@ -449,7 +449,7 @@ pub fn time_queries(url: &str, case: &TimeCase) -> anyhow::Result<Vec<Plan>> {
             Box::new(move |c| time_entry::archived_of(c, &week_tasks).map(drop)),
         ),
         (
-            "Timesheet: open tasks for the form",
+            "Add time: open tasks for the form",
             Box::new(move |c| time_entry::open_tasks(c, user_id).map(drop)),
         ),
         (

@@ -112,6 +112,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(urls::TIMER_STOP, web::post().to(time::stop))
         .route(urls::TIMESHEET, web::get().to(time::timesheet))
         .route(urls::TIME_ENTRIES, web::post().to(time::add))
+        .route(urls::TIME_ENTRY_NEW, web::get().to(time::new_entry))
         .route(urls::ENTRY_EDIT_ROUTE, web::get().to(time::edit_form))
         .route(urls::ENTRY_ROUTE, web::post().to(time::update))
         .route(urls::ENTRY_DELETE_ROUTE, web::post().to(time::delete))

@@ -179,16 +179,10 @@ pub struct TimesheetPage {
     pub this_week: String,
     pub is_this_week: bool,
     pub zone: String,
-    pub tasks: Vec<TaskChoice>,
-    pub form: EntryForm,
-    pub error: Option<String>,
     pub here: String,
-}
-
-impl TimesheetPage {
-    pub fn tool_of(&self, slug: &str) -> &'static str {
-        tool_name(Some(slug)).unwrap_or("Other")
-    }
+    /// "Add time" on the selected day (the form is a page of its own, so the week
+    /// does not read every open task).
+    pub add_time: String,
 }
 
 /// What a state label says of an entry's task: `None` while it is open.
@@ -243,7 +237,6 @@ struct WeekData {
     person_name: Option<String>,
     entries: Vec<TimeEntry>,
     archived: HashMap<i64, bool>,
-    tasks: Vec<TaskChoice>,
 }
 
 /// The week's data in one trip to the database, after `viewer` (run first, on the
@@ -278,7 +271,6 @@ async fn load_week<W: Send + 'static>(
         let entries = time_entry::for_person(conn, person.company_id, person.user_id, range)?;
         let ids: Vec<i64> = entries.iter().filter_map(|e| e.task_id).collect();
         let archived = time_entry::archived_of(conn, &ids)?.into_iter().collect();
-        let tasks = time_entry::open_tasks(conn, person.user_id)?;
         Ok(Some((
             with,
             WeekData {
@@ -286,7 +278,6 @@ async fn load_week<W: Send + 'static>(
                 person_name,
                 entries,
                 archived,
-                tasks,
             },
             first,
             day,
@@ -379,28 +370,8 @@ fn day_entries(data: &WeekData, day: Date, at: i64) -> Vec<DayEntry> {
         .collect()
 }
 
-async fn timesheet_page(
-    page: &Page,
-    pool: &Pool,
-    query: &WeekQuery,
-    form: Option<(EntryForm, String)>,
-) -> AppResult<TimesheetPage> {
-    let viewer = Person::of(&page.user);
-    let (_, data, first, day) =
-        load_week(pool, query.person, query, move |_| Ok(Some(((), viewer))))
-            .await?
-            .ok_or(AppError::SignInRequired)?;
-    Ok(sheet(page.shell(Nav::Timesheet), data, first, day, form))
-}
-
 /// The Timesheet of a week that is loaded.
-fn sheet(
-    shell: Shell,
-    data: WeekData,
-    first: Date,
-    day: Date,
-    form: Option<(EntryForm, String)>,
-) -> TimesheetPage {
+fn sheet(shell: Shell, data: WeekData, first: Date, day: Date) -> TimesheetPage {
     let days = &data.person.days;
     let at = now();
     let today = days.date_of(at);
@@ -439,16 +410,6 @@ fn sheet(
             last.strftime("%-d %b %Y")
         )
     };
-    let (form, error) = match form {
-        Some((form, error)) => (form, Some(error)),
-        None => (
-            EntryForm {
-                date: day.to_string(),
-                ..EntryForm::default()
-            },
-            None,
-        ),
-    };
     TimesheetPage {
         shell,
         day_entries: day_entries(&data, day, at),
@@ -462,12 +423,10 @@ fn sheet(
         this_week: urls::timesheet(days.week_of(today), today, person),
         is_this_week: week_days.contains(&today),
         zone: days.tz.iana_name().unwrap_or("UTC").to_owned(),
-        tasks: data.tasks,
         person_name: data.person_name,
         person,
-        form,
-        error,
         here: urls::timesheet(first, day, person),
+        add_time: urls::new_entry(day),
     }
 }
 
@@ -493,10 +452,97 @@ pub async fn timesheet(
     };
     let user = signed_in.into_current(loaded)?;
     let shell = Shell::new(&user, &session, Nav::Timesheet, settings.sandbox);
-    render(&sheet(shell, data, first, day, None))
+    render(&sheet(shell, data, first, day))
 }
 
-/// A manual entry. Refused input comes back in the form with the problem named.
+#[derive(Template)]
+#[template(path = "time_entry_new.html")]
+pub struct AddPage {
+    pub shell: Shell,
+    pub form: EntryForm,
+    pub error: Option<String>,
+    pub tasks: Vec<TaskChoice>,
+    /// The Timesheet week of the form's date, for "Cancel".
+    pub back: String,
+    pub zone: String,
+}
+
+impl AddPage {
+    pub fn tool_of(&self, slug: &str) -> &'static str {
+        tool_name(Some(slug)).unwrap_or("Other")
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewEntryQuery {
+    #[serde(default)]
+    date: String,
+    /// Kept as text: an id that is not a number, or not an open task of the person,
+    /// just preselects nothing.
+    #[serde(default)]
+    task_id: String,
+}
+
+/// "Add time": the form with the person's open tasks, the only page that reads them
+/// all. A refused entry comes back here with the problem named (status 400) and the
+/// fields as typed.
+async fn add_page(
+    page: &Page,
+    pool: &Pool,
+    form: EntryForm,
+    error: Option<String>,
+) -> AppResult<HttpResponse> {
+    let person = Person::of(&page.user);
+    let user_id = person.user_id;
+    let tasks = db::run(pool, move |conn| Ok(time_entry::open_tasks(conn, user_id)?)).await?;
+    let days = &person.days;
+    let date = form
+        .date
+        .trim()
+        .parse::<Date>()
+        .unwrap_or_else(|_| days.date_of(now()));
+    let status = if error.is_some() {
+        actix_web::http::StatusCode::BAD_REQUEST
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    render_status(
+        status,
+        &AddPage {
+            shell: page.shell(Nav::Timesheet),
+            form,
+            error,
+            tasks,
+            back: urls::timesheet(days.week_of(date), date, None),
+            zone: days.tz.iana_name().unwrap_or("UTC").to_owned(),
+        },
+    )
+}
+
+/// `GET` "Add time": `?date=` fills the date (else the person's today), `?task_id=`
+/// picks the task.
+pub async fn new_entry(
+    page: Page,
+    pool: web::Data<Pool>,
+    query: web::Query<NewEntryQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let days = &Person::of(&page.user).days;
+    let date = query
+        .date
+        .trim()
+        .parse::<Date>()
+        .unwrap_or_else(|_| days.date_of(now()));
+    let form = EntryForm {
+        date: date.to_string(),
+        task_id: query.task_id.trim().to_owned(),
+        ..EntryForm::default()
+    };
+    add_page(&page, &pool, form, None).await
+}
+
+/// A manual entry. Refused input comes back on the "Add time" page with the problem
+/// named.
 pub async fn add(
     page: Page,
     pool: web::Data<Pool>,
@@ -504,13 +550,13 @@ pub async fn add(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     let person = Person::of(&page.user);
-    let session = &page.session;
     match tracking::add(&pool, &person, form.clone()).await {
         Ok(entry) => {
-            flash::success(
-                session,
-                format!("Added {} on {}.", hm(entry.seconds(now())), entry.label()),
-            );
+            page.success(format!(
+                "Added {} on {}.",
+                hm(entry.seconds(now())),
+                entry.label()
+            ));
             let date = person.days.date_of(entry.started_at);
             Ok(see_other(&urls::timesheet(
                 person.days.week_of(date),
@@ -520,16 +566,7 @@ pub async fn add(
         }
         Err(TimeError::App(e)) => Err(e),
         Err(TimeError::NotFound) => Err(AppError::NotFound),
-        Err(shown) => {
-            let query = WeekQuery {
-                week: form.date.clone(),
-                day: form.date.clone(),
-                person: None,
-            };
-            let sheet =
-                timesheet_page(&page, &pool, &query, Some((form, shown.to_string()))).await?;
-            render_status(actix_web::http::StatusCode::BAD_REQUEST, &sheet)
-        }
+        Err(shown) => add_page(&page, &pool, form, Some(shown.to_string())).await,
     }
 }
 

@@ -189,7 +189,7 @@ async fn manual_entries_are_checked_and_bad_ones_change_nothing() {
 
     let added = owner
         .post_form(
-            "/timesheet",
+            "/timesheet/entries/new",
             "/timesheet/entries",
             &[
                 ("date", &day),
@@ -199,6 +199,10 @@ async fn manual_entries_are_checked_and_bad_ones_change_nothing() {
             ],
         )
         .await;
+    assert_eq!(
+        location(&added),
+        format!("/timesheet?week={}&day={day}", week_of(yesterday))
+    );
     let page = flash_after(&owner, added).await;
     assert!(page.contains("Added 1:30 on Fix the login page."));
     assert!(page.contains("09:00–10:30"));
@@ -231,6 +235,10 @@ async fn manual_entries_are_checked_and_bad_ones_change_nothing() {
             "Choose a task or write a note",
         ),
         (
+            vec![("start", "10:15"), ("end", "10:45"), ("task_id", &task)],
+            "overlaps your entry \u{201c}Fix the login page\u{201d}",
+        ),
+        (
             vec![("start", "noon"), ("end", "13:00"), ("note", "x")],
             "Enter the start time like 09:30.",
         ),
@@ -239,7 +247,7 @@ async fn manual_entries_are_checked_and_bad_ones_change_nothing() {
         let mut form = vec![("date", day.as_str())];
         form.extend(fields);
         let response = owner
-            .post_form("/timesheet", "/timesheet/entries", &form)
+            .post_form("/timesheet/entries/new", "/timesheet/entries", &form)
             .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{message}");
         let body = response.text().await.unwrap();
@@ -247,14 +255,26 @@ async fn manual_entries_are_checked_and_bad_ones_change_nothing() {
             body.contains(&message.replace('\'', "&#x27;")) || body.contains(message),
             "{message}: {body}"
         );
-        assert!(
-            body.contains("value=\"x\"") || !form.iter().any(|(_, v)| *v == "x"),
-            "the form keeps what was typed"
-        );
+        // The "Add time" page again, its task list and every field as typed.
+        assert!(body.contains("<h1>Add time</h1>"), "{message}: {body}");
+        assert!(body.contains(&format!("<option value=\"{task}\"")));
+        for (name, typed) in &form {
+            if *name == "task_id" {
+                assert!(body.contains(&format!("<option value=\"{task}\" selected>")));
+            } else {
+                assert!(
+                    body.contains(&format!("name=\"{name}\" type=\"time\" value=\"{typed}\""))
+                        || body
+                            .contains(&format!("name=\"{name}\" type=\"date\" value=\"{typed}\""))
+                        || body.contains(&format!("name=\"{name}\" value=\"{typed}\"")),
+                    "{message}: the form keeps {name} = {typed}"
+                );
+            }
+        }
     }
     let future = owner
         .post_form(
-            "/timesheet",
+            "/timesheet/entries/new",
             "/timesheet/entries",
             &[
                 ("date", &tomorrow),
@@ -267,6 +287,87 @@ async fn manual_entries_are_checked_and_bad_ones_change_nothing() {
     assert_eq!(future.status(), StatusCode::BAD_REQUEST);
     assert!(future.text().await.unwrap().contains("ends in the future"));
     assert_eq!(entry_count(&app), 1, "nothing was saved");
+}
+
+/// The Monday of `day`'s week (weeks start on Monday by default).
+fn week_of(day: time::Date) -> time::Date {
+    day - time::Duration::days(i64::from(day.weekday().number_days_from_monday()))
+}
+
+#[tokio::test]
+async fn timesheet_add_time_is_its_own_page_and_the_week_reads_no_task_list() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let ids = seed_tasks(
+        &app,
+        "olivia@acme.test",
+        &["Fix the login page", "Write docs", "Old task"],
+    );
+    let closed = ids[2];
+    app.query(move |conn| {
+        diesel::update(tasks::table.filter(tasks::id.eq(closed)))
+            .set(tasks::archived.eq(true))
+            .execute(conn)
+            .unwrap()
+    });
+
+    // The week links to "Add time" on its selected day and lists no tasks to pick.
+    let (status, week) = owner
+        .get_text("/timesheet?week=2026-11-09&day=2026-11-11")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!week.contains("id=\"entry-task\""));
+    assert!(!week.contains("Fix the login page"));
+    assert!(week
+        .contains("href=\"/timesheet/entries/new?date=2026-11-11\" role=\"button\">Add time</a>"));
+
+    // `?date=` fills the date; Cancel goes back to that week; the open tasks are listed.
+    let (status, add) = owner
+        .get_text("/timesheet/entries/new?date=2026-11-11")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(add.contains("<title>Add time"), "{add}");
+    assert!(add.contains("id=\"entry-date\" name=\"date\" type=\"date\" value=\"2026-11-11\""));
+    assert!(
+        add.contains(
+            "<a href=\"/timesheet?week=2026-11-09&#38;day=2026-11-11\" class=\"muted\">Cancel</a>"
+        ),
+        "{add}"
+    );
+    assert!(add.contains("No task (describe it in the note)"));
+    assert!(add.contains(&format!(
+        "<option value=\"{}\" >Basecamp · Website · Fix the login page</option>",
+        ids[0]
+    )));
+    assert!(add.contains("Write docs"));
+    assert!(!add.contains("Old task"), "closed tasks are not offered");
+    assert!(add.contains("action=\"/timesheet/entries\""));
+
+    // `?task_id=` picks the task; no date (or a bad one) is the person's today.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let (_, add) = owner
+        .get_text(&format!("/timesheet/entries/new?task_id={}", ids[1]))
+        .await;
+    assert!(add.contains(&format!("<option value=\"{}\" selected>", ids[1])));
+    assert!(add.contains(&format!("type=\"date\" value=\"{today}\"")));
+    let (status, add) = owner
+        .get_text("/timesheet/entries/new?date=soon&task_id=x")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(add.contains(&format!("type=\"date\" value=\"{today}\"")));
+    for id in &ids {
+        assert!(!add.contains(&format!("<option value=\"{id}\" selected>")));
+    }
+
+    // Someone else's week (an owner looking) offers no "Add time".
+    app.invite_and_accept(&owner, "uma@acme.test", "Uma User", "user")
+        .await;
+    let uma_id = user_id(&app, "uma@acme.test");
+    let (_, theirs) = owner.get_text(&format!("/timesheet?person={uma_id}")).await;
+    assert!(theirs.contains("Timesheet: Uma User"));
+    assert!(!theirs.contains("/timesheet/entries/new"), "{theirs}");
 }
 
 #[tokio::test]

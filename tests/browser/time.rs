@@ -1,6 +1,6 @@
 //! Time tracking clicked through in Chromium: connect Basecamp in the sandbox, start a
 //! timer from My Tasks, see it on another page, stop it, find it on the Timesheet,
-//! and add a manual entry.
+//! and add a manual entry on the "Add time" page the week links to.
 
 use std::time::Duration;
 
@@ -102,12 +102,15 @@ async fn a_person_tracks_time_on_a_synced_task_and_finds_it_on_the_timesheet() {
     );
     assert!(sheet.contains("Day total"));
 
-    // A manual entry for yesterday.
+    // A manual entry for yesterday, on the "Add time" page the week links to.
     let yesterday = time::OffsetDateTime::now_utc()
         .date()
         .previous_day()
         .unwrap()
         .to_string();
+    b.click_text("Add time").await;
+    b.expect_path("/timesheet/entries/new").await;
+    assert!(b.text().await.contains("No task (describe it in the note)"));
     set_value(b, "entry-date", &yesterday).await;
     set_value(b, "entry-start", "09:00").await;
     b.fill("entry-duration", "1:30").await;
@@ -115,6 +118,7 @@ async fn a_person_tracks_time_on_a_synced_task_and_finds_it_on_the_timesheet() {
     b.screenshot("time-05-add-time").await;
     b.click_text("Add time").await;
     b.wait_for_text("Added 1:30 on Planning the sprint.").await;
+    b.expect_path("/timesheet").await;
     let week = b.text().await;
     assert!(week.contains("09:00–10:30"));
     b.screenshot("time-06-timesheet-week").await;
