@@ -31,6 +31,8 @@
 //!   small database as in a full run.
 //! - `BENCH_ONLY=pages`: only the signed-in pages against their references: My Tasks
 //!   with 50 rows and with 10, and the Timesheet week, on each database.
+//! - `BENCH_ONLY=hash`: only OWASP's equal-strength Argon2id settings side by side
+//!   (point 4), in this process.
 //! - `BENCH_ONLY=soak`: only the sync soak with faults (point 8), on each database; it
 //!   is never part of a full run.
 //! - `BENCH_SOAK_SECONDS`: how long the soak's faults, changes and kills go on (default
@@ -40,6 +42,7 @@ mod anatomy;
 mod api;
 mod explain;
 mod fake_pivotal;
+mod hashing;
 mod http;
 mod load;
 mod pages;
@@ -88,6 +91,8 @@ enum Only {
     Soak,
     /// The signed-in pages: My Tasks (50 rows and 10) and the Timesheet week.
     Pages,
+    /// The Argon2id settings side by side (point 4).
+    Hash,
 }
 
 struct Config {
@@ -114,9 +119,10 @@ impl Config {
             Some("api") => Some(Only::Api),
             Some("soak") => Some(Only::Soak),
             Some("pages") => Some(Only::Pages),
+            Some("hash") => Some(Only::Hash),
             Some(other) => {
                 anyhow::bail!(
-                    "BENCH_ONLY={other}: the parts that run alone are sync, time, api, pages and soak"
+                    "BENCH_ONLY={other}: the parts that run alone are sync, time, api, pages, hash and soak"
                 )
             }
         };
@@ -240,6 +246,9 @@ fn run_suite() -> anyhow::Result<()> {
             "Only the signed-in pages (My Tasks, 50 and 10 rows; the Timesheet week) were run (BENCH_ONLY=pages)"
                 .into(),
         ),
+        Some(Only::Hash) => suite
+            .notes
+            .push("Only the Argon2id settings (point 4) were run (BENCH_ONLY=hash)".into()),
     }
 
     suite.sqlite()?;
@@ -577,6 +586,7 @@ impl Suite {
                 return self.soak(&db, "SQLite", "sqlite");
             }
             Some(Only::Pages) => return self.pages_point(&db, "SQLite", "sqlite"),
+            Some(Only::Hash) => return self.hashing_point(),
         }
         let me = self.seed_small(&db, "SQLite")?;
         let (run, server, cookie) = self.measure_pages(&db, &me, "sqlite", true)?;
@@ -585,6 +595,7 @@ impl Suite {
 
         self.say("SQLite: My Tasks while people sign in");
         self.sign_in_comparison(&server, &cookie, &me)?;
+        self.hashing_point()?;
         self.rows.push(row(
             "5",
             "Server RSS idle (after start and one sign-in)",
@@ -775,6 +786,8 @@ impl Suite {
                 let db = Database::postgres(admin, "small")?;
                 return self.pages_point(&db, "PostgreSQL", "pg-small");
             }
+            // (The hashing does not depend on the database: measured once.)
+            Some(Only::Hash) => return Ok(()),
         }
         let (small_run, small_sync, time) = {
             let db = Database::postgres(admin, "small")?;
