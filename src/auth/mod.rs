@@ -219,32 +219,34 @@ impl SignedIn {
         );
         let tracked =
             diesel::dsl::exists(time_entries::table.filter(time_entries::user_id.eq(user_id)));
-        let found: Option<(Row, Days, Counts, FirstRun)> = users::table
-            .inner_join(companies::table)
-            .inner_join(logins::table)
-            .filter(users::id.eq(user_id))
-            .select((
-                (
-                    users::id,
-                    users::company_id,
-                    users::name,
-                    logins::email,
-                    users::role,
-                    users::disabled,
-                    companies::name,
-                    companies::logo_mime,
-                    users::login_id,
-                ),
-                (
-                    users::time_zone,
-                    companies::time_zone,
-                    companies::week_start,
-                ),
-                (unread, attention, elsewhere, session, timing),
-                (users::checklist_dismissed_at, someone, invited, tracked),
-            ))
-            .first(conn)
-            .optional()?;
+        let found: Option<(Row, Days, Counts, FirstRun)> = on_backend!(conn, |c| {
+            users::table
+                .inner_join(companies::table)
+                .inner_join(logins::table)
+                .filter(users::id.eq(user_id))
+                .select((
+                    (
+                        users::id,
+                        users::company_id,
+                        users::name,
+                        logins::email,
+                        users::role,
+                        users::disabled,
+                        companies::name,
+                        companies::logo_mime,
+                        users::login_id,
+                    ),
+                    (
+                        users::time_zone,
+                        companies::time_zone,
+                        companies::week_start,
+                    ),
+                    (unread, attention, elsewhere, session, timing),
+                    (users::checklist_dismissed_at, someone, invited, tracked),
+                ))
+                .first(c)
+                .optional()
+        })?;
         match found {
             Some((row, days, counts, first_run)) => {
                 let loaded = complete(conn, row, days, counts)?;

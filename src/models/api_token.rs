@@ -88,7 +88,7 @@ pub struct Bearer {
 /// The live token with this hash: not revoked, its person not disabled. Checked on
 /// every request, so revoking a token or disabling a person takes effect at once.
 pub fn bearer(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Bearer>> {
-    api_tokens::table
+    on_backend!(conn, |c| api_tokens::table
         .inner_join(
             users::table
                 .inner_join(companies::table)
@@ -110,8 +110,8 @@ pub fn bearer(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Bearer>
             companies::time_zone,
             companies::week_start,
         ))
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Notes a token's use. Conditional, so that instances racing to note the same minute

@@ -300,7 +300,7 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
     let running = sync_runs::table.on(sync_runs::connection_id
         .eq(connections::id)
         .and(sync_runs::status.eq(RunStatus::Running)));
-    let rows: Vec<(Connection, Option<i64>, Option<i64>)> = not_off()
+    let rows: Vec<(Connection, Option<i64>, Option<i64>)> = on_backend!(conn, |c| not_off()
         .filter(connections::user_id.eq(user_id))
         .left_join(tool_on)
         .left_join(running)
@@ -310,7 +310,7 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
             company_integrations::id.nullable(),
             sync_runs::id.nullable(),
         ))
-        .load(conn)?;
+        .load(c))?;
     let mut shown: Vec<Shown> = Vec::with_capacity(rows.len());
     for (connection, tool, run) in rows {
         // (Two running syncs of one connection would repeat it: a lease allows one.)

@@ -242,12 +242,12 @@ fn rows(
     if f.is_empty() && f.sort == Sort::Tool {
         // The page people open most: a fixed query, which diesel keeps prepared (a
         // boxed one is parsed again every time).
-        return open_tasks(user_id)
+        return on_backend!(conn, |c| open_tasks(user_id)
             .order(ordering())
             .offset(offset)
             .limit(limit)
             .select(TaskRow::as_select())
-            .load(conn);
+            .load(c));
     }
     let q = filtered(user_id, f, today, week_end);
     let q = match f.sort {
@@ -307,10 +307,10 @@ pub fn listing(
     // alone (`tasks_mine` covers them). The counts answer "how many match" for the
     // page people open most (no filter, or only a project or status), so that view
     // makes no COUNT of its own.
-    let pairs: Vec<(String, String, i64)> = open_tasks(user_id)
+    let pairs: Vec<(String, String, i64)> = on_backend!(conn, |c| open_tasks(user_id)
         .group_by((tasks::project, tasks::status))
         .select((tasks::project, tasks::status, diesel::dsl::count_star()))
-        .load(conn)?;
+        .load(c))?;
     let rows = rows(conn, user_id, f, dates, window)?;
     let total = match total_of_pairs(&pairs, f) {
         Some(total) => total,
@@ -355,7 +355,7 @@ pub fn delete_of_connection(conn: &mut DbConn, connection_id: i64) -> QueryResul
 }
 
 pub fn open_count(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
-    open_tasks(user_id).count().get_result(conn)
+    on_backend!(conn, |c| open_tasks(user_id).count().get_result(c))
 }
 
 /// A fingerprint of what a person sees of a task: unchanged tasks are not rewritten.

@@ -137,13 +137,13 @@ pub fn by_client_id(
 
 /// The person's running timer in a company, with whether its task is still open.
 pub fn running(conn: &mut DbConn, company_id: i64, user_id: i64) -> QueryResult<Option<TimeEntry>> {
-    time_entries::table
+    on_backend!(conn, |c| time_entries::table
         .filter(time_entries::user_id.eq(user_id))
         .filter(time_entries::company_id.eq(company_id))
         .filter(time_entries::ended_at.is_null())
         .select(TimeEntry::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Stops the person's running timer at `at` (never before it started).
@@ -212,7 +212,7 @@ pub fn for_person(
     user_id: i64,
     (from, to): (i64, i64),
 ) -> QueryResult<Vec<TimeEntry>> {
-    let mut entries: Vec<TimeEntry> = time_entries::table
+    let mut entries: Vec<TimeEntry> = on_backend!(conn, |c| time_entries::table
         .filter(time_entries::company_id.eq(company_id))
         .filter(time_entries::user_id.eq(user_id))
         .filter(time_entries::started_at.ge(from - MAX_ENTRY_SECS))
@@ -220,7 +220,7 @@ pub fn for_person(
         .filter(time_entries::ended_at.gt(from))
         .order((time_entries::started_at, time_entries::id))
         .select(TimeEntry::as_select())
-        .load(conn)?;
+        .load(c))?;
     if let Some(running) = running(conn, company_id, user_id)? {
         if running.started_at < to {
             entries.push(running);
@@ -272,19 +272,19 @@ pub fn on_tasks(conn: &mut DbConn, user_id: i64, task_ids: &[i64]) -> QueryResul
             time_entries::started_at,
             time_entries::ended_at,
         ));
-    if crate::db::is_sqlite(conn) {
-        // The page's ids as one JSON bind (`json_ids`): the same statement on every
-        // My Tasks view, kept prepared.
-        let listed = diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "time_entries.task_id IN (SELECT value FROM json_each(",
-        )
-        .bind::<diesel::sql_types::Text, _>(json_ids(task_ids)?)
-        .sql("))");
-        return crate::db::Prepared(spans.filter(listed)).load(conn);
+    match conn {
+        DbConn::Sqlite(c) => {
+            // The page's ids as one JSON bind (`json_ids`): the same statement on every
+            // My Tasks view, kept prepared.
+            let listed = diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "time_entries.task_id IN (SELECT value FROM json_each(",
+            )
+            .bind::<diesel::sql_types::Text, _>(json_ids(task_ids)?)
+            .sql("))");
+            crate::db::Prepared(spans.filter(listed)).load(c)
+        }
+        DbConn::Pg(c) => spans.filter(time_entries::task_id.eq_any(task_ids)).load(c),
     }
-    spans
-        .filter(time_entries::task_id.eq_any(task_ids))
-        .load(conn)
 }
 
 /// A task a person can pick for an entry: (id, tool, project, title).
@@ -307,16 +307,18 @@ pub fn archived_of(conn: &mut DbConn, task_ids: &[i64]) -> QueryResult<Vec<(i64,
         return Ok(Vec::new());
     }
     let states = tasks::table.select((tasks::id, tasks::archived));
-    if crate::db::is_sqlite(conn) {
-        // One JSON bind, kept prepared, as in `on_tasks`.
-        let listed = diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "tasks.id IN (SELECT value FROM json_each(",
-        )
-        .bind::<diesel::sql_types::Text, _>(json_ids(task_ids)?)
-        .sql("))");
-        return crate::db::Prepared(states.filter(listed)).load(conn);
+    match conn {
+        DbConn::Sqlite(c) => {
+            // One JSON bind, kept prepared, as in `on_tasks`.
+            let listed = diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "tasks.id IN (SELECT value FROM json_each(",
+            )
+            .bind::<diesel::sql_types::Text, _>(json_ids(task_ids)?)
+            .sql("))");
+            crate::db::Prepared(states.filter(listed)).load(c)
+        }
+        DbConn::Pg(c) => states.filter(tasks::id.eq_any(task_ids)).load(c),
     }
-    states.filter(tasks::id.eq_any(task_ids)).load(conn)
 }
 
 /// Ids as one JSON array, for `IN (SELECT value FROM json_each(?))` on SQLite: one bind
