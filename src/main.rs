@@ -37,7 +37,7 @@ enum Command {
 }
 
 /// glibc serves allocations above a threshold it raises by itself (up to 32 MiB) from
-/// per-thread arenas that it keeps: after a burst of sign-ins, Argon2's 19 MiB blocks
+/// per-thread arenas that it keeps: after a burst of sign-ins, Argon2's 12 MiB blocks
 /// would stay resident, hundreds of MiB of them. A fixed 1 MiB threshold maps such
 /// blocks on their own and gives them back when freed. `MALLOC_MMAP_THRESHOLD_` in
 /// the environment still has the last word.

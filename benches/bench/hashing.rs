@@ -23,7 +23,7 @@ const SETTINGS: [(u32, u32); 5] = [
 ];
 
 /// The setting `src/auth/password.rs` uses.
-const IN_USE: (u32, u32) = (19_456, 2);
+const IN_USE: (u32, u32) = (12_288, 3);
 
 fn hasher(m: u32, t: u32) -> anyhow::Result<Argon2<'static>> {
     let params = Params::new(m, t, 1, None).map_err(|e| anyhow::anyhow!("{e}"))?;
