@@ -180,13 +180,14 @@ impl SignedIn {
         // Whether the person is in other companies: only then is the switcher's list
         // read, so one company costs no second query.
         let (me, others) = diesel::alias!(users as me, users as others);
+        // (The person's own login and company are compared as one value, `= (SELECT …)`,
+        // not `IN (SELECT …)`, for which SQLite builds a temporary table on every run.)
+        let my_login = me
+            .filter(me.field(users::id).eq(user_id))
+            .select(me.field(users::login_id))
+            .single_value();
         let elsewhere = others
-            .filter(
-                others.field(users::login_id).eq_any(
-                    me.filter(me.field(users::id).eq(user_id))
-                        .select(me.field(users::login_id)),
-                ),
-            )
+            .filter(others.field(users::login_id).nullable().eq(my_login))
             .filter(others.field(users::id).ne(user_id))
             .filter(others.field(users::disabled).eq(false))
             .count()
@@ -202,20 +203,17 @@ impl SignedIn {
         // someone else is in the company or invited, and whether the person ever
         // tracked time (which also spares My Tasks its time lookup when not).
         let (mine, team) = diesel::alias!(users as mine, users as team);
-        let my_company = mine
-            .filter(mine.field(users::id).eq(user_id))
-            .select(mine.field(users::company_id));
+        let my_company = || {
+            mine.filter(mine.field(users::id).eq(user_id))
+                .select(mine.field(users::company_id))
+                .single_value()
+        };
         let someone = diesel::dsl::exists(
-            team.filter(team.field(users::company_id).eq_any(my_company))
+            team.filter(team.field(users::company_id).nullable().eq(my_company()))
                 .filter(team.field(users::id).ne(user_id)),
         );
         let invited = diesel::dsl::exists(
-            invites::table.filter(
-                invites::company_id.eq_any(
-                    mine.filter(mine.field(users::id).eq(user_id))
-                        .select(mine.field(users::company_id)),
-                ),
-            ),
+            invites::table.filter(invites::company_id.nullable().eq(my_company())),
         );
         let tracked =
             diesel::dsl::exists(time_entries::table.filter(time_entries::user_id.eq(user_id)));
