@@ -8,8 +8,8 @@ use std::time::Instant;
 use diesel::prelude::*;
 use taskbridge::auth::SignedIn;
 use taskbridge::db::{self, DbConn};
+use taskbridge::models::connection;
 use taskbridge::models::task::{self, Filter};
-use taskbridge::models::{company_integration, connection, sync_run};
 
 use crate::seed::{Database, Person};
 
@@ -40,7 +40,7 @@ pub fn measure(
     me: &Person,
 ) -> anyhow::Result<Vec<Piece>> {
     use taskbridge::schema::sessions;
-    let (user_id, company_id) = (me.user_id, me.company_id);
+    let user_id = me.user_id;
     let (today, week_end) = crate::reference::dates();
     let dates = (today.as_str(), week_end.as_str());
     let mut conn = db.conn()?;
@@ -84,15 +84,8 @@ pub fn measure(
             micros: time(conn, |c| SignedIn::load(c, &claim).map(drop))?,
         },
         Piece {
-            name: "tools ON, connections, running syncs",
-            micros: time(conn, |c| {
-                company_integration::enabled_providers(
-                    c,
-                    taskbridge::domain::CompanyId(company_id),
-                )?;
-                connection::for_user(c, user_id)?;
-                sync_run::running_for_user(c, user_id).map(drop)
-            })?,
+            name: "connections with their tool's switch and running sync (one statement)",
+            micros: time(conn, |c| connection::shown_to(c, user_id).map(drop))?,
         },
         Piece {
             name: "filter values, count + page of 50",

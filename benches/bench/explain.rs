@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use taskbridge::db::{self, DbConn};
 use taskbridge::models::task::{self, Filter};
-use taskbridge::models::{company_integration, connection, sync_page, sync_pass, sync_run};
+use taskbridge::models::{connection, sync_page, sync_pass};
 
 use crate::seed::Person;
 
@@ -154,7 +154,7 @@ type Step = Box<dyn Fn(&mut DbConn) -> QueryResult<()>>;
 /// (My Tasks) and `sync_connection` (a connection with tasks already synced).
 pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::Result<Vec<Plan>> {
     let (mut recorded, seen) = recording(url)?;
-    let (user_id, company_id) = (person.user_id, person.company_id);
+    let user_id = person.user_id;
     let (today, week_end) = crate::reference::dates();
     // The pass the synced tasks were last seen in: a page explained with it finds them
     // all seen already, as in an unchanged pass.
@@ -188,19 +188,8 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
     let page_ids: Vec<String> = page.iter().map(|t| t.external_id.clone()).collect();
     let steps: Vec<(&str, Step)> = vec![
         (
-            "My Tasks: tools ON",
-            Box::new(move |c| {
-                company_integration::enabled_providers(c, taskbridge::domain::CompanyId(company_id))
-                    .map(drop)
-            }),
-        ),
-        (
-            "My Tasks: connections",
-            Box::new(move |c| connection::for_user(c, user_id).map(drop)),
-        ),
-        (
-            "My Tasks: running syncs",
-            Box::new(move |c| sync_run::running_for_user(c, user_id).map(drop)),
+            "My Tasks: connections, their tools' switches and running syncs",
+            Box::new(move |c| connection::shown_to(c, user_id).map(drop)),
         ),
         (
             "My Tasks: signed-in person",

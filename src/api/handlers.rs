@@ -14,7 +14,7 @@ use crate::api::problem::{unparsed, ApiError, Problem};
 use crate::auth::client_ip;
 use crate::connectors::ProviderKind;
 use crate::db::{self, now, Pool};
-use crate::domain::{CompanyId, UserId};
+use crate::domain::UserId;
 use crate::error::Unexpected;
 use crate::models::task::{self, Filter};
 use crate::models::time_entry::TimeEntry;
@@ -698,8 +698,7 @@ pub async fn sync(user: ApiUser, pool: web::Data<Pool>, engine: web::Data<Waker>
     {
         return Err(ApiError::NothingToSync);
     }
-    let progress =
-        sync_now::progress(&pool, UserId(person.user_id), CompanyId(person.company_id)).await?;
+    let progress = sync_now::progress(&pool, UserId(person.user_id)).await?;
     Ok(json(StatusCode::ACCEPTED, &sync_state(progress)))
 }
 
@@ -712,7 +711,6 @@ pub async fn sync(user: ApiUser, pool: web::Data<Pool>, engine: web::Data<Waker>
     security(("bearer" = [])))]
 pub async fn sync_status(user: ApiUser, pool: web::Data<Pool>) -> ApiResult {
     let person = &user.person;
-    let progress =
-        sync_now::progress(&pool, UserId(person.user_id), CompanyId(person.company_id)).await?;
+    let progress = sync_now::progress(&pool, UserId(person.user_id)).await?;
     Ok(json(StatusCode::OK, &sync_state(progress)))
 }

@@ -280,12 +280,13 @@ pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Connection>>
     mine.select(Connection::as_select()).load(conn)
 }
 
-/// A connection as My Tasks shows it: whether the company has its tool on, and whether
-/// a sync of it runs now.
+/// A connection as My Tasks shows it: whether the company has its tool on, and the
+/// sync of it that runs now, if one does.
 pub struct Shown {
     pub connection: Connection,
     pub tool_on: bool,
-    pub syncing: bool,
+    /// The tasks the running sync has fetched so far; `None` when none runs.
+    pub fetched: Option<i64>,
 }
 
 /// The person's connections for My Tasks, in one statement: each with its tool's
@@ -308,11 +309,11 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
         .select((
             Connection::as_select(),
             company_integrations::id.nullable(),
-            sync_runs::id.nullable(),
+            sync_runs::fetched.nullable(),
         ))
         .load(c))?;
     let mut shown: Vec<Shown> = Vec::with_capacity(rows.len());
-    for (connection, tool, run) in rows {
+    for (connection, tool, fetched) in rows {
         // (Two running syncs of one connection would repeat it: a lease allows one.)
         if shown
             .last()
@@ -323,7 +324,7 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
         shown.push(Shown {
             connection,
             tool_on: tool.is_some(),
-            syncing: run.is_some(),
+            fetched,
         });
     }
     Ok(shown)

@@ -4,10 +4,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel::{AsExpression, FromSqlRow};
 
-use crate::connectors::ProviderKind;
 use crate::db::{now, DbConn};
 use crate::models::task::PageCounts;
-use crate::schema::{connections, sync_runs};
+use crate::schema::sync_runs;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sync_runs)]
@@ -159,15 +158,5 @@ pub fn runs_for(conn: &mut DbConn, connection_id: i64, limit: i64) -> QueryResul
         .order(sync_runs::id.desc())
         .limit(limit)
         .select(SyncRun::as_select())
-        .load(conn)
-}
-
-/// The person's runs still going, for the "Sync now" progress.
-pub fn running_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(ProviderKind, i64)>> {
-    sync_runs::table
-        .inner_join(connections::table)
-        .filter(connections::user_id.eq(user_id))
-        .filter(sync_runs::status.eq(RunStatus::Running))
-        .select((connections::provider, sync_runs::fetched))
         .load(conn)
 }

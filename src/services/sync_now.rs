@@ -1,10 +1,9 @@
 //! "Sync now" and its progress, for My Tasks and the API alike.
 
 use crate::db::{self, Pool};
-use crate::domain::{CompanyId, UserId};
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::models::connection::{self, ConnectionStatus};
-use crate::models::{company_integration, sync_run};
 use std::sync::Arc;
 
 use tokio::sync::Notify;
@@ -88,6 +87,28 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// From the person's connections: each sync running now, and those due (the tool
+    /// on, never synced, not waiting for a reconnect) that no engine has picked up.
+    pub fn of(shown: &[connection::Shown]) -> Self {
+        let syncing: Vec<(&'static str, i64)> = shown
+            .iter()
+            .filter_map(|s| s.fetched.map(|n| (s.connection.provider.name(), n)))
+            .collect();
+        let waiting = shown
+            .iter()
+            .filter(|s| {
+                s.tool_on
+                    && s.connection.next_sync_at == 0
+                    && s.connection.status != ConnectionStatus::NeedsReconnect
+            })
+            .count();
+        Progress {
+            running: !syncing.is_empty() || waiting > 0,
+            syncing,
+            waiting,
+        }
+    }
+
     /// "Sync finished.", "Sync starting…", "Syncing… Basecamp: 40 tasks fetched".
     pub fn text(&self) -> String {
         if !self.running {
@@ -105,32 +126,9 @@ impl Progress {
     }
 }
 
-pub async fn progress(
-    pool: &Pool,
-    user_id: UserId,
-    company_id: CompanyId,
-) -> Result<Progress, AppError> {
-    let (running, waiting) = db::run(pool, move |conn| {
-        let running = sync_run::running_for_user(conn, user_id.0)?;
-        let enabled = company_integration::enabled_providers(conn, company_id)?;
-        let waiting = connection::for_user(conn, user_id.0)?
-            .into_iter()
-            .filter(|c| {
-                c.next_sync_at == 0
-                    && c.status != ConnectionStatus::NeedsReconnect
-                    && enabled.contains(&c.provider)
-            })
-            .count();
-        Ok((running, waiting))
-    })
-    .await?;
-    let syncing: Vec<(&'static str, i64)> = running
-        .iter()
-        .map(|(provider, fetched)| (provider.name(), *fetched))
-        .collect();
-    Ok(Progress {
-        running: !syncing.is_empty() || waiting > 0,
-        syncing,
-        waiting,
-    })
+/// The person's sync as it goes: their connections, each with its tool's switch and its
+/// running sync, in one statement (`connection::shown_to`, as My Tasks reads them).
+pub async fn progress(pool: &Pool, user_id: UserId) -> Result<Progress, AppError> {
+    let shown = db::run(pool, move |conn| Ok(connection::shown_to(conn, user_id.0)?)).await?;
+    Ok(Progress::of(&shown))
 }

@@ -498,10 +498,7 @@ pub async fn my_tasks(
         .filter(|c| c.tool_on)
         .map(|c| &c.connection)
         .collect();
-    let syncing = connections.iter().any(|c| c.syncing)
-        || active
-            .iter()
-            .any(|c| c.next_sync_at == 0 && c.status != ConnectionStatus::NeedsReconnect);
+    let syncing = crate::services::sync_now::Progress::of(&connections).running;
     let running_task = user.running.as_ref().and_then(|e| e.task_id);
     let now = crate::db::now();
     let tools: Vec<ToolState> = active.iter().map(|c| tool_state(c, now)).collect();
@@ -569,7 +566,7 @@ pub async fn sync_now(
 
 /// Progress for the page's script: is a sync of mine still going, and how far.
 pub async fn sync_status(user: CurrentUser, pool: web::Data<Pool>) -> AppResult<HttpResponse> {
-    let progress = crate::services::sync_now::progress(&pool, user.id, user.company_id).await?;
+    let progress = crate::services::sync_now::progress(&pool, user.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({ "running": progress.running, "text": progress.text() })))

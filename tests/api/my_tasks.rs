@@ -112,3 +112,47 @@ async fn the_time_tracked_on_a_task_shows_on_my_tasks() {
     );
     assert_eq!(after.matches("in all").count(), 1, "and on no other task");
 }
+
+/// "Sync now"'s progress reads the person's connections with their running syncs: none
+/// running says the sync finished; a running one names its tool and what it fetched.
+#[tokio::test]
+async fn the_sync_status_names_each_running_sync_and_what_it_fetched() {
+    use diesel::prelude::*;
+    use taskbridge::schema::{connections, sync_runs};
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    seed_tasks(&app, "olivia@acme.test", &["Fix the login page"]);
+    async fn status(owner: &Client) -> serde_json::Value {
+        let response = owner.get("/tasks/sync/status").await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        response.json().await.unwrap()
+    }
+    let idle = status(&owner).await;
+    assert_eq!(idle["running"], false);
+    assert_eq!(idle["text"], "Sync finished.");
+
+    app.query(|conn| {
+        let connection: i64 = connections::table
+            .select(connections::id)
+            .first(conn)
+            .unwrap();
+        diesel::insert_into(sync_runs::table)
+            .values((
+                sync_runs::connection_id.eq(connection),
+                sync_runs::trigger.eq("manual"),
+                sync_runs::status.eq("running"),
+                sync_runs::started_at.eq(0i64),
+                sync_runs::fetched.eq(40i64),
+                sync_runs::added.eq(0i64),
+                sync_runs::updated.eq(0i64),
+                sync_runs::archived.eq(0i64),
+            ))
+            .execute(conn)
+            .unwrap();
+    });
+    let running = status(&owner).await;
+    assert_eq!(running["running"], true);
+    assert_eq!(running["text"], "Syncing… Basecamp: 40 tasks fetched");
+}
