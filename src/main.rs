@@ -36,25 +36,15 @@ enum Command {
     },
 }
 
-/// glibc serves allocations above a threshold it raises by itself (up to 32 MiB) from
-/// per-thread arenas that it keeps: after a burst of sign-ins, Argon2's 12 MiB blocks
-/// would stay resident, hundreds of MiB of them. A fixed 1 MiB threshold maps such
-/// blocks on their own and gives them back when freed. `MALLOC_MMAP_THRESHOLD_` in
-/// the environment still has the last word.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn return_big_blocks_to_the_system() {
-    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
-        // SAFETY: mallopt only sets an allocator parameter; this runs first thing in
-        // main, before any other thread exists.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-        }
-    }
-}
+/// mimalloc rather than glibc's allocator: a signed-in page allocates and frees a few
+/// hundred small blocks across the worker and the blocking pool's threads, where glibc's
+/// arenas and their locks were about a tenth of a My Tasks view in a profile (figures
+/// in docs/benchmarks.md, "The allocator"). It also gives Argon2's 12 MiB blocks back
+/// to the system once freed, which glibc did only with its mmap threshold pinned.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    return_big_blocks_to_the_system();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

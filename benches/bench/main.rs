@@ -18,7 +18,8 @@
 //! - `BENCH_SERVER_LOG`: `RUST_LOG` for the server (default: the server's own, info).
 //! - `BENCH_PERF=1` (or `dwarf`): a `perf` profile of the server during one more My
 //!   Tasks load, into `target/bench-perf-<database>.data`.
-//! - `MALLOC_*`: glibc's allocator settings, passed on to the server.
+//! - `MIMALLOC_*` (and glibc's `MALLOC_*`, for SQLite's own allocations): the
+//!   allocator's settings, passed on to the server.
 //! - `BENCH_ONLY=sync`: only the sync (point 2) on each database, into the same small
 //!   database as in a full run.
 //! - `BENCH_ONLY=time`: only time tracking (point 6) on each database, over the same
@@ -181,6 +182,11 @@ struct Suite {
     soak_failures: Vec<String>,
     started: Instant,
 }
+
+/// The same allocator as the server's (`src/main.rs`): the reference pages, served by
+/// this binary, are the same stack.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

@@ -66,7 +66,9 @@ impl Server {
             cmd.env("RUST_LOG", filter);
         }
         // glibc's allocator settings reach the server as they would in a deployment.
-        for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")) {
+        for (k, v) in
+            std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_") || k.starts_with("MIMALLOC_"))
+        {
             cmd.env(k, v);
         }
         let mut child = Child::spawn(cmd, "taskbridge server")?;
