@@ -196,10 +196,18 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
             Box::new(move |c| taskbridge::auth::SignedIn::load(c, &claim).map(drop)),
         ),
         (
-            "My Tasks: filter values, count, page of 50",
+            "My Tasks: filter values with their stamp (when the stamp moved), page of 50",
             Box::new(move |c| {
-                task::listing(c, user_id, &Filter::default(), (&today, &week_end), (0, 50))
-                    .map(drop)
+                let (pairs, _) = task::pairs(c, user_id)?;
+                task::listing(
+                    c,
+                    user_id,
+                    &pairs,
+                    &Filter::default(),
+                    (&today, &week_end),
+                    (0, 50),
+                )
+                .map(drop)
             }),
         ),
         (

@@ -19,7 +19,8 @@ use crate::error::{AppError, Unexpected};
 use crate::models::connection::ConnectionStatus;
 use crate::models::first_run::Facts;
 use crate::schema::{
-    companies, connections, invites, logins, notifications, sessions, time_entries, users,
+    companies, connections, invites, logins, notifications, sessions, task_stamps, time_entries,
+    users,
 };
 
 pub use session_store::{SESSION_ROW, USER_ID};
@@ -217,7 +218,12 @@ impl SignedIn {
         );
         let tracked =
             diesel::dsl::exists(time_entries::table.filter(time_entries::user_id.eq(user_id)));
-        let found: Option<(Row, Days, Counts, FirstRun)> = on_backend!(conn, |c| {
+        // The stamp of the person's tasks, under which My Tasks' filter values are kept.
+        let tasks_stamp = task_stamps::table
+            .filter(task_stamps::user_id.eq(user_id))
+            .select(task_stamps::stamp)
+            .single_value();
+        let found: Option<(Row, Days, Counts, FirstRun, Option<i64>)> = on_backend!(conn, |c| {
             users::table
                 .inner_join(companies::table)
                 .inner_join(logins::table)
@@ -241,15 +247,17 @@ impl SignedIn {
                     ),
                     (unread, attention, elsewhere, session, timing),
                     (users::checklist_dismissed_at, someone, invited, tracked),
+                    tasks_stamp,
                 ))
                 .first(c)
                 .optional()
         })?;
         match found {
-            Some((row, days, counts, first_run)) => {
+            Some((row, days, counts, first_run, tasks_stamp)) => {
                 let loaded = complete(conn, row, days, counts)?;
                 Ok(loaded.map(|l| Loaded {
                     first_run: first_run_of(first_run),
+                    tasks_stamp,
                     ..l
                 }))
             }
@@ -277,6 +285,7 @@ impl SignedIn {
             other_companies,
             times,
             first_run: _,
+            tasks_stamp: _,
         } = loaded;
         let at = now();
         if at - times.signed_in_at > ABSOLUTE_TIMEOUT_SECS {
@@ -363,6 +372,7 @@ fn complete(
         other_companies,
         times: SessionTimes::of(&session),
         first_run: Facts::default(),
+        tasks_stamp: None,
     }))
 }
 
@@ -416,6 +426,7 @@ pub struct Loaded {
     other_companies: Vec<crate::models::user::Membership>,
     times: SessionTimes,
     first_run: Facts,
+    tasks_stamp: Option<i64>,
 }
 
 impl Loaded {
@@ -439,6 +450,12 @@ impl Loaded {
     }
 
     /// What the first-run checklist reads, from the person's own statement.
+    /// The stamp of the person's open tasks (`task_stamps`): `None` when they never
+    /// had one.
+    pub fn tasks_stamp(&self) -> Option<i64> {
+        self.tasks_stamp
+    }
+
     pub fn first_run(&self) -> &Facts {
         &self.first_run
     }

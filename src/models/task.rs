@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::connectors::{ProviderKind, RemoteTask};
 use crate::db::{now, DbConn};
-use crate::schema::tasks;
+use crate::schema::{task_stamps, tasks};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
@@ -296,31 +296,56 @@ pub struct Listing {
     pub statuses: Vec<String>,
 }
 
+/// The (project, status) pairs of a person's open tasks, with how many tasks each has.
+pub type Pairs = Vec<(String, String, i64)>;
+
+/// The person's pairs, read from the index alone (`tasks_mine` covers them), with the
+/// stamp of their tasks read in the same statement (`task_stamps`): so the pairs are
+/// exactly those of that stamp, and may be kept under it. No stamp when the person has
+/// no open task (no row) or never had a task.
+pub fn pairs(conn: &mut DbConn, user_id: i64) -> QueryResult<(Pairs, Option<i64>)> {
+    let stamp = task_stamps::table
+        .filter(task_stamps::user_id.eq(user_id))
+        .select(task_stamps::stamp)
+        .single_value();
+    let rows: Vec<(String, String, i64, Option<i64>)> = on_backend!(conn, |c| open_tasks(user_id)
+        .group_by((tasks::project, tasks::status))
+        .select((
+            tasks::project,
+            tasks::status,
+            diesel::dsl::count_star(),
+            stamp,
+        ))
+        .load(c))?;
+    let stamp = rows.first().and_then(|r| r.3);
+    Ok((
+        rows.into_iter().map(|(p, s, n, _)| (p, s, n)).collect(),
+        stamp,
+    ))
+}
+
+/// My Tasks' list over the person's `pairs` (from [`pairs`], or kept): the filter
+/// values are the pairs', and the counts answer "how many match" for the page people
+/// open most (no filter, or only a project or status), so that view makes no COUNT of
+/// its own.
 pub fn listing(
     conn: &mut DbConn,
     user_id: i64,
+    pairs: &Pairs,
     f: &Filter,
     dates: (&str, &str),
     window: (i64, i64),
 ) -> QueryResult<Listing> {
-    // The filter values with how many open tasks each pair has, read from the index
-    // alone (`tasks_mine` covers them). The counts answer "how many match" for the
-    // page people open most (no filter, or only a project or status), so that view
-    // makes no COUNT of its own.
-    let pairs: Vec<(String, String, i64)> = on_backend!(conn, |c| open_tasks(user_id)
-        .group_by((tasks::project, tasks::status))
-        .select((tasks::project, tasks::status, diesel::dsl::count_star()))
-        .load(c))?;
     let rows = rows(conn, user_id, f, dates, window)?;
-    let total = match total_of_pairs(&pairs, f) {
+    let total = match total_of_pairs(pairs, f) {
         Some(total) => total,
         None => total(conn, user_id, f, dates, window, rows.len())?,
     };
     let mut projects = std::collections::BTreeSet::new();
     let mut statuses = std::collections::BTreeSet::new();
     for (project, status, _) in pairs {
-        projects.insert(project);
-        statuses.insert(status);
+        projects.insert(project.clone());
+        statuses.insert(status.clone());
     }
     Ok(Listing {
         rows,

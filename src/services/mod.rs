@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_tokens;
 pub mod company;
 pub mod credentials;
+pub mod facets;
 pub mod integrations;
 pub mod logo;
 pub mod mail;

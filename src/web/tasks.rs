@@ -13,6 +13,7 @@ use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus, State};
 use crate::models::task::{self, Due, Filter, Sort};
 use crate::models::{company_integration, first_run};
+use crate::services::facets::FacetCache;
 use crate::services::sync_now::Waker;
 use crate::services::time::duration::hm;
 use crate::urls;
@@ -275,6 +276,7 @@ impl Checklist {
 /// open.
 async fn load(
     pool: &Pool,
+    facets: web::Data<FacetCache>,
     signed_in: SignedIn,
     filter: &Filter,
     page: i64,
@@ -293,7 +295,8 @@ async fn load(
             .unwrap_or(today);
         let (today, week_end) = (today.to_string(), week_end.to_string());
         let window = ((page - 1) * PER_PAGE, PER_PAGE);
-        let tasks = task::listing(conn, user_id, &filter, (&today, &week_end), window)?;
+        let pairs = facets.pairs(conn, user_id, person.tasks_stamp())?;
+        let tasks = task::listing(conn, user_id, &pairs, &filter, (&today, &week_end), window)?;
         let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
         let connections = connection::shown_to(conn, user_id)?;
         // A tool of one's own that is on says the company has one: no second look.
@@ -470,6 +473,7 @@ pub async fn my_tasks(
     signed_in: SignedIn,
     session: Session,
     pool: web::Data<Pool>,
+    facets: web::Data<FacetCache>,
     settings: web::Data<Settings>,
     query: web::Query<TasksQuery>,
 ) -> AppResult<HttpResponse> {
@@ -478,7 +482,7 @@ pub async fn my_tasks(
     let filtering = !filter.is_empty();
     let page = query.page.unwrap_or(1).max(1);
     let sort = filter.sort;
-    let (user, listing) = load(&pool, signed_in, &filter, page).await?;
+    let (user, listing) = load(&pool, facets, signed_in, &filter, page).await?;
     let today = user.days().date_of(crate::db::now());
     let Listing {
         any_tool_on,

@@ -156,3 +156,123 @@ async fn the_sync_status_names_each_running_sync_and_what_it_fetched() {
     assert_eq!(running["running"], true);
     assert_eq!(running["text"], "Syncing… Basecamp: 40 tasks fetched");
 }
+
+/// The filter values (and the count they give) an instance keeps follow every change
+/// to the person's tasks made anywhere, here straight in the database as a sync on
+/// another instance would: a project or status changed, a task archived, added, or gone
+/// with its connection. A change that leaves them as they were keeps the stamp.
+#[tokio::test]
+async fn the_filter_values_follow_every_change_to_the_tasks_made_anywhere() {
+    use diesel::prelude::*;
+    use taskbridge::schema::{connections, task_stamps, tasks};
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let ids = seed_tasks(&app, "olivia@acme.test", &["Alpha", "Beta", "Gamma"]);
+    let stamp = || {
+        app.query(|conn| {
+            task_stamps::table
+                .select(task_stamps::stamp)
+                .load::<i64>(conn)
+                .unwrap()
+        })
+    };
+    let view = |query: &'static str| {
+        let owner = &owner;
+        async move { owner.get_text(&format!("/tasks{query}")).await.1 }
+    };
+
+    let page = view("").await;
+    assert!(page.contains("3 tasks"), "{page}");
+    assert!(page.contains(r#"<option value="Website" "#), "{page}");
+    assert!(!page.contains(r#"<option value="Mobile" "#), "{page}");
+
+    // A title changed: the filter values are as they were, and so is the stamp.
+    let before = stamp();
+    let first = ids[0];
+    app.query(move |conn| {
+        diesel::update(tasks::table.find(first))
+            .set(tasks::title.eq("Alpha, renamed"))
+            .execute(conn)
+            .unwrap()
+    });
+    assert_eq!(stamp(), before);
+
+    // A project changed.
+    app.query(move |conn| {
+        diesel::update(tasks::table.find(first))
+            .set(tasks::project.eq("Mobile"))
+            .execute(conn)
+            .unwrap()
+    });
+    assert_ne!(stamp(), before);
+    let page = view("").await;
+    assert!(page.contains(r#"<option value="Mobile" "#), "{page}");
+    let page = view("?project=Mobile").await;
+    assert!(page.contains("1 task"), "{page}");
+    assert!(page.contains("Alpha, renamed"), "{page}");
+
+    // A status changed.
+    let second = ids[1];
+    app.query(move |conn| {
+        diesel::update(tasks::table.find(second))
+            .set(tasks::status.eq("blocked"))
+            .execute(conn)
+            .unwrap()
+    });
+    let page = view("?status=blocked").await;
+    assert!(
+        page.contains(r#"<option value="blocked" selected>"#),
+        "{page}"
+    );
+    assert!(page.contains("1 task"), "{page}");
+
+    // A task archived: two left, and its status goes from the choices.
+    app.query(move |conn| {
+        diesel::update(tasks::table.find(second))
+            .set(tasks::archived.eq(true))
+            .execute(conn)
+            .unwrap()
+    });
+    let page = view("").await;
+    assert!(page.contains("2 tasks"), "{page}");
+    assert!(!page.contains(r#"<option value="blocked""#), "{page}");
+
+    // A task added.
+    app.query(move |conn| {
+        let row: (i64, i64) = tasks::table
+            .find(first)
+            .select((tasks::connection_id, tasks::user_id))
+            .first(conn)
+            .unwrap();
+        diesel::insert_into(tasks::table)
+            .values((
+                tasks::connection_id.eq(row.0),
+                tasks::user_id.eq(row.1),
+                tasks::provider.eq("basecamp"),
+                tasks::external_id.eq("todo-new"),
+                tasks::title.eq("Delta"),
+                tasks::status.eq("open"),
+                tasks::project.eq("Website"),
+                tasks::content_hash.eq("x"),
+                tasks::archived.eq(false),
+                tasks::seen_pass.eq(0i64),
+                tasks::created_at.eq(0i64),
+                tasks::updated_at.eq(0i64),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let page = view("").await;
+    assert!(page.contains("3 tasks"), "{page}");
+
+    // The connections gone, and their tasks with them.
+    app.query(|conn| diesel::delete(connections::table).execute(conn).unwrap());
+    let page = view("").await;
+    assert!(
+        !page.contains("3 tasks") && !page.contains("Alpha"),
+        "{page}"
+    );
+    assert!(!page.contains(r#"<option value="Website" "#), "{page}");
+}
