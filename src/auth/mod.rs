@@ -3,6 +3,7 @@
 pub mod csrf;
 pub mod device;
 pub mod password;
+mod person_statement;
 pub mod session_store;
 pub mod throttle;
 
@@ -16,12 +17,7 @@ use diesel::prelude::*;
 use crate::db::{self, now, Pool};
 use crate::domain::{CompanyId, Role, UserId};
 use crate::error::{AppError, Unexpected};
-use crate::models::connection::ConnectionStatus;
 use crate::models::first_run::Facts;
-use crate::schema::{
-    companies, connections, invites, logins, notifications, sessions, task_stamps, time_entries,
-    users,
-};
 
 pub use session_store::{SESSION_ROW, USER_ID};
 
@@ -158,100 +154,13 @@ impl SignedIn {
     /// person. `None`: the session has ended (or went on as someone else), or the
     /// person is gone or disabled.
     pub fn load(conn: &mut db::DbConn, claim: &Claim) -> QueryResult<Option<Loaded>> {
-        let user_id = claim.user_id;
-        // The row's state, for the times that count (sign-in, last activity).
-        let session = sessions::table
-            .filter(sessions::id.eq(&claim.row))
-            .filter(sessions::user_id.eq(user_id))
-            .filter(sessions::expires_at.gt(now()))
-            .select(sessions::state)
-            .single_value();
-        // The unread count rides along as a subquery: one statement, not two, and one
-        // diesel can keep prepared.
-        let unread = notifications::table
-            .filter(notifications::user_id.eq(user_id))
-            .filter(notifications::read_at.is_null())
-            .count()
-            .single_value();
-        let attention = connections::table
-            .filter(connections::user_id.eq(user_id))
-            .filter(connections::status.eq(ConnectionStatus::NeedsReconnect))
-            .count()
-            .single_value();
-        // Whether the person is in other companies: only then is the switcher's list
-        // read, so one company costs no second query.
-        let (me, others) = diesel::alias!(users as me, users as others);
-        // (The person's own login and company are compared as one value, `= (SELECT …)`,
-        // not `IN (SELECT …)`, for which SQLite builds a temporary table on every run.)
-        let my_login = me
-            .filter(me.field(users::id).eq(user_id))
-            .select(me.field(users::login_id))
-            .single_value();
-        let elsewhere = others
-            .filter(others.field(users::login_id).nullable().eq(my_login))
-            .filter(others.field(users::id).ne(user_id))
-            .filter(others.field(users::disabled).eq(false))
-            .count()
-            .single_value();
-        // Whether a timer runs (the partial index of running entries answers it): only
-        // then is the entry read, so a page without one costs no statement for it.
-        let timing = diesel::dsl::exists(
-            time_entries::table
-                .filter(time_entries::user_id.eq(user_id))
-                .filter(time_entries::ended_at.is_null()),
-        );
-        // The first-run checklist's facts (for owners and admins on My Tasks): whether
-        // someone else is in the company or invited, and whether the person ever
-        // tracked time (which also spares My Tasks its time lookup when not).
-        let (mine, team) = diesel::alias!(users as mine, users as team);
-        let my_company = || {
-            mine.filter(mine.field(users::id).eq(user_id))
-                .select(mine.field(users::company_id))
-                .single_value()
+        let statement = person_statement::PersonStatement {
+            user_id: claim.user_id,
+            row: &claim.row,
+            now: now(),
         };
-        let someone = diesel::dsl::exists(
-            team.filter(team.field(users::company_id).nullable().eq(my_company()))
-                .filter(team.field(users::id).ne(user_id)),
-        );
-        let invited = diesel::dsl::exists(
-            invites::table.filter(invites::company_id.nullable().eq(my_company())),
-        );
-        let tracked =
-            diesel::dsl::exists(time_entries::table.filter(time_entries::user_id.eq(user_id)));
-        // The stamp of the person's tasks, under which My Tasks' filter values are kept.
-        let tasks_stamp = task_stamps::table
-            .filter(task_stamps::user_id.eq(user_id))
-            .select(task_stamps::stamp)
-            .single_value();
-        let found: Option<(Row, Days, Counts, FirstRun, Option<i64>)> = on_backend!(conn, |c| {
-            users::table
-                .inner_join(companies::table)
-                .inner_join(logins::table)
-                .filter(users::id.eq(user_id))
-                .select((
-                    (
-                        users::id,
-                        users::company_id,
-                        users::name,
-                        logins::email,
-                        users::role,
-                        users::disabled,
-                        companies::name,
-                        companies::logo_mime,
-                        users::login_id,
-                    ),
-                    (
-                        users::time_zone,
-                        companies::time_zone,
-                        companies::week_start,
-                    ),
-                    (unread, attention, elsewhere, session, timing),
-                    (users::checklist_dismissed_at, someone, invited, tracked),
-                    tasks_stamp,
-                ))
-                .first(c)
-                .optional()
-        })?;
+        let found: Option<(Row, Days, Counts, FirstRun, Option<i64>)> =
+            on_backend!(conn, |c| statement.get_result(c).optional())?;
         match found {
             Some((row, days, counts, first_run, tasks_stamp)) => {
                 let loaded = complete(conn, row, days, counts)?;
