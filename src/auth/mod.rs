@@ -358,13 +358,13 @@ impl Loaded {
         Role::parse(&self.row.4).is_ok_and(|r| r.manages_company())
     }
 
-    /// What the first-run checklist reads, from the person's own statement.
     /// The stamp of the person's open tasks (`task_stamps`): `None` when they never
     /// had one.
     pub fn tasks_stamp(&self) -> Option<i64> {
         self.tasks_stamp
     }
 
+    /// What the first-run checklist reads, from the person's own statement.
     pub fn first_run(&self) -> &Facts {
         &self.first_run
     }
