@@ -348,6 +348,11 @@ impl Loaded {
         CompanyId(self.row.1)
     }
 
+    /// The person's running timer, read with them.
+    pub fn running(&self) -> Option<&crate::models::time_entry::TimeEntry> {
+        self.running.as_ref()
+    }
+
     /// The person's role in the company.
     pub fn role(&self) -> Result<Role, AppError> {
         Role::parse(&self.row.4).map_err(|e| anyhow::anyhow!("stored role: {e}").into())

@@ -229,6 +229,50 @@ pub fn for_person(
     Ok(entries)
 }
 
+/// The Timesheet's week: the person's finished entries that touch `[from, to)`, as
+/// [`for_person`] reads them, each with its task's state in one join (`Some(true)`:
+/// closed in its tool; `None` with a task: the task is gone), then the running timer.
+/// The caller who already knows the person's running timer (the signed-in person's
+/// own statement read it) passes it as `Some(running)`; `None` reads it.
+pub fn week_with_states(
+    conn: &mut DbConn,
+    company_id: i64,
+    user_id: i64,
+    (from, to): (i64, i64),
+    running_known: Option<Option<TimeEntry>>,
+) -> QueryResult<(Vec<TimeEntry>, TaskStates)> {
+    let rows: Vec<(TimeEntry, Option<bool>)> = on_backend!(conn, |c| time_entries::table
+        .left_join(tasks::table)
+        .filter(time_entries::company_id.eq(company_id))
+        .filter(time_entries::user_id.eq(user_id))
+        .filter(time_entries::started_at.ge(from - MAX_ENTRY_SECS))
+        .filter(time_entries::started_at.lt(to))
+        .filter(time_entries::ended_at.gt(from))
+        .order((time_entries::started_at, time_entries::id))
+        .select((TimeEntry::as_select(), tasks::archived.nullable()))
+        .load(c))?;
+    let mut states: TaskStates = Vec::new();
+    let mut entries: Vec<TimeEntry> = Vec::with_capacity(rows.len() + 1);
+    for (entry, archived) in rows {
+        if let (Some(task), Some(archived)) = (entry.task_id, archived) {
+            states.push((task, archived));
+        }
+        entries.push(entry);
+    }
+    let running = match running_known {
+        Some(known) => known,
+        None => running(conn, company_id, user_id)?,
+    };
+    if let Some(running) = running.filter(|r| r.started_at < to) {
+        if let Some(task) = running.task_id {
+            // The running timer's task: one more look, only for that one.
+            states.extend(archived_of(conn, &[task])?);
+        }
+        entries.push(running);
+    }
+    Ok((entries, states))
+}
+
 /// Changes an entry's times, task and note.
 pub fn update(conn: &mut DbConn, entry: &TimeEntry) -> QueryResult<TimeEntry> {
     diesel::update(time_entries::table.filter(time_entries::id.eq(entry.id)))
@@ -301,8 +345,11 @@ pub fn open_tasks(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<TaskChoice
         .load(conn)
 }
 
+/// Tasks' states: each task's id with whether it is closed (archived) in its tool.
+pub type TaskStates = Vec<(i64, bool)>;
+
 /// Which of these tasks are closed (archived) in their tool; missing ids are gone.
-pub fn archived_of(conn: &mut DbConn, task_ids: &[i64]) -> QueryResult<Vec<(i64, bool)>> {
+pub fn archived_of(conn: &mut DbConn, task_ids: &[i64]) -> QueryResult<TaskStates> {
     if task_ids.is_empty() {
         return Ok(Vec::new());
     }

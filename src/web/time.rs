@@ -239,20 +239,26 @@ struct WeekData {
     archived: HashMap<i64, bool>,
 }
 
+/// Who looks at a week: what the caller keeps (the signed-in person's row), the person
+/// and their running timer.
+type Viewer<W> = (W, Person, Option<TimeEntry>);
+
 /// The week's data in one trip to the database, after `viewer` (run first, on the
 /// same connection) says who is looking; `None` when it finds no one.
 async fn load_week<W: Send + 'static>(
     pool: &Pool,
     asked: Option<i64>,
     week: &WeekQuery,
-    viewer: impl FnOnce(&mut db::DbConn) -> AppResult<Option<(W, Person)>> + Send + 'static,
+    viewer: impl FnOnce(&mut db::DbConn) -> AppResult<Option<Viewer<W>>> + Send + 'static,
 ) -> AppResult<Option<(W, WeekData, Date, Date)>> {
     let (week_q, day_q) = (week.week.clone(), week.day.clone());
     db::run(pool, move |conn| {
-        let Some((with, viewer)) = viewer(conn)? else {
+        let Some((with, viewer, viewer_running)) = viewer(conn)? else {
             return Ok(None);
         };
         let (person, person_name) = whose(conn, &viewer, asked)?;
+        // The viewer's own running timer is already read; someone else's is not.
+        let running = (person.user_id == viewer.user_id).then_some(viewer_running);
         let days = &person.days;
         let today = days.date_of(now());
         let first = days.week_of(week_q.trim().parse::<Date>().unwrap_or(today));
@@ -268,9 +274,9 @@ async fn load_week<W: Send + 'static>(
                 first
             });
         let range = days.range(first, 7);
-        let entries = time_entry::for_person(conn, person.company_id, person.user_id, range)?;
-        let ids: Vec<i64> = entries.iter().filter_map(|e| e.task_id).collect();
-        let archived = time_entry::archived_of(conn, &ids)?.into_iter().collect();
+        let (entries, states) =
+            time_entry::week_with_states(conn, person.company_id, person.user_id, range, running)?;
+        let archived = states.into_iter().collect();
         Ok(Some((
             with,
             WeekData {
@@ -444,7 +450,8 @@ pub async fn timesheet(
             return Ok(None);
         };
         let viewer = Person::loaded(&loaded)?;
-        Ok(Some((loaded, viewer)))
+        let running = loaded.running().cloned();
+        Ok(Some((loaded, viewer, running)))
     })
     .await?;
     let Some((loaded, data, first, day)) = loaded else {

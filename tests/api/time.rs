@@ -495,6 +495,59 @@ async fn a_closed_or_disconnected_task_keeps_its_time_and_refuses_start() {
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
 
+/// The week reads a running timer apart from the finished entries (the signed-in
+/// person's own with their person, someone else's on its own): its task's state shows
+/// either way.
+#[tokio::test]
+async fn a_running_timer_on_a_task_closed_since_says_so_on_every_week_that_shows_it() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let uma = app
+        .invite_and_accept(&owner, "uma@acme.test", "Uma User", "user")
+        .await;
+    let ids = seed_tasks(
+        &app,
+        "uma@acme.test",
+        &["Fix the login page", "Write the notes"],
+    );
+    let (running, finished) = (ids[0], ids[1]);
+    let start_at = now_secs() - 2 * 3600;
+    let entry = seed_entry(&app, "uma@acme.test", start_at, Some(start_at + 600), "");
+    app.query(move |conn| {
+        diesel::update(time_entries::table.filter(time_entries::id.eq(entry)))
+            .set((
+                time_entries::task_id.eq(finished),
+                time_entries::task_title.eq("Write the notes"),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let started = start(&uma, &[("task_id", &running.to_string())]).await;
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    assert_eq!(running_count(&app), 1);
+    let (_, before) = uma.get_text("/timesheet").await;
+    assert!(before.contains("Fix the login page"), "{before}");
+    assert!(!before.contains("closed in Basecamp"), "{before}");
+
+    app.query(move |conn| {
+        diesel::update(tasks::table.filter(tasks::id.eq(running)))
+            .set(tasks::archived.eq(true))
+            .execute(conn)
+            .unwrap()
+    });
+    let uma_id = user_id(&app, "uma@acme.test");
+    let (_, own) = uma.get_text("/timesheet").await;
+    let (_, theirs) = owner.get_text(&format!("/timesheet?person={uma_id}")).await;
+    for week in [&own, &theirs] {
+        assert!(week.contains("Fix the login page"), "{week}");
+        // Its row in the week, and its line in today's entries.
+        assert_eq!(week.matches("closed in Basecamp").count(), 2, "{week}");
+    }
+    assert!(theirs.contains("Timesheet: Uma User"));
+}
+
 #[tokio::test]
 async fn entries_are_tenant_checked_and_admin_edits_are_audited() {
     let app = TestApp::spawn().await;
