@@ -67,14 +67,40 @@ impl State {
         let Some(c) = connection else {
             return State::Off;
         };
-        if c.status == ConnectionStatus::Off {
+        Self::judge(
+            c.status,
+            c.sync_requested,
+            c.lease_until,
+            c.last_sync_at.is_some() || c.last_error_code.is_some(),
+            now,
+        )
+    }
+
+    /// The state of a connection's card at `now`.
+    pub fn of_card(c: &Card, now: i64) -> Self {
+        Self::judge(
+            c.status,
+            c.sync_requested,
+            c.lease_until,
+            c.last_sync_at.is_some() || c.last_error_code.is_some(),
+            now,
+        )
+    }
+
+    /// Off and Needs attention are what the person set or the tool said; Syncing is a
+    /// sync asked for, leased, or never yet finished.
+    fn judge(
+        status: ConnectionStatus,
+        sync_requested: bool,
+        lease_until: Option<i64>,
+        ever_ran: bool,
+        now: i64,
+    ) -> Self {
+        if status == ConnectionStatus::Off {
             State::Off
-        } else if c.status == ConnectionStatus::NeedsReconnect {
+        } else if status == ConnectionStatus::NeedsReconnect {
             State::NeedsAttention
-        } else if c.sync_requested
-            || c.lease_until.is_some_and(|until| until > now)
-            || (c.last_sync_at.is_none() && c.last_error_code.is_none())
-        {
+        } else if sync_requested || lease_until.is_some_and(|until| until > now) || !ever_ran {
             State::Syncing
         } else {
             State::On
@@ -280,10 +306,28 @@ pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Connection>>
     mine.select(Connection::as_select()).load(conn)
 }
 
+/// What a connection's card on My Tasks shows (its state, its last sync and what
+/// failed), without the account's details and credentials.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = connections)]
+pub struct Card {
+    pub id: i64,
+    pub provider: ProviderKind,
+    pub status: ConnectionStatus,
+    pub last_error_code: Option<String>,
+    pub last_error: Option<String>,
+    pub next_sync_at: i64,
+    pub lease_until: Option<i64>,
+    pub last_sync_at: Option<i64>,
+    pub sync_requested: bool,
+    pub last_added: i64,
+    pub last_closed: i64,
+}
+
 /// A connection as My Tasks shows it: whether the company has its tool on, and the
 /// sync of it that runs now, if one does.
 pub struct Shown {
-    pub connection: Connection,
+    pub connection: Card,
     pub tool_on: bool,
     /// The tasks the running sync has fetched so far; `None` when none runs.
     pub fetched: Option<i64>,
@@ -301,13 +345,13 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
     let running = sync_runs::table.on(sync_runs::connection_id
         .eq(connections::id)
         .and(sync_runs::status.eq(RunStatus::Running)));
-    let rows: Vec<(Connection, Option<i64>, Option<i64>)> = on_backend!(conn, |c| not_off()
+    let rows: Vec<(Card, Option<i64>, Option<i64>)> = on_backend!(conn, |c| not_off()
         .filter(connections::user_id.eq(user_id))
         .left_join(tool_on)
         .left_join(running)
         .order(connections::id)
         .select((
-            Connection::as_select(),
+            Card::as_select(),
             company_integrations::id.nullable(),
             sync_runs::fetched.nullable(),
         ))

@@ -390,7 +390,7 @@ fn groups(
 }
 
 /// When the connection last synced and what that brought.
-fn last_sync(c: &connection::Connection, now: i64) -> String {
+fn last_sync(c: &connection::Card, now: i64) -> String {
     let Some(at) = c.last_sync_at else {
         return "Not synced yet".into();
     };
@@ -404,7 +404,7 @@ fn last_sync(c: &connection::Connection, now: i64) -> String {
 }
 
 /// A connected tool's card above the list.
-fn tool_state(c: &connection::Connection, now: i64) -> ToolState {
+fn tool_state(c: &connection::Card, now: i64) -> ToolState {
     let info = c
         .last_error_code
         .as_deref()
@@ -415,7 +415,7 @@ fn tool_state(c: &connection::Connection, now: i64) -> ToolState {
         slug: kind.slug(),
         oauth: kind.auth_kind() == connectors::AuthKind::OAuth,
         mark: kind.mark(),
-        state: State::of(Some(c), now),
+        state: State::of_card(c, now),
         last_sync: last_sync(c, now),
         // (A wait the tool asked for already says its next try.)
         next_try: (c.last_error_code.is_some()
@@ -497,7 +497,7 @@ pub async fn my_tasks(
                 statuses,
             },
     } = listing;
-    let active: Vec<&connection::Connection> = connections
+    let active: Vec<&connection::Card> = connections
         .iter()
         .filter(|c| c.tool_on)
         .map(|c| &c.connection)
