@@ -334,10 +334,12 @@ pub struct Shown {
 }
 
 /// The person's connections for My Tasks, in one statement: each with its tool's
-/// company switch and its running sync (the partial index of running runs answers).
-pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
+/// company switch and its running sync (the partial index of running runs answers),
+/// and the stamp of what they show (`card_stamps`), read with them so that cards kept
+/// under it are exactly that stamp's (`services::kept`). No connection, no stamp.
+pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<Shown>, Option<i64>)> {
     use crate::models::sync_run::RunStatus;
-    use crate::schema::sync_runs;
+    use crate::schema::{card_stamps, sync_runs};
     let tool_on = company_integrations::table.on(company_integrations::company_id
         .eq(connections::company_id)
         .and(company_integrations::provider.eq(connections::provider))
@@ -345,19 +347,24 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
     let running = sync_runs::table.on(sync_runs::connection_id
         .eq(connections::id)
         .and(sync_runs::status.eq(RunStatus::Running)));
-    let rows: Vec<(Card, Option<i64>, Option<i64>)> = on_backend!(conn, |c| not_off()
+    let stamp = card_stamps::table.on(card_stamps::user_id.eq(connections::user_id));
+    type Read = (Card, Option<i64>, Option<i64>, Option<i64>);
+    let rows: Vec<Read> = on_backend!(conn, |c| not_off()
         .filter(connections::user_id.eq(user_id))
         .left_join(tool_on)
         .left_join(running)
+        .left_join(stamp)
         .order(connections::id)
         .select((
             Card::as_select(),
             company_integrations::id.nullable(),
             sync_runs::fetched.nullable(),
+            card_stamps::stamp.nullable(),
         ))
         .load(c))?;
+    let read_under = rows.first().and_then(|r| r.3);
     let mut shown: Vec<Shown> = Vec::with_capacity(rows.len());
-    for (connection, tool, fetched) in rows {
+    for (connection, tool, fetched, _) in rows {
         // (Two running syncs of one connection would repeat it: a lease allows one.)
         if shown
             .last()
@@ -371,7 +378,7 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
             fetched,
         });
     }
-    Ok(shown)
+    Ok((shown, read_under))
 }
 
 /// Every connection in the company, for the health page.

@@ -157,6 +157,120 @@ async fn the_sync_status_names_each_running_sync_and_what_it_fetched() {
     assert_eq!(running["text"], "Syncing… Basecamp: 40 tasks fetched");
 }
 
+/// The connection cards an instance keeps follow every change to what they show made
+/// anywhere, here straight in the database as a sync or an admin on another instance
+/// would: the company's tool turned on and off, a sync finished, failed, started and
+/// ended, the connection gone.
+#[tokio::test]
+async fn the_connection_cards_follow_every_change_made_anywhere() {
+    use diesel::prelude::*;
+    use taskbridge::schema::{company_integrations, connections, sync_runs, users};
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    seed_tasks(&app, "olivia@acme.test", &["Fix the login page"]);
+    let view = || async { owner.get_text("/tasks").await.1 };
+    let set_connection = |changes: (Option<i64>, i64, Option<&'static str>)| {
+        app.query(move |conn| {
+            diesel::update(connections::table)
+                .set((
+                    connections::last_sync_at.eq(changes.0),
+                    connections::last_added.eq(changes.1),
+                    connections::last_error.eq(changes.2),
+                    connections::last_error_code.eq(changes.2.map(|_| "TB-TOOL-DOWN")),
+                ))
+                .execute(conn)
+                .unwrap()
+        })
+    };
+    let set_tool = |enabled: bool| {
+        app.query(move |conn| {
+            diesel::update(company_integrations::table)
+                .set(company_integrations::enabled.eq(enabled))
+                .execute(conn)
+                .unwrap()
+        })
+    };
+
+    // The company has no tool on: no card.
+    let page = view().await;
+    assert!(!page.contains("tool-state"), "{page}");
+
+    // The company turns Basecamp on: the card, never synced yet.
+    app.query(|conn| {
+        let company: i64 = users::table.select(users::company_id).first(conn).unwrap();
+        diesel::insert_into(company_integrations::table)
+            .values((
+                company_integrations::company_id.eq(company),
+                company_integrations::provider.eq("basecamp"),
+                company_integrations::enabled.eq(true),
+                company_integrations::changed_at.eq(0i64),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let page = view().await;
+    assert!(page.contains("tool-state"), "{page}");
+    assert!(page.contains("Not synced yet"), "{page}");
+
+    // A sync finished with three new tasks.
+    set_connection((Some(now_secs() - 120), 3, None));
+    let page = view().await;
+    assert!(page.contains("3 new"), "{page}");
+    assert!(!page.contains("Not synced yet"), "{page}");
+    assert!(page.contains("data-sync-progress hidden"), "{page}");
+
+    // A sync runs, then ends.
+    app.query(|conn| {
+        let connection: i64 = connections::table
+            .select(connections::id)
+            .first(conn)
+            .unwrap();
+        diesel::insert_into(sync_runs::table)
+            .values((
+                sync_runs::connection_id.eq(connection),
+                sync_runs::trigger.eq("manual"),
+                sync_runs::status.eq("running"),
+                sync_runs::started_at.eq(0i64),
+                sync_runs::fetched.eq(40i64),
+                sync_runs::added.eq(0i64),
+                sync_runs::updated.eq(0i64),
+                sync_runs::archived.eq(0i64),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let page = view().await;
+    assert!(!page.contains("data-sync-progress hidden"), "{page}");
+    app.query(|conn| {
+        diesel::update(sync_runs::table)
+            .set(sync_runs::status.eq("ok"))
+            .execute(conn)
+            .unwrap()
+    });
+    let page = view().await;
+    assert!(page.contains("data-sync-progress hidden"), "{page}");
+
+    // The next sync failed.
+    set_connection((Some(now_secs() - 60), 0, Some("Basecamp did not answer.")));
+    let page = view().await;
+    assert!(page.contains("Basecamp did not answer."), "{page}");
+
+    // The company turns Basecamp off, then on again.
+    set_tool(false);
+    let page = view().await;
+    assert!(!page.contains("tool-state"), "{page}");
+    set_tool(true);
+    let page = view().await;
+    assert!(page.contains("Basecamp did not answer."), "{page}");
+
+    // The connection is gone.
+    app.query(|conn| diesel::delete(connections::table).execute(conn).unwrap());
+    let page = view().await;
+    assert!(!page.contains("tool-state"), "{page}");
+}
+
 /// The filter values (and the count they give) an instance keeps follow every change
 /// to the person's tasks made anywhere, here straight in the database as a sync on
 /// another instance would: a project or status changed, a task archived, added, or gone

@@ -1,0 +1,14 @@
+DROP TRIGGER card_stamps_tool_delete ON company_integrations;
+DROP TRIGGER card_stamps_tool_update ON company_integrations;
+DROP TRIGGER card_stamps_tool_insert ON company_integrations;
+DROP TRIGGER card_stamps_run_delete ON sync_runs;
+DROP TRIGGER card_stamps_run_update ON sync_runs;
+DROP TRIGGER card_stamps_run_insert ON sync_runs;
+DROP TRIGGER card_stamps_connection_delete ON connections;
+DROP TRIGGER card_stamps_connection_update ON connections;
+DROP TRIGGER card_stamps_connection_insert ON connections;
+DROP FUNCTION card_stamps_tools();
+DROP FUNCTION card_stamps_runs();
+DROP FUNCTION card_stamps_connections();
+DROP FUNCTION card_stamps_renew(BIGINT[]);
+DROP TABLE card_stamps;

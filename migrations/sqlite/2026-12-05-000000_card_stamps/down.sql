@@ -1,0 +1,10 @@
+DROP TRIGGER card_stamps_tool_delete;
+DROP TRIGGER card_stamps_tool_update;
+DROP TRIGGER card_stamps_tool_insert;
+DROP TRIGGER card_stamps_run_delete;
+DROP TRIGGER card_stamps_run_update;
+DROP TRIGGER card_stamps_run_insert;
+DROP TRIGGER card_stamps_connection_delete;
+DROP TRIGGER card_stamps_connection_update;
+DROP TRIGGER card_stamps_connection_insert;
+DROP TABLE card_stamps;
