@@ -237,6 +237,10 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
     mailer.clone().spawn();
     let mailer = Data::from(mailer);
     spawn_housekeeping(pool);
+    // Each worker's blocking threads, where the database work runs: no more than the
+    // pool has connections (a thread beyond them would only wait for one), instead of
+    // actix's 512 shared out. Every such thread keeps its own allocator heap.
+    let blocking_threads = pool_data.max_size() as usize;
     let server = HttpServer::new(move || {
         let sessions = session_middleware(pool_data.get_ref().clone(), session_key.clone(), tls);
         App::new()
@@ -270,6 +274,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             .wrap(security_headers(&settings, &csp))
             .wrap(from_fn(request_log))
     })
+    .worker_max_blocking_threads(blocking_threads)
     .listen(listener)
     .unexpected("starting the HTTP server")?
     .shutdown_timeout(10)
