@@ -40,13 +40,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    card_stamps (user_id) {
-        user_id -> BigInt,
-        stamp -> BigInt,
-    }
-}
-
-diesel::table! {
     task_stamps (user_id) {
         user_id -> BigInt,
         stamp -> BigInt,
@@ -323,7 +316,6 @@ diesel::joinable!(email_verifications -> users (user_id));
 diesel::joinable!(mail_outbox -> companies (company_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(task_stamps -> users (user_id));
-diesel::joinable!(card_stamps -> users (user_id));
 diesel::joinable!(connections -> users (user_id));
 diesel::joinable!(tasks -> connections (connection_id));
 diesel::joinable!(sync_runs -> connections (connection_id));
@@ -353,7 +345,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     key_check,
     tasks,
     task_stamps,
-    card_stamps,
     sync_runs,
     sync_pages,
     time_entries,

@@ -159,15 +159,14 @@ impl SignedIn {
             row: &claim.row,
             now: now(),
         };
-        let found: Option<(Row, Days, Counts, FirstRun, Stamps)> =
+        let found: Option<(Row, Days, Counts, FirstRun, Option<i64>)> =
             on_backend!(conn, |c| statement.get_result(c).optional())?;
         match found {
-            Some((row, days, counts, first_run, (tasks_stamp, cards_stamp))) => {
+            Some((row, days, counts, first_run, tasks_stamp)) => {
                 let loaded = complete(conn, row, days, counts)?;
                 Ok(loaded.map(|l| Loaded {
                     first_run: first_run_of(first_run),
                     tasks_stamp,
-                    cards_stamp,
                     ..l
                 }))
             }
@@ -196,7 +195,6 @@ impl SignedIn {
             times,
             first_run: _,
             tasks_stamp: _,
-            cards_stamp: _,
         } = loaded;
         let at = now();
         if at - times.signed_in_at > ABSOLUTE_TIMEOUT_SECS {
@@ -239,8 +237,6 @@ type Counts = (Option<i64>, Option<i64>, Option<i64>, Option<String>, bool);
 /// The checklist's facts: when it was put away, someone else in the company, an invite
 /// out, time ever tracked.
 type FirstRun = (Option<i64>, bool, bool, bool);
-/// The stamps of the person's tasks and of their connection cards (`None`: never set).
-type Stamps = (Option<i64>, Option<i64>);
 
 fn first_run_of((dismissed, someone, invited, tracked): FirstRun) -> Facts {
     Facts {
@@ -286,7 +282,6 @@ fn complete(
         times: SessionTimes::of(&session),
         first_run: Facts::default(),
         tasks_stamp: None,
-        cards_stamp: None,
     }))
 }
 
@@ -341,7 +336,6 @@ pub struct Loaded {
     times: SessionTimes,
     first_run: Facts,
     tasks_stamp: Option<i64>,
-    cards_stamp: Option<i64>,
 }
 
 impl Loaded {
@@ -373,12 +367,6 @@ impl Loaded {
     /// had one.
     pub fn tasks_stamp(&self) -> Option<i64> {
         self.tasks_stamp
-    }
-
-    /// The stamp of what the person's connection cards show (`card_stamps`): `None`
-    /// when it was never set.
-    pub fn cards_stamp(&self) -> Option<i64> {
-        self.cards_stamp
     }
 
     /// What the first-run checklist reads, from the person's own statement.

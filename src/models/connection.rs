@@ -334,12 +334,10 @@ pub struct Shown {
 }
 
 /// The person's connections for My Tasks, in one statement: each with its tool's
-/// company switch and its running sync (the partial index of running runs answers),
-/// and the stamp of what they show (`card_stamps`), read with them so that cards kept
-/// under it are exactly that stamp's (`services::kept`). No connection, no stamp.
-pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<Shown>, Option<i64>)> {
+/// company switch and its running sync (the partial index of running runs answers).
+pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
     use crate::models::sync_run::RunStatus;
-    use crate::schema::{card_stamps, sync_runs};
+    use crate::schema::sync_runs;
     let tool_on = company_integrations::table.on(company_integrations::company_id
         .eq(connections::company_id)
         .and(company_integrations::provider.eq(connections::provider))
@@ -347,24 +345,19 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<Shown>, Opt
     let running = sync_runs::table.on(sync_runs::connection_id
         .eq(connections::id)
         .and(sync_runs::status.eq(RunStatus::Running)));
-    let stamp = card_stamps::table.on(card_stamps::user_id.eq(connections::user_id));
-    type Read = (Card, Option<i64>, Option<i64>, Option<i64>);
-    let rows: Vec<Read> = on_backend!(conn, |c| not_off()
+    let rows: Vec<(Card, Option<i64>, Option<i64>)> = on_backend!(conn, |c| not_off()
         .filter(connections::user_id.eq(user_id))
         .left_join(tool_on)
         .left_join(running)
-        .left_join(stamp)
         .order(connections::id)
         .select((
             Card::as_select(),
             company_integrations::id.nullable(),
             sync_runs::fetched.nullable(),
-            card_stamps::stamp.nullable(),
         ))
         .load(c))?;
-    let read_under = rows.first().and_then(|r| r.3);
     let mut shown: Vec<Shown> = Vec::with_capacity(rows.len());
-    for (connection, tool, fetched, _) in rows {
+    for (connection, tool, fetched) in rows {
         // (Two running syncs of one connection would repeat it: a lease allows one.)
         if shown
             .last()
@@ -378,7 +371,7 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<(Vec<Shown>, Opt
             fetched,
         });
     }
-    Ok((shown, read_under))
+    Ok(shown)
 }
 
 /// Every connection in the company, for the health page.

@@ -129,6 +129,6 @@ impl Progress {
 /// The person's sync as it goes: their connections, each with its tool's switch and its
 /// running sync, in one statement (`connection::shown_to`, as My Tasks reads them).
 pub async fn progress(pool: &Pool, user_id: UserId) -> Result<Progress, AppError> {
-    let (shown, _) = db::run(pool, move |conn| Ok(connection::shown_to(conn, user_id.0)?)).await?;
+    let shown = db::run(pool, move |conn| Ok(connection::shown_to(conn, user_id.0)?)).await?;
     Ok(Progress::of(&shown))
 }

@@ -13,7 +13,7 @@ use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus, State};
 use crate::models::task::{self, Due, Filter, Sort};
 use crate::models::{company_integration, first_run};
-use crate::services::kept::{CardCache, FacetCache};
+use crate::services::facets::FacetCache;
 use crate::services::sync_now::Waker;
 use crate::services::time::duration::hm;
 use crate::urls;
@@ -172,7 +172,7 @@ pub struct MyTasksPage {
 struct Listing {
     /// The company has a tool on.
     any_tool_on: bool,
-    connections: std::sync::Arc<Vec<connection::Shown>>,
+    connections: Vec<connection::Shown>,
     tasks: task::Listing,
     times: std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
     /// For owners and admins: what the first-run checklist reads.
@@ -276,7 +276,7 @@ impl Checklist {
 /// open.
 async fn load(
     pool: &Pool,
-    (facets, cards): (web::Data<FacetCache>, web::Data<CardCache>),
+    facets: web::Data<FacetCache>,
     signed_in: SignedIn,
     filter: &Filter,
     page: i64,
@@ -298,7 +298,7 @@ async fn load(
         let pairs = facets.pairs(conn, user_id, person.tasks_stamp())?;
         let tasks = task::listing(conn, user_id, &pairs, &filter, (&today, &week_end), window)?;
         let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
-        let connections = cards.cards(conn, user_id, person.cards_stamp())?;
+        let connections = connection::shown_to(conn, user_id)?;
         // A tool of one's own that is on says the company has one: no second look.
         let any_tool_on = connections.iter().any(|c| c.tool_on)
             || company_integration::any_enabled(conn, person.company_id())?;
@@ -474,7 +474,6 @@ pub async fn my_tasks(
     session: Session,
     pool: web::Data<Pool>,
     facets: web::Data<FacetCache>,
-    cards: web::Data<CardCache>,
     settings: web::Data<Settings>,
     query: web::Query<TasksQuery>,
 ) -> AppResult<HttpResponse> {
@@ -483,7 +482,7 @@ pub async fn my_tasks(
     let filtering = !filter.is_empty();
     let page = query.page.unwrap_or(1).max(1);
     let sort = filter.sort;
-    let (user, listing) = load(&pool, (facets, cards), signed_in, &filter, page).await?;
+    let (user, listing) = load(&pool, facets, signed_in, &filter, page).await?;
     let today = user.days().date_of(crate::db::now());
     let Listing {
         any_tool_on,
