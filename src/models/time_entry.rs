@@ -205,6 +205,20 @@ pub fn overlapping(
 /// exception and are read separately.
 pub const MAX_ENTRY_SECS: i64 = 24 * 60 * 60;
 
+/// The person's finished entries that touch `[from, to)`: started before its end and
+/// no more than the longest entry before its start (the start index's range), and ended
+/// after its start.
+#[diesel::dsl::auto_type]
+fn finished_touching(company_id: i64, user_id: i64, from: i64, to: i64) -> _ {
+    let earliest: i64 = from - MAX_ENTRY_SECS;
+    time_entries::company_id
+        .eq(company_id)
+        .and(time_entries::user_id.eq(user_id))
+        .and(time_entries::started_at.ge(earliest))
+        .and(time_entries::started_at.lt(to))
+        .and(time_entries::ended_at.gt(from))
+}
+
 /// The person's entries that touch `[from, to)`, running one included.
 pub fn for_person(
     conn: &mut DbConn,
@@ -213,11 +227,7 @@ pub fn for_person(
     (from, to): (i64, i64),
 ) -> QueryResult<Vec<TimeEntry>> {
     let mut entries: Vec<TimeEntry> = on_backend!(conn, |c| time_entries::table
-        .filter(time_entries::company_id.eq(company_id))
-        .filter(time_entries::user_id.eq(user_id))
-        .filter(time_entries::started_at.ge(from - MAX_ENTRY_SECS))
-        .filter(time_entries::started_at.lt(to))
-        .filter(time_entries::ended_at.gt(from))
+        .filter(finished_touching(company_id, user_id, from, to))
         .order((time_entries::started_at, time_entries::id))
         .select(TimeEntry::as_select())
         .load(c))?;
@@ -243,11 +253,7 @@ pub fn week_with_states(
 ) -> QueryResult<(Vec<TimeEntry>, TaskStates)> {
     let rows: Vec<(TimeEntry, Option<bool>)> = on_backend!(conn, |c| time_entries::table
         .left_join(tasks::table)
-        .filter(time_entries::company_id.eq(company_id))
-        .filter(time_entries::user_id.eq(user_id))
-        .filter(time_entries::started_at.ge(from - MAX_ENTRY_SECS))
-        .filter(time_entries::started_at.lt(to))
-        .filter(time_entries::ended_at.gt(from))
+        .filter(finished_touching(company_id, user_id, from, to))
         .order((time_entries::started_at, time_entries::id))
         .select((TimeEntry::as_select(), tasks::archived.nullable()))
         .load(c))?;
