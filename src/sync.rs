@@ -178,6 +178,9 @@ struct Pass {
     /// Whether anything (the cursor, seen ids, a new pass) is not durable yet.
     unsaved: bool,
     saved_at: Instant,
+    /// The tasks written in this run, when the connection had none as it began: its
+    /// pages then need no reading of the stored tasks until one repeats a task.
+    fresh: Option<task::Fresh>,
 }
 
 impl Pass {
@@ -189,6 +192,7 @@ impl Pass {
             unmarked: Vec::new(),
             unsaved: false,
             saved_at: Instant::now(),
+            fresh: None,
         }
     }
 
@@ -498,11 +502,15 @@ impl SyncEngine {
             return Ok(unreadable());
         };
         let id = connection.id;
-        let mut known = db::run(&self.pool, move |c| Ok(sync_page::known_pages(c, id)?)).await?;
+        let (mut known, stored) = db::run(&self.pool, move |c| {
+            Ok((sync_page::known_pages(c, id)?, task::any_stored(c, id)?))
+        })
+        .await?;
         let mut pass = Pass::resume(
             connection.pass_id.unwrap_or(run_id),
             connection.sync_cursor.clone(),
         );
+        pass.fresh = (!stored).then(task::Fresh::default);
         let resuming = pass.cursor.is_some();
         // The number of the page being read, counting from the pass's first.
         let mut page_no: Option<u32> = (!resuming).then_some(1);
@@ -642,8 +650,11 @@ impl SyncEngine {
         run.fetched += page.tasks.len() as i64;
         let ids: Vec<String> = page.tasks.iter().map(|t| t.external_id.clone()).collect();
         let memo = memo_for(key.clone(), known.get(&key), page.etag, &ids, &page.next);
+        let fresh = pass.fresh.as_ref().and_then(|f| f.changes(&page.tasks));
         let changes = if page.tasks.is_empty() {
             PageChanges::default()
+        } else if let Some(changes) = fresh {
+            changes
         } else {
             let tasks = page.tasks;
             db::run(&self.pool, move |conn| {
@@ -657,6 +668,9 @@ impl SyncEngine {
         }
         run.counts.add(changes.counts);
         pass.seen(changes.unchanged.iter().cloned());
+        if let Some(fresh) = pass.fresh.as_mut() {
+            fresh.wrote(&changes);
+        }
         let write = PageWrite {
             changes,
             memo: memo.clone(),

@@ -155,7 +155,8 @@ enum Answer {
 
 /// One pass of the engine's database work over `pages` (see `SyncEngine::run`): what
 /// is kept of the pages, read once; for each page answered in full, its comparison with
-/// the stored tasks and, when it changes anything (its tasks or its `ETag`), one write
+/// the stored tasks (judged without reading them while the connection had none as the
+/// pass began and the page repeats none it wrote: `task::Fresh`) and, when it changes anything (its tasks or its `ETag`), one write
 /// transaction with a checkpoint; then the archive. Returns (seconds, counts).
 fn db_pass(
     conn: &mut DbConn,
@@ -171,6 +172,7 @@ fn db_pass(
     let pass_id = run_id;
     let started = Instant::now();
     let known = sync_page::known_pages(conn, id)?;
+    let mut fresh = (!task::any_stored(conn, id)?).then(task::Fresh::default);
     let mut run = sync_pass::Progress {
         run_id,
         fetched: 0,
@@ -202,13 +204,19 @@ fn db_pass(
                 },
             ),
         };
-        let changes = task::page_changes(conn, id, page)?;
+        let changes = match fresh.as_ref().and_then(|f| f.changes(page)) {
+            Some(changes) => changes,
+            None => task::page_changes(conn, id, page)?,
+        };
         if changes.is_empty() && memo == sync_page::PageMemo::Keep {
             seen.extend(ids);
             continue;
         }
         run.counts.add(changes.counts);
         seen.extend(changes.unchanged.iter().cloned());
+        if let Some(fresh) = fresh.as_mut() {
+            fresh.wrote(&changes);
+        }
         let checkpoint = sync_pass::Checkpoint {
             pass_id,
             cursor: next,

@@ -538,6 +538,49 @@ pub fn page_changes(
     connection_id: i64,
     page: &[RemoteTask],
 ) -> QueryResult<PageChanges> {
+    let (last, order) = last_listings(page);
+    let existing = stored_tasks(conn, connection_id, &order)?;
+    Ok(judge(&last, order, &existing))
+}
+
+/// Whether the connection has any task stored, archived ones included.
+pub fn any_stored(conn: &mut DbConn, connection_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        tasks::table.filter(tasks::connection_id.eq(connection_id)),
+    ))
+    .get_result(conn)
+}
+
+/// The tasks a run has written to a connection that had none stored when the run
+/// began, under its lease (no one else writes the connection's tasks meanwhile). A page
+/// none of whose tasks are among them is all new, judged without reading the table:
+/// the first sync of a connection, a page a statement fewer.
+#[derive(Debug, Default)]
+pub struct Fresh {
+    written: HashSet<String>,
+}
+
+impl Fresh {
+    /// What the page changes, when none of its tasks were written in this run; `None`
+    /// when one was (a tool's page that shifted under the run), for [`page_changes`].
+    pub fn changes(&self, page: &[RemoteTask]) -> Option<PageChanges> {
+        let (last, order) = last_listings(page);
+        if order.iter().any(|id| self.written.contains(*id)) {
+            return None;
+        }
+        Some(judge(&last, order, &HashMap::new()))
+    }
+
+    /// Remembers the tasks a page's save adds (call before the save: a save that fails
+    /// ends the run, and this with it).
+    pub fn wrote(&mut self, changes: &PageChanges) {
+        let new = changes.new.iter().map(|(task, _)| task.external_id.clone());
+        self.written.extend(new);
+    }
+}
+
+/// Each of the page's tasks as the tool last lists it, and their ids in first-listed order.
+fn last_listings(page: &[RemoteTask]) -> (HashMap<&str, &RemoteTask>, Vec<&str>) {
     let mut last: HashMap<&str, &RemoteTask> = HashMap::with_capacity(page.len());
     let mut order: Vec<&str> = Vec::with_capacity(page.len());
     for task in page {
@@ -545,7 +588,16 @@ pub fn page_changes(
             order.push(task.external_id.as_str());
         }
     }
-    let existing = stored_tasks(conn, connection_id, &order)?;
+    (last, order)
+}
+
+/// The page's tasks sorted into new, changed and unchanged against `existing` (row id,
+/// content hash and archived, by the tool's id), with what writing them counts.
+fn judge(
+    last: &HashMap<&str, &RemoteTask>,
+    order: Vec<&str>,
+    existing: &HashMap<String, (i64, String, bool)>,
+) -> PageChanges {
     let mut changes = PageChanges::default();
     for ext in order {
         let Some(task) = last.get(ext) else { continue };
@@ -572,7 +624,7 @@ pub fn page_changes(
             }
         }
     }
-    Ok(changes)
+    changes
 }
 
 /// What the tool says of a task, and this pass's mark: the columns a page sets alike on
@@ -746,6 +798,50 @@ pub fn archive_unseen(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn remote(id: &str, title: &str, closed: bool) -> RemoteTask {
+        RemoteTask {
+            external_id: id.into(),
+            title: title.into(),
+            status: "open".into(),
+            project: None,
+            due_on: None,
+            url: None,
+            closed,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn a_fresh_run_judges_pages_new_until_one_repeats_a_task_it_wrote() {
+        let mut fresh = Fresh::default();
+        let page = [
+            remote("1", "One", false),
+            remote("2", "Two", true),
+            remote("1", "One, again", false),
+        ];
+        let changes = fresh.changes(&page).unwrap();
+        let written: Vec<&str> = changes.columns().titles;
+        assert_eq!(
+            written,
+            ["One, again", "Two"],
+            "each task once, as last listed"
+        );
+        assert_eq!(
+            (changes.counts.added, changes.counts.updated),
+            (1, 0),
+            "a closed new task is written but not counted as added"
+        );
+        assert!(changes.unchanged.is_empty());
+        fresh.wrote(&changes);
+        assert!(fresh.changes(&[remote("3", "Three", false)]).is_some());
+        assert!(
+            fresh
+                .changes(&[remote("3", "Three", false), remote("2", "Two", true)])
+                .is_none(),
+            "a page with a task written before is compared with the table"
+        );
+    }
 
     fn pairs() -> Vec<(String, String, i64)> {
         [

@@ -762,3 +762,76 @@ async fn a_pass_whose_save_was_lost_archives_nothing_at_its_end() {
 fn sync_run_id(conn: &mut taskbridge::db::DbConn, id: i64) -> i64 {
     taskbridge::models::sync_run::start_run(conn, id, "manual").unwrap()
 }
+
+/// Notes that shift under a first sync: the walk's second read finds the list changed
+/// (its anchor, note 3, gone from where it was), so the connector reads it again from
+/// the start, where note 3 now has another title.
+struct ShiftingNotes(Mutex<u32>);
+
+impl Respond for ShiftingNotes {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut calls = self.0.lock().unwrap();
+        *calls += 1;
+        let notes: &[(u32, &str)] = match *calls {
+            1 => &[(1, "New 1"), (2, "New 2"), (3, "New 3")],
+            2 => &[(4, "New 4"), (5, "New 5")],
+            3 => &[
+                (1, "New 1"),
+                (2, "New 2"),
+                (3, "Moved 3"),
+                (4, "New 4"),
+                (5, "New 5"),
+            ],
+            _ => &[(5, "New 5")],
+        };
+        let notes: Vec<serde_json::Value> = notes
+            .iter()
+            .map(|(n, title)| {
+                serde_json::json!({
+                    "note_id": n.to_string(), "note_type": "TASK", "title": title,
+                    "state": "ACTIVE", "workspace": {"name": "Sales"},
+                    "assignee": {"user_id": ME}, "complete": false
+                })
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(notes)
+    }
+}
+
+/// A first sync judges its pages new without reading the stored tasks, until a page
+/// lists one it already wrote: that page is compared with the table, so the run counts
+/// each task once and the retitled one as updated.
+#[tokio::test]
+async fn a_first_sync_whose_list_shifts_counts_each_task_once() {
+    let s = setup(true).await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/rest/v2/org/[^/]+/notes$"))
+        .respond_with(ShiftingNotes(Mutex::new(0)))
+        .with_priority(1)
+        .mount(&s._server)
+        .await;
+    let outcome = s
+        .engine
+        .sync_connection(s.id, Trigger::Manual)
+        .await
+        .unwrap();
+    let RunOutcome::Completed { counts, .. } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(
+        (counts.added, counts.updated, counts.archived),
+        (5, 1, 0),
+        "five notes added once, the retitled one updated"
+    );
+    let expected: Vec<(String, String, bool)> = (1..=5)
+        .map(|n| {
+            let title = if n == 3 {
+                "Moved 3".to_owned()
+            } else {
+                format!("New {n}")
+            };
+            (n.to_string(), title, false)
+        })
+        .collect();
+    assert_eq!(all_tasks(&s.app), expected);
+}
