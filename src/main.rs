@@ -41,6 +41,12 @@ enum Command {
 /// arenas and their locks were about a tenth of a My Tasks view in a profile (figures
 /// in docs/benchmarks.md, "The allocator"). It also gives Argon2's 12 MiB blocks back
 /// to the system once freed, which glibc did only with its mmap threshold pinned.
+///
+/// It is built with `no_thp`: otherwise it asks the kernel for transparent huge pages
+/// over its arenas, whose 2 MiB pages stay resident as long as one block on them
+/// lives, and the server's memory grew with every thread that touched one (a year's
+/// CSV export grew it by 26 MiB where a month's grew it by nothing; see
+/// docs/benchmarks.md, "Memory: mimalloc without huge pages").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
