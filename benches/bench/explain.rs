@@ -119,6 +119,20 @@ fn literals(binds: &str) -> Vec<String> {
             let text = inner.replace("\\\"", "\"").replace("\\\\", "\\");
             return format!("'{}'", text.replace('\'', "''"));
         }
+        // A text-column enum (`RunStatus::Running`, `ConnectionStatus::NeedsReconnect`)
+        // debug-prints as its variant; its stored text is the variant in snake case.
+        if v.starts_with(|c: char| c.is_ascii_uppercase())
+            && v.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            let mut text = String::new();
+            for (i, c) in v.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    text.push('_');
+                }
+                text.push(c.to_ascii_lowercase());
+            }
+            return format!("'{text}'");
+        }
         v.to_owned()
     }
     let inner = binds
