@@ -113,6 +113,11 @@ fn literals(binds: &str) -> Vec<String> {
         }
         if let Some(inner) = v.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
             let items: Vec<String> = split_top(inner).iter().map(|i| literal(i)).collect();
+            // An empty `ARRAY[]` has no type; `'{}'` takes its type from where it is used
+            // (`= ANY(…)`, or a cast as in the sync's `unnest($9::text[], …)`).
+            if items.is_empty() {
+                return "'{}'".into();
+            }
             return format!("ARRAY[{}]", items.join(", "));
         }
         if let Some(inner) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {

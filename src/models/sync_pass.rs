@@ -182,7 +182,8 @@ const SAVE_PG: &str = "WITH lease AS ( \
          title, status, project, due_on, url, content_hash, archived, seen_pass, \
          updated_at) \
        SELECT $1, $7, $8, e, $6, t, s, p, d, u, h, a, $5, $6 \
-       FROM unnest($9, $10, $11, $12, $13, $14, $15, $16) AS x(e, t, s, p, d, u, h, a) \
+       FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
+         $14::text[], $15::text[], $16::boolean[]) AS x(e, t, s, p, d, u, h, a) \
        WHERE EXISTS (SELECT 1 FROM lease) \
        ON CONFLICT (connection_id, external_id) DO UPDATE SET \
          title = excluded.title, status = excluded.status, \
@@ -191,7 +192,7 @@ const SAVE_PG: &str = "WITH lease AS ( \
          seen_pass = excluded.seen_pass, updated_at = excluded.updated_at), \
      marked AS ( \
        UPDATE tasks SET seen_pass = $5 WHERE id IN (SELECT t.id \
-         FROM unnest($17) AS seen(external_id) \
+         FROM unnest($17::text[]) AS seen(external_id) \
          CROSS JOIN LATERAL (SELECT id FROM tasks WHERE connection_id = $1 \
            AND tasks.external_id = seen.external_id \
            AND tasks.seen_pass <> $5 LIMIT 1) AS t \
