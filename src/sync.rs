@@ -650,10 +650,9 @@ impl SyncEngine {
         run.fetched += page.tasks.len() as i64;
         let ids: Vec<String> = page.tasks.iter().map(|t| t.external_id.clone()).collect();
         let memo = memo_for(key.clone(), known.get(&key), page.etag, &ids, &page.next);
-        let fresh = pass.fresh.as_ref().and_then(|f| f.changes(&page.tasks));
         let changes = if page.tasks.is_empty() {
             PageChanges::default()
-        } else if let Some(changes) = fresh {
+        } else if let Some(changes) = pass.fresh.as_ref().and_then(|f| f.changes(&page.tasks)) {
             changes
         } else {
             let tasks = page.tasks;

@@ -156,8 +156,9 @@ enum Answer {
 /// One pass of the engine's database work over `pages` (see `SyncEngine::run`): what
 /// is kept of the pages, read once; for each page answered in full, its comparison with
 /// the stored tasks (judged without reading them while the connection had none as the
-/// pass began and the page repeats none it wrote: `task::Fresh`) and, when it changes anything (its tasks or its `ETag`), one write
-/// transaction with a checkpoint; then the archive. Returns (seconds, counts).
+/// pass began and the page repeats none it wrote: `task::Fresh`) and, when it changes
+/// anything (its tasks or its `ETag`), one write transaction with a checkpoint; then
+/// the archive. Returns (seconds, counts).
 fn db_pass(
     conn: &mut DbConn,
     id: i64,

@@ -544,15 +544,30 @@ impl Respond for PagedNotes {
             }
         }
         let notes: Vec<serde_json::Value> = (offset + 1..=(offset + 3).min(5))
-            .map(|n| {
-                serde_json::json!({
-                    "note_id": n.to_string(), "note_type": "TASK", "title": format!("New {n}"),
-                    "state": "ACTIVE", "workspace": {"name": "Sales"},
-                    "assignee": {"user_id": ME}, "complete": false
-                })
-            })
+            .map(|n| listed_note(n, &format!("New {n}")))
             .collect();
         ResponseTemplate::new(200).set_body_json(notes)
+    }
+}
+
+/// An open task note assigned to Olivia, as the stand-in lists it.
+fn listed_note(n: u32, title: &str) -> serde_json::Value {
+    serde_json::json!({
+        "note_id": n.to_string(), "note_type": "TASK", "title": title,
+        "state": "ACTIVE", "workspace": {"name": "Sales"},
+        "assignee": {"user_id": ME}, "complete": false
+    })
+}
+
+impl Setup {
+    /// Answers the notes requests with `notes` rather than the stand-in's own.
+    async fn list_notes_with(&self, notes: impl Respond + 'static) {
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/rest/v2/org/[^/]+/notes$"))
+            .respond_with(notes)
+            .with_priority(1)
+            .mount(&self._server)
+            .await;
     }
 }
 
@@ -643,14 +658,10 @@ async fn a_run_whose_save_was_lost_is_fenced_out_and_the_next_run_replays_it() {
     let crash: Box<dyn FnOnce() + Send> = Box::new(move || {
         undo_the_first_page(&mut app_pool.get().unwrap(), id);
     });
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/rest/v2/org/[^/]+/notes$"))
-        .respond_with(PagedNotes {
-            on_page_2: Mutex::new(Some(crash)),
-        })
-        .with_priority(1)
-        .mount(&s._server)
-        .await;
+    s.list_notes_with(PagedNotes {
+        on_page_2: Mutex::new(Some(crash)),
+    })
+    .await;
 
     // The run saves the first page (notes 1 to 3), whose save is then lost; its save
     // of the second page (notes 4 and 5) is refused, as if its lease were lost.
@@ -786,13 +797,7 @@ impl Respond for ShiftingNotes {
         };
         let notes: Vec<serde_json::Value> = notes
             .iter()
-            .map(|(n, title)| {
-                serde_json::json!({
-                    "note_id": n.to_string(), "note_type": "TASK", "title": title,
-                    "state": "ACTIVE", "workspace": {"name": "Sales"},
-                    "assignee": {"user_id": ME}, "complete": false
-                })
-            })
+            .map(|(n, title)| listed_note(*n, title))
             .collect();
         ResponseTemplate::new(200).set_body_json(notes)
     }
@@ -804,12 +809,7 @@ impl Respond for ShiftingNotes {
 #[tokio::test]
 async fn a_first_sync_whose_list_shifts_counts_each_task_once() {
     let s = setup(true).await;
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/rest/v2/org/[^/]+/notes$"))
-        .respond_with(ShiftingNotes(Mutex::new(0)))
-        .with_priority(1)
-        .mount(&s._server)
-        .await;
+    s.list_notes_with(ShiftingNotes(Mutex::new(0))).await;
     let outcome = s
         .engine
         .sync_connection(s.id, Trigger::Manual)
