@@ -232,6 +232,17 @@ fn ordering() -> Ordering {
     )
 }
 
+type InListOrder = diesel::dsl::Limit<diesel::dsl::Offset<diesel::dsl::Order<OpenTasks, Ordering>>>;
+
+/// A page of the person's open tasks in My Tasks' own order, which `tasks_mine` holds
+/// them in: the page is read in order and ends at its last row, with no sort.
+fn in_list_order(user_id: i64, (offset, limit): (i64, i64)) -> InListOrder {
+    open_tasks(user_id)
+        .order(ordering())
+        .offset(offset)
+        .limit(limit)
+}
+
 fn rows(
     conn: &mut DbConn,
     user_id: i64,
@@ -242,10 +253,7 @@ fn rows(
     if f.is_empty() && f.sort == Sort::Tool {
         // The page people open most: a fixed query, which diesel keeps prepared (a
         // boxed one is parsed again every time).
-        return on_backend!(conn, |c| open_tasks(user_id)
-            .order(ordering())
-            .offset(offset)
-            .limit(limit)
+        return on_backend!(conn, |c| in_list_order(user_id, (offset, limit))
             .select(TaskRow::as_select())
             .load(c));
     }
@@ -893,5 +901,35 @@ mod tests {
         ] {
             assert_eq!(total_of_pairs(&pairs(), &f), None);
         }
+    }
+
+    /// My Tasks' page is read from `tasks_mine` in its order: SQLite's plan for it has
+    /// no sort (no temporary b-tree), so a page reads its own rows and stops there,
+    /// however many tasks the person has.
+    #[test]
+    fn my_tasks_page_is_read_in_index_order_without_a_sort() {
+        #[derive(QueryableByName)]
+        struct Step {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            detail: String,
+        }
+        let pool = crate::db::connect(":memory:").unwrap();
+        let mut conn = pool.get().unwrap();
+        crate::db::migrate(&mut conn).unwrap();
+        let query = in_list_order(1, (0, 50)).select(TaskRow::as_select());
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&query).to_string();
+        let sql = sql.split(" -- binds").next().unwrap();
+        let DbConn::Sqlite(c) = &mut *conn else {
+            panic!("a SQLite connection");
+        };
+        let plan: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load(c)
+            .unwrap();
+        let plan: Vec<&str> = plan.iter().map(|s| s.detail.as_str()).collect();
+        assert!(
+            plan.iter().any(|d| d.contains("INDEX tasks_mine")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|d| d.contains("TEMP B-TREE")), "{plan:?}");
     }
 }

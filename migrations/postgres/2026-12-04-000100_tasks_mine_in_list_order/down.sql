@@ -1,0 +1,2 @@
+DROP INDEX tasks_mine;
+CREATE INDEX tasks_mine ON tasks(user_id, archived, provider, project, due_on, status);
