@@ -159,19 +159,50 @@ impl SignedIn {
             row: &claim.row,
             now: now(),
         };
-        let found: Option<(Row, Days, Counts, FirstRun, Option<i64>)> =
-            on_backend!(conn, |c| statement.get_result(c).optional())?;
+        let found: Option<PersonRow> = on_backend!(conn, |c| statement.get_result(c).optional())?;
         match found {
-            Some((row, days, counts, first_run, tasks_stamp)) => {
-                let loaded = complete(conn, row, days, counts)?;
-                Ok(loaded.map(|l| Loaded {
-                    first_run: first_run_of(first_run),
-                    tasks_stamp,
-                    ..l
-                }))
-            }
+            Some(person) => Self::loaded(conn, person),
             None => Ok(None),
         }
+    }
+
+    /// The person from their statement's row, completed.
+    fn loaded(
+        conn: &mut db::DbConn,
+        (row, days, counts, first_run, tasks_stamp): PersonRow,
+    ) -> QueryResult<Option<Loaded>> {
+        let loaded = complete(conn, row, days, counts)?;
+        Ok(loaded.map(|l| Loaded {
+            first_run: first_run_of(first_run),
+            tasks_stamp,
+            ..l
+        }))
+    }
+
+    /// [`SignedIn::load`] with My Tasks' connection cards (what
+    /// `connection::shown_to` reads) from the same statement.
+    pub fn load_with_cards(
+        conn: &mut db::DbConn,
+        claim: &Claim,
+    ) -> QueryResult<Option<(Loaded, Vec<crate::models::connection::Shown>)>> {
+        use crate::models::connection::{self, Card};
+        let statement = person_statement::PersonStatement {
+            user_id: claim.user_id,
+            row: &claim.row,
+            now: now(),
+        }
+        .with_cards();
+        type CardRow = (Option<Card>, Option<i64>, Option<i64>);
+        let rows: Vec<(PersonRow, CardRow)> = on_backend!(conn, |c| statement.load(c))?;
+        let mut rows = rows.into_iter();
+        let Some((person, first)) = rows.next() else {
+            return Ok(None);
+        };
+        let cards = std::iter::once(first)
+            .chain(rows.map(|(_, card)| card))
+            .filter_map(|(card, tool, fetched)| card.map(|card| (card, tool, fetched)));
+        let cards = connection::shown(cards);
+        Ok(Self::loaded(conn, person)?.map(|loaded| (loaded, cards)))
     }
 
     /// The person is gone or disabled: their session ends here.
@@ -229,6 +260,9 @@ impl SignedIn {
     }
 }
 
+/// The person's statement's row: the person, their days, what rides along, the
+/// checklist's facts and the stamp of their tasks.
+type PersonRow = (Row, Days, Counts, FirstRun, Option<i64>);
 /// The person's own days: their time zone, the company's, and its first day of a week.
 type Days = (Option<String>, String, String);
 /// What rides along with the person: unread notices, connections that need attention,

@@ -356,7 +356,14 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
             sync_runs::fetched.nullable(),
         ))
         .load(c))?;
-    let mut shown: Vec<Shown> = Vec::with_capacity(rows.len());
+    Ok(shown(rows))
+}
+
+/// The cards of rows of a card, its tool's switch and its running sync, in the order
+/// of the connections' ids (as `shown_to` reads them, and the person's statement does
+/// for My Tasks).
+pub fn shown(rows: impl IntoIterator<Item = (Card, Option<i64>, Option<i64>)>) -> Vec<Shown> {
+    let mut shown: Vec<Shown> = Vec::new();
     for (connection, tool, fetched) in rows {
         // (Two running syncs of one connection would repeat it: a lease allows one.)
         if shown
@@ -371,7 +378,7 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
             fetched,
         });
     }
-    Ok(shown)
+    shown
 }
 
 /// Every connection in the company, for the health page.

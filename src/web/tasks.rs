@@ -284,7 +284,7 @@ async fn load(
     let claim = signed_in.claim();
     let filter = filter.clone();
     let loaded = db::run(pool, move |conn| {
-        let Some(person) = SignedIn::load(conn, &claim)? else {
+        let Some((person, connections)) = SignedIn::load_with_cards(conn, &claim)? else {
             return Ok(None);
         };
         let user_id = person.user_id();
@@ -298,7 +298,6 @@ async fn load(
         let pairs = facets.pairs(conn, user_id, person.tasks_stamp())?;
         let tasks = task::listing(conn, user_id, &pairs, &filter, (&today, &week_end), window)?;
         let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
-        let connections = connection::shown_to(conn, user_id)?;
         // A tool of one's own that is on says the company has one: no second look.
         let any_tool_on = connections.iter().any(|c| c.tool_on)
             || company_integration::any_enabled(conn, person.company_id())?;

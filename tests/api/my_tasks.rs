@@ -157,6 +157,105 @@ async fn the_sync_status_names_each_running_sync_and_what_it_fetched() {
     assert_eq!(running["text"], "Syncing… Basecamp: 40 tasks fetched");
 }
 
+/// My Tasks reads the person and their connection cards in one statement, a row a
+/// card: with three connections (one syncing now, one whose tool the company has off)
+/// each card of a tool that is on shows once, the running sync shows, and what rides
+/// on the person (an unread notice) counts once.
+#[tokio::test]
+async fn my_tasks_shows_each_card_once_beside_the_person() {
+    use diesel::prelude::*;
+    use taskbridge::schema::{company_integrations, connections, notifications, sync_runs};
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    seed_tasks(&app, "olivia@acme.test", &["Fix the login page"]);
+    let (_, before) = owner.get_text("/tasks").await;
+    assert_eq!(
+        before.matches("tool-state-head").count(),
+        0,
+        "no tool is on"
+    );
+    assert!(before.contains("data-sync-progress hidden"));
+
+    app.query(|conn| {
+        let (user_id, company_id) = person_ids(conn, "olivia@acme.test");
+        for (tool, on) in [("basecamp", true), ("pivotal", true), ("salesforce", false)] {
+            diesel::insert_into(company_integrations::table)
+                .values((
+                    company_integrations::company_id.eq(company_id),
+                    company_integrations::provider.eq(tool),
+                    company_integrations::enabled.eq(on),
+                    company_integrations::changed_at.eq(0i64),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+        let mut connect = |tool: &str| -> i64 {
+            diesel::insert_into(connections::table)
+                .values((
+                    connections::company_id.eq(company_id),
+                    connections::user_id.eq(user_id),
+                    connections::provider.eq(tool),
+                    connections::status.eq("active"),
+                    connections::external_user_id.eq(format!("{tool}-{user_id}")),
+                    connections::external_account_id.eq("1"),
+                    connections::account_name.eq("Acme"),
+                    connections::display_name.eq("Olivia"),
+                    connections::created_at.eq(0i64),
+                    connections::updated_at.eq(0i64),
+                    connections::next_sync_at.eq(i64::MAX / 2),
+                ))
+                .returning(connections::id)
+                .get_result(conn)
+                .unwrap()
+        };
+        let pivotal = connect("pivotal");
+        connect("salesforce");
+        diesel::insert_into(sync_runs::table)
+            .values((
+                sync_runs::connection_id.eq(pivotal),
+                sync_runs::trigger.eq("manual"),
+                sync_runs::status.eq("running"),
+                sync_runs::started_at.eq(0i64),
+                sync_runs::fetched.eq(7i64),
+                sync_runs::added.eq(0i64),
+                sync_runs::updated.eq(0i64),
+                sync_runs::archived.eq(0i64),
+            ))
+            .execute(conn)
+            .unwrap();
+        diesel::insert_into(notifications::table)
+            .values((
+                notifications::user_id.eq(user_id),
+                notifications::message.eq("Pivotal Tracker is connected."),
+                notifications::created_at.eq(0i64),
+            ))
+            .execute(conn)
+            .unwrap();
+    });
+    let (status, page) = owner.get_text("/tasks").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let cards: Vec<&str> = page
+        .split("tool-state-head")
+        .skip(1)
+        .map(|card| card.split("</strong>").next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        cards.len(),
+        2,
+        "Basecamp and Pivotal Tracker, not Salesforce: {cards:?}"
+    );
+    assert!(cards[0].ends_with("<strong>Basecamp"), "{cards:?}");
+    assert!(cards[1].ends_with("<strong>Pivotal Tracker"), "{cards:?}");
+    assert!(
+        !page.contains("data-sync-progress hidden"),
+        "the running sync shows"
+    );
+    assert_eq!(page.matches("aria-label=\"1 unread\"").count(), 1);
+    assert_eq!(page.matches("Fix the login page</a>").count(), 1);
+}
+
 /// The filter values (and the count they give) an instance keeps follow every change
 /// to the person's tasks made anywhere, here straight in the database as a sync on
 /// another instance would: a project or status changed, a task archived, added, or gone
