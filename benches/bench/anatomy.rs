@@ -8,7 +8,6 @@ use std::time::Instant;
 use diesel::prelude::*;
 use taskbridge::auth::SignedIn;
 use taskbridge::db::{self, DbConn};
-use taskbridge::models::connection;
 use taskbridge::models::task::{self, Filter};
 
 use crate::seed::{Database, Person};
@@ -81,12 +80,8 @@ pub fn measure(
             })?,
         },
         Piece {
-            name: "signed-in person, company and unread count",
-            micros: time(conn, |c| SignedIn::load(c, &claim).map(drop))?,
-        },
-        Piece {
-            name: "connections with their tool's switch and running sync (one statement)",
-            micros: time(conn, |c| connection::shown_to(c, user_id).map(drop))?,
+            name: "signed-in person, company, unread count and connection cards (one statement)",
+            micros: time(conn, |c| SignedIn::load_with_cards(c, &claim).map(drop))?,
         },
         Piece {
             name: "filter values with their stamp (read when the stamp moved)",

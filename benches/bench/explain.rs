@@ -207,12 +207,8 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
     let page_ids: Vec<String> = page.iter().map(|t| t.external_id.clone()).collect();
     let steps: Vec<(&str, Step)> = vec![
         (
-            "My Tasks: connections, their tools' switches and running syncs",
-            Box::new(move |c| connection::shown_to(c, user_id).map(drop)),
-        ),
-        (
-            "My Tasks: signed-in person",
-            Box::new(move |c| taskbridge::auth::SignedIn::load(c, &claim).map(drop)),
+            "My Tasks: signed-in person with the connection cards",
+            Box::new(move |c| taskbridge::auth::SignedIn::load_with_cards(c, &claim).map(drop)),
         ),
         (
             "My Tasks: filter values with their stamp (when the stamp moved), page of 50",
