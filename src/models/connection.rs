@@ -307,7 +307,9 @@ pub fn for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Connection>>
 }
 
 /// What a connection's card on My Tasks shows (its state, its last sync and what
-/// failed), without the account's details and credentials.
+/// failed), without the account's details and credentials. The person's statement
+/// for My Tasks writes these columns out in this order
+/// (`auth::person_statement::CARD_COLUMNS`).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = connections)]
 pub struct Card {
@@ -359,9 +361,9 @@ pub fn shown_to(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Shown>> {
     Ok(shown(rows))
 }
 
-/// The cards of rows of a card, its tool's switch and its running sync, in the order
-/// of the connections' ids (as `shown_to` reads them, and the person's statement does
-/// for My Tasks).
+/// The connections as My Tasks shows them, from rows of (card, its tool's switch, its
+/// running sync) in the order of the connections' ids: as `shown_to` reads them, and
+/// as the person's statement does for My Tasks.
 pub fn shown(rows: impl IntoIterator<Item = (Card, Option<i64>, Option<i64>)>) -> Vec<Shown> {
     let mut shown: Vec<Shown> = Vec::new();
     for (connection, tool, fetched) in rows {

@@ -371,29 +371,12 @@ pub fn user_id(app: &TestApp, email: &str) -> i64 {
 /// them. Returns the tasks' ids, in the order of `titles`.
 pub fn seed_tasks(app: &TestApp, email: &str, titles: &[&str]) -> Vec<i64> {
     use diesel::prelude::*;
-    use taskbridge::schema::{connections, tasks};
+    use taskbridge::schema::tasks;
     let email = email.to_owned();
     let titles: Vec<String> = titles.iter().map(|t| t.to_string()).collect();
     app.query(move |conn| {
         let (user_id, company_id) = person_ids(conn, &email);
-        let connection_id: i64 = diesel::insert_into(connections::table)
-            .values((
-                connections::company_id.eq(company_id),
-                connections::user_id.eq(user_id),
-                connections::provider.eq("basecamp"),
-                connections::status.eq("active"),
-                connections::external_user_id.eq(format!("bc-{user_id}")),
-                connections::external_account_id.eq("999"),
-                connections::account_name.eq("Acme HQ"),
-                connections::display_name.eq(&email),
-                connections::created_at.eq(0i64),
-                connections::updated_at.eq(0i64),
-                // Far in the future: the sync engine leaves these seeded rows alone.
-                connections::next_sync_at.eq(i64::MAX / 2),
-            ))
-            .returning(connections::id)
-            .get_result(conn)
-            .unwrap();
+        let connection_id = seed_connection(conn, (user_id, company_id), "basecamp", &email);
         titles
             .iter()
             .enumerate()
@@ -420,6 +403,36 @@ pub fn seed_tasks(app: &TestApp, email: &str, titles: &[&str]) -> Vec<i64> {
             })
             .collect()
     })
+}
+
+/// Builder fixture: an active connection of the person (`(user_id, company_id)`) to
+/// `tool`, which the sync engine leaves alone.
+pub fn seed_connection(
+    conn: &mut taskbridge::db::DbConn,
+    (user_id, company_id): (i64, i64),
+    tool: &str,
+    display_name: &str,
+) -> i64 {
+    use diesel::prelude::*;
+    use taskbridge::schema::connections;
+    diesel::insert_into(connections::table)
+        .values((
+            connections::company_id.eq(company_id),
+            connections::user_id.eq(user_id),
+            connections::provider.eq(tool),
+            connections::status.eq("active"),
+            connections::external_user_id.eq(format!("{tool}-{user_id}")),
+            connections::external_account_id.eq("999"),
+            connections::account_name.eq("Acme HQ"),
+            connections::display_name.eq(display_name),
+            connections::created_at.eq(0i64),
+            connections::updated_at.eq(0i64),
+            // Far in the future: the sync engine leaves these seeded rows alone.
+            connections::next_sync_at.eq(i64::MAX / 2),
+        ))
+        .returning(connections::id)
+        .get_result(conn)
+        .unwrap()
 }
 
 /// Builder fixture: a finished (or, with `end` None, running) time entry.

@@ -113,12 +113,31 @@ async fn the_time_tracked_on_a_task_shows_on_my_tasks() {
     assert_eq!(after.matches("in all").count(), 1, "and on no other task");
 }
 
+/// A sync of `connection` running now, with `fetched` tasks fetched so far.
+fn start_a_sync(conn: &mut taskbridge::db::DbConn, connection: i64, fetched: i64) {
+    use diesel::prelude::*;
+    use taskbridge::schema::sync_runs;
+    diesel::insert_into(sync_runs::table)
+        .values((
+            sync_runs::connection_id.eq(connection),
+            sync_runs::trigger.eq("manual"),
+            sync_runs::status.eq("running"),
+            sync_runs::started_at.eq(0i64),
+            sync_runs::fetched.eq(fetched),
+            sync_runs::added.eq(0i64),
+            sync_runs::updated.eq(0i64),
+            sync_runs::archived.eq(0i64),
+        ))
+        .execute(conn)
+        .unwrap();
+}
+
 /// "Sync now"'s progress reads the person's connections with their running syncs: none
 /// running says the sync finished; a running one names its tool and what it fetched.
 #[tokio::test]
 async fn the_sync_status_names_each_running_sync_and_what_it_fetched() {
     use diesel::prelude::*;
-    use taskbridge::schema::{connections, sync_runs};
+    use taskbridge::schema::connections;
     let app = TestApp::spawn().await;
     let owner = app
         .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
@@ -138,19 +157,7 @@ async fn the_sync_status_names_each_running_sync_and_what_it_fetched() {
             .select(connections::id)
             .first(conn)
             .unwrap();
-        diesel::insert_into(sync_runs::table)
-            .values((
-                sync_runs::connection_id.eq(connection),
-                sync_runs::trigger.eq("manual"),
-                sync_runs::status.eq("running"),
-                sync_runs::started_at.eq(0i64),
-                sync_runs::fetched.eq(40i64),
-                sync_runs::added.eq(0i64),
-                sync_runs::updated.eq(0i64),
-                sync_runs::archived.eq(0i64),
-            ))
-            .execute(conn)
-            .unwrap();
+        start_a_sync(conn, connection, 40);
     });
     let running = status(&owner).await;
     assert_eq!(running["running"], true);
@@ -164,7 +171,7 @@ async fn the_sync_status_names_each_running_sync_and_what_it_fetched() {
 #[tokio::test]
 async fn my_tasks_shows_each_card_once_beside_the_person() {
     use diesel::prelude::*;
-    use taskbridge::schema::{company_integrations, connections, notifications, sync_runs};
+    use taskbridge::schema::{company_integrations, notifications};
     let app = TestApp::spawn().await;
     let owner = app
         .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
@@ -191,40 +198,9 @@ async fn my_tasks_shows_each_card_once_beside_the_person() {
                 .execute(conn)
                 .unwrap();
         }
-        let mut connect = |tool: &str| -> i64 {
-            diesel::insert_into(connections::table)
-                .values((
-                    connections::company_id.eq(company_id),
-                    connections::user_id.eq(user_id),
-                    connections::provider.eq(tool),
-                    connections::status.eq("active"),
-                    connections::external_user_id.eq(format!("{tool}-{user_id}")),
-                    connections::external_account_id.eq("1"),
-                    connections::account_name.eq("Acme"),
-                    connections::display_name.eq("Olivia"),
-                    connections::created_at.eq(0i64),
-                    connections::updated_at.eq(0i64),
-                    connections::next_sync_at.eq(i64::MAX / 2),
-                ))
-                .returning(connections::id)
-                .get_result(conn)
-                .unwrap()
-        };
-        let pivotal = connect("pivotal");
-        connect("salesforce");
-        diesel::insert_into(sync_runs::table)
-            .values((
-                sync_runs::connection_id.eq(pivotal),
-                sync_runs::trigger.eq("manual"),
-                sync_runs::status.eq("running"),
-                sync_runs::started_at.eq(0i64),
-                sync_runs::fetched.eq(7i64),
-                sync_runs::added.eq(0i64),
-                sync_runs::updated.eq(0i64),
-                sync_runs::archived.eq(0i64),
-            ))
-            .execute(conn)
-            .unwrap();
+        let pivotal = seed_connection(conn, (user_id, company_id), "pivotal", "Olivia");
+        seed_connection(conn, (user_id, company_id), "salesforce", "Olivia");
+        start_a_sync(conn, pivotal, 7);
         diesel::insert_into(notifications::table)
             .values((
                 notifications::user_id.eq(user_id),
