@@ -231,7 +231,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
         .sandbox
         .then(|| Data::new(sandbox::SandboxState::new(settings.base_url.clone())));
     let api_limiter = Data::new(api::rate::RateLimiter::new(settings.api_rate_per_minute));
-    let facets = Data::new(services::facets::FacetCache::default());
+    let kept = Data::new(services::kept::Kept::default());
     let mailer = Arc::new(mail::Mailer::new(&settings, pool.clone())?);
     mailer.clone().spawn();
     let mailer = Data::from(mailer);
@@ -248,7 +248,7 @@ fn serve(listener: TcpListener, settings: Settings, pool: Pool) -> Result<Server
             .app_data(tools.clone())
             .app_data(waker.clone())
             .app_data(api_limiter.clone())
-            .app_data(facets.clone())
+            .app_data(kept.clone())
             .app_data(mailer.clone())
             .app_data(
                 actix::FormConfig::default()

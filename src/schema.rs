@@ -47,6 +47,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    time_stamps (user_id) {
+        user_id -> BigInt,
+        stamp -> BigInt,
+    }
+}
+
+diesel::table! {
     invites (id) {
         id -> BigInt,
         company_id -> BigInt,
@@ -316,6 +323,7 @@ diesel::joinable!(email_verifications -> users (user_id));
 diesel::joinable!(mail_outbox -> companies (company_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(task_stamps -> users (user_id));
+diesel::joinable!(time_stamps -> users (user_id));
 diesel::joinable!(connections -> users (user_id));
 diesel::joinable!(tasks -> connections (connection_id));
 diesel::joinable!(sync_runs -> connections (connection_id));
@@ -345,6 +353,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     key_check,
     tasks,
     task_stamps,
+    time_stamps,
     sync_runs,
     sync_pages,
     time_entries,

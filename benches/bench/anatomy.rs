@@ -90,7 +90,16 @@ pub fn measure(
         Piece {
             name: "page of 50 (the count from the filter values)",
             micros: time(conn, |c| {
-                task::listing(c, user_id, &pairs, &Filter::default(), dates, (0, 50)).map(drop)
+                let rows = task::rows(c, user_id, &Filter::default(), dates, (0, 50))?.into();
+                task::listing(
+                    c,
+                    user_id,
+                    (&pairs, rows),
+                    &Filter::default(),
+                    dates,
+                    (0, 50),
+                )
+                .map(drop)
             })?,
         },
         Piece {
@@ -136,7 +145,15 @@ pub fn measure_api(db: &Database, me: &Person, token: &str) -> anyhow::Result<Ve
     let mut conn = db.conn()?;
     let conn = &mut *conn;
     let (pairs, _) = task::pairs(conn, user_id)?;
-    let listing = task::listing(conn, user_id, &pairs, &Filter::default(), dates, (0, 50))?;
+    let rows = task::rows(conn, user_id, &Filter::default(), dates, (0, 50))?.into();
+    let listing = task::listing(
+        conn,
+        user_id,
+        (&pairs, rows),
+        &Filter::default(),
+        dates,
+        (0, 50),
+    )?;
     let ids: Vec<i64> = listing.rows.iter().map(|r| r.id).collect();
     let page = || TaskPage {
         next_cursor: Some("bzUw".into()),

@@ -214,15 +214,9 @@ pub fn hot_queries(url: &str, person: &Person, sync_connection: i64) -> anyhow::
             "My Tasks: filter values with their stamp (when the stamp moved), page of 50",
             Box::new(move |c| {
                 let (pairs, _) = task::pairs(c, user_id)?;
-                task::listing(
-                    c,
-                    user_id,
-                    &pairs,
-                    &Filter::default(),
-                    (&today, &week_end),
-                    (0, 50),
-                )
-                .map(drop)
+                let (f, dates) = (Filter::default(), (today.as_str(), week_end.as_str()));
+                let rows = task::rows(c, user_id, &f, dates, (0, 50))?.into();
+                task::listing(c, user_id, (&pairs, rows), &f, dates, (0, 50)).map(drop)
             }),
         ),
         (

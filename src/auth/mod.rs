@@ -169,12 +169,12 @@ impl SignedIn {
     /// The person from their statement's row, completed.
     fn loaded(
         conn: &mut db::DbConn,
-        (row, days, counts, first_run, tasks_stamp): PersonRow,
+        (row, days, counts, first_run, (tasks, time)): PersonRow,
     ) -> QueryResult<Option<Loaded>> {
         let loaded = complete(conn, row, days, counts)?;
         Ok(loaded.map(|l| Loaded {
             first_run: first_run_of(first_run),
-            tasks_stamp,
+            stamps: Stamps { tasks, time },
             ..l
         }))
     }
@@ -225,7 +225,7 @@ impl SignedIn {
             other_companies,
             times,
             first_run: _,
-            tasks_stamp: _,
+            stamps: _,
         } = loaded;
         let at = now();
         if at - times.signed_in_at > ABSOLUTE_TIMEOUT_SECS {
@@ -261,8 +261,8 @@ impl SignedIn {
 }
 
 /// The person's statement's row: the person, their days, what rides along, the
-/// checklist's facts and the stamp of their tasks.
-type PersonRow = (Row, Days, Counts, FirstRun, Option<i64>);
+/// checklist's facts and the stamps of their tasks and their time.
+type PersonRow = (Row, Days, Counts, FirstRun, (Option<i64>, Option<i64>));
 /// The person's own days: their time zone, the company's, and its first day of a week.
 type Days = (Option<String>, String, String);
 /// What rides along with the person: unread notices, connections that need attention,
@@ -315,7 +315,7 @@ fn complete(
         other_companies,
         times: SessionTimes::of(&session),
         first_run: Facts::default(),
-        tasks_stamp: None,
+        stamps: Stamps::default(),
     }))
 }
 
@@ -369,7 +369,16 @@ pub struct Loaded {
     other_companies: Vec<crate::models::user::Membership>,
     times: SessionTimes,
     first_run: Facts,
-    tasks_stamp: Option<i64>,
+    stamps: Stamps,
+}
+
+/// The stamps read with the person: of their tasks (`task_stamps`) and of their time
+/// (`time_stamps`); `None` for a person who never had a task, or never tracked time.
+/// What an instance keeps of their pages is kept under them (`services::kept`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stamps {
+    pub tasks: Option<i64>,
+    pub time: Option<i64>,
 }
 
 impl Loaded {
@@ -397,10 +406,9 @@ impl Loaded {
         Role::parse(&self.row.4).is_ok_and(|r| r.manages_company())
     }
 
-    /// The stamp of the person's open tasks (`task_stamps`): `None` when they never
-    /// had one.
-    pub fn tasks_stamp(&self) -> Option<i64> {
-        self.tasks_stamp
+    /// The stamps of the person's tasks and time.
+    pub fn stamps(&self) -> Stamps {
+        self.stamps
     }
 
     /// What the first-run checklist reads, from the person's own statement.

@@ -25,7 +25,7 @@ pub struct PersonStatement<'a> {
 
 /// The person's row, their days, what rides along (unread notices, connections that
 /// need attention, places in other companies, the session row's state, whether a timer
-/// runs), the first-run checklist's facts and the stamp of their tasks.
+/// runs), the first-run checklist's facts and the stamps of their tasks and time.
 pub type SqlType = (
     (
         BigInt,
@@ -47,7 +47,7 @@ pub type SqlType = (
         Bool,
     ),
     (Nullable<BigInt>, Bool, Bool, Bool),
-    Nullable<BigInt>,
+    (Nullable<BigInt>, Nullable<BigInt>),
 );
 
 const BEFORE_ROW: &str = "SELECT users.id, users.company_id, users.name, logins.email, \
@@ -70,7 +70,8 @@ const BEFORE_TAIL: &str = "), \
        WHERE team.company_id = users.company_id AND team.id <> users.id), \
      EXISTS (SELECT 1 FROM invites WHERE invites.company_id = users.company_id), \
      EXISTS (SELECT 1 FROM time_entries WHERE time_entries.user_id = users.id), \
-     (SELECT task_stamps.stamp FROM task_stamps WHERE task_stamps.user_id = users.id)";
+     (SELECT task_stamps.stamp FROM task_stamps WHERE task_stamps.user_id = users.id), \
+     (SELECT time_stamps.stamp FROM time_stamps WHERE time_stamps.user_id = users.id)";
 const FROM_PERSON: &str = " FROM users \
      INNER JOIN companies ON companies.id = users.company_id \
      INNER JOIN logins ON logins.id = users.login_id";

@@ -2,6 +2,7 @@
 //! (a page of a tool's tasks compared with the stored ones, then written).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use diesel::dsl::Eq;
 use diesel::prelude::*;
@@ -243,7 +244,8 @@ fn in_list_order(user_id: i64, (offset, limit): (i64, i64)) -> InListOrder {
         .limit(limit)
 }
 
-fn rows(
+/// A page of the person's open tasks that match `f`, in the order it asks.
+pub fn rows(
     conn: &mut DbConn,
     user_id: i64,
     f: &Filter,
@@ -298,7 +300,7 @@ fn count(
 /// can take (from all the person's open tasks).
 #[derive(Debug, Clone)]
 pub struct Listing {
-    pub rows: Vec<TaskRow>,
+    pub rows: Arc<[TaskRow]>,
     pub total: i64,
     pub projects: Vec<String>,
     pub statuses: Vec<String>,
@@ -332,19 +334,18 @@ pub fn pairs(conn: &mut DbConn, user_id: i64) -> QueryResult<(Pairs, Option<i64>
     ))
 }
 
-/// My Tasks' list over the person's `pairs` (from [`pairs`], or kept): the filter
-/// values are the pairs', and the counts answer "how many match" for the page people
-/// open most (no filter, or only a project or status), so that view makes no COUNT of
-/// its own.
+/// My Tasks' list over the person's `pairs` (from [`pairs`], or kept) and the page's
+/// `rows` (from [`rows`], or kept): the filter values are the pairs', and the counts
+/// answer "how many match" for the page people open most (no filter, or only a project
+/// or status), so that view makes no COUNT of its own.
 pub fn listing(
     conn: &mut DbConn,
     user_id: i64,
-    pairs: &Pairs,
+    (pairs, rows): (&Pairs, Arc<[TaskRow]>),
     f: &Filter,
     dates: (&str, &str),
     window: (i64, i64),
 ) -> QueryResult<Listing> {
-    let rows = rows(conn, user_id, f, dates, window)?;
     let total = match total_of_pairs(pairs, f) {
         Some(total) => total,
         None => total(conn, user_id, f, dates, window, rows.len())?,

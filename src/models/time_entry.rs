@@ -4,6 +4,8 @@
 //! it stays readable when the task is closed in its tool or removed with its
 //! connection (`task_id` then becomes NULL through the foreign key).
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
 use crate::db::{now, DbConn};
@@ -239,44 +241,40 @@ pub fn for_person(
     Ok(entries)
 }
 
-/// The Timesheet's week: the person's finished entries that touch `[from, to)`, as
-/// [`for_person`] reads them, each with its task's state in one join (`Some(true)`:
-/// closed in its tool; `None` with a task: the task is gone), then the running timer.
-/// The caller who already knows the person's running timer (the signed-in person's
-/// own statement read it) passes it as `Some(running)`; `None` reads it.
-pub fn week_with_states(
+/// A person's finished entries that touch a range, as [`for_person`] reads them, in
+/// order, with the states of their tasks (`true`: closed in its tool; a task missing
+/// here is gone).
+#[derive(Debug, Default)]
+pub struct Finished {
+    pub entries: Vec<TimeEntry>,
+    pub archived: HashMap<i64, bool>,
+}
+
+/// The Timesheet's week without its running timer: the person's finished entries that
+/// touch `[from, to)`, each with its task's state, in one join.
+pub fn finished_with_states(
     conn: &mut DbConn,
     company_id: i64,
     user_id: i64,
     (from, to): (i64, i64),
-    running_known: Option<Option<TimeEntry>>,
-) -> QueryResult<(Vec<TimeEntry>, TaskStates)> {
+) -> QueryResult<Finished> {
     let rows: Vec<(TimeEntry, Option<bool>)> = on_backend!(conn, |c| time_entries::table
         .left_join(tasks::table)
         .filter(finished_touching(company_id, user_id, from, to))
         .order((time_entries::started_at, time_entries::id))
         .select((TimeEntry::as_select(), tasks::archived.nullable()))
         .load(c))?;
-    let mut states: TaskStates = Vec::new();
-    let mut entries: Vec<TimeEntry> = Vec::with_capacity(rows.len() + 1);
+    let mut finished = Finished {
+        entries: Vec::with_capacity(rows.len()),
+        archived: HashMap::new(),
+    };
     for (entry, archived) in rows {
         if let (Some(task), Some(archived)) = (entry.task_id, archived) {
-            states.push((task, archived));
+            finished.archived.insert(task, archived);
         }
-        entries.push(entry);
+        finished.entries.push(entry);
     }
-    let running = match running_known {
-        Some(known) => known,
-        None => running(conn, company_id, user_id)?,
-    };
-    if let Some(running) = running.filter(|r| r.started_at < to) {
-        if let Some(task) = running.task_id {
-            // The running timer's task: one more look, only for that one.
-            states.extend(archived_of(conn, &[task])?);
-        }
-        entries.push(running);
-    }
-    Ok((entries, states))
+    Ok(finished)
 }
 
 /// Changes an entry's times, task and note.

@@ -13,7 +13,7 @@ use crate::error::AppResult;
 use crate::models::connection::{self, ConnectionStatus, State};
 use crate::models::task::{self, Due, Filter, Sort};
 use crate::models::{company_integration, first_run};
-use crate::services::facets::FacetCache;
+use crate::services::kept::Kept;
 use crate::services::sync_now::Waker;
 use crate::services::time::duration::hm;
 use crate::urls;
@@ -276,7 +276,7 @@ impl Checklist {
 /// open.
 async fn load(
     pool: &Pool,
-    facets: web::Data<FacetCache>,
+    kept: web::Data<Kept>,
     signed_in: SignedIn,
     filter: &Filter,
     page: i64,
@@ -295,8 +295,11 @@ async fn load(
             .unwrap_or(today);
         let (today, week_end) = (today.to_string(), week_end.to_string());
         let window = ((page - 1) * PER_PAGE, PER_PAGE);
-        let pairs = facets.pairs(conn, user_id, person.tasks_stamp())?;
-        let tasks = task::listing(conn, user_id, &pairs, &filter, (&today, &week_end), window)?;
+        let stamp = person.stamps().tasks;
+        let dates = (today.as_str(), week_end.as_str());
+        let pairs = kept.pairs(conn, user_id, stamp)?;
+        let rows = kept.rows(conn, user_id, stamp, &filter, dates, window)?;
+        let tasks = task::listing(conn, user_id, (&pairs, rows), &filter, dates, window)?;
         let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
         // A tool of one's own that is on says the company has one: no second look.
         let any_tool_on = connections.iter().any(|c| c.tool_on)
@@ -334,7 +337,7 @@ fn hm_or_blank(secs: i64) -> String {
 /// The page's rows under their headings, in the order they came: by tool and project,
 /// by due-date section, by project, or one list.
 fn groups(
-    rows: Vec<task::TaskRow>,
+    rows: &[task::TaskRow],
     times: &std::collections::BTreeMap<i64, crate::services::time::TaskTime>,
     running_task: Option<i64>,
     today: jiff::civil::Date,
@@ -369,12 +372,14 @@ fn groups(
             total: hm_or_blank(time.total),
             running: running_task == Some(row.id),
             overdue: due.is_some_and(|d| d < today),
-            title: row.title,
-            status: row.status,
-            due: row.due_on,
+            title: row.title.clone(),
+            status: row.status.clone(),
+            due: row.due_on.clone(),
             url: row
                 .url
-                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+                .as_ref()
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                .cloned(),
         };
         match groups.last_mut() {
             Some(g) if g.tool == group_tool && g.heading == heading => g.tasks.push(view),
@@ -472,7 +477,7 @@ pub async fn my_tasks(
     signed_in: SignedIn,
     session: Session,
     pool: web::Data<Pool>,
-    facets: web::Data<FacetCache>,
+    kept: web::Data<Kept>,
     settings: web::Data<Settings>,
     query: web::Query<TasksQuery>,
 ) -> AppResult<HttpResponse> {
@@ -481,7 +486,7 @@ pub async fn my_tasks(
     let filtering = !filter.is_empty();
     let page = query.page.unwrap_or(1).max(1);
     let sort = filter.sort;
-    let (user, listing) = load(&pool, facets, signed_in, &filter, page).await?;
+    let (user, listing) = load(&pool, kept, signed_in, &filter, page).await?;
     let today = user.days().date_of(crate::db::now());
     let Listing {
         any_tool_on,
@@ -513,7 +518,7 @@ pub async fn my_tasks(
         checklist,
         manages_company: user.role.manages_company(),
         shell: Shell::new(&user, &session, Nav::MyTasks, settings.sandbox),
-        groups: groups(rows, &times, running_task, today, sort),
+        groups: groups(&rows, &times, running_task, today, sort),
         sort: sort_value(sort),
         sorts: Sort::ALL
             .iter()

@@ -1,7 +1,8 @@
 //! Time tracking pages: the timer's start and stop, the Timesheet, entry edits, and
 //! the time zone settings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -9,14 +10,15 @@ use askama::Template;
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::auth::{client_ip, CompanyManager, CurrentUser, SignedIn};
+use crate::auth::{client_ip, CompanyManager, CurrentUser, SignedIn, Stamps};
 use crate::config::Settings;
 use crate::days::{self, parse_week_start, WEEK_STARTS};
 use crate::db::{self, now, Pool};
 use crate::domain::CompanyId;
 use crate::error::{AppError, AppResult};
-use crate::models::time_entry::{self, TaskChoice, TimeEntry};
+use crate::models::time_entry::{self, Finished, TaskChoice, TimeEntry};
 use crate::models::user;
+use crate::services::kept::Kept;
 use crate::services::time::duration::hm;
 use crate::services::time::{
     self as tracking, tool_name, Days, EntryForm, Person, StartWith, TimeError,
@@ -185,13 +187,14 @@ pub struct TimesheetPage {
     pub add_time: String,
 }
 
-/// What a state label says of an entry's task: `None` while it is open.
-fn task_state(entry: &TimeEntry, archived: &HashMap<i64, bool>) -> Option<String> {
+/// What a state label says of an entry's task, given whether the task is archived
+/// (`None`: the task is gone): `None` while it is open.
+fn task_state(entry: &TimeEntry, archived: Option<bool>) -> Option<String> {
     let tool = tool_name(entry.provider.as_deref()).unwrap_or("its tool");
     match entry.task_id {
         None if entry.task_title.is_some() => Some("disconnected".into()),
         None => None,
-        Some(id) => match archived.get(&id) {
+        Some(_) => match archived {
             Some(false) => None,
             Some(true) => Some(format!("closed in {tool}")),
             None => Some("disconnected".into()),
@@ -235,30 +238,49 @@ fn whose(
 struct WeekData {
     person: Person,
     person_name: Option<String>,
-    entries: Vec<TimeEntry>,
-    archived: HashMap<i64, bool>,
+    /// The week's finished entries (kept between views, or read).
+    finished: Arc<Finished>,
+    /// The running timer when it started before the week's end, and its task's state.
+    running: Option<TimeEntry>,
+    running_archived: Option<bool>,
 }
 
-/// Who looks at a week: what the caller keeps (the signed-in person's row), the person
-/// and their running timer.
-type Viewer<W> = (W, Person, Option<TimeEntry>);
+impl WeekData {
+    /// The week's entries in order, the running timer last.
+    fn entries(&self) -> impl Iterator<Item = &TimeEntry> {
+        self.finished.entries.iter().chain(&self.running)
+    }
+
+    /// The state of an entry's task, when the task is still there: archived or not.
+    fn archived(&self, entry: &TimeEntry) -> Option<bool> {
+        let task = entry.task_id?;
+        if self.running.as_ref().and_then(|r| r.task_id) == Some(task) {
+            return self.running_archived;
+        }
+        self.finished.archived.get(&task).copied()
+    }
+}
+
+/// Who looks at a week: what the caller keeps (the signed-in person's row), the person,
+/// their running timer and the stamps of their tasks and time.
+type Viewer<W> = (W, Person, Option<TimeEntry>, Stamps);
 
 /// The week's data in one trip to the database, after `viewer` (run first, on the
 /// same connection) says who is looking; `None` when it finds no one.
 async fn load_week<W: Send + 'static>(
-    pool: &Pool,
+    (pool, kept): (&Pool, &web::Data<Kept>),
     asked: Option<i64>,
     week: &WeekQuery,
     viewer: impl FnOnce(&mut db::DbConn) -> AppResult<Option<Viewer<W>>> + Send + 'static,
 ) -> AppResult<Option<(W, WeekData, Date, Date)>> {
     let (week_q, day_q) = (week.week.clone(), week.day.clone());
+    let kept = kept.clone();
     db::run(pool, move |conn| {
-        let Some((with, viewer, viewer_running)) = viewer(conn)? else {
+        let Some((with, viewer, viewer_running, stamps)) = viewer(conn)? else {
             return Ok(None);
         };
         let (person, person_name) = whose(conn, &viewer, asked)?;
-        // The viewer's own running timer is already read; someone else's is not.
-        let running = (person.user_id == viewer.user_id).then_some(viewer_running);
+        let own = person.user_id == viewer.user_id;
         let days = &person.days;
         let today = days.date_of(now());
         let first = days.week_of(week_q.trim().parse::<Date>().unwrap_or(today));
@@ -274,16 +296,34 @@ async fn load_week<W: Send + 'static>(
                 first
             });
         let range = days.range(first, 7);
-        let (entries, states) =
-            time_entry::week_with_states(conn, person.company_id, person.user_id, range, running)?;
-        let archived = states.into_iter().collect();
+        let whose = (person.company_id, person.user_id);
+        // The viewer's own week may be kept, under the stamps read with them; their
+        // running timer is already read. Someone else's week is read, timer and all.
+        let (finished, running) = if own {
+            (kept.finished(conn, whose, stamps, range)?, viewer_running)
+        } else {
+            let finished = time_entry::finished_with_states(conn, whose.0, whose.1, range)?;
+            (
+                Arc::new(finished),
+                time_entry::running(conn, whose.0, whose.1)?,
+            )
+        };
+        let running = running.filter(|r| r.started_at < range.1);
+        let running_archived = match running.as_ref().and_then(|r| r.task_id) {
+            // The running timer's task: one more look, only for that one.
+            Some(task) => time_entry::archived_of(conn, &[task])?
+                .first()
+                .map(|(_, archived)| *archived),
+            None => None,
+        };
         Ok(Some((
             with,
             WeekData {
                 person,
                 person_name,
-                entries,
-                archived,
+                finished,
+                running,
+                running_archived,
             },
             first,
             day,
@@ -297,7 +337,7 @@ fn week_rows(data: &WeekData, week_days: &[Date; 7], at: i64) -> (Vec<WeekRow>, 
     type Key = (String, String, String, Option<i64>);
     let mut rows: BTreeMap<Key, ([i64; 7], &TimeEntry)> = BTreeMap::new();
     let mut totals = [0i64; 7];
-    for entry in &data.entries {
+    for entry in data.entries() {
         let tool = tool_name(entry.provider.as_deref())
             .unwrap_or("")
             .to_owned();
@@ -326,7 +366,7 @@ fn week_rows(data: &WeekData, week_days: &[Date; 7], at: i64) -> (Vec<WeekRow>, 
             project,
             label,
             url: safe_url(&entry.task_url),
-            state: task_state(entry, &data.archived),
+            state: task_state(entry, data.archived(entry)),
             total: hm(cells.iter().sum()),
             cells: cells
                 .iter()
@@ -340,8 +380,7 @@ fn week_rows(data: &WeekData, week_days: &[Date; 7], at: i64) -> (Vec<WeekRow>, 
 fn day_entries(data: &WeekData, day: Date, at: i64) -> Vec<DayEntry> {
     let days = &data.person.days;
     let (from, to) = days.range(day, 1);
-    data.entries
-        .iter()
+    data.entries()
         .filter(|e| e.started_at < to && e.end_or(at) > from)
         .map(|e| {
             let start = days.zoned(e.started_at);
@@ -370,7 +409,7 @@ fn day_entries(data: &WeekData, day: Date, at: i64) -> Vec<DayEntry> {
                 times,
                 duration: hm(e.seconds(at)),
                 running: e.ended_at.is_none(),
-                state: task_state(e, &data.archived),
+                state: task_state(e, data.archived(e)),
             }
         })
         .collect()
@@ -442,16 +481,18 @@ pub async fn timesheet(
     session: Session,
     settings: web::Data<Settings>,
     pool: web::Data<Pool>,
+    kept: web::Data<Kept>,
     query: web::Query<WeekQuery>,
 ) -> AppResult<HttpResponse> {
     let claim = signed_in.claim();
-    let loaded = load_week(&pool, query.person, &query, move |conn| {
+    let loaded = load_week((&pool, &kept), query.person, &query, move |conn| {
         let Some(loaded) = SignedIn::load(conn, &claim)? else {
             return Ok(None);
         };
         let viewer = Person::loaded(&loaded)?;
         let running = loaded.running().cloned();
-        Ok(Some((loaded, viewer, running)))
+        let stamps = loaded.stamps();
+        Ok(Some((loaded, viewer, running, stamps)))
     })
     .await?;
     let Some((loaded, data, first, day)) = loaded else {
@@ -614,13 +655,14 @@ async fn edit_page(
         let (owner, name) = whose(conn, &Person::of(&viewer), Some(owner_id))?;
         let tasks = time_entry::open_tasks(conn, owner_id)?;
         let ids: Vec<i64> = task_id.into_iter().collect();
-        let archived: HashMap<i64, bool> =
-            time_entry::archived_of(conn, &ids)?.into_iter().collect();
+        let archived = time_entry::archived_of(conn, &ids)?
+            .first()
+            .map(|(_, archived)| *archived);
         Ok((owner, name, tasks, archived))
     })
     .await?;
     let kept_task =
-        task_state(&entry, &archived).map(|state| format!("{} ({state})", entry.label()));
+        task_state(&entry, archived).map(|state| format!("{} ({state})", entry.label()));
     let date = owner.days.date_of(entry.started_at);
     let person = owner_name.as_ref().map(|_| owner.user_id);
     let (form, error) = match form {

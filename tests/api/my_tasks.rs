@@ -232,12 +232,13 @@ async fn my_tasks_shows_each_card_once_beside_the_person() {
     assert_eq!(page.matches("Fix the login page</a>").count(), 1);
 }
 
-/// The filter values (and the count they give) an instance keeps follow every change
-/// to the person's tasks made anywhere, here straight in the database as a sync on
-/// another instance would: a project or status changed, a task archived, added, or gone
-/// with its connection. A change that leaves them as they were keeps the stamp.
+/// What an instance keeps of My Tasks (the filter values, the count they give, the
+/// unfiltered page) follows every change to the person's tasks made anywhere, here
+/// straight in the database as a sync on another instance would: a title, due date or
+/// link changed, a project or status, a task archived, added, or gone with its
+/// connection. A change that shows nowhere on the list keeps the stamp.
 #[tokio::test]
-async fn the_filter_values_follow_every_change_to_the_tasks_made_anywhere() {
+async fn what_my_tasks_keeps_follows_every_change_to_the_tasks_made_anywhere() {
     use diesel::prelude::*;
     use taskbridge::schema::{connections, task_stamps, tasks};
     let app = TestApp::spawn().await;
@@ -263,18 +264,42 @@ async fn the_filter_values_follow_every_change_to_the_tasks_made_anywhere() {
     assert!(page.contains(r#"<option value="Website" "#), "{page}");
     assert!(!page.contains(r#"<option value="Mobile" "#), "{page}");
 
-    // A title changed: the filter values are as they were, and so is the stamp.
+    // A pass that saw the tasks unchanged: nothing the list shows, so the same stamp.
     let before = stamp();
     let first = ids[0];
     app.query(move |conn| {
-        diesel::update(tasks::table.find(first))
-            .set(tasks::title.eq("Alpha, renamed"))
+        diesel::update(tasks::table)
+            .set((tasks::seen_pass.eq(7i64), tasks::updated_at.eq(1i64)))
             .execute(conn)
             .unwrap()
     });
     assert_eq!(stamp(), before);
+    let again = view("").await;
+    assert!(
+        again.contains("3 tasks") && again.contains(">Alpha</a>"),
+        "{again}"
+    );
+
+    // A title, a due date and a link changed, one at a time: each gives a new stamp and
+    // shows on the next view of the same page.
+    for (set, shown) in [
+        ("title = 'Alpha, renamed'", "Alpha, renamed"),
+        ("due_on = '2031-05-17'", "2031-05-17"),
+        (
+            "url = 'https://example.test/alpha-moved'",
+            "https://example.test/alpha-moved",
+        ),
+    ] {
+        let before = stamp();
+        let sql = format!("UPDATE tasks SET {set} WHERE id = {first}");
+        app.query(move |conn| diesel::sql_query(sql).execute(conn).unwrap());
+        assert_ne!(stamp(), before, "{set}");
+        let page = view("").await;
+        assert!(page.contains(shown), "{set}: {page}");
+    }
 
     // A project changed.
+    let before = stamp();
     app.query(move |conn| {
         diesel::update(tasks::table.find(first))
             .set(tasks::project.eq("Mobile"))

@@ -668,3 +668,92 @@ async fn entries_are_tenant_checked_and_admin_edits_are_audited() {
     assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
     assert_eq!(entry_count(&app), 0);
 }
+
+/// What an instance keeps of the signed-in person's own week (its finished entries and
+/// their tasks' states) follows every change made anywhere, here straight in the
+/// database as another instance would: an entry's times and label changed, its task
+/// closed in its tool, the task gone, the entry removed. Each shows at the next view.
+#[tokio::test]
+async fn what_the_timesheet_keeps_follows_every_change_made_anywhere() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .sign_up("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
+    let task = seed_tasks(&app, "olivia@acme.test", &["Fix the login page"])[0];
+    let start = (now_secs() - 4 * 3600) / 60 * 60;
+    let entry = app.query(move |conn| {
+        let (user_id, company_id) = person_ids(conn, "olivia@acme.test");
+        diesel::insert_into(time_entries::table)
+            .values((
+                time_entries::company_id.eq(company_id),
+                time_entries::user_id.eq(user_id),
+                time_entries::task_id.eq(task),
+                time_entries::provider.eq("basecamp"),
+                time_entries::project.eq("Website"),
+                time_entries::task_title.eq("Fix the login page"),
+                time_entries::note.eq(""),
+                time_entries::started_at.eq(start),
+                time_entries::ended_at.eq(start + 3600),
+                time_entries::created_at.eq(start),
+                time_entries::updated_at.eq(start),
+            ))
+            .returning(time_entries::id)
+            .get_result::<i64>(conn)
+            .unwrap()
+    });
+    let date = time::OffsetDateTime::from_unix_timestamp(start)
+        .unwrap()
+        .date();
+    let week = format!("/timesheet?week={date}&day={date}");
+    let view = || {
+        let (owner, week) = (&owner, &week);
+        async move {
+            let (status, page) = owner.get_text(week).await;
+            assert_eq!(status, StatusCode::OK);
+            page
+        }
+    };
+    let change = |set: &'static str| {
+        let app = &app;
+        app.query(move |conn| {
+            let sql = set
+                .replace("{entry}", &entry.to_string())
+                .replace("{task}", &task.to_string());
+            diesel::sql_query(sql).execute(conn).unwrap()
+        })
+    };
+
+    let page = view().await;
+    assert!(
+        page.contains("Fix the login page") && page.contains("1:00"),
+        "{page}"
+    );
+    assert_eq!(
+        view().await.matches("1:00").count(),
+        page.matches("1:00").count()
+    );
+
+    change("UPDATE time_entries SET ended_at = started_at + 5400 WHERE id = {entry}");
+    let page = view().await;
+    assert!(page.contains("1:30") && !page.contains("1:00"), "{page}");
+
+    change("UPDATE time_entries SET task_title = 'Fix the sign-in page' WHERE id = {entry}");
+    assert!(view().await.contains("Fix the sign-in page"));
+
+    change("UPDATE tasks SET archived = TRUE WHERE id = {task}");
+    assert!(view().await.contains("closed in Basecamp"));
+
+    change("DELETE FROM tasks WHERE id = {task}");
+    let page = view().await;
+    assert!(
+        page.contains("disconnected") && !page.contains("closed in Basecamp"),
+        "{page}"
+    );
+
+    change("DELETE FROM time_entries WHERE id = {entry}");
+    let page = view().await;
+    assert!(
+        !page.contains("Fix the sign-in page") && !page.contains("1:30"),
+        "{page}"
+    );
+}
