@@ -295,10 +295,10 @@ async fn load(
             .unwrap_or(today);
         let (today, week_end) = (today.to_string(), week_end.to_string());
         let window = ((page - 1) * PER_PAGE, PER_PAGE);
-        let stamp = person.stamps().tasks;
+        let stamps = person.stamps();
         let dates = (today.as_str(), week_end.as_str());
-        let pairs = kept.pairs(conn, user_id, stamp)?;
-        let rows = kept.rows(conn, user_id, stamp, &filter, dates, window)?;
+        let pairs = kept.pairs(conn, user_id, stamps.tasks)?;
+        let rows = kept.rows(conn, user_id, stamps.tasks, &filter, dates, window)?;
         let tasks = task::listing(conn, user_id, (&pairs, rows), &filter, dates, window)?;
         let ids: Vec<i64> = tasks.rows.iter().map(|r| r.id).collect();
         // A tool of one's own that is on says the company has one: no second look.
@@ -309,7 +309,8 @@ async fn load(
             connections,
             // Someone who never tracked time has none on these tasks.
             times: if person.first_run().tracked {
-                crate::services::time::task_times(conn, user_id, &person.days(), &ids)?
+                let spans = kept.spans(conn, user_id, stamps.time, &ids)?;
+                crate::services::time::times_of(&spans, &person.days())
             } else {
                 Default::default()
             },

@@ -670,9 +670,10 @@ async fn entries_are_tenant_checked_and_admin_edits_are_audited() {
 }
 
 /// What an instance keeps of the signed-in person's own week (its finished entries and
-/// their tasks' states) follows every change made anywhere, here straight in the
-/// database as another instance would: an entry's times and label changed, its task
-/// closed in its tool, the task gone, the entry removed. Each shows at the next view.
+/// their tasks' states), and of the time beside each task on My Tasks, follows every
+/// change made anywhere, here straight in the database as another instance would: an
+/// entry's times and label changed, its task closed in its tool, the task gone, the
+/// entry removed. Each shows at the next view.
 #[tokio::test]
 async fn what_the_timesheet_keeps_follows_every_change_made_anywhere() {
     let app = TestApp::spawn().await;
@@ -732,10 +733,16 @@ async fn what_the_timesheet_keeps_follows_every_change_made_anywhere() {
         view().await.matches("1:00").count(),
         page.matches("1:00").count()
     );
+    let tasks = || async { owner.get_text("/tasks").await.1 };
+    let list = tasks().await;
+    assert!(list.contains("1:00") && !list.contains("1:30"), "{list}");
+    assert!(tasks().await.contains("1:00"));
 
     change("UPDATE time_entries SET ended_at = started_at + 5400 WHERE id = {entry}");
     let page = view().await;
     assert!(page.contains("1:30") && !page.contains("1:00"), "{page}");
+    let list = tasks().await;
+    assert!(list.contains("1:30") && !list.contains("1:00"), "{list}");
 
     change("UPDATE time_entries SET task_title = 'Fix the sign-in page' WHERE id = {entry}");
     assert!(view().await.contains("Fix the sign-in page"));

@@ -743,23 +743,32 @@ pub struct TaskTime {
 }
 
 /// The time the person has tracked on these tasks, read on a connection the caller
-/// holds (My Tasks reads it in its one trip).
+/// holds.
 pub fn task_times(
     conn: &mut DbConn,
     user_id: i64,
     days: &Days,
     task_ids: &[i64],
 ) -> diesel::QueryResult<BTreeMap<i64, TaskTime>> {
+    Ok(times_of(
+        &time_entry::on_tasks(conn, user_id, task_ids)?,
+        days,
+    ))
+}
+
+/// The time on each task from the person's entries on them (`time_entry::on_tasks`,
+/// read now or kept), as of now: a running entry counts up to now.
+pub fn times_of(spans: &[time_entry::Span], days: &Days) -> BTreeMap<i64, TaskTime> {
     let at = now();
     let today = days.date_of(at);
     let (day_start, day_end) = days.range(today, 1);
     let mut times: BTreeMap<i64, TaskTime> = BTreeMap::new();
-    for (task_id, start, end) in time_entry::on_tasks(conn, user_id, task_ids)? {
+    for &(task_id, start, end) in spans {
         let Some(task_id) = task_id else { continue };
         let end = end.unwrap_or(at).max(start);
         let time = times.entry(task_id).or_default();
         time.total += end - start;
         time.today += (end.min(day_end) - start.max(day_start)).max(0);
     }
-    Ok(times)
+    times
 }
