@@ -136,7 +136,8 @@ pub fn measure(
 pub fn measure_api(db: &Database, me: &Person, token: &str) -> anyhow::Result<Vec<Piece>> {
     use taskbridge::api::handlers::{ApiTask, TaskPage};
     use taskbridge::models::api_token;
-    use taskbridge::services::time::{task_times, Days};
+    use taskbridge::models::time_entry;
+    use taskbridge::services::time::{times_of, Days};
     let user_id = me.user_id;
     let (today, week_end) = crate::reference::dates();
     let dates = (today.as_str(), week_end.as_str());
@@ -191,14 +192,16 @@ pub fn measure_api(db: &Database, me: &Person, token: &str) -> anyhow::Result<Ve
             micros: time(conn, |c| api_token::bearer(c, &hash).map(drop))?,
         },
         Piece {
-            name: "API listing: page of 50 and whether more follow",
+            name: "API listing: page of 50 and whether more follow (read when the stamp moved)",
             micros: time(conn, |c| {
-                task::page_and_more(c, user_id, &Filter::default(), dates, (0, 50)).map(drop)
+                task::rows(c, user_id, &Filter::default(), dates, (0, 51)).map(drop)
             })?,
         },
         Piece {
-            name: "API: time on the page's 50 tasks",
-            micros: time(conn, |c| task_times(c, user_id, &days, &ids).map(drop))?,
+            name: "API: time on the page's 50 tasks (read when the stamp moved)",
+            micros: time(conn, |c| {
+                time_entry::on_tasks(c, user_id, &ids).map(|spans| drop(times_of(&spans, &days)))
+            })?,
         },
         Piece {
             name: "API: the 50 tasks as JSON, and its ETag (SHA-256)",

@@ -16,8 +16,9 @@ use crate::connectors::ProviderKind;
 use crate::db::{self, now, Pool};
 use crate::domain::UserId;
 use crate::error::Unexpected;
-use crate::models::task::{self, Filter};
+use crate::models::task::Filter;
 use crate::models::time_entry::TimeEntry;
+use crate::services::kept::Kept;
 use crate::services::sync_now;
 use crate::services::sync_now::Waker;
 use crate::services::time::{self as tracking, EntryInput, EntryPatch, ExactEntry, StartWith};
@@ -245,6 +246,7 @@ pub async fn tasks(
     bearer: Bearer,
     req: HttpRequest,
     pool: web::Data<Pool>,
+    kept: web::Data<Kept>,
     query: Result<web::Query<TasksQuery>, actix_web::Error>,
 ) -> ApiResult {
     // Checked after the token, so that a request without a valid one is a 401 whatever
@@ -255,8 +257,8 @@ pub async fn tasks(
     // The token, the page and the time on it in one trip to the database: this is the
     // request a desktop client repeats every minute.
     let listing = db::run(&pool, move |conn| {
-        let person = match bearer.check(conn)? {
-            Ok(api) => api.person,
+        let (person, stamps) = match bearer.check(conn)? {
+            Ok(api) => (api.person, api.stamps),
             Err(refused) => return Ok(Err(refused)),
         };
         let (filter, offset, limit) = match window {
@@ -268,33 +270,42 @@ pub async fn tasks(
             .checked_add(jiff::Span::new().days(7))
             .unwrap_or(today);
         let (today, week_end) = (today.to_string(), week_end.to_string());
-        // The page and whether more follow: no filter values (My Tasks' own) and no
-        // count of them all, which a cursor does not need.
+        // The page and whether more follow (one row past it is read to know): no filter
+        // values (My Tasks' own) and no count of them all, which a cursor does not need.
+        // Kept by this instance under the stamps read with the token, as My Tasks' page.
         let dates = (today.as_str(), week_end.as_str());
-        let window = (offset, limit);
-        let (rows, more) = task::page_and_more(conn, person.user_id, &filter, dates, window)?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let times = tracking::task_times(conn, person.user_id, &person.days, &ids)?;
-        Ok(Ok(((rows, more), times, offset)))
+        let user_id = person.user_id;
+        let rows = kept.rows(
+            conn,
+            user_id,
+            stamps.tasks,
+            &filter,
+            dates,
+            (offset, limit + 1),
+        )?;
+        let shown = usize::try_from(limit).unwrap_or(0).min(rows.len());
+        let ids: Vec<i64> = rows[..shown].iter().map(|r| r.id).collect();
+        let spans = kept.spans(conn, user_id, stamps.time, &ids)?;
+        let times = tracking::times_of(&spans, &person.days);
+        Ok(Ok((rows, shown, times, offset)))
     })
     .await??;
-    let (listing, times, offset) = listing;
-    let (rows, more) = listing;
-    let shown = offset + rows.len() as i64;
+    let (rows, shown, times, offset) = listing;
+    let more = rows.len() > shown;
     let page = TaskPage {
-        next_cursor: more.then(|| encode_cursor(shown)),
-        tasks: rows
-            .into_iter()
+        next_cursor: more.then(|| encode_cursor(offset + shown as i64)),
+        tasks: rows[..shown]
+            .iter()
             .map(|row| {
                 let time = times.get(&row.id).copied().unwrap_or_default();
                 ApiTask {
                     id: row.id,
-                    title: row.title,
-                    tool: row.provider,
-                    project: row.project,
-                    status: row.status,
-                    due: row.due_on,
-                    url: row.url,
+                    title: row.title.clone(),
+                    tool: row.provider.clone(),
+                    project: row.project.clone(),
+                    status: row.status.clone(),
+                    due: row.due_on.clone(),
+                    url: row.url.clone(),
                     seconds_today: time.today,
                     seconds_total: time.total,
                 }

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::schema::{api_tokens, companies, logins, users};
+use crate::schema::{api_tokens, companies, logins, task_stamps, time_stamps, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
@@ -69,7 +69,7 @@ pub fn revoke(conn: &mut DbConn, user_id: i64, id: i64, at: i64) -> QueryResult<
 
 /// Who a live token acts for: the token, and its person as the time services need
 /// them (id, company, name, email, role, company name, own zone, company zone, week
-/// start).
+/// start), with the stamps of their tasks and time (`task_stamps`, `time_stamps`).
 #[derive(Debug, Clone, Queryable)]
 pub struct Bearer {
     pub token_id: i64,
@@ -83,6 +83,8 @@ pub struct Bearer {
     pub own_time_zone: Option<String>,
     pub company_time_zone: String,
     pub week_start: String,
+    pub tasks_stamp: Option<i64>,
+    pub time_stamp: Option<i64>,
 }
 
 /// The live token with this hash: not revoked, its person not disabled. Checked on
@@ -92,7 +94,9 @@ pub fn bearer(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Bearer>
         .inner_join(
             users::table
                 .inner_join(companies::table)
-                .inner_join(logins::table),
+                .inner_join(logins::table)
+                .left_join(task_stamps::table)
+                .left_join(time_stamps::table),
         )
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::revoked_at.is_null())
@@ -109,6 +113,8 @@ pub fn bearer(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Bearer>
             users::time_zone,
             companies::time_zone,
             companies::week_start,
+            task_stamps::stamp.nullable(),
+            time_stamps::stamp.nullable(),
         ))
         .first(c)
         .optional())

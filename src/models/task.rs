@@ -184,21 +184,6 @@ pub fn page(
     Ok((rows, total))
 }
 
-/// One page of the filtered tasks and whether more follow, without counting them all:
-/// one row past the page is read to know (what a cursor needs).
-pub fn page_and_more(
-    conn: &mut DbConn,
-    user_id: i64,
-    f: &Filter,
-    dates: (&str, &str),
-    (offset, limit): (i64, i64),
-) -> QueryResult<(Vec<TaskRow>, bool)> {
-    let mut rows = rows(conn, user_id, f, dates, (offset, limit + 1))?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    Ok((rows, more))
-}
-
 /// How many tasks match in all: a page that is not full tells it by itself.
 fn total(
     conn: &mut DbConn,

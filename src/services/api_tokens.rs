@@ -1,7 +1,7 @@
 //! Personal API tokens: made on the "API tokens" page, shown once, kept as a hash,
 //! and turned back into the person on every API request.
 
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Stamps};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{self, now, DbConn, Pool};
 use crate::domain::{parse_name, Role};
@@ -93,6 +93,8 @@ pub struct ApiPerson {
     pub email: String,
     pub company_name: String,
     pub time_zone: String,
+    /// The stamps of the person's tasks and time, read with the token.
+    pub stamps: Stamps,
 }
 
 /// The person behind a presented token, or `None` for a missing, unknown or revoked
@@ -130,5 +132,9 @@ pub fn authenticate_in(conn: &mut DbConn, presented: &str) -> Result<Option<ApiP
         email: b.email,
         company_name: b.company_name,
         time_zone,
+        stamps: Stamps {
+            tasks: b.tasks_stamp,
+            time: b.time_stamp,
+        },
     }))
 }

@@ -567,6 +567,61 @@ async fn api_v1_tasks_page_by_cursor_and_answer_304_when_unchanged() {
         .await
         .unwrap();
     assert_eq!(changed.status(), StatusCode::OK);
+
+    // What the server keeps between requests follows changes made anywhere: a title
+    // changed, and time tracked on a task, each at the next request.
+    let titles = |list: &Value| -> Vec<String> {
+        list["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = body(api.get("/tasks").await).await;
+    assert!(titles(&before).contains(&"Ship it".to_owned()));
+    app.query(|conn| {
+        use taskbridge::schema::tasks;
+        diesel::update(tasks::table.filter(tasks::title.eq("Ship it")))
+            .set(tasks::title.eq("Ship it today"))
+            .execute(conn)
+            .unwrap()
+    });
+    let after = body(api.get("/tasks").await).await;
+    assert!(
+        titles(&after).contains(&"Ship it today".to_owned()),
+        "{after}"
+    );
+    let task_id = after["tasks"][0]["id"].as_i64().unwrap();
+    assert_eq!(after["tasks"][0]["seconds_total"], 0);
+    let track = |ago: i64, secs: i64| {
+        app.query(move |conn| {
+            use taskbridge::schema::time_entries;
+            let (user_id, company_id) = person_ids(conn, "olivia@acme.test");
+            let start = now_secs() - ago;
+            diesel::insert_into(time_entries::table)
+                .values((
+                    time_entries::company_id.eq(company_id),
+                    time_entries::user_id.eq(user_id),
+                    time_entries::task_id.eq(task_id),
+                    time_entries::note.eq(""),
+                    time_entries::started_at.eq(start),
+                    time_entries::ended_at.eq(start + secs),
+                    time_entries::created_at.eq(start),
+                    time_entries::updated_at.eq(start),
+                ))
+                .execute(conn)
+                .unwrap()
+        })
+    };
+    for (ago, secs, total) in [(3600, 600, 600), (7200, 300, 900)] {
+        track(ago, secs);
+        let tracked = body(api.get("/tasks").await).await;
+        assert_eq!(tracked["tasks"][0]["id"], task_id);
+        assert_eq!(tracked["tasks"][0]["seconds_total"], total, "{tracked}");
+        let again = body(api.get("/tasks").await).await;
+        assert_eq!(again["tasks"][0]["seconds_total"], total);
+    }
 }
 
 #[tokio::test]

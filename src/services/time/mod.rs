@@ -742,20 +742,6 @@ pub struct TaskTime {
     pub total: i64,
 }
 
-/// The time the person has tracked on these tasks, read on a connection the caller
-/// holds.
-pub fn task_times(
-    conn: &mut DbConn,
-    user_id: i64,
-    days: &Days,
-    task_ids: &[i64],
-) -> diesel::QueryResult<BTreeMap<i64, TaskTime>> {
-    Ok(times_of(
-        &time_entry::on_tasks(conn, user_id, task_ids)?,
-        days,
-    ))
-}
-
 /// The time on each task from the person's entries on them (`time_entry::on_tasks`,
 /// read now or kept), as of now: a running entry counts up to now.
 pub fn times_of(spans: &[time_entry::Span], days: &Days) -> BTreeMap<i64, TaskTime> {
