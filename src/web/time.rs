@@ -296,17 +296,14 @@ async fn load_week<W: Send + 'static>(
                 first
             });
         let range = days.range(first, 7);
-        let whose = (person.company_id, person.user_id);
+        let of = (person.company_id, person.user_id);
         // The viewer's own week may be kept, under the stamps read with them; their
         // running timer is already read. Someone else's week is read, timer and all.
         let (finished, running) = if own {
-            (kept.finished(conn, whose, stamps, range)?, viewer_running)
+            (kept.finished(conn, of, stamps, range)?, viewer_running)
         } else {
-            let finished = time_entry::finished_with_states(conn, whose.0, whose.1, range)?;
-            (
-                Arc::new(finished),
-                time_entry::running(conn, whose.0, whose.1)?,
-            )
+            let finished = time_entry::finished_with_states(conn, of.0, of.1, range)?;
+            (Arc::new(finished), time_entry::running(conn, of.0, of.1)?)
         };
         let running = running.filter(|r| r.started_at < range.1);
         let running_archived = match running.as_ref().and_then(|r| r.task_id) {
