@@ -410,12 +410,7 @@ pub fn time_queries(url: &str, case: &TimeCase) -> anyhow::Result<Vec<Plan>> {
         person: Some(user_id),
         ..company.clone()
     };
-    // The week's tasks, for their states; the person's first page of tasks and one
-    // open task to start a timer on.
-    let week_tasks: Vec<i64> = time_entry::for_person(&mut recorded, company_id, user_id, week)?
-        .iter()
-        .filter_map(|e| e.task_id)
-        .collect();
+    // The person's first page of tasks, and one open task to start a timer on.
     let (today, week_end) = crate::reference::dates();
     let page_tasks: Vec<i64> = task::page(
         &mut recorded,
@@ -447,12 +442,14 @@ pub fn time_queries(url: &str, case: &TimeCase) -> anyhow::Result<Vec<Plan>> {
             Box::new(move |c| time_entry::on_tasks(c, user_id, &page_tasks).map(drop)),
         ),
         (
-            "Timesheet: the week's entries",
-            Box::new(move |c| time_entry::for_person(c, company_id, user_id, week).map(drop)),
+            "Timesheet: the week's finished entries with their tasks' states",
+            Box::new(move |c| {
+                time_entry::finished_with_states(c, company_id, user_id, week).map(drop)
+            }),
         ),
         (
-            "Timesheet: the week's tasks closed or gone",
-            Box::new(move |c| time_entry::archived_of(c, &week_tasks).map(drop)),
+            "Timesheet: the running timer's task closed or gone",
+            Box::new(move |c| time_entry::archived(c, open_task).map(drop)),
         ),
         (
             "Add time: open tasks for the form",

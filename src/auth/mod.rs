@@ -99,6 +99,15 @@ impl Claim {
     pub fn new(user_id: i64, row: String) -> Self {
         Self { user_id, row }
     }
+
+    /// The person's statement for this claim, as of now.
+    fn statement(&self) -> person_statement::PersonStatement<'_> {
+        person_statement::PersonStatement {
+            user_id: self.user_id,
+            row: &self.row,
+            now: now(),
+        }
+    }
 }
 
 /// When the session last showed activity; the sliding expiry moves when this does.
@@ -154,11 +163,7 @@ impl SignedIn {
     /// person. `None`: the session has ended (or went on as someone else), or the
     /// person is gone or disabled.
     pub fn load(conn: &mut db::DbConn, claim: &Claim) -> QueryResult<Option<Loaded>> {
-        let statement = person_statement::PersonStatement {
-            user_id: claim.user_id,
-            row: &claim.row,
-            now: now(),
-        };
+        let statement = claim.statement();
         let found: Option<PersonRow> = on_backend!(conn, |c| statement.get_result(c).optional())?;
         match found {
             Some(person) => Self::loaded(conn, person),
@@ -186,12 +191,7 @@ impl SignedIn {
         claim: &Claim,
     ) -> QueryResult<Option<(Loaded, Vec<crate::models::connection::Shown>)>> {
         use crate::models::connection::{self, Card};
-        let statement = person_statement::PersonStatement {
-            user_id: claim.user_id,
-            row: &claim.row,
-            now: now(),
-        }
-        .with_cards();
+        let statement = claim.statement().with_cards();
         type CardRow = (Option<Card>, Option<i64>, Option<i64>);
         let rows: Vec<(PersonRow, CardRow)> = on_backend!(conn, |c| statement.load(c))?;
         let mut rows = rows.into_iter();

@@ -349,27 +349,13 @@ pub fn open_tasks(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<TaskChoice
         .load(conn)
 }
 
-/// Tasks' states: each task's id with whether it is closed (archived) in its tool.
-pub type TaskStates = Vec<(i64, bool)>;
-
-/// Which of these tasks are closed (archived) in their tool; missing ids are gone.
-pub fn archived_of(conn: &mut DbConn, task_ids: &[i64]) -> QueryResult<TaskStates> {
-    if task_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let states = tasks::table.select((tasks::id, tasks::archived));
-    match conn {
-        DbConn::Sqlite(c) => {
-            // One JSON bind, kept prepared, as in `on_tasks`.
-            let listed = diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "tasks.id IN (SELECT value FROM json_each(",
-            )
-            .bind::<diesel::sql_types::Text, _>(json_ids(task_ids)?)
-            .sql("))");
-            crate::db::Prepared(states.filter(listed)).load(c)
-        }
-        DbConn::Pg(c) => states.filter(tasks::id.eq_any(task_ids)).load(c),
-    }
+/// Whether a task is closed (archived) in its tool; `None`: the task is gone.
+pub fn archived(conn: &mut DbConn, task_id: i64) -> QueryResult<Option<bool>> {
+    tasks::table
+        .find(task_id)
+        .select(tasks::archived)
+        .first(conn)
+        .optional()
 }
 
 /// Ids as one JSON array, for `IN (SELECT value FROM json_each(?))` on SQLite: one bind

@@ -308,9 +308,7 @@ async fn load_week<W: Send + 'static>(
         let running = running.filter(|r| r.started_at < range.1);
         let running_archived = match running.as_ref().and_then(|r| r.task_id) {
             // The running timer's task: one more look, only for that one.
-            Some(task) => time_entry::archived_of(conn, &[task])?
-                .first()
-                .map(|(_, archived)| *archived),
+            Some(task) => time_entry::archived(conn, task)?,
             None => None,
         };
         Ok(Some((
@@ -651,10 +649,10 @@ async fn edit_page(
     let (owner, owner_name, tasks, archived) = db::run(pool, move |conn| {
         let (owner, name) = whose(conn, &Person::of(&viewer), Some(owner_id))?;
         let tasks = time_entry::open_tasks(conn, owner_id)?;
-        let ids: Vec<i64> = task_id.into_iter().collect();
-        let archived = time_entry::archived_of(conn, &ids)?
-            .first()
-            .map(|(_, archived)| *archived);
+        let archived = match task_id {
+            Some(task) => time_entry::archived(conn, task)?,
+            None => None,
+        };
         Ok((owner, name, tasks, archived))
     })
     .await?;
